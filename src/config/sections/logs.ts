@@ -1,0 +1,22 @@
+/** `logs`: the four production log files, their rotation and retention. */
+import { z } from 'zod';
+import { duration, obj, size } from '../zod-helpers.js';
+
+export const logsSection = obj({
+  /** Directory of the log files; default `<data_dir>/logs`. */
+  dir: z.string().optional(),
+  level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  retention: duration('30d'),
+  /** Rotate each file at this size (performance gets its own, larger default). */
+  max_size: size('50MB'),
+  performance_max_size: size('100MB'),
+  /** Also rotate once a day. */
+  daily: z.boolean().default(true),
+  gzip: z.boolean().default(true),
+  /** Extra keys to redact at any depth, beside the built-in list. */
+  redact: z.array(z.string()).default([]),
+  /** Fraction of requests whose timing line goes to the performance log (0 = off). */
+  performance_sample_rate: z.number().min(0).max(1).default(0),
+  /** Also print application lines to stdout (standalone). */
+  stdout: z.boolean().default(true),
+}).prefault({});

@@ -1,0 +1,41 @@
+/** `notifications`: channels, routing, escalation and the outbox's delivery policy. */
+import { z } from 'zod';
+import { ALERT_TYPES, SEVERITIES } from '../../core/types.js';
+import { NOTIFIER_KINDS } from '../../notifiers/registry.js';
+import { pluginList } from '../plugin-list.js';
+import { anyDuration, duration, nonEmpty, obj } from '../zod-helpers.js';
+
+export const channelCommon = {
+  name: nonEmpty(),
+  kind: z.string(),
+  /** Severities this channel takes (default: medium and up). */
+  severities: z.array(z.enum(SEVERITIES)).default(['medium', 'high', 'critical']),
+  types: z.array(z.enum(ALERT_TYPES)).default([...ALERT_TYPES]),
+  /** At most `max` messages per `per`; more are batched. */
+  rate_limit: obj({ max: z.number().int().min(1), per: anyDuration() }).optional(),
+  /** Only notified on escalation (see `escalate_after`). */
+  escalation_only: z.boolean().default(false),
+};
+
+export const notificationsSection = obj({
+  channels: pluginList('channel', channelCommon, () => NOTIFIER_KINDS)
+    .superRefine((channels, ctx) => {
+      const seen = new Set<string>();
+      channels.forEach((c, i) => {
+        if (seen.has(c.name)) {
+          ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate channel name "${c.name}"` });
+        }
+        seen.add(c.name);
+      });
+    })
+    .default([]),
+  /** A critical alert still firing after this is sent to the escalation channels too. */
+  escalate_after: duration('30m'),
+  outbox: obj({
+    /** Give up on a notification this old, and raise a `system` alert about the channel. */
+    max_age: duration('24h'),
+    attempt_timeout: duration('10s'),
+    min_backoff: duration('1s'),
+    max_backoff: duration('5m'),
+  }).prefault({}),
+}).prefault({});

@@ -1,0 +1,53 @@
+/** Opening the two databases behind one Kysely code path. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+/** An SQLite file in WAL mode, waiting up to 5 s for another writer. */
+export function openSqlite(path: string): { db: Kysely<Database>; raw: BetterSqlite3.Database } {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const raw = new BetterSqlite3(path);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('busy_timeout = 5000');
+  raw.pragma('synchronous = NORMAL');
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: raw }),
+    plugins: [new CamelCasePlugin()],
+  });
+  return { db, raw };
+}
+
+// pg returns int8 and numeric as strings; prodmon's are ms timestamps and counts, safe as numbers.
+const pgTypes = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === 20 || oid === 1700) return (v: string) => (v === null ? null : Number(v));
+    // biome-ignore lint/suspicious/noExplicitAny: pg's typed overloads
+    return (pg.types.getTypeParser as any)(oid, format);
+  },
+};
+
+/** A PostgreSQL pool whose sessions use `schema` first. */
+export function openPostgres(
+  url: string,
+  schema: string,
+  poolSize: number,
+): { db: Kysely<Database>; pool: pg.Pool } {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    options: `-c search_path="${schema}"`,
+    connectionTimeoutMillis: 5000,
+    types: pgTypes,
+    application_name: 'prodmon',
+  });
+  // A dropped idle connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    plugins: [new CamelCasePlugin()],
+  });
+  return { db, pool };
+}

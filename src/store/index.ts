@@ -1,0 +1,146 @@
+/**
+ * The store: one interface of small repositories, two databases (SQLite, PostgreSQL) behind one Kysely
+ * code path. `transaction()` gives the same repositories bound to one transaction, so an alert
+ * transition and its outbox rows are written together or not at all.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { ResolvedConfig } from '../config/load.js';
+import { errorMessage, ProdmonError } from '../core/errors.js';
+import { openPostgres, openSqlite } from './dialects.js';
+import { migrate } from './migrate.js';
+import type { Dialect } from './migrations.js';
+import { AlertRepo } from './repos/alerts.js';
+import { AuditRepo } from './repos/audit.js';
+import { CheckResultRepo } from './repos/checks.js';
+import { InstanceRepo, JobRunRepo } from './repos/jobs.js';
+import { LeaseRepo } from './repos/leases.js';
+import { OutboxRepo } from './repos/outbox.js';
+import { RollupRepo } from './repos/rollups.js';
+import { SilenceRepo } from './repos/silences.js';
+import { StateRepo } from './repos/state.js';
+import type { Database } from './schema.js';
+
+/** The repositories, bound to the database or to one transaction. */
+export interface Repos {
+  rollups: RollupRepo;
+  checks: CheckResultRepo;
+  alerts: AlertRepo;
+  audit: AuditRepo;
+  outbox: OutboxRepo;
+  silences: SilenceRepo;
+  leases: LeaseRepo;
+  jobs: JobRunRepo;
+  instances: InstanceRepo;
+  state: StateRepo;
+}
+
+/** Everything prodmon keeps. */
+export interface Store extends Repos {
+  readonly dialect: Dialect;
+  /** Applies pending migrations (safe from several processes at once); returns the ids applied. */
+  migrate(now: number): Promise<string[]>;
+  /** Runs `fn` in one transaction with repositories bound to it. */
+  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  /** Whether the database answers (for the `self` check). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function repos(db: Kysely<Database>): Repos {
+  return {
+    rollups: new RollupRepo(db),
+    checks: new CheckResultRepo(db),
+    alerts: new AlertRepo(db),
+    audit: new AuditRepo(db),
+    outbox: new OutboxRepo(db),
+    silences: new SilenceRepo(db),
+    leases: new LeaseRepo(db),
+    jobs: new JobRunRepo(db),
+    instances: new InstanceRepo(db),
+    state: new StateRepo(db),
+  };
+}
+
+/** A store over an open Kysely instance. */
+export function storeFromKysely(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  opts: { schema?: string; onClose?: () => Promise<void> | void } = {},
+): Store {
+  let closed = false;
+  return {
+    ...repos(db),
+    dialect,
+    migrate: (now) => migrate(db, dialect, { schema: opts.schema, now }),
+    transaction: (fn) => db.transaction().execute((trx) => fn(repos(trx))),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+      await opts.onClose?.();
+    },
+  };
+}
+
+/** Where the store lives. */
+export type StoreTarget =
+  | { driver: 'sqlite'; path: string }
+  | { driver: 'postgres'; url: string; schema: string; poolSize?: number };
+
+/** Opens (without migrating) the store a config names. */
+export function storeTarget(config: ResolvedConfig): StoreTarget {
+  return config.store.driver === 'sqlite'
+    ? { driver: 'sqlite', path: config.paths.db }
+    : {
+        driver: 'postgres',
+        url: config.store.url,
+        schema: config.store.schema,
+        poolSize: config.store.pool_size,
+      };
+}
+
+/** Opens a store and checks that it answers; throws a clear PRODMON_E_STORE error if not. */
+export async function openStore(target: StoreTarget): Promise<Store> {
+  if (target.driver === 'sqlite') {
+    let opened: ReturnType<typeof openSqlite>;
+    try {
+      opened = openSqlite(target.path);
+    } catch (err) {
+      throw new ProdmonError(
+        'PRODMON_E_STORE',
+        `cannot open the SQLite database ${target.path}: ${errorMessage(err)}`,
+        {
+          cause: err,
+          exitCode: 2,
+        },
+      );
+    }
+    return storeFromKysely(opened.db, 'sqlite');
+  }
+  const { db } = openPostgres(target.url, target.schema, target.poolSize ?? 10);
+  const store = storeFromKysely(db, 'postgres', { schema: target.schema });
+  try {
+    await store.ping();
+  } catch (err) {
+    await store.close().catch(() => {});
+    const where = safeHost(target.url);
+    throw new ProdmonError('PRODMON_E_STORE', `cannot reach PostgreSQL at ${where}: ${errorMessage(err)}`, {
+      cause: err,
+      exitCode: 2,
+    });
+  }
+  return store;
+}
+
+/** host:port/database of a connection URL, without credentials. */
+export function safeHost(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
+  } catch {
+    return 'the configured URL';
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Versioned migrations, applied in order at start. Each runs inside the runner's transaction, under a
+ * lock (PostgreSQL advisory lock; SQLite `BEGIN IMMEDIATE`), so several processes can start at once.
+ * Append new migrations; never edit one that has shipped.
+ */
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+
+/** `postgres` or `sqlite`: the few places where SQL types differ. */
+export type Dialect = 'postgres' | 'sqlite';
+
+export interface Migration {
+  id: string;
+  // biome-ignore lint/suspicious/noExplicitAny: migrations work on the untyped schema
+  up(db: Kysely<any>, dialect: Dialect): Promise<void>;
+}
+
+const types = (d: Dialect) => ({
+  ms: 'bigint' as const,
+  float: d === 'postgres' ? ('double precision' as const) : ('real' as const),
+  blob: d === 'postgres' ? ('bytea' as const) : ('blob' as const),
+});
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: '0001_initial',
+    async up(db, dialect) {
+      const t = types(dialect);
+      await db.schema
+        .createTable('rollups')
+        .addColumn('metric', 'text', (c) => c.notNull())
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('instance', 'text', (c) => c.notNull())
+        .addColumn('resolution', 'integer', (c) => c.notNull())
+        .addColumn('bucket', t.ms, (c) => c.notNull())
+        .addColumn('count', t.ms, (c) => c.notNull())
+        .addColumn('sum', t.float, (c) => c.notNull())
+        .addColumn('min', t.float, (c) => c.notNull())
+        .addColumn('max', t.float, (c) => c.notNull())
+        .addColumn('errors', t.ms, (c) => c.notNull())
+        .addColumn('sketch', t.blob)
+        .addPrimaryKeyConstraint('rollups_pk', ['metric', 'labels', 'instance', 'resolution', 'bucket'])
+        .execute();
+      await db.schema
+        .createIndex('rollups_by_time')
+        .on('rollups')
+        .columns(['resolution', 'bucket', 'metric'])
+        .execute();
+
+      await db.schema
+        .createTable('check_results')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('response_time_ms', t.float, (c) => c.notNull())
+        .addColumn('details', 'text', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('critical', 'integer', (c) => c.notNull())
+        .addColumn('checked_at', t.ms, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('check_results_by_name')
+        .on('check_results')
+        .columns(['name', 'checked_at'])
+        .execute();
+      await db.schema.createIndex('check_results_by_time').on('check_results').column('checked_at').execute();
+
+      await db.schema
+        .createTable('alerts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('value', t.float)
+        .addColumn('threshold', t.float)
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('metadata', 'text', (c) => c.notNull())
+        .addColumn('created_at', t.ms, (c) => c.notNull())
+        .addColumn('updated_at', t.ms, (c) => c.notNull())
+        .addColumn('firing_at', t.ms)
+        .addColumn('resolved_at', t.ms)
+        .addColumn('resolution_kind', 'text')
+        .addColumn('resolution_by', 'text')
+        .addColumn('resolution_reason', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .execute();
+      // At most one open alert per (rule, labels).
+      await db.schema
+        .createIndex('alerts_open_fingerprint')
+        .on('alerts')
+        .column('fingerprint')
+        .unique()
+        .where(sql.ref('status'), '<>', 'resolved')
+        .execute();
+      await db.schema
+        .createIndex('alerts_by_status')
+        .on('alerts')
+        .columns(['status', 'created_at'])
+        .execute();
+      await db.schema.createIndex('alerts_by_time').on('alerts').column('created_at').execute();
+
+      await db.schema
+        .createTable('alert_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('alert_id', 'text', (c) => c.notNull())
+        .addColumn('at', t.ms, (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('value', t.float)
+        .addColumn('threshold', t.float)
+        .addColumn('actor', 'text')
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('alert_events_by_alert')
+        .on('alert_events')
+        .columns(['alert_id', 'at'])
+        .execute();
+
+      await db.schema
+        .createTable('audit')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('at', t.ms, (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text')
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_by_time').on('audit').column('at').execute();
+
+      await db.schema
+        .createTable('outbox')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('key', 'text', (c) => c.notNull().unique())
+        .addColumn('alert_id', 'text')
+        .addColumn('transition', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', t.ms, (c) => c.notNull())
+        .addColumn('created_at', t.ms, (c) => c.notNull())
+        .addColumn('updated_at', t.ms, (c) => c.notNull())
+        .addColumn('delivered_at', t.ms)
+        .addColumn('last_error', 'text')
+        .execute();
+      await db.schema.createIndex('outbox_due').on('outbox').columns(['status', 'next_attempt_at']).execute();
+
+      await db.schema
+        .createTable('deliveries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('outbox_id', 'text', (c) => c.notNull())
+        .addColumn('at', t.ms, (c) => c.notNull())
+        .addColumn('ok', 'integer', (c) => c.notNull())
+        .addColumn('status_code', 'integer')
+        .addColumn('error', 'text')
+        .addColumn('duration_ms', t.float, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('deliveries_by_outbox')
+        .on('deliveries')
+        .columns(['outbox_id', 'at'])
+        .execute();
+
+      await db.schema
+        .createTable('silences')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('matchers', 'text', (c) => c.notNull())
+        .addColumn('starts_at', t.ms, (c) => c.notNull())
+        .addColumn('ends_at', t.ms, (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('comment', 'text', (c) => c.notNull())
+        .addColumn('created_at', t.ms, (c) => c.notNull())
+        .addColumn('expired_at', t.ms)
+        .execute();
+
+      await db.schema
+        .createTable('leases')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('epoch', t.ms, (c) => c.notNull())
+        .addColumn('expires_at', t.ms, (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('job_runs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('job', 'text', (c) => c.notNull())
+        .addColumn('instance', 'text', (c) => c.notNull())
+        .addColumn('started_at', t.ms, (c) => c.notNull())
+        .addColumn('ended_at', t.ms)
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('job_runs_by_job').on('job_runs').columns(['job', 'started_at']).execute();
+
+      await db.schema
+        .createTable('instances')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('pid', 'integer', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('started_at', t.ms, (c) => c.notNull())
+        .addColumn('last_seen_at', t.ms, (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('state')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('updated_at', t.ms, (c) => c.notNull())
+        .execute();
+    },
+  },
+];

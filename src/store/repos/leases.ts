@@ -1,0 +1,69 @@
+/**
+ * Leases: a named lock held by one holder until it expires, with an epoch that grows at every change
+ * of holder. The epoch is the fencing token: leader-only writes check it in the same transaction.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../schema.js';
+
+/** A held lease. */
+export interface Lease {
+  name: string;
+  holder: string;
+  epoch: number;
+  expiresAt: number;
+}
+
+export class LeaseRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * Takes or renews `name` for `holder` until `now + ttlMs`, in one atomic statement: succeeds when the
+   * lease is free, expired, or already ours. Returns the lease, or null when another holder has it.
+   */
+  async acquire(name: string, holder: string, ttlMs: number, now: number): Promise<Lease | null> {
+    const row = await this.db
+      .insertInto('leases')
+      .values({ name, holder, epoch: 1, expiresAt: now + ttlMs })
+      .onConflict((oc) =>
+        oc
+          .column('name')
+          .doUpdateSet({
+            holder: (eb) => eb.ref('excluded.holder'),
+            expiresAt: (eb) => eb.ref('excluded.expiresAt'),
+            epoch: sql<number>`case when leases.holder = excluded.holder then leases.epoch else leases.epoch + 1 end`,
+          })
+          .where((eb) => eb.or([eb('leases.holder', '=', holder), eb('leases.expiresAt', '<', now)])),
+      )
+      .returningAll()
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  /** The lease as stored, if any. */
+  async get(name: string): Promise<Lease | undefined> {
+    return this.db.selectFrom('leases').selectAll().where('name', '=', name).executeTakeFirst();
+  }
+
+  /** Whether `holder` still holds `name` at `epoch` and it has not expired (the fencing check). */
+  async holds(name: string, holder: string, epoch: number, now: number): Promise<boolean> {
+    const r = await this.db
+      .selectFrom('leases')
+      .select('name')
+      .where('name', '=', name)
+      .where('holder', '=', holder)
+      .where('epoch', '=', epoch)
+      .where('expiresAt', '>=', now)
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
+  /** Gives the lease up (only if ours). */
+  async release(name: string, holder: string): Promise<void> {
+    await this.db
+      .updateTable('leases')
+      .set({ expiresAt: 0 })
+      .where('name', '=', name)
+      .where('holder', '=', holder)
+      .execute();
+  }
+}

@@ -1,0 +1,68 @@
+/** Per-minute (and hourly) rollups: one row per (metric, labels, instance, resolution, bucket). */
+import type { Kysely } from 'kysely';
+import type { Database, RollupTable } from '../schema.js';
+
+/** A rollup as stored; `labels` is canonical JSON. */
+export type RollupRow = RollupTable;
+
+/** What to read. */
+export interface RollupQuery {
+  metrics?: string[];
+  resolution: number;
+  /** Bucket start >= since. */
+  since: number;
+  /** Bucket start < until. */
+  until: number;
+  instance?: string;
+}
+
+export class RollupRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * Writes rows, replacing any row with the same key: the recorder always writes the whole bucket
+   * it holds so far, so a repeated flush of a minute is idempotent.
+   */
+  async upsert(rows: readonly RollupRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += 200) {
+      const chunk = rows.slice(i, i + 200);
+      await this.db
+        .insertInto('rollups')
+        .values(chunk)
+        .onConflict((oc) =>
+          oc.columns(['metric', 'labels', 'instance', 'resolution', 'bucket']).doUpdateSet((eb) => ({
+            count: eb.ref('excluded.count'),
+            sum: eb.ref('excluded.sum'),
+            min: eb.ref('excluded.min'),
+            max: eb.ref('excluded.max'),
+            errors: eb.ref('excluded.errors'),
+            sketch: eb.ref('excluded.sketch'),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  /** Rows in a time range, oldest first. */
+  async query(q: RollupQuery): Promise<RollupRow[]> {
+    let sel = this.db
+      .selectFrom('rollups')
+      .selectAll()
+      .where('resolution', '=', q.resolution)
+      .where('bucket', '>=', q.since)
+      .where('bucket', '<', q.until);
+    if (q.metrics && q.metrics.length > 0) sel = sel.where('metric', 'in', q.metrics);
+    if (q.instance) sel = sel.where('instance', '=', q.instance);
+    return sel.orderBy('bucket').execute();
+  }
+
+  /** Deletes rows of a resolution older than `before`; returns how many. */
+  async deleteBefore(resolution: number, before: number): Promise<number> {
+    const r = await this.db
+      .deleteFrom('rollups')
+      .where('resolution', '=', resolution)
+      .where('bucket', '<', before)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}

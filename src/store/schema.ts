@@ -1,0 +1,169 @@
+/** Table row types as Kysely sees them (camelCase in code, snake_case in the database). */
+export interface RollupTable {
+  metric: string;
+  /** Canonical JSON of the labels (sorted keys). */
+  labels: string;
+  instance: string;
+  /** Bucket width in ms: 60_000 (minute) or 3_600_000 (hour). */
+  resolution: number;
+  /** Bucket start, ms since epoch. */
+  bucket: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  errors: number;
+  /** Serialized DDSketch (protobuf), null for counters without a distribution. */
+  sketch: Buffer | null;
+}
+
+export interface CheckResultTable {
+  id: string;
+  name: string;
+  kind: string;
+  status: string;
+  responseTimeMs: number;
+  details: string;
+  error: string | null;
+  critical: number;
+  checkedAt: number;
+}
+
+export interface AlertTable {
+  id: string;
+  rule: string;
+  fingerprint: string;
+  type: string;
+  severity: string;
+  status: string;
+  message: string;
+  value: number | null;
+  threshold: number | null;
+  labels: string;
+  metadata: string;
+  createdAt: number;
+  updatedAt: number;
+  firingAt: number | null;
+  resolvedAt: number | null;
+  resolutionKind: string | null;
+  resolutionBy: string | null;
+  resolutionReason: string | null;
+  /** Engine bookkeeping (notification times, reminder count...), JSON. */
+  state: string;
+}
+
+export interface AlertEventTable {
+  id: string;
+  alertId: string;
+  at: number;
+  /** pending | firing | escalated | deescalated | reminder | resolved | silenced... */
+  kind: string;
+  status: string;
+  severity: string;
+  value: number | null;
+  threshold: number | null;
+  actor: string | null;
+  detail: string;
+}
+
+export interface AuditTable {
+  id: string;
+  at: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  detail: string;
+}
+
+export interface OutboxTable {
+  id: string;
+  /** Unique per (alert, transition, channel): the guard against a second notification. */
+  key: string;
+  alertId: string | null;
+  transition: string;
+  channel: string;
+  payload: string;
+  /** pending | delivered | failed | dead */
+  status: string;
+  attempts: number;
+  nextAttemptAt: number;
+  createdAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+  lastError: string | null;
+}
+
+export interface DeliveryTable {
+  id: string;
+  outboxId: string;
+  at: number;
+  ok: number;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+export interface SilenceTable {
+  id: string;
+  matchers: string;
+  startsAt: number;
+  endsAt: number;
+  createdBy: string;
+  comment: string;
+  createdAt: number;
+  expiredAt: number | null;
+}
+
+export interface LeaseTable {
+  name: string;
+  holder: string;
+  /** Increases at every change of holder: the fencing token. */
+  epoch: number;
+  expiresAt: number;
+}
+
+export interface JobRunTable {
+  id: string;
+  job: string;
+  instance: string;
+  startedAt: number;
+  endedAt: number | null;
+  outcome: string;
+  detail: string;
+}
+
+export interface InstanceTable {
+  id: string;
+  host: string;
+  pid: number;
+  version: string;
+  startedAt: number;
+  lastSeenAt: number;
+}
+
+export interface StateTable {
+  key: string;
+  value: string;
+  updatedAt: number;
+}
+
+export interface MigrationTable {
+  id: string;
+  appliedAt: number;
+}
+
+export interface Database {
+  rollups: RollupTable;
+  checkResults: CheckResultTable;
+  alerts: AlertTable;
+  alertEvents: AlertEventTable;
+  audit: AuditTable;
+  outbox: OutboxTable;
+  deliveries: DeliveryTable;
+  silences: SilenceTable;
+  leases: LeaseTable;
+  jobRuns: JobRunTable;
+  instances: InstanceTable;
+  state: StateTable;
+  prodmonMigrations: MigrationTable;
+}
