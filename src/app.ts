@@ -1,0 +1,180 @@
+/**
+ * The one place that wires concrete parts together: config -> store, logger, HTTP routes and the
+ * background loops. Everything else receives its dependencies through constructors.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { ResolvedConfig } from './config/load.js';
+import { type Clock, systemClock } from './core/clock.js';
+import { errorMessage } from './core/errors.js';
+import { type Loop, startLoop } from './core/loop.js';
+import type { HealthStatus } from './core/types.js';
+import { buildHttp, type HttpServer } from './http/server.js';
+import { TokenAuth } from './http/auth.js';
+import { createProductionLogger, createSilentLogger, type ProductionLogger } from './logging/index.js';
+import { openStore, type Store, storeTarget } from './store/index.js';
+import { VERSION } from './version.js';
+
+/** Where the monitor is in its life; read by the health routes. */
+export interface Lifecycle {
+  /** Started and serving. */
+  ready: boolean;
+  /** Shutting down: readiness fails while in-flight work finishes. */
+  draining: boolean;
+  startedAt: number | null;
+  /** prodmon's own state: its store reachable. */
+  selfStatus(): HealthStatus;
+}
+
+/** What routes and components may use. */
+export interface AppContext {
+  config: ResolvedConfig;
+  clock: Clock;
+  store: Store;
+  logger: ProductionLogger;
+  auth: TokenAuth;
+  lifecycle: Lifecycle;
+}
+
+/** Optional parts a caller (a test, the CLI) provides instead of the defaults. */
+export interface AppOptions {
+  clock?: Clock;
+  store?: Store;
+  logger?: ProductionLogger;
+  /** Log to files (default true) — false for in-process tests. */
+  fileLogs?: boolean;
+}
+
+/** The running monitor: store, logger, HTTP routes and background work. */
+export class App {
+  readonly config: ResolvedConfig;
+  readonly clock: Clock;
+  readonly logger: ProductionLogger;
+  #store: Store | undefined;
+  #http: HttpServer | undefined;
+  #loops: Loop[] = [];
+  #storeOk = true;
+  #lastError: string | null = null;
+  #ownsStore: boolean;
+  readonly lifecycle: Lifecycle;
+
+  constructor(config: ResolvedConfig, opts: AppOptions = {}) {
+    this.config = config;
+    this.clock = opts.clock ?? systemClock;
+    this.#store = opts.store;
+    this.#ownsStore = !opts.store;
+    this.logger =
+      opts.logger ??
+      (opts.fileLogs === false
+        ? createSilentLogger()
+        : createProductionLogger({
+            dir: config.paths.logs,
+            config: config.logs,
+            clock: this.clock,
+            secrets: config.secrets,
+            stdout: config.logs.stdout,
+          }));
+    this.lifecycle = {
+      ready: false,
+      draining: false,
+      startedAt: null,
+      selfStatus: () => (this.#storeOk ? 'healthy' : 'unhealthy'),
+    };
+  }
+
+  /** The store (after `start`). */
+  get store(): Store {
+    if (!this.#store) throw new Error('prodmon is not started');
+    return this.#store;
+  }
+
+  /** The Fastify instance with prodmon's routes (after `start`). */
+  get http(): FastifyInstance {
+    if (!this.#http) throw new Error('prodmon is not started');
+    return this.#http.app;
+  }
+
+  /** Why the store is unreachable, if it is. */
+  get lastError(): string | null {
+    return this.#lastError;
+  }
+
+  /** Opens and migrates the store, builds the routes, starts the background loops. */
+  async start(): Promise<void> {
+    if (this.lifecycle.ready) return;
+    this.#store ??= await openStore(storeTarget(this.config));
+    await this.#store.migrate(this.clock.now());
+    const ctx: AppContext = {
+      config: this.config,
+      clock: this.clock,
+      store: this.#store,
+      logger: this.logger,
+      auth: new TokenAuth(this.config.auth.tokens),
+      lifecycle: this.lifecycle,
+    };
+    this.#http = await buildHttp(ctx);
+    this.#loops.push(
+      startLoop({
+        clock: this.clock,
+        intervalMs: this.config.health.refresh_interval,
+        body: () => this.#heartbeat(),
+        onError: (err) => this.logger.error.error({ err }, 'heartbeat failed'),
+      }),
+    );
+    this.lifecycle.startedAt = this.clock.now();
+    this.lifecycle.ready = true;
+  }
+
+  async #heartbeat(): Promise<void> {
+    try {
+      await this.store.instances.heartbeat(
+        { id: this.config.instanceId, host: hostname(), pid: process.pid, version: VERSION, startedAt: this.lifecycle.startedAt ?? this.clock.now() },
+        this.clock.now(),
+      );
+      if (!this.#storeOk) this.logger.app.info('store reachable again');
+      this.#storeOk = true;
+      this.#lastError = null;
+    } catch (err) {
+      if (this.#storeOk) this.logger.error.error({ err: errorMessage(err) }, 'store unreachable');
+      this.#storeOk = false;
+      this.#lastError = errorMessage(err);
+    }
+  }
+
+  /** A `node:http` handler for prodmon's routes; calls `next` for other paths (Express/Connect style). */
+  handler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
+    if (!this.#http) {
+      if (next) return next();
+      res.statusCode = 503;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ status: 'unhealthy', error: 'prodmon is not started' }));
+      return;
+    }
+    this.#http.handler(req, res, next);
+  };
+
+  /** Listens on the configured (or given) host and port; returns the URL. */
+  async listen(host = this.config.server.host, port = this.config.server.port): Promise<string> {
+    return this.http.listen({ host, port });
+  }
+
+  /**
+   * Stops gracefully: readiness fails first, then after the drain delay the server stops accepting
+   * and finishes in-flight requests, loops stop, and the store and logs are closed.
+   */
+  async stop(opts: { drainDelayMs?: number } = {}): Promise<void> {
+    this.lifecycle.draining = true;
+    const drain = opts.drainDelayMs ?? this.config.health.drain_delay;
+    if (drain > 0 && this.lifecycle.ready) await this.clock.sleep(drain);
+    if (this.#http) await this.#http.app.close();
+    await Promise.all(this.#loops.map((l) => l.stop()));
+    this.#loops = [];
+    this.lifecycle.ready = false;
+    if (this.#store && this.#ownsStore) {
+      await this.#store.instances.remove(this.config.instanceId).catch(() => {});
+      await this.#store.close();
+    }
+    await this.logger.close();
+  }
+}

@@ -1,0 +1,122 @@
+/** `prodmon start`: run the monitor in the foreground until SIGINT/SIGTERM. */
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import type { Command } from 'commander';
+import { App } from '../app.js';
+import type { ResolvedConfig } from '../config/load.js';
+import { errorMessage, ProdmonError } from '../core/errors.js';
+import { VERSION } from '../version.js';
+import { configFrom, EXIT, type GlobalOptions, globalOptions, runCommand } from './common.js';
+
+interface StartOptions extends GlobalOptions {
+  host?: string;
+  port?: string;
+}
+
+/** Creates the data directory and checks it is writable (exit 2 with a clear message if not). */
+export function ensureDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new ProdmonError(
+      'PRODMON_E_DATA_DIR',
+      `data directory ${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}); choose another with --data-dir`,
+      { exitCode: 2, cause: err },
+    );
+  }
+}
+
+function parsePort(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new ProdmonError('PRODMON_E_CONFIG', `--port: expected a port number 0-65535, got "${text}"`, { exitCode: 2 });
+  }
+  return n;
+}
+
+/** Where operators find the dashboard. */
+export function dashboardUrl(config: ResolvedConfig, listening: string): string {
+  return `${config.server.public_url ?? listening}${config.server.prefix}/production/dashboard/`;
+}
+
+/** Runs the monitor until a signal; resolves with the exit code. */
+export async function runForeground(config: ResolvedConfig): Promise<number> {
+  ensureDataDir(config.dataDir);
+  const app = new App(config);
+  let signals = 0;
+  let stopRequested!: () => void;
+  const stopping = new Promise<void>((r) => {
+    stopRequested = r;
+  });
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`prodmon: second ${sig}, exiting now\n`);
+      process.exit(EXIT.failed);
+    }
+    process.stderr.write(`prodmon: ${sig} received, stopping gracefully (send again to force)\n`);
+    stopRequested();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await app.start();
+    if (signals === 0) {
+      let url: string;
+      try {
+        url = await app.listen();
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const where = `${config.server.host}:${config.server.port}`;
+        throw new ProdmonError(
+          'PRODMON_E_LISTEN',
+          code === 'EADDRINUSE'
+            ? `port ${where} is already in use; choose another with --port or server.port`
+            : `cannot listen on ${where}: ${errorMessage(err)}`,
+          { exitCode: 2, cause: err },
+        );
+      }
+      const store = config.store.driver === 'sqlite' ? `sqlite ${config.paths.db}` : 'postgres';
+      process.stdout.write(
+        `prodmon ${VERSION} listening on ${url} (store: ${store}, logs: ${config.paths.logs})\n` +
+          `dashboard: ${dashboardUrl(config, url)}\n`,
+      );
+      app.logger.app.info({ url, instance: config.instanceId, version: VERSION }, 'prodmon started');
+      await stopping;
+    }
+    await app.stop();
+    process.stdout.write('prodmon stopped\n');
+    return EXIT.ok;
+  } catch (err) {
+    await app.stop().catch(() => {});
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('run the monitor (HTTP server, checks, alerting, jobs) in the foreground')
+    .option('--host <host>', 'address to listen on (default: server.host, 127.0.0.1)')
+    .option('-p, --port <port>', 'port to listen on (default: server.port, 9464)')
+    .action(async (_o, cmd: Command) => {
+      const opts = globalOptions(cmd) as StartOptions;
+      let secrets: readonly string[] = [];
+      await runCommand(
+        opts,
+        async () => {
+          const port = parsePort(opts.port);
+          const config = configFrom(opts, {
+            overrides: { server: { ...(opts.host ? { host: opts.host } : {}), ...(port !== undefined ? { port } : {}) } },
+          });
+          secrets = config.secrets;
+          return runForeground(config);
+        },
+        () => secrets,
+      );
+    });
+}

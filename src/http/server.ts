@@ -1,0 +1,96 @@
+/**
+ * prodmon's HTTP routes on one Fastify instance, served standalone (`listen`) or mounted into a user's
+ * app (`handler`). Route modules are listed here, one line each.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import { Readable } from 'node:stream';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AppContext } from '../app.js';
+import { ProdmonError } from '../core/errors.js';
+import { healthRoutes } from './routes/health.js';
+
+/** A route module: registers its routes on the (prefixed) instance. */
+export type RouteModule = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
+
+const ROUTES: RouteModule[] = [healthRoutes];
+
+/** The top-level path segments prodmon answers (under the configured prefix). */
+export const OWNED_ROOTS = ['health', 'production', 'metrics'];
+
+const STATUS_OF: Partial<Record<ProdmonError['code'], number>> = {
+  PRODMON_E_BAD_REQUEST: 400,
+  PRODMON_E_UNAUTHORIZED: 401,
+  PRODMON_E_FORBIDDEN: 403,
+  PRODMON_E_NOT_FOUND: 404,
+  PRODMON_E_CONFLICT: 409,
+};
+
+/** Fastify with every route module, plus the raw handler for embedding. */
+export interface HttpServer {
+  app: FastifyInstance;
+  /** A `node:http` request handler; `next` is called for paths prodmon does not own. */
+  handler(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
+}
+
+/** Builds the HTTP layer (routes registered, not listening). */
+export async function buildHttp(ctx: AppContext): Promise<HttpServer> {
+  let fastifyHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 5 * 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    serverFactory(handler) {
+      fastifyHandler = handler;
+      return createServer(handler);
+    },
+  });
+
+  // Mounted after a host app's body parser, the request stream is already read: parse from its body.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const raw = request.raw as IncomingMessage & { body?: unknown };
+    if (raw.readableEnded && raw.body !== undefined) {
+      const text = typeof raw.body === 'string' || Buffer.isBuffer(raw.body) ? raw.body : JSON.stringify(raw.body);
+      return Readable.from([Buffer.from(text)]);
+    }
+    return payload;
+  });
+
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof ProdmonError) {
+      return reply.code(STATUS_OF[err.code] ?? 500).send({ error: { code: err.code, message: err.message } });
+    }
+    const fe = err as { statusCode?: number; code?: string; message?: string };
+    if (fe.statusCode && fe.statusCode < 500) {
+      return reply.code(fe.statusCode).send({
+        error: { code: 'PRODMON_E_BAD_REQUEST', message: fe.message ?? 'bad request' },
+      });
+    }
+    ctx.logger.error.error({ err }, 'request failed');
+    return reply.code(500).send({ error: { code: 'PRODMON_E_INTERNAL', message: 'internal error' } });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: { code: 'PRODMON_E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+  );
+
+  const prefix = ctx.config.server.prefix;
+  await app.register(
+    async (scoped) => {
+      for (const routes of ROUTES) await routes(scoped, ctx);
+    },
+    { prefix },
+  );
+  await app.ready();
+
+  const owned = OWNED_ROOTS.map((r) => `${prefix}/${r}`);
+  return {
+    app,
+    handler(req, res, next) {
+      const path = (req.url ?? '/').split('?')[0]!;
+      const mine = owned.some((o) => path === o || path.startsWith(`${o}/`));
+      if (!mine && next) return next();
+      fastifyHandler!(req, res);
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/** prodmon's library entry: `import { createMonitor } from 'prodmon'`. */
+import { App, type AppOptions } from './app.js';
+import { type LoadOptions, loadConfig, parseConfig, type ResolvedConfig } from './config/load.js';
+import type { ConfigInput } from './config/schema.js';
+
+export type { AppContext, AppOptions, Lifecycle } from './app.js';
+export { App } from './app.js';
+export { ConfigError, loadConfig, parseConfig, type ResolvedConfig } from './config/load.js';
+export type { Config, ConfigInput } from './config/schema.js';
+export { type Clock, FakeClock, systemClock } from './core/clock.js';
+export { ProdmonError } from './core/errors.js';
+export type * from './core/types.js';
+export { VERSION } from './version.js';
+
+/** The embedded monitor. */
+export type Monitor = App;
+
+/**
+ * Creates a monitor for embedding in an app. `config` is the same shape as `prodmon.yaml` (parsed and
+ * validated now; a bad config throws a ConfigError naming each field); with no argument, `prodmon.yaml`
+ * (or `$PRODMON_CONFIG`) is read if present.
+ */
+export function createMonitor(
+  config?: ConfigInput | ResolvedConfig,
+  opts: AppOptions & Pick<LoadOptions, 'dataDir' | 'cwd' | 'env'> = {},
+): Monitor {
+  const resolved =
+    config && 'secrets' in config && 'paths' in config
+      ? (config as ResolvedConfig)
+      : config
+        ? parseConfig(config, { ...opts, label: 'createMonitor config' })
+        : loadConfig(opts);
+  return new App(resolved, opts);
+}
