@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The `prodmon` command: runs the compiled CLI (built by `npm run build`, which `npm ci` runs).
-import '../dist/cli/main.js';
+import '../dist/cli/run.js';

@@ -12,7 +12,9 @@ import { type Loop, startLoop } from './core/loop.js';
 import type { HealthStatus } from './core/types.js';
 import { buildHttp, type HttpServer } from './http/server.js';
 import { TokenAuth } from './http/auth.js';
+import { SessionManager } from './http/session.js';
 import { createProductionLogger, createSilentLogger, type ProductionLogger } from './logging/index.js';
+import { MetricsEngine } from './metrics/engine.js';
 import { openStore, type Store, storeTarget } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -35,6 +37,10 @@ export interface AppContext {
   logger: ProductionLogger;
   auth: TokenAuth;
   lifecycle: Lifecycle;
+  /** Recorder, instrumentation, rollup reads, Prometheus export. */
+  metrics: MetricsEngine;
+  /** Dashboard sessions (cookie sign-in, CSRF, sign-in rate limit); also accepted by `requireRole`. */
+  sessions: SessionManager;
 }
 
 /** Optional parts a caller (a test, the CLI) provides instead of the defaults. */
@@ -58,6 +64,8 @@ export class App {
   #lastError: string | null = null;
   #ownsStore: boolean;
   readonly lifecycle: Lifecycle;
+  /** The metrics engine: performanceSummary, windowValues, onData, compact, applyRetention, /metrics. */
+  readonly metrics: MetricsEngine;
 
   constructor(config: ResolvedConfig, opts: AppOptions = {}) {
     this.config = config;
@@ -81,7 +89,61 @@ export class App {
       startedAt: null,
       selfStatus: () => (this.#storeOk ? 'healthy' : 'unhealthy'),
     };
+    // Built now (no I/O), so middleware can be mounted before start(); the store is attached in start().
+    this.metrics = new MetricsEngine({
+      config,
+      clock: this.clock,
+      log: {
+        warn: (o, m) => this.logger.app.warn(o, m),
+        error: (o, m) => this.logger.error.error(o, m),
+      },
+    });
   }
+
+  // ---- embedded instrumentation (see MetricsEngine) ----
+
+  /** Express/Connect middleware recording every request (`app.use(monitor.middleware())`, first). */
+  middleware(): ReturnType<MetricsEngine['middleware']> {
+    return this.metrics.middleware();
+  }
+
+  /** Optional Express error middleware counting thrown errors as failures (after the routes). */
+  errorHandler(): ReturnType<MetricsEngine['errorHandler']> {
+    return this.metrics.errorHandler();
+  }
+
+  /** The Fastify plugin (`await fastify.register(monitor.fastifyPlugin)`). */
+  get fastifyPlugin(): MetricsEngine['fastifyPlugin'] {
+    return this.metrics.fastifyPlugin;
+  }
+
+  /** The Fastify plugin, as a call (`fastify.register(monitor.fastify())`). */
+  fastify(): MetricsEngine['fastifyPlugin'] {
+    return this.metrics.fastifyPlugin;
+  }
+
+  /** Koa middleware (`app.use(monitor.koa())`, first). */
+  koa(): ReturnType<MetricsEngine['koa']> {
+    return this.metrics.koa();
+  }
+
+  /** Wraps a node:http request listener (`http.createServer(monitor.wrap(handler, { route }))`). */
+  wrap: MetricsEngine['wrap'] = (handler, opts) => this.metrics.wrap(handler, opts);
+
+  /** Times one request, recorded under `route` when the response closes. */
+  track: MetricsEngine['track'] = (req, res, route) => this.metrics.track(req, res, route);
+
+  /** Times every query of a pg Pool or Client; returns it. */
+  instrumentPg: MetricsEngine['instrumentPg'] = (target, opts) => this.metrics.instrumentPg(target, opts);
+
+  /** Times every query of a mysql2 connection or pool; returns it. */
+  instrumentMysql: MetricsEngine['instrumentMysql'] = (target, opts) => this.metrics.instrumentMysql(target, opts);
+
+  /** Times every statement of a better-sqlite3 database; returns it. */
+  instrumentSqlite: MetricsEngine['instrumentSqlite'] = (target, opts) => this.metrics.instrumentSqlite(target, opts);
+
+  /** Times any call as a database query (`timeQuery('redis', () => client.get(k))`). */
+  timeQuery: MetricsEngine['timeQuery'] = (name, fn) => this.metrics.timeQuery(name, fn);
 
   /** The store (after `start`). */
   get store(): Store {
@@ -105,15 +167,20 @@ export class App {
     if (this.lifecycle.ready) return;
     this.#store ??= await openStore(storeTarget(this.config));
     await this.#store.migrate(this.clock.now());
+    const sessions = new SessionManager({ config: this.config, clock: this.clock, store: this.#store });
     const ctx: AppContext = {
       config: this.config,
       clock: this.clock,
       store: this.#store,
       logger: this.logger,
-      auth: new TokenAuth(this.config.auth.tokens),
+      auth: new TokenAuth(this.config.auth.tokens, sessions),
       lifecycle: this.lifecycle,
+      metrics: this.metrics,
+      sessions,
     };
+    this.metrics.attachStore(this.#store);
     this.#http = await buildHttp(ctx);
+    this.metrics.start();
     this.#loops.push(
       startLoop({
         clock: this.clock,
@@ -169,6 +236,7 @@ export class App {
     if (drain > 0 && this.lifecycle.ready) await this.clock.sleep(drain);
     if (this.#http) await this.#http.app.close();
     await Promise.all(this.#loops.map((l) => l.stop()));
+    await this.metrics.stop(); // final flush, before the store closes
     this.#loops = [];
     this.lifecycle.ready = false;
     if (this.#store && this.#ownsStore) {

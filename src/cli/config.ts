@@ -14,8 +14,7 @@ export function registerConfig(program: Command): void {
       const opts = globalOptions(cmd);
       await runCommand(opts, async () => {
         const resolved = configFrom(opts);
-        const { secrets: _s, ...shown } = resolved;
-        const masked = maskConfig(shown);
+        const masked = maskConfig(resolved);
         if (opts.json) printJson(masked);
         else {
           process.stderr.write(`${resolved.source ?? '(no config file: defaults)'}: ok\n`);

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /** The `prodmon` command line: one file per command, registered here. */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
@@ -34,4 +33,3 @@ export async function main(argv = process.argv): Promise<void> {
   }
 }
 
-await main();

@@ -116,7 +116,11 @@ export function parseConfig(
   if (opts.overrides) raw = deepMerge(raw, opts.overrides);
   const problems = envProblems.map((p) => `${label}: ${formatPath(p.path)}: ${p.message}`);
   const result = configSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) problems.push(...issueLines(label, result.error.issues));
+  if (!result.success) {
+    // A field whose env var is missing is reported once, as that, not again as a wrong value.
+    const envPaths = new Set(envProblems.map((p) => formatPath(p.path)));
+    problems.push(...issueLines(label, result.error.issues.filter((i) => !envPaths.has(formatPath(i.path)))));
+  }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return resolveConfig(result.data, opts);
 }
@@ -144,8 +148,8 @@ function resolveConfig(config: Config, opts: LoadOptions & { source?: string | n
       archive: under(config.archive.dir, 'archive'),
       pid: resolve(dataDir, 'prodmon.pid'),
     },
-    secrets: [],
-  };
-  resolved.secrets = collectSecrets(config);
+  } as ResolvedConfig;
+  // Not enumerable: the list never ends up in JSON, logs or printed config.
+  Object.defineProperty(resolved, 'secrets', { value: collectSecrets(config), enumerable: false });
   return resolved;
 }

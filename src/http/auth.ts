@@ -11,12 +11,23 @@ export interface Principal {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** Checks bearer tokens against the configured list. */
+/**
+ * Dashboard sessions as a second way in (cookie); implemented by SessionManager in ./session.ts.
+ * `error: 'csrf'` when a state-changing request with a session fails the CSRF / origin check.
+ */
+export interface SessionVerifier {
+  principal(req: FastifyRequest): Promise<{ principal: Principal } | { error: 'csrf' } | null>;
+}
+
+/** Checks bearer tokens against the configured list (and, when given, dashboard sessions). */
 export class TokenAuth {
   readonly #tokens: { name: string; role: Role; hash: Buffer }[];
+  /** Session cookies accepted where no bearer token is sent. */
+  readonly sessions: SessionVerifier | undefined;
 
-  constructor(tokens: readonly { name: string; token: string; role: Role }[]) {
+  constructor(tokens: readonly { name: string; token: string; role: Role }[], sessions?: SessionVerifier) {
     this.#tokens = tokens.map((t) => ({ name: t.name, role: t.role, hash: digest(t.token) }));
+    this.sessions = sessions;
   }
 
   /** Whether any token is configured. */
@@ -63,7 +74,17 @@ export function requireRole(auth: TokenAuth, role: Role, events?: AuthEvents) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.principal && allows(req.principal.role, role)) return;
     const header = req.headers.authorization;
-    const p = auth.fromHeader(header);
+    let p = auth.fromHeader(header);
+    if (!p && !header && auth.sessions) {
+      const s = await auth.sessions.principal(req);
+      if (s && 'error' in s) {
+        events?.onFailure(req, 'forbidden');
+        return reply.code(403).send({
+          error: { code: 'PRODMON_E_FORBIDDEN', message: 'cross-site request or missing CSRF token: refused' },
+        });
+      }
+      p = s?.principal ?? null;
+    }
     if (!p) {
       events?.onFailure(req, header ? 'invalid' : 'missing');
       reply.header('WWW-Authenticate', 'Bearer realm="prodmon"');

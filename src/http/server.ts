@@ -9,11 +9,13 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.js';
 import { ProdmonError } from '../core/errors.js';
 import { healthRoutes } from './routes/health.js';
+import { ingestRoutes } from './routes/ingest.js';
+import { metricsRoutes } from './routes/metrics.js';
 
 /** A route module: registers its routes on the (prefixed) instance. */
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
-const ROUTES: RouteModule[] = [healthRoutes];
+const ROUTES: RouteModule[] = [healthRoutes, metricsRoutes, ingestRoutes];
 
 /** The top-level path segments prodmon answers (under the configured prefix). */
 export const OWNED_ROOTS = ['health', 'production', 'metrics'];

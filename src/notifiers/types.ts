@@ -2,6 +2,9 @@
 import type { z } from 'zod';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
+import type { TransitionKind } from '../core/transition.js';
+import type { Alert, Severity } from '../core/types.js';
+import type { DailySummary } from './summary/types.js';
 
 /** Common keys of every entry in `notifications.channels`. */
 export interface ChannelSpecBase {
@@ -9,13 +12,41 @@ export interface ChannelSpecBase {
   kind: string;
 }
 
-/** What a notifier is asked to deliver (built by the pipeline from an alert transition). */
-export interface Notification {
-  /** Unique per (alert, transition, channel); the same on every retry. */
+/** The alert as a notification carries it: a snapshot taken at the transition (no engine bookkeeping). */
+export type AlertSnapshot = Omit<Alert, 'updatedAt'>;
+
+/** What a notification is about. */
+export type NotificationEvent = TransitionKind | 'test' | 'summary';
+
+/** Fields every notification has. */
+interface NotificationBase {
+  /** Unique per (alert transition, channel): the outbox item id, the same on every retry (`webhook-id`). */
   id: string;
   channel: string;
-  [key: string]: unknown;
+  /** When the transition (or summary) happened, ms. */
+  at: number;
+  /** Link to the alert (or dashboard) for operators, when `server.public_url` is set. */
+  link: string | null;
 }
+
+/** A transition of an alert (or a test message shaped like one). */
+export interface AlertNotification extends NotificationBase {
+  event: TransitionKind | 'test';
+  transitionId: string;
+  alert: AlertSnapshot;
+  previousSeverity?: Severity;
+  /** Reminders sent so far for this alert, this one included. */
+  reminders?: number;
+}
+
+/** The daily summary (email channels). */
+export interface SummaryNotification extends NotificationBase {
+  event: 'summary';
+  summary: DailySummary;
+}
+
+/** What a notifier is asked to deliver (built by the pipeline; stored in the outbox as its payload). */
+export type Notification = AlertNotification | SummaryNotification;
 
 /** Whether a send worked, and if not whether trying again may help. */
 export type SendOutcome =
@@ -26,7 +57,10 @@ export type SendOutcome =
       reason: string;
       error?: Error;
       statusCode?: number;
+      /** The receiver asked to wait this long (Retry-After). */
       retryAfterMs?: number;
+      /** The receiver says the endpoint is gone for good (HTTP 410): stop using the channel. */
+      disable?: boolean;
     };
 
 /** A channel that can deliver a notification. */
@@ -34,6 +68,15 @@ export interface Notifier {
   readonly kind: string;
   readonly name: string;
   send(n: Notification, signal: AbortSignal): Promise<SendOutcome>;
+  /**
+   * Sends several notifications as one message (digest). Kinds that have it get a batch when more are
+   * due than the channel's rate limit lets through one by one.
+   */
+  sendBatch?(ns: Notification[], signal: AbortSignal): Promise<SendOutcome>;
+  /** The kind's own rate limit when the channel sets none (e.g. Slack: 1 per second). */
+  readonly defaultRateLimit?: { max: number; per: number };
+  /** Most notifications one batch may carry. */
+  readonly batchMax?: number;
   close?(): Promise<void>;
 }
 

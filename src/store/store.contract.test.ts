@@ -93,6 +93,31 @@ for (const fixture of STORE_FIXTURES) {
       );
     });
 
+    test('rollups: counting and finding the oldest bucket per resolution', async () => {
+      const base = {
+        metric: 'm_count',
+        labels: '{}',
+        instance: 'i2',
+        count: 1,
+        sum: 1,
+        min: 1,
+        max: 1,
+        errors: 0,
+        sketch: null,
+      };
+      const hour = 3_600_000;
+      await store.rollups.upsert([
+        { ...base, resolution: hour, bucket: T0 - 2 * hour },
+        { ...base, resolution: hour, bucket: T0 - hour },
+        { ...base, resolution: hour, bucket: T0 },
+      ]);
+      assert.equal(await store.rollups.oldestBucket(hour), T0 - 2 * hour);
+      assert.equal(await store.rollups.oldestBucket(1234), null);
+      assert.equal(await store.rollups.countBefore(hour, T0), 2);
+      assert.equal(await store.rollups.countBefore(hour, T0 - 2 * hour), 0);
+      assert.equal(await store.rollups.deleteBefore(hour, T0 + hour), 3);
+    });
+
     test('check results: latest per check, history newest first, deletion by age', async () => {
       await store.checks.insert([check('db', T0), check('cache', T0)]);
       await store.checks.insert([check('db', T0 + 1000, 'unhealthy')]);
@@ -216,6 +241,49 @@ for (const fixture of STORE_FIXTURES) {
         [[false, 500, 'boom']],
       );
       assert.equal(await store.outbox.deleteFinishedBefore(T0 + 2000), 1);
+    });
+
+    test('outbox: pending lists every waiting item oldest first; counts; only failed or dead items re-queue', async () => {
+      const base = { transition: 'firing', payload: {}, alertId: 'al_p' };
+      await store.outbox.enqueue({ ...base, key: 'p:2', channel: 'b', now: T0 + 20 });
+      await store.outbox.enqueue({ ...base, key: 'p:1', channel: 'a', now: T0 + 10 });
+      await store.outbox.enqueue({ ...base, key: 'p:3', channel: 'a', now: T0 + 30 });
+      const all = await store.outbox.pending();
+      assert.deepEqual(
+        all.map((i) => i.key),
+        ['p:1', 'p:2', 'p:3'],
+      );
+      const [first, second, third] = all;
+      await store.outbox.setState(first!.id, {
+        status: 'dead',
+        attempts: 7,
+        nextAttemptAt: T0 + 10,
+        lastError: 'gone',
+        now: T0 + 40,
+      });
+      await store.outbox.setState(second!.id, {
+        status: 'delivered',
+        attempts: 1,
+        nextAttemptAt: T0 + 20,
+        lastError: null,
+        now: T0 + 40,
+      });
+      assert.deepEqual(
+        (await store.outbox.pending()).map((i) => i.key),
+        ['p:3'],
+      );
+      const counts = await store.outbox.counts();
+      assert.equal(counts.dead, 1);
+      assert.equal(counts.delivered, 1);
+      assert.ok(counts.pending >= 1);
+      assert.equal(await store.outbox.requeue(second!.id, T0 + 50), false, 'delivered is not re-queued');
+      assert.equal(await store.outbox.requeue(third!.id, T0 + 50), false, 'pending is not re-queued');
+      assert.equal(await store.outbox.requeue(first!.id, T0 + 50), true);
+      const back = await store.outbox.get(first!.id);
+      assert.deepEqual(
+        [back?.status, back?.attempts, back?.nextAttemptAt, back?.createdAt, back?.lastError],
+        ['pending', 0, T0 + 50, T0 + 50, null],
+      );
     });
 
     test('leases: one holder at a time, renewal keeps the epoch, takeover after expiry raises it', async () => {

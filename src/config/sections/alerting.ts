@@ -1,4 +1,8 @@
-/** `alerting`: the six built-in threshold rules, extra rules, timing of dedup and resolution. */
+/**
+ * `alerting`: the six built-in threshold rules, extra rules, health-check and security alerts,
+ * maintenance windows, and the timing of evaluation, dedup and resolution.
+ */
+import { Cron } from 'croner';
 import { z } from 'zod';
 import { ALERT_TYPES, SEVERITIES } from '../../core/types.js';
 import { anyDuration, duration, nonEmpty, obj } from '../zod-helpers.js';
@@ -14,13 +18,6 @@ export const DEFAULT_THRESHOLDS = {
 } as const;
 export type BuiltinMetric = keyof typeof DEFAULT_THRESHOLDS;
 
-const threshold = (name: BuiltinMetric) =>
-  obj({
-    warning: z.number().default(DEFAULT_THRESHOLDS[name].warning),
-    critical: z.number().default(DEFAULT_THRESHOLDS[name].critical),
-    enabled: z.boolean().default(true),
-  }).prefault({});
-
 export const AGGREGATIONS = [
   'p50',
   'p90',
@@ -35,55 +32,172 @@ export const AGGREGATIONS = [
   'ratio',
 ] as const;
 
+/** `for: 2m` (both levels) or `for: { warning: 2m, critical: 0s }`. */
+const forDuration = () =>
+  z.union([anyDuration(), obj({ warning: anyDuration().optional(), critical: anyDuration().optional() })]);
+
+const severityMap = () =>
+  obj({ warning: z.enum(SEVERITIES).optional(), critical: z.enum(SEVERITIES).optional() });
+
+/** Knobs every threshold rule shares (built-in or not); unset ones take the section's defaults. */
+const tuning = {
+  window: anyDuration().optional(),
+  /** How long the condition must hold before firing (default 2m for warning, 0 for critical). */
+  for: forDuration().optional(),
+  /** Clear only once the value is back past this (hysteresis; default: the lowest threshold). */
+  clear: z.number().optional(),
+  /** Keep firing this long after the condition cleared (flap protection). */
+  keep_firing_for: anyDuration().optional(),
+  severity: severityMap().optional(),
+  /** Logic-less template: `{{value}}`, `{{threshold}}`, `{{labels.route}}`, `{{rule}}`, `{{severity}}`. */
+  message: z.string().optional(),
+};
+
+const threshold = (name: BuiltinMetric) =>
+  obj({
+    warning: z.number().default(DEFAULT_THRESHOLDS[name].warning),
+    critical: z.number().default(DEFAULT_THRESHOLDS[name].critical),
+    enabled: z.boolean().default(true),
+    ...tuning,
+  }).prefault({});
+
+/** `check:<name|*>:status` or `check:<name|*>:latency`. */
+export const CHECK_METRIC = /^check:([^:]+):(status|latency)$/;
+
 const rule = obj({
   name: nonEmpty(),
-  /** A recorded metric (`http_request_duration_ms`...) or `check:<name>:status|latency`. */
+  /** A recorded metric (`http_request_duration_ms`...) or `check:<name|*>:status|latency`. */
   metric: nonEmpty(),
   labels: z.record(z.string(), z.string()).default({}),
   /** Evaluate per distinct value of these labels (one alert each). */
   group_by: z.array(z.string()).default([]),
   aggregation: z.enum(AGGREGATIONS).default('p95'),
-  window: duration('5m'),
   /** `above` fires when value > threshold, `below` when value < threshold. */
   direction: z.enum(['above', 'below']).default('above'),
   warning: z.number().optional(),
   critical: z.number().optional(),
-  /** How long the condition must hold before firing (default 2m for warning, 0 for critical). */
-  for: anyDuration().optional(),
-  /** Clear only once the value is back past this (hysteresis). */
-  clear: z.number().optional(),
-  keep_firing_for: duration('0s'),
   type: z.enum(ALERT_TYPES).default('performance'),
-  severity: obj({
-    warning: z.enum(SEVERITIES).default('medium'),
-    critical: z.enum(SEVERITIES).default('critical'),
-  }).prefault({}),
-  message: z.string().optional(),
   enabled: z.boolean().default(true),
+  ...tuning,
+}).superRefine((r, ctx) => {
+  const status = CHECK_METRIC.exec(r.metric)?.[2] === 'status';
+  if (!status && r.warning === undefined && r.critical === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'needs a warning or a critical threshold (or both)' });
+  }
+  if (r.warning !== undefined && r.critical !== undefined) {
+    const wrong = r.direction === 'above' ? r.critical < r.warning : r.critical > r.warning;
+    if (wrong) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['critical'],
+        message: `must be ${r.direction === 'above' ? 'at least' : 'at most'} the warning threshold (${r.warning}) for direction "${r.direction}"`,
+      });
+    }
+  }
+  const lowest = r.warning ?? r.critical;
+  if (r.clear !== undefined && lowest !== undefined) {
+    const wrong = r.direction === 'above' ? r.clear > lowest : r.clear < lowest;
+    if (wrong) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clear'],
+        message: `must be ${r.direction === 'above' ? 'at most' : 'at least'} the ${r.warning !== undefined ? 'warning' : 'critical'} threshold (${lowest}): it is where a firing alert clears`,
+      });
+    }
+  }
 });
 
 const maintenance = obj({
   name: nonEmpty(),
-  /** Cron expression of each window's start (recurring), or `start`/`end` for a one-off. */
+  /** Cron expression of each window's start (recurring, with `duration`), or `start`/`end` for a one-off. */
   schedule: z.string().optional(),
   duration: anyDuration().optional(),
+  /** ISO date-time of a one-off window (with `end` or `duration`). */
   start: z.string().optional(),
   end: z.string().optional(),
+  /** IANA time zone of `schedule` (default UTC). */
   timezone: z.string().optional(),
   rules: z.array(z.string()).default([]),
   labels: z.record(z.string(), z.string()).default({}),
   types: z.array(z.enum(ALERT_TYPES)).default([]),
   comment: z.string().default(''),
+}).superRefine((m, ctx) => {
+  if (m.timezone !== undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: m.timezone });
+    } catch {
+      ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown time zone "${m.timezone}" (expected an IANA name such as "Europe/Berlin")` });
+    }
+  }
+  if (m.schedule !== undefined) {
+    if (m.start !== undefined || m.end !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'use either schedule + duration (recurring) or start + end (one-off), not both' });
+    }
+    if (m.duration === undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: 'a recurring window (schedule) needs a duration' });
+    try {
+      new Cron(m.schedule, { paused: true });
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['schedule'], message: `invalid cron expression "${m.schedule}": ${(err as Error).message}` });
+    }
+    return;
+  }
+  if (m.start === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'needs a schedule (cron) + duration, or a start + end (or duration)' });
+    return;
+  }
+  for (const key of ['start', 'end'] as const) {
+    const v = m[key];
+    if (v !== undefined && Number.isNaN(Date.parse(v))) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `expected an ISO date-time such as "2026-03-01T02:00:00Z", got "${v}"` });
+    }
+  }
+  if (m.end === undefined && m.duration === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['end'], message: 'a one-off window needs an end or a duration' });
+  }
 });
 
-export const alertingSection = obj({
-  evaluation_interval: duration('60s'),
-  cooldown: duration('15m'),
-  repeat_interval: duration('4h'),
-  auto_resolve_after: duration('30m'),
-  /** Default window of the built-in rules. */
+const securityGroup = z.enum(['source', 'ip', 'user', 'none']);
+
+const securityRule = obj({
+  name: nonEmpty(),
+  /** Event kinds counted (`failed_login`, `rate_limit`, ...). */
+  kinds: z.array(nonEmpty()).min(1),
+  /** One alert per value of this event field (`source` falls back to `ip`). */
+  group_by: securityGroup.default('source'),
   window: duration('5m'),
-  /** Default `for` of warning-level conditions. */
+  warning: z.number().optional(),
+  critical: z.number().optional(),
+  for: forDuration().optional(),
+  severity: severityMap().optional(),
+  message: z.string().optional(),
+  enabled: z.boolean().default(true),
+}).refine((r) => r.warning !== undefined || r.critical !== undefined, {
+  error: 'needs a warning or a critical threshold (or both)',
+});
+
+const builtinSecurity = (kinds: string[], warning: number, critical: number) =>
+  obj({
+    kinds: z.array(nonEmpty()).min(1).default(kinds),
+    group_by: securityGroup.default('source'),
+    window: duration('5m'),
+    warning: z.number().default(warning),
+    critical: z.number().default(critical),
+    enabled: z.boolean().default(true),
+  }).prefault({});
+
+export const alertingSection = obj({
+  evaluation_interval: anyDuration()
+    .refine((ms) => ms >= 1000, { error: 'must be at least 1s' })
+    .prefault('60s'),
+  /** The same alert at the same severity is not notified again within this. */
+  cooldown: duration('15m'),
+  /** A reminder while an alert stays firing. */
+  repeat_interval: duration('4h'),
+  /** An alert whose data stopped arriving resolves (reason `stale`) after this. */
+  auto_resolve_after: duration('30m'),
+  /** Default window of threshold rules. */
+  window: duration('5m'),
+  /** Default `for` of warning-level conditions (critical ones fire at once). */
   warning_for: duration('2m'),
   thresholds: obj({
     api_response_time: threshold('api_response_time'),
@@ -93,6 +207,38 @@ export const alertingSection = obj({
     error_rate: threshold('error_rate'),
     disk_usage: threshold('disk_usage'),
   }).prefault({}),
-  rules: z.array(rule).default([]),
+  /** Health checks as alerts: unhealthy -> critical (high for non-critical checks), degraded -> medium. */
+  health_checks: obj({
+    enabled: z.boolean().default(true),
+    for: forDuration().optional(),
+    severity: severityMap().optional(),
+    message: z.string().optional(),
+  }).prefault({}),
+  /** Extra rules; one named like a built-in replaces it. */
+  rules: z
+    .array(rule)
+    .default([])
+    .superRefine((rules, ctx) => {
+      const seen = new Set<string>();
+      rules.forEach((r, i) => {
+        if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate rule name "${r.name}"` });
+        seen.add(r.name);
+      });
+    }),
   maintenance: z.array(maintenance).default([]),
+  /** Security alerts fed by `monitor.security(event)`. */
+  security: obj({
+    failed_logins: builtinSecurity(['failed_login', 'api_auth_failure'], 10, 50),
+    rate_limited: builtinSecurity(['rate_limit'], 100, 1000),
+    rules: z.array(securityRule).default([]),
+    /** Distinct sources tracked per rule (beyond this, the quietest are forgotten). */
+    max_sources: z.number().int().min(1).default(10_000),
+  }).prefault({}),
 }).prefault({});
+
+/** The `alerting` section after validation (durations in ms). */
+export type AlertingConfig = z.output<typeof alertingSection>;
+/** One entry of `alerting.rules`. */
+export type RuleConfig = AlertingConfig['rules'][number];
+/** One entry of `alerting.maintenance`. */
+export type MaintenanceConfig = AlertingConfig['maintenance'][number];

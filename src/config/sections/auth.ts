@@ -1,6 +1,6 @@
 /** `auth`: bearer tokens for the API and the dashboard, with a role each. */
 import { z } from 'zod';
-import { nonEmpty, obj } from '../zod-helpers.js';
+import { duration, nonEmpty, obj } from '../zod-helpers.js';
 
 export const ROLES = ['admin', 'read'] as const;
 export type Role = (typeof ROLES)[number];
@@ -11,8 +11,30 @@ const token = obj({
   role: z.enum(ROLES).default('read'),
 });
 
+/** `scrypt$N$r$p$salt$hash` (base64), as `hashPassword` in src/http/session.ts writes it. */
+const SCRYPT_HASH = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;
+
+const user = obj({
+  name: nonEmpty(),
+  password_hash: z.string().regex(SCRYPT_HASH, {
+    error: 'expected an scrypt hash "scrypt$N$r$p$salt$hash" (see docs/readme/dashboard.md to make one)',
+  }),
+  role: z.enum(ROLES).default('read'),
+});
+
 export const authSection = obj({
   tokens: z.array(token).default([]),
+  /** Dashboard users who sign in with a name and password (stored as scrypt hashes). */
+  users: z.array(user).default([]),
+  /** How long a dashboard session lasts after sign-in. */
+  session_ttl: duration('12h'),
+  /** Mark the session cookie `Secure` even when the request is not seen as https (behind a TLS proxy). */
+  secure_cookies: z.boolean().default(false),
+  /** Key that signs session cookies (default: a random key kept in the store, shared by instances). */
+  session_secret: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+  /** Failed sign-ins allowed per client address and name within `login_window`. */
+  login_max_failures: z.number().int().min(1).default(5),
+  login_window: duration('15m'),
   /** Protect `GET /metrics` with a token too. */
   metrics_require_token: z.boolean().default(false),
 }).prefault({});

@@ -9,6 +9,8 @@ export const metricsSection = obj({
   sample_interval: duration('10s'),
   /** Cap on distinct label sets per metric; more fold into an overflow series. */
   max_series: z.number().int().min(10).default(1000),
+  /** Closed rollup buckets kept in memory while the store cannot be written (oldest dropped beyond). */
+  max_buffered_rows: z.number().int().min(100).default(20000),
   /** Per-minute rollups are kept this long... */
   retention: duration('30d'),
   /** ...and hourly rollups this long. */

@@ -15,6 +15,8 @@ export const channelCommon = {
   rate_limit: obj({ max: z.number().int().min(1), per: anyDuration() }).optional(),
   /** Only notified on escalation (see `escalate_after`). */
   escalation_only: z.boolean().default(false),
+  /** Tell this channel when an alert it was told about resolves. */
+  send_resolved: z.boolean().default(true),
 };
 
 export const notificationsSection = obj({
@@ -37,5 +39,9 @@ export const notificationsSection = obj({
     attempt_timeout: duration('10s'),
     min_backoff: duration('1s'),
     max_backoff: duration('5m'),
+    /** Longest the worker sleeps between looks at the outbox (new notifications wake it at once). */
+    poll_interval: duration('5s'),
+    /** Delivered and dead notifications (and their delivery logs) are deleted after this. */
+    retention: duration('30d'),
   }).prefault({}),
 }).prefault({});

@@ -91,6 +91,46 @@ export class OutboxRepo {
     return rows.map(toItem);
   }
 
+  /** Every pending item (due or waiting), oldest first: the worker's view of the backlog. */
+  async pending(limit = 500): Promise<OutboxItem[]> {
+    const rows = await this.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .orderBy('createdAt')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(toItem);
+  }
+
+  /** Number of items in each status. */
+  async counts(): Promise<Record<OutboxStatus, number>> {
+    const rows = await this.db
+      .selectFrom('outbox')
+      .select(['status'])
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .groupBy('status')
+      .execute();
+    const out: Record<OutboxStatus, number> = { pending: 0, delivered: 0, failed: 0, dead: 0 };
+    for (const r of rows) out[r.status as OutboxStatus] = Number(r.n);
+    return out;
+  }
+
+  /**
+   * Puts a failed or dead item back in the queue, due now, with a fresh age (`createdAt = now`) and no
+   * attempts; returns whether it was re-queued (false for pending or delivered items).
+   */
+  async requeue(id: string, now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('outbox')
+      .set({ status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now, updatedAt: now, lastError: null })
+      .where('id', '=', id)
+      .where('status', 'in', ['failed', 'dead'])
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   /** One item by id. */
   async get(id: string): Promise<OutboxItem | undefined> {
     const r = await this.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();

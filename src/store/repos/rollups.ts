@@ -56,6 +56,27 @@ export class RollupRepo {
     return sel.orderBy('bucket').execute();
   }
 
+  /** How many rows of a resolution are older than `before` (what `deleteBefore` would remove). */
+  async countBefore(resolution: number, before: number): Promise<number> {
+    const r = await this.db
+      .selectFrom('rollups')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('resolution', '=', resolution)
+      .where('bucket', '<', before)
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
+  /** Start of the oldest bucket of a resolution, or null when there is none. */
+  async oldestBucket(resolution: number): Promise<number | null> {
+    const r = await this.db
+      .selectFrom('rollups')
+      .select((eb) => eb.fn.min<number>('bucket').as('b'))
+      .where('resolution', '=', resolution)
+      .executeTakeFirst();
+    return r?.b === null || r?.b === undefined ? null : Number(r.b);
+  }
+
   /** Deletes rows of a resolution older than `before`; returns how many. */
   async deleteBefore(resolution: number, before: number): Promise<number> {
     const r = await this.db

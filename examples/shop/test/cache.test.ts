@@ -1,0 +1,158 @@
+/**
+ * The Redis inventory cache: read-through against the real Redis (own key prefix), and the fallback
+ * when Redis dies, freezes or was never there, against a redis-server the test starts and kills.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'redis';
+import { call, REDIS_URL, type Running, redisPrefix, STORES } from './support/shop.js';
+import { freePort, RedisServer } from './support/redis-server.js';
+
+const [SQLITE, POSTGRES] = STORES as [(typeof STORES)[0], (typeof STORES)[0]];
+
+/** Polls `fn` until it is true (bounded). */
+async function eventually(fn: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
+    await sleep(25);
+  }
+}
+
+describe('inventory cache on the shared Redis', () => {
+  let s: Running;
+  const prefix = redisPrefix();
+  const redis = createClient({ url: REDIS_URL });
+  before(async () => {
+    await redis.connect();
+    s = await POSTGRES.start({ redisUrl: REDIS_URL, redisPrefix: prefix });
+    assert.ok(await s.shop.cache.waitUntilUp(5000));
+  });
+  after(async () => {
+    await s.cleanup();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(keys);
+    await redis.close();
+  });
+
+  test('a product read misses, fills the cache, then hits', async () => {
+    const first = await call(s.url, 'GET', '/api/products/11');
+    assert.equal(first.headers.get('x-cache'), 'miss');
+    assert.equal(await redis.get(`${prefix}inv:11`), String(first.body.stock));
+    assert.ok((await redis.ttl(`${prefix}inv:11`)) > 0, 'cached stock expires');
+    const second = await call(s.url, 'GET', '/api/products/11');
+    assert.equal(second.headers.get('x-cache'), 'hit');
+    assert.equal(second.body.stock, first.body.stock);
+  });
+
+  test('the cached value is what the API shows, and checkout invalidates it', async () => {
+    await s.shop.db.run('UPDATE products SET stock = 40 WHERE id = 12');
+    await call(s.url, 'GET', '/api/products/12'); // fills 40
+    await redis.set(`${prefix}inv:12`, '39'); // the cache is what is read
+    assert.equal((await call(s.url, 'GET', '/api/products/12')).body.stock, 39);
+    const cart = (await call(s.url, 'POST', '/api/carts')).body.id;
+    await call(s.url, 'POST', `/api/carts/${cart}/items`, { product_id: 12, quantity: 2 });
+    assert.equal((await call(s.url, 'POST', '/api/checkout', { cart_id: cart })).status, 201);
+    assert.equal(await redis.get(`${prefix}inv:12`), null, 'checkout removed the stale entry');
+    const after = await call(s.url, 'GET', '/api/products/12');
+    assert.equal(after.headers.get('x-cache'), 'miss');
+    assert.equal(after.body.stock, 38);
+  });
+
+  test('the cache health check reports the latency and the counters', async () => {
+    const p = await s.shop.cache.ping();
+    assert.ok(p.ok);
+    assert.ok(s.shop.cache.stats.hits >= 2);
+  });
+});
+
+describe('inventory cache when Redis fails', () => {
+  let server: RedisServer;
+  let s: Running;
+  before(async () => {
+    server = new RedisServer(await freePort());
+    await server.start();
+    s = await SQLITE.start({ redisUrl: server.url, redisPrefix: redisPrefix() });
+    assert.ok(await s.shop.cache.waitUntilUp(5000));
+  });
+  after(async () => {
+    server.freeze(false);
+    await s.cleanup();
+    await server.kill();
+  });
+
+  test('killed: requests are served from the database at once, and the cache comes back by itself', async () => {
+    await call(s.url, 'GET', '/api/products/20');
+    assert.equal((await call(s.url, 'GET', '/api/products/20')).headers.get('x-cache'), 'hit');
+    await server.kill();
+    await eventually(() => s.shop.cache.state === 'down', 'the cache notices');
+    const t0 = performance.now();
+    const r = await call(s.url, 'GET', '/api/products/20');
+    const ms = performance.now() - t0;
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('x-cache'), 'bypass');
+    assert.ok(ms < 500, `served in ${ms.toFixed(0)} ms without Redis`);
+    // Checkout works without Redis too.
+    const cart = (await call(s.url, 'POST', '/api/carts')).body.id;
+    await call(s.url, 'POST', `/api/carts/${cart}/items`, { product_id: 20, quantity: 1 });
+    assert.equal((await call(s.url, 'POST', '/api/checkout', { cart_id: cart })).status, 201);
+    assert.equal((await s.shop.cache.ping()).ok, false);
+
+    await server.start();
+    await eventually(() => s.shop.cache.state === 'up', 'the cache reconnects in the background', 15_000);
+    assert.equal((await call(s.url, 'GET', '/api/products/20')).headers.get('x-cache'), 'miss');
+    assert.equal((await call(s.url, 'GET', '/api/products/20')).headers.get('x-cache'), 'hit');
+  });
+
+  test('frozen (accepts, never answers): a request waits at most the command deadline, then bypasses', async () => {
+    await eventually(() => s.shop.cache.state === 'up', 'the cache is up');
+    server.freeze(true);
+    const t0 = performance.now();
+    const r = await call(s.url, 'GET', '/api/products/21');
+    const ms = performance.now() - t0;
+    assert.equal(r.status, 200);
+    assert.ok(ms < 1500, `answered in ${ms.toFixed(0)} ms with a frozen Redis`);
+    assert.ok(s.shop.cache.stats.timeouts >= 1);
+    const t1 = performance.now();
+    assert.equal((await call(s.url, 'GET', '/api/products/21')).headers.get('x-cache'), 'bypass');
+    assert.ok(performance.now() - t1 < 500, 'after a missed deadline the cache is skipped, not waited on');
+    server.freeze(false);
+    await eventually(() => s.shop.cache.state === 'up', 'the cache recovers after the freeze', 15_000);
+  });
+});
+
+describe('inventory cache without Redis', () => {
+  test('a shop whose Redis is not there starts at once and serves from the database', async () => {
+    const port = await freePort(); // nothing listens here
+    const t0 = performance.now();
+    const s = await SQLITE.start({ redisUrl: `redis://127.0.0.1:${port}`, redisPrefix: redisPrefix() });
+    try {
+      const r = await call(s.url, 'GET', '/api/products/1');
+      assert.ok(performance.now() - t0 < 3000, 'startup does not wait for Redis');
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('x-cache'), 'bypass');
+      assert.equal(s.shop.cache.state, 'down');
+      assert.match(s.shop.cache.reason ?? '', /ECONNREFUSED|closed|connect/i);
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  test('the redis-down fault takes the cache out until it is switched off', async () => {
+    const s = await SQLITE.start({ redisUrl: REDIS_URL, redisPrefix: redisPrefix() });
+    try {
+      assert.ok(await s.shop.cache.waitUntilUp(5000));
+      s.shop.faults.set('redis-down', true);
+      assert.equal(s.shop.cache.state, 'down');
+      assert.equal((await call(s.url, 'GET', '/api/products/2')).headers.get('x-cache'), 'bypass');
+      await sleep(300);
+      assert.equal(s.shop.cache.state, 'down', 'no reconnection while the fault is on');
+      s.shop.faults.set('redis-down', false);
+      assert.ok(await s.shop.cache.waitUntilUp(5000));
+      assert.equal((await call(s.url, 'GET', '/api/products/2')).headers.get('x-cache'), 'miss');
+    } finally {
+      await s.cleanup();
+    }
+  });
+});

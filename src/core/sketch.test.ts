@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  decodeSketch,
+  emptySketch,
+  encodeSketch,
+  newSketch,
+  SKETCH_ACCURACY,
+  sketchAdd,
+  sketchMerge,
+  sketchQuantile,
+} from './sketch.js';
+
+/** A seeded PRNG (mulberry32), so a failure can be reproduced. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const DISTRIBUTIONS: Record<string, (r: () => number) => number> = {
+  // latencies: log-normal around 40 ms with a long tail
+  lognormal: (r) => Math.exp(Math.log(40) + 0.9 * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r())),
+  uniform: (r) => 1 + r() * 999,
+  // heavy tail: Pareto with alpha 1.5, from 0.2 ms
+  pareto: (r) => 0.2 / (1 - r()) ** (1 / 1.5),
+};
+
+/** The exact value at quantile q with the sketch's rank convention (rank = q * (n - 1), lower). */
+function exact(sorted: number[], q: number): number {
+  return sorted[Math.floor(q * (sorted.length - 1))]!;
+}
+
+function relErr(got: number | null, want: number): number {
+  assert.notEqual(got, null);
+  return Math.abs(got! - want) / want;
+}
+
+describe('sketch', () => {
+  for (const [name, draw] of Object.entries(DISTRIBUTIONS)) {
+    test(`p50/p95/p99 of 100,000 ${name} samples are within 1 % of the exact values`, () => {
+      const r = rng(42);
+      const values = Array.from({ length: 100_000 }, () => draw(r));
+      const s = newSketch();
+      for (const v of values) sketchAdd(s, v);
+      const sorted = [...values].sort((a, b) => a - b);
+      for (const q of [0.5, 0.95, 0.99]) {
+        const err = relErr(sketchQuantile(s, q), exact(sorted, q));
+        assert.ok(err <= SKETCH_ACCURACY, `${name} q=${q}: relative error ${err}`);
+      }
+    });
+  }
+
+  test('merging the sketches of two halves gives the quantiles of the whole, within 1 %', () => {
+    const r = rng(7);
+    const values = Array.from({ length: 100_000 }, () => DISTRIBUTIONS.lognormal!(r));
+    const whole = newSketch();
+    const a = newSketch();
+    const b = newSketch();
+    values.forEach((v, i) => {
+      sketchAdd(whole, v);
+      sketchAdd(i % 2 ? a : b, v);
+    });
+    const merged = emptySketch();
+    sketchMerge(merged, a);
+    sketchMerge(merged, b);
+    assert.equal(merged.count, whole.count);
+    const sorted = [...values].sort((x, y) => x - y);
+    for (const q of [0.5, 0.9, 0.95, 0.99]) {
+      const m = sketchQuantile(merged, q)!;
+      const w = sketchQuantile(whole, q)!;
+      assert.ok(relErr(m, exact(sorted, q)) <= SKETCH_ACCURACY, `merged q=${q}`);
+      // Same bins, same counts: the merged sketch answers exactly like the whole one.
+      assert.ok(Math.abs(m - w) / w < 1e-12, `merged ${m} vs whole ${w} at q=${q}`);
+    }
+  });
+
+  test('a sketch survives the protobuf round trip with the same count and quantiles', () => {
+    const r = rng(3);
+    const s = newSketch();
+    for (let i = 0; i < 10_000; i++) sketchAdd(s, DISTRIBUTIONS.pareto!(r));
+    sketchAdd(s, 0);
+    const bytes = encodeSketch(s);
+    assert.ok(Buffer.isBuffer(bytes) && bytes.length > 0);
+    const back = decodeSketch(bytes);
+    assert.equal(back.count, s.count);
+    for (const q of [0, 0.5, 0.9, 0.99, 1]) {
+      const got = sketchQuantile(back, q)!;
+      const want = sketchQuantile(s, q)!;
+      // The mapping's gamma goes through a float on the wire: equal up to rounding.
+      assert.ok(Math.abs(got - want) <= 1e-9 * Math.max(1, want), `q=${q}: ${got} vs ${want}`);
+    }
+  });
+
+  test('quantiles are clamped to the exact min and max when given', () => {
+    const s = newSketch();
+    for (const v of [10, 10, 10, 10]) sketchAdd(s, v);
+    assert.equal(sketchQuantile(s, 0.99, 10, 10), 10);
+    assert.equal(sketchQuantile(newSketch(), 0.5), null);
+  });
+
+  test('negative values count as zero', () => {
+    const s = newSketch();
+    sketchAdd(s, -5);
+    assert.equal(s.count, 1);
+    assert.equal(sketchQuantile(s, 0.5), 0);
+  });
+
+  test('bytes that are not a sketch, or a sketch of another accuracy, are refused', () => {
+    assert.throws(() => decodeSketch(Buffer.from('not a sketch at all')), /DDSketch|accuracy/);
+    assert.throws(() => decodeSketch(Buffer.alloc(0)), /DDSketch|accuracy/);
+  });
+});

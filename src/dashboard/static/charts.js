@@ -1,0 +1,148 @@
+// @ts-check
+/**
+ * Performance charts with uPlot (loaded before this module as the global `uPlot`). Data comes as
+ * `{ times: [unix s...], charts: [{ id, title, unit, series: [{ label, values }] }] }`, first from the
+ * page's `<script type="application/json">`, then from the API on each refresh. Colors follow the
+ * theme (CSS variables), sizes follow the container.
+ */
+
+/** @type {any} */
+const uPlot = /** @type {any} */ (globalThis).uPlot;
+
+/**
+ * @typedef {{ label: string, values: (number | null)[] }} Series
+ * @typedef {{ id: string, title: string, unit: string, series: Series[] }} Chart
+ * @typedef {{ times: number[], charts: Chart[] }} ChartData
+ */
+
+/** @type {Map<string, { plot: any, chart: Chart }>} */
+const plots = new Map();
+
+/** @param {string} name */
+function cssVar(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+}
+
+/**
+ * A value with its unit, short.
+ * @param {number | null} v
+ * @param {string} unit
+ */
+export function formatValue(v, unit) {
+  if (v === null || v === undefined || Number.isNaN(v)) return '–';
+  if (unit === 'bytes') {
+    const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+    let i = 0;
+    let x = v;
+    while (Math.abs(x) >= 1024 && i < units.length - 1) {
+      x /= 1024;
+      i++;
+    }
+    return `${x.toFixed(x < 10 && i > 0 ? 1 : 0)} ${units[i]}`;
+  }
+  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  return `${v.toFixed(digits)}${unit === '%' ? '%' : unit ? ` ${unit}` : ''}`;
+}
+
+/**
+ * @param {Chart} chart
+ * @param {HTMLElement} el
+ */
+function options(chart, el) {
+  const grid = cssVar('--grid');
+  const text = cssVar('--muted');
+  const colors = [cssVar('--c1'), cssVar('--c2'), cssVar('--c3'), cssVar('--c4')];
+  const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+  return {
+    width: Math.max(200, el.clientWidth),
+    height: 180,
+    legend: { live: true },
+    cursor: { drag: { x: false, y: false } },
+    scales: { x: { time: true }, y: { range: (/** @type {any} */ _u, /** @type {number} */ min, /** @type {number} */ max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+    axes: [
+      axis,
+      { ...axis, size: 60, values: (/** @type {any} */ _u, /** @type {number[]} */ ticks) => ticks.map((t) => formatValue(t, chart.unit)) },
+    ],
+    series: [
+      {},
+      ...chart.series.map((s, i) => ({
+        label: s.label,
+        stroke: colors[i % colors.length],
+        width: 1.5,
+        spanGaps: false,
+        points: { show: false },
+        value: (/** @type {any} */ _u, /** @type {number | null} */ v) => formatValue(v, chart.unit),
+      })),
+    ],
+  };
+}
+
+/**
+ * @param {ChartData} data
+ * @param {Chart} chart
+ */
+function rows(data, chart) {
+  return [data.times, ...chart.series.map((s) => s.values)];
+}
+
+/**
+ * Draws (or redraws) every chart of `data` into its `[data-chart="id"]` element.
+ * @param {ChartData} data
+ */
+export function drawCharts(data) {
+  if (!uPlot) return;
+  for (const chart of data.charts) {
+    const el = /** @type {HTMLElement | null} */ (document.querySelector(`[data-chart="${chart.id}"]`));
+    if (!el) continue;
+    const known = plots.get(chart.id);
+    if (known && known.chart.series.length === chart.series.length) {
+      known.plot.setData(rows(data, chart));
+      known.chart = chart;
+      continue;
+    }
+    known?.plot.destroy();
+    el.textContent = '';
+    const plot = new uPlot(options(chart, el), rows(data, chart), el);
+    plots.set(chart.id, { plot, chart });
+  }
+}
+
+/** Fits every chart to its container. */
+function resizeAll() {
+  for (const [id, { plot }] of plots) {
+    const el = /** @type {HTMLElement | null} */ (document.querySelector(`[data-chart="${id}"]`));
+    if (el && el.clientWidth > 0) plot.setSize({ width: el.clientWidth, height: 180 });
+  }
+}
+
+/**
+ * Starts the charts from the page's embedded data; returns a function that redraws with new data.
+ * @param {HTMLScriptElement | null} source
+ */
+export function initCharts(source) {
+  /** @type {ChartData | null} */
+  let current = null;
+  if (source?.textContent) {
+    try {
+      current = JSON.parse(source.textContent);
+    } catch {
+      current = null;
+    }
+  }
+  if (current) drawCharts(current);
+  let pending = 0;
+  addEventListener('resize', () => {
+    cancelAnimationFrame(pending);
+    pending = requestAnimationFrame(resizeAll);
+  });
+  // Theme changed: rebuild with the new colors.
+  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+    for (const { plot } of plots.values()) plot.destroy();
+    plots.clear();
+    if (current) drawCharts(current);
+  });
+  return (/** @type {ChartData} */ data) => {
+    current = data;
+    drawCharts(data);
+  };
+}

@@ -1,0 +1,17 @@
+/** `GET /metrics`: the Prometheus text exposition (token required when `auth.metrics_require_token`). */
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../app.js';
+import { requireRole } from '../auth.js';
+
+/** Registers the Prometheus route (unless `metrics.prometheus.enabled` is false). */
+export function metricsRoutes(app: FastifyInstance, ctx: AppContext): void {
+  if (!ctx.config.metrics.prometheus.enabled) return;
+  const preHandler = ctx.config.auth.metrics_require_token ? [requireRole(ctx.auth, 'read')] : [];
+  app.get('/metrics', { preHandler }, async (_req, reply) => {
+    const body = await ctx.metrics.prometheus.metrics();
+    return reply
+      .header('content-type', ctx.metrics.prometheus.contentType)
+      .header('cache-control', 'no-store')
+      .send(body);
+  });
+}

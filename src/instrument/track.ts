@@ -1,0 +1,164 @@
+/**
+ * Request instrumentation without a framework: `track(req, res, route)` remembers when a request
+ * started and, when its response closes, records the duration under (route template, method, status
+ * class) with whether it failed. The framework adapters only tell it the route template.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { METRIC } from '../core/metric-names.js';
+import type { Recorder } from '../metrics/recorder.js';
+import type { Series } from '../metrics/series.js';
+
+/** Route label of requests no route matched (404s and the like): one label, never the raw URL. */
+export const UNMATCHED = '(unmatched)';
+/** Status class of requests whose client went away before the response was complete. */
+export const ABORTED = 'aborted';
+
+/** A route template, or a function returning it when the response closes (undefined: unmatched). */
+export type RouteSource =
+  | string
+  | ((req: IncomingMessage, res: ServerResponse) => string | undefined | null | RegExp | unknown);
+
+/** Which responses count as errors. */
+export type ErrorStatuses = '5xx' | '4xx+5xx';
+
+/** What the tracker needs. */
+export interface TrackerOptions {
+  errorStatuses?: ErrorStatuses;
+  /** Monotonic ms for durations (default performance.now). */
+  now?: () => number;
+}
+
+interface TrackState {
+  tracker: RequestTracker;
+  req: IncomingMessage;
+  t0: number;
+  route: RouteSource | undefined;
+  thrown: boolean;
+}
+
+const kState = Symbol.for('prodmon.track');
+type Tracked = ServerResponse & { [kState]?: TrackState };
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE']);
+const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
+/** `2xx`... for a status code (`other` outside 100-599). */
+export function statusClass(status: number): string {
+  return status >= 100 && status < 600 ? CLASSES[Math.floor(status / 100)]! : 'other';
+}
+
+/** The method label: the standard methods as they are, anything else `OTHER` (bounded). */
+export function methodLabel(method: string | undefined): string {
+  if (method && METHODS.has(method)) return method;
+  const up = method?.toUpperCase();
+  return up && METHODS.has(up) ? up : 'OTHER';
+}
+
+const ID_SEGMENT =
+  /^(?:\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,}|(?=[^/]*\d)[\w-]{20,})$/i;
+
+/**
+ * A template guessed from a URL path when no router names it: numbers, UUIDs, long hex and long
+ * tokens with digits become `:id`, the query string is dropped (`/orders/42?x=1` -> `/orders/:id`).
+ */
+export function templateFromPath(url: string | undefined): string {
+  const q = (url ?? '/').indexOf('?');
+  const path = q === -1 ? (url ?? '/') : (url ?? '/').slice(0, q);
+  return path
+    .split('/')
+    .map((s) => (ID_SEGMENT.test(s) ? ':id' : s))
+    .join('/')
+    .slice(0, 200);
+}
+
+/** The default route source: the guessed template, with 404s folded into {@link UNMATCHED}. */
+export const guessedRoute: RouteSource = (req, res) =>
+  res.statusCode === 404 ? undefined : templateFromPath(req.url);
+
+function onClose(this: Tracked): void {
+  const st = this[kState];
+  if (!st) return;
+  this[kState] = undefined;
+  st.tracker.finish(st, this);
+}
+
+/** Records requests into the recorder. */
+export class RequestTracker {
+  readonly #recorder: Recorder;
+  readonly #errors4xx: boolean;
+  readonly now: () => number;
+  readonly #cache = new Map<string, Series>();
+
+  constructor(recorder: Recorder, opts: TrackerOptions = {}) {
+    this.#recorder = recorder;
+    this.#errors4xx = opts.errorStatuses === '4xx+5xx';
+    this.now = opts.now ?? (() => performance.now());
+  }
+
+  /**
+   * Starts timing a request; it is recorded when `res` closes (finished, or aborted by the client).
+   * Tracking the same response twice keeps the first start and takes the newer route.
+   */
+  track(req: IncomingMessage, res: ServerResponse, route?: RouteSource): void {
+    const r = res as Tracked;
+    const st = r[kState];
+    if (st) {
+      if (route !== undefined) st.route = route;
+      return;
+    }
+    r[kState] = { tracker: this, req, t0: this.now(), route, thrown: false };
+    res.once('close', onClose);
+  }
+
+  /** Sets the route template of a tracked request (e.g. once the router has matched). */
+  setRoute(res: ServerResponse, route: RouteSource): void {
+    const st = (res as Tracked)[kState];
+    if (st) st.route = route;
+  }
+
+  /**
+   * Marks a tracked request as failed by a thrown error. An error that carries an HTTP status below
+   * 500 (`status`/`statusCode`, e.g. a validation error) is the client's: the response status decides.
+   */
+  markError(res: ServerResponse, err?: unknown): void {
+    const st = (res as Tracked)[kState];
+    if (!st) return;
+    const e = err as { status?: unknown; statusCode?: unknown } | null | undefined;
+    const status = typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : 0;
+    if (status >= 400 && status < 500) return;
+    st.thrown = true;
+  }
+
+  /** Whether `res` is being tracked. */
+  isTracked(res: ServerResponse): boolean {
+    return (res as Tracked)[kState] !== undefined;
+  }
+
+  /** Records a closed response (called by the close listener). */
+  finish(st: TrackState, res: ServerResponse): void {
+    const duration = this.now() - st.t0;
+    const aborted = !res.writableFinished;
+    const status = res.statusCode;
+    const sc = aborted ? ABORTED : statusClass(status);
+    const error = st.thrown || (!aborted && (status >= 500 || (this.#errors4xx && status >= 400)));
+    let route: unknown = st.route === undefined ? guessedRoute : st.route;
+    if (typeof route === 'function') {
+      try {
+        route = route(st.req, res);
+      } catch {
+        route = undefined;
+      }
+    }
+    const routeLabel = typeof route === 'string' && route !== '' ? route : route ? String(route) : UNMATCHED;
+    const method = methodLabel(st.req.method);
+    const key = `${routeLabel}\u0001${method}\u0001${sc}`;
+    let series = this.#cache.get(key);
+    if (series === undefined) {
+      series = this.#recorder.series(METRIC.httpRequest, { route: routeLabel, method, status_class: sc });
+      // Only real series are cached: the cache never outgrows the series cap.
+      if (!series.overflow) this.#cache.set(key, series);
+    }
+    this.#recorder.observe(series, duration, error);
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * The Prometheus export, on prom-client with a Registry of its own (never the global one). Request and
+ * query histograms and counters are read from the recorder's running totals at scrape time, so the
+ * hot path does its work once; system gauges are the latest samples; prodmon's own health comes from
+ * optional providers other parts plug in.
+ */
+import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
+import { METRIC } from '../core/metric-names.js';
+import { HEALTH_STATUSES, type HealthCheckResult, SEVERITIES, type Severity } from '../core/types.js';
+import type { Recorder } from './recorder.js';
+import type { Series } from './series.js';
+
+/** Histogram upper bounds in ms, per metric exported as a histogram. */
+export const HISTOGRAM_BOUNDS_MS: Readonly<Record<string, readonly number[]>> = {
+  [METRIC.httpRequest]: [5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000, 10_000],
+  [METRIC.dbQuery]: [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+  [METRIC.gcPause]: [1, 2, 5, 10, 25, 50, 100, 250],
+  [METRIC.checkDuration]: [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000],
+};
+
+interface HistogramSpec {
+  metric: string;
+  name: string;
+  help: string;
+  /** Counters of the same series: total and errors (optional). */
+  total?: [string, string];
+  errors?: [string, string];
+}
+
+const HISTOGRAMS: HistogramSpec[] = [
+  {
+    metric: METRIC.httpRequest,
+    name: 'prodmon_http_request_duration_seconds',
+    help: 'Duration of HTTP requests by route template, method and status class.',
+    total: ['prodmon_http_requests_total', 'HTTP requests by route template, method and status class.'],
+    errors: ['prodmon_http_request_errors_total', 'Failed HTTP requests (5xx, thrown errors; see metrics.error_statuses).'],
+  },
+  {
+    metric: METRIC.dbQuery,
+    name: 'prodmon_db_query_duration_seconds',
+    help: 'Duration of database queries by database and operation.',
+    total: ['prodmon_db_queries_total', 'Database queries by database and operation.'],
+    errors: ['prodmon_db_query_errors_total', 'Database queries that failed.'],
+  },
+  { metric: METRIC.gcPause, name: 'prodmon_gc_pause_seconds', help: 'Garbage collection pauses.' },
+  { metric: METRIC.checkDuration, name: 'prodmon_check_duration_seconds', help: 'Duration of health checks.' },
+];
+
+const GAUGES: [metric: string, name: string, help: string, scale: number][] = [
+  [METRIC.cpu, 'prodmon_system_cpu_percent', 'CPU utilisation in % of the machine (scope host or process).', 1],
+  [METRIC.memory, 'prodmon_system_memory_percent', 'Memory used in % (of the cgroup limit when set).', 1],
+  [METRIC.processRss, 'prodmon_process_rss_bytes', 'Resident set size of the process.', 1],
+  [METRIC.heapUsed, 'prodmon_process_heap_used_bytes', 'V8 heap used by the process.', 1],
+  [METRIC.disk, 'prodmon_disk_used_percent', 'Disk used in % per configured path.', 1],
+  [METRIC.diskFree, 'prodmon_disk_free_bytes', 'Disk space available per configured path.', 1],
+  [METRIC.eventLoopLag, 'prodmon_event_loop_lag_seconds', 'p99 event-loop delay over the last sample interval.', 1e-3],
+  [METRIC.eventLoopUtilization, 'prodmon_event_loop_utilization_percent', 'Event-loop utilisation in %.', 1],
+];
+
+/** Optional sources of prodmon's own health, plugged in by the parts that own them. */
+export interface HealthProviders {
+  /** Latest result per health check. */
+  checks?: () => readonly HealthCheckResult[] | Promise<readonly HealthCheckResult[]>;
+  /** Notifications waiting in the outbox. */
+  outboxBacklog?: () => number | Promise<number>;
+  /** Active (unresolved) alerts per severity. */
+  activeAlerts?: () => Partial<Record<Severity, number>> | Promise<Partial<Record<Severity, number>>>;
+}
+
+/** Figures about prodmon's own metrics pipeline. */
+export interface SelfStats {
+  bufferedRows: number;
+  droppedRows: number;
+  flushFailures: number;
+  overflowed: number;
+  push: { buffered: number; failures: number; dropped: number } | null;
+}
+
+type Value = { value: number; labels?: Record<string, string | number>; metricName?: string };
+
+/** A metric whose values are computed at scrape time (prom-client formats it like its own). */
+class Collected {
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'gauge' | 'histogram',
+    private readonly collect: () => Value[] | Promise<Value[]>,
+  ) {}
+  async get() {
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: await this.collect() };
+  }
+  reset(): void {}
+}
+
+function histogramValues(name: string, series: Iterable<Series>): Value[] {
+  const out: Value[] = [];
+  for (const s of series) {
+    if (!s.bounds || !s.bucketCounts || s.totalCount === 0) continue;
+    let cum = 0;
+    for (let i = 0; i < s.bounds.length; i++) {
+      cum += s.bucketCounts[i]!;
+      out.push({ metricName: `${name}_bucket`, labels: { ...s.labels, le: s.bounds[i]! / 1000 }, value: cum });
+    }
+    cum += s.bucketCounts[s.bounds.length]!;
+    out.push({ metricName: `${name}_bucket`, labels: { ...s.labels, le: '+Inf' }, value: cum });
+    out.push({ metricName: `${name}_sum`, labels: { ...s.labels }, value: s.totalSum / 1000 });
+    out.push({ metricName: `${name}_count`, labels: { ...s.labels }, value: s.totalCount });
+  }
+  return out;
+}
+
+/** The /metrics registry of one monitor. */
+export class PrometheusExporter {
+  readonly registry = new Registry();
+  #providers: HealthProviders = {};
+  #defaults = false;
+
+  constructor(
+    private readonly recorder: Recorder,
+    private readonly selfStats: () => SelfStats,
+  ) {
+    const add = (m: Collected) => this.registry.registerMetric(m as unknown as Metric);
+    for (const h of HISTOGRAMS) {
+      add(new Collected(h.name, h.help, 'histogram', () => histogramValues(h.name, recorder.allSeries(h.metric))));
+      if (h.total) add(this.#counter(h.total[0], h.total[1], h.metric, (s) => s.totalCount));
+      if (h.errors) add(this.#counter(h.errors[0], h.errors[1], h.metric, (s) => s.totalErrors));
+    }
+    for (const [metric, name, help, scale] of GAUGES) {
+      add(
+        new Collected(name, help, 'gauge', () =>
+          [...recorder.allSeries(metric)]
+            .filter((s) => Number.isFinite(s.last))
+            .map((s) => ({ labels: { ...s.labels }, value: s.last * scale })),
+        ),
+      );
+    }
+    this.#registerSelf(add);
+    this.#registerHealth(add);
+  }
+
+  /** Plugs in (or replaces) sources of prodmon's own health. */
+  setProviders(p: HealthProviders): void {
+    this.#providers = { ...this.#providers, ...p };
+  }
+
+  /** Adds the Node default metrics (process CPU, memory, event loop, GC...) to this registry, once. */
+  enableDefaultMetrics(): void {
+    if (this.#defaults) return;
+    this.#defaults = true;
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The exposition text. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Its content type. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  #counter(name: string, help: string, metric: string, pick: (s: Series) => number): Collected {
+    return new Collected(name, help, 'counter', () =>
+      [...this.recorder.allSeries(metric)]
+        .filter((s) => s.totalCount > 0)
+        .map((s) => ({ labels: { ...s.labels }, value: pick(s) })),
+    );
+  }
+
+  #registerSelf(add: (m: Collected) => void): void {
+    const one = (name: string, help: string, type: 'counter' | 'gauge', pick: (s: SelfStats) => number | null) =>
+      add(
+        new Collected(name, help, type, () => {
+          const v = pick(this.selfStats());
+          return v === null ? [] : [{ value: v }];
+        }),
+      );
+    one('prodmon_rollup_buffered_rows', 'Closed rollup buckets waiting to be written to the store.', 'gauge', (s) => s.bufferedRows);
+    one('prodmon_rollup_dropped_total', 'Rollup buckets dropped because the buffer was full.', 'counter', (s) => s.droppedRows);
+    one('prodmon_rollup_flush_failures_total', 'Failed writes of rollups to the store.', 'counter', (s) => s.flushFailures);
+    one('prodmon_series_overflow_total', 'Samples whose label set exceeded metrics.max_series.', 'counter', (s) => s.overflowed);
+    one('prodmon_push_buffered_rows', 'Rollup rows waiting to be pushed.', 'gauge', (s) => s.push?.buffered ?? null);
+    one('prodmon_push_failures_total', 'Failed pushes of rollups.', 'counter', (s) => s.push?.failures ?? null);
+  }
+
+  #registerHealth(add: (m: Collected) => void): void {
+    // A failing provider leaves its metric empty for this scrape; it never fails the scrape.
+    const safe = async <T>(fn: (() => T | Promise<T>) | undefined): Promise<T | undefined> => {
+      try {
+        return fn ? await fn() : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    add(
+      new Collected(
+        'prodmon_check_status',
+        'Latest status of each health check (1 for its current status, 0 for the others).',
+        'gauge',
+        async () =>
+          ((await safe(this.#providers.checks)) ?? []).flatMap((r) =>
+            HEALTH_STATUSES.map((st) => ({ labels: { check: r.name, status: st }, value: r.status === st ? 1 : 0 })),
+          ),
+      ),
+    );
+    add(
+      new Collected('prodmon_check_response_seconds', 'Response time of the latest run of each health check.', 'gauge', async () =>
+        ((await safe(this.#providers.checks)) ?? []).map((r) => ({
+          labels: { check: r.name },
+          value: r.responseTimeMs / 1000,
+        })),
+      ),
+    );
+    add(
+      new Collected('prodmon_outbox_backlog', 'Notifications waiting in the outbox.', 'gauge', async () => {
+        const n = await safe(this.#providers.outboxBacklog);
+        return n === undefined ? [] : [{ value: n }];
+      }),
+    );
+    add(
+      new Collected('prodmon_alerts_active', 'Active (unresolved) alerts by severity.', 'gauge', async () => {
+        const by = await safe(this.#providers.activeAlerts);
+        return by ? SEVERITIES.map((sev) => ({ labels: { severity: sev }, value: by[sev] ?? 0 })) : [];
+      }),
+    );
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Pushing rollups to a standalone prodmon (`metrics.push`): rows changed at each flush wait in a
+ * bounded buffer (a newer version of a bucket replaces the older) and are POSTed to its ingest route;
+ * failures are retried on the next round, rows the receiver rejects as invalid are dropped.
+ */
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import { type Loop, startLoop } from '../core/loop.js';
+import type { RollupRow } from '../store/repos/rollups.js';
+import { toWire } from './wire.js';
+
+/** What the pusher needs. */
+export interface PusherOptions {
+  /** The standalone prodmon's base URL (`http://monitor:9464`), or its full ingest URL. */
+  url: string;
+  token: string;
+  intervalMs: number;
+  instance: string;
+  clock: Clock;
+  onError: (err: unknown) => void;
+  fetch?: typeof fetch;
+  /** Rows kept while the receiver is unreachable; the oldest go first beyond this. */
+  maxBufferedRows?: number;
+  batchSize?: number;
+  timeoutMs?: number;
+}
+
+/** The ingest URL for a configured push URL. */
+export function ingestUrl(url: string): string {
+  const u = new URL(url);
+  if (!/\/ingest\/?$/.test(u.pathname)) u.pathname = `${u.pathname.replace(/\/+$/, '')}/production/ingest`;
+  return u.toString();
+}
+
+const rowKey = (r: RollupRow) => `${r.metric}\u0000${r.labels}\u0000${r.resolution}\u0000${r.bucket}`;
+
+/** Sends rollups to another prodmon. */
+export class Pusher {
+  readonly url: string;
+  /** Failed sends since start. */
+  failures = 0;
+  /** Rows dropped (buffer full, or rejected by the receiver). */
+  dropped = 0;
+  /** Rows accepted by the receiver since start. */
+  sent = 0;
+  lastError: string | null = null;
+  readonly #opts: PusherOptions;
+  readonly #buffer = new Map<string, RollupRow>();
+  readonly #max: number;
+  #loop: Loop | null = null;
+  #sending: Promise<number> | null = null;
+
+  constructor(opts: PusherOptions) {
+    this.#opts = opts;
+    this.url = ingestUrl(opts.url);
+    this.#max = opts.maxBufferedRows ?? 50_000;
+  }
+
+  /** Rows waiting to be sent. */
+  get buffered(): number {
+    return this.#buffer.size;
+  }
+
+  /** Queues rows (replacing older versions of the same bucket). */
+  enqueue(rows: readonly RollupRow[]): void {
+    for (const r of rows) {
+      const k = rowKey(r);
+      this.#buffer.delete(k);
+      this.#buffer.set(k, r);
+    }
+    while (this.#buffer.size > this.#max) {
+      const oldest = this.#buffer.keys().next().value as string;
+      this.#buffer.delete(oldest);
+      this.dropped++;
+    }
+  }
+
+  /** Starts sending every interval. */
+  start(): void {
+    this.#loop ??= startLoop({
+      clock: this.#opts.clock,
+      intervalMs: this.#opts.intervalMs,
+      immediate: false,
+      body: () => this.send().then(() => {}),
+      onError: this.#opts.onError,
+    });
+  }
+
+  /** Sends everything buffered now (in batches); returns the rows accepted. Throws after a failed batch. */
+  send(): Promise<number> {
+    this.#sending ??= this.#sendAll().finally(() => {
+      this.#sending = null;
+    });
+    return this.#sending;
+  }
+
+  async #sendAll(): Promise<number> {
+    let accepted = 0;
+    const size = this.#opts.batchSize ?? 2000;
+    const pending = [...this.#buffer.entries()];
+    for (let i = 0; i < pending.length; i += size) {
+      const batch = pending.slice(i, i + size);
+      const status = await this.#post(batch.map(([, r]) => r));
+      const forget = status < 300 || status === 400 || status === 413 || status === 422;
+      if (forget) {
+        for (const [k, r] of batch) if (this.#buffer.get(k) === r) this.#buffer.delete(k);
+      }
+      if (status < 300) {
+        accepted += batch.length;
+        this.sent += batch.length;
+        this.lastError = null;
+        continue;
+      }
+      this.failures++;
+      if (forget) this.dropped += batch.length;
+      this.lastError = `push to ${new URL(this.url).host} answered ${status}`;
+      throw new Error(this.lastError);
+    }
+    return accepted;
+  }
+
+  async #post(rows: RollupRow[]): Promise<number> {
+    const f = this.#opts.fetch ?? fetch;
+    try {
+      const res = await f(this.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#opts.token}` },
+        body: JSON.stringify(toWire(this.#opts.instance, rows)),
+        signal: AbortSignal.timeout(this.#opts.timeoutMs ?? 10_000),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      return res.status;
+    } catch (err) {
+      this.failures++;
+      this.lastError = `push to ${new URL(this.url).host} failed: ${errorMessage(err)}`;
+      throw new Error(this.lastError);
+    }
+  }
+
+  /** Stops the loop, after one last attempt to send what is buffered. */
+  async stop(): Promise<void> {
+    await this.#loop?.stop();
+    this.#loop = null;
+    if (this.#buffer.size > 0) await this.send().catch(() => {});
+  }
+}

@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { testEngine, flakyStore } from '../../test/support/metrics.js';
+import { STORE_FIXTURES } from '../../test/support/stores.js';
+import { FakeClock } from '../core/clock.js';
+import { METRIC } from '../core/metric-names.js';
+import { MINUTE_MS } from '../core/rollup.js';
+import type { Store } from '../store/index.js';
+import type { MetricsEngine } from './engine.js';
+import { OVERFLOW, Recorder } from './recorder.js';
+
+const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
+const sqlite = STORE_FIXTURES.find((f) => f.name === 'sqlite')!;
+const HTTP = METRIC.httpRequest;
+const route = (r: string, extra: Record<string, string> = {}) => ({ route: r, method: 'GET', status_class: '2xx', ...extra });
+
+describe('recorder on a fake clock with a real SQLite store', () => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  let clock: FakeClock;
+  let engines: MetricsEngine[] = [];
+  const engine = (over: Parameters<typeof testEngine>[0] extends infer O ? Partial<O> : never = {}) => {
+    const e = testEngine({ store, clock, ...over });
+    engines.push(e);
+    return e;
+  };
+  const stored = (metric = HTTP) => store.rollups.query({ metrics: [metric], resolution: MINUTE_MS, since: 0, until: T0 * 2 });
+
+  beforeEach(async () => {
+    ({ store, cleanup } = await sqlite.open());
+    clock = new FakeClock(T0);
+  });
+  afterEach(async () => {
+    for (const e of engines) e.recorder.close();
+    engines = [];
+    await cleanup();
+  });
+
+  test('samples of one minute share a bucket; the next minute opens another', async () => {
+    const e = engine();
+    clock.set(T0 + 1000);
+    e.record(HTTP, route('/a'), 10);
+    clock.set(T0 + 30_000);
+    e.record(HTTP, route('/a'), 30, true);
+    clock.set(T0 + 61_000);
+    e.record(HTTP, route('/a'), 5);
+    assert.equal(await e.flush(), 2);
+    const rows = await stored();
+    assert.deepEqual(
+      rows.map((r) => [r.bucket - T0, r.count, r.sum, r.min, r.max, r.errors, r.instance]),
+      [
+        [0, 2, 40, 10, 30, 1, 'i1'],
+        [60_000, 1, 5, 5, 5, 0, 'i1'],
+      ],
+    );
+    assert.equal(rows[0]!.labels, '{"method":"GET","route":"/a","status_class":"2xx"}');
+    assert.ok(rows[0]!.sketch && rows[0]!.sketch.length > 0);
+  });
+
+  test('a reflush replaces the row of a bucket that grew, and unchanged buckets are not rewritten', async () => {
+    const e = engine();
+    e.record(HTTP, route('/a'), 10);
+    e.record(HTTP, route('/a'), 20);
+    assert.equal(await e.flush(), 1);
+    e.record(HTTP, route('/a'), 30);
+    assert.equal(await e.flush(), 1);
+    const rows = await stored();
+    assert.equal(rows.length, 1);
+    assert.deepEqual([rows[0]!.count, rows[0]!.sum, rows[0]!.max], [3, 60, 30]);
+    assert.equal(await e.flush(), 0, 'nothing changed since the last flush');
+  });
+
+  test('closed buckets leave memory after their final flush and are then read from the store', async () => {
+    const e = engine();
+    e.record(HTTP, route('/a'), 10);
+    await e.flush();
+    clock.set(T0 + MINUTE_MS + 1);
+    // the minute is over: its bucket is written once more (already clean: no write) and dropped
+    assert.equal(await e.flush(), 0);
+    assert.equal([...e.recorder.memoryBuckets()].length, 0);
+    const [v] = await e.windowValues({ metric: HTTP, aggregation: 'count', since: T0, until: T0 + 2 * MINUTE_MS });
+    assert.equal(v!.count, 1);
+  });
+
+  test('a failed flush keeps the data in memory, readers still see it, and the next flush writes it', async () => {
+    const flaky = flakyStore(store);
+    const e = engine({ store: flaky });
+    e.record(HTTP, route('/a'), 10);
+    clock.set(T0 + MINUTE_MS + 5);
+    e.record(HTTP, route('/a'), 20);
+    flaky.failing = true;
+    await assert.rejects(e.flush(), /disk I\/O/);
+    assert.equal(e.flushFailures, 1);
+    assert.equal(e.recorder.buffered, 1, 'the closed minute waits in memory');
+    const [seen] = await e.windowValues({ metric: HTTP, aggregation: 'sum', since: T0, until: T0 + 2 * MINUTE_MS });
+    assert.equal(seen!.value, 30);
+    flaky.failing = false;
+    assert.equal(await e.flush(), 2);
+    assert.equal(e.recorder.buffered, 0);
+    assert.deepEqual(
+      (await stored()).map((r) => r.sum),
+      [10, 20],
+    );
+    assert.equal(e.lastFlushError, null);
+  });
+
+  test('the buffer of unflushed closed buckets is bounded: the oldest go first and are counted', () => {
+    const r = new Recorder({ clock, instance: 'i1', maxSeries: 10, maxBufferedRows: 3 });
+    for (let m = 0; m < 6; m++) r.observe(r.series(HTTP, route('/a')), 1, false, T0 + m * MINUTE_MS);
+    assert.equal(r.buffered, 3);
+    assert.equal(r.dropped, 2);
+    // Closing the last open minute keeps the bound too.
+    const batch = r.collect(T0 + 10 * MINUTE_MS);
+    assert.deepEqual(
+      batch.rows.map((x) => (x.bucket - T0) / MINUTE_MS),
+      [3, 4, 5],
+    );
+    assert.equal(r.dropped, 3);
+    batch.commit();
+    assert.equal(r.buffered, 0);
+  });
+
+  test('window values merge all instances and this process’s unflushed buckets, counting nothing twice', async () => {
+    const a = engine({ instance: 'a' });
+    const b = engine({ instance: 'b' });
+    for (let i = 1; i <= 10; i++) a.record(HTTP, route('/x'), i);
+    await a.flush();
+    for (let i = 1; i <= 5; i++) a.record(HTTP, route('/x'), 100, true);
+    for (let i = 1; i <= 20; i++) b.record(HTTP, route('/x'), 1000);
+    await b.flush();
+    const q = { metric: HTTP, aggregation: 'count', since: T0, until: T0 + MINUTE_MS } as const;
+    const [fromA] = await a.windowValues(q);
+    assert.deepEqual([fromA!.count, fromA!.errors, fromA!.value], [35, 5, 35]);
+    const [fromB] = await b.windowValues(q);
+    assert.equal(fromB!.count, 30, "b sees a's flushed rows, not a's memory");
+    const [max] = await a.windowValues({ ...q, aggregation: 'max' });
+    assert.equal(max!.value, 1000);
+  });
+
+  test('window values filter by labels, group, and compute rate, ratio and quantiles', async () => {
+    const e = engine();
+    for (let i = 1; i <= 100; i++) e.record(HTTP, route('/a'), i, i <= 10);
+    for (let i = 1; i <= 50; i++) e.record(HTTP, route('/b', { method: 'POST' }), 500);
+    e.record(HTTP, route('/a', { status_class: '5xx' }), 2000, true);
+    const since = T0;
+    const until = T0 + 5 * MINUTE_MS;
+    const byRoute = await e.windowValues({ metric: HTTP, groupBy: ['route'], aggregation: 'rate', since, until });
+    const rate = Object.fromEntries(byRoute.map((v) => [v.labels.route, v.value]));
+    assert.deepEqual(rate, { '/a': 11 / 5, '/b': 0 });
+    const [ratio] = await e.windowValues({ metric: HTTP, labels: { route: '/a' }, aggregation: 'ratio', since, until });
+    assert.deepEqual(ratio!.labels, { route: '/a' });
+    assert.equal(ratio!.value, 11 / 101);
+    const [post] = await e.windowValues({ metric: HTTP, labels: { method: 'POST' }, aggregation: 'p99', since, until });
+    assert.equal(post!.value, 500);
+    const [p50] = await e.windowValues({
+      metric: HTTP,
+      labels: { route: '/a', status_class: '2xx' },
+      aggregation: 'p50',
+      since,
+      until,
+    });
+    assert.ok(Math.abs(p50!.value! - 50) <= 0.5, `p50 ${p50!.value}`);
+    const none = await e.windowValues({ metric: HTTP, labels: { route: '/none' }, aggregation: 'p95', since, until });
+    assert.deepEqual(none, [{ labels: { route: '/none' }, value: null, count: 0, errors: 0 }]);
+    assert.deepEqual(await e.windowValues({ metric: HTTP, labels: { route: '/none' }, groupBy: ['method'], aggregation: 'p95', since, until }), []);
+  });
+
+  test('onData names the metrics that received samples, at most every 250 ms', async () => {
+    const e = engine();
+    const calls: string[][] = [];
+    const off = e.onData((m) => calls.push([...m].sort()));
+    e.record(HTTP, route('/a'), 1);
+    e.record(HTTP, route('/b'), 1);
+    e.record(METRIC.dbQuery, { db: 'shop', operation: 'select' }, 1);
+    await clock.advance(249);
+    assert.deepEqual(calls, []);
+    await clock.advance(1);
+    assert.deepEqual(calls, [[METRIC.dbQuery, HTTP].sort()]);
+    e.record(HTTP, route('/a'), 1);
+    await clock.advance(250);
+    assert.deepEqual(calls[1], [HTTP]);
+    off();
+    e.record(HTTP, route('/a'), 1);
+    await clock.advance(500);
+    assert.equal(calls.length, 2, 'no calls after unsubscribing');
+  });
+
+  test('label sets beyond max_series fold into one overflow series; memory stays bounded', async () => {
+    const e = engine({ metrics: { max_series: 10 } });
+    for (let i = 0; i < 50; i++) e.record(HTTP, route(`/raw/${i}`), 1);
+    assert.equal(e.recorder.seriesCount(HTTP), 11);
+    assert.equal(e.recorder.overflowed, 40);
+    const v = await e.windowValues({ metric: HTTP, groupBy: ['route'], aggregation: 'count', since: T0, until: T0 + MINUTE_MS });
+    assert.equal(v.length, 11);
+    assert.equal(v.find((x) => x.labels.route === OVERFLOW)!.count, 40);
+  });
+});
+

@@ -1,0 +1,276 @@
+/**
+ * The recorder: aggregates samples in memory into per-minute rollups per (metric, labels), hands the
+ * changed ones to the flusher in batches, keeps unflushed ones (bounded) until a flush succeeds, and
+ * tells listeners which metrics received data.
+ */
+import type { Clock } from '../core/clock.js';
+import { canonicalLabels, MINUTE_MS } from '../core/rollup.js';
+import { encodeSketch } from '../core/sketch.js';
+import type { Labels } from '../core/types.js';
+import type { RollupRow } from '../store/repos/rollups.js';
+import { addToBucket, type OpenBucket, openBucket, Series } from './series.js';
+
+/** Label value of the series that absorbs label sets beyond `maxSeries`. */
+export const OVERFLOW = '(overflow)';
+
+/** What the recorder needs. */
+export interface RecorderOptions {
+  clock: Clock;
+  /** This process's instance id (the `instance` column). */
+  instance: string;
+  /** Cap on distinct label sets per metric; further ones fold into one overflow series. */
+  maxSeries: number;
+  /** Bucket width (default one minute). */
+  resolution?: number;
+  /** Closed buckets kept while the store cannot be written; the oldest are dropped beyond this. */
+  maxBufferedRows?: number;
+  /** Upper bounds (ms) of the Prometheus histogram buckets, per metric exported as a histogram. */
+  histograms?: Readonly<Record<string, readonly number[]>>;
+  /** Minimum time between two onData calls (default 250 ms). */
+  dataDebounceMs?: number;
+}
+
+/** Rows to write, and what to do once they are written. */
+export interface FlushBatch {
+  rows: RollupRow[];
+  /** Marks the rows as stored: closed buckets leave memory, open ones become clean. */
+  commit(): void;
+}
+
+/** A bucket held in memory, as the read path merges it with stored rows. */
+export interface MemoryBucket {
+  metric: string;
+  labelsJson: string;
+  bucket: number;
+  row: Omit<RollupRow, 'sketch'>;
+  /** The live sketch of an open bucket, or the encoded one of a closed bucket. */
+  sketch: OpenBucket['sketch'] | Buffer | null;
+}
+
+/** Listener of new data: the set of metric names that received samples. */
+export type DataListener = (metrics: ReadonlySet<string>) => void;
+
+interface MetricSeries {
+  byLabels: Map<string, Series>;
+  overflow: Series | null;
+}
+
+/** In-memory per-minute rollups. */
+export class Recorder {
+  readonly instance: string;
+  readonly resolution: number;
+  readonly maxSeries: number;
+  /** Label sets folded into overflow series since start. */
+  overflowed = 0;
+  /** Closed buckets dropped because the buffer was full (store unreachable for long). */
+  dropped = 0;
+  readonly #clock: Clock;
+  readonly #maxBuffered: number;
+  readonly #histograms: Readonly<Record<string, readonly number[]>>;
+  readonly #metrics = new Map<string, MetricSeries>();
+  #closed: RollupRow[] = [];
+  readonly #listeners = new Set<DataListener>();
+  #pendingData = new Set<string>();
+  #epoch = 0;
+  #dataScheduled = false;
+  readonly #debounceMs: number;
+  readonly #stop = new AbortController();
+
+  constructor(opts: RecorderOptions) {
+    this.#clock = opts.clock;
+    this.instance = opts.instance;
+    this.maxSeries = opts.maxSeries;
+    this.resolution = opts.resolution ?? MINUTE_MS;
+    this.#maxBuffered = opts.maxBufferedRows ?? 20_000;
+    this.#histograms = opts.histograms ?? {};
+    this.#debounceMs = opts.dataDebounceMs ?? 250;
+  }
+
+  /** The series of (metric, labels), created on first use; beyond the cap, the metric's overflow series. */
+  series(metric: string, labels: Labels): Series {
+    let m = this.#metrics.get(metric);
+    if (!m) {
+      m = { byLabels: new Map(), overflow: null };
+      this.#metrics.set(metric, m);
+    }
+    const key = canonicalLabels(labels);
+    const found = m.byLabels.get(key);
+    if (found) return found;
+    const bounds = this.#histograms[metric] ?? null;
+    if (m.byLabels.size >= this.maxSeries) {
+      this.overflowed++;
+      if (!m.overflow) {
+        const folded: Labels = {};
+        for (const k of Object.keys(labels)) folded[k] = OVERFLOW;
+        m.overflow = new Series(metric, folded, canonicalLabels(folded), bounds, true);
+      }
+      return m.overflow;
+    }
+    const s = new Series(metric, labels, key, bounds);
+    m.byLabels.set(key, s);
+    return s;
+  }
+
+  /** Records one sample (a duration in ms, a percentage, bytes...) into a series. */
+  observe(s: Series, value: number, error = false, now = this.#clock.now()): void {
+    if (!(value >= 0)) value = 0; // NaN and negatives: a clock step backwards, never a real value
+    const res = this.resolution;
+    const start = now - (now % res);
+    let b = s.cur;
+    if (b === null || start > b.start) {
+      if (b !== null) this.#close(s, b);
+      b = openBucket(start);
+      s.cur = b;
+    }
+    addToBucket(b, value, error);
+    s.addTotals(value, error);
+    if (this.#listeners.size > 0 && s.dataEpoch !== this.#epoch) this.#markData(s);
+  }
+
+  /** Records one sample by metric and labels (looks the series up; prefer `series` + `observe` when hot). */
+  record(metric: string, labels: Labels, value: number, error = false): void {
+    this.observe(this.series(metric, labels), value, error);
+  }
+
+  /** Every series of a metric (or of all), the overflow series included. */
+  *allSeries(metric?: string): Iterable<Series> {
+    const list = metric === undefined ? this.#metrics.values() : [this.#metrics.get(metric)].values();
+    for (const m of list) {
+      if (!m) continue;
+      yield* m.byLabels.values();
+      if (m.overflow) yield m.overflow;
+    }
+  }
+
+  /** Number of distinct series of a metric (the overflow one included). */
+  seriesCount(metric: string): number {
+    const m = this.#metrics.get(metric);
+    return m ? m.byLabels.size + (m.overflow ? 1 : 0) : 0;
+  }
+
+  /** Closed buckets waiting for a successful flush. */
+  get buffered(): number {
+    return this.#closed.length;
+  }
+
+  /**
+   * The rows that changed since the last successful flush: closed buckets (their minute is over) and
+   * the open buckets with new samples. Nothing is forgotten until `commit` is called.
+   */
+  collect(now = this.#clock.now()): FlushBatch {
+    const res = this.resolution;
+    for (const s of this.allSeries()) {
+      if (s.cur && s.cur.start + res <= now) {
+        this.#close(s, s.cur);
+        s.cur = null;
+      }
+    }
+    const closed = this.#closed.slice();
+    const rows = closed.slice();
+    const open: [OpenBucket, number][] = [];
+    for (const s of this.allSeries()) {
+      const b = s.cur;
+      if (b && b.count > 0 && b.version !== b.flushedVersion) {
+        rows.push(this.#row(s, b));
+        open.push([b, b.version]);
+      }
+    }
+    return {
+      rows,
+      commit: () => {
+        const done = new Set(closed);
+        this.#closed = this.#closed.filter((r) => !done.has(r));
+        for (const [b, v] of open) if (v > b.flushedVersion) b.flushedVersion = v;
+      },
+    };
+  }
+
+  /** Buckets held in memory (open and closed-but-unflushed) of some metrics, for merging on read. */
+  *memoryBuckets(metrics?: ReadonlySet<string>): Iterable<MemoryBucket> {
+    for (const r of this.#closed) {
+      if (metrics && !metrics.has(r.metric)) continue;
+      const { sketch, ...row } = r;
+      yield { metric: r.metric, labelsJson: r.labels, bucket: r.bucket, row, sketch };
+    }
+    for (const s of this.allSeries()) {
+      if (metrics && !metrics.has(s.metric)) continue;
+      const b = s.cur;
+      if (!b || b.count === 0) continue;
+      const { sketch, ...row } = this.#row(s, b, false);
+      yield { metric: s.metric, labelsJson: s.labelsJson, bucket: b.start, row, sketch: sketch ?? b.sketch };
+    }
+  }
+
+  /** Calls `listener` (at most about every 250 ms) with the metrics that received samples; returns an unsubscribe. */
+  onData(listener: DataListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Announces data that arrived another way (pushed rollups) to the onData listeners. */
+  notifyData(metrics: Iterable<string>): void {
+    if (this.#listeners.size === 0) return;
+    for (const m of metrics) this.#pendingData.add(m);
+    this.#scheduleData();
+  }
+
+  /** Stops the onData timer. */
+  close(): void {
+    this.#stop.abort(new Error('recorder closed'));
+  }
+
+  #markData(s: Series): void {
+    s.dataEpoch = this.#epoch;
+    this.#pendingData.add(s.metric);
+    this.#scheduleData();
+  }
+
+  #scheduleData(): void {
+    if (this.#dataScheduled || this.#stop.signal.aborted) return;
+    this.#dataScheduled = true;
+    this.#clock.sleep(this.#debounceMs, this.#stop.signal).then(
+      () => this.#deliverData(),
+      () => {},
+    );
+  }
+
+  #deliverData(): void {
+    this.#dataScheduled = false;
+    this.#epoch++;
+    const metrics = this.#pendingData;
+    this.#pendingData = new Set();
+    if (metrics.size === 0) return;
+    for (const l of this.#listeners) {
+      try {
+        l(metrics);
+      } catch {
+        // a listener's failure is its own; the recorder keeps going
+      }
+    }
+  }
+
+  #close(s: Series, b: OpenBucket): void {
+    if (b.count === 0 || b.version === b.flushedVersion) return; // empty, or already stored whole
+    if (this.#closed.length >= this.#maxBuffered) {
+      this.#closed.shift();
+      this.dropped++;
+    }
+    this.#closed.push(this.#row(s, b));
+  }
+
+  #row(s: Series, b: OpenBucket, withSketch = true): RollupRow {
+    return {
+      metric: s.metric,
+      labels: s.labelsJson,
+      instance: this.instance,
+      resolution: this.resolution,
+      bucket: b.start,
+      count: b.count,
+      sum: b.sum,
+      min: b.min,
+      max: b.max,
+      errors: b.errors,
+      sketch: withSketch ? encodeSketch(b.sketch) : null,
+    };
+  }
+}

@@ -1,0 +1,91 @@
+/** One recorded series (metric + labels) in memory: its open bucket and its totals since start. */
+import { newSketch, type Sketch, sketchAdd } from '../core/sketch.js';
+import type { Labels } from '../core/types.js';
+
+/** The bucket a series is currently filling. */
+export interface OpenBucket {
+  start: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  errors: number;
+  sketch: Sketch;
+  /** Bumped on every sample; equal to `flushedVersion` when the store has all of it. */
+  version: number;
+  flushedVersion: number;
+}
+
+/** A new, empty bucket starting at `start`. */
+export function openBucket(start: number): OpenBucket {
+  return {
+    start,
+    count: 0,
+    sum: 0,
+    min: Number.POSITIVE_INFINITY,
+    max: Number.NEGATIVE_INFINITY,
+    errors: 0,
+    sketch: newSketch(),
+    version: 0,
+    flushedVersion: 0,
+  };
+}
+
+/** Adds one sample to a bucket. */
+export function addToBucket(b: OpenBucket, value: number, error: boolean): void {
+  b.count++;
+  b.sum += value;
+  if (value < b.min) b.min = value;
+  if (value > b.max) b.max = value;
+  if (error) b.errors++;
+  sketchAdd(b.sketch, value);
+  b.version++;
+}
+
+/** A metric with one set of label values. */
+export class Series {
+  readonly metric: string;
+  readonly labels: Readonly<Labels>;
+  /** Canonical JSON of the labels (the store's `labels` column). */
+  readonly labelsJson: string;
+  /** Whether this is the overflow series that absorbs label sets beyond the cap. */
+  readonly overflow: boolean;
+  cur: OpenBucket | null = null;
+  /** Totals since the process started (for Prometheus counters). */
+  totalCount = 0;
+  totalSum = 0;
+  totalErrors = 0;
+  /** The last value recorded (for Prometheus gauges); NaN before the first. */
+  last = Number.NaN;
+  /** Upper bounds (ms) of the Prometheus histogram buckets, when this metric is exported as one. */
+  readonly bounds: readonly number[] | null;
+  /** Samples per histogram bucket (not cumulative); one more slot than bounds, for +Inf. */
+  readonly bucketCounts: Float64Array | null;
+  /** Which onData round last saw this series (so each round adds its metric once). */
+  dataEpoch = -1;
+
+  constructor(metric: string, labels: Labels, labelsJson: string, bounds: readonly number[] | null, overflow = false) {
+    this.metric = metric;
+    this.labels = Object.freeze({ ...labels });
+    this.labelsJson = labelsJson;
+    this.bounds = bounds;
+    this.bucketCounts = bounds ? new Float64Array(bounds.length + 1) : null;
+    this.overflow = overflow;
+  }
+
+  /** Updates the totals, the last value and the histogram buckets. */
+  addTotals(value: number, error: boolean): void {
+    this.totalCount++;
+    this.totalSum += value;
+    if (error) this.totalErrors++;
+    this.last = value;
+    const bounds = this.bounds;
+    if (bounds !== null) {
+      let i = 0;
+      const n = bounds.length;
+      while (i < n && value > bounds[i]!) i++;
+      const counts = this.bucketCounts!;
+      counts[i] = counts[i]! + 1;
+    }
+  }
+}

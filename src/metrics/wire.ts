@@ -1,0 +1,148 @@
+/**
+ * The push wire format: rollup rows as the store keeps them, with labels as an object and the sketch as
+ * base64 protobuf. `parseBatch` validates strictly and says what is wrong where.
+ */
+import { z } from 'zod';
+import { ProdmonError } from '../core/errors.js';
+import { canonicalLabels, HOUR_MS, MINUTE_MS, parseLabels } from '../core/rollup.js';
+import { decodeSketch } from '../core/sketch.js';
+import type { RollupRow } from '../store/repos/rollups.js';
+
+/** Rows in one request at most. */
+export const MAX_ROWS_PER_BATCH = 5000;
+
+/** One row on the wire. */
+export interface WireRow {
+  metric: string;
+  labels: Record<string, string>;
+  resolution: number;
+  bucket: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  errors: number;
+  /** Base64 of the DDSketch protobuf, or null. */
+  sketch: string | null;
+}
+
+/** A push: who sends, and their rows. */
+export interface WireBatch {
+  instance: string;
+  rows: WireRow[];
+}
+
+/** The wire form of stored rows. */
+export function toWire(instance: string, rows: readonly RollupRow[]): WireBatch {
+  return {
+    instance,
+    rows: rows.map((r) => ({
+      metric: r.metric,
+      labels: parseLabels(r.labels),
+      resolution: r.resolution,
+      bucket: r.bucket,
+      count: r.count,
+      sum: r.sum,
+      min: r.min,
+      max: r.max,
+      errors: r.errors,
+      sketch: r.sketch ? Buffer.from(r.sketch).toString('base64') : null,
+    })),
+  };
+}
+
+const finite = z.number().refine(Number.isFinite, { error: 'must be a finite number' });
+const name = /^[a-zA-Z_][a-zA-Z0-9_.:-]{0,199}$/;
+const labelName = /^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/;
+const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+const rowSchema = z.strictObject({
+  metric: z.string().regex(name, { error: 'must be a metric name ([a-zA-Z_][a-zA-Z0-9_.:-]*, at most 200)' }),
+  labels: z
+    .record(
+      z.string().regex(labelName, { error: 'label names must match [a-zA-Z_][a-zA-Z0-9_]*' }),
+      z.string().max(512, { error: 'label values must be at most 512 characters' }),
+    )
+    .refine((l) => Object.keys(l).length <= 16, { error: 'at most 16 labels' }),
+  resolution: z.union([z.literal(MINUTE_MS), z.literal(HOUR_MS)], {
+    error: `must be ${MINUTE_MS} (minute) or ${HOUR_MS} (hour)`,
+  }),
+  bucket: z.number().int({ error: 'must be an integer (ms since the epoch)' }).min(0),
+  count: z.number().int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }),
+  sum: finite,
+  min: finite,
+  max: finite,
+  errors: z.number().int({ error: 'must be an integer' }).min(0, { error: 'must not be negative' }),
+  sketch: z
+    .string()
+    .max(1_000_000, { error: 'sketch too large' })
+    .regex(base64, { error: 'must be base64' })
+    .nullable(),
+});
+
+const batchSchema = z.strictObject({
+  instance: z
+    .string()
+    .regex(/^[\w.:@-]{1,200}$/, { error: 'must be 1-200 characters of letters, digits and _.:@-' }),
+  rows: z.array(rowSchema).max(MAX_ROWS_PER_BATCH, { error: `at most ${MAX_ROWS_PER_BATCH} rows per request` }),
+});
+
+function bad(message: string): ProdmonError {
+  return new ProdmonError('PRODMON_E_BAD_REQUEST', message);
+}
+
+function path(p: readonly PropertyKey[]): string {
+  return p.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
+}
+
+/**
+ * Validates a pushed body into store rows (under the sender's instance); throws a PRODMON_E_BAD_REQUEST
+ * error naming the field and what was expected. `now` bounds buckets from the future (clock skew).
+ */
+export function parseBatch(body: unknown, now: number): { instance: string; rows: RollupRow[] } {
+  const parsed = batchSchema.safeParse(body);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${path(i.path) || 'body'}: ${i.message}`);
+    throw bad(`invalid rollup batch: ${issues.join('; ')}`);
+  }
+  const { instance, rows } = parsed.data;
+  const seen = new Set<string>();
+  const out: RollupRow[] = rows.map((r, i) => {
+    const at = `rows[${i}]`;
+    if (r.bucket % r.resolution !== 0) throw bad(`${at}.bucket: must be a multiple of the resolution`);
+    if (r.bucket > now + HOUR_MS) throw bad(`${at}.bucket: is more than an hour in the future`);
+    if (r.errors > r.count) throw bad(`${at}.errors: must not exceed count`);
+    if (r.min > r.max) throw bad(`${at}.min: must not exceed max`);
+    const labels = canonicalLabels(r.labels);
+    const key = `${r.metric}\u0000${labels}\u0000${r.resolution}\u0000${r.bucket}`;
+    if (seen.has(key)) throw bad(`${at}: duplicates an earlier row (same metric, labels, resolution, bucket)`);
+    seen.add(key);
+    let sketch: Buffer | null = null;
+    if (r.sketch !== null) {
+      sketch = Buffer.from(r.sketch, 'base64');
+      let decoded: ReturnType<typeof decodeSketch>;
+      try {
+        decoded = decodeSketch(sketch);
+      } catch (err) {
+        throw bad(`${at}.sketch: ${(err as Error).message}`);
+      }
+      if (Math.abs(decoded.count - r.count) > 1e-6 * r.count) {
+        throw bad(`${at}.sketch: holds ${decoded.count} values but count is ${r.count}`);
+      }
+    }
+    return {
+      metric: r.metric,
+      labels,
+      instance,
+      resolution: r.resolution,
+      bucket: r.bucket,
+      count: r.count,
+      sum: r.sum,
+      min: r.min,
+      max: r.max,
+      errors: r.errors,
+      sketch,
+    };
+  });
+  return { instance, rows: out };
+}

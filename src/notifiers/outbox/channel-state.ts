@@ -1,0 +1,28 @@
+/** Channels disabled after their endpoint answered 410 Gone, persisted in `store.state`. */
+import type { StateRepo } from '../../store/repos/state.js';
+
+/** Why and when a channel was disabled. */
+export interface DisabledChannel {
+  reason: string;
+  at: number;
+}
+
+const keyOf = (channel: string) => `notifications.disabled.${channel}`;
+
+/** Whether (and why) a channel is disabled. */
+export async function disabledState(state: StateRepo, channel: string): Promise<DisabledChannel | undefined> {
+  const v = await state.get<DisabledChannel | null>(keyOf(channel));
+  return v ?? undefined;
+}
+
+/** Marks a channel disabled. */
+export async function disableChannel(state: StateRepo, channel: string, reason: string, now: number): Promise<void> {
+  await state.set(keyOf(channel), { reason, at: now } satisfies DisabledChannel, now);
+}
+
+/** Enables a channel again; returns whether it was disabled. */
+export async function enableChannel(state: StateRepo, channel: string, now: number): Promise<boolean> {
+  const was = await disabledState(state, channel);
+  if (was) await state.set(keyOf(channel), null, now);
+  return was !== undefined;
+}

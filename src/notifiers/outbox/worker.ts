@@ -1,0 +1,362 @@
+/**
+ * The outbox worker: delivers pending notifications on the Clock, one channel at a time in order, many
+ * channels at once. A row stays pending until its send succeeded and was recorded (at-least-once across
+ * crashes; the stable id lets receivers deduplicate). Failures back off exponentially with jitter, honour
+ * Retry-After, and give up after `max_age` (status dead), telling the injected callback.
+ */
+import { scrub } from '../../config/mask.js';
+import type { Clock } from '../../core/clock.js';
+import { formatDuration } from '../../core/duration.js';
+import { errorMessage } from '../../core/errors.js';
+import type { Store } from '../../store/index.js';
+import type { OutboxItem } from '../../store/repos/outbox.js';
+import { notificationFromItem } from '../message.js';
+import type { Notifier, SendOutcome } from '../types.js';
+import type { DeliveryPolicy } from './backoff.js';
+import { disableChannel, disabledState } from './channel-state.js';
+import { ChannelLimiter, type RateLimit } from './limiter.js';
+import { planUnits, selectDue } from './plan.js';
+import { recordOutcome } from './record.js';
+
+/** A configured channel as the worker uses it. */
+export interface ChannelRuntime {
+  notifier: Notifier;
+  /** From the channel's `rate_limit`, else the kind's default. */
+  rateLimit?: RateLimit;
+}
+
+/** A channel that lost notifications (gave up, or a permanent error). */
+export interface ChannelFailure {
+  channel: string;
+  status: 'failed' | 'dead';
+  reason: string;
+  /** How many notifications this failure concerns. */
+  items: number;
+  at: number;
+}
+
+/** Where the worker reports (pino-compatible). */
+export interface NotifyLog {
+  error(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+}
+
+/** What the worker is built from. */
+export interface OutboxWorkerOptions {
+  store: Pick<Store, 'outbox' | 'state' | 'transaction'>;
+  clock: Clock;
+  channels: ReadonlyMap<string, ChannelRuntime>;
+  policy: DeliveryPolicy;
+  /** Longest sleep between scans (default 5 s); the sink wakes the worker sooner. */
+  pollInterval?: number;
+  /** Most pending rows read per scan (default 500). */
+  scanLimit?: number;
+  /** Only the leader delivers (default: always). Checked before every scan and every send. */
+  isLeader?: () => boolean | Promise<boolean>;
+  onChannelFailing?: (f: ChannelFailure) => void | Promise<void>;
+  onChannelRecovered?: (channel: string) => void | Promise<void>;
+  onChannelDisabled?: (channel: string, reason: string) => void | Promise<void>;
+  log?: NotifyLog;
+  /** Values scrubbed from every stored or logged error. */
+  secrets?: readonly string[];
+  random?: () => number;
+  /** Called after a send returned, before it is recorded (crash tests stop here). */
+  afterSend?: (items: OutboxItem[], outcome: SendOutcome) => void | Promise<void>;
+}
+
+/** Delivers the outbox. `start()` runs it in the background; `wake()` makes it look now. */
+export class OutboxWorker {
+  readonly #o: OutboxWorkerOptions;
+  readonly #poll: number;
+  readonly #limiters = new Map<string, ChannelLimiter>();
+  readonly #busy = new Map<string, Promise<void>>();
+  readonly #failing = new Set<string>();
+  readonly #expected = new Map<string, number>();
+  #stop = new AbortController();
+  #wakeCtl: AbortController | null = null;
+  #loop: Promise<void> | null = null;
+  #dirty = false;
+  #sleeping = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(opts: OutboxWorkerOptions) {
+    this.#o = opts;
+    this.#poll = opts.pollInterval ?? 5000;
+  }
+
+  /** Starts the loop (no-op when running). */
+  start(): void {
+    if (this.#loop) return;
+    this.#stop = new AbortController();
+    this.#loop = this.#run();
+  }
+
+  /** Stops: in-flight sends are aborted and stay pending; resolves when everything has ended. */
+  async stop(): Promise<void> {
+    this.#stop.abort(new Error('notification worker stopped'));
+    this.#wakeCtl?.abort();
+    await this.#loop;
+    await Promise.allSettled([...this.#busy.values()]);
+    this.#loop = null;
+    this.#releaseIdle(true);
+  }
+
+  /** Looks at the outbox now (the sink calls this with the keys it just wrote, maybe not yet committed). */
+  wake(keys: readonly string[] = []): void {
+    const until = this.#o.clock.now() + 2000;
+    for (const k of keys) this.#expected.set(k, until);
+    this.#dirty = true;
+    this.#wakeCtl?.abort();
+  }
+
+  /** Resolves when nothing is being sent and nothing is due (for tests and `stop`-free checks). */
+  idle(): Promise<void> {
+    if (!this.#loop || this.#isIdle()) return Promise.resolve();
+    return new Promise((r) => this.#idleWaiters.push(r));
+  }
+
+  #isIdle(): boolean {
+    return this.#sleeping && !this.#dirty && this.#busy.size === 0;
+  }
+
+  #releaseIdle(force = false): void {
+    if (!force && !this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  async #leader(): Promise<boolean> {
+    try {
+      return this.#o.isLeader ? await this.#o.isLeader() : true;
+    } catch (err) {
+      this.#o.log?.warn({ err: errorMessage(err) }, 'leadership check failed; not delivering');
+      return false;
+    }
+  }
+
+  async #run(): Promise<void> {
+    const { clock } = this.#o;
+    let spins = 0;
+    while (!this.#stop.signal.aborted) {
+      this.#dirty = false;
+      let nextAt = clock.now() + this.#poll;
+      try {
+        nextAt = await this.#scan();
+      } catch (err) {
+        this.#o.log?.error({ err: this.#scrub(errorMessage(err)) }, 'notification outbox scan failed');
+      }
+      if (this.#stop.signal.aborted) break;
+      if (this.#dirty) continue;
+      let wait = Math.min(this.#poll, nextAt - clock.now());
+      if (this.#expected.size > 0) wait = Math.min(wait, 5);
+      if (wait <= 0 && ++spins < 3) continue;
+      spins = 0;
+      this.#wakeCtl = new AbortController();
+      this.#sleeping = true;
+      this.#releaseIdle();
+      try {
+        await clock.sleep(Math.max(1, wait), AbortSignal.any([this.#stop.signal, this.#wakeCtl.signal]));
+      } catch {
+        // woken early, or stopping
+      } finally {
+        this.#sleeping = false;
+      }
+    }
+  }
+
+  /** Starts a delivery task for each idle channel with due items; returns when to look again. */
+  async #scan(): Promise<number> {
+    const { clock, store } = this.#o;
+    const now = clock.now();
+    let nextAt = now + this.#poll;
+    if (!(await this.#leader())) return nextAt;
+    const limit = this.#o.scanLimit ?? 500;
+    const pending = await store.outbox.pending(limit);
+    const seen = new Set(pending.map((i) => i.key));
+    for (const [k, until] of this.#expected) {
+      if (seen.has(k) || until <= now || pending.length >= limit) this.#expected.delete(k);
+    }
+    const byChannel = new Map<string, OutboxItem[]>();
+    for (const item of pending) {
+      const list = byChannel.get(item.channel) ?? [];
+      list.push(item);
+      byChannel.set(item.channel, list);
+    }
+    for (const [channel, items] of byChannel) {
+      if (this.#busy.has(channel)) continue;
+      const rt = this.#o.channels.get(channel);
+      if (!rt) {
+        await this.#failAll(channel, items, `channel "${channel}" is not configured`);
+        continue;
+      }
+      const disabled = await disabledState(store.state, channel);
+      if (disabled) {
+        const why = `channel disabled: ${disabled.reason} (re-enable: prodmon notify enable ${channel})`;
+        await this.#failAll(channel, items, why);
+        continue;
+      }
+      const { due, waitUntil } = selectDue(items, now);
+      if (waitUntil !== undefined) nextAt = Math.min(nextAt, waitUntil);
+      if (due.length === 0) continue;
+      const limiter = this.#limiter(channel, rt);
+      const free = limiter.available(now);
+      if (free <= 0) {
+        nextAt = Math.min(nextAt, limiter.nextFreeAt(now));
+        continue;
+      }
+      const task = this.#deliver(channel, rt, due, free)
+        .catch((err) => this.#o.log?.error({ channel, err: this.#scrub(errorMessage(err)) }, 'delivery failed'))
+        .finally(() => {
+          this.#busy.delete(channel);
+          this.wake();
+        });
+      this.#busy.set(channel, task);
+    }
+    return nextAt;
+  }
+
+  #limiter(channel: string, rt: ChannelRuntime): ChannelLimiter {
+    let l = this.#limiters.get(channel);
+    if (!l) this.#limiters.set(channel, (l = new ChannelLimiter(rt.rateLimit ?? rt.notifier.defaultRateLimit)));
+    return l;
+  }
+
+  /** Sends a channel's due items in order; stops at a retryable failure (the channel waits). */
+  async #deliver(channel: string, rt: ChannelRuntime, due: OutboxItem[], free: number): Promise<void> {
+    const limiter = this.#limiter(channel, rt);
+    const batchMax = rt.notifier.sendBatch ? (rt.notifier.batchMax ?? 20) : 1;
+    const failedAlerts = new Set<string>();
+    for (const unit of planUnits(due, free, batchMax)) {
+      const items = unit.filter((i) => !failedAlerts.has(i.alertId ?? i.id));
+      if (items.length === 0 || this.#stop.signal.aborted) continue;
+      if (!(await this.#leader())) return;
+      const now = this.#o.clock.now();
+      if (limiter.available(now) <= 0) return;
+      limiter.take(now);
+      const { outcome, durationMs, interrupted } = await this.#attempt(rt.notifier, items);
+      if (interrupted) return; // shutting down: the items stay pending, due now
+      await this.#o.afterSend?.(items, outcome);
+      const result = await recordOutcome(this.#o.store, items, outcome, {
+        now: this.#o.clock.now(),
+        durationMs,
+        policy: this.#o.policy,
+        random: this.#o.random ?? Math.random,
+        reason: outcome.ok ? null : this.#scrub(outcome.reason),
+      });
+      await this.#after(channel, limiter, outcome, result);
+      if (!outcome.ok) {
+        for (const i of items) failedAlerts.add(i.alertId ?? i.id);
+        if (outcome.retryable || outcome.disable) return;
+      }
+    }
+  }
+
+  async #attempt(
+    notifier: Notifier,
+    items: OutboxItem[],
+  ): Promise<{ outcome: SendOutcome; durationMs: number; interrupted: boolean }> {
+    const { clock, policy } = this.#o;
+    const timeout = new AbortController();
+    const timerDone = new AbortController();
+    const timeoutReason = `timed out after ${formatDuration(policy.attemptTimeout)}`;
+    clock.sleep(policy.attemptTimeout, AbortSignal.any([timerDone.signal, this.#stop.signal])).then(
+      () => timeout.abort(new Error(timeoutReason)),
+      () => {},
+    );
+    const signal = AbortSignal.any([timeout.signal, this.#stop.signal]);
+    const ns = items.map(notificationFromItem);
+    const started = performance.now();
+    let outcome: SendOutcome;
+    try {
+      const sending =
+        ns.length > 1 && notifier.sendBatch ? notifier.sendBatch(ns, signal) : notifier.send(ns[0]!, signal);
+      outcome = await Promise.race([sending, aborted(signal)]);
+    } catch (err) {
+      outcome = { ok: false, retryable: true, reason: `notifier error: ${errorMessage(err)}` };
+    } finally {
+      timerDone.abort();
+    }
+    if (!outcome.ok && timeout.signal.aborted) outcome = { ...outcome, retryable: true, reason: timeoutReason };
+    return {
+      outcome,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+      interrupted: this.#stop.signal.aborted && !outcome.ok,
+    };
+  }
+
+  async #after(
+    channel: string,
+    limiter: ChannelLimiter,
+    outcome: SendOutcome,
+    r: { dead: number; failed: number; retryAt: number | null },
+  ): Promise<void> {
+    const now = this.#o.clock.now();
+    if (outcome.ok) {
+      limiter.resume();
+      if (this.#failing.delete(channel)) await this.#callback(() => this.#o.onChannelRecovered?.(channel));
+      return;
+    }
+    const reason = this.#scrub(outcome.reason);
+    if (r.retryAt !== null) limiter.pause(r.retryAt);
+    if (outcome.disable) {
+      await disableChannel(this.#o.store.state, channel, reason, now);
+      this.#o.log?.error({ channel, reason }, `notification channel "${channel}" disabled: its endpoint is gone`);
+      await this.#callback(() => this.#o.onChannelDisabled?.(channel, reason));
+    }
+    if (r.dead > 0) await this.#report({ channel, status: 'dead', reason, items: r.dead, at: now });
+    if (r.failed > 0) await this.#report({ channel, status: 'failed', reason, items: r.failed, at: now });
+  }
+
+  async #failAll(channel: string, items: OutboxItem[], reason: string): Promise<void> {
+    const now = this.#o.clock.now();
+    await this.#o.store.transaction(async (tx) => {
+      for (const i of items) {
+        await tx.outbox.setState(i.id, {
+          status: 'failed',
+          attempts: i.attempts,
+          nextAttemptAt: i.nextAttemptAt,
+          lastError: reason,
+          now,
+        });
+      }
+    });
+    await this.#report({ channel, status: 'failed', reason, items: items.length, at: now });
+  }
+
+  async #report(f: ChannelFailure): Promise<void> {
+    this.#failing.add(f.channel);
+    const what = f.status === 'dead' ? 'gave up on' : 'could not deliver';
+    this.#o.log?.error(
+      { channel: f.channel, status: f.status, items: f.items, reason: f.reason },
+      `notification channel "${f.channel}" failing: ${what} ${f.items} notification(s)`,
+    );
+    await this.#callback(() => this.#o.onChannelFailing?.(f));
+  }
+
+  async #callback(fn: () => void | Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.#o.log?.error({ err: this.#scrub(errorMessage(err)) }, 'notification callback failed');
+    }
+  }
+
+  #scrub(text: string): string {
+    return scrub(text, this.#o.secrets ?? []);
+  }
+}
+
+/** A promise that settles as a retryable failure when `signal` aborts (for notifiers that ignore it). */
+function aborted(signal: AbortSignal): Promise<SendOutcome> {
+  return new Promise((resolve) => {
+    const done = () =>
+      resolve({
+        ok: false,
+        retryable: true,
+        reason: signal.reason instanceof Error ? signal.reason.message : 'aborted',
+      });
+    if (signal.aborted) done();
+    else signal.addEventListener('abort', done, { once: true });
+  });
+}

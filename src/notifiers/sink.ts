@@ -1,0 +1,61 @@
+/**
+ * The first stage of the notification pipeline: called by the alert engine inside the transaction that
+ * stores a transition, it routes the transition and writes one outbox row per channel, keyed
+ * `${transition.id}:${channel}` (a unique key: no code path can write a second one).
+ */
+import type { AlertTransition, TransitionSink } from '../core/transition.js';
+import type { Repos } from '../store/index.js';
+import { transitionPayload } from './message.js';
+import { type RouteChannel, route } from './routing.js';
+
+/** The outbox key of a transition on a channel. */
+export const outboxKey = (transitionId: string, channel: string): string => `${transitionId}:${channel}`;
+
+/** Options of the sink. */
+export interface SinkOptions {
+  channels: readonly RouteChannel[];
+  /** Link to an alert on the dashboard (null when `server.public_url` is not set). */
+  link: (alertId: string) => string | null;
+  /** Told the keys just enqueued, so the worker can wake now instead of at its next tick. */
+  onEnqueued?: (keys: string[]) => void;
+}
+
+/** Routes transitions to channels and writes them to the outbox (in the caller's transaction). */
+export class NotificationSink implements TransitionSink {
+  readonly #opts: SinkOptions;
+
+  constructor(opts: SinkOptions) {
+    this.#opts = opts;
+  }
+
+  /** Writes the outbox rows of `t`; returns the keys added (none when the transition goes nowhere). */
+  async accept(tx: Repos, t: AlertTransition, now: number): Promise<void> {
+    await this.enqueue(tx, t, now);
+  }
+
+  /** Same as `accept`, returning the keys written. */
+  async enqueue(tx: Repos, t: AlertTransition, now: number): Promise<string[]> {
+    const told = new Set<string>();
+    if (t.kind === 'resolved' || t.kind === 'deescalated') {
+      for (const item of await tx.outbox.forAlert(t.alert.id)) told.add(item.channel);
+    }
+    const targets = route(t, this.#opts.channels, told);
+    if (targets.length === 0) return [];
+    const payload = transitionPayload(t, this.#opts.link(t.alert.id));
+    const added: string[] = [];
+    for (const channel of targets) {
+      const key = outboxKey(t.id, channel);
+      const ok = await tx.outbox.enqueue({
+        key,
+        alertId: t.alert.id,
+        transition: t.kind,
+        channel,
+        payload: payload as unknown as Record<string, unknown>,
+        now,
+      });
+      if (ok) added.push(key);
+    }
+    if (added.length > 0) this.#opts.onEnqueued?.(added);
+    return added;
+  }
+}

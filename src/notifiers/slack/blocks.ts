@@ -1,0 +1,82 @@
+/**
+ * Slack Block Kit messages for incoming webhooks: a header, then an attachment in the severity's colour
+ * holding the message and facts. Alert text goes in `plain_text` objects; anything placed in `mrkdwn`
+ * is escaped (`&`, `<`, `>`), so `<!channel>` or `<@U123>` in an alert shows as text and pings no one.
+ */
+import { escapeSlack, oneLine, truncate } from '../escape.js';
+import { alertFields, colorOf, headline } from '../message.js';
+import { renderLine } from '../templates.js';
+import type { AlertNotification } from '../types.js';
+
+type Block = Record<string, unknown>;
+
+const plain = (text: string, max: number) => ({ type: 'plain_text', text: truncate(text, max) || ' ', emoji: false });
+
+/** A URL fit for `<url|text>`: escaped, with `|` encoded. */
+function slackUrl(url: string): string {
+  return escapeSlack(url).replace(/\|/g, '%7C');
+}
+
+function linkLine(n: AlertNotification): string {
+  const id = escapeSlack(n.alert.id);
+  return n.link ? `<${slackUrl(n.link)}|View alert in prodmon> · ${id}` : `alert ${id}`;
+}
+
+const FACTS: [string, string][] = [
+  ['Severity', 'severity'],
+  ['Was', 'previous_severity'],
+  ['Type', 'type'],
+  ['Value', 'value_vs_threshold'],
+  ['Since', 'since'],
+  ['Firing for', 'firing_for'],
+  ['Down for', 'down_for'],
+  ['Resolution', 'resolution'],
+  ['Reminders', 'reminders'],
+  ['Labels', 'labels'],
+];
+
+/** The facts section: `*Label*` (ours) and an escaped value. */
+function facts(n: AlertNotification): Block {
+  const f = alertFields(n);
+  const fields = FACTS.filter(([, k]) => f[k] !== '' && f[k] !== undefined && f[k] !== null)
+    .slice(0, 10)
+    .map(([label, k]) => ({ type: 'mrkdwn', text: truncate(`*${label}*\n${escapeSlack(String(f[k]))}`, 2000) }));
+  return { type: 'section', fields };
+}
+
+/** The attachment of one notification (full form). */
+function attachment(n: AlertNotification): Block {
+  return {
+    color: colorOf(n),
+    blocks: [
+      { type: 'section', text: plain(n.alert.message, 3000) },
+      facts(n),
+      { type: 'context', elements: [{ type: 'mrkdwn', text: linkLine(n) }] },
+    ],
+  };
+}
+
+/** The message for one notification. */
+export function slackMessage(n: AlertNotification): Block {
+  return {
+    text: escapeSlack(renderLine(n, 300)),
+    blocks: [{ type: 'header', text: plain(oneLine(headline(n)), 150) }],
+    attachments: [attachment(n)],
+  };
+}
+
+/** One message for several notifications (when more are due than Slack's rate limit lets through). */
+export function slackBatchMessage(ns: AlertNotification[]): Block {
+  const title = `${ns.length} prodmon notifications`;
+  return {
+    text: escapeSlack(`${title}: ${ns.map((n) => renderLine(n, 80)).join('; ')}`).slice(0, 3000),
+    blocks: [{ type: 'header', text: plain(title, 150) }],
+    attachments: ns.map((n) => ({
+      color: colorOf(n),
+      blocks: [
+        { type: 'section', text: plain(`${oneLine(headline(n))}\n${n.alert.message}`, 3000) },
+        { type: 'context', elements: [{ type: 'mrkdwn', text: linkLine(n) }] },
+      ],
+    })),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * `webhook`: a signed JSON POST per notification, following Standard Webhooks: `webhook-id` (the
+ * notification id, the same on every retry), `webhook-timestamp` (seconds) and `webhook-signature`.
+ */
+import { z } from 'zod';
+import { postJson } from '../http.js';
+import type { Notification, NotifierContext, NotifierDefinition, SendOutcome } from '../types.js';
+import { webhookPayload } from './payload.js';
+import { signatureHeader } from './signature.js';
+
+const RESERVED = /^(content-type|webhook-id|webhook-timestamp|webhook-signature)$/i;
+
+/** Options of a webhook channel. */
+export interface WebhookOptions {
+  url: string;
+  secret?: string;
+  secrets?: string[];
+  headers: Record<string, string>;
+}
+
+/** Sends one notification to a webhook; exported for `notify test` and tests. */
+export function webhookSender(spec: { name: string } & WebhookOptions, ctx: NotifierContext) {
+  const secrets = [...(spec.secret ? [spec.secret] : []), ...(spec.secrets ?? [])];
+  return async (n: Notification, signal: AbortSignal): Promise<SendOutcome> => {
+    const body = JSON.stringify(webhookPayload(n));
+    const timestamp = Math.floor(ctx.clock.now() / 1000);
+    const headers: Record<string, string> = {
+      ...spec.headers,
+      'webhook-id': n.id,
+      'webhook-timestamp': String(timestamp),
+    };
+    if (secrets.length > 0) headers['webhook-signature'] = signatureHeader(n.id, timestamp, body, secrets);
+    return postJson({ url: spec.url, body, headers, signal, now: () => ctx.clock.now() });
+  };
+}
+
+export const webhookNotifier: NotifierDefinition<WebhookOptions> = {
+  kind: 'webhook',
+  shape: {
+    url: z.string().url(),
+    /** Signing secret: `whsec_<base64>` or raw text. */
+    secret: z.string().min(1).optional(),
+    /** More secrets (rotation): each signs, signatures are space-separated. */
+    secrets: z.array(z.string().min(1)).optional(),
+    headers: z
+      .record(z.string(), z.string())
+      .refine((h) => !Object.keys(h).some((k) => RESERVED.test(k)), {
+        error: 'content-type and webhook-* headers are set by prodmon',
+      })
+      .default({}),
+  },
+  create(spec, ctx) {
+    const send = webhookSender(spec, ctx);
+    return { kind: 'webhook', name: spec.name, send };
+  },
+};
