@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
-import type { HealthCheckResult } from '../core/types.js';
+import type { HealthStatus } from '../core/types.js';
 
 /** Common keys of every entry in `health.checks`. */
 export interface CheckSpecBase {
@@ -14,24 +14,52 @@ export interface CheckSpecBase {
   critical: boolean;
 }
 
-/** A check: a down target is data (status unhealthy); throw only when prodmon itself fails. */
+/** What one run of a check found; the runner adds name, kind, timing and `checkedAt`. */
+export interface CheckOutcome {
+  status: HealthStatus;
+  /** Non-secret facts: versions, latency, pool stats, used %... */
+  details?: Record<string, unknown>;
+  /** Why the check is not healthy. */
+  error?: string | null;
+}
+
+/** A check: a down target is data (an unhealthy outcome); throw only when prodmon itself fails. */
 export interface HealthCheck {
   readonly name: string;
   readonly kind: string;
   readonly critical: boolean;
+  /** Per-run timeout in ms; the runner aborts `signal` when it passes. */
   readonly timeout: number;
-  run(signal: AbortSignal): Promise<HealthCheckResult>;
+  /** Runs once; must stop its work (close sockets) when `signal` aborts. */
+  run(signal: AbortSignal): Promise<CheckOutcome>;
   /** Releases pools and connections. */
   close?(): Promise<void>;
+}
+
+/** What a self probe reports: one facet of prodmon's own state. */
+export interface SelfProbeResult {
+  status: HealthStatus;
+  /** A short sentence, or facts. */
+  detail?: string | Record<string, unknown> | null;
+}
+
+/** A probe of prodmon's own state (store, evaluation loop, outbox, logger...), registered by its owner. */
+export type SelfProbe = (signal: AbortSignal) => SelfProbeResult | Promise<SelfProbeResult>;
+
+/** Where the `self` check finds its probes (the health service's registry). */
+export interface SelfProbeSource {
+  probes(): ReadonlyMap<string, SelfProbe>;
 }
 
 /** What a check may use besides its own options. */
 export interface CheckContext {
   clock: Clock;
   config: ResolvedConfig;
+  /** The self probes (for the `self` kind). */
+  self?: SelfProbeSource;
 }
 
-/** A check kind: its options (beside the common keys) and how to build one. */
+/** A check kind: its options (beside the common keys) and how to build one (no I/O: connect in `run`). */
 export interface CheckDefinition<O = Record<string, unknown>> {
   kind: string;
   /** zod raw shape of the kind's own options. */

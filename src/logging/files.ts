@@ -53,7 +53,8 @@ export interface RotatedFile {
   ours: boolean;
 }
 
-const OURS = /^(application|error|performance|security)\.(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z)\.(\d+)\.log(\.gz)?$/;
+const OURS =
+  /^(application|error|performance|security)\.(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z)\.(\d+)\.log(\.gz)?$/;
 // Rotated files named some other way by earlier versions or tools (logrotate's `application.log.1.gz`,
 // `application.1.log`...): aged by mtime. The live files themselves never match.
 const OTHERS = /^(application|error|performance|security)\.(?:.+\.log|log\..+)(\.gz)?$/;

@@ -49,14 +49,20 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-// A cheap first look: most strings have none of these and skip the real patterns.
-const SUSPECT = /\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d|:\/\/|bearer|basic|pass|pwd|secret|token/i;
+// A cheap first look: most strings match none of the patterns below and skip them all.
+const SUSPECT = /[2-6](?:[ -]?\d){12}|:\/\/[^\s/]*@|b(?:earer|asic)\s|pass|pwd|secret|token|api[_-]?key/i;
+const HAS_CARD = /[2-6](?:[ -]?\d){12}/;
+const HAS_KV = /pass|pwd|secret|token|api[_-]?key/i;
+const HAS_AUTH = /b(?:earer|asic)\s/i;
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*):([^\s/?#]*)@/gi;
-const KV_PASSWORD = /\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?token)(\s*[=:]\s*)([^\s;&,'"]+)/gi;
-const AUTH_SCHEME = /\b(bearer|basic)(\s+)[A-Za-z0-9\-._~+/]+=*/gi;
-const CARD = /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])/g;
+// `password=x`, `db_password: x`, `?api_key=x&`, `access_token=x` in DSNs, query strings and messages.
+const KV_PASSWORD =
+  /(?<![a-z0-9])((?:[a-z0-9]+[_-])?(?:password|passwd|pwd|secret|api[_-]?key|(?:access|refresh|id)[_-]?token))(\s*[=:]\s*)([^\s;&,'"]+)/gi;
+// `Bearer <token>` / `Basic <base64>`; at least 8 characters so that prose ("basic auth") is left alone.
+const AUTH_SCHEME = /\b(bearer|basic)(\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi;
+// 13-19 digits, optionally grouped by single spaces or dashes, starting 2-6 like the card networks' numbers
+// (so epoch-millisecond timestamps, which start with 1, are not mistaken for cards); Luhn-checked below.
+const CARD = /(?<!\d)[2-6](?:[ -]?\d){12,18}(?!\d)/g;
 
 function maskCards(s: string): string {
   return s.replace(CARD, (m) => {
@@ -66,11 +72,25 @@ function maskCards(s: string): string {
   });
 }
 
+/** `s` with credentials, tokens and card numbers masked (not the configured secrets). */
+function maskPatterns(s: string): string {
+  if (s.length < 8 || !SUSPECT.test(s)) return s;
+  let out = s;
+  if (out.includes('://')) out = out.replace(URL_PASSWORD, `$1:${MASK}@`);
+  if (HAS_KV.test(out)) out = out.replace(KV_PASSWORD, `$1$2${MASK}`);
+  if (HAS_AUTH.test(out)) out = out.replace(AUTH_SCHEME, `$1$2${MASK}`);
+  if (HAS_CARD.test(out)) out = maskCards(out);
+  return out;
+}
+
 /** Builds a redactor for the built-in key list plus `keys` (exact, any depth) and secret `values`. */
-export function createRedactor(opts: { keys?: readonly string[]; secrets?: readonly string[] } = {}): Redactor {
+export function createRedactor(
+  opts: { keys?: readonly string[]; secrets?: readonly string[] } = {},
+): Redactor {
   const exact = new Set([...EXACT, ...(opts.keys ?? []).map(normalizeKey)]);
-  const secrets = [...new Set(opts.secrets ?? [])].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
-  const secretRe = secrets.length > 0 ? new RegExp(secrets.map(escapeRegExp).join('|'), 'g') : null;
+  const secrets = [...new Set(opts.secrets ?? [])]
+    .filter((s) => s.length >= 4)
+    .sort((a, b) => b.length - a.length);
   const keyCache = new Map<string, boolean>();
 
   const isSecretKey = (key: string): boolean => {
@@ -82,60 +102,61 @@ export function createRedactor(opts: { keys?: readonly string[]; secrets?: reado
     return hit;
   };
 
-  const text = (s: string): string => {
+  const scrubSecrets = (s: string): string => {
     let out = s;
-    if (secretRe !== null && secretRe.test(out)) {
-      secretRe.lastIndex = 0;
-      out = out.replace(secretRe, MASK);
-    }
-    if (out.length < 6 || !SUSPECT.test(out)) return out;
-    return maskCards(
-      out
-        .replace(URL_PASSWORD, `$1:${MASK}@`)
-        .replace(KV_PASSWORD, `$1$2${MASK}`)
-        .replace(AUTH_SCHEME, `$1$2${MASK}`),
-    );
+    for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(MASK);
+    return out;
   };
+  const text = (s: string): string => maskPatterns(secrets.length > 0 ? scrubSecrets(s) : s);
 
   const stack: object[] = [];
+  const walkArray = (arr: readonly unknown[], depth: number): unknown[] => {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < arr.length; i++) {
+      const item = arr[i];
+      const next = typeof item === 'string' ? text(item) : walk(item, depth + 1);
+      if (next !== item && !copy) copy = arr.slice();
+      if (copy) copy[i] = next;
+    }
+    return copy ?? (arr as unknown[]);
+  };
+  const walkObject = (obj: Record<string, unknown>, depth: number, owned: boolean): Record<string, unknown> => {
+    let copy: Record<string, unknown> | undefined = owned ? obj : undefined;
+    const keys = Object.keys(obj);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const item = obj[key];
+      let next: unknown;
+      if (item === undefined || item === null) next = item;
+      else if (isSecretKey(key)) next = REDACTED;
+      else if (typeof item === 'string') next = text(item);
+      else if (typeof item === 'object') next = walk(item, depth + 1);
+      else next = item;
+      const safeKey = secrets.length === 0 ? key : scrubSecrets(key);
+      if (next === item && safeKey === key) continue;
+      copy ??= { ...obj };
+      if (safeKey !== key) delete copy[key];
+      copy[safeKey] = next;
+    }
+    return copy ?? obj;
+  };
   const walk = (v: unknown, depth: number): unknown => {
     if (typeof v === 'string') return text(v);
     if (v === null || typeof v !== 'object') return v;
-    if (stack.includes(v)) return '[Circular]';
     if (depth >= MAX_DEPTH) return '[Truncated]';
-    let src: object = v;
-    if (v instanceof Error) src = pino.stdSerializers.err(v);
-    else if (v instanceof IncomingMessage) src = pino.stdSerializers.req(v as never);
-    else if (v instanceof ServerResponse) src = pino.stdSerializers.res(v);
-    else if (v instanceof Date || ArrayBuffer.isView(v) || v instanceof Map || v instanceof Set) return v;
-    else if (typeof (v as { toJSON?: unknown }).toJSON === 'function') {
-      return walk((v as { toJSON(): unknown }).toJSON(), depth);
-    }
+    if (stack.includes(v)) return '[Circular]';
     stack.push(v);
     try {
-      if (Array.isArray(src)) {
-        let copy: unknown[] | undefined;
-        for (let i = 0; i < src.length; i++) {
-          const item = src[i];
-          const next = walk(item, depth + 1);
-          if (next !== item && !copy) copy = src.slice();
-          if (copy) copy[i] = next;
-        }
-        return copy ?? src;
-      }
-      let copy: Record<string, unknown> | undefined = src === v ? undefined : { ...src };
-      for (const key in src) {
-        if (!Object.hasOwn(src, key)) continue;
-        const item = (src as Record<string, unknown>)[key];
-        const next = item !== undefined && item !== null && isSecretKey(key) ? REDACTED : walk(item, depth + 1);
-        const safeKey = secretRe === null ? key : text(key);
-        if ((next !== item || safeKey !== key) && !copy) copy = { ...src };
-        if (copy) {
-          if (safeKey !== key) delete copy[key];
-          copy[safeKey] = next;
-        }
-      }
-      return copy ?? src;
+      const proto = Object.getPrototypeOf(v);
+      if (proto === Object.prototype || proto === null) return walkObject(v as Record<string, unknown>, depth, false);
+      if (Array.isArray(v)) return walkArray(v, depth);
+      if (v instanceof Error) return walkObject(pino.stdSerializers.err(v) as never, depth, true);
+      if (v instanceof IncomingMessage) return walkObject(pino.stdSerializers.req(v as never) as never, depth, true);
+      if (v instanceof ServerResponse) return walkObject(pino.stdSerializers.res(v) as never, depth, true);
+      if (v instanceof Date || ArrayBuffer.isView(v) || v instanceof Map || v instanceof Set) return v;
+      const toJSON = (v as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === 'function') return walk(toJSON.call(v), depth + 1);
+      return walkObject(v as Record<string, unknown>, depth, false);
     } finally {
       stack.pop();
     }

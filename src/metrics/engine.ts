@@ -52,7 +52,7 @@ export interface WindowQuery {
   metric: string;
   /** Equality filter on labels. */
   labels?: Labels;
-  groupBy?: string[];
+  groupBy?: readonly string[];
   aggregation: Aggregation;
   since: number;
   until: number;
@@ -248,7 +248,7 @@ export class MetricsEngine {
   // ---- reads -----------------------------------------------------------------------------------
 
   /** Performance of a period: per route and overall, slowest routes, queries, system resources. */
-  async performanceSummary(q: { since: number; until: number; groupBy?: string[] }): Promise<PerformanceSummary> {
+  async performanceSummary(q: { since: number; until: number; groupBy?: readonly string[] }): Promise<PerformanceSummary> {
     const range = readRange(q.since, q.until);
     const entries = await readEntries({ store: this.#store, recorder: this.recorder }, SUMMARY_METRICS, range);
     return summarize(entries, { ...range, since: q.since }, q.groupBy);

@@ -152,8 +152,9 @@ export class PrometheusExporter {
   }
 
   /** The exposition text. */
-  metrics(): Promise<string> {
-    return this.registry.metrics();
+  async metrics(): Promise<string> {
+    // prom-client writes NaN as "Nan"; the exposition format spells it "NaN" (value is the last token).
+    return (await this.registry.metrics()).replace(/^([^#\n][^\n]*) Nan$/gm, '$1 NaN');
   }
 
   /** Its content type. */

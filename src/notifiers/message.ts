@@ -114,6 +114,11 @@ export function testNotification(channel: string, now: number, link: string | nu
   };
 }
 
+/** A duration as people say it (`35m`, `1h 5m`, `42s`). */
+export function humanDuration(ms: number): string {
+  return formatDuration(ms).replace(/ 0s$/, '');
+}
+
 /** A time as `2026-01-01 12:00:00 UTC`. */
 export function formatTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
@@ -139,9 +144,9 @@ export function headline(n: AlertNotification): string {
     case 'reminder':
       return `${sev}: ${a.rule} still firing${n.reminders ? ` (reminder ${n.reminders})` : ''}`;
     case 'escalation':
-      return `ESCALATION ${sev}: ${a.rule} unresolved${a.firingAt !== null ? ` for ${formatDuration(n.at - a.firingAt)}` : ''}`;
+      return `ESCALATION ${sev}: ${a.rule} unresolved${a.firingAt !== null ? ` for ${humanDuration(n.at - a.firingAt)}` : ''}`;
     case 'resolved':
-      return `RESOLVED: ${a.rule}${a.firingAt !== null && a.resolvedAt !== null ? ` after ${formatDuration(a.resolvedAt - a.firingAt)}` : ''}`;
+      return `RESOLVED: ${a.rule}${a.firingAt !== null && a.resolvedAt !== null ? ` after ${humanDuration(a.resolvedAt - a.firingAt)}` : ''}`;
     case 'test':
       return `TEST: prodmon notification check (${n.channel})`;
   }
@@ -176,10 +181,10 @@ export function alertFields(n: AlertNotification): TemplateFields {
     threshold,
     value_vs_threshold: value ? (threshold ? `${value} (threshold ${threshold})` : value) : '',
     since: a.firingAt !== null ? formatTime(a.firingAt) : '',
-    firing_for: !resolved && a.firingAt !== null ? formatDuration(Math.max(0, n.at - a.firingAt)) : '',
+    firing_for: !resolved && a.firingAt !== null ? humanDuration(Math.max(0, n.at - a.firingAt)) : '',
     down_for:
       resolved && a.firingAt !== null && a.resolvedAt !== null
-        ? formatDuration(Math.max(0, a.resolvedAt - a.firingAt))
+        ? humanDuration(Math.max(0, a.resolvedAt - a.firingAt))
         : '',
     resolved_at: resolved && a.resolvedAt !== null ? formatTime(a.resolvedAt) : '',
     resolution: resolved && a.resolution ? resolutionText(a.resolution) : '',

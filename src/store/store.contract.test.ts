@@ -196,6 +196,36 @@ for (const fixture of STORE_FIXTURES) {
       assert.deepEqual(await store.alerts.events(a.id), []);
     });
 
+    test('alerts: updateOpen skips resolved alerts; newest per fingerprint; resolved since a time', async () => {
+      const fp = 'engine_contract{route="/b"}';
+      const first = alert({ id: newId(T0, 'al_'), fingerprint: fp, createdAt: T0 });
+      await store.alerts.insert(first);
+      assert.equal(await store.alerts.updateOpen({ ...first, value: 900, updatedAt: T0 + 1 }), true);
+      assert.equal((await store.alerts.get(first.id))?.value, 900);
+      const resolution = { kind: 'manual' as const, by: 'ops', at: T0 + 2000, reason: 'done' };
+      const closed = { ...first, status: 'resolved' as const, resolvedAt: T0 + 2000, updatedAt: T0 + 2000, resolution };
+      assert.equal(await store.alerts.updateOpen(closed), true);
+      // A second writer that still believes the alert open changes nothing.
+      assert.equal(await store.alerts.updateOpen({ ...first, status: 'firing', value: 1 }), false);
+      assert.deepEqual(await store.alerts.get(first.id), closed);
+
+      assert.equal((await store.alerts.lastByFingerprint(fp))?.id, first.id);
+      const second = alert({ id: newId(T0 + 60_000, 'al_'), fingerprint: fp, createdAt: T0 + 60_000 });
+      await store.alerts.insert(second);
+      assert.equal((await store.alerts.lastByFingerprint(fp))?.id, second.id);
+      assert.equal(await store.alerts.lastByFingerprint('engine_contract{none}'), undefined);
+
+      const since = await store.alerts.listResolvedSince(T0 + 1000);
+      assert.deepEqual(
+        since.filter((a) => a.fingerprint === fp).map((a) => a.id),
+        [first.id],
+      );
+      assert.deepEqual(
+        (await store.alerts.listResolvedSince(T0 + 2001)).filter((a) => a.fingerprint === fp),
+        [],
+      );
+    });
+
     test('outbox: a key is enqueued once; due items; delivery state and log', async () => {
       const item = {
         key: 'al_1:firing:hook',
@@ -297,6 +327,125 @@ for (const fixture of STORE_FIXTURES) {
       assert.equal(await store.leases.holds('leader', 'A', 1, T0 + 15_001), false);
       await store.leases.release('leader', 'B');
       assert.equal((await store.leases.acquire('leader', 'A', 10_000, T0 + 16_000))?.epoch, 3);
+    });
+
+    test('leases: seizing needs the current epoch and raises it; fencing checks holder, epoch and expiry', async () => {
+      const a = await store.leases.acquire('seize-test', 'A', 10_000, T0);
+      assert.equal(a?.epoch, 1);
+      assert.equal(await store.leases.seize('seize-test', 'B', 10_000, T0 + 1000, 7), null);
+      const b = await store.leases.seize('seize-test', 'B', 10_000, T0 + 1000, 1);
+      assert.deepEqual([b?.holder, b?.epoch, b?.expiresAt], ['B', 2, T0 + 11_000]);
+      assert.equal(await store.leases.acquire('seize-test', 'A', 10_000, T0 + 2000), null);
+      const fenced = (holder: string, epoch: number, now: number) =>
+        store.transaction((tx) => tx.leases.fence('seize-test', holder, epoch, now));
+      assert.equal(await fenced('B', 2, T0 + 2000), true);
+      assert.equal(await fenced('A', 1, T0 + 2000), false, 'the old holder is fenced off');
+      assert.equal(await fenced('B', 1, T0 + 2000), false, 'an old epoch is fenced off');
+      assert.equal(await fenced('B', 2, T0 + 11_001), false, 'an expired lease is fenced off');
+      assert.equal((await store.leases.get('seize-test'))?.expiresAt, T0 + 11_000, 'fencing changes nothing');
+    });
+
+    test('job runs: a run keeps its start detail until finished; the newest run of each job', async () => {
+      const old = await store.jobs.start('jr-contract-a', 'i1', T0 - 5000, { slot: T0 - 5000 });
+      assert.deepEqual((await store.jobs.get(old))?.detail, { slot: T0 - 5000 });
+      await store.jobs.finish(old, 'failed', { slot: T0 - 5000, error: 'boom' }, T0 - 4000);
+      const newer = await store.jobs.start('jr-contract-a', 'i2', T0 - 1000);
+      const other = await store.jobs.start('jr-contract-b', 'i1', T0 - 3000);
+      const latest = (await store.jobs.latestPerJob()).filter((r) => r.job.startsWith('jr-contract-'));
+      assert.deepEqual(
+        latest.map((r) => [r.job, r.id, r.outcome]),
+        [
+          ['jr-contract-a', newer, 'running'],
+          ['jr-contract-b', other, 'running'],
+        ],
+      );
+      assert.equal(await store.jobs.get('jr_missing'), undefined);
+    });
+
+    test('archive: old records are read oldest first with their children, and only unchanged ones deleted', async () => {
+      const OLD = Date.UTC(2020, 0, 1);
+      const cutoff = OLD + 10_000;
+      const arch = store.jobs.archive;
+      await store.checks.insert([check('arch-a', OLD + 2), check('arch-a', OLD + 1, 'unhealthy'), check('arch-a', cutoff)]);
+      const resolved = alert({
+        id: newId(OLD, 'al_'),
+        fingerprint: 'archive-contract',
+        status: 'resolved',
+        createdAt: OLD,
+        updatedAt: OLD + 5,
+        resolvedAt: OLD + 5,
+        resolution: { kind: 'auto', by: 'prodmon', at: OLD + 5, reason: 'cleared' },
+      });
+      await store.alerts.insert(resolved);
+      await store.alerts.addEvent({
+        id: newId(OLD, 'ev_'),
+        alertId: resolved.id,
+        at: OLD,
+        kind: 'firing',
+        status: 'firing',
+        severity: 'medium',
+        value: 1,
+        threshold: 0,
+        actor: null,
+        detail: { x: 1 },
+      });
+      const sketchRow = {
+        metric: 'arch_metric',
+        labels: '{"route":"/a"}',
+        instance: 'i1',
+        resolution: 60_000,
+        bucket: OLD,
+        count: 3,
+        sum: 6,
+        min: 1,
+        max: 3,
+        errors: 1,
+        sketch: Buffer.from([1, 2, 3]),
+      };
+      await store.rollups.upsert([sketchRow, { ...sketchRow, bucket: OLD + 60_000, sketch: null }]);
+
+      assert.equal(await arch.count('check_results', cutoff), 2);
+      assert.equal(await arch.count('alerts', cutoff), 1);
+      assert.equal(await arch.count('rollups_minute', cutoff + 60_000), 2);
+      assert.equal(await arch.count('rollups_hourly', cutoff + 60_000), 0);
+
+      const checks = await arch.oldest('check_results', cutoff, 10);
+      assert.deepEqual(
+        checks.map((c) => [c.checkedAt, c.status, c.details]),
+        [
+          [OLD + 1, 'unhealthy', { port: 1 }],
+          [OLD + 2, 'healthy', { port: 1 }],
+        ],
+      );
+      const [a] = await arch.oldest('alerts', cutoff, 10);
+      assert.equal(a?.id, resolved.id);
+      assert.deepEqual(a?.labels, { route: '/a' });
+      assert.deepEqual(
+        (a?.events as { kind: string; detail: unknown }[]).map((e) => [e.kind, e.detail]),
+        [['firing', { x: 1 }]],
+      );
+      const rollups = await arch.oldest('rollups_minute', cutoff + 60_000, 10);
+      assert.deepEqual(
+        rollups.map((r) => [r.bucket, r.sketch]),
+        [
+          [OLD, Buffer.from([1, 2, 3]).toString('base64')],
+          [OLD + 60_000, null],
+        ],
+      );
+
+      // A row that changed after it was read is not deleted.
+      await store.rollups.upsert([{ ...sketchRow, count: 4 }]);
+      assert.equal(await arch.remove('rollups_minute', rollups), 1);
+      assert.deepEqual(
+        (await arch.oldest('rollups_minute', cutoff + 60_000, 10)).map((r) => r.count),
+        [4],
+      );
+      assert.equal(await arch.remove('rollups_minute', await arch.oldest('rollups_minute', cutoff + 60_000, 10)), 1);
+      assert.equal(await store.transaction((tx) => tx.jobs.archive.remove('check_results', checks)), 2);
+      assert.equal(await arch.remove('alerts', [a!]), 1);
+      assert.deepEqual(await store.alerts.events(resolved.id), []);
+      assert.equal(await arch.count('check_results', cutoff + 1), 1);
+      await store.checks.deleteBefore(cutoff + 1);
     });
 
     test('state, job runs, instances and silences round-trip', async () => {

@@ -191,7 +191,7 @@ export function parsePrometheusText(text: string): Map<string, PromFamily> {
     if (f.type === 'histogram' && name === `${fam}_bucket` && labels.le === undefined) {
       throw new PromParseError(n, `histogram bucket "${name}" without an le label`);
     }
-    if ((f.type === 'histogram' || f.type === 'summary') && name === fam && f.type === 'histogram') {
+    if (f.type === 'histogram' && name === fam) {
       throw new PromParseError(n, `histogram "${fam}" has a sample without _bucket/_sum/_count`);
     }
     f.samples.push({ name, labels, value, ...(timestamp !== undefined ? { timestamp } : {}) });

@@ -148,9 +148,9 @@ export interface SmtpReceiver {
   close(): Promise<void>;
 }
 
-/** Starts an SMTP server on 127.0.0.1 that parses and keeps every mail; with `auth`, requires it. */
+/** Starts an SMTP server on 127.0.0.1 that parses and keeps every mail; with `auth`, requires it; recipients matching `rejectRcpt` get 550. */
 export async function startSmtpReceiver(
-  opts: { port?: number; auth?: { user: string; pass: string } } = {},
+  opts: { port?: number; auth?: { user: string; pass: string }; rejectRcpt?: RegExp } = {},
 ): Promise<SmtpReceiver> {
   const mails: ParsedMail[] = [];
   const envelopes: { from: string; to: string[] }[] = [];
@@ -164,6 +164,10 @@ export async function startSmtpReceiver(
         return cb(null, { user: auth.username });
       }
       return cb(new Error('Invalid username or password'));
+    },
+    onRcptTo(address, _session, cb) {
+      if (!opts.rejectRcpt?.test(address.address)) return cb();
+      return cb(Object.assign(new Error('5.1.1 no such user here'), { responseCode: 550 }));
     },
     onData(stream, session, cb) {
       simpleParser(stream)
@@ -205,4 +209,4 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export { checkAlertmanagerAlerts, checkPagerDutyEvent, checkSlackMessage } from './formats.js';
+export { checkAlertmanagerAlerts, checkPagerDutyEvent, checkSlackMessage } from './notify-formats.js';

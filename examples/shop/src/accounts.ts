@@ -35,7 +35,11 @@ export async function login(
   if (!matches) return { ok: false, reason: 'wrong_password' };
   const token = randomBytes(32).toString('base64url');
   const expiresAt = now + SESSION_TTL_MS;
-  await db.run('INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)', [tokenHash(token), row.id, expiresAt]);
+  await db.run('INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)', [
+    tokenHash(token),
+    row.id,
+    expiresAt,
+  ]);
   return { ok: true, user: { id: Number(row.id), email: row.email, name: row.name }, token, expiresAt };
 }
 

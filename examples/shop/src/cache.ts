@@ -39,7 +39,9 @@ class Timeout extends Error {}
 
 /** Stock levels cached in Redis, with a database fallback left to the caller. */
 export class InventoryCache {
-  readonly #opts: Required<Omit<InventoryCacheOptions, 'onStateChange' | 'timeCommand' | 'url'>> & { url: string | null };
+  readonly #opts: Required<Omit<InventoryCacheOptions, 'onStateChange' | 'timeCommand' | 'url'>> & {
+    url: string | null;
+  };
   readonly #onState: InventoryCacheOptions['onStateChange'];
   readonly #time: NonNullable<InventoryCacheOptions['timeCommand']>;
   #client: RedisClientType | null = null;
@@ -109,7 +111,8 @@ export class InventoryCache {
       disableOfflineQueue: true,
       socket: {
         connectTimeout: this.#opts.connectTimeoutMs,
-        reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 10), this.#opts.maxReconnectDelayMs),
+        reconnectStrategy: (retries: number) =>
+          Math.min(100 * 2 ** Math.min(retries, 10), this.#opts.maxReconnectDelayMs),
       },
     });
     client.on('error', (err: Error) => {
@@ -200,7 +203,8 @@ export class InventoryCache {
     if (stock.size === 0) return;
     await this.#call('set', async (c) => {
       const multi = c.multi();
-      for (const [id, n] of stock) multi.set(this.#key(id), String(n), { expiration: { type: 'EX', value: this.#opts.ttlSeconds } });
+      for (const [id, n] of stock)
+        multi.set(this.#key(id), String(n), { expiration: { type: 'EX', value: this.#opts.ttlSeconds } });
       await multi.exec();
     });
   }
@@ -216,7 +220,9 @@ export class InventoryCache {
     if (this.#state !== 'up') return { ok: false, reason: this.#reason ?? this.#state };
     const t0 = performance.now();
     const r = await this.#call('ping', (c) => c.ping());
-    return r === 'PONG' ? { ok: true, ms: performance.now() - t0 } : { ok: false, reason: this.#reason ?? 'no reply' };
+    return r === 'PONG'
+      ? { ok: true, ms: performance.now() - t0 }
+      : { ok: false, reason: this.#reason ?? 'no reply' };
   }
 
   /** Closes the connection for good. */

@@ -41,7 +41,10 @@ export async function createCart(db: Queryable, userId: number | null, now: numb
 }
 
 /** The cart's header row, or a 404. */
-async function cartRow(db: Queryable, id: string): Promise<{ status: Cart['status']; user_id: number | null }> {
+async function cartRow(
+  db: Queryable,
+  id: string,
+): Promise<{ status: Cart['status']; user_id: number | null }> {
   const row = await db.get<{ status: Cart['status']; user_id: number | string | null }>(
     'SELECT status, user_id FROM carts WHERE id = ?',
     [id],
@@ -87,7 +90,13 @@ async function openCart(db: Queryable, id: string): Promise<void> {
 }
 
 /** Adds `quantity` of a product (summed with what is there); the product must exist. */
-export async function addItem(db: Queryable, cartId: string, productId: number, quantity: number, now: number): Promise<number> {
+export async function addItem(
+  db: Queryable,
+  cartId: string,
+  productId: number,
+  quantity: number,
+  now: number,
+): Promise<number> {
   await openCart(db, cartId);
   const product = await db.get('SELECT id FROM products WHERE id = ?', [productId]);
   if (!product) throw notFound('product', productId);
@@ -97,11 +106,20 @@ export async function addItem(db: Queryable, cartId: string, productId: number, 
   );
   const total = Number(existing?.quantity ?? 0) + quantity;
   if (total > MAX_QUANTITY) {
-    throw new ShopError(422, 'quantity_limit', `at most ${MAX_QUANTITY} of one product per cart`, { product_id: productId });
+    throw new ShopError(422, 'quantity_limit', `at most ${MAX_QUANTITY} of one product per cart`, {
+      product_id: productId,
+    });
   }
   if (!existing) {
-    const lines = Number((await db.get<{ n: number | string }>('SELECT count(*) AS n FROM cart_items WHERE cart_id = ?', [cartId]))?.n);
-    if (lines >= MAX_LINES) throw new ShopError(422, 'cart_full', `at most ${MAX_LINES} different products per cart`);
+    const lines = Number(
+      (
+        await db.get<{ n: number | string }>('SELECT count(*) AS n FROM cart_items WHERE cart_id = ?', [
+          cartId,
+        ])
+      )?.n,
+    );
+    if (lines >= MAX_LINES)
+      throw new ShopError(422, 'cart_full', `at most ${MAX_LINES} different products per cart`);
   }
   await db.run(
     `INSERT INTO cart_items (cart_id, product_id, quantity) VALUES (?, ?, ?)
@@ -122,12 +140,18 @@ export async function setItemQuantity(
 ): Promise<void> {
   await openCart(db, cartId);
   if (quantity > MAX_QUANTITY) {
-    throw new ShopError(422, 'quantity_limit', `at most ${MAX_QUANTITY} of one product per cart`, { product_id: productId });
+    throw new ShopError(422, 'quantity_limit', `at most ${MAX_QUANTITY} of one product per cart`, {
+      product_id: productId,
+    });
   }
   const r =
     quantity === 0
       ? await db.run('DELETE FROM cart_items WHERE cart_id = ? AND product_id = ?', [cartId, productId])
-      : await db.run('UPDATE cart_items SET quantity = ? WHERE cart_id = ? AND product_id = ?', [quantity, cartId, productId]);
+      : await db.run('UPDATE cart_items SET quantity = ? WHERE cart_id = ? AND product_id = ?', [
+          quantity,
+          cartId,
+          productId,
+        ]);
   if (r.changes === 0) throw notFound('cart line', productId);
   await db.run('UPDATE carts SET updated_at = ? WHERE id = ?', [now, cartId]);
 }

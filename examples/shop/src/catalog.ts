@@ -90,7 +90,9 @@ export async function searchProducts(db: Queryable, query: ProductQuery): Promis
   }
   if (query.inStock) where.push('stock > 0');
   const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const total = Number((await db.get<{ n: number | string }>(`SELECT count(*) AS n FROM products ${cond}`, params))?.n ?? 0);
+  const total = Number(
+    (await db.get<{ n: number | string }>(`SELECT count(*) AS n FROM products ${cond}`, params))?.n ?? 0,
+  );
   const offset = (query.page - 1) * query.perPage;
   const rows =
     offset < total

@@ -29,10 +29,10 @@ export interface CheckoutInput {
 /** Places the order; throws a ShopError (404, 409 cart_closed, 400 empty_cart, 409 out_of_stock). */
 export async function checkout(db: ShopDb, input: CheckoutInput): Promise<Order> {
   return db.transaction(async (tx) => {
-    const claimed = await tx.run("UPDATE carts SET status = 'ordered', updated_at = ? WHERE id = ? AND status = 'open'", [
-      input.now,
-      input.cartId,
-    ]);
+    const claimed = await tx.run(
+      "UPDATE carts SET status = 'ordered', updated_at = ? WHERE id = ? AND status = 'open'",
+      [input.now, input.cartId],
+    );
     if (claimed.changes === 0) {
       const exists = await tx.get('SELECT id FROM carts WHERE id = ?', [input.cartId]);
       if (!exists) throw notFound('cart', input.cartId);
@@ -46,7 +46,11 @@ export async function checkout(db: ShopDb, input: CheckoutInput): Promise<Order>
           WHERE ci.cart_id = ? ORDER BY ci.product_id`,
         [input.cartId],
       )
-    ).map((r) => ({ product_id: Number(r.product_id), quantity: Number(r.quantity), price_cents: Number(r.price_cents) }));
+    ).map((r) => ({
+      product_id: Number(r.product_id),
+      quantity: Number(r.quantity),
+      price_cents: Number(r.price_cents),
+    }));
     if (lines.length === 0) throw new ShopError(400, 'empty_cart', 'the cart is empty');
     for (const line of lines) {
       const taken = await tx.run('UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?', [
@@ -55,7 +59,9 @@ export async function checkout(db: ShopDb, input: CheckoutInput): Promise<Order>
         line.quantity,
       ]);
       if (taken.changes === 0) {
-        const row = await tx.get<{ stock: number | string }>('SELECT stock FROM products WHERE id = ?', [line.product_id]);
+        const row = await tx.get<{ stock: number | string }>('SELECT stock FROM products WHERE id = ?', [
+          line.product_id,
+        ]);
         throw new ShopError(409, 'out_of_stock', `not enough stock of product ${line.product_id}`, {
           product_id: line.product_id,
           requested: line.quantity,
@@ -70,12 +76,10 @@ export async function checkout(db: ShopDb, input: CheckoutInput): Promise<Order>
       [id, input.cartId, input.userId, input.email, total, 'placed', input.now],
     );
     for (const l of lines) {
-      await tx.run('INSERT INTO order_items (order_id, product_id, quantity, price_cents) VALUES (?, ?, ?, ?)', [
-        id,
-        l.product_id,
-        l.quantity,
-        l.price_cents,
-      ]);
+      await tx.run(
+        'INSERT INTO order_items (order_id, product_id, quantity, price_cents) VALUES (?, ?, ?, ?)',
+        [id, l.product_id, l.quantity, l.price_cents],
+      );
     }
     return {
       id,
@@ -109,6 +113,10 @@ export async function getOrder(db: ShopDb, id: string): Promise<Order> {
     status: 'placed',
     total_cents: Number(row.total_cents),
     created_at: Number(row.created_at),
-    items: items.map((r) => ({ product_id: Number(r.product_id), quantity: Number(r.quantity), price_cents: Number(r.price_cents) })),
+    items: items.map((r) => ({
+      product_id: Number(r.product_id),
+      quantity: Number(r.quantity),
+      price_cents: Number(r.price_cents),
+    })),
   };
 }

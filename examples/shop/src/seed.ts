@@ -1,6 +1,7 @@
 /** Deterministic seed data: a catalogue of a few hundred products and a few customer accounts. */
-import { hashPassword } from './passwords.js';
+
 import type { ShopDb } from './db/types.js';
+import { hashPassword } from './passwords.js';
 
 /** The seeded accounts' password (a demo shop: documented, never use it elsewhere). */
 export const DEMO_PASSWORD = 'demo-shop-password';
@@ -13,10 +14,22 @@ export const DEMO_USERS = [
 ] as const;
 
 const CATEGORIES: Record<string, { nouns: string[]; base: number }> = {
-  kitchen: { nouns: ['Kettle', 'Chef Knife', 'Cutting Board', 'Saucepan', 'Espresso Cup', 'Spice Rack'], base: 1800 },
-  office: { nouns: ['Desk Lamp', 'Notebook', 'Fountain Pen', 'Monitor Stand', 'Desk Mat', 'Stapler'], base: 1200 },
-  garden: { nouns: ['Trowel', 'Watering Can', 'Planter', 'Pruning Shears', 'Seed Tray', 'Hose Reel'], base: 1500 },
-  outdoor: { nouns: ['Tent', 'Sleeping Bag', 'Headlamp', 'Camp Stove', 'Water Bottle', 'Daypack'], base: 3500 },
+  kitchen: {
+    nouns: ['Kettle', 'Chef Knife', 'Cutting Board', 'Saucepan', 'Espresso Cup', 'Spice Rack'],
+    base: 1800,
+  },
+  office: {
+    nouns: ['Desk Lamp', 'Notebook', 'Fountain Pen', 'Monitor Stand', 'Desk Mat', 'Stapler'],
+    base: 1200,
+  },
+  garden: {
+    nouns: ['Trowel', 'Watering Can', 'Planter', 'Pruning Shears', 'Seed Tray', 'Hose Reel'],
+    base: 1500,
+  },
+  outdoor: {
+    nouns: ['Tent', 'Sleeping Bag', 'Headlamp', 'Camp Stove', 'Water Bottle', 'Daypack'],
+    base: 3500,
+  },
   audio: { nouns: ['Headphones', 'Speaker', 'Turntable', 'Microphone', 'Earbuds', 'Amplifier'], base: 6000 },
   apparel: { nouns: ['Rain Jacket', 'Wool Socks', 'Beanie', 'Scarf', 'Flannel Shirt', 'Gloves'], base: 2500 },
   toys: { nouns: ['Puzzle', 'Kite', 'Building Set', 'Yo-yo', 'Board Game', 'Plush Fox'], base: 1400 },

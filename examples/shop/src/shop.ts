@@ -84,7 +84,11 @@ export async function createShop(opts: ShopOptions = {}): Promise<Shop> {
     onStateChange: (state, reason) => {
       const log = telemetry.logger;
       if (state === 'up') log.app.info({ cache: 'redis' }, 'inventory cache connected');
-      else log.app.warn({ cache: 'redis', state, reason }, 'inventory cache unavailable: reading stock from the database');
+      else
+        log.app.warn(
+          { cache: 'redis', state, reason },
+          'inventory cache unavailable: reading stock from the database',
+        );
     },
   });
   const parts: ShopParts = {
@@ -96,7 +100,8 @@ export async function createShop(opts: ShopOptions = {}): Promise<Shop> {
     cache,
     faults,
   };
-  if (opts.telemetry) telemetry = typeof opts.telemetry === 'function' ? await opts.telemetry(parts) : opts.telemetry;
+  if (opts.telemetry)
+    telemetry = typeof opts.telemetry === 'function' ? await opts.telemetry(parts) : opts.telemetry;
   const t = telemetry;
 
   const db = opts.databaseUrl
@@ -105,7 +110,8 @@ export async function createShop(opts: ShopOptions = {}): Promise<Shop> {
         schema: opts.pgSchema,
         delayMs: faults.delayMs,
         wrap: (pool) => t.instrumentPg(pool),
-        onError: (err) => t.logger.error.error({ err: { message: err.message } }, 'idle database connection failed'),
+        onError: (err) =>
+          t.logger.error.error({ err: { message: err.message } }, 'idle database connection failed'),
       })
     : openSqlite({
         path: sqlitePath!,
@@ -117,7 +123,8 @@ export async function createShop(opts: ShopOptions = {}): Promise<Shop> {
     await migrate(db);
     if (opts.seed !== false) {
       const products = typeof opts.seed === 'object' ? opts.seed.products : undefined;
-      if (await seed(db, { products, now: now() })) t.logger.app.info({ products: products ?? 384 }, 'seeded the catalogue');
+      if (await seed(db, { products, now: now() }))
+        t.logger.app.info({ products: products ?? 384 }, 'seeded the catalogue');
     }
   } catch (err) {
     await db.close().catch(() => {});
@@ -133,7 +140,11 @@ export async function createShop(opts: ShopOptions = {}): Promise<Shop> {
       const p = await cache.ping();
       return p.ok
         ? { status: 'healthy', details: { latency_ms: Math.round(p.ms * 100) / 100, ...cache.stats } }
-        : { status: cache.state === 'disabled' ? 'degraded' : 'unhealthy', details: { ...cache.stats }, error: p.reason };
+        : {
+            status: cache.state === 'disabled' ? 'degraded' : 'unhealthy',
+            details: { ...cache.stats },
+            error: p.reason,
+          };
     },
     // The shop serves from the database without Redis: a cache outage degrades, it does not take us down.
     { critical: false },
@@ -151,7 +162,14 @@ export async function createShop(opts: ShopOptions = {}): Promise<Shop> {
   app.get('/', (_req, res) => {
     res.json({
       name: 'prodmon example shop',
-      endpoints: ['/api/products', '/api/products/:id', '/api/categories', '/api/carts', '/api/checkout', '/api/login'],
+      endpoints: [
+        '/api/products',
+        '/api/products/:id',
+        '/api/categories',
+        '/api/carts',
+        '/api/checkout',
+        '/api/login',
+      ],
     });
   });
   app.use('/api', faults.errors, apiRouter({ db, cache, telemetry: t, now }));
@@ -191,7 +209,11 @@ export async function createShop(opts: ShopOptions = {}): Promise<Shop> {
             s.closeIdleConnections();
           });
         }
-        await t.stop().catch((err: Error) => t.logger.error.error({ err: { message: err.message } }, 'monitoring stop failed'));
+        await t
+          .stop()
+          .catch((err: Error) =>
+            t.logger.error.error({ err: { message: err.message } }, 'monitoring stop failed'),
+          );
         await cache.close();
         await db.close();
       })();

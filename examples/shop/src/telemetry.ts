@@ -24,7 +24,8 @@ export interface ShopLogger {
 
 /** Something security-relevant happened (a failed sign-in...). */
 export interface SecurityEvent {
-  type: 'login_failed' | 'demo_control_denied';
+  /** Named as prodmon's security rules count them. */
+  type: 'failed_login' | 'api_auth_failure';
   ip: string | undefined;
   /** Masked account name, never the full address. */
   user?: string;
@@ -76,7 +77,12 @@ export function consoleLogger(): ShopLogger {
       error: (o, m) => write('error', o, m),
     };
   };
-  return { app: channel('application'), error: channel('error'), performance: channel('performance'), security: channel('security') };
+  return {
+    app: channel('application'),
+    error: channel('error'),
+    performance: channel('performance'),
+    security: channel('security'),
+  };
 }
 
 /** No monitoring: logs go to `logger`, everything else is a pass-through. */

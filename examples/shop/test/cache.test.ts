@@ -6,17 +6,33 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
-import { call, REDIS_URL, type Running, redisPrefix, STORES } from './support/shop.js';
 import { freePort, RedisServer } from './support/redis-server.js';
+import { call, REDIS_URL, type Running, redisPrefix, STORES } from './support/shop.js';
 
 const [SQLITE, POSTGRES] = STORES as [(typeof STORES)[0], (typeof STORES)[0]];
 
 /** Polls `fn` until it is true (bounded). */
-async function eventually(fn: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+async function eventually(
+  fn: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await fn())) {
     if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
     await sleep(25);
+  }
+}
+
+/** Deletes a test's keys from the shared Redis. */
+async function dropKeys(prefix: string): Promise<void> {
+  const c = createClient({ url: REDIS_URL });
+  await c.connect();
+  try {
+    const keys = await c.keys(`${prefix}*`);
+    if (keys.length) await c.del(keys);
+  } finally {
+    await c.close();
   }
 }
 
@@ -31,9 +47,8 @@ describe('inventory cache on the shared Redis', () => {
   });
   after(async () => {
     await s.cleanup();
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(keys);
     await redis.close();
+    await dropKeys(prefix);
   });
 
   test('a product read misses, fills the cache, then hits', async () => {
@@ -140,7 +155,8 @@ describe('inventory cache without Redis', () => {
   });
 
   test('the redis-down fault takes the cache out until it is switched off', async () => {
-    const s = await SQLITE.start({ redisUrl: REDIS_URL, redisPrefix: redisPrefix() });
+    const prefix = redisPrefix();
+    const s = await SQLITE.start({ redisUrl: REDIS_URL, redisPrefix: prefix });
     try {
       assert.ok(await s.shop.cache.waitUntilUp(5000));
       s.shop.faults.set('redis-down', true);
@@ -153,6 +169,7 @@ describe('inventory cache without Redis', () => {
       assert.equal((await call(s.url, 'GET', '/api/products/2')).headers.get('x-cache'), 'miss');
     } finally {
       await s.cleanup();
+      await dropKeys(prefix);
     }
   });
 });

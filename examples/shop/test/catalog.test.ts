@@ -45,22 +45,37 @@ for (const store of STORES) {
     });
 
     test('sorting by price is ascending, -price descending', async () => {
-      const up = (await call(s.url, 'GET', '/api/products?sort=price&per_page=50')).body.items.map((p: any) => p.price_cents);
-      const down = (await call(s.url, 'GET', '/api/products?sort=-price&per_page=50')).body.items.map((p: any) => p.price_cents);
-      assert.deepEqual(up, [...up].sort((a, b) => a - b));
-      assert.deepEqual(down, [...down].sort((a, b) => b - a));
+      const up = (await call(s.url, 'GET', '/api/products?sort=price&per_page=50')).body.items.map(
+        (p: { price_cents: number; sku: string }) => p.price_cents,
+      );
+      const down = (await call(s.url, 'GET', '/api/products?sort=-price&per_page=50')).body.items.map(
+        (p: { price_cents: number; sku: string }) => p.price_cents,
+      );
+      assert.deepEqual(
+        up,
+        [...up].sort((a, b) => a - b),
+      );
+      assert.deepEqual(
+        down,
+        [...down].sort((a, b) => b - a),
+      );
       const prices = CATALOGUE.map((p) => p.price_cents);
       assert.equal(up[0], Math.min(...prices));
       assert.equal(down[0], Math.max(...prices));
     });
 
     test('search matches every word, case-insensitively, in name, description or SKU', async () => {
-      const expected = CATALOGUE.filter((p) => /walnut/i.test(p.name + p.description) && /lamp/i.test(p.name + p.description));
+      const expected = CATALOGUE.filter(
+        (p) => /walnut/i.test(p.name + p.description) && /lamp/i.test(p.name + p.description),
+      );
       const r = await call(s.url, 'GET', '/api/products?q=WALNUT%20lamp&per_page=100');
       assert.equal(r.status, 200);
       assert.equal(r.body.total, expected.length);
       assert.ok(expected.length > 0);
-      assert.deepEqual(r.body.items.map((p: any) => p.sku).sort(), expected.map((p) => p.sku).sort());
+      assert.deepEqual(
+        r.body.items.map((p: { price_cents: number; sku: string }) => p.sku).sort(),
+        expected.map((p) => p.sku).sort(),
+      );
       const bySku = await call(s.url, 'GET', `/api/products?q=${CATALOGUE[7]!.sku.toLowerCase()}`);
       assert.equal(bySku.body.total, 1);
       assert.equal(bySku.body.items[0].name, CATALOGUE[7]!.name);
@@ -75,8 +90,14 @@ for (const store of STORES) {
     });
 
     test('category and price filters combine with search', async () => {
-      const expected = CATALOGUE.filter((p) => p.category === 'audio' && p.price_cents >= 5000 && p.price_cents <= 9000);
-      const r = await call(s.url, 'GET', '/api/products?category=audio&min_price_cents=5000&max_price_cents=9000&per_page=100');
+      const expected = CATALOGUE.filter(
+        (p) => p.category === 'audio' && p.price_cents >= 5000 && p.price_cents <= 9000,
+      );
+      const r = await call(
+        s.url,
+        'GET',
+        '/api/products?category=audio&min_price_cents=5000&max_price_cents=9000&per_page=100',
+      );
       assert.equal(r.body.total, expected.length);
       for (const p of r.body.items) {
         assert.equal(p.category, 'audio');

@@ -15,8 +15,12 @@ for (const store of STORES) {
     });
     after(() => s.cleanup());
 
-    const stockOf = async (id: number) => Number((await s.shop.db.get<{ stock: number }>('SELECT stock FROM products WHERE id = ?', [id]))!.stock);
-    const setStock = (id: number, n: number) => s.shop.db.run('UPDATE products SET stock = ? WHERE id = ?', [n, id]);
+    const stockOf = async (id: number) =>
+      Number(
+        (await s.shop.db.get<{ stock: number }>('SELECT stock FROM products WHERE id = ?', [id]))!.stock,
+      );
+    const setStock = (id: number, n: number) =>
+      s.shop.db.run('UPDATE products SET stock = ? WHERE id = ?', [n, id]);
     const newCart = async (headers: Record<string, string> = {}) => {
       const r = await call(s.url, 'POST', '/api/carts', undefined, headers);
       assert.equal(r.status, 201);
@@ -24,7 +28,8 @@ for (const store of STORES) {
     };
     const add = (cart: string, product_id: number, quantity = 1, headers: Record<string, string> = {}) =>
       call(s.url, 'POST', `/api/carts/${cart}/items`, { product_id, quantity }, headers);
-    const countOrders = async () => Number((await s.shop.db.get<{ n: number }>('SELECT count(*) AS n FROM orders'))!.n);
+    const countOrders = async () =>
+      Number((await s.shop.db.get<{ n: number }>('SELECT count(*) AS n FROM orders'))!.n);
 
     test('adding the same product twice sums the quantity; the total follows the prices', async () => {
       const cart = await newCart();
@@ -36,7 +41,7 @@ for (const store of STORES) {
       const p1 = (await call(s.url, 'GET', '/api/products/1')).body;
       const p2 = (await call(s.url, 'GET', '/api/products/2')).body;
       assert.deepEqual(
-        r.body.items.map((i: any) => [i.product_id, i.quantity]),
+        r.body.items.map((i: { product_id: number; quantity: number }) => [i.product_id, i.quantity]),
         [
           [1, 5],
           [2, 1],
@@ -83,7 +88,7 @@ for (const store of STORES) {
       assert.equal(r.body.status, 'placed');
       assert.equal(r.body.email, 'guest@example.com');
       assert.deepEqual(
-        r.body.items.map((i: any) => [i.product_id, i.quantity]),
+        r.body.items.map((i: { product_id: number; quantity: number }) => [i.product_id, i.quantity]),
         [
           [5, 3],
           [6, 1],
@@ -132,7 +137,9 @@ for (const store of STORES) {
       await setStock(9, 3);
       const carts = await Promise.all(Array.from({ length: 8 }, () => newCart()));
       for (const c of carts) assert.equal((await add(c, 9, 1)).status, 201);
-      const results = await Promise.all(carts.map((c) => call(s.url, 'POST', '/api/checkout', { cart_id: c })));
+      const results = await Promise.all(
+        carts.map((c) => call(s.url, 'POST', '/api/checkout', { cart_id: c })),
+      );
       const statuses = results.map((r) => r.status).sort();
       assert.deepEqual(statuses, [201, 201, 201, 409, 409, 409, 409, 409]);
       assert.equal(await stockOf(9), 0);
@@ -144,7 +151,9 @@ for (const store of STORES) {
       assert.equal(r.status, 400);
       assert.equal(r.body.error.code, 'empty_cart');
       assert.equal((await call(s.url, 'GET', `/api/carts/${cart}`)).body.status, 'open');
-      const unknown = await call(s.url, 'POST', '/api/checkout', { cart_id: '00000000-0000-4000-8000-000000000000' });
+      const unknown = await call(s.url, 'POST', '/api/checkout', {
+        cart_id: '00000000-0000-4000-8000-000000000000',
+      });
       assert.equal(unknown.status, 404);
     });
 
@@ -153,18 +162,24 @@ for (const store of STORES) {
       const bad = await call(s.url, 'POST', '/api/login', { email: user.email, password: 'guess' });
       assert.equal(bad.status, 401);
       assert.equal(bad.body.error.code, 'invalid_credentials');
-      const unknown = await call(s.url, 'POST', '/api/login', { email: 'nobody@shop.example', password: 'x' });
+      const unknown = await call(s.url, 'POST', '/api/login', {
+        email: 'nobody@shop.example',
+        password: 'x',
+      });
       assert.equal(unknown.status, 401);
       assert.deepEqual(unknown.body, bad.body, 'unknown account and wrong password look the same');
       assert.deepEqual(
         security.map((e) => [e.type, e.user, e.reason]),
         [
-          ['login_failed', 'a***@shop.example', 'wrong_password'],
-          ['login_failed', 'n***@shop.example', 'unknown_email'],
+          ['failed_login', 'a***@shop.example', 'wrong_password'],
+          ['failed_login', 'n***@shop.example', 'unknown_email'],
         ],
       );
       assert.ok(!JSON.stringify(security).includes(user.email), 'no full address in security events');
-      const ok = await call(s.url, 'POST', '/api/login', { email: user.email.toUpperCase(), password: DEMO_PASSWORD });
+      const ok = await call(s.url, 'POST', '/api/login', {
+        email: user.email.toUpperCase(),
+        password: DEMO_PASSWORD,
+      });
       assert.equal(ok.status, 200);
       const auth = { authorization: `Bearer ${ok.body.token}` };
       const me = await call(s.url, 'GET', '/api/me', undefined, auth);
@@ -175,7 +190,10 @@ for (const store of STORES) {
     });
 
     test("a signed-in customer's cart and order are invisible to others", async () => {
-      const ok = await call(s.url, 'POST', '/api/login', { email: DEMO_USERS[1].email, password: DEMO_PASSWORD });
+      const ok = await call(s.url, 'POST', '/api/login', {
+        email: DEMO_USERS[1].email,
+        password: DEMO_PASSWORD,
+      });
       const auth = { authorization: `Bearer ${ok.body.token}` };
       await setStock(10, 10);
       const cart = await newCart(auth);

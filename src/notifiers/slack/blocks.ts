@@ -69,7 +69,7 @@ export function slackMessage(n: AlertNotification): Block {
 export function slackBatchMessage(ns: AlertNotification[]): Block {
   const title = `${ns.length} prodmon notifications`;
   return {
-    text: escapeSlack(`${title}: ${ns.map((n) => renderLine(n, 80)).join('; ')}`).slice(0, 3000),
+    text: escapeSlack(truncate(`${title}: ${ns.map((n) => renderLine(n, 80)).join('; ')}`, 2000)),
     blocks: [{ type: 'header', text: plain(title, 150) }],
     attachments: ns.map((n) => ({
       color: colorOf(n),

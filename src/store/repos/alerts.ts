@@ -110,6 +110,48 @@ export class AlertRepo {
     await this.db.updateTable('alerts').set(rest).where('id', '=', id).execute();
   }
 
+  /**
+   * Replaces a stored alert's fields only while it is still open (pending or firing); returns whether it
+   * was. Guards an evaluation against a concurrent manual resolution.
+   */
+  async updateOpen(alert: StoredAlert): Promise<boolean> {
+    const { id, ...rest } = toRow(alert);
+    const r = await this.db
+      .updateTable('alerts')
+      .set(rest)
+      .where('id', '=', id)
+      .where('status', '<>', 'resolved')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** The newest alert of a fingerprint, open or resolved. */
+  async lastByFingerprint(fingerprint: string): Promise<StoredAlert | undefined> {
+    const r = await this.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('fingerprint', '=', fingerprint)
+      .orderBy('createdAt', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ? toAlert(r) : undefined;
+  }
+
+  /** Alerts resolved at or after `since`, oldest resolution first. */
+  async listResolvedSince(since: number, limit = 1000): Promise<StoredAlert[]> {
+    const rows = await this.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('status', '=', 'resolved')
+      .where('resolvedAt', '>=', since)
+      .orderBy('resolvedAt')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(toAlert);
+  }
+
   /** One alert by id. */
   async get(id: string): Promise<StoredAlert | undefined> {
     const r = await this.db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();

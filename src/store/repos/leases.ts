@@ -2,7 +2,7 @@
  * Leases: a named lock held by one holder until it expires, with an epoch that grows at every change
  * of holder. The epoch is the fencing token: leader-only writes check it in the same transaction.
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
 import type { Database } from '../schema.js';
 
 /** A held lease. */
@@ -55,6 +55,51 @@ export class LeaseRepo {
       .where('expiresAt', '>=', now)
       .executeTakeFirst();
     return r !== undefined;
+  }
+
+  /**
+   * Takes `name` for `holder` even though it has not expired, only if it is still at `fromEpoch` (the
+   * holder's session is known to be gone): the epoch grows by one. Returns the lease, or null when it
+   * changed meanwhile.
+   */
+  async seize(name: string, holder: string, ttlMs: number, now: number, fromEpoch: number): Promise<Lease | null> {
+    const row = await this.db
+      .updateTable('leases')
+      .set({ holder, epoch: sql<number>`epoch + 1`, expiresAt: now + ttlMs })
+      .where('name', '=', name)
+      .where('epoch', '=', fromEpoch)
+      .returningAll()
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  /**
+   * The fencing check inside a transaction: whether `holder` still holds `name` at `epoch`, unexpired,
+   * locking the lease row until the transaction ends (SELECT ... FOR UPDATE on PostgreSQL; on SQLite a
+   * no-op UPDATE, which takes the database's write lock), so no takeover can commit in between.
+   */
+  async fence(name: string, holder: string, epoch: number, now: number): Promise<boolean> {
+    if (this.db.getExecutor().adapter instanceof PostgresAdapter) {
+      const r = await this.db
+        .selectFrom('leases')
+        .select('name')
+        .where('name', '=', name)
+        .where('holder', '=', holder)
+        .where('epoch', '=', epoch)
+        .where('expiresAt', '>=', now)
+        .forUpdate()
+        .executeTakeFirst();
+      return r !== undefined;
+    }
+    const r = await this.db
+      .updateTable('leases')
+      .set({ expiresAt: (eb) => eb.ref('expiresAt') })
+      .where('name', '=', name)
+      .where('holder', '=', holder)
+      .where('epoch', '=', epoch)
+      .where('expiresAt', '>=', now)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 
   /** Gives the lease up (only if ours). */

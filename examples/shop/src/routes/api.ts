@@ -94,7 +94,10 @@ export function apiRouter(deps: ApiDeps): Router {
 
   r.post('/carts', async (_req, res) => {
     const id = await createCart(db, userOf(res)?.id ?? null, now());
-    res.status(201).location(`/api/carts/${id}`).json(await getCart(db, id));
+    res
+      .status(201)
+      .location(`/api/carts/${id}`)
+      .json(await getCart(db, id));
   });
 
   r.get('/carts/:id', async (req, res) => {
@@ -116,7 +119,8 @@ export function apiRouter(deps: ApiDeps): Router {
     res.setHeader('x-cache', outcome);
     const available = stock.get(body.product_id);
     if (available === undefined) throw notFound('product', body.product_id);
-    const existing = (await getCart(db, id)).items.find((i) => i.product_id === body.product_id)?.quantity ?? 0;
+    const existing =
+      (await getCart(db, id)).items.find((i) => i.product_id === body.product_id)?.quantity ?? 0;
     if (existing + body.quantity > available) {
       throw new ShopError(409, 'out_of_stock', `only ${available} of product ${body.product_id} in stock`, {
         product_id: body.product_id,
@@ -173,10 +177,18 @@ export function apiRouter(deps: ApiDeps): Router {
     const body = parse(loginBody, req.body ?? {});
     const result = await login(db, body.email, body.password, now());
     if (!result.ok) {
-      telemetry.security({ type: 'login_failed', ip: req.ip, user: maskEmail(body.email), reason: result.reason });
+      telemetry.security({
+        type: 'failed_login',
+        ip: req.ip,
+        user: maskEmail(body.email),
+        reason: result.reason,
+      });
       throw new ShopError(401, 'invalid_credentials', 'invalid email or password');
     }
-    telemetry.logger.security.info({ event: 'login_succeeded', ip: req.ip, user: maskEmail(result.user.email) }, 'signed in');
+    telemetry.logger.security.info(
+      { event: 'login_succeeded', ip: req.ip, user: maskEmail(result.user.email) },
+      'signed in',
+    );
     res.json({ token: result.token, expires_at: result.expiresAt, user: result.user });
   });
 

@@ -17,7 +17,7 @@ export function demoRouter(faults: Faults, token: string, telemetry: Telemetry):
   r.use((req: Request, _res, next) => {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
-      telemetry.security({ type: 'demo_control_denied', ip: req.ip, reason: m ? 'invalid token' : 'no token' });
+      telemetry.security({ type: 'api_auth_failure', ip: req.ip, reason: m ? 'invalid token' : 'no token' });
       next(new ShopError(401, 'unauthorized', 'the demo token is required (Authorization: Bearer <token>)'));
       return;
     }

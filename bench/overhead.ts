@@ -1,0 +1,79 @@
+/**
+ * Overhead of prodmon's request instrumentation: a hello-world app bare, with prodmon's middleware, and
+ * with the usual prom-client histogram middleware (the peer), for node:http, Express and Fastify.
+ * Each server runs in its own child process; autocannon (50 connections) loads one at a time, in
+ * alternating order over a few rounds. Prints throughput and p99 side by side, as ratios to bare.
+ *
+ *   node --import tsx bench/overhead.ts            # BENCH_SECONDS=4 BENCH_ROUNDS=2 by default
+ *
+ * Goal: prodmon >= 95 % of bare throughput, p99 within 10 %, and less overhead than prom-client.
+ */
+import { fileURLToPath } from 'node:url';
+import { autocannon, pct, startChild, stopChild, table } from './support.js';
+
+const SERVER = fileURLToPath(new URL('./hello-server.ts', import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const FRAMEWORKS = (process.env.BENCH_FRAMEWORKS ?? 'http,express,fastify').split(',');
+const VARIANTS = ['bare', 'prodmon', 'promclient'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+interface Figures {
+  rps: number[];
+  p99: number[];
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+async function measure(framework: string): Promise<Record<Variant, { rps: number; p99: number }>> {
+  const children = await Promise.all(VARIANTS.map((v) => startChild(SERVER, [framework, v])));
+  const url = (i: number) => `http://127.0.0.1:${children[i]!.port}/hello/42`;
+  const figures = VARIANTS.map((): Figures => ({ rps: [], p99: [] }));
+  try {
+    for (let i = 0; i < VARIANTS.length; i++) await autocannon({ url: url(i), connections: 50, duration: 1 });
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
+      for (const i of order) {
+        const r = await autocannon({ url: url(i), connections: 50, duration: SECONDS });
+        if (r.non2xx > 0 || r.errors > 0) throw new Error(`${framework}/${VARIANTS[i]}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        figures[i]!.rps.push(r.requests.average);
+        figures[i]!.p99.push(r.latency.p99);
+      }
+    }
+  } finally {
+    await Promise.all(children.map((c) => stopChild(c.child)));
+  }
+  return Object.fromEntries(VARIANTS.map((v, i) => [v, { rps: mean(figures[i]!.rps), p99: mean(figures[i]!.p99) }])) as Record<
+    Variant,
+    { rps: number; p99: number }
+  >;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  process.stdout.write(`overhead: ${FRAMEWORKS.join(', ')}; ${ROUNDS} rounds x ${SECONDS} s per variant, 50 connections\n\n`);
+  const rows: (string | number)[][] = [];
+  let ok = true;
+  for (const fw of FRAMEWORKS) {
+    const r = await measure(fw);
+    const tp = (v: Variant) => r[v].rps / r.bare.rps;
+    const lat = (v: Variant) => r[v].p99 / r.bare.p99;
+    rows.push([
+      fw,
+      Math.round(r.bare.rps),
+      `${Math.round(r.prodmon.rps)} (${pct(tp('prodmon'))})`,
+      `${Math.round(r.promclient.rps)} (${pct(tp('promclient'))})`,
+      `${r.bare.p99.toFixed(1)} / ${r.prodmon.p99.toFixed(1)} / ${r.promclient.p99.toFixed(1)}`,
+      `${pct(1 - tp('prodmon'))} vs ${pct(1 - tp('promclient'))}`,
+    ]);
+    ok &&= tp('prodmon') >= 0.95 && lat('prodmon') <= 1.1 && tp('prodmon') > tp('promclient');
+  }
+  table(['framework', 'bare req/s', 'prodmon req/s (of bare)', 'prom-client req/s (of bare)', 'p99 ms bare/prodmon/prom', 'overhead prodmon vs prom'], rows);
+  process.stdout.write(`\ngoals (>= 95 % throughput, p99 within 10 %, lower overhead than prom-client): ${ok ? 'met' : 'NOT met'}\n`);
+  process.stdout.write(`total ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err?.stack ?? err}\n`);
+  process.exit(1);
+});

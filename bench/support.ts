@@ -1,0 +1,55 @@
+/** Shared parts of the metrics benchmarks: autocannon, child servers, and table output. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+/** The parts of autocannon's result read here. */
+export interface CannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; average: number };
+  non2xx: number;
+  errors: number;
+}
+
+/** autocannon (CommonJS, no type declarations), typed for what is used here. */
+export const autocannon = createRequire(import.meta.url)('autocannon') as (opts: {
+  url: string;
+  connections: number;
+  duration: number;
+  pipelining?: number;
+}) => Promise<CannonResult>;
+
+/** A child process running a TypeScript file; resolves once it prints `PORT <n>`. */
+export async function startChild(file: string, args: string[]): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${file} ${args.join(' ')} exited with ${code}`)));
+  });
+  return { port, child };
+}
+
+/** Stops a child and waits for it to exit. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const done = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await done;
+}
+
+/** `12.3 %`. */
+export const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+/** Prints rows as an aligned table. */
+export function table(header: string[], rows: (string | number)[][]): void {
+  const all = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  for (const [i, r] of all.entries()) {
+    process.stdout.write(`${r.map((c, j) => c.padEnd(widths[j]!)).join('  ')}\n`);
+    if (i === 0) process.stdout.write(`${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * From an evaluation's transition to what the store must record, pure: the alert after it, the
+ * history events, and the notification to hand over (if the policy says so). The engine only does the
+ * I/O of committing a plan.
+ */
+import { newId } from '../core/ids.js';
+import type { AlertTransition } from '../core/transition.js';
+import type { Alert, Labels, Severity } from '../core/types.js';
+import type { AlertEvent, StoredAlert } from '../store/repos/alerts.js';
+import { clearThreshold, type EvalState, type Transition, thresholdOf } from './evaluate.js';
+import { decide, newBook, type NotifyBook, type PolicyOptions, recordNotification, recordSeverity } from './policy.js';
+import type { AlertRule, Level } from './rules.js';
+import { renderTemplate } from './template.js';
+
+/** The engine's bookkeeping in an alert's `state` column. */
+export interface AlertBook {
+  eval: EvalState;
+  notify: NotifyBook;
+}
+
+/** The bookkeeping of a stored alert (tolerates alerts written by older versions or by hand). */
+export function readBook(a: StoredAlert): AlertBook {
+  const s = a.state as Partial<AlertBook>;
+  const notify = { ...newBook(), ...(s.notify ?? {}) };
+  const ev: EvalState = s.eval ?? {
+    status: a.status === 'pending' ? 'pending' : 'firing',
+    level: a.severity === 'critical' ? 'critical' : 'warning',
+    breachSince: a.createdAt,
+    criticalSince: null,
+    clearSince: null,
+    lowerSince: null,
+    lastDataAt: a.updatedAt,
+    value: a.value,
+  };
+  return { eval: ev, notify };
+}
+
+/** The alert without the engine's bookkeeping (what sinks and APIs see). */
+export function publicAlert(a: StoredAlert | Alert): Alert {
+  const { state: _state, ...rest } = a as StoredAlert;
+  return rest;
+}
+
+/** Everything a plan needs besides the transition. */
+export interface PlanInput {
+  rule: AlertRule;
+  labels: Labels;
+  fingerprint: string;
+  prev: StoredAlert | undefined;
+  tr: Transition;
+  now: number;
+  /** Silences and maintenance windows muting this alert (empty: not muted). */
+  mutedBy: string[];
+  policy: PolicyOptions;
+  /** Per-severity notification times of the fingerprint's previous incident (for the cooldown). */
+  carry?: Partial<Record<Severity, number>>;
+  /** Extra template variables and facts (a check's status and `critical` flag...). */
+  extras?: Record<string, unknown>;
+  /** Persist a change of value alone at most this often. */
+  persistEveryMs: number;
+}
+
+/** What to commit. */
+export interface Plan {
+  alert: StoredAlert;
+  insert: boolean;
+  events: AlertEvent[];
+  transition: AlertTransition | null;
+  /** Whether anything must be written (false: only the in-memory copy changes). */
+  persist: boolean;
+}
+
+/** The severity of a level of a rule (a check rule's critical level follows the check's flag). */
+export function severityOf(rule: AlertRule, level: Level, extras?: Record<string, unknown>): Severity {
+  if (level === 'warning') return rule.severity.warning;
+  return rule.severity.critical ?? (extras?.checkCritical === false ? 'high' : 'critical');
+}
+
+const RESOLUTION_REASON = {
+  auto: 'the condition cleared',
+  stale: 'no data',
+  pending: 'the condition cleared before the alert fired',
+} as const;
+
+function event(a: StoredAlert, kind: string, now: number, detail: Record<string, unknown> = {}): AlertEvent {
+  return {
+    id: newId(now, 'ev_'),
+    alertId: a.id,
+    at: now,
+    kind,
+    status: a.status,
+    severity: a.severity,
+    value: a.value,
+    threshold: a.threshold,
+    actor: null,
+    detail,
+  };
+}
+
+function sameEval(a: EvalState, b: EvalState): boolean {
+  return (
+    a.status === b.status &&
+    a.level === b.level &&
+    a.breachSince === b.breachSince &&
+    a.criticalSince === b.criticalSince &&
+    a.clearSince === b.clearSince &&
+    a.lowerSince === b.lowerSince
+  );
+}
+
+/** The plan of one evaluation, or null when there is nothing, not even in memory, to change. */
+export function planTransition(p: PlanInput): Plan | null {
+  const { rule, tr, now, prev } = p;
+  if (tr.kind === 'none' && (!prev || !tr.state)) return null;
+  const before = prev ? readBook(prev) : undefined;
+  let book = before?.notify ?? newBook(p.carry);
+  const evalState: EvalState | undefined = tr.kind === 'resolved' ? before?.eval : tr.state;
+  const level = evalState?.level ?? 'warning';
+  const value = tr.kind === 'resolved' ? tr.value : (tr.state?.value ?? null);
+  const keepSeverity = tr.kind === 'resolved' || (tr.kind === 'none' && tr.state?.status === 'firing');
+  const severity = keepSeverity && prev ? prev.severity : severityOf(rule, level, p.extras);
+  const threshold = tr.kind === 'resolved' ? clearThreshold(rule.condition) : thresholdOf(rule.condition, level);
+  const peak = Math.max(Number(prev?.metadata.peak ?? Number.NEGATIVE_INFINITY), value ?? Number.NEGATIVE_INFINITY);
+  const vars = { ...p.extras, value, threshold, labels: p.labels, rule: rule.name, severity, level, window: rule.windowMs };
+  const base: StoredAlert = prev
+    ? { ...prev }
+    : {
+        id: newId(now, 'al_'),
+        rule: rule.name,
+        fingerprint: p.fingerprint,
+        type: rule.type,
+        severity,
+        status: 'pending',
+        message: '',
+        value,
+        threshold,
+        labels: p.labels,
+        metadata: {},
+        createdAt: now,
+        updatedAt: now,
+        firingAt: null,
+        resolvedAt: null,
+        resolution: null,
+        state: {},
+      };
+  const alert: StoredAlert = {
+    ...base,
+    severity,
+    value,
+    threshold,
+    metadata: {
+      ...base.metadata,
+      ...(rule.source.kind === 'metric' ? { metric: rule.source.metric, aggregation: rule.source.aggregation } : {}),
+      window_ms: rule.windowMs,
+      ...(Number.isFinite(peak) ? { peak } : {}),
+      ...(p.extras?.checkCritical !== undefined ? { check_critical: p.extras.checkCritical } : {}),
+    },
+  };
+  if (tr.kind !== 'resolved' || !prev) alert.message = renderTemplate(rule.message, vars);
+
+  let stateEvent: AlertEvent | null = null;
+  switch (tr.kind) {
+    case 'pending':
+      alert.status = 'pending';
+      stateEvent = event(alert, 'pending', now);
+      break;
+    case 'firing':
+      alert.status = 'firing';
+      alert.firingAt = now;
+      stateEvent = event(alert, 'firing', now);
+      break;
+    case 'escalated':
+    case 'deescalated':
+      stateEvent = event(alert, tr.kind, now, { from: prev?.severity });
+      break;
+    case 'resolved': {
+      const kind = tr.reason === 'stale' ? 'stale' : 'auto';
+      const reason = tr.reason === 'stale' ? RESOLUTION_REASON.stale : tr.wasFiring ? RESOLUTION_REASON.auto : RESOLUTION_REASON.pending;
+      alert.status = 'resolved';
+      alert.resolvedAt = now;
+      alert.resolution = { kind, by: 'prodmon', at: now, reason };
+      stateEvent = event(alert, 'resolved', now, { resolution: kind, reason });
+      break;
+    }
+    default:
+      break;
+  }
+  if (alert.status === 'firing' && (tr.kind === 'firing' || alert.severity !== prev?.severity)) {
+    book = recordSeverity(book, alert.severity, now);
+  }
+
+  const decision = decide(alert, book, now, p.mutedBy.length > 0, p.policy);
+  let transition: AlertTransition | null = null;
+  const events: AlertEvent[] = [];
+  if (decision && 'notify' in decision) {
+    let carrier = stateEvent;
+    if (!carrier) {
+      const kind = decision.notify === 'reminder' || decision.notify === 'escalation' ? decision.notify : 'notified';
+      carrier = event(alert, kind, now, kind === 'notified' ? { transition: decision.notify } : {});
+    }
+    carrier.detail.notified = true;
+    if (stateEvent && decision.notify !== stateEvent.kind) carrier.detail.as = decision.notify;
+    if (decision.reminders) carrier.detail.reminders = decision.reminders;
+    book = recordNotification(book, decision.notify, alert.severity, now);
+    stateEvent = carrier;
+    transition = {
+      id: carrier.id,
+      kind: decision.notify,
+      alert: publicAlert(alert),
+      at: now,
+      ...(decision.previousSeverity ? { previousSeverity: decision.previousSeverity } : {}),
+      ...(decision.reminders ? { reminders: decision.reminders } : {}),
+    };
+  } else if (stateEvent && stateEvent.kind !== 'pending') {
+    stateEvent.detail.notified = false;
+    if (decision && 'suppressed' in decision) {
+      stateEvent.detail.suppressed = decision.suppressed;
+      if (decision.suppressed === 'silenced') stateEvent.detail.muted_by = p.mutedBy;
+    }
+  }
+  if (stateEvent) events.push(stateEvent);
+
+  const newEval = evalState ?? before?.eval;
+  alert.state = { eval: newEval, notify: book, persistedAt: (prev?.state.persistedAt as number | undefined) ?? now };
+  const changed =
+    !prev ||
+    events.length > 0 ||
+    !before ||
+    !newEval ||
+    !sameEval(before.eval, newEval) ||
+    JSON.stringify(before.notify) !== JSON.stringify(book);
+  const stalePersist = now - Number(prev?.state.persistedAt ?? 0) >= p.persistEveryMs;
+  const persist = changed || stalePersist;
+  if (persist) {
+    alert.updatedAt = now;
+    alert.state.persistedAt = now;
+  }
+  return { alert, insert: !prev, events, transition, persist };
+}

@@ -1,0 +1,94 @@
+/**
+ * `cpu`: host CPU utilisation since the previous run (or over a short window on the first run) and the load
+ * average, against the `cpu_usage` thresholds. A level counts only once it has held for `for` (default 1m):
+ * a busy second is not a sick host.
+ */
+import { cpus, loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { anyDuration } from '../../config/zod-helpers.js';
+import { Sustain } from '../sustain.js';
+import type { CheckDefinition } from '../types.js';
+import { levelOf, percentThresholds, thresholdsOf } from '../util.js';
+
+/** Busy and total CPU time of all cores so far (ms). */
+export function cpuTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const c of cpus()) {
+    const t = c.times;
+    const all = t.user + t.nice + t.sys + t.idle + t.irq;
+    total += all;
+    busy += all - t.idle;
+  }
+  return { busy, total };
+}
+
+/** Utilisation in % between two readings (null when no time passed). */
+export function utilisation(a: { busy: number; total: number }, b: { busy: number; total: number }): number | null {
+  const total = b.total - a.total;
+  if (total <= 0) return null;
+  return Math.min(100, Math.max(0, Math.round(((b.busy - a.busy) / total) * 1000) / 10));
+}
+
+const shape = {
+  /** Used % thresholds (default `alerting.thresholds.cpu_usage`). */
+  thresholds: percentThresholds(),
+  /** How long a level must hold before the check reports it. */
+  for: anyDuration().prefault('1m'),
+  /** Sampling window when there is no recent previous reading. */
+  window: anyDuration().prefault('250ms'),
+};
+type Options = { thresholds?: { warning?: number; critical?: number }; for: number; window: number };
+
+/** A previous reading older than this is not used (the window would be too blurred). */
+const MAX_SPAN_MS = 5 * 60_000;
+
+/** The `cpu` kind. */
+export const cpuCheck: CheckDefinition<Options> = {
+  kind: 'cpu',
+  shape,
+  create(spec, ctx) {
+    const t = thresholdsOf(spec.thresholds, ctx.config.alerting.thresholds.cpu_usage);
+    const sustain = new Sustain(spec.for);
+    let previous: { at: number; times: { busy: number; total: number } } | null = null;
+    return {
+      name: spec.name,
+      kind: spec.kind,
+      critical: spec.critical,
+      timeout: spec.timeout,
+      async run(signal) {
+        const at = performance.now();
+        let start = previous && at - previous.at >= spec.window && at - previous.at <= MAX_SPAN_MS ? previous : null;
+        if (!start) {
+          // The sampling window is a physical measurement, not logic time: a real, abortable wait.
+          start = { at, times: cpuTimes() };
+          await sleep(spec.window, undefined, { signal });
+        }
+        const end = { at: performance.now(), times: cpuTimes() };
+        previous = end;
+        const usedPercent = utilisation(start.times, end.times) ?? 0;
+        const cores = cpus().length;
+        const [l1, l5, l15] = loadavg();
+        const { status, heldMs } = sustain.update(levelOf(usedPercent, t), ctx.clock.now());
+        const over = usedPercent >= t.warning;
+        return {
+          status,
+          details: {
+            usedPercent,
+            windowMs: Math.round(end.at - start.at),
+            cores,
+            loadAverage: [l1, l5, l15].map((l) => Math.round((l ?? 0) * 100) / 100),
+            loadPerCore: Math.round(((l1 ?? 0) / Math.max(1, cores)) * 100) / 100,
+            thresholds: t,
+            forMs: spec.for,
+            ...(over ? { aboveForMs: heldMs } : {}),
+          },
+          error:
+            status === 'healthy'
+              ? null
+              : `CPU ${usedPercent}% used for ${Math.round(heldMs / 1000)}s (${status === 'unhealthy' ? 'critical' : 'warning'} threshold ${status === 'unhealthy' ? t.critical : t.warning}%)`,
+        };
+      },
+    };
+  },
+};

@@ -1,0 +1,56 @@
+/**
+ * `custom`: a check given as a function by the embedded API (`monitor.health.register(name, fn)`). The
+ * function gets an AbortSignal and returns a boolean or `{ status?, details?, error? }`; a throw means
+ * unhealthy with the error's message.
+ */
+import { errorMessage } from '../../core/errors.js';
+import { HEALTH_STATUSES, type HealthStatus } from '../../core/types.js';
+import type { CheckOutcome, HealthCheck } from '../types.js';
+
+/** What a custom check function may return. */
+export type CustomCheckResult =
+  | boolean
+  | void
+  | { status?: HealthStatus; details?: Record<string, unknown>; error?: string | null };
+
+/** A custom check function. */
+export type CustomCheckFn = (signal: AbortSignal) => CustomCheckResult | Promise<CustomCheckResult>;
+
+/** Options of a registered check. */
+export interface CustomCheckOptions {
+  /** Timeout in ms (default 5000). */
+  timeout?: number;
+  /** A failure makes the overall status unhealthy (default true) or only degraded. */
+  critical?: boolean;
+}
+
+/** Turns what a custom function returned into an outcome. */
+export function customOutcome(r: CustomCheckResult): CheckOutcome {
+  if (r === true || r === undefined) return { status: 'healthy' };
+  if (r === false) return { status: 'unhealthy', error: 'the check returned false' };
+  if (typeof r !== 'object' || r === null) return { status: 'unhealthy', error: 'the check returned no result' };
+  const status: HealthStatus | undefined = HEALTH_STATUSES.includes(r.status as HealthStatus) ? r.status : undefined;
+  if (r.status !== undefined && !status) {
+    return { status: 'unhealthy', details: r.details, error: `the check returned an unknown status ${JSON.stringify(r.status)}` };
+  }
+  // No status: an error means unhealthy, else healthy.
+  return { status: status ?? (r.error ? 'unhealthy' : 'healthy'), details: r.details, error: r.error ?? null };
+}
+
+/** A check from a function. */
+export function customCheck(name: string, fn: CustomCheckFn, opts: CustomCheckOptions = {}): HealthCheck {
+  return {
+    name,
+    kind: 'custom',
+    critical: opts.critical ?? true,
+    timeout: opts.timeout ?? 5000,
+    async run(signal) {
+      try {
+        return customOutcome(await fn(signal));
+      } catch (err) {
+        if (signal.aborted) throw err;
+        return { status: 'unhealthy', error: errorMessage(err) };
+      }
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * `sqlite` (better-sqlite3): opens the file (read-only by default, never creating it), `select 1` timed,
+ * SQLite version, file size and journal mode. The handle is kept between runs and closed on stop.
+ */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { z } from 'zod';
+import { nonEmpty } from '../../config/zod-helpers.js';
+import type { CheckDefinition } from '../types.js';
+import { latencyOutcome, latencyThreshold, monotonic, targetError } from '../util.js';
+
+const shape = {
+  /** The database file (must exist). */
+  path: nonEmpty(),
+  /** Open read-only (default), so the check never writes or locks for writing. */
+  readonly: z.boolean().default(true),
+  latency_threshold: latencyThreshold(),
+};
+type Options = { path: string; readonly: boolean; latency_threshold?: number };
+
+/** The `sqlite` kind. */
+export const sqliteCheck: CheckDefinition<Options> = {
+  kind: 'sqlite',
+  shape,
+  create(spec, ctx) {
+    const threshold = spec.latency_threshold ?? ctx.config.alerting.thresholds.database_query_time.warning;
+    const path = resolve(spec.path);
+    let db: BetterSqlite3.Database | null = null;
+    const drop = () => {
+      try {
+        db?.close();
+      } catch {
+        // already closed
+      }
+      db = null;
+    };
+    return {
+      name: spec.name,
+      kind: spec.kind,
+      critical: spec.critical,
+      timeout: spec.timeout,
+      async run() {
+        const details: Record<string, unknown> = { path };
+        try {
+          if (!db) {
+            const { default: Database } = await import('better-sqlite3');
+            db = new Database(path, { readonly: spec.readonly, fileMustExist: true, timeout: spec.timeout });
+          }
+          const t0 = monotonic();
+          db.prepare('select 1').get();
+          const latency = monotonic() - t0;
+          details.version = (db.prepare('select sqlite_version() as v').get() as { v: string }).v;
+          details.journalMode = db.pragma('journal_mode', { simple: true });
+          details.sizeBytes = statSync(path).size;
+          return latencyOutcome(latency, threshold, details);
+        } catch (err) {
+          drop();
+          return { status: 'unhealthy', details, error: `SQLite ${path}: ${targetError(err)}` };
+        }
+      },
+      async close() {
+        drop();
+      },
+    };
+  },
+};

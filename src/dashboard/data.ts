@@ -1,0 +1,290 @@
+/**
+ * What the dashboard and its JSON API show, read from the parts that own it: the health service (or
+ * stored results), the metrics engine's rollup reads, the alert store, the outbox, the logs. The page
+ * and `/production/api/...` call the same functions, so they always agree.
+ */
+import { createHash } from 'node:crypto';
+import { silenceActive, silenceMatches } from '../alerting/silences.js';
+import type { Clock } from '../core/clock.js';
+import { METRIC } from '../core/metric-names.js';
+import { MINUTE_MS } from '../core/rollup.js';
+import {
+  type Alert,
+  type HealthCheckResult,
+  type HealthStatus,
+  overallStatus,
+  SEVERITIES,
+  type Severity,
+} from '../core/types.js';
+import type { LogLine } from '../logging/query.js';
+import type { MetricsEngine } from '../metrics/engine.js';
+import { readEntries, readRange } from '../metrics/read.js';
+import { type PerformanceSummary, SUMMARY_METRICS, summarize } from '../metrics/summary.js';
+import type { Store } from '../store/index.js';
+import type { AlertEvent, AlertFilter } from '../store/repos/alerts.js';
+import type { AuditEntry } from '../store/repos/audit.js';
+import type { Delivery, OutboxItem } from '../store/repos/outbox.js';
+import type { Silence } from '../store/repos/silences.js';
+import { buildCharts, type ChartData, sparkline } from './charts.js';
+import { statusSince } from './status.js';
+
+/** The periods of the performance picker. */
+export const RANGES = {
+  '15m': { ms: 15 * MINUTE_MS, stepMs: MINUTE_MS, label: '15 min' },
+  '1h': { ms: 60 * MINUTE_MS, stepMs: MINUTE_MS, label: '1 h' },
+  '6h': { ms: 360 * MINUTE_MS, stepMs: 2 * MINUTE_MS, label: '6 h' },
+  '24h': { ms: 1440 * MINUTE_MS, stepMs: 10 * MINUTE_MS, label: '24 h' },
+  '7d': { ms: 10_080 * MINUTE_MS, stepMs: 60 * MINUTE_MS, label: '7 d' },
+} as const;
+export type RangeKey = keyof typeof RANGES;
+
+/** A range key from a query value (default `1h`). */
+export function rangeKey(v: unknown): RangeKey {
+  return typeof v === 'string' && Object.hasOwn(RANGES, v) ? (v as RangeKey) : '1h';
+}
+
+/** The latest results of the health checks (the health service, when the app has one). */
+export interface HealthSource {
+  latest(): Promise<readonly HealthCheckResult[]> | readonly HealthCheckResult[];
+}
+
+/** Error-log lines in a period (the logger's `errorLinesAround`, bound to the log directory). */
+export type LogReader = (opts: { from: number; to: number; limit: number }) => Promise<readonly LogLine[]>;
+
+/** What the data layer reads from. */
+export interface DashboardDeps {
+  store: Store;
+  clock: Clock;
+  metrics: Pick<MetricsEngine, 'recorder'>;
+  health?: HealthSource;
+  logs?: LogReader;
+}
+
+/** The banner: overall status, since when, alerts by severity. */
+export interface StatusView {
+  status: HealthStatus;
+  since: number | null;
+  checks: { total: number; healthy: number; degraded: number; unhealthy: number };
+  alerts: { firing: number; pending: number; silenced: number; bySeverity: Record<Severity, number> };
+  generatedAt: number;
+}
+
+/** A check's latest result with its recent response times (oldest first). */
+export interface CheckView extends HealthCheckResult {
+  recent: (number | null)[];
+}
+
+/** An alert as listed: how long it has lasted, whether a silence mutes it. */
+export interface AlertView extends Alert {
+  durationMs: number;
+  silenced: boolean;
+}
+
+/** Performance of a period: the summary and the charts. */
+export interface PerformanceView {
+  range: RangeKey;
+  since: number;
+  until: number;
+  summary: PerformanceSummary;
+  charts: ChartData;
+}
+
+/** Everything about one alert. */
+export interface AlertDetail {
+  alert: AlertView;
+  events: AlertEvent[];
+  notifications: (OutboxItem & { deliveries: Delivery[] })[];
+  audit: AuditEntry[];
+  silences: Silence[];
+  logs: { available: boolean; from: number; to: number; lines: readonly LogLine[] };
+}
+
+const SPARK_SLOTS = 30;
+
+function strip<T extends Alert>(a: T): Alert {
+  const { state: _state, ...rest } = a as T & { state?: unknown };
+  return rest as Alert;
+}
+
+const hash = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('base64url').slice(0, 16);
+
+/** The dashboard's reads. */
+export class DashboardData {
+  readonly #d: DashboardDeps;
+
+  constructor(deps: DashboardDeps) {
+    this.#d = deps;
+  }
+
+  get #now(): number {
+    return this.#d.clock.now();
+  }
+
+  /** Latest result of each check. */
+  async latestChecks(): Promise<HealthCheckResult[]> {
+    const live = this.#d.health ? await this.#d.health.latest() : null;
+    const results = live && live.length > 0 ? [...live] : await this.#d.store.checks.latest();
+    return results.map(({ id: _id, ...r }: HealthCheckResult & { id?: string }) => r).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Open alerts (pending and firing), most severe and oldest first, with silence flags. */
+  async activeAlerts(): Promise<AlertView[]> {
+    const [open, silences] = await Promise.all([this.#d.store.alerts.listOpen(), this.#d.store.silences.active(this.#now)]);
+    const rank = (s: Severity) => SEVERITIES.indexOf(s);
+    return open
+      .map((a) => this.#view(a, silences))
+      .sort((a, b) => (a.status === b.status ? 0 : a.status === 'firing' ? -1 : 1) || rank(b.severity) - rank(a.severity) || a.createdAt - b.createdAt);
+  }
+
+  #view(a: Alert, silences: readonly Silence[]): AlertView {
+    const now = this.#now;
+    const start = a.firingAt ?? a.createdAt;
+    return {
+      ...strip(a),
+      durationMs: (a.resolvedAt ?? now) - start,
+      silenced: a.status !== 'resolved' && silences.some((s) => silenceActive(s, now) && silenceMatches(s.matchers, a)),
+    };
+  }
+
+  /** The banner, from given checks and alerts (so a page reads each once). */
+  statusOf(checks: readonly HealthCheckResult[], alerts: readonly AlertView[], since: number | null): StatusView {
+    const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+    let firing = 0;
+    let pending = 0;
+    let silenced = 0;
+    for (const a of alerts) {
+      if (a.status === 'pending') pending++;
+      else if (a.status === 'firing') {
+        firing++;
+        bySeverity[a.severity]++;
+        if (a.silenced) silenced++;
+      }
+    }
+    const count = (s: HealthStatus) => checks.filter((c) => (c.status === 'unhealthy' && !c.critical ? 'degraded' : c.status) === s).length;
+    return {
+      status: overallStatus(checks),
+      since,
+      checks: { total: checks.length, healthy: count('healthy'), degraded: count('degraded'), unhealthy: count('unhealthy') },
+      alerts: { firing, pending, silenced, bySeverity },
+      generatedAt: this.#now,
+    };
+  }
+
+  /** Since when the overall status holds, from the stored history and the latest results. */
+  async since(latest: readonly HealthCheckResult[]): Promise<number | null> {
+    const history = await this.#d.store.checks.history({ since: this.#now - 7 * 86_400_000, limit: 5000 });
+    return statusSince([...history, ...latest], overallStatus(latest));
+  }
+
+  /** The banner: status, since when, alert counts. */
+  async status(): Promise<StatusView> {
+    const [checks, alerts] = await Promise.all([this.latestChecks(), this.activeAlerts()]);
+    return this.statusOf(checks, alerts, await this.since(checks));
+  }
+
+  /** Checks with their recent response times (the last hour, from recorded check durations or stored results). */
+  async checks(latest?: readonly HealthCheckResult[]): Promise<CheckView[]> {
+    const results = latest ?? (await this.latestChecks());
+    const until = this.#now;
+    const from = until - 60 * MINUTE_MS;
+    const entries = await readEntries(
+      { store: this.#d.store, recorder: this.#d.metrics.recorder },
+      [METRIC.checkDuration],
+      readRange(from, until),
+    );
+    const sparks = sparkline(entries, (l) => l.check ?? null, from, until, SPARK_SLOTS);
+    const out: CheckView[] = [];
+    for (const r of results) {
+      let recent = sparks.get(r.name);
+      if (!recent) {
+        const stored = await this.#d.store.checks.history({ name: r.name, limit: SPARK_SLOTS });
+        recent = stored.reverse().map((s) => s.responseTimeMs);
+      }
+      out.push({ ...r, recent });
+    }
+    return out;
+  }
+
+  /** Performance over a period ending now: the summary (by route and method) and the charts. */
+  async performance(key: RangeKey): Promise<PerformanceView> {
+    const r = RANGES[key];
+    const until = this.#now;
+    const since = until - r.ms;
+    const range = readRange(since, until);
+    const entries = await readEntries(
+      { store: this.#d.store, recorder: this.#d.metrics.recorder },
+      SUMMARY_METRICS,
+      range,
+    );
+    return {
+      range: key,
+      since,
+      until,
+      summary: summarize(entries, { ...range, since }),
+      charts: buildCharts(entries, since, until, r.stepMs),
+    };
+  }
+
+  /** A page of alerts (history), newest first. */
+  async alerts(filter: AlertFilter): Promise<{ items: AlertView[]; total: number }> {
+    const [page, silences] = await Promise.all([this.#d.store.alerts.list(filter), this.#d.store.silences.active(this.#now)]);
+    return { items: page.items.map((a) => this.#view(a, silences)), total: page.total };
+  }
+
+  /** One alert with its timeline, notifications (and their delivery attempts), audit and error logs. */
+  async alertDetail(id: string): Promise<AlertDetail | null> {
+    const a = await this.#d.store.alerts.get(id);
+    if (!a) return null;
+    const now = this.#now;
+    const [events, outbox, audit, silences] = await Promise.all([
+      this.#d.store.alerts.events(id),
+      this.#d.store.outbox.forAlert(id),
+      this.#d.store.audit.list({ target: id, limit: 50 }),
+      this.#d.store.silences.list(200),
+    ]);
+    const notifications = await Promise.all(
+      outbox.map(async (o) => ({ ...o, deliveries: await this.#d.store.outbox.deliveries(o.id) })),
+    );
+    const from = (a.firingAt ?? a.createdAt) - 5 * MINUTE_MS;
+    const to = Math.min(now, (a.resolvedAt ?? now) + MINUTE_MS);
+    let lines: readonly LogLine[] = [];
+    if (this.#d.logs) lines = await this.#d.logs({ from, to, limit: 200 }).catch(() => []);
+    return {
+      alert: this.#view(a, silences),
+      events,
+      notifications,
+      audit,
+      silences: silences.filter((s) => silenceMatches(s.matchers, a) && (silenceActive(s, now) || s.startsAt > now)),
+      logs: { available: this.#d.logs !== undefined, from, to, lines },
+    };
+  }
+
+  /** Silences, newest first. */
+  async silences(): Promise<Silence[]> {
+    return this.#d.store.silences.list(200);
+  }
+
+  /** Short digests of the live sections: a section changed when its digest did. */
+  async digest(): Promise<Record<string, string>> {
+    const [checks, alerts, silences] = await Promise.all([
+      this.latestChecks(),
+      this.activeAlerts(),
+      this.#d.store.silences.active(this.#now),
+    ]);
+    return this.digestOf(checks, alerts, silences.map((s) => s.id));
+  }
+
+  /** Digests from already-read data (the page embeds the ones it was rendered with). */
+  digestOf(checks: readonly HealthCheckResult[], alerts: readonly AlertView[], silenceIds: readonly string[]) {
+    const alertKey = alerts.map((a) => [a.id, a.status, a.severity, a.updatedAt, a.silenced]);
+    return {
+      banner: hash([
+        checks.map((c) => [c.name, c.status, c.critical]),
+        alerts.map((a) => [a.status, a.severity, a.silenced]),
+      ]),
+      checks: hash(checks.map((c) => [c.name, c.status, c.checkedAt])),
+      alerts: hash([alertKey, silenceIds]),
+      history: hash(alertKey.map((k) => k[0])),
+    };
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * HTTP helpers shared by the dashboard routes and its JSON API: security headers, who is asking
+ * (bearer token or session), the form body parser, and safe return paths.
+ */
+import { parse as parseQuery } from 'node:querystring';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TokenAuth } from '../http/auth.js';
+import type { Session, SessionManager } from '../http/session.js';
+
+/** The page's Content-Security-Policy: own scripts and styles only, no inline code, no framing. */
+export const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+/** Headers of every dashboard and API response. */
+export const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': CSP,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+};
+
+/** Sets the security headers (and `no-store` unless `cache` is given). */
+export function secure(reply: FastifyReply, cache = 'no-store'): FastifyReply {
+  return reply.headers(SECURITY_HEADERS).header('cache-control', cache);
+}
+
+/** Who is asking: a bearer token's principal, or a signed-in session. */
+export interface Caller {
+  name: string;
+  role: 'admin' | 'read';
+  /** The session (null for bearer tokens, which need no CSRF token). */
+  session: Session | null;
+}
+
+/**
+ * The caller of a request: a valid bearer token wins; otherwise the session cookie. `invalid` when a
+ * bearer token is sent but not valid (never falls back to the cookie then).
+ */
+export async function callerOf(req: FastifyRequest, auth: TokenAuth, sessions: SessionManager): Promise<Caller | 'invalid' | null> {
+  const header = req.headers.authorization;
+  if (header) {
+    const p = auth.fromHeader(header);
+    return p ? { name: p.name, role: p.role, session: null } : 'invalid';
+  }
+  const s = await sessions.fromRequest(req);
+  return s ? { name: s.name, role: s.role, session: s } : null;
+}
+
+/**
+ * Whether a state-changing request may proceed: bearer callers always (no ambient credential),
+ * session callers only with the session's CSRF token and from this site.
+ */
+export function csrfOk(req: FastifyRequest, caller: Caller, sessions: SessionManager): boolean {
+  return caller.session === null || sessions.checkCsrf(req, caller.session);
+}
+
+/**
+ * Parses `application/x-www-form-urlencoded` bodies (into an object; repeated keys become arrays).
+ * Mounted behind a host app's body parser, an already-parsed object arrives as JSON and is kept.
+ */
+export function addFormParser(app: FastifyInstance): void {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
+    const text = String(body);
+    if (text.startsWith('{')) {
+      try {
+        return done(null, JSON.parse(text));
+      } catch {
+        // not JSON after all: parse as a form
+      }
+    }
+    done(null, { ...parseQuery(text) });
+  });
+}
+
+/** A string field of a parsed form or JSON body ('' when absent or not text). */
+export function field(body: unknown, name: string): string {
+  if (!body || typeof body !== 'object') return '';
+  const v = (body as Record<string, unknown>)[name];
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
+  return '';
+}
+
+/** Every string value of a repeated form field. */
+export function fields(body: unknown, name: string): string[] {
+  if (!body || typeof body !== 'object') return [];
+  const v = (body as Record<string, unknown>)[name];
+  if (typeof v === 'string') return [v];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/**
+ * A return path under `base` taken from user input, or `fallback`: only same-site absolute paths of
+ * plain characters, never `//host`, backslashes or schemes (no open redirect).
+ */
+export function safeReturn(value: string, base: string, fallback: string): string {
+  if (!value || value.length > 500) return fallback;
+  if (!(value === base || value.startsWith(`${base}/`) || value.startsWith(`${base}?`))) return fallback;
+  if (/[\\\s]|\/\/|\/\.\.?(\/|$|\?)|%2e|%2f|%5c/i.test(value)) return fallback;
+  if (!/^[\w\-./?=&%,~:+]*$/.test(value)) return fallback;
+  return value;
+}

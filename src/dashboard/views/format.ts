@@ -1,0 +1,117 @@
+/** Small rendering helpers shared by the dashboard views: times, durations, numbers, badges, labels. */
+import { formatDuration } from '../../core/duration.js';
+import type { Labels } from '../../core/types.js';
+import { html, type SafeHtml, safeHref } from '../html.js';
+
+/** `2026-01-01 12:00:00 UTC`. */
+export function utc(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+/** A time: UTC in the markup, shown in the viewer's zone by the page script, UTC on hover. */
+export function time(ms: number | null | undefined): SafeHtml {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return html`<span class="muted">–</span>`;
+  return html`<time datetime="${new Date(ms).toISOString()}" title="${utc(ms)}">${utc(ms)}</time>`;
+}
+
+/** `5m ago`-style age of a time, relative to `now`. */
+export function ago(ms: number | null | undefined, now: number): string {
+  if (ms === null || ms === undefined) return '';
+  const d = now - ms;
+  return d < 0 ? 'just now' : d < 1000 ? 'just now' : `${formatDuration(d)} ago`;
+}
+
+/** A duration in ms, short. */
+export function dur(ms: number | null | undefined): string {
+  return ms === null || ms === undefined || !Number.isFinite(ms) ? '–' : formatDuration(Math.max(0, ms));
+}
+
+/** A number with a unit, short (`12.3 ms`, `1.2k`, `45%`). */
+export function num(v: number | null | undefined, unit = ''): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  if (unit === 'bytes') {
+    const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+    let i = 0;
+    let x = v;
+    while (Math.abs(x) >= 1024 && i < units.length - 1) {
+      x /= 1024;
+      i++;
+    }
+    return `${x.toFixed(x < 10 && i > 0 ? 1 : 0)} ${units[i]}`;
+  }
+  let text: string;
+  if (Math.abs(v) >= 10_000) text = `${(v / 1000).toFixed(1)}k`;
+  else if (Math.abs(v) >= 100 || Number.isInteger(v)) text = String(Math.round(v));
+  else if (Math.abs(v) >= 10) text = v.toFixed(1);
+  else text = v.toFixed(2);
+  return unit === '%' ? `${text}%` : unit ? `${text} ${unit}` : text;
+}
+
+/** A status or severity badge (the class is chosen from a fixed list, the text escaped). */
+export function badge(kind: string, text: string = kind): SafeHtml {
+  const known = [
+    'healthy',
+    'degraded',
+    'unhealthy',
+    'low',
+    'medium',
+    'high',
+    'critical',
+    'pending',
+    'firing',
+    'resolved',
+    'silenced',
+    'ok',
+    'failed',
+    'dead',
+    'delivered',
+  ];
+  const cls = known.includes(kind) ? (kind === 'delivered' ? 'ok' : kind) : 'neutral';
+  return html`<span class="badge ${cls}">${text}</span>`;
+}
+
+/**
+ * Labels as `key=value` chips. Values that are http(s) URLs become links (opened without referrer);
+ * anything else, `javascript:` URLs included, is plain text.
+ */
+export function labels(l: Labels): SafeHtml {
+  const keys = Object.keys(l).sort();
+  if (keys.length === 0) return html``;
+  return html`<span class="labels">${keys.map((k) => {
+    const v = l[k] ?? '';
+    const href = /^https?:\/\//i.test(v.trim()) ? safeHref(v) : null;
+    return href
+      ? html`<span class="label-pair">${k}=<a href="${href}" rel="noopener noreferrer nofollow" target="_blank">${v}</a></span>`
+      : html`<span class="label-pair">${k}=${v}</span>`;
+  })}</span>`;
+}
+
+/** An empty state: what is missing and what to configure. */
+export function empty(text: SafeHtml | string): SafeHtml {
+  return html`<div class="empty-state" role="note">${text}</div>`;
+}
+
+/** An inline SVG sparkline of values (null gaps skipped), scaled to its own max. */
+export function spark(values: readonly (number | null)[], title: string): SafeHtml {
+  const w = 120;
+  const h = 28;
+  const present = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  if (present.length === 0) {
+    return html`<svg class="spark" viewBox="0 0 ${w} ${h}" role="img" aria-label="${title}: no data"><line class="empty" x1="0" y1="${h / 2}" x2="${w}" y2="${h / 2}"/></svg>`;
+  }
+  const max = Math.max(...present) || 1;
+  const stepX = values.length > 1 ? w / (values.length - 1) : w;
+  const segments: string[][] = [[]];
+  values.forEach((v, i) => {
+    if (v === null || !Number.isFinite(v)) {
+      if (segments[segments.length - 1]!.length > 0) segments.push([]);
+      return;
+    }
+    const y = h - 2 - (v / max) * (h - 4);
+    segments[segments.length - 1]!.push(`${(i * stepX).toFixed(1)},${y.toFixed(1)}`);
+  });
+  const lines = segments
+    .filter((s) => s.length > 0)
+    .map((s) => (s.length === 1 ? [s[0]!, s[0]!.replace(/^([\d.]+)/, (x) => String(Number(x) + 1))] : s));
+  return html`<svg class="spark" viewBox="0 0 ${w} ${h}" role="img" aria-label="${title}: latest ${num(present[present.length - 1]!, 'ms')}, max ${num(max, 'ms')}">${lines.map((s) => html`<polyline points="${s.join(' ')}"/>`)}</svg>`;
+}

@@ -1,0 +1,128 @@
+/** The overview page's sections: status banner, health checks, performance. */
+import { SEVERITIES } from '../../core/types.js';
+import type { CheckView, PerformanceView, RangeKey, StatusView } from '../data.js';
+import { RANGES } from '../data.js';
+import { html, jsonForScript, type SafeHtml } from '../html.js';
+import { ago, badge, dur, empty, num, spark, time } from './format.js';
+
+/** The status banner. */
+export function bannerSection(s: StatusView, now: number): SafeHtml {
+  const counts = SEVERITIES.slice()
+    .reverse()
+    .filter((sev) => s.alerts.bySeverity[sev] > 0)
+    .map((sev) => html`<a href="#active-alerts" class="badge ${sev}">${s.alerts.bySeverity[sev]} ${sev}</a>`);
+  return html`<div class="banner ${s.status}" data-status="${s.status}">
+<div><div class="state">${s.status}</div>
+<div class="small">${s.since !== null ? html`since ${time(s.since)} (${dur(now - s.since)})` : s.checks.total === 0 ? 'no check has run yet' : ''}</div></div>
+<div class="counts" aria-label="Active alerts by severity">${
+    s.alerts.firing === 0
+      ? html`<span>No firing alerts</span>`
+      : html`<span>${s.alerts.firing} firing:</span> ${counts}`
+  }${s.alerts.pending ? html` <span class="badge pending">${s.alerts.pending} pending</span>` : ''}${
+    s.alerts.silenced ? html` <span class="badge silenced">${s.alerts.silenced} silenced</span>` : ''
+  }</div>
+<div class="small counts">Checks: ${s.checks.healthy} healthy · ${s.checks.degraded} degraded · ${s.checks.unhealthy} unhealthy</div>
+</div>`;
+}
+
+/** The health checks table. */
+export function checksSection(checks: readonly CheckView[], now: number): SafeHtml {
+  if (checks.length === 0) {
+    return empty(html`No health check has run yet. Checks are listed under <code>health.checks</code> in
+<code>prodmon.yaml</code> (for example <code>{ name: db, kind: postgres, url: "\${DATABASE_URL}" }</code>); the
+built-in disk, memory, CPU, event-loop and self checks run unless <code>health.builtin_checks</code> is false.`);
+  }
+  return html`<div class="table-wrap"><table>
+<thead><tr><th scope="col">Check</th><th scope="col">Status</th><th scope="col" class="num">Response</th><th scope="col">Last hour</th><th scope="col">Last checked</th><th scope="col">Error</th></tr></thead>
+<tbody>${checks.map(
+    (c) => html`<tr data-check="${c.name}">
+<td><strong>${c.name}</strong> <span class="muted small">${c.kind}${c.critical ? '' : ' · non-critical'}</span></td>
+<td>${badge(c.status === 'unhealthy' && !c.critical ? 'degraded' : c.status, c.status)}</td>
+<td class="num">${num(c.responseTimeMs, 'ms')}</td>
+<td>${spark(c.recent, `${c.name} response time`)}</td>
+<td>${time(c.checkedAt)} <span class="muted small">${ago(c.checkedAt, now)}</span></td>
+<td class="error">${c.error ?? ''}</td>
+</tr>`,
+  )}</tbody></table></div>`;
+}
+
+/** The period picker (links, so it works without script and with the keyboard). */
+export function rangePicker(current: RangeKey, href: (k: RangeKey) => string): SafeHtml {
+  return html`<nav class="picker" aria-label="Period">${(Object.keys(RANGES) as RangeKey[]).map(
+    (k) => html`<a href="${href(k)}"${k === current ? html` aria-current="true"` : ''}>${RANGES[k].label}</a>`,
+  )}</nav>`;
+}
+
+function stat(label: string, value: string): SafeHtml {
+  return html`<div class="stat"><div class="label">${label}</div><div class="value">${value}</div></div>`;
+}
+
+/** The performance section: figures, charts, slowest routes, queries, resources. */
+export function performanceSection(p: PerformanceView, picker: SafeHtml): SafeHtml {
+  const o = p.summary.overall;
+  const label = RANGES[p.range].label;
+  const sys = p.summary.system;
+  const noRequests =
+    o.count === 0
+      ? empty(html`No requests recorded in the last ${label}. Record them by mounting prodmon's middleware first in your
+app (<code>app.use(monitor.middleware())</code> for Express, <code>monitor.koa()</code>, <code>monitor.fastifyPlugin</code>),
+or set <code>metrics.push</code> in an embedded monitor to send its data to this one.`)
+      : '';
+  const charts = p.charts.charts;
+  return html`<div class="section-head"><h2 id="perf-h">Performance</h2>${picker}</div>
+<div class="stats">
+${stat('Requests', num(o.count))}
+${stat('Throughput', num(o.throughput, 'req/s'))}
+${stat('Error rate', num(o.errorRate * 100, '%'))}
+${stat('p50', num(o.p50, 'ms'))}
+${stat('p95', num(o.p95, 'ms'))}
+${stat('p99', num(o.p99, 'ms'))}
+${stat('CPU (host)', num(sys.cpuHost.last, '%'))}
+${stat('Memory', num(sys.memory.last, '%'))}
+${stat('Event loop lag', num(sys.eventLoopLag.last, 'ms'))}
+</div>
+${noRequests}
+<div class="grid">${charts.map(
+    (c) => html`<figure class="card chart-card"><h3>${c.title} <span class="muted small">(${c.unit})</span></h3>
+<div class="chart" data-chart="${c.id}" role="img" aria-label="${c.title} over the last ${label}"></div></figure>`,
+  )}</div>
+<script type="application/json" id="chart-data">${jsonForScript({ times: p.charts.times, charts })}</script>
+<div class="grid">
+<div><h3>Slowest routes (p95)</h3>${routesTable(p.summary.slowest, 'No route has recorded requests in this period.')}</div>
+<div><h3>Database queries</h3>${queriesTable(p)}</div>
+</div>
+<h3>Busiest routes</h3>${routesTable(p.summary.routes.slice(0, 25), 'No route has recorded requests in this period.')}
+<h3>Disks</h3>${
+    sys.disks.length === 0
+      ? empty(html`No disk usage sampled yet; prodmon samples the data directory's file system and the paths in <code>metrics.disk_paths</code>.`)
+      : html`<div class="table-wrap"><table><thead><tr><th scope="col">Path</th><th scope="col" class="num">Used</th><th scope="col" class="num">Max</th><th scope="col" class="num">Free</th></tr></thead><tbody>${sys.disks.map(
+          (d) =>
+            html`<tr><td class="route">${d.path}</td><td class="num">${num(d.usedPercent.last, '%')}</td><td class="num">${num(d.usedPercent.max, '%')}</td><td class="num">${num(d.freeBytes.last, 'bytes')}</td></tr>`,
+        )}</tbody></table></div>`
+  }`;
+}
+
+function routesTable(rows: PerformanceView['summary']['routes'], none: string): SafeHtml {
+  if (rows.length === 0) return empty(none);
+  return html`<div class="table-wrap"><table>
+<thead><tr><th scope="col">Route</th><th scope="col" class="num">Requests</th><th scope="col" class="num hide-narrow">Errors</th><th scope="col" class="num">p50</th><th scope="col" class="num">p95</th><th scope="col" class="num hide-narrow">p99</th></tr></thead>
+<tbody>${rows.map(
+    (r) => html`<tr><td class="route">${r.labels.method ? html`<span class="muted">${r.labels.method}</span> ` : ''}${r.labels.route ?? ''}</td>
+<td class="num">${num(r.figures.count)}</td><td class="num hide-narrow">${num(r.figures.errorRate * 100, '%')}</td>
+<td class="num">${num(r.figures.p50, 'ms')}</td><td class="num">${num(r.figures.p95, 'ms')}</td><td class="num hide-narrow">${num(r.figures.p99, 'ms')}</td></tr>`,
+  )}</tbody></table></div>`;
+}
+
+function queriesTable(p: PerformanceView): SafeHtml {
+  const rows = p.summary.queries.byDatabase;
+  if (rows.length === 0) {
+    return empty(html`No database queries recorded. Wrap your client: <code>monitor.instrumentPg(pool)</code>,
+<code>monitor.instrumentMysql(pool)</code>, <code>monitor.instrumentSqlite(db)</code> or <code>monitor.timeQuery('redis', fn)</code>.`);
+  }
+  return html`<div class="table-wrap"><table>
+<thead><tr><th scope="col">Database</th><th scope="col">Operation</th><th scope="col" class="num">Queries</th><th scope="col" class="num">p50</th><th scope="col" class="num">p95</th><th scope="col" class="num hide-narrow">max</th></tr></thead>
+<tbody>${rows.slice(0, 25).map(
+    (r) => html`<tr><td class="route">${r.labels.db ?? ''}</td><td>${r.labels.operation ?? ''}</td><td class="num">${num(r.figures.count)}</td>
+<td class="num">${num(r.figures.p50, 'ms')}</td><td class="num">${num(r.figures.p95, 'ms')}</td><td class="num hide-narrow">${num(r.figures.max, 'ms')}</td></tr>`,
+  )}</tbody></table></div>`;
+}

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { requestAll, until } from '../../test/support/http-load.js';
+import { requestCount, requestSeries, seriesOf } from '../../test/support/http-metrics.js';
+import { testEngine } from '../../test/support/metrics.js';
+import { FakeClock } from '../core/clock.js';
+import type { MetricsEngine } from '../metrics/engine.js';
+import { UNMATCHED } from './track.js';
+
+describe('Fastify 5 plugin in a real app', () => {
+  let engine: MetricsEngine;
+  let app: FastifyInstance;
+  let base: string;
+
+  before(async () => {
+    engine = testEngine({ clock: new FakeClock() });
+    app = Fastify();
+    await app.register(engine.fastifyPlugin);
+    app.get('/products/:id', async (req) => ({ id: (req.params as { id: string }).id }));
+    await app.register(
+      async (api) => {
+        api.get('/items/:id', async () => 'item');
+      },
+      { prefix: '/api' },
+    );
+    app.get('/boom', async () => {
+      throw new Error('failure');
+    });
+    app.get('/invalid', async (_req, reply) => {
+      reply.code(400);
+      throw Object.assign(new Error('bad input'), { statusCode: 400 });
+    });
+    app.post('/orders', async (_req, reply) => reply.code(201).send({ ok: true }));
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  after(async () => {
+    await app.close();
+    engine.recorder.close();
+  });
+
+  test('requests are recorded under routeOptions.url, with the plugin prefix', async () => {
+    const start = requestCount(engine);
+    await requestAll(base, ['/products/1', '/products/2?x=1', '/api/items/7']);
+    await requestAll(base, ['/orders'], { method: 'POST' });
+    await until(() => requestCount(engine) === start + 4, 'four requests recorded');
+    assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, 2);
+    assert.equal(seriesOf(engine, '/api/items/:id', '2xx')?.count, 1);
+    assert.deepEqual(
+      requestSeries(engine).find((s) => s.route === '/orders'),
+      { route: '/orders', method: 'POST', status_class: '2xx', count: 1, errors: 0 },
+    );
+  });
+
+  test('404s fold into one unmatched label', async () => {
+    const start = requestCount(engine);
+    assert.deepEqual(await requestAll(base, ['/nope/1', '/nope/2']), [404, 404]);
+    await until(() => requestCount(engine) === start + 2, 'two 404s recorded');
+    assert.equal(seriesOf(engine, UNMATCHED, '4xx')?.count, 2);
+    assert.equal(seriesOf(engine, UNMATCHED, '4xx')?.errors, 0);
+  });
+
+  test('thrown errors count as errors; a thrown 400 does not', async () => {
+    const start = requestCount(engine);
+    assert.deepEqual(await requestAll(base, ['/boom', '/invalid']), [500, 400]);
+    await until(() => requestCount(engine) === start + 2, 'two failures recorded');
+    assert.equal(seriesOf(engine, '/boom', '5xx')?.errors, 1);
+    assert.equal(seriesOf(engine, '/invalid', '4xx')?.errors, 0);
+  });
+
+  test('10,000 distinct URLs leave a handful of series', async () => {
+    const start = requestCount(engine);
+    const paths = Array.from({ length: 10_000 }, (_, i) => (i % 2 ? `/products/${i}` : `/random/${i}`));
+    await requestAll(base, paths, { concurrency: 64 });
+    await until(() => requestCount(engine) === start + 10_000, '10,000 requests recorded', 20_000);
+    assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, 5002);
+    assert.ok(engine.recorder.seriesCount('http_request_duration_ms') <= 8);
+    assert.equal(engine.recorder.overflowed, 0);
+  });
+});

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterEach, describe, test } from 'node:test';
+import { closeServer, listenLocal, requestAll, until } from '../../test/support/http-load.js';
+import { requestCount, seriesOf } from '../../test/support/http-metrics.js';
+import { testEngine } from '../../test/support/metrics.js';
+import { FakeClock } from '../core/clock.js';
+import { METRIC } from '../core/metric-names.js';
+import type { MetricsEngine } from '../metrics/engine.js';
+import { OVERFLOW } from '../metrics/recorder.js';
+import { ABORTED, templateFromPath, UNMATCHED } from './track.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+describe('node:http wrapper in a real server', () => {
+  let servers: Server[] = [];
+  let engines: MetricsEngine[] = [];
+  afterEach(async () => {
+    for (const s of servers) await closeServer(s);
+    for (const e of engines) e.recorder.close();
+    servers = [];
+    engines = [];
+  });
+
+  async function serve(wrap: (e: MetricsEngine) => Handler, metrics = {}): Promise<[MetricsEngine, string]> {
+    const engine = testEngine({ clock: new FakeClock(), metrics });
+    engines.push(engine);
+    const server = createServer(wrap(engine));
+    servers.push(server);
+    return [engine, await listenLocal(server)];
+  }
+
+  const app: Handler = async (req, res) => {
+    if (req.url?.startsWith('/products/')) return res.end('product');
+    if (req.url === '/boom') throw new Error('failure');
+    if (req.url === '/slow') {
+      await delay(300);
+      return res.end('late');
+    }
+    res.statusCode = 404;
+    res.end('not found');
+  };
+
+  test('without a route, a template is guessed from the path and 404s fold into one label', async () => {
+    const [engine, base] = await serve((e) =>
+      e.wrap(app, {
+        onError: (_err, _req, res) => {
+          res.statusCode = 500;
+          res.end('failed');
+        },
+      }),
+    );
+    await requestAll(base, ['/products/1', '/products/2', '/products/3f2a9c1e-0b4d-4a8e-9c3f-1a2b3c4d5e6f', '/x/1', '/y/2']);
+    await until(() => requestCount(engine) === 5, 'five requests');
+    assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, 3);
+    assert.equal(seriesOf(engine, UNMATCHED, '4xx')?.count, 2);
+  });
+
+  test('thrown errors go to onError and count as errors', async () => {
+    const [engine, base] = await serve((e) =>
+      e.wrap(app, {
+        route: (req) => (req.url === '/boom' ? '/boom' : undefined),
+        onError: (_err, _req, res) => {
+          res.statusCode = 503;
+          res.end('failed');
+        },
+      }),
+    );
+    assert.deepEqual(await requestAll(base, ['/boom', '/boom']), [503, 503]);
+    await until(() => requestCount(engine) === 2, 'two failures');
+    assert.deepEqual([seriesOf(engine, '/boom', '5xx')?.count, seriesOf(engine, '/boom', '5xx')?.errors], [2, 2]);
+  });
+
+  test('a request the client abandons is recorded as aborted, not as an error', async () => {
+    const [engine, base] = await serve((e) => e.wrap(app, { route: '/slow' }));
+    const ctl = new AbortController();
+    const req = fetch(`${base}/slow`, { signal: ctl.signal }).catch((e: Error) => e.name);
+    await delay(50);
+    ctl.abort();
+    assert.equal(await req, 'AbortError');
+    await until(() => requestCount(engine) === 1, 'the aborted request');
+    assert.deepEqual([seriesOf(engine, '/slow', ABORTED)?.count, seriesOf(engine, '/slow', ABORTED)?.errors], [1, 0]);
+  });
+
+  test('with error_statuses 4xx+5xx a 404 counts as an error', async () => {
+    const [engine, base] = await serve((e) => e.wrap(app), { error_statuses: '4xx+5xx' });
+    await requestAll(base, ['/missing']);
+    await until(() => requestCount(engine) === 1, 'the 404');
+    assert.equal(seriesOf(engine, UNMATCHED, '4xx')?.errors, 1);
+  });
+
+  test('the label cap holds under 10,000 distinct URLs used as routes: one overflow series takes the rest', async () => {
+    const [engine, base] = await serve((e) => e.wrap(app, { route: (req) => req.url }), { max_series: 100 });
+    const paths = Array.from({ length: 10_000 }, (_, i) => `/products/${i}`);
+    await requestAll(base, paths, { concurrency: 64 });
+    await until(() => requestCount(engine) === 10_000, '10,000 requests', 20_000);
+    assert.equal(engine.recorder.seriesCount(METRIC.httpRequest), 101);
+    assert.equal(seriesOf(engine, OVERFLOW)?.count, 9_900);
+    assert.equal(engine.recorder.overflowed, 9_900);
+  });
+
+  test('tracking by hand with track() records the given route once, even if tracked twice', async () => {
+    const [engine, base] = await serve((e) => (req, res) => {
+      e.track(req, res);
+      e.track(req, res, '/orders/:id');
+      res.end('ok');
+    });
+    await requestAll(base, ['/orders/9']);
+    await until(() => requestCount(engine) === 1, 'one request');
+    assert.equal(seriesOf(engine, '/orders/:id', '2xx')?.count, 1);
+  });
+});
+
+test('guessed templates replace ids, uuids and long tokens and drop the query', () => {
+  assert.equal(templateFromPath('/orders/42?x=1'), '/orders/:id');
+  assert.equal(templateFromPath('/u/3f2a9c1e-0b4d-4a8e-9c3f-1a2b3c4d5e6f/avatar'), '/u/:id/avatar');
+  assert.equal(templateFromPath('/t/deadbeefdeadbeef00'), '/t/:id');
+  assert.equal(templateFromPath('/s/abcDEF123ghiJKL456mno'), '/s/:id');
+  assert.equal(templateFromPath('/products/red-shoes'), '/products/red-shoes');
+  assert.equal(templateFromPath('/'), '/');
+});

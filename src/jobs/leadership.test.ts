@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import pg from 'pg';
+import { pgSchema, tempDir } from '../../test/support/services.js';
+import { FakeClock } from '../core/clock.js';
+import { openStore, type Store } from '../store/index.js';
+import { leaderSessionName, PgAdvisoryLock } from './advisory-lock.js';
+import { LeadershipLostError, LeaseLeadership } from './leadership.js';
+
+const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
+const cleanups: (() => Promise<void> | void)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function sqliteStore(): Promise<Store> {
+  const dir = tempDir();
+  const store = await openStore({ driver: 'sqlite', path: join(dir.path, 'prodmon.db') });
+  await store.migrate(T0);
+  cleanups.push(() => dir.cleanup(), () => store.close());
+  return store;
+}
+
+async function postgresStore(): Promise<{ store: Store; schema: string }> {
+  const s = pgSchema();
+  const store = await openStore({ driver: 'postgres', url: s.url, schema: s.schema, poolSize: 4 });
+  await store.migrate(T0);
+  cleanups.push(
+    () => s.drop(),
+    () => store.close(),
+  );
+  return { store, schema: s.schema };
+}
+
+/** Waits (in real time) until `cond` holds; fails after `ms`. */
+async function until(cond: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function leader(store: Store, clock: FakeClock, holder: string, lock?: PgAdvisoryLock) {
+  const l = new LeaseLeadership({ store, clock, holder, ttlMs: 10_000, renewMs: 3000, pollMs: 1000, lock });
+  const changes: [boolean, number | null][] = [];
+  l.onChange((lead, epoch) => changes.push([lead, epoch]));
+  cleanups.push(() => l.stop());
+  return Object.assign(l, { changes });
+}
+
+describe('leadership over the lease (SQLite)', () => {
+  test('the first instance leads, the second follows; a leader that stops hands over within one poll', async () => {
+    const store = await sqliteStore();
+    const clock = new FakeClock(T0);
+    const a = leader(store, clock, 'a');
+    const b = leader(store, clock, 'b');
+    await a.start();
+    await b.start();
+    assert.equal(a.isLeader(), true);
+    assert.equal(a.epoch, 1);
+    assert.equal(b.isLeader(), false);
+    await clock.advance(30_000);
+    assert.equal(a.isLeader(), true, 'renewals keep the lease');
+    assert.equal(b.isLeader(), false);
+    await a.stop();
+    assert.equal(a.isLeader(), false);
+    await clock.advance(1000);
+    assert.equal(b.isLeader(), true);
+    assert.equal(b.epoch, 2);
+    assert.deepEqual(a.changes, [
+      [true, 1],
+      [false, null],
+    ]);
+    assert.deepEqual(b.changes, [[true, 2]]);
+  });
+
+  test('a frozen leader is replaced only after its lease expires, then its writes are fenced off and it steps down', async () => {
+    const store = await sqliteStore();
+    const clockA = new FakeClock(T0);
+    const clockB = new FakeClock(T0);
+    const a = leader(store, clockA, 'a');
+    const b = leader(store, clockB, 'b');
+    await a.start();
+    await b.start();
+    // A freezes: its clock stops, it renews no more. B polls on.
+    await clockB.advance(9000);
+    assert.equal(b.isLeader(), false, 'not before the lease expires');
+    await clockB.advance(2000);
+    assert.equal(b.isLeader(), true);
+    assert.equal(b.epoch, 2);
+    // A wakes believing it leads (its clock has not moved): the fence in its transaction says no.
+    assert.equal(a.isLeader(), true);
+    await assert.rejects(
+      store.transaction((tx) => a.fence(tx)),
+      (err) => err instanceof LeadershipLostError && err.code === 'PRODMON_E_LEADERSHIP',
+    );
+    await store.transaction((tx) => b.fence(tx));
+    clockA.set(clockB.now());
+    assert.equal(a.isLeader(), false, 'by its own clock the lease is gone');
+    await clockA.advance(3000);
+    assert.deepEqual(a.changes.at(-1), [false, null]);
+    await clockA.advance(20_000);
+    await clockB.advance(20_000);
+    assert.equal(a.isLeader(), false, 'B keeps renewing');
+    assert.equal(b.isLeader(), true);
+  });
+
+  test('leading again after stepping down starts a new epoch', async () => {
+    const store = await sqliteStore();
+    const clock = new FakeClock(T0);
+    const a = leader(store, clock, 'a');
+    await a.start();
+    assert.equal(a.epoch, 1);
+    await store.leases.release('leader', 'a'); // e.g. an operator freed it; A sees it at its next renewal
+    const other = await store.leases.acquire('leader', 'x', 10_000, clock.now());
+    assert.equal(other?.epoch, 2);
+    await clock.advance(3000);
+    assert.equal(a.isLeader(), false);
+    await store.leases.release('leader', 'x');
+    await clock.advance(5000);
+    assert.equal(a.isLeader(), true);
+    assert.equal(a.epoch, 3);
+  });
+});
+
+describe('leadership with the PostgreSQL advisory lock', () => {
+  async function lockOf(schema: string, holder: string) {
+    const { url } = pgSchema();
+    return new PgAdvisoryLock({ url, schema, holder });
+  }
+  async function terminate(holder: string): Promise<number> {
+    const c = new pg.Client({ connectionString: pgSchema().url });
+    await c.connect();
+    try {
+      const r = await c.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [
+        leaderSessionName(holder),
+      ]);
+      return r.rowCount ?? 0;
+    } finally {
+      await c.end();
+    }
+  }
+
+  test('the leader holds the lock; when its session is killed it steps down at once and another leads before the lease expires', async () => {
+    const { store, schema } = await postgresStore();
+    const clock = new FakeClock(T0);
+    const a = leader(store, clock, 'a', await lockOf(schema, 'a'));
+    const b = leader(store, clock, 'b', await lockOf(schema, 'b'));
+    await a.start();
+    await b.start();
+    assert.equal(a.isLeader(), true);
+    assert.equal(b.isLeader(), false);
+    assert.equal(await terminate('a'), 1);
+    await until(() => !a.isLeader(), 5000, 'A to step down');
+    assert.deepEqual(a.changes.at(-1), [false, null]);
+    for (let i = 0; i < 3 && !b.isLeader(); i++) {
+      await clock.advance(1000);
+      await until(async () => b.isLeader() || (await new Promise((r) => setTimeout(() => r(false), 100))), 2000);
+    }
+    assert.equal(b.isLeader(), true, 'B leads within three polls, long before the 10 s lease would expire');
+    assert.equal(b.epoch, 2);
+    assert.equal(a.isLeader(), false);
+  });
+
+  test("a candidate that gets the lock while the holder's session is gone takes the lease over at once", async () => {
+    const { store, schema } = await postgresStore();
+    const clock = new FakeClock(T0);
+    const lockA = await lockOf(schema, 'a');
+    const a = leader(store, clock, 'a', lockA);
+    const b = leader(store, clock, 'b', await lockOf(schema, 'b'));
+    await a.start();
+    await b.start();
+    // A's process dies: its session ends without a word about the lease.
+    await lockA.close();
+    await clock.advance(1000);
+    await until(() => b.isLeader(), 3000, 'B to take over');
+    assert.equal(b.epoch, 2);
+    const lease = await store.leases.get('leader');
+    assert.deepEqual([lease?.holder, lease?.epoch], ['b', 2]);
+    await assert.rejects(store.transaction((tx) => a.fence(tx)), LeadershipLostError);
+  });
+
+  test('a frozen leader keeps its session and lock: the others wait for the lease to expire', async () => {
+    const { store, schema } = await postgresStore();
+    const clockA = new FakeClock(T0);
+    const clockB = new FakeClock(T0);
+    const lockB = await lockOf(schema, 'b');
+    const a = leader(store, clockA, 'a', await lockOf(schema, 'a'));
+    const b = leader(store, clockB, 'b', lockB);
+    await a.start();
+    await b.start();
+    for (let t = 0; t < 9; t++) {
+      await clockB.advance(1000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(b.isLeader(), false, 'no takeover while the frozen leader holds the lock and the lease');
+    await clockB.advance(2000);
+    await until(() => b.isLeader(), 3000, 'B to lead after expiry');
+    assert.equal(lockB.held, false, 'A still holds the lock');
+    // A resumes: it steps down and lets the lock go; B picks the lock up at its next renewal.
+    clockA.set(clockB.now());
+    await clockA.advance(3000);
+    await until(() => a.changes.at(-1)?.[0] === false, 3000, 'A to step down');
+    await clockB.advance(3000);
+    await until(() => lockB.held, 3000, 'B to hold the lock');
+    assert.equal(b.isLeader(), true);
+  });
+});

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { register as globalRegistry } from 'prom-client';
+import { testEngine } from '../../test/support/metrics.js';
+import { type PromFamily, parsePrometheusText } from '../../test/support/prom-parser.js';
+import { FakeClock } from '../core/clock.js';
+import { METRIC } from '../core/metric-names.js';
+import type { HealthCheckResult } from '../core/types.js';
+import type { MetricsEngine } from './engine.js';
+
+const HTTP = METRIC.httpRequest;
+
+function sample(f: PromFamily | undefined, name: string, labels: Record<string, string>): number | undefined {
+  return f?.samples.find(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length === Object.keys(labels).length,
+  )?.value;
+}
+
+describe('Prometheus export', () => {
+  let e: MetricsEngine;
+  beforeEach(() => {
+    e = testEngine({ clock: new FakeClock() });
+  });
+  afterEach(() => e.recorder.close());
+
+  test('the exposition passes the strict parser, with histograms, counters and gauges from the recorder', async () => {
+    const labels = { route: '/products/:id', method: 'GET', status_class: '2xx' };
+    for (const ms of [3, 7, 40, 40, 900, 12_000]) e.record(HTTP, labels, ms);
+    e.record(HTTP, { ...labels, status_class: '5xx' }, 20, true);
+    // label values that need escaping in the text format
+    e.record(HTTP, { route: '/odd/"quoted"\\path\nline', method: 'GET', status_class: '2xx' }, 1);
+    e.record(METRIC.dbQuery, { db: 'shop', operation: 'select' }, 2);
+    await e.sampler.sample();
+    e.prometheus.enableDefaultMetrics();
+
+    const fams = parsePrometheusText(await e.prometheus.metrics());
+    const h = fams.get('prodmon_http_request_duration_seconds')!;
+    assert.equal(h.type, 'histogram');
+    const b = (le: string) => sample(h, 'prodmon_http_request_duration_seconds_bucket', { ...labels, le });
+    assert.deepEqual([b('0.005'), b('0.01'), b('0.05'), b('1'), b('10'), b('+Inf')], [1, 2, 4, 5, 5, 6]);
+    assert.equal(sample(h, 'prodmon_http_request_duration_seconds_count', labels), 6);
+    assert.ok(Math.abs(sample(h, 'prodmon_http_request_duration_seconds_sum', labels)! - 12.99) < 1e-9);
+    const odd = { route: '/odd/"quoted"\\path\nline', method: 'GET', status_class: '2xx' };
+    assert.equal(sample(h, 'prodmon_http_request_duration_seconds_count', odd), 1);
+
+    const total = fams.get('prodmon_http_requests_total')!;
+    assert.equal(total.type, 'counter');
+    assert.equal(sample(total, 'prodmon_http_requests_total', labels), 6);
+    assert.equal(sample(fams.get('prodmon_http_request_errors_total'), 'prodmon_http_request_errors_total', { ...labels, status_class: '5xx' }), 1);
+    assert.equal(sample(fams.get('prodmon_db_queries_total'), 'prodmon_db_queries_total', { db: 'shop', operation: 'select' }), 1);
+    assert.equal(fams.get('prodmon_db_query_duration_seconds')!.type, 'histogram');
+
+    assert.equal(sample(fams.get('prodmon_system_cpu_percent'), 'prodmon_system_cpu_percent', { scope: 'host' }), 50);
+    assert.equal(sample(fams.get('prodmon_disk_used_percent'), 'prodmon_disk_used_percent', { path: '/data' }), 70);
+    assert.equal(sample(fams.get('prodmon_event_loop_lag_seconds'), 'prodmon_event_loop_lag_seconds', {}), 0.012);
+    // Node default metrics are there, on this registry only
+    assert.ok(fams.has('process_cpu_user_seconds_total'));
+    assert.ok(fams.has('nodejs_heap_size_used_bytes'));
+    assert.equal(globalRegistry.getMetricsAsArray().length, 0, 'the global prom-client registry is untouched');
+  });
+
+  test('health providers feed check status, outbox backlog and active alerts; a failing one is left out', async () => {
+    const checks: HealthCheckResult[] = [
+      { name: 'db', kind: 'postgres', status: 'healthy', responseTimeMs: 12, details: {}, error: null, critical: true, checkedAt: 0 },
+      { name: 'cache', kind: 'redis', status: 'degraded', responseTimeMs: 250, details: {}, error: 'slow', critical: false, checkedAt: 0 },
+    ];
+    let fams = parsePrometheusText(await e.prometheus.metrics());
+    assert.equal(fams.get('prodmon_outbox_backlog')?.samples.length ?? 0, 0, 'no provider, no value');
+    e.setProviders({ checks: () => checks, outboxBacklog: async () => 4, activeAlerts: () => ({ critical: 1, low: 2 }) });
+    fams = parsePrometheusText(await e.prometheus.metrics());
+    const st = fams.get('prodmon_check_status')!;
+    assert.equal(sample(st, 'prodmon_check_status', { check: 'cache', status: 'degraded' }), 1);
+    assert.equal(sample(st, 'prodmon_check_status', { check: 'cache', status: 'healthy' }), 0);
+    assert.equal(sample(st, 'prodmon_check_status', { check: 'db', status: 'healthy' }), 1);
+    assert.equal(sample(fams.get('prodmon_check_response_seconds'), 'prodmon_check_response_seconds', { check: 'cache' }), 0.25);
+    assert.equal(sample(fams.get('prodmon_outbox_backlog'), 'prodmon_outbox_backlog', {}), 4);
+    const alerts = fams.get('prodmon_alerts_active')!;
+    assert.deepEqual(
+      alerts.samples.map((s) => [s.labels.severity, s.value]),
+      [
+        ['low', 2],
+        ['medium', 0],
+        ['high', 0],
+        ['critical', 1],
+      ],
+    );
+    e.setProviders({
+      outboxBacklog: () => {
+        throw new Error('store down');
+      },
+    });
+    fams = parsePrometheusText(await e.prometheus.metrics());
+    assert.equal(fams.get('prodmon_outbox_backlog')!.samples.length, 0);
+    assert.equal(fams.get('prodmon_check_status')!.samples.length, 6);
+  });
+
+  test('prodmon reports its own pipeline: overflow, buffered rows and flush failures', async () => {
+    const small = testEngine({ clock: new FakeClock(), metrics: { max_series: 10 } });
+    for (let i = 0; i < 15; i++) small.record(HTTP, { route: `/r${i}`, method: 'GET', status_class: '2xx' }, 1);
+    const fams = parsePrometheusText(await small.prometheus.metrics());
+    assert.equal(sample(fams.get('prodmon_series_overflow_total'), 'prodmon_series_overflow_total', {}), 5);
+    assert.equal(sample(fams.get('prodmon_rollup_flush_failures_total'), 'prodmon_rollup_flush_failures_total', {}), 0);
+    assert.equal(fams.get('prodmon_push_failures_total')!.samples.length, 0, 'no push configured');
+    small.recorder.close();
+  });
+});
