@@ -9,11 +9,14 @@ import type { ResolvedConfig } from './config/load.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { type Loop, startLoop } from './core/loop.js';
-import type { HealthStatus } from './core/types.js';
+import { type HealthStatus, worstStatus } from './core/types.js';
+import { METRIC } from './core/metric-names.js';
+import { HealthService } from './checks/service.js';
 import { buildHttp, type HttpServer } from './http/server.js';
 import { TokenAuth } from './http/auth.js';
 import { SessionManager } from './http/session.js';
-import { createProductionLogger, createSilentLogger, type ProductionLogger } from './logging/index.js';
+import { Dashboard } from './dashboard/index.js';
+import { createProductionLogger, createSilentLogger, errorLinesAround, type ProductionLogger } from './logging/index.js';
 import { MetricsEngine } from './metrics/engine.js';
 import { openStore, type Store, storeTarget } from './store/index.js';
 import { VERSION } from './version.js';
@@ -25,7 +28,7 @@ export interface Lifecycle {
   /** Shutting down: readiness fails while in-flight work finishes. */
   draining: boolean;
   startedAt: number | null;
-  /** prodmon's own state: its store reachable. */
+  /** prodmon's own state: its store reachable (heartbeat) and the `self` check's latest result. */
   selfStatus(): HealthStatus;
 }
 
@@ -39,8 +42,12 @@ export interface AppContext {
   lifecycle: Lifecycle;
   /** Recorder, instrumentation, rollup reads, Prometheus export. */
   metrics: MetricsEngine;
+  /** Health checks: cached results for the endpoints, custom checks, self probes. */
+  health: HealthService;
   /** Dashboard sessions (cookie sign-in, CSRF, sign-in rate limit); also accepted by `requireRole`. */
-  sessions: SessionManager;
+  sessions?: SessionManager;
+  /** The dashboard: its reads (shared with the JSON API), assets, live stream and admin actions. */
+  dashboard?: Dashboard;
 }
 
 /** Optional parts a caller (a test, the CLI) provides instead of the defaults. */
@@ -66,6 +73,8 @@ export class App {
   readonly lifecycle: Lifecycle;
   /** The metrics engine: performanceSummary, windowValues, onData, compact, applyRetention, /metrics. */
   readonly metrics: MetricsEngine;
+  /** Health checks: `register(name, async (signal) => result)`, `addSelfProbe(name, fn)`, `report()`, `run()`. */
+  readonly health: HealthService;
 
   constructor(config: ResolvedConfig, opts: AppOptions = {}) {
     this.config = config;
@@ -87,7 +96,11 @@ export class App {
       ready: false,
       draining: false,
       startedAt: null,
-      selfStatus: () => (this.#storeOk ? 'healthy' : 'unhealthy'),
+      selfStatus: () =>
+        worstStatus([
+          this.#storeOk ? 'healthy' : 'unhealthy',
+          ...this.health.latest().filter((r) => r.kind === 'self').map((r) => r.status),
+        ]),
     };
     // Built now (no I/O), so middleware can be mounted before start(); the store is attached in start().
     this.metrics = new MetricsEngine({
@@ -98,6 +111,23 @@ export class App {
         error: (o, m) => this.logger.error.error(o, m),
       },
     });
+    // Built now too, so custom checks and self probes can be registered before start().
+    this.health = new HealthService({
+      config,
+      clock: this.clock,
+      log: {
+        info: (o, m) => this.logger.app.info(o, m),
+        warn: (o, m) => this.logger.app.warn(o, m),
+        error: (o, m) => this.logger.error.error(o, m),
+      },
+      onResult: (r) =>
+        this.metrics.record(METRIC.checkDuration, { check: r.name }, r.responseTimeMs, r.status === 'unhealthy'),
+    });
+    this.health.addSelfProbe('logger', () => {
+      const s = this.logger.status();
+      return { status: s.status, detail: s.status === 'healthy' ? { dropped: s.dropped } : { ...s } };
+    });
+    this.metrics.setProviders({ checks: () => this.health.latest() });
   }
 
   // ---- embedded instrumentation (see MetricsEngine) ----
@@ -176,11 +206,28 @@ export class App {
       auth: new TokenAuth(this.config.auth.tokens, sessions),
       lifecycle: this.lifecycle,
       metrics: this.metrics,
+      health: this.health,
       sessions,
+      dashboard: new Dashboard({
+        config: this.config,
+        clock: this.clock,
+        store: this.#store,
+        metrics: this.metrics,
+        logs: (o) => errorLinesAround({ dir: this.config.paths.logs, ...o }),
+        onError: (err) => this.logger.error.error({ err: errorMessage(err) }, 'dashboard live update failed'),
+      }),
     };
     this.metrics.attachStore(this.#store);
+    this.health.attachStore(this.#store);
+    const store = this.#store;
+    this.health.addSelfProbe('store', async () => {
+      const t0 = performance.now();
+      await store.ping();
+      return { status: 'healthy', detail: { driver: store.dialect, latencyMs: Math.round((performance.now() - t0) * 10) / 10 } };
+    });
     this.#http = await buildHttp(ctx);
     this.metrics.start();
+    this.health.start();
     this.#loops.push(
       startLoop({
         clock: this.clock,
@@ -236,6 +283,7 @@ export class App {
     if (drain > 0 && this.lifecycle.ready) await this.clock.sleep(drain);
     if (this.#http) await this.#http.app.close();
     await Promise.all(this.#loops.map((l) => l.stop()));
+    await this.health.stop(); // cancels checks in progress, closes their connections
     await this.metrics.stop(); // final flush, before the store closes
     this.#loops = [];
     this.lifecycle.ready = false;

@@ -1,11 +1,59 @@
 /** Evaluating one (rule, labels) group: evaluate, look up the fingerprint's past, plan, commit. */
 import { newId } from '../core/ids.js';
-import type { Labels } from '../core/types.js';
+import type { HealthCheckResult, Labels } from '../core/types.js';
 import type { StoredAlert } from '../store/repos/alerts.js';
 import { type EvalWindow, evaluate } from './evaluate.js';
 import { decide, type PolicyOptions, recordNotification } from './policy.js';
 import { type Plan, planTransition, publicAlert, readBook } from './plan.js';
 import type { AlertRule } from './rules.js';
+import type { SecurityCounters } from './security.js';
+import type { MetricSource } from './sources.js';
+
+/** One group of a rule's data: its labels and value (null: no data). */
+export interface Group {
+  labels: Labels;
+  value: number | null;
+  /** When the data is from (check results), default now. */
+  at?: number;
+  /** Template variables and facts for the alert (a check's status, error, critical flag). */
+  extras?: Record<string, unknown>;
+}
+
+const STATUS_VALUE = { healthy: 0, degraded: 1, unhealthy: 2 } as const;
+
+/** The groups of a rule at `now`: metric windows, security counts, or check results. */
+export async function readGroups(
+  rule: AlertRule,
+  now: number,
+  src: { metrics: MetricSource | null; security: SecurityCounters; results?: readonly HealthCheckResult[] },
+): Promise<Group[]> {
+  const s = rule.source;
+  if (s.kind === 'metric') {
+    if (!src.metrics) return [];
+    const values = await src.metrics.windowValues({
+      metric: s.metric,
+      labels: s.labels,
+      groupBy: s.groupBy,
+      aggregation: s.aggregation,
+      since: now - rule.windowMs,
+      until: now,
+    });
+    return values.map((v) => ({ labels: v.labels, value: v.count > 0 && v.value !== null ? v.value : null }));
+  }
+  if (s.kind === 'security') return src.security.windows(rule, now);
+  const out: Group[] = [];
+  for (const r of src.results ?? []) {
+    if (s.check !== '*' && r.name !== s.check) continue;
+    const stale = now - r.checkedAt >= rule.staleAfterMs;
+    out.push({
+      labels: { check: r.name },
+      value: stale ? null : s.field === 'status' ? STATUS_VALUE[r.status] : r.responseTimeMs,
+      at: r.checkedAt,
+      extras: { checkCritical: r.critical, status: r.status, error: r.error ?? '', reason: r.error ? `: ${r.error}` : '' },
+    });
+  }
+  return out;
+}
 
 /** What a group evaluation needs from the engine. */
 export interface GroupContext {

@@ -2,7 +2,6 @@
  * Logic-less message templates: `{{value}}`, `{{threshold}}`, `{{labels.route}}`... are replaced by
  * their values; there are no expressions, loops or code. An unknown name becomes an empty string.
  */
-import { formatDuration } from '../core/duration.js';
 import type { Labels } from '../core/types.js';
 
 /** What a template can refer to. */
@@ -20,11 +19,30 @@ export function formatValue(v: number | null | undefined): string {
   return String(Math.round(v * 100) / 100);
 }
 
+/** A duration as `5m`, `1m 30s`, `2h`, `350ms` (zero parts left out). */
+export function shortDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const units: [string, number][] = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ];
+  const parts: string[] = [];
+  let rest = Math.round(ms / 1000) * 1000;
+  for (const [u, size] of units) {
+    const n = Math.floor(rest / size);
+    if (n > 0) parts.push(`${n}${u}`);
+    rest -= n * size;
+  }
+  return parts.join(' ');
+}
+
 function lookup(vars: TemplateVars, path: string): string {
   if (path.startsWith('labels.')) return vars.labels[path.slice(7)] ?? '';
   const v = vars[path];
   if (path === 'value' || path === 'threshold') return formatValue(v as number | null);
-  if (path === 'window' && typeof v === 'number') return formatDuration(v);
+  if (path === 'window' && typeof v === 'number') return shortDuration(v);
   if (typeof v === 'number') return formatValue(v);
   if (typeof v === 'string') return v;
   if (typeof v === 'boolean') return String(v);

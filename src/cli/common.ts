@@ -39,9 +39,12 @@ export function paint(style: Style, text: string, stream: NodeJS.WriteStream = p
 
 /** Colour for a status word. */
 export function statusColor(status: string): Style {
-  if (status === 'healthy' || status === 'ok' || status === 'resolved' || status === 'delivered') return 'green';
-  if (status === 'degraded' || status === 'pending' || status === 'medium' || status === 'high') return 'yellow';
-  if (status === 'unhealthy' || status === 'critical' || status === 'firing' || status === 'failed') return 'red';
+  if (status === 'healthy' || status === 'ok' || status === 'resolved' || status === 'delivered')
+    return 'green';
+  if (status === 'degraded' || status === 'pending' || status === 'medium' || status === 'high')
+    return 'yellow';
+  if (status === 'unhealthy' || status === 'critical' || status === 'firing' || status === 'failed')
+    return 'red';
   return 'reset';
 }
 
@@ -66,7 +69,8 @@ export async function runCommand(
     const message = err instanceof Error ? err.message : String(err);
     const prefix = err instanceof ConfigError ? '' : 'prodmon: ';
     process.stderr.write(`${prefix}${scrub(message, secrets())}\n`);
-    if (opts.verbose && err instanceof Error && err.stack) process.stderr.write(`${scrub(err.stack, secrets())}\n`);
+    if (opts.verbose && err instanceof Error && err.stack)
+      process.stderr.write(`${scrub(err.stack, secrets())}\n`);
     process.exitCode = err instanceof ProdmonError ? err.exitCode : EXIT.failed;
   }
 }

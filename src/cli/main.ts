@@ -32,4 +32,3 @@ export async function main(argv = process.argv): Promise<void> {
     throw err;
   }
 }
-

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-/** Entry of the `prodmon` binary. */
-import { main } from './main.js';
+/** Entry of the `prodmon` binary: capture early signals for `start`, then load the CLI. */
+import { captureEarlySignals } from './signals.js';
 
+if (process.argv.includes('start')) captureEarlySignals();
+const { main } = await import('./main.js');
 await main();

@@ -6,6 +6,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { configFrom, EXIT, type GlobalOptions, globalOptions, runCommand } from './common.js';
+import { takeEarlySignals } from './signals.js';
 
 interface StartOptions extends GlobalOptions {
   host?: string;
@@ -30,7 +31,9 @@ function parsePort(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    throw new ProdmonError('PRODMON_E_CONFIG', `--port: expected a port number 0-65535, got "${text}"`, { exitCode: 2 });
+    throw new ProdmonError('PRODMON_E_CONFIG', `--port: expected a port number 0-65535, got "${text}"`, {
+      exitCode: 2,
+    });
   }
   return n;
 }
@@ -42,6 +45,7 @@ export function dashboardUrl(config: ResolvedConfig, listening: string): string 
 
 /** Runs the monitor until a signal; resolves with the exit code. */
 export async function runForeground(config: ResolvedConfig): Promise<number> {
+  process.stdout.write(`prodmon ${VERSION} starting (data dir ${config.dataDir})\n`);
   ensureDataDir(config.dataDir);
   const app = new App(config);
   let signals = 0;
@@ -60,6 +64,7 @@ export async function runForeground(config: ResolvedConfig): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  for (const sig of takeEarlySignals()) onSignal(sig);
   try {
     await app.start();
     if (signals === 0) {
@@ -111,7 +116,9 @@ export function registerStart(program: Command): void {
         async () => {
           const port = parsePort(opts.port);
           const config = configFrom(opts, {
-            overrides: { server: { ...(opts.host ? { host: opts.host } : {}), ...(port !== undefined ? { port } : {}) } },
+            overrides: {
+              server: { ...(opts.host ? { host: opts.host } : {}), ...(port !== undefined ? { port } : {}) },
+            },
           });
           secrets = config.secrets;
           return runForeground(config);

@@ -8,14 +8,17 @@ import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.js';
 import { ProdmonError } from '../core/errors.js';
+import { apiRoutes } from './routes/api.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
+import { healthDetailedRoutes } from './routes/health-detailed.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { metricsRoutes } from './routes/metrics.js';
 
 /** A route module: registers its routes on the (prefixed) instance. */
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
-const ROUTES: RouteModule[] = [healthRoutes, metricsRoutes, ingestRoutes];
+const ROUTES: RouteModule[] = [healthRoutes, healthDetailedRoutes, metricsRoutes, ingestRoutes, dashboardRoutes, apiRoutes];
 
 /** The top-level path segments prodmon answers (under the configured prefix). */
 export const OWNED_ROOTS = ['health', 'production', 'metrics'];

@@ -40,19 +40,31 @@ interface TrackState {
 const kState = Symbol.for('prodmon.track');
 type Tracked = ServerResponse & { [kState]?: TrackState };
 
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE']);
-const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+const METHOD_LIST = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE', 'OTHER'];
+const METHOD_INDEX = new Map(METHOD_LIST.map((m, i) => [m, i]));
+const OTHER_METHOD = METHOD_LIST.length - 1;
+const CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'];
+/** Cache slots per method: the status classes, then `aborted`. */
+const CLASS_SLOTS = CLASSES.length + 1;
+
+function classIndex(status: number): number {
+  return status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
+}
+
+function methodIndex(method: string | undefined): number {
+  if (method === undefined) return OTHER_METHOD;
+  const i = METHOD_INDEX.get(method) ?? METHOD_INDEX.get(method.toUpperCase());
+  return i === undefined || i === OTHER_METHOD ? OTHER_METHOD : i;
+}
 
 /** `2xx`... for a status code (`other` outside 100-599). */
 export function statusClass(status: number): string {
-  return status >= 100 && status < 600 ? CLASSES[Math.floor(status / 100)]! : 'other';
+  return CLASSES[classIndex(status)]!;
 }
 
 /** The method label: the standard methods as they are, anything else `OTHER` (bounded). */
 export function methodLabel(method: string | undefined): string {
-  if (method && METHODS.has(method)) return method;
-  const up = method?.toUpperCase();
-  return up && METHODS.has(up) ? up : 'OTHER';
+  return METHOD_LIST[methodIndex(method)]!;
 }
 
 const ID_SEGMENT =
@@ -88,7 +100,14 @@ export class RequestTracker {
   readonly #recorder: Recorder;
   readonly #errors4xx: boolean;
   readonly now: () => number;
-  readonly #cache = new Map<string, Series>();
+  /**
+   * Wall time minus `now()`, when the recorder runs on the system clock: the minute of a request is
+   * then read from the timing already taken instead of a second clock call (the engine refreshes it
+   * on every flush, so wall-clock steps are followed). Undefined: ask the recorder's clock.
+   */
+  wallOffset: number | undefined = undefined;
+  /** Series per route, indexed by method and status class (no key string built per request). */
+  readonly #cache = new Map<string, (Series | undefined)[]>();
 
   constructor(recorder: Recorder, opts: TrackerOptions = {}) {
     this.#recorder = recorder;
@@ -108,7 +127,7 @@ export class RequestTracker {
       return;
     }
     r[kState] = { tracker: this, req, t0: this.now(), route, thrown: false };
-    res.once('close', onClose);
+    res.on('close', onClose); // a response closes once; a shared listener allocates nothing per request
   }
 
   /** Sets the route template of a tracked request (e.g. once the router has matched). */
@@ -137,7 +156,8 @@ export class RequestTracker {
 
   /** Records a closed response (called by the close listener). */
   finish(st: TrackState, res: ServerResponse): void {
-    const duration = this.now() - st.t0;
+    const end = this.now();
+    const duration = end - st.t0;
     const aborted = !res.writableFinished;
     const status = res.statusCode;
     const sc = aborted ? ABORTED : statusClass(status);
@@ -151,14 +171,26 @@ export class RequestTracker {
       }
     }
     const routeLabel = typeof route === 'string' && route !== '' ? route : route ? String(route) : UNMATCHED;
-    const method = methodLabel(st.req.method);
-    const key = `${routeLabel}\u0001${method}\u0001${sc}`;
-    let series = this.#cache.get(key);
+    const m = methodIndex(st.req.method);
+    const slot = m * CLASS_SLOTS + (aborted ? CLASS_SLOTS - 1 : classIndex(status));
+    let byRoute = this.#cache.get(routeLabel);
+    let series = byRoute?.[slot];
     if (series === undefined) {
-      series = this.#recorder.series(METRIC.httpRequest, { route: routeLabel, method, status_class: sc });
+      series = this.#recorder.series(METRIC.httpRequest, {
+        route: routeLabel,
+        method: METHOD_LIST[m]!,
+        status_class: sc,
+      });
       // Only real series are cached: the cache never outgrows the series cap.
-      if (!series.overflow) this.#cache.set(key, series);
+      if (!series.overflow) {
+        if (!byRoute) {
+          byRoute = [];
+          this.#cache.set(routeLabel, byRoute);
+        }
+        byRoute[slot] = series;
+      }
     }
-    this.#recorder.observe(series, duration, error);
+    const off = this.wallOffset;
+    this.#recorder.observe(series, duration, error, off === undefined ? undefined : end + off);
   }
 }

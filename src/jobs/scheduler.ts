@@ -10,7 +10,7 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Store } from '../store/index.js';
 import type { JobOutcome } from '../store/repos/jobs.js';
-import type { Leadership } from './leadership.js';
+import { type Leadership, LeadershipLostError } from './leadership.js';
 import { compileSchedule, type Schedule } from './schedule.js';
 import { type Job, type JobFailure, type JobLog, type JobProgress, type JobResult, silentJobLog } from './types.js';
 
@@ -212,7 +212,10 @@ export class Scheduler {
     try {
       runId = await this.#claim(name, slot);
     } catch (err) {
-      if (!leadership.isLeader()) return { job: name, slot, outcome: 'not-leader', runId: null };
+      if (err instanceof LeadershipLostError || !leadership.isLeader()) {
+        this.#log.warn({ job: name, slot }, 'not run: this instance no longer leads');
+        return { job: name, slot, outcome: 'not-leader', runId: null };
+      }
       this.#log.error({ job: name, err: errorMessage(err) }, 'cannot record the start of a job run');
       return { job: name, slot, outcome: 'failed', runId: null, error: errorMessage(err) };
     }

@@ -114,12 +114,11 @@ export class Recorder {
   /** Records one sample (a duration in ms, a percentage, bytes...) into a series. */
   observe(s: Series, value: number, error = false, now = this.#clock.now()): void {
     if (!(value >= 0)) value = 0; // NaN and negatives: a clock step backwards, never a real value
-    const res = this.resolution;
-    const start = now - (now % res);
     let b = s.cur;
-    if (b === null || start > b.start) {
+    // Fast path: still inside the open bucket (a sample from before it, after a clock step back, joins it).
+    if (b === null || now >= b.start + this.resolution) {
       if (b !== null) this.#close(s, b);
-      b = openBucket(start);
+      b = openBucket(now - (now % this.resolution));
       s.cur = b;
     }
     addToBucket(b, value, error);

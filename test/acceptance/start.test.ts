@@ -44,10 +44,16 @@ describe('prodmon start', () => {
 
   test('a bad config exits 2 naming the field path; an unknown key gets a suggestion', async () => {
     const cwd = dir();
-    writeFileSync(join(cwd, 'bad.yaml'), 'alerting:\n  thresholds:\n    cpu_usage: { warning: high }\n  cooldwn: 5m\n');
+    writeFileSync(
+      join(cwd, 'bad.yaml'),
+      'alerting:\n  thresholds:\n    cpu_usage: { warning: high }\n  cooldwn: 5m\n',
+    );
     const r = await runCli(['start', '--config', 'bad.yaml'], { cwd });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /bad\.yaml: alerting\.thresholds\.cpu_usage\.warning: expected a number, got "high"/);
+    assert.match(
+      r.stderr,
+      /bad\.yaml: alerting\.thresholds\.cpu_usage\.warning: expected a number, got "high"/,
+    );
     assert.match(r.stderr, /bad\.yaml: alerting: unknown key "cooldwn" \(did you mean "cooldown"\?\)/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
@@ -59,7 +65,10 @@ describe('prodmon start', () => {
     try {
       const r = await runCli(['start', '--port', String(port)], { cwd: dir() });
       assert.equal(r.code, 2);
-      assert.equal(r.stderr.trim(), `prodmon: port 127.0.0.1:${port} is already in use; choose another with --port or server.port`);
+      assert.equal(
+        r.stderr.trim(),
+        `prodmon: port 127.0.0.1:${port} is already in use; choose another with --port or server.port`,
+      );
     } finally {
       blocker.close();
     }
@@ -89,8 +98,8 @@ describe('prodmon start', () => {
     const cwd = dir();
     const child = spawnCli(['start', '--port', '0'], { cwd });
     const result = finished(child);
-    // Stop as soon as the process announces anything (mid start-up), or after 300 ms.
-    await Promise.race([waitForOutput(child, /./, 5000).catch(() => {}), new Promise((r) => setTimeout(r, 300))]);
+    // Stop as soon as the process says it is starting: before the store is opened and migrated.
+    await waitForOutput(child, /starting \(data dir/, 10_000);
     child.kill('SIGTERM');
     const r = await result;
     assert.equal(r.code, 0, r.stderr);

@@ -172,11 +172,11 @@ export async function createShop(opts: ShopOptions = {}): Promise<Shop> {
       ],
     });
   });
-  app.use('/api', faults.errors, apiRouter({ db, cache, telemetry: t, now }));
+  const onError = [...t.errorHandlers, errorHandler(t.logger)];
+  app.use('/api', apiRouter({ db, cache, telemetry: t, now, inject: faults.errors, errorHandlers: onError }));
   if (opts.demoToken) app.use('/_demo', demoRouter(faults, opts.demoToken, t));
   app.use(notFoundHandler);
-  for (const h of t.errorHandlers) app.use(h);
-  app.use(errorHandler(t.logger));
+  for (const h of onError) app.use(h);
 
   let server: Server | null = null;
   let closed: Promise<void> | null = null;

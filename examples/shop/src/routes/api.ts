@@ -1,5 +1,5 @@
 /** The shop's JSON API under `/api`: catalogue, carts, checkout, orders, sign-in. */
-import { type NextFunction, type Request, type Response, Router } from 'express';
+import { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
 import { login, logout, maskEmail, type User, userOfSession } from '../accounts.js';
 import type { InventoryCache } from '../cache.js';
@@ -18,6 +18,13 @@ export interface ApiDeps {
   cache: InventoryCache;
   telemetry: Telemetry;
   now: () => number;
+  /** Runs first in every route, after it matched (the demo's error fault: the failure keeps its route label). */
+  inject?: RequestHandler;
+  /**
+   * Error middleware run inside the router: errors are answered before leaving it, so `req.baseUrl`
+   * (`/api`) is still set when monitoring reads the route of a failed request.
+   */
+  errorHandlers?: ErrorRequestHandler[];
 }
 
 const productQuery = z.object({
@@ -48,7 +55,15 @@ function bearer(req: Request): string | null {
 /** Builds the API router. */
 export function apiRouter(deps: ApiDeps): Router {
   const { db, cache, telemetry, now } = deps;
-  const r = Router();
+  const router = Router();
+  const inject: RequestHandler[] = deps.inject ? [deps.inject] : [];
+  const r = {
+    get: (path: string, h: RequestHandler) => router.get(path, ...inject, h),
+    post: (path: string, h: RequestHandler) => router.post(path, ...inject, h),
+    put: (path: string, h: RequestHandler) => router.put(path, ...inject, h),
+    delete: (path: string, h: RequestHandler) => router.delete(path, ...inject, h),
+    use: (h: RequestHandler) => router.use(h),
+  };
 
   // Sessions are optional everywhere but /me and /logout; a bad token is simply "not signed in".
   r.use(async (req: Request, res: Response, next: NextFunction) => {
@@ -205,5 +220,6 @@ export function apiRouter(deps: ApiDeps): Router {
     res.json(user);
   });
 
-  return r;
+  for (const h of deps.errorHandlers ?? []) router.use(h);
+  return router;
 }

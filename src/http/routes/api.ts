@@ -1,0 +1,152 @@
+/**
+ * The dashboard's JSON API under `/production/api/`: everything the page shows, the same functions
+ * the page uses, for scripts (bearer token) and the page itself (session + CSRF token). Admin
+ * actions (resolve, silence) need the admin role. `GET /production/api/events` is the live stream.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../app.js';
+import { parseDuration } from '../../core/duration.js';
+import { ProdmonError } from '../../core/errors.js';
+import { ALERT_TYPES, type AlertStatus, type AlertType, SEVERITIES, type Severity } from '../../core/types.js';
+import { rangeKey } from '../../dashboard/data.js';
+import { SECURITY_HEADERS, secure } from '../../dashboard/http.js';
+import type { AlertFilter } from '../../store/repos/alerts.js';
+import { requireRole } from '../auth.js';
+
+type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string> }>;
+
+const bad = (message: string) => new ProdmonError('PRODMON_E_BAD_REQUEST', message);
+
+/** A comma list of allowed values (400 naming the bad one). */
+function list<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T[] | undefined {
+  if (!value) return undefined;
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const i of items) if (!allowed.includes(i as T)) throw bad(`"${name}" must be among ${allowed.join(', ')}; got "${i}"`);
+  return items as T[];
+}
+
+/** A time given as ms since the epoch or an ISO date (400 otherwise). */
+function timeParam(value: string | undefined, name: string): number | undefined {
+  if (!value) return undefined;
+  const t = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(t)) throw bad(`"${name}" must be a time (ms since the epoch or an ISO date); got "${value}"`);
+  return t;
+}
+
+function intParam(value: string | undefined, name: string, min: number, max: number, dflt: number): number {
+  if (value === undefined || value === '') return dflt;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw bad(`"${name}" must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+/** The alert filter of a query string. */
+export function alertFilter(q: Record<string, string | undefined>): AlertFilter {
+  return {
+    status: list<AlertStatus>(q.status, ['pending', 'firing', 'resolved'], 'status'),
+    severity: list<Severity>(q.severity, SEVERITIES, 'severity'),
+    type: list<AlertType>(q.type, ALERT_TYPES, 'type'),
+    rule: q.rule || undefined,
+    since: timeParam(q.since, 'since'),
+    until: timeParam(q.until, 'until'),
+    limit: intParam(q.limit, 'limit', 1, 500, 50),
+    offset: intParam(q.offset, 'offset', 0, 1_000_000, 0),
+  };
+}
+
+function obj(body: unknown): Record<string, unknown> {
+  return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+}
+
+/** Registers the JSON API. */
+export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { dashboard: dash, sessions } = ctx;
+  if (!dash || !sessions) return; // a partial context (route tests of other modules)
+  const api = '/production/api';
+  const read = { preHandler: [requireRole(ctx.auth, 'read')] };
+  const admin = { preHandler: [requireRole(ctx.auth, 'admin')] };
+
+  app.get(`${api}/session`, read, async (req, reply) => {
+    const s = req.headers.authorization ? null : await sessions.fromRequest(req);
+    const p = req.principal!;
+    return secure(reply).send({
+      name: p.name,
+      role: p.role,
+      via: s ? `session:${s.via}` : 'bearer',
+      expiresAt: s?.expiresAt ?? null,
+      csrf: s?.csrf ?? null,
+    });
+  });
+
+  app.get(`${api}/status`, read, async (_req, reply) => secure(reply).send(await dash.data.status()));
+
+  app.get(`${api}/checks`, read, async (_req, reply) => secure(reply).send({ checks: await dash.data.checks() }));
+
+  app.get(`${api}/performance`, read, async (req: Req, reply) =>
+    secure(reply).send(await dash.data.performance(rangeKey(req.query.range ?? '1h'))),
+  );
+
+  app.get(`${api}/performance/charts`, read, async (req: Req, reply) => {
+    const p = await dash.data.performance(rangeKey(req.query.range ?? '1h'));
+    return secure(reply).send({ range: p.range, times: p.charts.times, charts: p.charts.charts });
+  });
+
+  app.get(`${api}/alerts`, read, async (req: Req, reply) => secure(reply).send(await dash.data.alerts(alertFilter(req.query))));
+
+  app.get(`${api}/alerts/active`, read, async (_req, reply) => secure(reply).send({ alerts: await dash.data.activeAlerts() }));
+
+  app.get(`${api}/alerts/:id`, read, async (req: Req, reply) => {
+    const detail = await dash.data.alertDetail(String(req.params.id));
+    if (!detail) throw new ProdmonError('PRODMON_E_NOT_FOUND', `no alert with id "${req.params.id}"`);
+    return secure(reply).send(detail);
+  });
+
+  app.post(`${api}/alerts/:id/resolve`, admin, async (req: Req, reply) => {
+    const body = obj(req.body);
+    const reason = typeof body.reason === 'string' ? body.reason : '';
+    if (reason.length > 1000) throw bad('"reason" is longer than 1000 characters');
+    const alert = await dash.actions.resolve({ id: String(req.params.id), reason, actor: req.principal!.name });
+    dash.live.notify();
+    const { state: _state, ...pub } = alert as typeof alert & { state?: unknown };
+    return secure(reply).send({ alert: pub });
+  });
+
+  app.get(`${api}/silences`, read, async (_req, reply) => secure(reply).send({ silences: await dash.data.silences() }));
+
+  app.post(`${api}/silences`, admin, async (req, reply) => {
+    const b = obj(req.body);
+    const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
+    const duration = b.duration === undefined ? undefined : parseDuration(b.duration as string | number);
+    if (duration === null) throw bad('"duration" must be a duration such as "30m" or "4h"');
+    const silence = await dash.actions.silence({
+      rule: str('rule'),
+      type: str('type'),
+      labels: b.labels as Record<string, string> | undefined,
+      all: b.all === true,
+      startsAt: timeParam(str('starts_at') ?? str('startsAt'), 'starts_at'),
+      endsAt: timeParam(str('ends_at') ?? str('endsAt'), 'ends_at'),
+      durationMs: duration,
+      comment: str('comment') ?? '',
+      createdBy: req.principal!.name,
+    });
+    dash.live.notify();
+    return secure(reply).code(201).send({ silence });
+  });
+
+  app.post(`${api}/silences/:id/expire`, admin, async (req: Req, reply) => {
+    const silence = await dash.actions.expireSilence(String(req.params.id), req.principal!.name);
+    dash.live.notify();
+    return secure(reply).send({ silence });
+  });
+
+  // The live stream: `state` once, then `change` (sections to refetch), `tick` (charts) and heartbeats.
+  app.get(`${api}/events`, read, async (_req, reply) => {
+    reply.hijack();
+    if (!dash.live.attach(reply.raw, SECURITY_HEADERS)) {
+      reply.raw.writeHead(503, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'retry-after': '10' });
+      reply.raw.end(
+        JSON.stringify({ error: { code: 'PRODMON_E_INTERNAL', message: 'too many live dashboard connections; try again later' } }),
+      );
+    }
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * `GET /production/health/detailed/`: every check with status, response time, details, error and when it
+ * last ran, and the overall status; needs a token with the `read` role. `?refresh=true` runs the checks
+ * first (bounded by their timeouts). Secrets are scrubbed from the body as a last guard.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../app.js';
+import { scrub } from '../../config/mask.js';
+import type { HealthReport } from '../../checks/service.js';
+import { requireRole } from '../auth.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The JSON body of the detailed view. */
+export function detailedBody(report: HealthReport, ctx: Pick<AppContext, 'config' | 'clock' | 'lifecycle'>) {
+  return {
+    status: ctx.lifecycle.draining ? 'unhealthy' : report.status,
+    since: iso(report.since),
+    draining: ctx.lifecycle.draining,
+    instance: ctx.config.instanceId,
+    generatedAt: iso(ctx.clock.now()),
+    lastRunAt: iso(report.lastRunAt),
+    checks: report.checks.map((r) => ({
+      name: r.name,
+      kind: r.kind,
+      status: r.status,
+      critical: r.critical,
+      responseTimeMs: r.responseTimeMs,
+      lastChecked: iso(r.checkedAt),
+      error: r.error,
+      details: r.details,
+    })),
+    pending: report.pending,
+  };
+}
+
+/** Registers the detailed health route. */
+export function healthDetailedRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const q = req.query as { refresh?: string } | undefined;
+    const report = q?.refresh === 'true' || q?.refresh === '1' ? await ctx.health.run() : ctx.health.report();
+    const body = scrub(JSON.stringify(detailedBody(report, ctx)), ctx.config.secrets ?? []);
+    return reply
+      .code(200)
+      .header('content-type', 'application/json; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(body);
+  };
+  const opts = { preHandler: requireRole(ctx.auth, 'read') };
+  app.get('/production/health/detailed/', opts, handler);
+  app.get('/production/health/detailed', opts, handler);
+}
