@@ -113,6 +113,8 @@ async function main(): Promise<string> {
   return new URL(url).port;
 }
 
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(0));
+
 main().then(
   (port) => process.stdout.write(`PORT ${port}\n`),
   (err) => {

@@ -1,19 +1,21 @@
 /**
  * Overhead of prodmon's request instrumentation: a hello-world app bare, with prodmon's middleware, and
  * with the usual prom-client histogram middleware (the peer), for node:http, Express and Fastify.
- * Each server runs in its own child process; autocannon (50 connections) loads one at a time, in
- * alternating order over a few rounds. Prints throughput and p99 side by side, as ratios to bare.
+ * Each server runs in its own child process (pinned to CPU 0 where `taskset` exists, autocannon on the
+ * other CPUs); autocannon (50 connections) loads one at a time, in rotating order over many short
+ * rounds, and the median of the rounds is kept, so background load hits every variant alike. Prints
+ * throughput and p99 side by side, as ratios to bare.
  *
- *   node --import tsx bench/overhead.ts            # BENCH_SECONDS=4 BENCH_ROUNDS=2 by default
+ *   node --import tsx bench/overhead.ts            # BENCH_SECONDS=1 BENCH_ROUNDS=9 by default
  *
  * Goal: prodmon >= 95 % of bare throughput, p99 within 10 %, and less overhead than prom-client.
  */
 import { fileURLToPath } from 'node:url';
-import { autocannon, pct, startChild, stopChild, table } from './support.js';
+import { autocannon, pct, pinned, pinSelfAwayFromServer, startChild, stopChild, table } from './support.js';
 
 const SERVER = fileURLToPath(new URL('./hello-server.ts', import.meta.url));
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const FRAMEWORKS = (process.env.BENCH_FRAMEWORKS ?? 'http,express,fastify').split(',');
 const VARIANTS = ['bare', 'prodmon', 'promclient'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -23,7 +25,10 @@ interface Figures {
   p99: number[];
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 async function measure(framework: string): Promise<Record<Variant, { rps: number; p99: number }>> {
   const children = await Promise.all(VARIANTS.map((v) => startChild(SERVER, [framework, v])));
@@ -32,7 +37,7 @@ async function measure(framework: string): Promise<Record<Variant, { rps: number
   try {
     for (let i = 0; i < VARIANTS.length; i++) await autocannon({ url: url(i), connections: 50, duration: 1 });
     for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
+      const order = [0, 1, 2].map((k) => (k + round) % 3);
       for (const i of order) {
         const r = await autocannon({ url: url(i), connections: 50, duration: SECONDS });
         if (r.non2xx > 0 || r.errors > 0) throw new Error(`${framework}/${VARIANTS[i]}: ${r.non2xx} non-2xx, ${r.errors} errors`);
@@ -43,7 +48,7 @@ async function measure(framework: string): Promise<Record<Variant, { rps: number
   } finally {
     await Promise.all(children.map((c) => stopChild(c.child)));
   }
-  return Object.fromEntries(VARIANTS.map((v, i) => [v, { rps: mean(figures[i]!.rps), p99: mean(figures[i]!.p99) }])) as Record<
+  return Object.fromEntries(VARIANTS.map((v, i) => [v, { rps: median(figures[i]!.rps), p99: median(figures[i]!.p99) }])) as Record<
     Variant,
     { rps: number; p99: number }
   >;
@@ -51,7 +56,10 @@ async function measure(framework: string): Promise<Record<Variant, { rps: number
 
 async function main(): Promise<void> {
   const started = performance.now();
-  process.stdout.write(`overhead: ${FRAMEWORKS.join(', ')}; ${ROUNDS} rounds x ${SECONDS} s per variant, 50 connections\n\n`);
+  pinSelfAwayFromServer();
+  process.stdout.write(
+    `overhead: ${FRAMEWORKS.join(', ')}; median of ${ROUNDS} rounds x ${SECONDS} s per variant, 50 connections${pinned() ? ', server pinned to CPU 0' : ''}\n\n`,
+  );
   const rows: (string | number)[][] = [];
   let ok = true;
   for (const fw of FRAMEWORKS) {

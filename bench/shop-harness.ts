@@ -31,7 +31,41 @@ export const autocannon = createRequire(import.meta.url)('autocannon') as (
   opts: LoadOptions,
 ) => Promise<LoadResult>;
 
-const SERVER = fileURLToPath(new URL('./shop-server.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Two levels under the repository (so prodmon finds `src/dashboard/static`), beside node_modules' packages. */
+const BUILD_DIR = join(ROOT, 'node_modules', '.shop-bench');
+
+let built: Promise<{ bare: string; prodmon: string }> | undefined;
+
+/**
+ * Bundles the two child entries to plain JavaScript (esbuild, packages left external), so the
+ * processes measured run like a deployed service, without tsx transpiling and caching at run time.
+ */
+export function buildServers(): Promise<{ bare: string; prodmon: string }> {
+  built ??= (async () => {
+    const { build } = (await import('esbuild' as string)) as {
+      build(o: Record<string, unknown>): Promise<unknown>;
+    };
+    const out = {
+      bare: join(BUILD_DIR, 'shop-server-bare.mjs'),
+      prodmon: join(BUILD_DIR, 'shop-server-prodmon.mjs'),
+    };
+    for (const [name, file] of Object.entries(out)) {
+      await build({
+        entryPoints: [join(ROOT, 'bench', `shop-server-${name}.ts`)],
+        outfile: file,
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        packages: 'external',
+        logLevel: 'warning',
+      });
+    }
+    return out;
+  })();
+  return built;
+}
 
 /** CPU and memory of the child at one moment. */
 export interface Stats {
@@ -49,15 +83,17 @@ type Message = { type: string } & Record<string, unknown>;
 export interface ShopProcess {
   url: string;
   prodmon: boolean;
-  stats(): Promise<Stats>;
+  /** CPU and memory now; `gc` first runs a full garbage collection (for steady-state memory). */
+  stats(gc?: boolean): Promise<Stats>;
   stop(): Promise<void>;
 }
 
-/** Forks the shop, with or without prodmon, and waits until it listens. */
+/** Forks the (bundled) shop, with or without prodmon, and waits until it listens. */
 export async function startShop(prodmon: boolean): Promise<ShopProcess> {
+  const servers = await buildServers();
   const dir = mkdtempSync(join(tmpdir(), 'shop-bench-'));
-  const child: ChildProcess = fork(SERVER, ['--prodmon', prodmon ? 'on' : 'off', '--dir', dir], {
-    execArgv: ['--import', 'tsx'],
+  const child: ChildProcess = fork(prodmon ? servers.prodmon : servers.bare, ['--dir', dir], {
+    execArgv: ['--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const next = (type: string) =>
@@ -77,9 +113,9 @@ export async function startShop(prodmon: boolean): Promise<ShopProcess> {
   return {
     url: String(ready.url),
     prodmon,
-    async stats() {
+    async stats(gc = false) {
       const p = next('stats');
-      child.send({ type: 'stats' });
+      child.send({ type: 'stats', gc });
       return (await p) as unknown as Stats;
     },
     async stop() {

@@ -3,6 +3,7 @@
  * `--seconds` (default 60). Reports each process's CPU % over the idle period and its RSS at the end;
  * the difference is what the monitoring costs while nothing happens (the specification's goal:
  * "< 1 % CPU, 5-10 MB memory"). Both shops first serve the same short burst, so both have warmed up.
+ * The children run bundled JavaScript (see buildServers), not tsx.
  *
  *   node --import tsx bench/shop-idle.ts [--seconds 60]
  */
@@ -29,6 +30,7 @@ try {
     rss[1]!.push(s[1].rss);
   }
   const s1 = await Promise.all([off.stats(), on.stats()]);
+  const g = await Promise.all([off.stats(true), on.stats(true)]);
   const cpu = [0, 1].map((i) => (cpuMs(s0[i]!, s1[i]!) / (s1[i]!.at - s0[i]!.at)) * 100);
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   console.log(`\nidle shop for ${SECONDS}s (after a 900-request warm-up), sampled every second`);
@@ -44,6 +46,10 @@ try {
   console.log(
     `| heap used, end | ${mb(s1[0]!.heapUsed)} | ${mb(s1[1]!.heapUsed)} | ${mb(s1[1]!.heapUsed - s1[0]!.heapUsed)} |`,
   );
+  console.log(
+    `| heap used, after a full GC | ${mb(g[0].heapUsed)} | ${mb(g[1].heapUsed)} | ${mb(g[1].heapUsed - g[0].heapUsed)} |`,
+  );
+  console.log(`| RSS, after a full GC | ${mb(g[0].rss)} | ${mb(g[1].rss)} | ${mb(g[1].rss - g[0].rss)} |`);
 } finally {
   await Promise.all([off.stop(), on.stop()]);
 }

@@ -1,5 +1,7 @@
 /** Shared parts of the metrics benchmarks: autocannon, child servers, and table output. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 
 /** The parts of autocannon's result read here. */
@@ -18,9 +20,26 @@ export const autocannon = createRequire(import.meta.url)('autocannon') as (opts:
   pipelining?: number;
 }) => Promise<CannonResult>;
 
+// Decided once: after pinning this process, availableParallelism() only sees its own CPUs.
+const CPUS = availableParallelism();
+const PIN = process.platform === 'linux' && CPUS > 1 && existsSync('/usr/bin/taskset');
+
+/** Whether child servers run pinned to CPU 0 (Linux with taskset and more than one CPU). */
+export function pinned(): boolean {
+  return PIN;
+}
+
+/** Pins this process to every CPU but 0, leaving CPU 0 to the server under test. */
+export function pinSelfAwayFromServer(): void {
+  if (!pinned()) return;
+  spawnSync('/usr/bin/taskset', ['-pc', `1-${CPUS - 1}`, String(process.pid)], { stdio: 'ignore' });
+}
+
 /** A child process running a TypeScript file; resolves once it prints `PORT <n>`. */
 export async function startChild(file: string, args: string[]): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const argv = [process.execPath, '--import', 'tsx', file, ...args];
+  const [cmd, ...rest] = pinned() ? ['/usr/bin/taskset', '-c', '0', ...argv] : argv;
+  const child = spawn(cmd!, rest, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {

@@ -18,6 +18,8 @@ import { SessionManager } from './http/session.js';
 import { Dashboard } from './dashboard/index.js';
 import { createProductionLogger, createSilentLogger, errorLinesAround, type ProductionLogger } from './logging/index.js';
 import { MetricsEngine } from './metrics/engine.js';
+import { AlertEngine } from './alerting/engine.js';
+import type { SecurityEvent } from './alerting/sources.js';
 import { openStore, type Store, storeTarget } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -42,12 +44,14 @@ export interface AppContext {
   lifecycle: Lifecycle;
   /** Recorder, instrumentation, rollup reads, Prometheus export. */
   metrics: MetricsEngine;
-  /** Health checks: cached results for the endpoints, custom checks, self probes. */
-  health: HealthService;
+  /** Health checks: cached results for the endpoints, custom checks, self probes (absent: heartbeat only). */
+  health?: HealthService;
   /** Dashboard sessions (cookie sign-in, CSRF, sign-in rate limit); also accepted by `requireRole`. */
   sessions?: SessionManager;
   /** The dashboard: its reads (shared with the JSON API), assets, live stream and admin actions. */
   dashboard?: Dashboard;
+  /** The alert engine: rules, evaluation, manual resolution, security events (absent: store-only routes). */
+  alerting?: AlertEngine;
 }
 
 /** Optional parts a caller (a test, the CLI) provides instead of the defaults. */
@@ -75,6 +79,7 @@ export class App {
   readonly metrics: MetricsEngine;
   /** Health checks: `register(name, async (signal) => result)`, `addSelfProbe(name, fn)`, `report()`, `run()`. */
   readonly health: HealthService;
+  #alerting: AlertEngine | undefined;
 
   constructor(config: ResolvedConfig, opts: AppOptions = {}) {
     this.config = config;
@@ -175,6 +180,21 @@ export class App {
   /** Times any call as a database query (`timeQuery('redis', () => client.get(k))`). */
   timeQuery: MetricsEngine['timeQuery'] = (name, fn) => this.metrics.timeQuery(name, fn);
 
+  /** The alert engine (after `start`): rules, `resolve()`, `openAlerts()`, `onChange()`. */
+  get alerting(): AlertEngine {
+    if (!this.#alerting) throw new Error('prodmon is not started');
+    return this.#alerting;
+  }
+
+  /**
+   * Reports a security event (failed login, rate-limit hit...): logged to the security stream and
+   * counted by the `security` alert rules (`alerting.security`). Safe to call before `start()`.
+   */
+  security(event: SecurityEvent): void {
+    if (this.#alerting) this.#alerting.security(event);
+    else this.logger.security.warn({ event: 'security', ...event }, `security event: ${event?.kind}`);
+  }
+
   /** The store (after `start`). */
   get store(): Store {
     if (!this.#store) throw new Error('prodmon is not started');
@@ -197,6 +217,15 @@ export class App {
     if (this.lifecycle.ready) return;
     this.#store ??= await openStore(storeTarget(this.config));
     await this.#store.migrate(this.clock.now());
+    this.#alerting = new AlertEngine({
+      store: this.#store,
+      clock: this.clock,
+      config: this.config.alerting,
+      metrics: this.metrics,
+      checks: this.health,
+      logger: this.logger,
+      escalateAfterMs: this.config.notifications.escalate_after,
+    });
     const sessions = new SessionManager({ config: this.config, clock: this.clock, store: this.#store });
     const ctx: AppContext = {
       config: this.config,
@@ -208,11 +237,14 @@ export class App {
       metrics: this.metrics,
       health: this.health,
       sessions,
+      alerting: this.#alerting,
       dashboard: new Dashboard({
+        engine: this.#alerting,
         config: this.config,
         clock: this.clock,
         store: this.#store,
         metrics: this.metrics,
+        health: this.health,
         logs: (o) => errorLinesAround({ dir: this.config.paths.logs, ...o }),
         onError: (err) => this.logger.error.error({ err: errorMessage(err) }, 'dashboard live update failed'),
       }),
@@ -228,6 +260,7 @@ export class App {
     this.#http = await buildHttp(ctx);
     this.metrics.start();
     this.health.start();
+    await this.#alerting.start();
     this.#loops.push(
       startLoop({
         clock: this.clock,
@@ -283,6 +316,7 @@ export class App {
     if (drain > 0 && this.lifecycle.ready) await this.clock.sleep(drain);
     if (this.#http) await this.#http.app.close();
     await Promise.all(this.#loops.map((l) => l.stop()));
+    await this.#alerting?.stop(); // waits for the evaluation in progress
     await this.health.stop(); // cancels checks in progress, closes their connections
     await this.metrics.stop(); // final flush, before the store closes
     this.#loops = [];

@@ -11,20 +11,20 @@ import type { TransitionSink } from '../core/transition.js';
 import type { Alert, HealthCheckResult, Labels } from '../core/types.js';
 import type { Store } from '../store/index.js';
 import type { StoredAlert } from '../store/repos/alerts.js';
-import type { Silence } from '../store/repos/silences.js';
 import { levelOf, nextDeadline } from './evaluate.js';
-import { evaluateGroup, type GroupContext, planOrphan } from './group.js';
-import { MaintenanceCalendar, type OpenWindow } from './maintenance.js';
-import { nextNotifyAt, type PolicyOptions } from './policy.js';
+import { evaluateGroup, type GroupContext, planOrphan, readGroups } from './group.js';
+import { MaintenanceCalendar } from './maintenance.js';
+import { type Mutes, Muting } from './mutes.js';
+import { OpenAlerts } from './open-set.js';
 import { type Plan, publicAlert, readBook } from './plan.js';
+import { nextNotifyAt, type PolicyOptions } from './policy.js';
 import { logResolution, resolveAlert } from './resolve.js';
+import { handOverOwed, LAST_EVALUATION_KEY, restoreOpenAlerts } from './restore.js';
 import { type AlertRule, buildRules, fingerprint } from './rules.js';
 import { SecurityCounters } from './security.js';
-import { silenceMatches } from './silences.js';
 import type { AlertingLogger, CheckSource, MetricSource, SecurityEvent } from './sources.js';
 
-/** State key of the time of the last full evaluation (to detect gaps after downtime). */
-export const LAST_EVALUATION_KEY = 'alerting.last_evaluation_at';
+export { LAST_EVALUATION_KEY };
 
 /** What the engine needs. */
 export interface AlertEngineOptions {
@@ -46,13 +46,6 @@ export interface AlertEngineOptions {
   persistEveryMs?: number;
 }
 
-/** Silences and maintenance windows in force. */
-interface Mutes {
-  at: number;
-  silences: Silence[];
-  windows: OpenWindow[];
-}
-
 const NO_SINK: TransitionSink = { accept: async () => {} };
 /** Lower bound of the loop's sleep, so a deadline in the past never spins it. */
 const MIN_SLEEP_MS = 1000;
@@ -67,9 +60,8 @@ export class AlertEngine {
   readonly #security: SecurityCounters;
   readonly #byName: Map<string, AlertRule>;
   readonly #byMetric = new Map<string, AlertRule[]>();
-  /** Open alerts by fingerprint, and the fingerprints of each rule. */
-  readonly #open = new Map<string, StoredAlert>();
-  readonly #ruleOpen = new Map<string, Set<string>>();
+  readonly #open = new OpenAlerts();
+  readonly #muting: Muting;
   /** Fingerprints that may not open again before a time (manual resolution). */
   readonly #blocked = new Map<string, number>();
   readonly #listeners = new Set<(alert: Alert, event: string) => void>();
@@ -79,7 +71,6 @@ export class AlertEngine {
   #metricsScheduled = false;
   #securityScheduled = false;
   #checksScheduled: HealthCheckResult[] | null = null;
-  #mutes: Mutes | null = null;
   #startedAt: number | null = null;
   #owedScanFrom: number | null = null;
   #nextWake: number | null = null;
@@ -90,6 +81,7 @@ export class AlertEngine {
     this.#sink = opts.sink ?? NO_SINK;
     this.rules = buildRules(opts.config);
     this.calendar = new MaintenanceCalendar(opts.config.maintenance);
+    this.#muting = new Muting(opts.store, this.calendar);
     this.#policy = {
       cooldownMs: opts.config.cooldown,
       repeatIntervalMs: opts.config.repeat_interval,
@@ -160,8 +152,9 @@ export class AlertEngine {
     this.#securityScheduled = true;
     void this.#enqueue(async () => {
       this.#securityScheduled = false;
+      if (!this.#leader()) return;
       const t = this.#o.clock.now();
-      const mutes = await this.#currentMutes(t);
+      const mutes = await this.#muting.at(t);
       for (const rule of this.#security.rules) await this.#evaluateRule(rule, t, mutes);
     }).catch((err) => this.#logError(err, 'security evaluation failed'));
   }
@@ -171,7 +164,7 @@ export class AlertEngine {
     return this.#enqueue(async () => {
       const now = this.#o.clock.now();
       const resolved = await this.#o.store.transaction((tx) => resolveAlert(tx, { ...r, now, sink: this.#sink }));
-      this.#dropOpen(resolved.fingerprint);
+      this.#open.drop(resolved.fingerprint);
       this.#blocked.set(resolved.fingerprint, now + this.#policy.cooldownMs);
       logResolution(this.#o.logger, resolved);
       this.#emit(resolved, 'resolved');
@@ -191,9 +184,8 @@ export class AlertEngine {
   }
 
   /** Silences and maintenance windows muting an alert at `now`. */
-  mutedBy(a: { rule: string; labels: Labels; type: Alert['type'] }, now = this.#o.clock.now()): string[] {
-    const m = this.#mutes && this.#mutes.at === now ? this.#mutes : null;
-    return this.#mutedBy(a, m ?? { at: now, silences: [], windows: this.calendar.openAt(now) }, now);
+  async mutedBy(a: { rule: string; labels: Labels; type: Alert['type'] }, now = this.#o.clock.now()): Promise<string[]> {
+    return this.#muting.mutedBy(a, await this.#muting.at(now, true), now);
   }
 
   // -- internals ---------------------------------------------------------------------------------
@@ -244,8 +236,9 @@ export class AlertEngine {
     void this.#enqueue(async () => {
       const fresh = this.#checksScheduled ?? [];
       this.#checksScheduled = null;
+      if (!this.#leader()) return;
       const now = this.#o.clock.now();
-      const mutes = await this.#currentMutes(now);
+      const mutes = await this.#muting.at(now);
       for (const rule of this.rules) if (rule.source.kind === 'check') await this.#evaluateRule(rule, now, mutes, fresh);
     }).catch((err) => this.#logError(err, 'alert evaluation of check results failed'));
   }
@@ -255,45 +248,13 @@ export class AlertEngine {
   }
 
   async #restore(now: number): Promise<void> {
-    const { store, config } = this.#o;
-    const last = await store.state.get<number>(LAST_EVALUATION_KEY);
-    const gapAfter = Math.max(2 * config.evaluation_interval, 60_000);
-    const gap = typeof last === 'number' && now - last > gapAfter ? { from: last, to: now } : null;
-    const open = await store.alerts.listOpen();
-    if (open.length === 0 && !gap) return;
-    await store.transaction(async (tx) => {
-      for (const a of open) {
-        const book = readBook(a);
-        const ev = { ...book.eval, lastDataAt: Math.max(book.eval.lastDataAt, now) };
-        if (gap && ev.status === 'pending') {
-          // A condition must be seen holding for its `for`: time nobody watched does not count.
-          if (ev.breachSince !== null) ev.breachSince = now;
-          if (ev.criticalSince !== null) ev.criticalSince = now;
-        }
-        const next: StoredAlert = { ...a, updatedAt: now, state: { ...a.state, eval: ev, persistedAt: now } };
-        await tx.alerts.updateOpen(next);
-        if (gap) {
-          await tx.alerts.addEvent({
-            id: `${a.id}:gap:${now}`,
-            alertId: a.id,
-            at: now,
-            kind: 'gap',
-            status: a.status,
-            severity: a.severity,
-            value: null,
-            threshold: a.threshold,
-            actor: null,
-            detail: { from: gap.from, to: gap.to, note: 'prodmon was not evaluating: the state during the gap is unknown' },
-          });
-        }
-      }
-    });
-    if (gap) {
-      this.#o.logger?.app?.warn(
-        { from: new Date(gap.from).toISOString(), to: new Date(gap.to).toISOString(), open: open.length },
-        'alert evaluation resumed after a gap; the gap is recorded as unknown',
-      );
-    }
+    const gapAfter = Math.max(2 * this.#o.config.evaluation_interval, 60_000);
+    const { gap, open } = await restoreOpenAlerts(this.#o.store, now, gapAfter);
+    if (!gap) return;
+    this.#o.logger?.app?.warn(
+      { from: new Date(gap.from).toISOString(), to: new Date(gap.to).toISOString(), open },
+      'alert evaluation resumed after a gap; the gap is recorded as unknown',
+    );
   }
 
   async #tick(): Promise<void> {
@@ -301,11 +262,10 @@ export class AlertEngine {
     const now = clock.now();
     if (!this.#leader()) {
       this.#open.clear();
-      this.#ruleOpen.clear();
       return;
     }
-    await this.#refreshOpen();
-    const mutes = await this.#currentMutes(now, true);
+    this.#open.replaceWith(await store.alerts.listOpen());
+    const mutes = await this.#muting.at(now, true);
     const results = await this.#checkResults();
     for (const rule of this.rules) {
       try {
@@ -322,7 +282,7 @@ export class AlertEngine {
 
   async #evaluateMetrics(metrics: ReadonlySet<string>, now: number): Promise<void> {
     if (!this.#leader()) return;
-    const mutes = await this.#currentMutes(now);
+    const mutes = await this.#muting.at(now);
     for (const m of metrics) {
       for (const rule of this.#byMetric.get(m) ?? []) {
         try {
@@ -338,67 +298,30 @@ export class AlertEngine {
   async #evaluateRule(rule: AlertRule, now: number, mutes: Mutes, results?: HealthCheckResult[]): Promise<void> {
     const ctx: GroupContext = {
       now,
-      mutedBy: (labels) => this.#mutedBy({ rule: rule.name, labels, type: rule.type }, mutes, now),
-      open: this.#open,
+      mutedBy: (labels) => this.#muting.mutedBy({ rule: rule.name, labels, type: rule.type }, mutes, now),
+      open: this.#open.map,
       policy: this.#policy,
       persistEveryMs: this.#o.persistEveryMs ?? 60_000,
       refireBlock: (fp) => this.#refireBlock(fp, now),
       commit: (plan) => this.#commit(plan),
     };
-    const openOfRule = this.#ruleOpen.get(rule.name);
     const seen = new Set<string>();
-    const groups = await this.#groups(rule, now, results);
+    const groups = await readGroups(rule, now, { metrics: this.#o.metrics, security: this.#security, results });
     for (const g of groups) {
-      const hasOpen = openOfRule !== undefined && openOfRule.size > 0;
-      if (!hasOpen && (g.value === null || levelOf(rule.condition, g.value) === null)) continue;
+      // Fast path: nothing open for the rule and no breach, nothing to do (no fingerprint to build).
+      if (this.#open.countOf(rule.name) === 0 && (g.value === null || levelOf(rule.condition, g.value) === null)) continue;
       const fp = fingerprint(rule.name, g.labels);
       seen.add(fp);
       await evaluateGroup(rule, g.labels, fp, { value: g.value, at: g.at }, ctx, g.extras);
     }
-    if (!openOfRule?.size || (results === undefined && rule.source.kind === 'check')) return;
-    const securityBlind = rule.source.kind === 'security' && now - (this.#startedAt ?? now) < rule.windowMs;
-    for (const fp of [...openOfRule]) {
-      if (seen.has(fp)) continue;
+    if (this.#open.countOf(rule.name) === 0 || (results === undefined && rule.source.kind === 'check')) return;
+    // A security count of 0 is data, once the engine has watched a whole window.
+    const watched = rule.source.kind === 'security' && now - (this.#startedAt ?? now) >= rule.windowMs;
+    for (const fp of this.#open.fingerprintsOf(rule.name)) {
       const a = this.#open.get(fp);
-      if (!a) continue;
-      // No events in the window is a count of 0 for security rules (once the window was fully watched).
-      const value = rule.source.kind === 'security' && !securityBlind ? 0 : null;
-      await evaluateGroup(rule, a.labels, fp, { value }, ctx);
+      if (seen.has(fp) || !a) continue;
+      await evaluateGroup(rule, a.labels, fp, { value: watched ? 0 : null }, ctx);
     }
-  }
-
-  async #groups(
-    rule: AlertRule,
-    now: number,
-    results?: HealthCheckResult[],
-  ): Promise<{ labels: Labels; value: number | null; at?: number; extras?: Record<string, unknown> }[]> {
-    const src = rule.source;
-    if (src.kind === 'metric') {
-      if (!this.#o.metrics) return [];
-      const values = await this.#o.metrics.windowValues({
-        metric: src.metric,
-        labels: src.labels,
-        groupBy: src.groupBy,
-        aggregation: src.aggregation,
-        since: now - rule.windowMs,
-        until: now,
-      });
-      return values.map((v) => ({ labels: v.labels, value: v.count > 0 && v.value !== null ? v.value : null }));
-    }
-    if (src.kind === 'security') return this.#security.windows(rule, now);
-    const out = [];
-    for (const r of results ?? []) {
-      if (src.check !== '*' && r.name !== src.check) continue;
-      const stale = now - r.checkedAt >= rule.staleAfterMs;
-      const value = src.field === 'status' ? { healthy: 0, degraded: 1, unhealthy: 2 }[r.status] : r.responseTimeMs;
-      out.push({
-        labels: { check: r.name },
-        value: stale ? null : value,
-        at: r.checkedAt,
-        extras: { checkCritical: r.critical, status: r.status, error: r.error ?? '', reason: r.error ? `: ${r.error}` : '' },
-      });
-    }
-    return out;
   }
 
   async #checkResults(): Promise<HealthCheckResult[] | undefined> {
@@ -442,84 +365,29 @@ export class AlertEngine {
         });
       } catch (err) {
         if (err === gone) {
-          this.#dropOpen(a.fingerprint); // resolved elsewhere (by hand) meanwhile
+          this.#open.drop(a.fingerprint); // resolved elsewhere (by hand) meanwhile
           return;
         }
         throw err;
       }
     }
-    if (a.status === 'resolved') this.#dropOpen(a.fingerprint);
-    else this.#setOpen(a);
+    if (a.status === 'resolved') this.#open.drop(a.fingerprint);
+    else this.#open.set(a);
     for (const e of plan.events) this.#emit(a, e.kind);
-  }
-
-  #setOpen(a: StoredAlert): void {
-    this.#open.set(a.fingerprint, a);
-    let set = this.#ruleOpen.get(a.rule);
-    if (!set) this.#ruleOpen.set(a.rule, (set = new Set()));
-    set.add(a.fingerprint);
-  }
-
-  #dropOpen(fp: string): void {
-    const a = this.#open.get(fp);
-    if (!a) return;
-    this.#open.delete(fp);
-    this.#ruleOpen.get(a.rule)?.delete(fp);
-  }
-
-  /** Reloads open alerts from the store, keeping in-memory copies that are not older. */
-  async #refreshOpen(): Promise<void> {
-    const stored = await this.#o.store.alerts.listOpen();
-    const keep = new Map<string, StoredAlert>();
-    for (const s of stored) {
-      const mem = this.#open.get(s.fingerprint);
-      keep.set(s.fingerprint, mem && mem.id === s.id && mem.updatedAt >= s.updatedAt ? mem : s);
-    }
-    this.#open.clear();
-    this.#ruleOpen.clear();
-    for (const a of keep.values()) this.#setOpen(a);
-  }
-
-  async #currentMutes(now: number, force = false): Promise<Mutes> {
-    if (!force && this.#mutes && now - this.#mutes.at < MIN_SLEEP_MS && this.#mutes.at <= now) {
-      return { ...this.#mutes, windows: this.calendar.openAt(now) };
-    }
-    const silences = await this.#o.store.silences.active(now);
-    this.#mutes = { at: now, silences, windows: this.calendar.openAt(now) };
-    return this.#mutes;
-  }
-
-  #mutedBy(t: { rule: string; labels: Labels; type: Alert['type'] }, m: Mutes, now: number): string[] {
-    const out: string[] = [];
-    for (const s of m.silences) if (s.startsAt <= now && now < s.endsAt && silenceMatches(s.matchers, t)) out.push(s.id);
-    if (m.windows.length) out.push(...this.calendar.matching(t, now, m.windows).map((n) => `maintenance:${n}`));
-    return out;
   }
 
   /** Open alerts whose rule is gone from the config resolve (and tell whoever was told of them). */
   async #orphans(now: number, mutes: Mutes): Promise<void> {
     for (const a of [...this.#open.values()]) {
       if (this.#byName.has(a.rule)) continue;
-      await this.#commit(planOrphan(a, now, this.#mutedBy(a, mutes, now), this.#policy));
+      await this.#commit(planOrphan(a, now, this.#muting.mutedBy(a, mutes, now), this.#policy));
     }
   }
 
   /** Hands over resolutions marked owed by a process without a sink (the CLI). */
   async #handOverOwed(now: number): Promise<void> {
     const since = this.#owedScanFrom ?? now - 7 * 86_400_000;
-    const resolved = await this.#o.store.alerts.listResolvedSince(since);
-    for (const a of resolved) {
-      const book = readBook(a);
-      if (book.notify.notice !== 'owed') continue;
-      const events = await this.#o.store.alerts.events(a.id);
-      const ev = [...events].reverse().find((e) => e.kind === 'resolved');
-      const { notice: _owed, ...notify } = book.notify;
-      await this.#o.store.transaction(async (tx) => {
-        await tx.alerts.update({ ...a, state: { ...a.state, notify } });
-        await this.#sink.accept(tx, { id: ev?.id ?? `${a.id}:resolved`, kind: 'resolved', alert: publicAlert(a), at: now }, now);
-      });
-      this.#blocked.delete(a.fingerprint);
-    }
+    for (const a of await handOverOwed(this.#o.store, this.#sink, since, now)) this.#blocked.delete(a.fingerprint);
     this.#owedScanFrom = now - 5 * 60_000;
   }
 
@@ -528,8 +396,7 @@ export class AlertEngine {
     const consider = (t: number | null | undefined) => {
       if (t !== null && t !== undefined && t > now && (best === null || t < best)) best = t;
     };
-    for (const s of mutes.silences) consider(s.endsAt);
-    consider(this.calendar.nextEnd(now));
+    consider(this.#muting.nextEnd(mutes, now));
     for (const a of this.#open.values()) {
       const rule = this.#byName.get(a.rule);
       const book = readBook(a);

@@ -108,16 +108,13 @@ export function silenceActive(s: Silence, now: number): boolean {
   return s.expiredAt === null && s.startsAt <= now && now < s.endsAt;
 }
 
-/** A silence as the API and `--json` show it. */
-export function silenceView(s: Silence, now: number) {
-  return {
-    id: s.id,
-    matchers: s.matchers,
-    starts_at: new Date(s.startsAt).toISOString(),
-    ends_at: new Date(s.expiredAt ?? s.endsAt).toISOString(),
-    state: silenceActive(s, now) ? 'active' : s.startsAt > now && s.expiredAt === null ? 'pending' : 'expired',
-    created_by: s.createdBy,
-    comment: s.comment,
-    created_at: new Date(s.createdAt).toISOString(),
-  };
+/** Where a silence is in its life at `now`. */
+export function silenceState(s: Silence, now: number): 'active' | 'pending' | 'expired' {
+  if (silenceActive(s, now)) return 'active';
+  return s.expiredAt === null && s.startsAt > now ? 'pending' : 'expired';
+}
+
+/** A silence as the API and `--json` show it (times in ms, plus its state). */
+export function silenceView(s: Silence, now: number): Silence & { state: 'active' | 'pending' | 'expired' } {
+  return { ...s, state: silenceState(s, now) };
 }

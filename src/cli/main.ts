@@ -1,8 +1,14 @@
 /** The `prodmon` command line: one file per command, registered here. */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { registerAlerts } from './alerts.js';
+import { registerCleanup } from './cleanup.js';
 import { registerConfig } from './config.js';
+import { registerHealth } from './health.js';
+import { registerReport } from './report.js';
 import { registerStart } from './start.js';
+import { registerStatus } from './status.js';
+import { registerStop } from './stop.js';
 
 /** Builds the program with every command. */
 export function buildProgram(): Command {
@@ -14,7 +20,18 @@ export function buildProgram(): Command {
     .option('--verbose', 'show stack traces on errors')
     .showHelpAfterError()
     .exitOverride();
-  for (const register of [registerStart, registerConfig]) register(program);
+  for (const register of [
+    registerStart,
+    registerStop,
+    registerStatus,
+    registerHealth,
+    registerCleanup,
+    registerReport,
+    registerAlerts,
+    registerConfig,
+  ]) {
+    register(program);
+  }
   return program;
 }
 

@@ -1,16 +1,19 @@
 /** `prodmon start`: run the monitor in the foreground until SIGINT/SIGTERM. */
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { App } from '../app.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { configFrom, EXIT, type GlobalOptions, globalOptions, runCommand } from './common.js';
+import { runDaemonChild, startDaemon } from './daemon.js';
 import { takeEarlySignals } from './signals.js';
 
 interface StartOptions extends GlobalOptions {
   host?: string;
   port?: string;
+  daemon?: boolean;
+  daemonChild?: boolean;
 }
 
 /** Creates the data directory and checks it is writable (exit 2 with a clear message if not). */
@@ -43,8 +46,11 @@ export function dashboardUrl(config: ResolvedConfig, listening: string): string 
   return `${config.server.public_url ?? listening}${config.server.prefix}/production/dashboard/`;
 }
 
-/** Runs the monitor until a signal; resolves with the exit code. */
-export async function runForeground(config: ResolvedConfig): Promise<number> {
+/** Runs the monitor until a signal; resolves with the exit code. `onListening` hears the URL once it serves. */
+export async function runForeground(
+  config: ResolvedConfig,
+  hooks: { onListening?(url: string): void } = {},
+): Promise<number> {
   process.stdout.write(`prodmon ${VERSION} starting (data dir ${config.dataDir})\n`);
   ensureDataDir(config.dataDir);
   const app = new App(config);
@@ -88,6 +94,7 @@ export async function runForeground(config: ResolvedConfig): Promise<number> {
           `dashboard: ${dashboardUrl(config, url)}\n`,
       );
       app.logger.app.info({ url, instance: config.instanceId, version: VERSION }, 'prodmon started');
+      hooks.onListening?.(url);
       await stopping;
     }
     await app.stop();
@@ -108,6 +115,9 @@ export function registerStart(program: Command): void {
     .description('run the monitor (HTTP server, checks, alerting, jobs) in the foreground')
     .option('--host <host>', 'address to listen on (default: server.host, 127.0.0.1)')
     .option('-p, --port <port>', 'port to listen on (default: server.port, 9464)')
+    .option('--daemon', 'detach: run in the background with a pid file, return once GET /health/ answers')
+    .option('--json', 'with --daemon: print the pid and URL as JSON')
+    .addOption(new Option('--daemon-child', 'the detached process itself (internal)').hideHelp())
     .action(async (_o, cmd: Command) => {
       const opts = globalOptions(cmd) as StartOptions;
       let secrets: readonly string[] = [];
@@ -118,9 +128,18 @@ export function registerStart(program: Command): void {
           const config = configFrom(opts, {
             overrides: {
               server: { ...(opts.host ? { host: opts.host } : {}), ...(port !== undefined ? { port } : {}) },
+              // The detached process logs to the application log only: it has no terminal.
+              ...(opts.daemonChild ? { logs: { stdout: false } } : {}),
             },
           });
           secrets = config.secrets;
+          if (opts.daemonChild) return runDaemonChild(config, (hooks) => runForeground(config, hooks));
+          if (opts.daemon) {
+            const childArgs = ['--data-dir', config.dataDir, ...(config.source ? ['--config', config.source] : [])];
+            if (opts.host) childArgs.push('--host', opts.host);
+            if (port !== undefined) childArgs.push('--port', String(port));
+            return startDaemon(config, { childArgs, json: opts.json });
+          }
           return runForeground(config);
         },
         () => secrets,

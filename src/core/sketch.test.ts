@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  type CompactStore,
   decodeSketch,
   emptySketch,
   encodeSketch,
@@ -95,6 +96,41 @@ describe('sketch', () => {
       // The mapping's gamma goes through a float on the wire: equal up to rounding.
       assert.ok(Math.abs(got - want) <= 1e-9 * Math.max(1, want), `q=${q}: ${got} vs ${want}`);
     }
+  });
+
+  test('a recording sketch keeps memory bounded over any range, collapsing the lowest values only', () => {
+    const s = newSketch();
+    const r = rng(11);
+    const values: number[] = [];
+    for (let i = 0; i < 50_000; i++) {
+      const v = 10 ** (r() * 18 - 6); // 1e-6 .. 1e12: far more bins than the limit
+      values.push(v);
+      sketchAdd(s, v);
+    }
+    const store = s.store as unknown as CompactStore;
+    assert.ok(store.length() <= 2048, `bins ${store.length()}`);
+    assert.ok(store.isCollapsed);
+    assert.equal(store.count, 50_000);
+    const sorted = values.sort((a, b) => a - b);
+    for (const q of [0.5, 0.95, 0.99]) {
+      assert.ok(relErr(sketchQuantile(s, q), exact(sorted, q)) <= SKETCH_ACCURACY, `q=${q}`);
+    }
+  });
+
+  test('a compact store answers like the library’s dense store for the same values', () => {
+    const r = rng(5);
+    const compact = newSketch();
+    const dense = emptySketch();
+    for (let i = 0; i < 20_000; i++) {
+      const v = DISTRIBUTIONS.pareto!(r);
+      sketchAdd(compact, v);
+      sketchAdd(dense, v);
+    }
+    for (const q of [0.01, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999]) assert.equal(sketchQuantile(compact, q), sketchQuantile(dense, q));
+    const into = newSketch();
+    into.merge(dense);
+    assert.equal(into.count, dense.count);
+    assert.equal(sketchQuantile(into, 0.9), sketchQuantile(dense, 0.9));
   });
 
   test('quantiles are clamped to the exact min and max when given', () => {

@@ -3,7 +3,7 @@
  * library leaves out: values clamped to >= 0, quantiles clamped to the exact min/max, a merge that also
  * accepts decoded sketches, and a protobuf round trip that checks the mapping.
  */
-import { DDSketch, LogCollapsingLowestDenseDDSketch } from '@datadog/sketches-js';
+import { DDSketch } from '@datadog/sketches-js';
 
 /** The relative accuracy of every sketch prodmon keeps (1 %). */
 export const SKETCH_ACCURACY = 0.01;
@@ -15,12 +15,109 @@ export type Sketch = DDSketch;
 
 const REFERENCE = new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
 
-/** A new, empty sketch with bounded memory (for recording). */
+/** What a DDSketch store holds: contiguous bin counts from `offset`, keys `minKey..maxKey` in use. */
+interface BinsLike {
+  bins: ArrayLike<number>;
+  offset: number;
+  minKey: number;
+  maxKey: number;
+  count: number;
+}
+
+/**
+ * A collapsing-lowest dense store with 32-bit counts grown in small chunks: the library's store keeps
+ * counts as 8-byte numbers grown 128 at a time, which is most of a recorder's memory. Same layout
+ * (`bins` from `offset`), so the library's stores can merge or copy from it; only recording uses it.
+ */
+export class CompactStore implements BinsLike {
+  bins = new Uint32Array(0);
+  offset = 0;
+  minKey = Number.POSITIVE_INFINITY;
+  maxKey = Number.NEGATIVE_INFINITY;
+  count = 0;
+  isCollapsed = false;
+
+  constructor(
+    readonly binLimit = SKETCH_BIN_LIMIT,
+    readonly chunkSize = 32,
+  ) {}
+
+  /** Adds `weight` to the bin of `key` (whole numbers only). */
+  add(key: number, weight = 1): void {
+    if (key < this.minKey || key > this.maxKey) this.#extend(key, key);
+    const i = key < this.offset ? 0 : key - this.offset; // keys below a collapsed range go to the lowest bin
+    this.bins[i] = this.bins[i]! + weight;
+    this.count += weight;
+  }
+
+  /** The key of the bin holding `rank` (as the library's DenseStore.keyAtRank). */
+  keyAtRank(rank: number, lower = true): number {
+    let running = 0;
+    const bins = this.bins;
+    for (let i = 0; i < bins.length; i++) {
+      running += bins[i]!;
+      if ((lower && running > rank) || (!lower && running >= rank + 1)) return i + this.offset;
+    }
+    return this.maxKey;
+  }
+
+  /** Adds every bin of another store. */
+  merge(store: BinsLike): void {
+    if (store.count === 0) return;
+    for (let k = store.minKey; k <= store.maxKey; k++) {
+      const c = store.bins[k - store.offset] ?? 0;
+      if (c > 0) this.add(k, c);
+    }
+  }
+
+  /** Replaces the contents with another store's. */
+  copy(store: BinsLike): void {
+    this.bins = new Uint32Array(0);
+    this.count = 0;
+    this.minKey = Number.POSITIVE_INFINITY;
+    this.maxKey = Number.NEGATIVE_INFINITY;
+    this.isCollapsed = false;
+    this.merge(store);
+  }
+
+  /** Number of bins allocated. */
+  length(): number {
+    return this.bins.length;
+  }
+
+  #extend(a: number, b: number): void {
+    const lo = Math.min(a, this.minKey);
+    const hi = Math.max(b, this.maxKey);
+    if (this.bins.length > 0 && lo >= this.offset && hi < this.offset + this.bins.length) {
+      this.minKey = lo;
+      this.maxKey = hi;
+      return;
+    }
+    const span = hi - lo + 1;
+    const len = Math.min(Math.ceil(span / this.chunkSize) * this.chunkSize, this.binLimit);
+    // Room on both sides when it fits; else keep the highest keys and collapse the lowest into bin 0.
+    const offset = span <= len ? lo - Math.floor((len - span) / 2) : hi - len + 1;
+    const next = new Uint32Array(len);
+    for (let k = this.minKey; k <= this.maxKey; k++) {
+      const c = this.bins[k - this.offset]!;
+      if (c === 0) continue;
+      const j = k < offset ? 0 : k - offset;
+      next[j] = next[j]! + c;
+    }
+    if (span > len) this.isCollapsed = true;
+    this.bins = next;
+    this.offset = offset;
+    this.minKey = Math.max(lo, offset);
+    this.maxKey = hi;
+  }
+}
+
+/** A new, empty sketch with bounded, compact memory (for recording). */
 export function newSketch(): Sketch {
-  return new LogCollapsingLowestDenseDDSketch({
-    relativeAccuracy: SKETCH_ACCURACY,
-    binLimit: SKETCH_BIN_LIMIT,
-  }) as unknown as Sketch;
+  const s = new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
+  s.store = new CompactStore() as unknown as Sketch['store'];
+  s.negativeStore = new CompactStore() as unknown as Sketch['store'];
+  return s;
 }
 
 /** Adds a value (negative values, which no duration or ratio has, count as 0). */
@@ -50,7 +147,12 @@ export function sketchQuantile(sketch: Sketch, q: number, min?: number, max?: nu
 
 /** Protobuf bytes of a sketch (the DDSketch wire format). */
 export function encodeSketch(sketch: Sketch): Buffer {
-  const bytes = sketch.toProto();
+  let plain = sketch;
+  if (sketch.store instanceof CompactStore) {
+    plain = emptySketch(); // the library's stores serialize; a compact one is copied into one first
+    plain.merge(sketch);
+  }
+  const bytes = plain.toProto();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

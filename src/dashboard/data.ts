@@ -43,9 +43,13 @@ export function rangeKey(v: unknown): RangeKey {
   return typeof v === 'string' && Object.hasOwn(RANGES, v) ? (v as RangeKey) : '1h';
 }
 
-/** The latest results of the health checks (the health service, when the app has one). */
+/** The latest results of the health checks (the app's HealthService). */
 export interface HealthSource {
   latest(): Promise<readonly HealthCheckResult[]> | readonly HealthCheckResult[];
+  /** The cached picture, with when the overall status last changed while this process watched. */
+  report?(): { since: number | null };
+  /** Called with the results of every run; returns an unsubscribe. */
+  onResults?(fn: (results: HealthCheckResult[]) => void): () => void;
 }
 
 /** Error-log lines in a period (the logger's `errorLinesAround`, bound to the log directory). */
@@ -170,10 +174,18 @@ export class DashboardData {
     };
   }
 
-  /** Since when the overall status holds, from the stored history and the latest results. */
+  /**
+   * Since when the overall status holds: the health service watches every run but only since this
+   * process started; the stored history (one result per check every `persist_interval`) reaches back
+   * further, so when it ends in the same status the earlier of the two is taken.
+   */
   async since(latest: readonly HealthCheckResult[]): Promise<number | null> {
+    const current = overallStatus(latest);
     const history = await this.#d.store.checks.history({ since: this.#now - 7 * 86_400_000, limit: 5000 });
-    return statusSince([...history, ...latest], overallStatus(latest));
+    const watched = this.#d.health?.report?.().since ?? null;
+    if (watched === null) return statusSince([...history, ...latest], current);
+    const stored = statusSince(history, current);
+    return stored !== null ? Math.min(stored, watched) : watched;
   }
 
   /** The banner: status, since when, alert counts. */

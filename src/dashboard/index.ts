@@ -96,8 +96,9 @@ export class Dashboard {
       tickMs: o.live?.tickMs,
       onError: o.onError,
     });
-    const off = o.engine?.onChange?.(() => this.live.notify());
-    if (off) this.#unsubscribe.push(off);
+    for (const off of [o.engine?.onChange?.(() => this.live.notify()), o.health?.onResults?.(() => this.live.notify())]) {
+      if (off) this.#unsubscribe.push(off);
+    }
   }
 
   /** Ends live streams and subscriptions (before the HTTP server closes). */

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.js';
 import { ProdmonError } from '../core/errors.js';
+import { alertRoutes } from './routes/alerts.js';
 import { apiRoutes } from './routes/api.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
@@ -18,7 +19,7 @@ import { metricsRoutes } from './routes/metrics.js';
 /** A route module: registers its routes on the (prefixed) instance. */
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
-const ROUTES: RouteModule[] = [healthRoutes, healthDetailedRoutes, metricsRoutes, ingestRoutes, dashboardRoutes, apiRoutes];
+const ROUTES: RouteModule[] = [alertRoutes, healthRoutes, healthDetailedRoutes, metricsRoutes, ingestRoutes, dashboardRoutes, apiRoutes];
 
 /** The top-level path segments prodmon answers (under the configured prefix). */
 export const OWNED_ROOTS = ['health', 'production', 'metrics'];

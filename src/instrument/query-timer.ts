@@ -19,6 +19,8 @@ export class QueryTimer {
   readonly #recorder: Recorder;
   readonly #now: () => number;
   readonly #cache = new Map<string, Series>();
+  /** Wall time minus the timer's clock, when the recorder runs on the system clock (see RequestTracker). */
+  wallOffset: number | undefined = undefined;
 
   constructor(recorder: Recorder, now: () => number = () => performance.now()) {
     this.#recorder = recorder;
@@ -32,7 +34,8 @@ export class QueryTimer {
     return (failed) => {
       if (ended) return;
       ended = true;
-      this.#record(db, op, this.#now() - t0, failed);
+      const end = this.#now();
+      this.#record(db, op, end - t0, failed, end);
     };
   }
 
@@ -71,13 +74,14 @@ export class QueryTimer {
     return out;
   }
 
-  #record(db: string, op: string, ms: number, failed: boolean): void {
+  #record(db: string, op: string, ms: number, failed: boolean, end: number): void {
     const key = `${db}\u0001${op}`;
     let s = this.#cache.get(key);
     if (!s) {
       s = this.#recorder.series(METRIC.dbQuery, { db, operation: op });
       if (!s.overflow) this.#cache.set(key, s);
     }
-    this.#recorder.observe(s, ms, failed);
+    const off = this.wallOffset;
+    this.#recorder.observe(s, ms, failed, off === undefined ? undefined : end + off);
   }
 }

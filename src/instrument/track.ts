@@ -77,6 +77,7 @@ const ID_SEGMENT =
 export function templateFromPath(url: string | undefined): string {
   const q = (url ?? '/').indexOf('?');
   const path = q === -1 ? (url ?? '/') : (url ?? '/').slice(0, q);
+  if (!/\d/.test(path)) return path.length > 200 ? path.slice(0, 200) : path; // nothing id-like: as is
   return path
     .split('/')
     .map((s) => (ID_SEGMENT.test(s) ? ':id' : s))

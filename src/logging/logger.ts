@@ -174,8 +174,9 @@ export function createProductionLogger(opts: ProductionLoggerOptions): Productio
       retryIntervalMs: opts.retryIntervalMs ?? 1000,
       fsyncIntervalMs: opts.fsyncIntervalMs ?? 1000,
       health,
-      onRotated: (path) =>
+      onRotated: (path, retired) =>
         background(async () => {
+          await retired;
           if (config.gzip) await gzipFile(path).catch(() => {});
           await retain();
         }),

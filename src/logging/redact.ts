@@ -49,20 +49,24 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-// A cheap first look: most strings match none of the patterns below and skip them all.
-const SUSPECT = /[2-6](?:[ -]?\d){12}|:\/\/[^\s/]*@|b(?:earer|asic)\s|pass|pwd|secret|token|api[_-]?key/i;
+// Words that may name a secret in `key=value` / `"key":"value"` text (a first look; the key is then checked).
+const KEY_WORDS = ['pass', 'pwd', 'secret', 'token', 'key', 'cookie', 'authori', 'card', 'cvv', 'cvc', 'pan'];
 const HAS_CARD = /[2-6](?:[ -]?\d){12}/;
-const HAS_KV = /pass|pwd|secret|token|api[_-]?key/i;
 const HAS_AUTH = /b(?:earer|asic)\s/i;
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*):([^\s/?#]*)@/gi;
-// `password=x`, `db_password: x`, `?api_key=x&`, `access_token=x` in DSNs, query strings and messages.
-const KV_PASSWORD =
-  /(?<![a-z0-9])((?:[a-z0-9]+[_-])?(?:password|passwd|pwd|secret|api[_-]?key|(?:access|refresh|id)[_-]?token))(\s*[=:]\s*)([^\s;&,'"]+)/gi;
+// `password=x`, `db_password: x`, `?api_key=x&`, `Cookie: sid=x` in DSNs, query strings, headers, messages.
+// (A `scheme://` is not a key: the URL's own parts are looked at instead.)
+const KV =
+  /(?<![A-Za-z0-9_-])([A-Za-z][A-Za-z0-9_.-]{0,63})(\s*(?:=|:(?!\/\/))\s*)((?:[Bb]earer|BEARER|[Bb]asic|BASIC)\s+)?[^\s;&,'"]+/g;
+// `"password":"x"` (JSON inside a message, e.g. from `%o`).
+const JSON_KV = /"((?:[^"\\]|\\.){1,64})"(\s*:\s*)"((?:[^"\\]|\\.)*)"/g;
 // `Bearer <token>` / `Basic <base64>`; at least 8 characters so that prose ("basic auth") is left alone.
 const AUTH_SCHEME = /\b(bearer|basic)(\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi;
 // 13-19 digits, optionally grouped by single spaces or dashes, starting 2-6 like the card networks' numbers
 // (so epoch-millisecond timestamps, which start with 1, are not mistaken for cards); Luhn-checked below.
 const CARD = /(?<!\d)[2-6](?:[ -]?\d){12,18}(?!\d)/g;
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function maskCards(s: string): string {
   return s.replace(CARD, (m) => {
@@ -70,17 +74,6 @@ function maskCards(s: string): string {
     if (digits.length < 13 || digits.length > 19 || !luhnValid(digits)) return m;
     return `****${digits.slice(-4)}`;
   });
-}
-
-/** `s` with credentials, tokens and card numbers masked (not the configured secrets). */
-function maskPatterns(s: string): string {
-  if (s.length < 8 || !SUSPECT.test(s)) return s;
-  let out = s;
-  if (out.includes('://')) out = out.replace(URL_PASSWORD, `$1:${MASK}@`);
-  if (HAS_KV.test(out)) out = out.replace(KV_PASSWORD, `$1$2${MASK}`);
-  if (HAS_AUTH.test(out)) out = out.replace(AUTH_SCHEME, `$1$2${MASK}`);
-  if (HAS_CARD.test(out)) out = maskCards(out);
-  return out;
 }
 
 /** Builds a redactor for the built-in key list plus `keys` (exact, any depth) and secret `values`. */
@@ -102,6 +95,25 @@ export function createRedactor(
     return hit;
   };
 
+  const words = [...KEY_WORDS, ...(opts.keys ?? []).map((k) => k.toLowerCase())].map(escapeRegExp).join('|');
+  const hasKv = new RegExp(words, 'i');
+  // A cheap first look: most strings match none of the patterns and skip them all.
+  const suspect = new RegExp(`${HAS_CARD.source}|:\\/\\/[^\\s/]*@|${HAS_AUTH.source}|${words}`, 'i');
+  /** `s` with credentials, tokens, secret-named values and card numbers masked (not the configured secrets). */
+  const maskPatterns = (s: string): string => {
+    if (s.length < 6 || !suspect.test(s)) return s;
+    let out = s;
+    if (HAS_AUTH.test(out)) out = out.replace(AUTH_SCHEME, `$1$2${MASK}`);
+    if (hasKv.test(out)) {
+      out = out.replace(JSON_KV, (m, k: string, sep: string) => (isSecretKey(k) ? `"${k}"${sep}"${MASK}"` : m));
+      out = out.replace(KV, (m, k: string, sep: string, scheme?: string) =>
+        isSecretKey(k) ? `${k}${sep}${scheme ?? ''}${MASK}` : m,
+      );
+    }
+    if (out.includes('@') && out.includes('://')) out = out.replace(URL_PASSWORD, `$1:${MASK}@`);
+    if (HAS_CARD.test(out)) out = maskCards(out);
+    return out;
+  };
   const scrubSecrets = (s: string): string => {
     let out = s;
     for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(MASK);

@@ -5,7 +5,7 @@
  * retries, never throwing into the caller. A write that fails half way is cut back to the last whole line.
  */
 import * as fs from 'node:fs';
-import { access, mkdir, open as openFile, rename } from 'node:fs/promises';
+import { mkdir, open as openFile, readdir, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
@@ -33,8 +33,11 @@ export interface SinkOptions {
   /** fdatasync at most this often while writing (and at rotation and close). */
   fsyncIntervalMs: number;
   health: LogHealth;
-  /** Called with each rotated file (renamed, not yet compressed), to compress and apply retention. */
-  onRotated(path: string): void;
+  /**
+   * Called with each rotated file, renamed but maybe not yet synced and closed (`retired` resolves when it is),
+   * to compress it and apply retention.
+   */
+  onRotated(path: string, retired: Promise<void>): void;
 }
 
 const pWrite = (fd: number, buf: Buffer, off: number, len: number) =>
@@ -68,6 +71,9 @@ export class RotatingFileSink implements HealthSource {
   #size = 0;
   #day = -1;
   #lastSync = 0;
+  #syncing = false;
+  #lastRotation = { at: Number.NaN, seq: 0 };
+  #taken: Set<string> | null = null;
   #drain: Promise<void> | null = null;
   #scheduled = false;
   #error: string | null = null;
@@ -205,11 +211,7 @@ export class RotatingFileSink implements HealthSource {
           this.#overflowSince = null;
           this.#o.health.changed();
         }
-        if (now - this.#lastSync >= this.#o.fsyncIntervalMs && this.#fd !== null) {
-          this.#lastSync = now;
-          const fd = this.#fd;
-          await pCall((cb) => fs.fdatasync(fd, cb));
-        }
+        if (now - this.#lastSync >= this.#o.fsyncIntervalMs && this.#fd !== null) this.#sync(now);
         this.#settle();
       }
     } catch (err) {
@@ -279,10 +281,17 @@ export class RotatingFileSink implements HealthSource {
   }
 
   async #open(): Promise<void> {
-    await mkdir(this.#o.dir, { recursive: true });
-    const fd = await new Promise<number>((res, rej) =>
-      fs.open(this.file, 'a', 0o640, (e, f) => (e ? rej(e) : res(f))),
-    );
+    const openLive = () =>
+      new Promise<number>((res, rej) => fs.open(this.file, 'a', 0o640, (e, f) => (e ? rej(e) : res(f))));
+    let fd: number;
+    try {
+      fd = await openLive();
+    } catch (err) {
+      // The directory is missing (first start, or removed under us): create it and try again.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(this.#o.dir, { recursive: true });
+      fd = await openLive();
+    }
     try {
       const st = await new Promise<fs.Stats>((res, rej) => fs.fstat(fd, (e, s) => (e ? rej(e) : res(s))));
       let size = st.size;
@@ -305,25 +314,46 @@ export class RotatingFileSink implements HealthSource {
     }
   }
 
+  /** Starts an fdatasync without waiting for it (writes go on meanwhile); one at a time. */
+  #sync(now: number): void {
+    if (this.#syncing || this.#fd === null) return;
+    this.#syncing = true;
+    this.#lastSync = now;
+    fs.fdatasync(this.#fd, () => {
+      this.#syncing = false;
+    });
+  }
+
+  /**
+   * Renames the live file to its rotated name and opens a new one; syncing and closing the old descriptor,
+   * compression and retention happen afterwards, in the background, so writing resumes at once.
+   */
   async #rotate(): Promise<void> {
-    const fd = this.#fd!;
-    this.#fd = null;
-    await pCall((cb) => fs.fdatasync(fd, cb)).catch(() => {});
-    await pCall((cb) => fs.close(fd, cb)).catch(() => {});
+    // Names taken are read once (files of earlier runs), then tracked here: this sink is the only writer.
+    this.#taken ??= new Set(await readdir(this.#o.dir).catch(() => []));
     const at = this.#o.clock.now();
-    let seq = 1;
-    let target = join(this.#o.dir, rotatedFileName(this.#o.stream, at, seq));
-    while ((await exists(target)) || (await exists(`${target}.gz`))) {
-      target = join(this.#o.dir, rotatedFileName(this.#o.stream, at, ++seq));
-    }
+    let seq = at === this.#lastRotation.at ? this.#lastRotation.seq + 1 : 1;
+    let name = rotatedFileName(this.#o.stream, at, seq);
+    while (this.#taken.has(name) || this.#taken.has(`${name}.gz`)) name = rotatedFileName(this.#o.stream, at, ++seq);
+    this.#taken.add(name);
+    const target = join(this.#o.dir, name);
+    this.#lastRotation = { at, seq };
+    const fd = this.#fd!;
+    let renamed = true;
     try {
       await rename(this.file, target);
-      this.#o.onRotated(target);
     } catch (err) {
       // The live file was removed by someone else: there is nothing to rotate.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      renamed = false;
     }
+    this.#fd = null;
     this.#size = 0;
+    const retire = (async () => {
+      await pCall((cb) => fs.fdatasync(fd, cb)).catch(() => {});
+      await pCall((cb) => fs.close(fd, cb)).catch(() => {});
+    })();
+    if (renamed) this.#o.onRotated(target, retire);
     await this.#open();
   }
 
@@ -336,15 +366,6 @@ export class RotatingFileSink implements HealthSource {
     if (this.#fd !== null) fs.close(this.#fd, () => {});
     this.#fd = null;
     this.#o.health.changed();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -5,7 +5,6 @@ import type { Clock } from '../../src/core/clock.js';
 import { MetricsEngine, type MetricsEngineOptions } from '../../src/metrics/engine.js';
 import type { SystemReading, SystemSource } from '../../src/metrics/system-source.js';
 import type { Store } from '../../src/store/index.js';
-import { TokenAuth } from '../../src/http/auth.js';
 
 /** A system source returning the readings it is given (the sampler's logic is under test, not the OS). */
 export class FixedSystemSource implements SystemSource {
@@ -69,23 +68,3 @@ export function flakyStore(store: Store): Store & { failing: boolean; attempts: 
   return flaky;
 }
 
-/** The parts of an AppContext the metrics and ingest routes use, around a real engine and store. */
-export function routeContext(opts: {
-  engine: MetricsEngine;
-  store: Store;
-  clock: Clock;
-  config?: ConfigInput;
-}): import('../../src/app.js').AppContext {
-  const config = parseConfig(opts.config ?? {}, { env: {}, dataDir: '/tmp/prodmon-metrics-test' });
-  const quiet = { error() {}, warn() {}, info() {}, debug() {} };
-  return {
-    config,
-    clock: opts.clock,
-    store: opts.store,
-    // the routes under test log nothing on success; errors would surface as 500s the tests assert against
-    logger: { app: quiet, error: quiet, performance: quiet, security: quiet } as never,
-    auth: new TokenAuth(config.auth.tokens),
-    lifecycle: { ready: true, draining: false, startedAt: opts.clock.now(), selfStatus: () => 'healthy' },
-    metrics: opts.engine,
-  } as import('../../src/app.js').AppContext;
-}

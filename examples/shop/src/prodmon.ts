@@ -3,7 +3,6 @@
  * request middleware, query wrappers on the driver, timings of cache commands and database waits,
  * the production logger, security events, and health checks of the shop's database and cache.
  */
-import { basename } from 'node:path';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { type ConfigInput, createMonitor, type Monitor } from '../../../src/index.js';
 import type { ShopParts } from './shop.js';
@@ -35,11 +34,12 @@ export function shopChecks(config: ConfigInput, parts: ShopParts): ConfigInput {
   const checks: Check[] = [...(health.checks ?? [])];
   const has = (name: string) => checks.some((c) => c.name === name);
   if (!has('database')) {
-    checks.push(
-      parts.dialect === 'sqlite'
-        ? { name: 'database', kind: 'sqlite', path: parts.sqlitePath!, timeout: '2s' }
-        : { name: 'database', kind: 'postgres', url: parts.databaseUrl!, timeout: '2s' },
-    );
+    if (parts.dialect === 'postgres')
+      checks.push({ name: 'database', kind: 'postgres', url: parts.databaseUrl!, timeout: '2s' });
+    // An in-memory database has no file another connection could open.
+    else if (parts.sqlitePath && parts.sqlitePath !== ':memory:') {
+      checks.push({ name: 'database', kind: 'sqlite', path: parts.sqlitePath, timeout: '2s' });
+    }
   }
   // The shop runs without Redis: the cache's server being down degrades, it does not make us unhealthy.
   if (parts.redisUrl && !has('redis'))
@@ -53,7 +53,6 @@ export function prodmonTelemetry(opts: ProdmonEmbedOptions = {}): (parts: ShopPa
     const config = shopChecks(opts.config ?? {}, parts);
     const monitor = createMonitor(config, { dataDir: opts.dataDir, fileLogs: opts.fileLogs });
     const logger = monitor.logger;
-    const dbName = parts.dialect === 'sqlite' && parts.sqlitePath ? basename(parts.sqlitePath) : DB_LABEL;
     return {
       monitor,
       logger,
@@ -64,10 +63,12 @@ export function prodmonTelemetry(opts: ProdmonEmbedOptions = {}): (parts: ShopPa
       instrumentPg: (pool) => monitor.instrumentPg(pool, { name: DB_LABEL }),
       timeDbWait: (fn) => monitor.timeQuery({ db: DB_LABEL, operation: 'wait' }, fn),
       timeCache: (operation, fn) => monitor.timeQuery({ db: 'redis', operation }, fn),
-      security(e) {
-        logger.security.warn({ event: e.type, ip: e.ip, user: e.user, reason: e.reason, db: dbName }, e.type);
+      // Logged to the security stream and counted by the `alerting.security` rules (failed_logins...).
+      security: (e) =>
+        monitor.security({ kind: e.type, ip: e.ip, user: e.user, detail: { reason: e.reason } }),
+      addHealthCheck(name, check, o) {
+        monitor.health.register(name, () => check(), { critical: o?.critical, timeout: 2000 });
       },
-      addHealthCheck() {},
       start: () => monitor.start(),
       stop: () => monitor.stop(),
     };

@@ -52,6 +52,7 @@ export interface ShopParts {
   databaseUrl: string | null;
   pgSchema: string;
   redisUrl: string | null;
+  redisPrefix: string;
   cache: InventoryCache;
   faults: Faults;
 }
@@ -97,6 +98,7 @@ export async function createShop(opts: ShopOptions = {}): Promise<Shop> {
     databaseUrl: opts.databaseUrl ?? null,
     pgSchema: opts.pgSchema ?? 'public',
     redisUrl: opts.redisUrl ?? null,
+    redisPrefix: opts.redisPrefix ?? 'shop:',
     cache,
     faults,
   };
@@ -134,6 +136,8 @@ export async function createShop(opts: ShopOptions = {}): Promise<Shop> {
     if (name === 'redis-down') cache.setForcedDown(on);
   });
   cache.start();
+  // A short, bounded wait, so the first health check sees a reachable cache as up; never more.
+  await cache.waitUntilUp(500);
   t.addHealthCheck(
     'inventory-cache',
     async () => {

@@ -35,7 +35,10 @@ for (const store of STORES) {
         redisPrefix: prefix,
         telemetry: prodmonTelemetry({
           dataDir: dir.path,
-          config: { auth: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }] }, logs: { stdout: false } },
+          config: {
+            auth: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }] },
+            logs: { stdout: false },
+          },
         }),
       });
       await s.shop.cache.waitUntilUp(5000);
@@ -51,14 +54,32 @@ for (const store of STORES) {
       await call(s.url, 'POST', `/api/carts/${cart}/items`, { product_id: 1, quantity: 1 });
       assert.equal((await call(s.url, 'POST', '/api/checkout', { cart_id: cart })).status, 201);
       const metrics = await (await fetch(`${s.url}/metrics`)).text();
-      assert.equal(sample(metrics, 'prodmon_http_requests_total', 'route="/api/products/:id"', 'method="GET"'), 3);
-      assert.equal(sample(metrics, 'prodmon_http_requests_total', 'route="/api/checkout"', 'status_class="2xx"'), 1);
+      assert.equal(
+        sample(metrics, 'prodmon_http_requests_total', 'route="/api/products/:id"', 'method="GET"'),
+        3,
+      );
+      assert.equal(
+        sample(metrics, 'prodmon_http_requests_total', 'route="/api/checkout"', 'status_class="2xx"'),
+        1,
+      );
       assert.equal(sample(metrics, 'prodmon_http_requests_total', 'route="/api/carts/:id/items"'), 1);
-      assert.ok(sample(metrics, 'prodmon_db_query_duration_seconds_count', 'db="shop"', 'operation="select"') > 3);
-      assert.ok(sample(metrics, 'prodmon_db_query_duration_seconds_count', 'db="shop"', 'operation="update"') >= 1);
-      assert.ok(sample(metrics, 'prodmon_db_query_duration_seconds_count', 'db="shop"', 'operation="insert"') >= 2);
-      assert.ok(sample(metrics, 'prodmon_db_query_duration_seconds_count', 'db="redis"', 'operation="mget"') >= 3, 'cache reads timed');
-      assert.ok(!/route="\/metrics"|route="\/health/.test(metrics), "prodmon's own routes are not shop traffic");
+      assert.ok(
+        sample(metrics, 'prodmon_db_query_duration_seconds_count', 'db="shop"', 'operation="select"') > 3,
+      );
+      assert.ok(
+        sample(metrics, 'prodmon_db_query_duration_seconds_count', 'db="shop"', 'operation="update"') >= 1,
+      );
+      assert.ok(
+        sample(metrics, 'prodmon_db_query_duration_seconds_count', 'db="shop"', 'operation="insert"') >= 2,
+      );
+      assert.ok(
+        sample(metrics, 'prodmon_db_query_duration_seconds_count', 'db="redis"', 'operation="mget"') >= 3,
+        'cache reads timed',
+      );
+      assert.ok(
+        !/route="\/metrics"|route="\/health/.test(metrics),
+        "prodmon's own routes are not shop traffic",
+      );
     });
 
     test('failed requests count as errors of their route', async () => {
@@ -73,7 +94,10 @@ for (const store of STORES) {
       const total = sample(metrics, 'prodmon_http_requests_total', 'route="/api/categories"');
       assert.equal(total, 6);
       assert.ok(errors >= 1 && errors <= 6, `${errors} errors of ${total}`);
-      assert.equal(errors, sample(metrics, 'prodmon_http_requests_total', 'route="/api/categories"', 'status_class="5xx"'));
+      assert.equal(
+        errors,
+        sample(metrics, 'prodmon_http_requests_total', 'route="/api/categories"', 'status_class="5xx"'),
+      );
     });
 
     test("prodmon's health endpoint answers on the shop's port; its detailed view needs the token", async () => {
@@ -82,6 +106,57 @@ for (const store of STORES) {
       assert.equal((await call(s.url, 'GET', '/health/live')).status, 200);
       const noToken = await call(s.url, 'GET', '/production/alerts/');
       assert.equal(noToken.status, 401);
+    });
+
+    test("the shop's database, Redis and inventory cache are prodmon health checks; a cache outage degrades", async () => {
+      const auth = { authorization: `Bearer ${TOKEN}` };
+      const checks = async () => {
+        const r = await call(s.url, 'GET', '/production/health/detailed/?refresh=true', undefined, auth);
+        assert.equal(r.status, 200);
+        return {
+          status: r.body.status as string,
+          by: new Map<string, { kind: string; status: string; critical: boolean }>(
+            r.body.checks.map((c: { name: string }) => [c.name, c]),
+          ),
+        };
+      };
+      const up = await checks();
+      assert.equal(up.by.get('database')?.kind, store.name);
+      assert.equal(up.by.get('database')?.status, 'healthy');
+      assert.equal(up.by.get('redis')?.status, 'healthy');
+      assert.equal(up.by.get('inventory-cache')?.status, 'healthy');
+      s.shop.faults.set('redis-down', true);
+      try {
+        const down = await checks();
+        assert.equal(down.by.get('inventory-cache')?.status, 'unhealthy');
+        assert.equal(down.by.get('inventory-cache')?.critical, false);
+        assert.notEqual(down.status, 'healthy');
+        assert.equal((await call(s.url, 'GET', '/api/products/5')).status, 200, 'the shop still serves');
+      } finally {
+        s.shop.faults.set('redis-down', false);
+      }
+      await s.shop.cache.waitUntilUp(5000);
+    });
+
+    test('failed sign-ins are security events: past the threshold the failed_logins alert fires', async () => {
+      for (let i = 0; i < 11; i++) {
+        assert.equal(
+          (await call(s.url, 'POST', '/api/login', { email: DEMO_USERS[0].email, password: `guess-${i}` }))
+            .status,
+          401,
+        );
+      }
+      const auth = { authorization: `Bearer ${TOKEN}` };
+      let alert: { rule: string; status: string; type: string } | undefined;
+      for (let i = 0; i < 50 && !alert; i++) {
+        const r = await call(s.url, 'GET', '/production/alerts/?type=security', undefined, auth);
+        alert = (r.body.alerts as { rule: string; status: string; type: string }[]).find(
+          (a) => a.rule === 'failed_logins' && a.status === 'firing',
+        );
+        if (!alert) await new Promise((res) => setTimeout(res, 100));
+      }
+      assert.ok(alert, 'failed_logins is firing');
+      assert.equal(alert.type, 'security');
     });
 
     test('failed sign-ins and server errors reach the security and error logs, without the address', async () => {

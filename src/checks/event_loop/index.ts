@@ -1,6 +1,7 @@
 /**
  * `event_loop`: p99 event-loop delay (perf_hooks.monitorEventLoopDelay) since the previous run, or over a
- * short window on the first; `degraded` above `thresholds.warning`, `unhealthy` above `thresholds.critical`.
+ * short window on the first; `degraded` above `thresholds.warning`, `unhealthy` above `thresholds.critical`,
+ * once the level has held for `for` (default 30s).
  */
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,8 +13,8 @@ import { levelOf } from '../util.js';
 const shape = {
   /** p99 lag thresholds (durations): degraded from `warning`, unhealthy from `critical`. */
   thresholds: obj({ warning: anyDuration().prefault('200ms'), critical: anyDuration().prefault('1s') }).prefault({}),
-  /** How long a level must hold before the check reports it. */
-  for: anyDuration().prefault('0s'),
+  /** How long a level must hold before the check reports it (a GC pause or a startup burst is not a sick loop). */
+  for: anyDuration().prefault('30s'),
   /** Sampling window on the first run. */
   window: anyDuration().prefault('250ms'),
 };

@@ -24,11 +24,14 @@ export const postgresCheck: CheckDefinition<Options> = {
     const target = safeTarget(spec.url);
     let client: pg.Client | null = null;
     let version: string | null = null;
+    // After a failure or an abort: end the client and destroy its socket (end() alone waits on a hung server).
     const drop = () => {
       const c = client;
       client = null;
       version = null;
-      c?.end().catch(() => {});
+      if (!c) return;
+      c.end().catch(() => {});
+      (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
     };
     return {
       name: spec.name,
@@ -50,7 +53,7 @@ export const postgresCheck: CheckDefinition<Options> = {
           await abortable(c.query('select 1'), signal, drop);
           const latency = monotonic() - t0;
           if (!version) {
-            const v = await abortable(c.query<{ v: string }>('show server_version'), signal, drop);
+            const v = await abortable(c.query<{ v: string }>("select current_setting('server_version') as v"), signal, drop);
             version = v.rows[0]?.v ?? null;
           }
           details.version = version;

@@ -36,9 +36,11 @@ export function detailedBody(report: HealthReport, ctx: Pick<AppContext, 'config
 
 /** Registers the detailed health route. */
 export function healthDetailedRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const health = ctx.health;
+  if (!health) return;
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const q = req.query as { refresh?: string } | undefined;
-    const report = q?.refresh === 'true' || q?.refresh === '1' ? await ctx.health.run() : ctx.health.report();
+    const report = q?.refresh === 'true' || q?.refresh === '1' ? await health.run() : health.report();
     const body = scrub(JSON.stringify(detailedBody(report, ctx)), ctx.config.secrets ?? []);
     return reply
       .code(200)

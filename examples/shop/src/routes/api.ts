@@ -1,5 +1,12 @@
 /** The shop's JSON API under `/api`: catalogue, carts, checkout, orders, sign-in. */
-import { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
+import {
+  type ErrorRequestHandler,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+  Router,
+} from 'express';
 import { z } from 'zod';
 import { login, logout, maskEmail, type User, userOfSession } from '../accounts.js';
 import type { InventoryCache } from '../cache.js';

@@ -1,0 +1,76 @@
+/**
+ * Memory of recording: an Express app with 1,000 routes after 1,000,000 recorded requests, with prodmon
+ * and with a prom-client histogram, against the same app bare. Requests are recorded in process
+ * through the code that runs when a response closes (not over HTTP), so the figure is the cost of
+ * the data kept, not of sockets. Each variant runs in its own process; RSS and heap after GC. The
+ * child is bundled to plain JavaScript first (esbuild, which tsx brings; packages stay external), so
+ * no variant pays for compiling TypeScript at run time, as none would in production.
+ *
+ *   node --import tsx bench/memory.ts
+ *
+ * Goal: prodmon's RSS at most 10 MB above bare.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { table } from './support.js';
+
+const SOURCE = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
+// Inside node_modules/.cache, so the bundle's package imports resolve from the project's node_modules.
+const CHILD = fileURLToPath(new URL('../node_modules/.cache/prodmon-bench/memory-child.mjs', import.meta.url));
+const MB = 1024 * 1024;
+
+interface Figures {
+  variant: string;
+  before: { rss: number; heap: number };
+  after: { rss: number; heap: number };
+  elapsedMs: number;
+}
+
+async function bundle(): Promise<void> {
+  // esbuild is tsx's own dependency (no type declarations needed for this one call)
+  const esbuild = (await import('esbuild' as string)) as {
+    build(o: Record<string, unknown>): Promise<unknown>;
+  };
+  await esbuild.build({
+    entryPoints: [SOURCE],
+    outfile: CHILD,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+  });
+}
+
+function run(variant: string): Figures {
+  const r = spawnSync(process.execPath, ['--expose-gc', CHILD, variant], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${variant}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Figures;
+}
+
+const started = performance.now();
+await bundle();
+// each twice, keeping the lower (the first run of a process pays for cold caches)
+const results = ['bare', 'prodmon', 'promclient'].map((v) => {
+  const a = run(v);
+  const b = run(v);
+  return a.after.rss <= b.after.rss ? a : b;
+});
+const bare = results[0]!;
+const mb = (x: number) => (x / MB).toFixed(1);
+process.stdout.write('memory: Express app, 1,000 routes, 1,000,000 requests recorded in process (lower of 2 runs)\n\n');
+table(
+  ['variant', 'RSS MB', 'vs bare', 'heap MB', 'growth while recording (RSS / heap)', 'record time'],
+  results.map((r) => [
+    r.variant,
+    mb(r.after.rss),
+    r === bare ? '' : `+${mb(r.after.rss - bare.after.rss)} MB`,
+    mb(r.after.heap),
+    `${mb(r.after.rss - r.before.rss)} / ${mb(r.after.heap - r.before.heap)} MB`,
+    `${(r.elapsedMs / 1000).toFixed(2)} s`,
+  ]),
+);
+const extra = (results[1]!.after.rss - bare.after.rss) / MB;
+process.stdout.write(`\ngoal (prodmon <= 10 MB above bare): ${extra <= 10 ? 'met' : 'NOT met'} (+${extra.toFixed(1)} MB)\n`);
+process.stdout.write(`total ${((performance.now() - started) / 1000).toFixed(0)} s\n`);

@@ -1,0 +1,279 @@
+/**
+ * `prodmon alerts`: list, show, resolve, silence, silences, expire — directly on the store of the
+ * config and data directory (no server needed). A resolution made here is audited like one made over
+ * HTTP; its notification is handed over by the running monitor's next evaluation.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { userInfo } from 'node:os';
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+import { MaintenanceCalendar } from '../alerting/maintenance.js';
+import { publicAlert } from '../alerting/plan.js';
+import { alertQuery } from '../alerting/query.js';
+import { resolveAlert } from '../alerting/resolve.js';
+import { createSilence, expireSilence, silenceView } from '../alerting/silences.js';
+import { formatValue, shortDuration } from '../alerting/template.js';
+import type { ResolvedConfig } from '../config/load.js';
+import { systemClock } from '../core/clock.js';
+import { parseDuration } from '../core/duration.js';
+import { ProdmonError } from '../core/errors.js';
+import type { Alert, Labels } from '../core/types.js';
+import { openStore, type Store, storeTarget } from '../store/index.js';
+import type { AlertEvent } from '../store/repos/alerts.js';
+import { configFrom, EXIT, type GlobalOptions, globalOptions, paint, printJson, runCommand, statusColor } from './common.js';
+
+type Opts = GlobalOptions & Record<string, unknown>;
+
+/** Who acts from the command line: `--by`, else `cli:<os user>`. */
+function actor(o: Opts): string {
+  if (typeof o.by === 'string' && o.by.trim()) return o.by.trim();
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+/** Opens (and migrates) the store; `create: false` answers null when an SQLite store does not exist yet. */
+async function withStore<T>(config: ResolvedConfig, create: boolean, fn: (store: Store) => Promise<T>): Promise<T | null> {
+  if (config.store.driver === 'sqlite' && !existsSync(config.paths.db)) {
+    if (!create) return null;
+    mkdirSync(dirname(config.paths.db), { recursive: true });
+  }
+  const store = await openStore(storeTarget(config));
+  try {
+    await store.migrate(systemClock.now());
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const iso = (t: number | null) => (t === null ? '' : new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+const labelText = (l: Labels) =>
+  Object.entries(l)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+
+function table(head: string[], rows: string[][]): string {
+  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true });
+  t.push(...rows);
+  return `${t.toString()}\n`;
+}
+
+function alertRows(alerts: Alert[]): string[][] {
+  return alerts.map((a) => [
+    a.id,
+    paint(statusColor(a.status), a.status),
+    paint(statusColor(a.severity), a.severity),
+    a.rule,
+    labelText(a.labels),
+    `${formatValue(a.value)} / ${formatValue(a.threshold)}`,
+    iso(a.firingAt ?? a.createdAt),
+    a.message,
+  ]);
+}
+
+function showText(a: Alert, events: AlertEvent[]): string {
+  const lines = [
+    `${a.id}  ${a.status} ${a.severity}  ${a.rule} ${labelText(a.labels)}`,
+    `message:   ${a.message}`,
+    `type:      ${a.type}`,
+    `value:     ${formatValue(a.value)} (threshold ${formatValue(a.threshold)})`,
+    `created:   ${iso(a.createdAt)}`,
+    ...(a.firingAt ? [`firing:    ${iso(a.firingAt)}`] : []),
+    ...(a.resolution ? [`resolved:  ${iso(a.resolution.at)} by ${a.resolution.by} (${a.resolution.kind}): ${a.resolution.reason}`] : []),
+    '',
+    'history:',
+  ];
+  const rows = events.map((e) => [
+    iso(e.at),
+    e.kind,
+    e.severity,
+    formatValue(e.value),
+    e.actor ?? '',
+    e.detail.reason ? String(e.detail.reason) : e.detail.notified === false ? `not notified${e.detail.suppressed ? ` (${e.detail.suppressed})` : ''}` : '',
+  ]);
+  return `${lines.join('\n')}\n${table(['time', 'event', 'severity', 'value', 'by', 'detail'], rows)}`;
+}
+
+/** `key=value` pairs of `--label` into labels. */
+function labelPairs(pairs: string[] | undefined): Labels | undefined {
+  if (!pairs?.length) return undefined;
+  const out: Labels = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new ProdmonError('PRODMON_E_CONFIG', `--label: expected key=value, got "${p}"`, { exitCode: 2 });
+    out[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return out;
+}
+
+function timeFlag(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const t = Date.parse(String(v));
+  if (!Number.isFinite(t)) throw new ProdmonError('PRODMON_E_CONFIG', `${name}: expected an ISO date-time, got "${v}"`, { exitCode: 2 });
+  return t;
+}
+
+function durationFlag(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = parseDuration(String(v));
+  if (ms === null || ms <= 0) throw new ProdmonError('PRODMON_E_CONFIG', `${name}: expected a duration such as 30m or 2h, got "${v}"`, { exitCode: 2 });
+  return ms;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Registers `prodmon alerts ...`. */
+export function registerAlerts(program: Command): void {
+  const alerts = program.command('alerts').description('list, show and resolve alerts; silence them');
+  const run = (cmd: Command, body: (o: Opts, config: ResolvedConfig) => Promise<number | undefined | void>) => {
+    const o = globalOptions(cmd) as Opts;
+    let secrets: readonly string[] = [];
+    return runCommand(
+      o,
+      async () => {
+        const config = configFrom(o);
+        secrets = config.secrets;
+        return body(o, config);
+      },
+      () => secrets,
+    );
+  };
+
+  alerts
+    .command('list', { isDefault: true })
+    .description('alerts, newest first (default: the active ones)')
+    .option('--status <list>', 'active, pending, firing, resolved or all (comma list)', 'active')
+    .option('--severity <list>', 'low, medium, high, critical (comma list)')
+    .option('--type <list>', 'performance, error, system, security (comma list)')
+    .option('--rule <name>', 'one rule')
+    .option('--since <time>', 'created since (ISO time or a duration back, e.g. 24h)')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--offset <n>', 'skip this many', '0')
+    .option('--json', 'print JSON')
+    .action((_o, cmd: Command) =>
+      run(cmd, async (o, config) => {
+        const f = alertQuery(
+          { status: o.status as string, severity: o.severity as string, type: o.type as string, rule: o.rule as string, since: o.since as string, limit: o.limit as string, offset: o.offset as string },
+          systemClock.now(),
+        );
+        const page = (await withStore(config, false, (s) => s.alerts.list(f))) ?? { items: [], total: 0 };
+        const items = page.items.map(publicAlert);
+        if (o.json) return printJson({ alerts: items, total: page.total, limit: f.limit, offset: f.offset });
+        if (items.length === 0) {
+          process.stdout.write(`no ${o.status === 'all' ? '' : `${o.status} `}alerts\n`);
+          return;
+        }
+        process.stdout.write(table(['id', 'status', 'severity', 'rule', 'labels', 'value / threshold', 'since', 'message'], alertRows(items)));
+        if (page.total > items.length) process.stdout.write(`${items.length} of ${page.total} shown (--limit, --offset)\n`);
+      }),
+    );
+
+  alerts
+    .command('show <id>')
+    .description('one alert with its history')
+    .option('--json', 'print JSON')
+    .action((id: string, _o, cmd: Command) =>
+      run(cmd, async (o, config) => {
+        const found = await withStore(config, false, async (s) => {
+          const a = await s.alerts.get(id);
+          return a ? { alert: publicAlert(a), events: await s.alerts.events(a.id) } : null;
+        });
+        if (!found) throw new ProdmonError('PRODMON_E_NOT_FOUND', `no alert with id "${id}"`);
+        if (o.json) return printJson(found);
+        process.stdout.write(showText(found.alert, found.events));
+      }),
+    );
+
+  alerts
+    .command('resolve <id>')
+    .description('resolve an alert by hand (audited; the monitor notifies the resolution)')
+    .requiredOption('--reason <text>', 'why (recorded in the history and the audit log)')
+    .option('--by <name>', 'who (default: cli:<your user name>)')
+    .option('--json', 'print JSON')
+    .action((id: string, _o, cmd: Command) =>
+      run(cmd, async (o, config) => {
+        const by = actor(o);
+        const resolved = await withStore(config, false, (s) =>
+          s.transaction((tx) => resolveAlert(tx, { id, reason: String(o.reason), actor: by, now: systemClock.now() })),
+        );
+        if (!resolved) throw new ProdmonError('PRODMON_E_NOT_FOUND', `no alert with id "${id}"`);
+        if (o.json) return printJson({ alert: publicAlert(resolved) });
+        process.stdout.write(`resolved ${resolved.id} (${resolved.rule} ${labelText(resolved.labels)}) by ${by}: ${resolved.resolution?.reason}\n`);
+      }),
+    );
+
+  alerts
+    .command('silence')
+    .description('mute matching alerts for a while (they are still recorded)')
+    .option('--rule <name>', 'alerts of this rule')
+    .option('--label <key=value>', 'alerts with this label (repeatable)', collect)
+    .option('--type <type>', 'alerts of this type')
+    .option('--all', 'every alert')
+    .option('--for <duration>', 'how long, e.g. 30m')
+    .option('--until <time>', 'until this ISO time (instead of --for)')
+    .option('--start <time>', 'from this ISO time (default now)')
+    .requiredOption('--comment <text>', 'why')
+    .option('--by <name>', 'who (default: cli:<your user name>)')
+    .option('--json', 'print JSON')
+    .action((_o, cmd: Command) =>
+      run(cmd, async (o, config) => {
+        const now = systemClock.now();
+        const req = {
+          rule: o.rule as string | undefined,
+          labels: labelPairs(o.label as string[] | undefined),
+          type: o.type as string | undefined,
+          all: o.all === true,
+          startsAt: timeFlag(o.start, '--start'),
+          endsAt: timeFlag(o.until, '--until'),
+          durationMs: durationFlag(o.for, '--for'),
+          createdBy: actor(o),
+          comment: String(o.comment),
+        };
+        const s = (await withStore(config, true, (store) => store.transaction((tx) => createSilence(tx, req, now))))!;
+        if (o.json) return printJson({ silence: silenceView(s, now) });
+        process.stdout.write(`silenced ${JSON.stringify(s.matchers)} until ${iso(s.endsAt)} (${shortDuration(s.endsAt - Math.max(now, s.startsAt))}): ${s.id}\n`);
+      }),
+    );
+
+  alerts
+    .command('silences')
+    .description('silences in force or scheduled (--all: also ended ones), and maintenance windows')
+    .option('--all', 'include ended silences')
+    .option('--json', 'print JSON')
+    .action((_o, cmd: Command) =>
+      run(cmd, async (o, config) => {
+        const now = systemClock.now();
+        const list = ((await withStore(config, false, (s) => s.silences.list(200))) ?? [])
+          .map((s) => silenceView(s, now))
+          .filter((s) => o.all || s.state !== 'expired');
+        const windows = new MaintenanceCalendar(config.alerting.maintenance).status(now);
+        if (o.json) return printJson({ silences: list, maintenance: windows });
+        if (list.length === 0) process.stdout.write('no silences\n');
+        else {
+          const rows = list.map((s) => [s.id, s.state, JSON.stringify(s.matchers), iso(s.startsAt), iso(s.expiredAt ?? s.endsAt), s.createdBy, s.comment]);
+          process.stdout.write(table(['id', 'state', 'matches', 'starts', 'ends', 'by', 'comment'], rows));
+        }
+        for (const w of windows) {
+          const when = w.active ? `open until ${iso(w.end)}` : w.start !== null ? `next ${iso(w.start)}` : 'over';
+          process.stdout.write(`maintenance ${w.name}: ${when}${w.comment ? ` (${w.comment})` : ''}\n`);
+        }
+      }),
+    );
+
+  alerts
+    .command('expire <silenceId>')
+    .description('end a silence now')
+    .option('--by <name>', 'who (default: cli:<your user name>)')
+    .action((id: string, _o, cmd: Command) =>
+      run(cmd, async (o, config) => {
+        const s = await withStore(config, false, (store) => store.transaction((tx) => expireSilence(tx, id, actor(o), systemClock.now())));
+        if (!s) throw new ProdmonError('PRODMON_E_NOT_FOUND', `no silence with id "${id}"`);
+        process.stdout.write(`expired ${s.id}\n`);
+        return EXIT.ok;
+      }),
+    );
+}

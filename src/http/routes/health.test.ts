@@ -1,0 +1,232 @@
+/** The health endpoints through a real App: cached answers, hung and dying dependencies, draining, secrets. */
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { freePort, hungServer, startRedis, waitUntil } from '../../../test/support/health.js';
+import { MYSQL_URL, PG_URL, REDIS_URL, tempDir } from '../../../test/support/services.js';
+import { App } from '../../app.js';
+import { parseConfig } from '../../config/load.js';
+import type { ConfigInput } from '../../config/schema.js';
+import { type Clock, FakeClock } from '../../core/clock.js';
+
+const dirs: { cleanup: () => void }[] = [];
+after(() => {
+  for (const d of dirs) d.cleanup();
+});
+
+function makeApp(doc: ConfigInput, clock?: Clock): App {
+  const d = tempDir();
+  dirs.push(d);
+  const config = parseConfig({ logs: { stdout: false }, ...doc }, { env: {}, dataDir: d.path });
+  return new App(config, { fileLogs: false, ...(clock ? { clock } : {}) });
+}
+
+const READ_TOKEN = 'read-token-0123456789abcdef';
+const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
+
+describe('health endpoints', () => {
+  test('a critical redis that dies turns GET /health/ 503 within one refresh, and back to 200 when it returns', async () => {
+    const port = await freePort();
+    let redis = await startRedis(port);
+    const clock = new FakeClock();
+    const app = makeApp(
+      {
+        health: {
+          refresh_interval: '10s',
+          builtin_checks: false,
+          checks: [
+            // Generous latency thresholds: this test is about up and down, on a machine that may be busy.
+            { name: 'cache', kind: 'redis', url: `redis://127.0.0.1:${port}`, timeout: '2s', critical: true, latency_threshold: '2s' },
+            { name: 'db', kind: 'postgres', url: PG_URL, latency_threshold: '2s' },
+            { name: 'maria', kind: 'mysql', url: MYSQL_URL, latency_threshold: '2s' },
+          ],
+        },
+      },
+      clock,
+    );
+    const refresh = async () => {
+      const before = app.health.report().lastRunAt;
+      await clock.advance(10_000);
+      await waitUntil(() => app.health.report().lastRunAt !== before, 10_000, 'a refresh');
+    };
+    try {
+      await app.start();
+      await waitUntil(() => app.health.report().lastRunAt !== null, 10_000, 'the first run');
+      let res = await app.http.inject({ method: 'GET', url: '/health/' });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json(), { status: 'healthy' });
+
+      await redis.stop();
+      res = await app.http.inject({ method: 'GET', url: '/health/' });
+      assert.equal(res.statusCode, 200, 'the cached answer until the next refresh');
+      await refresh();
+      res = await app.http.inject({ method: 'GET', url: '/health/' });
+      assert.equal(res.statusCode, 503);
+      assert.deepEqual(res.json(), { status: 'unhealthy' });
+      const cache = app.health.report().checks.find((c) => c.name === 'cache')!;
+      assert.equal(cache.status, 'unhealthy');
+      assert.match(cache.error ?? '', new RegExp(`^Redis at 127\\.0\\.0\\.1:${port}: `));
+      assert.equal((await app.http.inject({ method: 'GET', url: '/health/ready' })).statusCode, 503);
+      assert.equal((await app.http.inject({ method: 'GET', url: '/health/live' })).statusCode, 200, 'liveness ignores dependencies');
+
+      redis = await startRedis(port);
+      await refresh();
+      res = await app.http.inject({ method: 'GET', url: '/health/' });
+      assert.equal(res.statusCode, 200, JSON.stringify(app.health.report().checks.map((c) => c.error)));
+      assert.deepEqual(res.json(), { status: 'healthy' });
+      // History: first results, the failure and the recovery are stored.
+      const history = await app.store.checks.history({ name: 'cache' });
+      assert.deepEqual(history.map((h) => h.status), ['healthy', 'unhealthy', 'healthy']);
+    } finally {
+      await app.stop();
+      await redis.stop();
+    }
+  });
+
+  test('a hung dependency times out at its timeout while GET /health/ keeps answering within 100 ms', async () => {
+    const hung = await hungServer();
+    const app = makeApp({
+      health: {
+        refresh_interval: '1s',
+        budget: '50ms',
+        builtin_checks: false,
+        checks: [{ name: 'payments', kind: 'http', url: `http://127.0.0.1:${hung.port}/health`, timeout: '800ms' }],
+      },
+    });
+    await app.start();
+    const url = await app.listen('127.0.0.1', 0);
+    const timed = async () => {
+      const t0 = performance.now();
+      const res = await fetch(`${url}/health/`);
+      const body = await res.text();
+      return { ms: performance.now() - t0, status: res.status, body };
+    };
+    try {
+      await timed(); // warm the client's connection pool
+      const early: number[] = [];
+      for (let i = 0; i < 5; i++) early.push((await timed()).ms);
+      assert.ok(Math.max(...early) < 100, `while the first run hangs: ${early.map(Math.round).join(', ')} ms`);
+      await waitUntil(() => app.health.report().checks.length === 1, 3000, 'the timeout');
+      const r = app.health.report().checks[0]!;
+      assert.equal(r.error, 'timed out after 800 ms');
+      assert.ok(r.responseTimeMs >= 790 && r.responseTimeMs < 1500, String(r.responseTimeMs));
+      const later: { ms: number; status: number; body: string }[] = [];
+      const end = performance.now() + 1500; // spans further runs that hang again
+      while (performance.now() < end) {
+        later.push(await timed());
+        await new Promise((res) => setTimeout(res, 25));
+      }
+      assert.ok(later.length > 20);
+      assert.ok(Math.max(...later.map((l) => l.ms)) < 100, `max ${Math.round(Math.max(...later.map((l) => l.ms)))} ms`);
+      assert.ok(later.every((l) => l.status === 503 && l.body === '{"status":"unhealthy"}'));
+    } finally {
+      await app.stop();
+      await hung.close();
+    }
+  });
+
+  test('readiness fails while draining: /health/ready and /health/ answer 503 during drain_delay, /health/live 200', async () => {
+    const clock = new FakeClock();
+    const app = makeApp({ health: { drain_delay: '5s', builtin_checks: false } }, clock);
+    await app.start();
+    await app.health.idle();
+    assert.equal((await app.http.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200);
+    let stopped = false;
+    const stopping = app.stop().then(() => {
+      stopped = true;
+    });
+    await clock.advance(1000);
+    const ready = await app.http.inject({ method: 'GET', url: '/health/ready' });
+    assert.equal(ready.statusCode, 503);
+    assert.deepEqual(ready.json(), { status: 'draining' });
+    const health = await app.http.inject({ method: 'GET', url: '/health/' });
+    assert.equal(health.statusCode, 503);
+    assert.equal((await app.http.inject({ method: 'GET', url: '/health/live' })).statusCode, 200);
+    assert.equal(stopped, false, 'still draining');
+    await clock.advance(4000);
+    await stopping;
+    assert.equal(stopped, true);
+  });
+
+  test('the detailed view needs a token; no response of any health route contains a secret', async () => {
+    const pgUrl = PG_URL.replace('postgres://postgres@', 'postgres://postgres:PgPassw0rdSecret@');
+    const redisUrl = REDIS_URL.replace('redis://', 'redis://:RedisPassSecret9@');
+    const app = makeApp({
+      auth: {
+        tokens: [
+          { name: 'viewer', token: READ_TOKEN, role: 'read' },
+          { name: 'ops', token: ADMIN_TOKEN, role: 'admin' },
+        ],
+      },
+      health: {
+        checks: [
+          { name: 'db', kind: 'postgres', url: pgUrl, latency_threshold: '2s' },
+          { name: 'cache', kind: 'redis', url: redisUrl, critical: false },
+          {
+            name: 'partner',
+            kind: 'http',
+            url: 'http://127.0.0.1:1/status?api_key=QueryKeySecret7',
+            headers: { authorization: 'Bearer HeaderTokenSecret5' },
+            critical: false,
+          },
+        ],
+      },
+    });
+    await app.start();
+    try {
+      app.health.register('queue', async () => ({ status: 'healthy', details: { depth: 3 } }));
+      await app.health.run();
+      const secrets = [...app.config.secrets, 'PgPassw0rdSecret', 'RedisPassSecret9', 'QueryKeySecret7', 'HeaderTokenSecret5'];
+      assert.ok(app.config.secrets.length >= 4, 'the config knows its secrets');
+      const bodies: string[] = [];
+      const get = async (url: string, token?: string, method: 'GET' | 'HEAD' = 'GET') => {
+        const res = await app.http.inject({ method, url, headers: token ? { authorization: `Bearer ${token}` } : {} });
+        bodies.push(res.body, JSON.stringify(res.headers));
+        return res;
+      };
+
+      const none = await get('/production/health/detailed/');
+      assert.equal(none.statusCode, 401);
+      assert.equal(none.headers['www-authenticate'], 'Bearer realm="prodmon"');
+      assert.equal((await get('/production/health/detailed/', 'not-a-valid-token-at-all')).statusCode, 401);
+      const detailed = await get('/production/health/detailed/', READ_TOKEN);
+      assert.equal(detailed.statusCode, 200);
+      assert.equal(detailed.headers['cache-control'], 'no-store');
+      const body = detailed.json() as {
+        status: string;
+        checks: { name: string; kind: string; status: string; responseTimeMs: number; lastChecked: string; error: string | null; details: Record<string, unknown> }[];
+      };
+      assert.equal(body.status, 'degraded', 'a non-critical failure (the partner) only degrades');
+      const byName = Object.fromEntries(body.checks.map((c) => [c.name, c]));
+      assert.deepEqual(Object.keys(byName).sort(), ['cache', 'cpu', 'db', 'disk', 'event_loop', 'memory', 'partner', 'queue', 'self']);
+      assert.equal(byName.db!.status, 'healthy');
+      assert.equal(byName.db!.details.target, '127.0.0.1:5432/test');
+      assert.ok(byName.cache, 'a redis whose default user has no password accepts any: the URL still holds a secret');
+      assert.equal(byName.partner!.status, 'unhealthy');
+      assert.deepEqual(byName.queue!.details, { depth: 3 });
+      assert.match(byName.db!.lastChecked, /^\d{4}-\d\d-\d\dT/);
+      assert.equal(typeof byName.db!.responseTimeMs, 'number');
+      const probes = byName.self!.details.probes as Record<string, { status: string }>;
+      assert.deepEqual(Object.keys(probes).sort(), ['logger', 'store']);
+      assert.equal(probes.store!.status, 'healthy');
+      assert.equal((await get('/production/health/detailed/?refresh=true', ADMIN_TOKEN)).statusCode, 200);
+
+      const pub = await get('/health/');
+      assert.equal(pub.statusCode, 200);
+      assert.deepEqual(pub.json(), { status: 'degraded' }, 'no details, versions or errors');
+      assert.equal(pub.headers['cache-control'], 'no-store');
+      const head = await get('/health/', undefined, 'HEAD');
+      assert.equal(head.statusCode, 200);
+      assert.equal(head.body, '');
+      await get('/health/live');
+      await get('/health/ready');
+      await get('/health');
+
+      for (const text of bodies) {
+        for (const s of secrets) assert.ok(!text.includes(s), `a response contains the secret ${s.slice(0, 3)}...`);
+      }
+      assert.ok(bodies.some((b) => b.includes('"checks"')), 'the search covered the detailed body');
+    } finally {
+      await app.stop();
+    }
+  });
+});
