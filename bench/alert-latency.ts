@@ -36,13 +36,20 @@ async function sideStore(dir: string): Promise<Store> {
   await s.migrate(Date.now());
   return s;
 }
-const loopConfig = parseConfig({ alerting: { evaluation_interval: '1s' } }, { env: {}, dataDir: dirs[1]!.path }).alerting;
+const loopConfig = parseConfig(
+  { alerting: { evaluation_interval: '1s' } },
+  { env: {}, dataDir: dirs[1]!.path },
+).alerting;
 const withData: MetricSource = monitor.metrics;
-const loopOnly: MetricSource = { windowValues: (q) => monitor.metrics.windowValues(q), onData: () => undefined };
+const loopOnly: MetricSource = {
+  windowValues: (q) => monitor.metrics.windowValues(q),
+  onData: () => undefined,
+};
+const side = [await sideStore(dirs[1]!.path), await sideStore(dirs[2]!.path)];
 const engines = {
   default: monitor.alerting,
-  loop1s: new AlertEngine({ store: await sideStore(dirs[1]!.path), clock: systemClock, config: loopConfig, metrics: withData }),
-  loopOnly1s: new AlertEngine({ store: await sideStore(dirs[2]!.path), clock: systemClock, config: loopConfig, metrics: loopOnly }),
+  loop1s: new AlertEngine({ store: side[0]!, clock: systemClock, config: loopConfig, metrics: withData }),
+  loopOnly1s: new AlertEngine({ store: side[1]!, clock: systemClock, config: loopConfig, metrics: loopOnly }),
 };
 await engines.loop1s.start();
 await engines.loopOnly1s.start();
@@ -55,7 +62,8 @@ let wake: (() => void) | null = null;
 for (const name of Object.keys(engines) as Name[]) {
   engines[name].onChange((a, event) => {
     const route = a.labels.route;
-    if (event !== 'firing' || a.rule !== 'api_response_time' || !route || !waiting.get(route)?.has(name)) return;
+    if (event !== 'firing' || a.rule !== 'api_response_time' || !route || !waiting.get(route)?.has(name))
+      return;
     latencies[name].push(performance.now() - completedAt.get(route)!);
     waiting.get(route)!.delete(name);
     if (waiting.get(route)!.size === 0) wake?.();
@@ -104,7 +112,14 @@ table(
   ['configuration', 'p50', 'p90', 'p99', 'max', 'p99 < 1 s'],
   (Object.keys(engines) as Name[]).map((n) => {
     const xs = latencies[n];
-    return [label[n], ms(q(xs, 0.5)), ms(q(xs, 0.9)), ms(q(xs, 0.99)), ms(Math.max(...xs)), q(xs, 0.99) < 1000 ? 'yes' : 'no'];
+    return [
+      label[n],
+      ms(q(xs, 0.5)),
+      ms(q(xs, 0.9)),
+      ms(q(xs, 0.99)),
+      ms(Math.max(...xs)),
+      q(xs, 0.99) < 1000 ? 'yes' : 'no',
+    ];
   }),
 );
 
@@ -113,4 +128,5 @@ await new Promise<void>((r) => server.close(() => r()));
 await engines.loop1s.stop();
 await engines.loopOnly1s.stop();
 await monitor.stop({ drainDelayMs: 0 });
+for (const s of side) await s.close();
 for (const d of dirs) d.cleanup();

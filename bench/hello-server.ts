@@ -1,12 +1,13 @@
 /**
  * A hello-world server for bench/overhead.ts, run as a child process:
  * `node --import tsx bench/hello-server.ts <http|express|fastify> <bare|prodmon|promclient>`.
- * Prints `PORT <n>` once listening. `prodmon` runs the real metrics engine (SQLite store, flush and
+ * Prints `PORT <n>` once listening; answers the IPC message `cpu` with its CPU usage. `prodmon` runs the real metrics engine (SQLite store, flush and
  * sampling loops); `promclient` is the usual peer: a prom-client Histogram observed on every response.
  */
+
+import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
@@ -45,7 +46,9 @@ function promHistogram(): Histogram<'route' | 'method' | 'status_code'> {
 function promTimer(h: ReturnType<typeof promHistogram>, route: (req: IncomingMessage) => string) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const end = h.startTimer();
-    res.once('finish', () => end({ route: route(req), method: req.method ?? 'GET', status_code: res.statusCode }));
+    res.once('finish', () =>
+      end({ route: route(req), method: req.method ?? 'GET', status_code: res.statusCode }),
+    );
   };
 }
 
@@ -114,6 +117,10 @@ async function main(): Promise<string> {
 }
 
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(0));
+// The parent asks for this process's CPU time around each run (CPU per request resists noisy neighbours).
+process.on('message', (m) => {
+  if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+});
 
 main().then(
   (port) => process.stdout.write(`PORT ${port}\n`),

@@ -1,9 +1,11 @@
 /**
  * One side of bench/memory.ts, run as a child process with --expose-gc:
- * `node --expose-gc --import tsx bench/memory-child.ts <bare|prodmon|promclient>`.
+ * `node --expose-gc --import tsx bench/memory-child.ts <bare|recorder|prodmon|promclient>`.
  * Builds an Express app with 1,000 routes, then (unless bare) records 1,000,000 requests over those
  * routes in process — prodmon through its request tracker's close path (the code that runs when a
  * response closes), prom-client through histogram.observe — and prints memory figures as JSON.
+ * `recorder` is prodmon's metrics engine alone (no store, no scrape); `prodmon` is the whole embedded
+ * setup: SQLite store with its flush and sampling loops, a flush and a /metrics scrape at the end.
  */
 import { mkdtempSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -29,12 +31,16 @@ async function main(): Promise<void> {
   // latencies: log-normal around 20 ms, drawn up front so every variant pays the same
   const M = 1 << 16;
   const durations = Float64Array.from({ length: M }, () =>
-    Math.exp(Math.log(20) + 0.8 * Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random())),
+    Math.exp(
+      Math.log(20) +
+        0.8 * Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random()),
+    ),
   );
   let record: (route: string, ms: number) => void = () => {};
   let after: () => Promise<void> = async () => {};
 
-  if (variant === 'prodmon') {
+  if (variant === 'prodmon' || variant === 'recorder') {
+    const full = variant === 'prodmon';
     const [{ parseConfig }, { systemClock }, { MetricsEngine }, { openStore }] = await Promise.all([
       import('../src/config/load.js'),
       import('../src/core/clock.js'),
@@ -46,15 +52,19 @@ async function main(): Promise<void> {
       config: parseConfig({ instance: 'mem' }, { env: {}, dataDir: dir }),
       clock: systemClock,
     });
-    const store = await openStore({ driver: 'sqlite', path: join(dir, 'prodmon.db') });
-    await store.migrate(Date.now());
-    engine.attachStore(store);
-    engine.start();
+    if (full) {
+      const store = await openStore({ driver: 'sqlite', path: join(dir, 'prodmon.db') });
+      await store.migrate(Date.now());
+      engine.attachStore(store);
+      engine.start();
+    }
     const tracker = engine.requests;
     const req = { method: 'GET' } as IncomingMessage;
     const res = { writableFinished: true, statusCode: 200 } as ServerResponse;
-    record = (route, ms) => tracker.finish({ tracker, req, t0: tracker.now() - ms, route, thrown: false }, res);
+    record = (route, ms) =>
+      tracker.finish({ tracker, req, t0: tracker.now() - ms, route, thrown: false }, res);
     after = async () => {
+      if (!full) return;
       await engine.flush();
       await engine.prometheus.metrics(); // a scrape, as a Prometheus server would do
     };
@@ -95,7 +105,9 @@ async function main(): Promise<void> {
   const elapsed = performance.now() - t0;
   await after();
   const end = settle();
-  process.stdout.write(`${JSON.stringify({ variant, before, after: end, elapsedMs: elapsed, sink: sink > 0 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ variant, before, after: end, elapsedMs: elapsed, sink: sink > 0 })}\n`,
+  );
   process.exit(0);
 }
 

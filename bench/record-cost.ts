@@ -21,7 +21,11 @@ const STATUSES = [200, 500];
 
 // Pre-drawn inputs, so both sides pay the same for them: log-normal latencies around 20 ms.
 const M = 1 << 16;
-const durations = Float64Array.from({ length: M }, () => Math.exp(Math.log(20) + 0.8 * Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random())));
+const durations = Float64Array.from({ length: M }, () =>
+  Math.exp(
+    Math.log(20) + 0.8 * Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random()),
+  ),
+);
 const pick = Uint32Array.from({ length: M }, () => Math.floor(Math.random() * ROUTES.length * 4));
 
 function prodmon(): () => number {
@@ -51,7 +55,8 @@ function prodmon(): () => number {
       tracker.finish({ tracker, req: r.req, t0: -dur, route: r.route, thrown: false }, r.res);
     }
     const ns = Number(process.hrtime.bigint() - start) / N;
-    if ([...engine.recorder.allSeries(METRIC.httpRequest)].length !== 200) throw new Error('unexpected series count');
+    if ([...engine.recorder.allSeries(METRIC.httpRequest)].length !== 200)
+      throw new Error('unexpected series count');
     engine.recorder.close();
     return ns;
   };
@@ -65,7 +70,9 @@ function promClient(): () => number {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [new Registry()],
   });
-  const labels = ROUTES.flatMap((route) => METHODS.flatMap((method) => STATUSES.map((status_code) => ({ route, method, status_code }))));
+  const labels = ROUTES.flatMap((route) =>
+    METHODS.flatMap((method) => STATUSES.map((status_code) => ({ route, method, status_code }))),
+  );
   return () => {
     const start = process.hrtime.bigint();
     for (let i = 0; i < N; i++) {

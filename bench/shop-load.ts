@@ -38,6 +38,8 @@ interface Run {
   cpuMs: number;
   wallMs: number;
   rss: number;
+  /** Heap in use after a full GC at the end of the run (what stays, not garbage). */
+  heapAfterGc: number;
 }
 
 async function load(shop: ShopProcess, opts: { duration: number; rate?: number }): Promise<Run> {
@@ -50,6 +52,7 @@ async function load(shop: ShopProcess, opts: { duration: number; rate?: number }
     requests: trafficMix(),
   });
   const after = await shop.stats();
+  const collected = await shop.stats(true);
   return {
     rps: r.requests.average,
     p50: r.latency.p50,
@@ -60,6 +63,7 @@ async function load(shop: ShopProcess, opts: { duration: number; rate?: number }
     cpuMs: cpuMs(before, after),
     wallMs: after.at - before.at,
     rss: after.rss,
+    heapAfterGc: collected.heapUsed,
   };
 }
 
@@ -95,6 +99,7 @@ const summary = (runs: Run[]) => ({
   cpuPerK: mean(runs.map((r) => (r.cpuMs / r.requests) * 1000)),
   cpuPct: mean(runs.map((r) => (r.cpuMs / r.wallMs) * 100)),
   rss: mean(runs.map((r) => r.rss)),
+  heapAfterGc: mean(runs.map((r) => r.heapAfterGc)),
   non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
   errors: runs.reduce((a, r) => a + r.errors, 0),
   requests: runs.reduce((a, r) => a + r.requests, 0),
@@ -128,6 +133,9 @@ console.log(
   `| shop process CPU (% of one core) | ${offFixed.cpuPct.toFixed(1)} | ${onFixed.cpuPct.toFixed(1)} | ${(((onFixed.cpuPct - offFixed.cpuPct) / onFixed.cpuPct) * 100).toFixed(1)} % of the process's CPU |`,
 );
 console.log(`| RSS | ${mb(offFixed.rss)} | ${mb(onFixed.rss)} | +${mb(onFixed.rss - offFixed.rss)} |`);
+console.log(
+  `| heap in use after a full GC | ${mb(offFixed.heapAfterGc)} | ${mb(onFixed.heapAfterGc)} | +${mb(onFixed.heapAfterGc - offFixed.heapAfterGc)} |`,
+);
 console.log(
   `| p99 latency (ms) | ${offFixed.p99.toFixed(1)} | ${onFixed.p99.toFixed(1)} | ${pct(offFixed.p99, onFixed.p99)} |`,
 );

@@ -1,8 +1,8 @@
 /** Shared parts of the metrics benchmarks: autocannon, child servers, and table output. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 
 /** The parts of autocannon's result read here. */
 export interface CannonResult {
@@ -36,10 +36,13 @@ export function pinSelfAwayFromServer(): void {
 }
 
 /** A child process running a TypeScript file; resolves once it prints `PORT <n>`. */
-export async function startChild(file: string, args: string[]): Promise<{ port: number; child: ChildProcess }> {
+export async function startChild(
+  file: string,
+  args: string[],
+): Promise<{ port: number; child: ChildProcess }> {
   const argv = [process.execPath, '--import', 'tsx', file, ...args];
   const [cmd, ...rest] = pinned() ? ['/usr/bin/taskset', '-c', '0', ...argv] : argv;
-  const child = spawn(cmd!, rest, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(cmd!, rest, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -50,6 +53,20 @@ export async function startChild(file: string, args: string[]): Promise<{ port: 
     child.once('exit', (code) => reject(new Error(`${file} ${args.join(' ')} exited with ${code}`)));
   });
   return { port, child };
+}
+
+/** CPU time (user + system, µs) a child has used so far (it answers the IPC message `cpu`). */
+export function childCpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const on = (m: unknown) => {
+      const cpu = (m as { cpu?: NodeJS.CpuUsage }).cpu;
+      if (!cpu) return;
+      child.off('message', on);
+      resolve(cpu.user + cpu.system);
+    };
+    child.on('message', on);
+    child.send('cpu');
+  });
 }
 
 /** Stops a child and waits for it to exit. */

@@ -5,21 +5,29 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import { AlertEngine } from './alerting/engine.js';
+import type { SecurityEvent } from './alerting/sources.js';
+import { HealthService } from './checks/service.js';
 import type { ResolvedConfig } from './config/load.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { type Loop, startLoop } from './core/loop.js';
-import { type HealthStatus, worstStatus } from './core/types.js';
 import { METRIC } from './core/metric-names.js';
-import { HealthService } from './checks/service.js';
-import { buildHttp, type HttpServer } from './http/server.js';
-import { TokenAuth } from './http/auth.js';
-import { SessionManager } from './http/session.js';
+import { type HealthStatus, worstStatus } from './core/types.js';
 import { Dashboard } from './dashboard/index.js';
-import { createProductionLogger, createSilentLogger, errorLinesAround, type ProductionLogger } from './logging/index.js';
+import { TokenAuth } from './http/auth.js';
+import { buildHttp, type HttpServer } from './http/server.js';
+import { SessionManager } from './http/session.js';
+import { createLeadership, type Leadership, leaseHolder, type Scheduler } from './jobs/index.js';
+import { createScheduler, jobLog } from './jobs/wiring.js';
+import {
+  createProductionLogger,
+  createSilentLogger,
+  errorLinesAround,
+  type ProductionLogger,
+} from './logging/index.js';
 import { MetricsEngine } from './metrics/engine.js';
-import { AlertEngine } from './alerting/engine.js';
-import type { SecurityEvent } from './alerting/sources.js';
+import { NotificationPipeline } from './notifiers/pipeline.js';
 import { openStore, type Store, storeTarget } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -52,6 +60,12 @@ export interface AppContext {
   dashboard?: Dashboard;
   /** The alert engine: rules, evaluation, manual resolution, security events (absent: store-only routes). */
   alerting?: AlertEngine;
+  /** Who leads: only the leader evaluates rules, runs jobs and delivers notifications; `fence(tx)` its writes. */
+  leadership?: Leadership;
+  /** The scheduled jobs (cleanup, health, daily summary, archive). */
+  scheduler?: Scheduler;
+  /** Notification channels, the sink the alert engine writes transitions to, and the outbox worker. */
+  notifications?: NotificationPipeline;
 }
 
 /** Optional parts a caller (a test, the CLI) provides instead of the defaults. */
@@ -61,6 +75,8 @@ export interface AppOptions {
   logger?: ProductionLogger;
   /** Log to files (default true) — false for in-process tests. */
   fileLogs?: boolean;
+  /** Leadership to use instead of the lease (+ advisory lock on PostgreSQL), e.g. `soleLeadership()` in tests. */
+  leadership?: Leadership;
 }
 
 /** The running monitor: store, logger, HTTP routes and background work. */
@@ -80,9 +96,13 @@ export class App {
   /** Health checks: `register(name, async (signal) => result)`, `addSelfProbe(name, fn)`, `report()`, `run()`. */
   readonly health: HealthService;
   #alerting: AlertEngine | undefined;
+  #leadership: Leadership | undefined;
+  #scheduler: Scheduler | undefined;
+  #notifications: NotificationPipeline | undefined;
 
   constructor(config: ResolvedConfig, opts: AppOptions = {}) {
     this.config = config;
+    this.#leadership = opts.leadership;
     this.clock = opts.clock ?? systemClock;
     this.#store = opts.store;
     this.#ownsStore = !opts.store;
@@ -104,7 +124,10 @@ export class App {
       selfStatus: () =>
         worstStatus([
           this.#storeOk ? 'healthy' : 'unhealthy',
-          ...this.health.latest().filter((r) => r.kind === 'self').map((r) => r.status),
+          ...this.health
+            .latest()
+            .filter((r) => r.kind === 'self')
+            .map((r) => r.status),
         ]),
     };
     // Built now (no I/O), so middleware can be mounted before start(); the store is attached in start().
@@ -126,7 +149,12 @@ export class App {
         error: (o, m) => this.logger.error.error(o, m),
       },
       onResult: (r) =>
-        this.metrics.record(METRIC.checkDuration, { check: r.name }, r.responseTimeMs, r.status === 'unhealthy'),
+        this.metrics.record(
+          METRIC.checkDuration,
+          { check: r.name },
+          r.responseTimeMs,
+          r.status === 'unhealthy',
+        ),
     });
     this.health.addSelfProbe('logger', () => {
       const s = this.logger.status();
@@ -172,10 +200,12 @@ export class App {
   instrumentPg: MetricsEngine['instrumentPg'] = (target, opts) => this.metrics.instrumentPg(target, opts);
 
   /** Times every query of a mysql2 connection or pool; returns it. */
-  instrumentMysql: MetricsEngine['instrumentMysql'] = (target, opts) => this.metrics.instrumentMysql(target, opts);
+  instrumentMysql: MetricsEngine['instrumentMysql'] = (target, opts) =>
+    this.metrics.instrumentMysql(target, opts);
 
   /** Times every statement of a better-sqlite3 database; returns it. */
-  instrumentSqlite: MetricsEngine['instrumentSqlite'] = (target, opts) => this.metrics.instrumentSqlite(target, opts);
+  instrumentSqlite: MetricsEngine['instrumentSqlite'] = (target, opts) =>
+    this.metrics.instrumentSqlite(target, opts);
 
   /** Times any call as a database query (`timeQuery('redis', () => client.get(k))`). */
   timeQuery: MetricsEngine['timeQuery'] = (name, fn) => this.metrics.timeQuery(name, fn);
@@ -193,6 +223,18 @@ export class App {
   security(event: SecurityEvent): void {
     if (this.#alerting) this.#alerting.security(event);
     else this.logger.security.warn({ event: 'security', ...event }, `security event: ${event?.kind}`);
+  }
+
+  /** Who leads (after `start`). */
+  get leadership(): Leadership {
+    if (!this.#leadership) throw new Error('prodmon is not started');
+    return this.#leadership;
+  }
+
+  /** The scheduled jobs (after `start`). */
+  get scheduler(): Scheduler {
+    if (!this.#scheduler) throw new Error('prodmon is not started');
+    return this.#scheduler;
   }
 
   /** The store (after `start`). */
@@ -217,6 +259,26 @@ export class App {
     if (this.lifecycle.ready) return;
     this.#store ??= await openStore(storeTarget(this.config));
     await this.#store.migrate(this.clock.now());
+    this.#leadership ??= createLeadership({
+      config: this.config,
+      store: this.#store,
+      clock: this.clock,
+      holder: leaseHolder(this.config.instanceId),
+      log: jobLog(this.logger),
+    });
+    await this.#leadership.start(); // a lone instance leads when this returns
+    const leadership = this.#leadership;
+    // Transitions go to the outbox in the engine's transaction; only the leader delivers them.
+    this.#notifications = new NotificationPipeline({
+      config: this.config,
+      store: this.#store,
+      clock: this.clock,
+      isLeader: () => leadership.isLeader(),
+      log: {
+        error: (o, m) => this.logger.error.error(o, m),
+        warn: (o, m) => this.logger.app.warn(o, m),
+      },
+    });
     this.#alerting = new AlertEngine({
       store: this.#store,
       clock: this.clock,
@@ -225,6 +287,8 @@ export class App {
       checks: this.health,
       logger: this.logger,
       escalateAfterMs: this.config.notifications.escalate_after,
+      isLeader: () => leadership.isLeader(),
+      sink: this.#notifications.sink,
     });
     const sessions = new SessionManager({ config: this.config, clock: this.clock, store: this.#store });
     const ctx: AppContext = {
@@ -236,8 +300,10 @@ export class App {
       lifecycle: this.lifecycle,
       metrics: this.metrics,
       health: this.health,
+      leadership,
       sessions,
       alerting: this.#alerting,
+      notifications: this.#notifications,
       dashboard: new Dashboard({
         engine: this.#alerting,
         config: this.config,
@@ -255,12 +321,27 @@ export class App {
     this.health.addSelfProbe('store', async () => {
       const t0 = performance.now();
       await store.ping();
-      return { status: 'healthy', detail: { driver: store.dialect, latencyMs: Math.round((performance.now() - t0) * 10) / 10 } };
+      return {
+        status: 'healthy',
+        detail: { driver: store.dialect, latencyMs: Math.round((performance.now() - t0) * 10) / 10 },
+      };
     });
     this.#http = await buildHttp(ctx);
     this.metrics.start();
     this.health.start();
+    this.#notifications.start(); // pending notifications from before a restart go out now
     await this.#alerting.start();
+    this.#scheduler = createScheduler({
+      config: this.config,
+      store: this.#store,
+      clock: this.clock,
+      leadership,
+      logger: this.logger,
+      health: this.health,
+      performance: async (p) => (await this.metrics.performanceSummary(p)).overall,
+    });
+    ctx.scheduler = this.#scheduler;
+    this.#scheduler.start();
     this.#loops.push(
       startLoop({
         clock: this.clock,
@@ -276,7 +357,13 @@ export class App {
   async #heartbeat(): Promise<void> {
     try {
       await this.store.instances.heartbeat(
-        { id: this.config.instanceId, host: hostname(), pid: process.pid, version: VERSION, startedAt: this.lifecycle.startedAt ?? this.clock.now() },
+        {
+          id: this.config.instanceId,
+          host: hostname(),
+          pid: process.pid,
+          version: VERSION,
+          startedAt: this.lifecycle.startedAt ?? this.clock.now(),
+        },
         this.clock.now(),
       );
       if (!this.#storeOk) this.logger.app.info('store reachable again');
@@ -316,7 +403,10 @@ export class App {
     if (drain > 0 && this.lifecycle.ready) await this.clock.sleep(drain);
     if (this.#http) await this.#http.app.close();
     await Promise.all(this.#loops.map((l) => l.stop()));
+    await this.#scheduler?.stop(); // running jobs see their signal aborted and stop between steps
     await this.#alerting?.stop(); // waits for the evaluation in progress
+    await this.#notifications?.stop(); // sends in flight are aborted and stay pending for the next start
+    await this.#leadership?.stop(); // gives the lease up: another instance takes over at once
     await this.health.stop(); // cancels checks in progress, closes their connections
     await this.metrics.stop(); // final flush, before the store closes
     this.#loops = [];

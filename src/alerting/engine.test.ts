@@ -130,7 +130,10 @@ describe('alert engine timelines', () => {
       '+0s api_response_time firing medium',
       '+420s api_response_time resolved medium',
     ]);
-    assert.deepEqual(sink.lines(), ['+0s api_response_time firing medium', '+420s api_response_time resolved medium']);
+    assert.deepEqual(sink.lines(), [
+      '+0s api_response_time firing medium',
+      '+420s api_response_time resolved medium',
+    ]);
   });
 
   test('no data neither fires nor clears; auto_resolve_after of no data resolves as stale, and is told', async () => {
@@ -144,7 +147,10 @@ describe('alert engine timelines', () => {
       '+0s api_response_time firing critical',
       '+1800s api_response_time resolved critical',
     ]);
-    assert.deepEqual(sink.lines(), ['+0s api_response_time firing critical', '+1800s api_response_time resolved critical']);
+    assert.deepEqual(sink.lines(), [
+      '+0s api_response_time firing critical',
+      '+1800s api_response_time resolved critical',
+    ]);
     const a = await only(store);
     assert.deepEqual([a.resolution?.kind, a.resolution?.reason], ['stale', 'no data']);
   });
@@ -178,12 +184,74 @@ describe('alert engine timelines', () => {
     sink.fail = true;
     await at(0, 2500);
     assert.deepEqual((await store.alerts.list()).items, []);
-    assert.deepEqual((await store.audit.list()).filter((e) => e.actor === 'sink'), []);
+    assert.deepEqual(
+      (await store.audit.list()).filter((e) => e.actor === 'sink'),
+      [],
+    );
     sink.fail = false;
     await at(1 * M, 2500);
     assert.deepEqual(sink.lines(), ['+60s api_response_time firing critical']);
     assert.deepEqual(await history(store, T0), ['+60s api_response_time firing critical']);
     assert.equal((await store.audit.list()).filter((e) => e.actor === 'sink').length, 1);
+  });
+
+  test('a critical alert still firing after escalate_after is handed over once as an escalation', async () => {
+    const { store, cleanup } = await testStore();
+    const clock = new FakeClock(T0);
+    const { engine, metrics, sink } = testEngine({ store, clock, extra: { escalateAfterMs: 30 * M } });
+    cleanups.push(cleanup, () => engine.stop());
+    await engine.start({ loop: false });
+    for (const t of [0, 29 * M, 30 * M, 31 * M, 45 * M]) {
+      clock.set(T0 + t);
+      metrics.set(HTTP, checkout, 2500);
+      await engine.evaluateNow();
+    }
+    assert.deepEqual(sink.lines(), [
+      '+0s api_response_time firing critical',
+      '+1800s api_response_time escalation critical',
+    ]);
+  });
+
+  test('flapping between warning and critical: escalations are told, a step back within the cooldown is not', async () => {
+    const { sink, at } = await setup({
+      thresholds: { api_response_time: { warning: 500, critical: 2000, for: '0s' } },
+    });
+    const values = [800, 2500, 800, 2500, 800, 800];
+    for (const [i, v] of values.entries()) await at(i * M, v);
+    assert.deepEqual(sink.lines(), [
+      '+0s api_response_time firing medium',
+      '+60s api_response_time escalated critical',
+    ]);
+  });
+
+  test('an open alert whose rule was removed from the config resolves, and the resolution is told', async () => {
+    const { store, cleanup } = await testStore();
+    const clock = new FakeClock(T0);
+    const first = testEngine({
+      store,
+      clock,
+      alerting: {
+        rules: [
+          { name: 'queue_depth', metric: 'queue_len', aggregation: 'max', critical: 100, type: 'system' },
+        ],
+      },
+    });
+    cleanups.push(cleanup);
+    await first.engine.start({ loop: false });
+    first.metrics.set('queue_len', {}, 500, 'max');
+    await first.engine.evaluateNow();
+    await first.engine.stop();
+    clock.set(T0 + M);
+    const second = testEngine({ store, clock, sink: first.sink });
+    cleanups.push(() => second.engine.stop());
+    await second.engine.start({ loop: false });
+    await second.engine.evaluateNow();
+    assert.deepEqual(first.sink.lines(), [
+      '+0s queue_depth firing critical',
+      '+60s queue_depth resolved critical',
+    ]);
+    const [a] = (await store.alerts.list()).items;
+    assert.equal(a!.resolution?.reason, 'rule "queue_depth" is no longer configured');
   });
 
   test('the loop evaluates every evaluation_interval on the clock', async () => {

@@ -11,16 +11,19 @@ import type { TransitionSink } from '../core/transition.js';
 import type { Alert, HealthCheckResult, Labels } from '../core/types.js';
 import type { Store } from '../store/index.js';
 import type { StoredAlert } from '../store/repos/alerts.js';
+import { commitPlans } from './commit.js';
 import { levelOf, nextDeadline } from './evaluate.js';
-import { evaluateGroup, type GroupContext, planOrphan, readGroups } from './group.js';
+import { type GroupContext, planGroup, planOrphan, readGroups } from './group.js';
 import { MaintenanceCalendar } from './maintenance.js';
 import { type Mutes, Muting } from './mutes.js';
 import { OpenAlerts } from './open-set.js';
 import { type Plan, publicAlert, readBook } from './plan.js';
 import { nextNotifyAt, type PolicyOptions } from './policy.js';
+import { RecentResolutions } from './recent.js';
 import { logResolution, resolveAlert } from './resolve.js';
 import { handOverOwed, LAST_EVALUATION_KEY, restoreOpenAlerts } from './restore.js';
 import { type AlertRule, buildRules, fingerprint } from './rules.js';
+import { coalesced, SerialQueue, startWakingLoop } from './schedule.js';
 import { SecurityCounters } from './security.js';
 import type { AlertingLogger, CheckSource, MetricSource, SecurityEvent } from './sources.js';
 
@@ -42,11 +45,16 @@ export interface AlertEngineOptions {
   escalateAfterMs?: number;
   /** With several instances, only the leader evaluates (default: always). */
   isLeader?: () => boolean;
-  /** Persist a change of an alert's value alone at most this often (default 60 s). */
+  /** Persist a change of an alert's value alone at most this often (default 5 min). */
   persistEveryMs?: number;
 }
 
 const NO_SINK: TransitionSink = { accept: async () => {} };
+/**
+ * A change of an open alert's value alone is written at most this often (the API shows the engine's
+ * fresher values; a restart restarts the staleness clock anyway).
+ */
+const PERSIST_EVERY_MS = 5 * 60_000;
 /** Lower bound of the loop's sleep, so a deadline in the past never spins it. */
 const MIN_SLEEP_MS = 1000;
 
@@ -62,19 +70,17 @@ export class AlertEngine {
   readonly #byMetric = new Map<string, AlertRule[]>();
   readonly #open = new OpenAlerts();
   readonly #muting: Muting;
-  /** Fingerprints that may not open again before a time (manual resolution). */
-  readonly #blocked = new Map<string, number>();
+  readonly #recent: RecentResolutions;
   readonly #listeners = new Set<(alert: Alert, event: string) => void>();
   readonly #unsubscribe: (() => void)[] = [];
-  #tail: Promise<unknown> = Promise.resolve();
-  #pendingMetrics = new Set<string>();
-  #metricsScheduled = false;
-  #securityScheduled = false;
-  #checksScheduled: HealthCheckResult[] | null = null;
+  readonly #queue = new SerialQueue();
+  readonly #onData: (metrics: ReadonlySet<string>) => void;
+  readonly #onResults: (results: HealthCheckResult[]) => void;
+  readonly #onSecurity: (hit: true) => void;
   #startedAt: number | null = null;
-  #owedScanFrom: number | null = null;
+  #scanFrom: number | null = null;
   #nextWake: number | null = null;
-  #loop: { ctl: AbortController; done: Promise<void> } | null = null;
+  #loop: { stop(): Promise<void> } | null = null;
 
   constructor(opts: AlertEngineOptions) {
     this.#o = opts;
@@ -87,6 +93,7 @@ export class AlertEngine {
       repeatIntervalMs: opts.config.repeat_interval,
       escalateAfterMs: opts.escalateAfterMs ?? 0,
     };
+    this.#recent = new RecentResolutions(opts.config.cooldown);
     this.#security = new SecurityCounters(this.rules, opts.config.security.max_sources);
     this.#byName = new Map(this.rules.map((r) => [r.name, r]));
     for (const r of this.rules) {
@@ -95,6 +102,31 @@ export class AlertEngine {
       list.push(r);
       this.#byMetric.set(r.source.metric, list);
     }
+    const now = () => this.#o.clock.now();
+    // Fresh data for several metrics in a burst is evaluated once, rule by rule.
+    this.#onData = coalesced<ReadonlySet<string>>(
+      this.#queue,
+      (a, b) => new Set([...(a ?? []), ...[...b].filter((m) => this.#byMetric.has(m))]),
+      (metrics) =>
+        this.#evaluateRules(
+          [...metrics].flatMap((m) => this.#byMetric.get(m) ?? []),
+          now(),
+        ),
+      (err) => this.#logError(err, 'alert evaluation on fresh data failed'),
+    );
+    const checkRules = this.rules.filter((r) => r.source.kind === 'check');
+    this.#onResults = coalesced<HealthCheckResult[]>(
+      this.#queue,
+      (_a, b) => b,
+      (results) => this.#evaluateRules(checkRules, now(), results),
+      (err) => this.#logError(err, 'alert evaluation of check results failed'),
+    );
+    this.#onSecurity = coalesced<true>(
+      this.#queue,
+      () => true,
+      () => this.#evaluateRules(this.#security.rules, now()),
+      (err) => this.#logError(err, 'security evaluation failed'),
+    );
   }
 
   /** Restores open alerts from the store, records a gap after downtime, subscribes to data, starts the loop. */
@@ -102,43 +134,48 @@ export class AlertEngine {
     if (this.#startedAt !== null) return;
     const now = this.#o.clock.now();
     this.#startedAt = now;
-    await this.#enqueue(() => this.#restore(now));
-    const off = this.#o.metrics?.onData((metrics) => this.#onData(metrics));
+    await this.#queue.run(() => this.#restore(now));
+    const off = this.#o.metrics?.onData((metrics) => {
+      if (this.#startedAt !== null && [...metrics].some((m) => this.#byMetric.has(m))) this.#onData(metrics);
+    });
     if (typeof off === 'function') this.#unsubscribe.push(off);
-    const offChecks = this.#o.checks?.onResults?.((results) => this.#onResults(results));
+    const offChecks = this.#o.checks?.onResults?.(
+      (results) => this.#startedAt !== null && this.#onResults(results),
+    );
     if (typeof offChecks === 'function') this.#unsubscribe.push(offChecks);
-    if (opts.loop !== false) this.#startLoop();
+    if (opts.loop === false) return;
+    this.#loop = startWakingLoop({
+      clock: this.#o.clock,
+      intervalMs: this.#o.config.evaluation_interval,
+      minSleepMs: MIN_SLEEP_MS,
+      body: () => this.evaluateNow().catch((err) => this.#logError(err, 'alert evaluation failed')),
+      wakeAt: () => this.#nextWake,
+    });
   }
 
   /** Stops the loop and waits for the evaluation in progress. */
   async stop(): Promise<void> {
     for (const off of this.#unsubscribe.splice(0)) off();
-    if (this.#loop) {
-      this.#loop.ctl.abort(new Error('alert engine stopped'));
-      await this.#loop.done;
-      this.#loop = null;
-    }
-    await this.#tail.catch(() => {});
+    await this.#loop?.stop();
+    this.#loop = null;
+    await this.#queue.idle();
     this.#startedAt = null;
   }
 
   /** Runs one full evaluation now (every rule, checks, security, owed notices). */
   evaluateNow(): Promise<void> {
-    return this.#enqueue(() => this.#tick());
+    return this.#queue.run(() => this.#tick());
   }
 
   /** Resolves once every evaluation queued so far has finished. */
-  async idle(): Promise<void> {
-    for (let t = this.#tail; ; t = this.#tail) {
-      await t;
-      if (t === this.#tail) return;
-    }
+  idle(): Promise<void> {
+    return this.#queue.idle();
   }
 
   /** Evaluates the rules that read these metrics now (what fresh data triggers). */
   evaluateMetrics(metrics: Iterable<string>): Promise<void> {
-    const set = new Set(metrics);
-    return this.#enqueue(() => this.#evaluateMetrics(set, this.#o.clock.now()));
+    const rules = [...new Set(metrics)].flatMap((m) => this.#byMetric.get(m) ?? []);
+    return this.#queue.run(() => this.#evaluateRules(rules, this.#o.clock.now()));
   }
 
   /** Records a security event (`monitor.security(event)`): logged, counted, evaluated at once. */
@@ -146,26 +183,22 @@ export class AlertEngine {
     if (!event || typeof event.kind !== 'string' || !event.kind) return;
     const now = this.#o.clock.now();
     const { kind, source, ip, user, detail } = event;
-    this.#o.logger?.security?.warn({ event: 'security', kind, source, ip, user, detail }, `security event: ${kind}`);
-    if (this.#security.record(event, now).length === 0 || this.#startedAt === null) return;
-    if (this.#securityScheduled) return;
-    this.#securityScheduled = true;
-    void this.#enqueue(async () => {
-      this.#securityScheduled = false;
-      if (!this.#leader()) return;
-      const t = this.#o.clock.now();
-      const mutes = await this.#muting.at(t);
-      for (const rule of this.#security.rules) await this.#evaluateRule(rule, t, mutes);
-    }).catch((err) => this.#logError(err, 'security evaluation failed'));
+    this.#o.logger?.security?.warn(
+      { event: 'security', kind, source, ip, user, detail },
+      `security event: ${kind}`,
+    );
+    if (this.#security.record(event, now).length > 0 && this.#startedAt !== null) this.#onSecurity(true);
   }
 
   /** Resolves an alert by hand (audited; the resolution is notified if the firing was). */
   async resolve(r: { id: string; reason: string; actor: string }): Promise<StoredAlert> {
-    return this.#enqueue(async () => {
+    return this.#queue.run(async () => {
       const now = this.#o.clock.now();
-      const resolved = await this.#o.store.transaction((tx) => resolveAlert(tx, { ...r, now, sink: this.#sink }));
+      const resolved = await this.#o.store.transaction((tx) =>
+        resolveAlert(tx, { ...r, now, sink: this.#sink }),
+      );
       this.#open.drop(resolved.fingerprint);
-      this.#blocked.set(resolved.fingerprint, now + this.#policy.cooldownMs);
+      this.#recent.note(resolved);
       logResolution(this.#o.logger, resolved);
       this.#emit(resolved, 'resolved');
       return resolved;
@@ -184,64 +217,14 @@ export class AlertEngine {
   }
 
   /** Silences and maintenance windows muting an alert at `now`. */
-  async mutedBy(a: { rule: string; labels: Labels; type: Alert['type'] }, now = this.#o.clock.now()): Promise<string[]> {
+  async mutedBy(
+    a: { rule: string; labels: Labels; type: Alert['type'] },
+    now = this.#o.clock.now(),
+  ): Promise<string[]> {
     return this.#muting.mutedBy(a, await this.#muting.at(now, true), now);
   }
 
   // -- internals ---------------------------------------------------------------------------------
-
-  #enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(fn, fn);
-    this.#tail = run.catch(() => {});
-    return run;
-  }
-
-  #startLoop(): void {
-    const ctl = new AbortController();
-    const { clock, config } = this.#o;
-    const done = (async () => {
-      while (!ctl.signal.aborted) {
-        await this.evaluateNow().catch((err) => this.#logError(err, 'alert evaluation failed'));
-        const now = clock.now();
-        let wait = config.evaluation_interval;
-        if (this.#nextWake !== null) wait = Math.min(wait, Math.max(MIN_SLEEP_MS, this.#nextWake - now));
-        try {
-          await clock.sleep(wait, ctl.signal);
-        } catch {
-          break;
-        }
-      }
-    })();
-    this.#loop = { ctl, done };
-  }
-
-  #onData(metrics: ReadonlySet<string>): void {
-    if (this.#startedAt === null) return;
-    for (const m of metrics) if (this.#byMetric.has(m)) this.#pendingMetrics.add(m);
-    if (this.#pendingMetrics.size === 0 || this.#metricsScheduled) return;
-    this.#metricsScheduled = true;
-    void this.#enqueue(async () => {
-      this.#metricsScheduled = false;
-      const set = this.#pendingMetrics;
-      this.#pendingMetrics = new Set();
-      await this.#evaluateMetrics(set, this.#o.clock.now());
-    }).catch((err) => this.#logError(err, 'alert evaluation on fresh data failed'));
-  }
-
-  #onResults(results: HealthCheckResult[]): void {
-    if (this.#startedAt === null) return;
-    const scheduled = this.#checksScheduled !== null;
-    this.#checksScheduled = results;
-    if (scheduled) return;
-    void this.#enqueue(async () => {
-      const fresh = this.#checksScheduled ?? [];
-      this.#checksScheduled = null;
-      if (!this.#leader()) return;
-      const now = this.#o.clock.now();
-      const mutes = await this.#muting.at(now);
-      for (const rule of this.rules) if (rule.source.kind === 'check') await this.#evaluateRule(rule, now, mutes, fresh);
-    }).catch((err) => this.#logError(err, 'alert evaluation of check results failed'));
-  }
 
   #leader(): boolean {
     return this.#o.isLeader ? this.#o.isLeader() : true;
@@ -250,6 +233,8 @@ export class AlertEngine {
   async #restore(now: number): Promise<void> {
     const gapAfter = Math.max(2 * this.#o.config.evaluation_interval, 60_000);
     const { gap, open } = await restoreOpenAlerts(this.#o.store, now, gapAfter);
+    for (const a of await this.#o.store.alerts.listResolvedSince(now - this.#o.config.cooldown))
+      this.#recent.note(a);
     if (!gap) return;
     this.#o.logger?.app?.warn(
       { from: new Date(gap.from).toISOString(), to: new Date(gap.to).toISOString(), open },
@@ -265,6 +250,7 @@ export class AlertEngine {
       return;
     }
     this.#open.replaceWith(await store.alerts.listOpen());
+    await this.#scanResolutions(now);
     const mutes = await this.#muting.at(now, true);
     const results = await this.#checkResults();
     for (const rule of this.rules) {
@@ -275,53 +261,68 @@ export class AlertEngine {
       }
     }
     await this.#orphans(now, mutes);
-    await this.#handOverOwed(now);
+    this.#recent.prune(now);
     await store.state.set(LAST_EVALUATION_KEY, now, now);
     this.#nextWake = this.#computeNextWake(now, mutes);
   }
 
-  async #evaluateMetrics(metrics: ReadonlySet<string>, now: number): Promise<void> {
-    if (!this.#leader()) return;
+  /** Evaluates some rules now (fresh data, check results, security events), if this instance leads. */
+  async #evaluateRules(
+    rules: readonly AlertRule[],
+    now: number,
+    results?: HealthCheckResult[],
+  ): Promise<void> {
+    if (!this.#leader() || rules.length === 0) return;
     const mutes = await this.#muting.at(now);
-    for (const m of metrics) {
-      for (const rule of this.#byMetric.get(m) ?? []) {
-        try {
-          await this.#evaluateRule(rule, now, mutes);
-        } catch (err) {
-          this.#logError(err, `rule ${rule.name} failed`);
-        }
+    for (const rule of rules) {
+      try {
+        await this.#evaluateRule(rule, now, mutes, results);
+      } catch (err) {
+        this.#logError(err, `rule ${rule.name} failed`);
       }
     }
   }
 
-  /** Evaluates one rule over all its groups, then its open alerts that got no data. */
-  async #evaluateRule(rule: AlertRule, now: number, mutes: Mutes, results?: HealthCheckResult[]): Promise<void> {
+  /** Evaluates one rule over all its groups, then its open alerts that got no data; commits in batches. */
+  async #evaluateRule(
+    rule: AlertRule,
+    now: number,
+    mutes: Mutes,
+    results?: HealthCheckResult[],
+  ): Promise<void> {
     const ctx: GroupContext = {
       now,
       mutedBy: (labels) => this.#muting.mutedBy({ rule: rule.name, labels, type: rule.type }, mutes, now),
       open: this.#open.map,
       policy: this.#policy,
-      persistEveryMs: this.#o.persistEveryMs ?? 60_000,
-      refireBlock: (fp) => this.#refireBlock(fp, now),
-      commit: (plan) => this.#commit(plan),
+      persistEveryMs: this.#o.persistEveryMs ?? PERSIST_EVERY_MS,
+      refireBlock: (fp) => this.#recent.lookup(fp, now),
     };
+    const plans: Plan[] = [];
+    const add = (p: Plan | null) => p && plans.push(p);
     const seen = new Set<string>();
-    const groups = await readGroups(rule, now, { metrics: this.#o.metrics, security: this.#security, results });
+    const openCount = this.#open.countOf(rule.name);
+    const groups = await readGroups(rule, now, {
+      metrics: this.#o.metrics,
+      security: this.#security,
+      results,
+    });
     for (const g of groups) {
       // Fast path: nothing open for the rule and no breach, nothing to do (no fingerprint to build).
-      if (this.#open.countOf(rule.name) === 0 && (g.value === null || levelOf(rule.condition, g.value) === null)) continue;
+      if (openCount === 0 && (g.value === null || levelOf(rule.condition, g.value) === null)) continue;
       const fp = fingerprint(rule.name, g.labels);
       seen.add(fp);
-      await evaluateGroup(rule, g.labels, fp, { value: g.value, at: g.at }, ctx, g.extras);
+      add(planGroup(rule, g.labels, fp, { value: g.value, at: g.at }, ctx, g.extras));
     }
-    if (this.#open.countOf(rule.name) === 0 || (results === undefined && rule.source.kind === 'check')) return;
-    // A security count of 0 is data, once the engine has watched a whole window.
-    const watched = rule.source.kind === 'security' && now - (this.#startedAt ?? now) >= rule.windowMs;
-    for (const fp of this.#open.fingerprintsOf(rule.name)) {
-      const a = this.#open.get(fp);
-      if (seen.has(fp) || !a) continue;
-      await evaluateGroup(rule, a.labels, fp, { value: watched ? 0 : null }, ctx);
+    if (openCount > 0 && !(results === undefined && rule.source.kind === 'check')) {
+      // A security count of 0 is data, once the engine has watched a whole window.
+      const watched = rule.source.kind === 'security' && now - (this.#startedAt ?? now) >= rule.windowMs;
+      for (const fp of this.#open.fingerprintsOf(rule.name)) {
+        const a = this.#open.get(fp);
+        if (!seen.has(fp) && a) add(planGroup(rule, a.labels, fp, { value: watched ? 0 : null }, ctx));
+      }
     }
+    await this.#commit(plans);
   }
 
   async #checkResults(): Promise<HealthCheckResult[] | undefined> {
@@ -334,61 +335,57 @@ export class AlertEngine {
     }
   }
 
-  async #refireBlock(fp: string, now: number): Promise<{ until: number; carry?: StoredAlert }> {
-    const until = this.#blocked.get(fp);
-    if (until !== undefined) {
-      if (until > now) return { until };
-      this.#blocked.delete(fp);
+  /** Commits plans, then updates the in-memory view with what was written. */
+  async #commit(plans: Plan[]): Promise<void> {
+    if (plans.length === 0) return;
+    const r = await commitPlans(this.#o.store, this.#sink, plans);
+    for (const p of r.committed) {
+      const a = p.alert;
+      if (a.status === 'resolved') {
+        this.#open.drop(a.fingerprint);
+        this.#recent.note(a);
+      } else this.#open.set(a);
+      for (const e of p.events) this.#emit(a, e.kind);
     }
-    const last = await this.#o.store.alerts.lastByFingerprint(fp);
-    if (!last || last.status !== 'resolved') return { until: 0, carry: last };
-    if (last.resolution?.kind === 'manual' && last.resolvedAt !== null) {
-      const blockedUntil = last.resolvedAt + this.#policy.cooldownMs;
-      if (blockedUntil > now) {
-        this.#blocked.set(fp, blockedUntil);
-        return { until: blockedUntil };
-      }
+    for (const p of r.gone) {
+      // Resolved elsewhere (by hand) meanwhile: learn how, so a manual resolution holds off a re-fire.
+      this.#open.drop(p.alert.fingerprint);
+      const fresh = await this.#o.store.alerts.get(p.alert.id);
+      if (fresh) this.#recent.note(fresh);
     }
-    return { until: 0, carry: last };
-  }
-
-  async #commit(plan: Plan): Promise<void> {
-    const a = plan.alert;
-    if (plan.persist) {
-      const gone = new Error('gone');
-      try {
-        await this.#o.store.transaction(async (tx) => {
-          if (plan.insert) await tx.alerts.insert(a);
-          else if (!(await tx.alerts.updateOpen(a))) throw gone;
-          for (const e of plan.events) await tx.alerts.addEvent(e);
-          if (plan.transition) await this.#sink.accept(tx, plan.transition, plan.transition.at);
-        });
-      } catch (err) {
-        if (err === gone) {
-          this.#open.drop(a.fingerprint); // resolved elsewhere (by hand) meanwhile
-          return;
-        }
-        throw err;
-      }
+    if (r.failed.length > 0) {
+      const first = r.failed[0]!;
+      this.#logError(
+        first.err,
+        `storing ${r.failed.length} alert change(s) failed (first: ${first.plan.alert.rule}); retried at the next evaluation`,
+      );
     }
-    if (a.status === 'resolved') this.#open.drop(a.fingerprint);
-    else this.#open.set(a);
-    for (const e of plan.events) this.#emit(a, e.kind);
   }
 
   /** Open alerts whose rule is gone from the config resolve (and tell whoever was told of them). */
   async #orphans(now: number, mutes: Mutes): Promise<void> {
-    for (const a of [...this.#open.values()]) {
-      if (this.#byName.has(a.rule)) continue;
-      await this.#commit(planOrphan(a, now, this.#muting.mutedBy(a, mutes, now), this.#policy));
-    }
+    const plans = [...this.#open.values()]
+      .filter((a) => !this.#byName.has(a.rule))
+      .map((a) => planOrphan(a, now, this.#muting.mutedBy(a, mutes, now), this.#policy));
+    await this.#commit(plans);
   }
 
-  /** Hands over resolutions marked owed by a process without a sink (the CLI). */
-  async #handOverOwed(now: number): Promise<void> {
-    const since = this.#owedScanFrom ?? now - 7 * 86_400_000;
-    for (const a of await handOverOwed(this.#o.store, this.#sink, since, now)) this.#blocked.delete(a.fingerprint);
-    this.#owedScanFrom = now - 5 * 60_000;
+  /**
+   * Learns the resolutions made since the last scan (by this or another process: HTTP, CLI) and hands
+   * over those a process without a sink marked owed.
+   */
+  async #scanResolutions(now: number): Promise<void> {
+    const PAGE = 1000;
+    let from = this.#scanFrom ?? now - 7 * 86_400_000;
+    for (;;) {
+      const page = await this.#o.store.alerts.listResolvedSince(from, PAGE);
+      for (const a of page) this.#recent.note(a);
+      await handOverOwed(this.#o.store, this.#sink, page, now);
+      if (page.length < PAGE) break;
+      const last = page[page.length - 1]!.resolvedAt ?? from;
+      from = last > from ? last : from + 1;
+    }
+    this.#scanFrom = now - 5 * 60_000;
   }
 
   #computeNextWake(now: number, mutes: Mutes): number | null {

@@ -55,7 +55,10 @@ describe('evaluate', () => {
   });
 
   test('hysteresis: a firing alert holds until the value is under `clear`', () => {
-    assert.deepEqual(run(rule({ clear: 300 }), [2500, 450, 350, 250]), ['0:firing:critical', '3:resolved:auto']);
+    assert.deepEqual(run(rule({ clear: 300 }), [2500, 450, 350, 250]), [
+      '0:firing:critical',
+      '3:resolved:auto',
+    ]);
   });
 
   test('keep_firing_for: a firing alert resolves only after being clear that long', () => {
@@ -74,12 +77,20 @@ describe('evaluate', () => {
 
   test('direction below fires when the value drops under the thresholds', () => {
     const r = rule({ direction: 'below', warning: 50, critical: 10, for: '0s' });
-    assert.deepEqual(run(r, [100, 40, 5, 60]), ['1:firing:warning', '2:escalated:critical', '3:resolved:auto']);
+    assert.deepEqual(run(r, [100, 40, 5, 60]), [
+      '1:firing:warning',
+      '2:escalated:critical',
+      '3:resolved:auto',
+    ]);
   });
 
   test('a rule with only a critical threshold and a `for` is pending until it held that long', () => {
     const r = rule({ warning: undefined, critical: 2000, for: '2m' });
-    assert.deepEqual(run(r, [2500, 2500, 2500, 100]), ['0:pending:critical', '2:firing:critical', '3:resolved:auto']);
+    assert.deepEqual(run(r, [2500, 2500, 2500, 100]), [
+      '0:pending:critical',
+      '2:firing:critical',
+      '3:resolved:auto',
+    ]);
   });
 
   test('evaluation is pure: the same inputs give the same transition', () => {

@@ -74,7 +74,8 @@ function holds(c: Condition, v: number): boolean {
 /** The level a pending alert is due to fire at, or null. */
 function dueLevel(c: Condition, s: EvalState, now: number): Level | null {
   if (s.criticalSince !== null && now - s.criticalSince >= c.forMs.critical) return 'critical';
-  if (c.warning !== undefined && s.breachSince !== null && now - s.breachSince >= c.forMs.warning) return 'warning';
+  if (c.warning !== undefined && s.breachSince !== null && now - s.breachSince >= c.forMs.warning)
+    return 'warning';
   return null;
 }
 
@@ -92,7 +93,12 @@ export function nextDeadline(rule: AlertRule, s: EvalState): number | null {
 }
 
 /** Evaluates `rule` on `window` given the alert's previous state (undefined: no open alert). */
-export function evaluate(rule: AlertRule, window: EvalWindow, prev: EvalState | undefined, now: number): Transition {
+export function evaluate(
+  rule: AlertRule,
+  window: EvalWindow,
+  prev: EvalState | undefined,
+  now: number,
+): Transition {
   const c = rule.condition;
   const v = window.value;
   if (v === null || !Number.isFinite(v)) {

@@ -1,10 +1,10 @@
 /** Evaluating one (rule, labels) group: evaluate, look up the fingerprint's past, plan, commit. */
 import { newId } from '../core/ids.js';
-import type { HealthCheckResult, Labels } from '../core/types.js';
+import type { HealthCheckResult, Labels, Severity } from '../core/types.js';
 import type { StoredAlert } from '../store/repos/alerts.js';
 import { type EvalWindow, evaluate } from './evaluate.js';
-import { decide, type PolicyOptions, recordNotification } from './policy.js';
 import { type Plan, planTransition, publicAlert, readBook } from './plan.js';
+import { decide, type PolicyOptions, recordNotification } from './policy.js';
 import type { AlertRule } from './rules.js';
 import type { SecurityCounters } from './security.js';
 import type { MetricSource } from './sources.js';
@@ -43,13 +43,18 @@ export async function readGroups(
   if (s.kind === 'security') return src.security.windows(rule, now);
   const out: Group[] = [];
   for (const r of src.results ?? []) {
-    if (s.check !== '*' && r.name !== s.check) continue;
+    if ((s.check !== '*' && r.name !== s.check) || s.exceptKinds?.includes(r.kind)) continue;
     const stale = now - r.checkedAt >= rule.staleAfterMs;
     out.push({
       labels: { check: r.name },
       value: stale ? null : s.field === 'status' ? STATUS_VALUE[r.status] : r.responseTimeMs,
       at: r.checkedAt,
-      extras: { checkCritical: r.critical, status: r.status, error: r.error ?? '', reason: r.error ? `: ${r.error}` : '' },
+      extras: {
+        checkCritical: r.critical,
+        status: r.status,
+        error: r.error ?? '',
+        reason: r.error ? `: ${r.error}` : '',
+      },
     });
   }
   return out;
@@ -63,30 +68,29 @@ export interface GroupContext {
   open: ReadonlyMap<string, StoredAlert>;
   policy: PolicyOptions;
   persistEveryMs: number;
-  /** Until when a fingerprint may not open again (manual resolution), and its previous alert. */
-  refireBlock(fp: string): Promise<{ until: number; carry?: StoredAlert }>;
-  commit(plan: Plan): Promise<void>;
+  /** Until when a fingerprint may not open again (manual resolution), and its last notification times. */
+  refireBlock(fp: string): { until: number; carry?: Partial<Record<Severity, number>> };
 }
 
-/** Evaluates one group and commits what changed. */
-export async function evaluateGroup(
+/** Evaluates one group; returns what to commit (null: nothing changes). */
+export function planGroup(
   rule: AlertRule,
   labels: Labels,
   fp: string,
   window: EvalWindow,
   ctx: GroupContext,
   extras?: Record<string, unknown>,
-): Promise<void> {
+): Plan | null {
   const prev = ctx.open.get(fp);
   const tr = evaluate(rule, window, prev ? readBook(prev).eval : undefined, ctx.now);
-  if (tr.kind === 'none' && !prev) return;
-  let carry: StoredAlert | undefined;
+  if (tr.kind === 'none' && !prev) return null;
+  let carry: Partial<Record<Severity, number>> | undefined;
   if (!prev) {
-    const block = await ctx.refireBlock(fp);
-    if (block.until > ctx.now) return; // resolved by hand: re-fires only after the cooldown
+    const block = ctx.refireBlock(fp);
+    if (block.until > ctx.now) return null; // resolved by hand: re-fires only after the cooldown
     carry = block.carry;
   }
-  const plan = planTransition({
+  return planTransition({
     rule,
     labels: prev?.labels ?? labels,
     fingerprint: fp,
@@ -95,11 +99,10 @@ export async function evaluateGroup(
     now: ctx.now,
     mutedBy: ctx.mutedBy(labels),
     policy: ctx.policy,
-    carry: carry ? readBook(carry).notify.at : undefined,
+    carry,
     extras,
     persistEveryMs: ctx.persistEveryMs,
   });
-  if (plan) await ctx.commit(plan);
 }
 
 /** The plan that resolves an open alert whose rule is no longer configured. */
@@ -127,7 +130,10 @@ export function planOrphan(a: StoredAlert, now: number, mutedBy: string[], polic
     actor: null,
     detail: { resolution: 'auto', reason, notified: told },
   };
-  alert.state = { ...a.state, notify: told ? recordNotification(book.notify, 'resolved', a.severity, now) : book.notify };
+  alert.state = {
+    ...a.state,
+    notify: told ? recordNotification(book.notify, 'resolved', a.severity, now) : book.notify,
+  };
   return {
     alert,
     insert: false,

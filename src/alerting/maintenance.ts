@@ -76,7 +76,8 @@ export class MaintenanceCalendar {
   #occurrence(w: Window, now: number): { start: number; end: number } | null {
     if (!w.cron) return w.start !== null && w.end !== null ? { start: w.start, end: w.end } : null;
     const prev = w.cron.previousRuns(1, new Date(now + 1))[0];
-    if (prev && prev.getTime() + w.durationMs > now) return { start: prev.getTime(), end: prev.getTime() + w.durationMs };
+    if (prev && prev.getTime() + w.durationMs > now)
+      return { start: prev.getTime(), end: prev.getTime() + w.durationMs };
     const next = w.cron.nextRun(new Date(now));
     return next ? { start: next.getTime(), end: next.getTime() + w.durationMs } : null;
   }

@@ -28,7 +28,8 @@ export class Muting {
   /** What is in force at `now` (silences re-read when `force` or the cached read is too old). */
   async at(now: number, force = false): Promise<Mutes> {
     const c = this.#cached;
-    if (!force && c && c.at <= now && now - c.at < this.maxAgeMs) return { ...c, windows: this.calendar.openAt(now) };
+    if (!force && c && c.at <= now && now - c.at < this.maxAgeMs)
+      return { ...c, windows: this.calendar.openAt(now) };
     const silences = await this.store.silences.active(now);
     this.#cached = { at: now, silences, windows: this.calendar.openAt(now) };
     return this.#cached;
@@ -37,8 +38,10 @@ export class Muting {
   /** Ids of the silences and `maintenance:<name>` of the windows muting `t` (empty: not muted). */
   mutedBy(t: MuteTarget, m: Mutes, now: number): string[] {
     const out: string[] = [];
-    for (const s of m.silences) if (s.startsAt <= now && now < s.endsAt && silenceMatches(s.matchers, t)) out.push(s.id);
-    if (m.windows.length) out.push(...this.calendar.matching(t, now, m.windows).map((n) => `maintenance:${n}`));
+    for (const s of m.silences)
+      if (s.startsAt <= now && now < s.endsAt && silenceMatches(s.matchers, t)) out.push(s.id);
+    if (m.windows.length)
+      out.push(...this.calendar.matching(t, now, m.windows).map((n) => `maintenance:${n}`));
     return out;
   }
 

@@ -32,8 +32,8 @@ export class OpenAlerts {
   /** Adds or replaces an open alert. */
   set(a: StoredAlert): void {
     this.#byFp.set(a.fingerprint, a);
-    let set = this.#byRule.get(a.rule);
-    if (!set) this.#byRule.set(a.rule, (set = new Set()));
+    const set = this.#byRule.get(a.rule) ?? new Set<string>();
+    this.#byRule.set(a.rule, set);
     set.add(a.fingerprint);
   }
 

@@ -8,7 +8,14 @@ import type { AlertTransition } from '../core/transition.js';
 import type { Alert, Labels, Severity } from '../core/types.js';
 import type { AlertEvent, StoredAlert } from '../store/repos/alerts.js';
 import { clearThreshold, type EvalState, type Transition, thresholdOf } from './evaluate.js';
-import { decide, newBook, type NotifyBook, type PolicyOptions, recordNotification, recordSeverity } from './policy.js';
+import {
+  decide,
+  type NotifyBook,
+  newBook,
+  type PolicyOptions,
+  recordNotification,
+  recordSeverity,
+} from './policy.js';
 import type { AlertRule, Level } from './rules.js';
 import { renderTemplate } from './template.js';
 
@@ -119,9 +126,22 @@ export function planTransition(p: PlanInput): Plan | null {
   const value = tr.kind === 'resolved' ? tr.value : (tr.state?.value ?? null);
   const keepSeverity = tr.kind === 'resolved' || (tr.kind === 'none' && tr.state?.status === 'firing');
   const severity = keepSeverity && prev ? prev.severity : severityOf(rule, level, p.extras);
-  const threshold = tr.kind === 'resolved' ? clearThreshold(rule.condition) : thresholdOf(rule.condition, level);
-  const peak = Math.max(Number(prev?.metadata.peak ?? Number.NEGATIVE_INFINITY), value ?? Number.NEGATIVE_INFINITY);
-  const vars = { ...p.extras, value, threshold, labels: p.labels, rule: rule.name, severity, level, window: rule.windowMs };
+  const threshold =
+    tr.kind === 'resolved' ? clearThreshold(rule.condition) : thresholdOf(rule.condition, level);
+  const peak = Math.max(
+    Number(prev?.metadata.peak ?? Number.NEGATIVE_INFINITY),
+    value ?? Number.NEGATIVE_INFINITY,
+  );
+  const vars = {
+    ...p.extras,
+    value,
+    threshold,
+    labels: p.labels,
+    rule: rule.name,
+    severity,
+    level,
+    window: rule.windowMs,
+  };
   const base: StoredAlert = prev
     ? { ...prev }
     : {
@@ -150,7 +170,9 @@ export function planTransition(p: PlanInput): Plan | null {
     threshold,
     metadata: {
       ...base.metadata,
-      ...(rule.source.kind === 'metric' ? { metric: rule.source.metric, aggregation: rule.source.aggregation } : {}),
+      ...(rule.source.kind === 'metric'
+        ? { metric: rule.source.metric, aggregation: rule.source.aggregation }
+        : {}),
       window_ms: rule.windowMs,
       ...(Number.isFinite(peak) ? { peak } : {}),
       ...(p.extras?.checkCritical !== undefined ? { check_critical: p.extras.checkCritical } : {}),
@@ -175,7 +197,12 @@ export function planTransition(p: PlanInput): Plan | null {
       break;
     case 'resolved': {
       const kind = tr.reason === 'stale' ? 'stale' : 'auto';
-      const reason = tr.reason === 'stale' ? RESOLUTION_REASON.stale : tr.wasFiring ? RESOLUTION_REASON.auto : RESOLUTION_REASON.pending;
+      const reason =
+        tr.reason === 'stale'
+          ? RESOLUTION_REASON.stale
+          : tr.wasFiring
+            ? RESOLUTION_REASON.auto
+            : RESOLUTION_REASON.pending;
       alert.status = 'resolved';
       alert.resolvedAt = now;
       alert.resolution = { kind, by: 'prodmon', at: now, reason };
@@ -195,7 +222,8 @@ export function planTransition(p: PlanInput): Plan | null {
   if (decision && 'notify' in decision) {
     let carrier = stateEvent;
     if (!carrier) {
-      const kind = decision.notify === 'reminder' || decision.notify === 'escalation' ? decision.notify : 'notified';
+      const kind =
+        decision.notify === 'reminder' || decision.notify === 'escalation' ? decision.notify : 'notified';
       carrier = event(alert, kind, now, kind === 'notified' ? { transition: decision.notify } : {});
     }
     carrier.detail.notified = true;
@@ -221,7 +249,11 @@ export function planTransition(p: PlanInput): Plan | null {
   if (stateEvent) events.push(stateEvent);
 
   const newEval = evalState ?? before?.eval;
-  alert.state = { eval: newEval, notify: book, persistedAt: (prev?.state.persistedAt as number | undefined) ?? now };
+  alert.state = {
+    eval: newEval,
+    notify: book,
+    persistedAt: (prev?.state.persistedAt as number | undefined) ?? now,
+  };
   const changed =
     !prev ||
     events.length > 0 ||

@@ -93,7 +93,12 @@ export function decide(
 }
 
 /** The book after handing over `kind` at `severity`. */
-export function recordNotification(book: NotifyBook, kind: TransitionKind, severity: Severity, now: number): NotifyBook {
+export function recordNotification(
+  book: NotifyBook,
+  kind: TransitionKind,
+  severity: Severity,
+  now: number,
+): NotifyBook {
   const out: NotifyBook = { ...book, at: { ...book.at } };
   if (kind === 'resolved') {
     delete out.notice;
@@ -113,14 +118,24 @@ export function recordSeverity(book: NotifyBook, severity: Severity, now: number
 }
 
 /** When the decision for a firing alert may change by time alone (cooldown end, reminder, escalation). */
-export function nextNotifyAt(alert: { status: AlertStatus; severity: Severity }, book: NotifyBook, opts: PolicyOptions): number | null {
+export function nextNotifyAt(
+  alert: { status: AlertStatus; severity: Severity },
+  book: NotifyBook,
+  opts: PolicyOptions,
+): number | null {
   if (alert.status !== 'firing') return null;
   const times: number[] = [];
   const t = book.at[alert.severity];
-  if (t !== undefined && (!book.last || book.last.severity !== alert.severity)) times.push(t + opts.cooldownMs);
+  if (t !== undefined && (!book.last || book.last.severity !== alert.severity))
+    times.push(t + opts.cooldownMs);
   if (book.last) {
     times.push(book.last.at + opts.repeatIntervalMs);
-    if (opts.escalateAfterMs > 0 && alert.severity === 'critical' && !book.escalated && book.criticalAt !== null) {
+    if (
+      opts.escalateAfterMs > 0 &&
+      alert.severity === 'critical' &&
+      !book.escalated &&
+      book.criticalAt !== null
+    ) {
       times.push(book.criticalAt + opts.escalateAfterMs);
     }
   }

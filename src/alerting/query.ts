@@ -8,13 +8,18 @@ type Query = Record<string, string | undefined>;
 
 const bad = (message: string) => new ProdmonError('PRODMON_E_BAD_REQUEST', message, { exitCode: 2 });
 
-function list<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T[] | undefined {
+function list<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  name: string,
+): T[] | undefined {
   if (!value) return undefined;
   const items = value
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  for (const i of items) if (!allowed.includes(i as T)) throw bad(`"${name}" must be among ${allowed.join(', ')}; got "${i}"`);
+  for (const i of items)
+    if (!allowed.includes(i as T)) throw bad(`"${name}" must be among ${allowed.join(', ')}; got "${i}"`);
   return items as T[];
 }
 
@@ -25,24 +30,34 @@ export function timeParam(value: string | undefined, name: string, now: number):
   const ago = parseDuration(value);
   if (ago !== null && /[a-z]$/i.test(value)) return now - ago;
   const t = Date.parse(value);
-  if (!Number.isFinite(t)) throw bad(`"${name}" must be a time (ISO date, ms since the epoch, or a duration such as 1h); got "${value}"`);
+  if (!Number.isFinite(t))
+    throw bad(
+      `"${name}" must be a time (ISO date, ms since the epoch, or a duration such as 1h); got "${value}"`,
+    );
   return t;
 }
 
 function intParam(value: string | undefined, name: string, min: number, max: number, dflt: number): number {
   if (value === undefined || value === '') return dflt;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw bad(`"${name}" must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw bad(`"${name}" must be an integer from ${min} to ${max}`);
   return n;
 }
 
 /** The filter of `GET /production/alerts/` (status `active` = pending and firing, `all` = any). */
 export function alertQuery(q: Query, now: number): AlertFilter {
-  const status = list<AlertStatus | 'active' | 'all'>(q.status, ['active', 'pending', 'firing', 'resolved', 'all'], 'status');
+  const status = list<AlertStatus | 'active' | 'all'>(
+    q.status,
+    ['active', 'pending', 'firing', 'resolved', 'all'],
+    'status',
+  );
   return {
     status: status?.includes('all')
       ? undefined
-      : status?.flatMap((s): AlertStatus[] => (s === 'active' ? ['pending', 'firing'] : s === 'all' ? [] : [s])),
+      : status?.flatMap((s): AlertStatus[] =>
+          s === 'active' ? ['pending', 'firing'] : s === 'all' ? [] : [s],
+        ),
     severity: list<Severity>(q.severity, SEVERITIES, 'severity'),
     type: list<AlertType>(q.type, ALERT_TYPES, 'type'),
     rule: q.rule || undefined,
@@ -52,4 +67,3 @@ export function alertQuery(q: Query, now: number): AlertFilter {
     offset: intParam(q.offset, 'offset', 0, 10_000_000, 0),
   };
 }
-

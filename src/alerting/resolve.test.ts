@@ -39,7 +39,12 @@ describe('manual resolution', () => {
     const [open] = await store.alerts.listOpen();
     clock.set(T0 + 1 * M);
     const resolved = await engine.resolve({ id: open!.id, reason: 'rolled back the deploy', actor: 'ops' });
-    assert.deepEqual(resolved.resolution, { kind: 'manual', by: 'ops', at: T0 + M, reason: 'rolled back the deploy' });
+    assert.deepEqual(resolved.resolution, {
+      kind: 'manual',
+      by: 'ops',
+      at: T0 + M,
+      reason: 'rolled back the deploy',
+    });
     await at(2 * M, 2500);
     await at(15 * M, 2500);
     await at(16 * M - 1, 2500);
@@ -67,8 +72,12 @@ describe('manual resolution', () => {
     const { store, engine, at } = await setup();
     await at(0, 2500);
     const [open] = await store.alerts.listOpen();
-    await assert.rejects(engine.resolve({ id: 'al_nope', reason: 'x', actor: 'ops' }), { code: 'PRODMON_E_NOT_FOUND' });
-    await assert.rejects(engine.resolve({ id: open!.id, reason: '  ', actor: 'ops' }), { code: 'PRODMON_E_BAD_REQUEST' });
+    await assert.rejects(engine.resolve({ id: 'al_nope', reason: 'x', actor: 'ops' }), {
+      code: 'PRODMON_E_NOT_FOUND',
+    });
+    await assert.rejects(engine.resolve({ id: open!.id, reason: '  ', actor: 'ops' }), {
+      code: 'PRODMON_E_BAD_REQUEST',
+    });
     await engine.resolve({ id: open!.id, reason: 'fixed', actor: 'ops' });
     await assert.rejects(engine.resolve({ id: open!.id, reason: 'again', actor: 'ops' }), {
       code: 'PRODMON_E_CONFLICT',
@@ -81,10 +90,15 @@ describe('manual resolution', () => {
     await at(0, 2500);
     const [open] = await store.alerts.listOpen();
     clock.set(T0 + M);
-    await store.transaction((tx) => resolveAlert(tx, { id: open!.id, reason: 'by hand', actor: 'cli:ana', now: T0 + M }));
+    await store.transaction((tx) =>
+      resolveAlert(tx, { id: open!.id, reason: 'by hand', actor: 'cli:ana', now: T0 + M }),
+    );
     await at(2 * M, 2500);
     await at(3 * M, 2500);
-    assert.deepEqual(sink.lines(), ['+0s api_response_time firing critical', '+120s api_response_time resolved critical']);
+    assert.deepEqual(sink.lines(), [
+      '+0s api_response_time firing critical',
+      '+120s api_response_time resolved critical',
+    ]);
     const ev = (await store.alerts.events(open!.id)).find((e) => e.kind === 'resolved')!;
     assert.equal(sink.transitions[1]!.id, ev.id);
     // The engine did not overwrite the manual resolution with its own view of the alert.

@@ -26,7 +26,10 @@ export interface ManualResolution {
 /** Resolves an open alert: 400 without a reason, 404 unknown id, 409 already resolved. */
 export async function resolveAlert(tx: Repos, r: ManualResolution): Promise<StoredAlert> {
   const reason = typeof r.reason === 'string' ? r.reason.trim() : '';
-  if (!reason) throw new ProdmonError('PRODMON_E_BAD_REQUEST', 'a reason is required to resolve an alert', { exitCode: 2 });
+  if (!reason)
+    throw new ProdmonError('PRODMON_E_BAD_REQUEST', 'a reason is required to resolve an alert', {
+      exitCode: 2,
+    });
   const a = await tx.alerts.get(r.id);
   if (!a) throw new ProdmonError('PRODMON_E_NOT_FOUND', `no alert with id "${r.id}"`);
   if (a.status === 'resolved') {
@@ -60,7 +63,12 @@ export async function resolveAlert(tx: Repos, r: ManualResolution): Promise<Stor
     value: a.value,
     threshold: a.threshold,
     actor: r.actor,
-    detail: { resolution: 'manual', reason, notified: told && Boolean(r.sink), ...(told && !r.sink ? { notice: 'owed' } : {}) },
+    detail: {
+      resolution: 'manual',
+      reason,
+      notified: told && Boolean(r.sink),
+      ...(told && !r.sink ? { notice: 'owed' } : {}),
+    },
   });
   await tx.audit.append({
     at: r.now,
@@ -70,7 +78,11 @@ export async function resolveAlert(tx: Repos, r: ManualResolution): Promise<Stor
     detail: { reason, rule: a.rule, fingerprint: a.fingerprint, severity: a.severity, status: a.status },
   });
   if (told && r.sink) {
-    await r.sink.accept(tx, { id: eventId, kind: 'resolved', alert: publicAlert(resolved), at: r.now }, r.now);
+    await r.sink.accept(
+      tx,
+      { id: eventId, kind: 'resolved', alert: publicAlert(resolved), at: r.now },
+      r.now,
+    );
   }
   return resolved;
 }

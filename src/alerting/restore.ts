@@ -18,7 +18,11 @@ export interface Gap {
 }
 
 /** Prepares the stored open alerts for a resumed engine; returns the gap, if there was one. */
-export async function restoreOpenAlerts(store: Store, now: number, gapAfterMs: number): Promise<{ gap: Gap | null; open: number }> {
+export async function restoreOpenAlerts(
+  store: Store,
+  now: number,
+  gapAfterMs: number,
+): Promise<{ gap: Gap | null; open: number }> {
   const last = await store.state.get<number>(LAST_EVALUATION_KEY);
   const gap = typeof last === 'number' && now - last > gapAfterMs ? { from: last, to: now } : null;
   const open = await store.alerts.listOpen();
@@ -43,7 +47,11 @@ export async function restoreOpenAlerts(store: Store, now: number, gapAfterMs: n
         value: null,
         threshold: a.threshold,
         actor: null,
-        detail: { from: gap.from, to: gap.to, note: 'prodmon was not evaluating: the state during the gap is unknown' },
+        detail: {
+          from: gap.from,
+          to: gap.to,
+          note: 'prodmon was not evaluating: the state during the gap is unknown',
+        },
       });
     }
   });
@@ -51,12 +59,17 @@ export async function restoreOpenAlerts(store: Store, now: number, gapAfterMs: n
 }
 
 /**
- * Hands over the resolutions that a process without a sink (the CLI) marked owed, resolved since
- * `since`; returns the alerts handed over.
+ * Hands over the resolutions that a process without a sink (the CLI) marked owed, among `resolved`;
+ * returns the alerts handed over.
  */
-export async function handOverOwed(store: Store, sink: TransitionSink, since: number, now: number): Promise<StoredAlert[]> {
+export async function handOverOwed(
+  store: Store,
+  sink: TransitionSink,
+  resolved: readonly StoredAlert[],
+  now: number,
+): Promise<StoredAlert[]> {
   const done: StoredAlert[] = [];
-  for (const a of await store.alerts.listResolvedSince(since)) {
+  for (const a of resolved) {
     const book = readBook(a);
     if (book.notify.notice !== 'owed') continue;
     const events = await store.alerts.events(a.id);

@@ -15,7 +15,7 @@ export type Level = 'warning' | 'critical';
 /** Where a rule's values come from. */
 export type RuleSource =
   | { kind: 'metric'; metric: string; aggregation: Aggregation; labels: Labels; groupBy: string[] }
-  | { kind: 'check'; check: string; field: 'status' | 'latency' }
+  | { kind: 'check'; check: string; field: 'status' | 'latency'; exceptKinds?: string[] }
   | { kind: 'security'; kinds: string[]; groupBy: 'source' | 'ip' | 'user' | 'none' };
 
 /** When a value breaches, and when a breach clears. */
@@ -62,7 +62,13 @@ const BUILTIN: Record<
   { source: RuleSource; type: AlertType; aggregation: Aggregation; message: string }
 > = {
   api_response_time: {
-    source: { kind: 'metric', metric: METRIC.httpRequest, aggregation: 'p95', labels: {}, groupBy: ['route'] },
+    source: {
+      kind: 'metric',
+      metric: METRIC.httpRequest,
+      aggregation: 'p95',
+      labels: {},
+      groupBy: ['route'],
+    },
     type: 'performance',
     aggregation: 'p95',
     message: 'p95 response time of {{labels.route}} is {{value}} ms (threshold {{threshold}} ms)',
@@ -80,7 +86,13 @@ const BUILTIN: Record<
     message: 'memory usage is {{value}} % (threshold {{threshold}} %)',
   },
   cpu_usage: {
-    source: { kind: 'metric', metric: METRIC.cpu, aggregation: 'avg', labels: { scope: 'host' }, groupBy: [] },
+    source: {
+      kind: 'metric',
+      metric: METRIC.cpu,
+      aggregation: 'avg',
+      labels: { scope: 'host' },
+      groupBy: [],
+    },
     type: 'system',
     aggregation: 'avg',
     message: 'host CPU usage is {{value}} % (threshold {{threshold}} %)',
@@ -97,6 +109,13 @@ const BUILTIN: Record<
     aggregation: 'max',
     message: 'disk {{labels.path}} is {{value}} % full (threshold {{threshold}} %)',
   },
+};
+
+/** The built-in host check kinds whose facts a threshold rule already alerts on. */
+const HOST_CHECK_OF: Record<string, string> = {
+  memory_usage: 'memory',
+  cpu_usage: 'cpu',
+  disk_usage: 'disk',
 };
 
 /** Name of the built-in rule that turns health checks into alerts. */
@@ -168,10 +187,17 @@ export function buildRules(cfg: AlertingConfig): AlertRule[] {
   }
   const hc = cfg.health_checks;
   if (hc.enabled && !user.has(HEALTH_RULE)) {
+    // The host checks say what the threshold rules already alert on: one alert per fact, not two.
+    const covered = rules.map((r) => HOST_CHECK_OF[r.name]).filter((k): k is string => k !== undefined);
     rules.push({
       name: HEALTH_RULE,
       builtin: true,
-      source: { kind: 'check', check: '*', field: 'status' },
+      source: {
+        kind: 'check',
+        check: '*',
+        field: 'status',
+        ...(covered.length ? { exceptKinds: covered } : {}),
+      },
       windowMs: 0,
       condition: {
         direction: 'above',
@@ -195,9 +221,20 @@ export function buildRules(cfg: AlertingConfig): AlertRule[] {
 function securityRules(cfg: AlertingConfig): AlertRule[] {
   const s = cfg.security;
   const specs = [
-    { name: 'failed_logins', ...s.failed_logins, message: '{{value}} failed logins from {{labels.source}} within {{window}}' },
-    { name: 'rate_limited', ...s.rate_limited, message: '{{value}} rate-limited requests from {{labels.source}} within {{window}}' },
-    ...s.rules.map((r) => ({ ...r, message: r.message ?? '{{rule}}: {{value}} security events within {{window}}' })),
+    {
+      name: 'failed_logins',
+      ...s.failed_logins,
+      message: '{{value}} failed logins from {{labels.source}} within {{window}}',
+    },
+    {
+      name: 'rate_limited',
+      ...s.rate_limited,
+      message: '{{value}} rate-limited requests from {{labels.source}} within {{window}}',
+    },
+    ...s.rules.map((r) => ({
+      ...r,
+      message: r.message ?? '{{rule}}: {{value}} security events within {{window}}',
+    })),
   ];
   return specs
     .filter((r) => r.enabled)
@@ -220,7 +257,10 @@ function securityRules(cfg: AlertingConfig): AlertRule[] {
         staleAfterMs: cfg.auto_resolve_after,
         type: 'security',
         severity: severity(sev, 'high', 'critical'),
-        message: r.message.replace('{{labels.source}}', r.group_by === 'none' ? 'all sources' : `{{labels.${r.group_by}}}`),
+        message: r.message.replace(
+          '{{labels.source}}',
+          r.group_by === 'none' ? 'all sources' : `{{labels.${r.group_by}}}`,
+        ),
       } satisfies AlertRule;
     });
 }

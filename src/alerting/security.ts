@@ -57,8 +57,8 @@ export class SecurityCounters {
       hit.push(rule.name);
       const labels = securityGroup(rule, e);
       const key = JSON.stringify(labels);
-      let byKey = this.#counts.get(rule.name);
-      if (!byKey) this.#counts.set(rule.name, (byKey = new Map()));
+      const byKey = this.#counts.get(rule.name) ?? new Map<string, { labels: Labels; c: Counter }>();
+      this.#counts.set(rule.name, byKey);
       let entry = byKey.get(key);
       if (!entry) {
         if (byKey.size >= this.#maxSources) this.#forgetOldest(byKey);

@@ -64,15 +64,26 @@ describe('silences', () => {
   test('a silence does not hide the resolution of an alert told before it', async () => {
     const { store, sink, at } = await setup();
     await at(0, { '/checkout': 2500 });
-    await createSilence(store, { rule: 'api_response_time', durationMs: 60 * M, createdBy: 'ops', comment: 'fixing' }, T0 + M);
+    await createSilence(
+      store,
+      { rule: 'api_response_time', durationMs: 60 * M, createdBy: 'ops', comment: 'fixing' },
+      T0 + M,
+    );
     await at(2 * M, { '/checkout': 2600 });
     await at(3 * M, { '/checkout': 100 });
-    assert.deepEqual(sink.lines(), ['+0s api_response_time firing critical', '+180s api_response_time resolved critical']);
+    assert.deepEqual(sink.lines(), [
+      '+0s api_response_time firing critical',
+      '+180s api_response_time resolved critical',
+    ]);
   });
 
   test('an alert that fires and resolves inside a silence is recorded and never told', async () => {
     const { store, sink, at } = await setup();
-    await createSilence(store, { labels: checkout, durationMs: 30 * M, createdBy: 'ops', comment: 'load test' }, T0);
+    await createSilence(
+      store,
+      { labels: checkout, durationMs: 30 * M, createdBy: 'ops', comment: 'load test' },
+      T0,
+    );
     await at(0, { '/checkout': 2500, '/search': 2500 });
     await at(5 * M, { '/checkout': 100, '/search': 2500 });
     assert.deepEqual(await history(store, T0), [
@@ -86,7 +97,11 @@ describe('silences', () => {
 
   test('expiring a silence by hand lets a still-firing alert be told at the next evaluation', async () => {
     const { store, sink, at } = await setup();
-    const s = await createSilence(store, { all: true, durationMs: 60 * M, createdBy: 'ops', comment: 'everything' }, T0);
+    const s = await createSilence(
+      store,
+      { all: true, durationMs: 60 * M, createdBy: 'ops', comment: 'everything' },
+      T0,
+    );
     await at(0, { '/checkout': 2500 });
     await expireSilence(store, s.id, 'ana', T0 + 2 * M);
     await at(3 * M, { '/checkout': 2500 });
@@ -104,9 +119,15 @@ describe('silences', () => {
     const base = { createdBy: 'ops', comment: 'x', durationMs: M };
     assert.throws(() => buildSilence({ ...base }, T0), /needs a matcher/);
     assert.throws(() => buildSilence({ ...base, rule: 'cpu_usage', comment: ' ' }, T0), /needs a comment/);
-    assert.throws(() => buildSilence({ createdBy: 'ops', comment: 'x', rule: 'cpu_usage' }, T0), /needs an end/);
+    assert.throws(
+      () => buildSilence({ createdBy: 'ops', comment: 'x', rule: 'cpu_usage' }, T0),
+      /needs an end/,
+    );
     assert.throws(() => buildSilence({ ...base, rule: 'r', type: 'nope' }, T0), /"type" must be one of/);
-    assert.throws(() => buildSilence({ ...base, rule: 'r', endsAt: T0 - 1, durationMs: undefined }, T0), /end after it starts|future/);
+    assert.throws(
+      () => buildSilence({ ...base, rule: 'r', endsAt: T0 - 1, durationMs: undefined }, T0),
+      /end after it starts|future/,
+    );
     const s = buildSilence({ ...base, rule: 'cpu_usage', labels: { path: '/' } }, T0);
     assert.deepEqual(s.matchers, { rule: 'cpu_usage', labels: { path: '/' } });
     assert.equal(s.endsAt, T0 + M);
@@ -118,13 +139,23 @@ describe('maintenance windows', () => {
     // Every day at 11:00 Berlin time (10:00 UTC in March), for 30 minutes, for /checkout only.
     const { sink, at } = await setup({
       maintenance: [
-        { name: 'nightly-deploy', schedule: '0 11 * * *', timezone: 'Europe/Berlin', duration: '30m', labels: checkout, comment: 'deploys' },
+        {
+          name: 'nightly-deploy',
+          schedule: '0 11 * * *',
+          timezone: 'Europe/Berlin',
+          duration: '30m',
+          labels: checkout,
+          comment: 'deploys',
+        },
       ],
     });
     await at(0, { '/checkout': 2500, '/search': 2500 });
     await at(29 * M, { '/checkout': 2500, '/search': 2500 });
     await at(30 * M, { '/checkout': 2500, '/search': 2500 });
-    assert.deepEqual(sink.lines(), ['+0s api_response_time firing critical', '+1800s api_response_time firing critical']);
+    assert.deepEqual(sink.lines(), [
+      '+0s api_response_time firing critical',
+      '+1800s api_response_time firing critical',
+    ]);
     assert.deepEqual(
       sink.transitions.map((t) => t.alert.labels.route),
       ['/search', '/checkout'],
@@ -133,11 +164,24 @@ describe('maintenance windows', () => {
 
   test('a one-off window by type mutes system alerts, not performance ones', async () => {
     const { engine } = await setup({
-      maintenance: [{ name: 'os-upgrade', start: '2026-03-02T09:00:00Z', end: '2026-03-02T11:00:00Z', types: ['system'] }],
+      maintenance: [
+        { name: 'os-upgrade', start: '2026-03-02T09:00:00Z', end: '2026-03-02T11:00:00Z', types: ['system'] },
+      ],
     });
-    assert.deepEqual(await engine.mutedBy({ rule: 'cpu_usage', labels: {}, type: 'system' }, T0), ['maintenance:os-upgrade']);
-    assert.deepEqual(await engine.mutedBy({ rule: 'api_response_time', labels: {}, type: 'performance' }, T0), []);
-    assert.deepEqual(await engine.mutedBy({ rule: 'cpu_usage', labels: {}, type: 'system' }, Date.parse('2026-03-02T11:00:00Z')), []);
+    assert.deepEqual(await engine.mutedBy({ rule: 'cpu_usage', labels: {}, type: 'system' }, T0), [
+      'maintenance:os-upgrade',
+    ]);
+    assert.deepEqual(
+      await engine.mutedBy({ rule: 'api_response_time', labels: {}, type: 'performance' }, T0),
+      [],
+    );
+    assert.deepEqual(
+      await engine.mutedBy(
+        { rule: 'cpu_usage', labels: {}, type: 'system' },
+        Date.parse('2026-03-02T11:00:00Z'),
+      ),
+      [],
+    );
     const [w] = engine.calendar.status(T0);
     assert.equal(w?.active, true);
   });

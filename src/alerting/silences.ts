@@ -50,19 +50,24 @@ export function buildSilence(req: SilenceRequest, now: number): Silence {
   }
   if (req.labels !== undefined) {
     const ok =
-      req.labels && typeof req.labels === 'object' && !Array.isArray(req.labels) && Object.values(req.labels).every((v) => typeof v === 'string');
+      req.labels &&
+      typeof req.labels === 'object' &&
+      !Array.isArray(req.labels) &&
+      Object.values(req.labels).every((v) => typeof v === 'string');
     if (!ok) throw bad('"labels" must be an object of string values, e.g. {"route": "/checkout"}');
     if (Object.keys(req.labels).length) matchers.labels = { ...req.labels };
   }
   if (Object.keys(matchers).length === 0 && !req.all) {
     throw bad('a silence needs a matcher (rule, labels or type), or "all": true to mute every alert');
   }
-  if (typeof req.comment !== 'string' || !req.comment.trim()) throw bad('a silence needs a comment saying why');
+  if (typeof req.comment !== 'string' || !req.comment.trim())
+    throw bad('a silence needs a comment saying why');
   const startsAt = req.startsAt ?? now;
   if (!Number.isFinite(startsAt)) throw bad('"starts_at" must be a date-time');
   let endsAt = req.endsAt;
   if (endsAt === undefined && req.durationMs !== undefined) endsAt = startsAt + req.durationMs;
-  if (endsAt === undefined || !Number.isFinite(endsAt)) throw bad('a silence needs an end ("ends_at") or a duration ("duration": "30m")');
+  if (endsAt === undefined || !Number.isFinite(endsAt))
+    throw bad('a silence needs an end ("ends_at") or a duration ("duration": "30m")');
   if (endsAt <= startsAt) throw bad('a silence must end after it starts');
   if (endsAt <= now) throw bad('a silence must end in the future');
   return {
@@ -98,8 +103,15 @@ export async function expireSilence(repos: Repos, id: string, actor: string, now
   if (s.expiredAt !== null || s.endsAt <= now) {
     throw new ProdmonError('PRODMON_E_CONFLICT', `silence ${id} has already ended`);
   }
-  if (!(await repos.silences.expire(id, now))) throw new ProdmonError('PRODMON_E_CONFLICT', `silence ${id} has already ended`);
-  await repos.audit.append({ at: now, actor, action: 'silence.expire', target: id, detail: { matchers: s.matchers } });
+  if (!(await repos.silences.expire(id, now)))
+    throw new ProdmonError('PRODMON_E_CONFLICT', `silence ${id} has already ended`);
+  await repos.audit.append({
+    at: now,
+    actor,
+    action: 'silence.expire',
+    target: id,
+    detail: { matchers: s.matchers },
+  });
   return { ...s, expiredAt: now };
 }
 

@@ -1,12 +1,18 @@
 /** Alerts from health checks, security events, and the real metrics engine's recorder. */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { FakeClock, history, RecordingSink, testEngine, testStore } from '../../test/support/alerting.js';
+import {
+  alertingConfig,
+  FakeClock,
+  history,
+  RecordingSink,
+  testEngine,
+  testStore,
+} from '../../test/support/alerting.js';
 import { testEngine as metricsEngine } from '../../test/support/metrics.js';
 import { METRIC } from '../core/metric-names.js';
 import type { HealthCheckResult } from '../core/types.js';
 import { AlertEngine } from './engine.js';
-import { alertingConfig } from '../../test/support/alerting.js';
 
 const S = 1000;
 const M = 60 * S;
@@ -18,8 +24,15 @@ afterEach(async () => {
   cleanups = [];
 });
 
-function result(name: string, status: HealthCheckResult['status'], critical: boolean, at: number, error: string | null = null): HealthCheckResult {
-  return { name, kind: 'tcp', status, responseTimeMs: 12, details: {}, error, critical, checkedAt: at };
+function result(
+  name: string,
+  status: HealthCheckResult['status'],
+  critical: boolean,
+  at: number,
+  error: string | null = null,
+  kind = 'tcp',
+): HealthCheckResult {
+  return { name, kind, status, responseTimeMs: 12, details: {}, error, critical, checkedAt: at };
 }
 
 describe('health checks as alerts', () => {
@@ -32,6 +45,9 @@ describe('health checks as alerts', () => {
       latest: () => results,
       onResults: (fn: (r: HealthCheckResult[]) => void) => {
         push = fn;
+        return () => {
+          push = undefined;
+        };
       },
     };
     const { engine, sink } = testEngine({ store, clock, extra: { checks } });
@@ -48,9 +64,19 @@ describe('health checks as alerts', () => {
       result('db', 'unhealthy', true, T0, 'connection refused'),
       result('cache', 'unhealthy', false, T0, 'timeout'),
       result('payments', 'degraded', false, T0),
+      // The built-in memory check: the memory_usage threshold rule alerts on that, not this rule too.
+      result('memory', 'unhealthy', false, T0, 'memory 97 % used', 'memory'),
     ]);
-    await at(1 * M, [result('db', 'unhealthy', true, T0 + M), result('cache', 'healthy', false, T0 + M), result('payments', 'degraded', false, T0 + M)]);
-    await at(2 * M, [result('db', 'healthy', true, T0 + 2 * M), result('cache', 'healthy', false, T0 + 2 * M), result('payments', 'degraded', false, T0 + 2 * M)]);
+    await at(1 * M, [
+      result('db', 'unhealthy', true, T0 + M),
+      result('cache', 'healthy', false, T0 + M),
+      result('payments', 'degraded', false, T0 + M),
+    ]);
+    await at(2 * M, [
+      result('db', 'healthy', true, T0 + 2 * M),
+      result('cache', 'healthy', false, T0 + 2 * M),
+      result('payments', 'degraded', false, T0 + 2 * M),
+    ]);
     assert.deepEqual(sink.lines(), [
       '+0s health_check firing critical',
       '+0s health_check firing high',
@@ -78,7 +104,8 @@ describe('security alerts', () => {
     await engine.start({ loop: false });
     clock.set(T0 + 6 * M);
     const fail = (ip: string, n: number) => {
-      for (let i = 0; i < n; i++) engine.security({ kind: 'failed_login', ip, user: 'admin', detail: { path: '/login' } });
+      for (let i = 0; i < n; i++)
+        engine.security({ kind: 'failed_login', ip, user: 'admin', detail: { path: '/login' } });
     };
     fail('10.0.0.9', 10);
     fail('10.0.0.7', 3);
@@ -101,7 +128,14 @@ describe('security alerts', () => {
     assert.deepEqual([fired.type, fired.labels], ['security', { source: '10.0.0.9' }]);
     assert.equal(fired.message, '11 failed logins from 10.0.0.9 within 5m');
     assert.equal(logged.length, 54);
-    assert.deepEqual(logged[0], { event: 'security', kind: 'failed_login', source: undefined, ip: '10.0.0.9', user: 'admin', detail: { path: '/login' } });
+    assert.deepEqual(logged[0], {
+      event: 'security',
+      kind: 'failed_login',
+      source: undefined,
+      ip: '10.0.0.9',
+      user: 'admin',
+      detail: { path: '/login' },
+    });
   });
 
   test('an open security alert is not resolved right after a restart (the window was not watched whole)', async () => {
@@ -138,7 +172,8 @@ describe('with the real metrics engine', () => {
     });
     await engine.start({ loop: false });
     clock.set(T0 + 10 * S);
-    for (let i = 0; i < 50; i++) metrics.record(METRIC.httpRequest, { route: '/slow', method: 'GET', status_class: '2xx' }, 2600);
+    for (let i = 0; i < 50; i++)
+      metrics.record(METRIC.httpRequest, { route: '/slow', method: 'GET', status_class: '2xx' }, 2600);
     await clock.advance(300);
     await engine.idle();
     assert.deepEqual(sink.lines(), ['+10.25s api_response_time firing critical']);

@@ -28,14 +28,14 @@ export interface WindowValue {
 export interface MetricSource {
   windowValues(q: WindowQuery): Promise<WindowValue[]>;
   /** Calls `listener` with the names of metrics that received data; may return an unsubscribe. */
-  onData(listener: (metrics: ReadonlySet<string>) => void): (() => void) | undefined | void;
+  onData(listener: (metrics: ReadonlySet<string>) => void): (() => void) | undefined;
 }
 
 /** Health check results as the alert engine sees them. */
 export interface CheckSource {
   latest(): HealthCheckResult[] | Promise<HealthCheckResult[]>;
   /** Calls `fn` with fresh results; may return an unsubscribe. */
-  onResults?(fn: (results: HealthCheckResult[]) => void): (() => void) | undefined | void;
+  onResults?(fn: (results: HealthCheckResult[]) => void): (() => void) | undefined;
 }
 
 type LogFn = (obj: object, msg?: string) => void;

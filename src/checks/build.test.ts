@@ -20,7 +20,13 @@ describe('building checks from the config', () => {
         ['self', 'self', false, 5000],
       ],
     );
-    assert.deepEqual(builtinSpecs(config)[0], { name: 'disk', kind: 'disk', timeout: 5000, critical: false, paths: ['/srv/prodmon-data'] });
+    assert.deepEqual(builtinSpecs(config)[0], {
+      name: 'disk',
+      kind: 'disk',
+      timeout: 5000,
+      critical: false,
+      paths: ['/srv/prodmon-data'],
+    });
   });
 
   test('a configured kind replaces its built-in; builtin_checks: false turns them off', () => {
@@ -35,7 +41,14 @@ describe('building checks from the config', () => {
     const checks = buildChecks(config, { clock: new FakeClock(), config });
     assert.deepEqual(
       checks.map((c) => `${c.name}:${c.kind}:${c.critical}:${c.timeout}`),
-      ['volumes:disk:true:5000', 'db:postgres:true:2000', 'memory:memory:false:5000', 'cpu:cpu:false:5000', 'event_loop:event_loop:false:5000', 'self:self:false:5000'],
+      [
+        'volumes:disk:true:5000',
+        'db:postgres:true:2000',
+        'memory:memory:false:5000',
+        'cpu:cpu:false:5000',
+        'event_loop:event_loop:false:5000',
+        'self:self:false:5000',
+      ],
     );
     const off = parse({ health: { builtin_checks: false } });
     assert.deepEqual(buildChecks(off, { clock: new FakeClock(), config: off }), []);
@@ -63,9 +76,13 @@ describe('building checks from the config', () => {
 
   test('an unknown option of a kind is reported with a suggestion; a bad regex and a bad URL too', () => {
     assert.throws(
-      () => parse({ health: { checks: [{ name: 'api', kind: 'http', url: 'http://x/', body_contain: 'ok' }] } }),
+      () =>
+        parse({ health: { checks: [{ name: 'api', kind: 'http', url: 'http://x/', body_contain: 'ok' }] } }),
       (err: unknown) =>
-        err instanceof ConfigError && /health\.checks\[0\]: unknown key "body_contain" \(did you mean "body_contains"\?\)/.test(err.message),
+        err instanceof ConfigError &&
+        /health\.checks\[0\]: unknown key "body_contain" \(did you mean "body_contains"\?\)/.test(
+          err.message,
+        ),
     );
     assert.throws(
       () => parse({ health: { checks: [{ name: 'api', kind: 'http', url: 'http://x/', body_regex: '(' }] } }),
@@ -75,6 +92,9 @@ describe('building checks from the config', () => {
       () => parse({ health: { checks: [{ name: 'api', kind: 'http', url: 'ftp://x/' }] } }),
       /health\.checks\[0\]\.url: expected an http:\/\/ or https:\/\/ URL/,
     );
-    assert.throws(() => parse({ health: { checks: [{ name: 'c', kind: 'redis' }] } }), /health\.checks\[0\]\.url/);
+    assert.throws(
+      () => parse({ health: { checks: [{ name: 'c', kind: 'redis' }] } }),
+      /health\.checks\[0\]\.url/,
+    );
   });
 });

@@ -27,7 +27,8 @@ export function builtinSpecs(config: ResolvedConfig): (CheckSpecBase & Record<st
 
 /** Every configured check (validated config), then the built-ins; defaults of each kind's options applied. */
 export function buildChecks(config: ResolvedConfig, ctx: CheckContext): HealthCheck[] {
-  const specs = [...config.health.checks, ...builtinSpecs(config)] as (CheckSpecBase & Record<string, unknown>)[];
+  const specs = [...config.health.checks, ...builtinSpecs(config)] as (CheckSpecBase &
+    Record<string, unknown>)[];
   return specs.map((spec) => {
     const def = checkKind(spec.kind);
     if (!def) throw new Error(`unknown check kind "${spec.kind}"`); // config validation rules this out

@@ -4,7 +4,10 @@ import { FakeClock, flushAsync, systemClock } from '../core/clock.js';
 import { normalize, runCheck, runChecks } from './runner.js';
 import type { CheckOutcome, HealthCheck } from './types.js';
 
-function check(run: (signal: AbortSignal) => Promise<CheckOutcome>, over: Partial<HealthCheck> = {}): HealthCheck {
+function check(
+  run: (signal: AbortSignal) => Promise<CheckOutcome>,
+  over: Partial<HealthCheck> = {},
+): HealthCheck {
   return { name: 'c', kind: 'test', critical: true, timeout: 2000, run, ...over };
 }
 
@@ -31,10 +34,10 @@ describe('runCheck', () => {
     assert.equal(r.status, 'unhealthy');
     assert.equal(r.error, 'timed out after 2000 ms');
     assert.equal(signal?.aborted, true, 'the work is cancelled');
-    assert.match(String((signal?.reason as Error).message), /timed out/);
+    assert.match(String((signal?.reason as Error | undefined)?.message), /timed out/);
   });
 
-  test('a check that throws is unhealthy with the message, and the throw is reported as prodmon\'s own failure', async () => {
+  test("a check that throws is unhealthy with the message, and the throw is reported as prodmon's own failure", async () => {
     const seen: string[] = [];
     const r = await runCheck(
       check(async () => {
@@ -61,10 +64,13 @@ describe('runCheck', () => {
     const clock = new FakeClock(5000);
     let t = 100;
     const r = await runCheck(
-      check(async () => {
-        t += 42.25;
-        return { status: 'degraded', details: { n: 10n }, error: 'slow' };
-      }, { critical: false, name: 'db', kind: 'postgres' }),
+      check(
+        async () => {
+          t += 42.25;
+          return { status: 'degraded', details: { n: 10n }, error: 'slow' };
+        },
+        { critical: false, name: 'db', kind: 'postgres' },
+      ),
       { clock, now: () => t },
     );
     assert.deepEqual(r, {
@@ -97,14 +103,20 @@ describe('runCheck', () => {
 
   test('checks run in parallel: total time is the slowest, not the sum', async () => {
     const slow = (name: string) =>
-      check(async () => {
-        await new Promise((r) => setTimeout(r, 150));
-        return { status: 'healthy' };
-      }, { name });
+      check(
+        async () => {
+          await new Promise((r) => setTimeout(r, 150));
+          return { status: 'healthy' };
+        },
+        { name },
+      );
     const t0 = performance.now();
     const results = await runChecks([slow('a'), slow('b'), slow('c'), slow('d')], { clock: systemClock });
     const took = performance.now() - t0;
-    assert.deepEqual(results.map((r) => r.name), ['a', 'b', 'c', 'd']);
+    assert.deepEqual(
+      results.map((r) => r.name),
+      ['a', 'b', 'c', 'd'],
+    );
     assert.ok(took < 450, `took ${Math.round(took)} ms`);
   });
 });
@@ -116,7 +128,15 @@ describe('normalize', () => {
       details: {},
       error: 'the check returned no valid status',
     });
-    assert.deepEqual(normalize({ status: 'degraded' }), { status: 'degraded', details: {}, error: 'degraded' });
-    assert.deepEqual(normalize({ status: 'healthy', error: 'x' }), { status: 'healthy', details: {}, error: null });
+    assert.deepEqual(normalize({ status: 'degraded' }), {
+      status: 'degraded',
+      details: {},
+      error: 'degraded',
+    });
+    assert.deepEqual(normalize({ status: 'healthy', error: 'x' }), {
+      status: 'healthy',
+      details: {},
+      error: null,
+    });
   });
 });

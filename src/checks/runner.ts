@@ -28,7 +28,10 @@ export class CheckTimeoutError extends Error {
   }
 }
 
-type Settled = { kind: 'done'; outcome: CheckOutcome } | { kind: 'threw'; err: unknown } | { kind: 'timeout' };
+type Settled =
+  | { kind: 'done'; outcome: CheckOutcome }
+  | { kind: 'threw'; err: unknown }
+  | { kind: 'timeout' };
 
 /** Runs one check once, bounded by its timeout; always resolves with a result. */
 export async function runCheck(check: HealthCheck, opts: RunOptions): Promise<HealthCheckResult> {
@@ -51,7 +54,10 @@ export async function runCheck(check: HealthCheck, opts: RunOptions): Promise<He
   );
   const aborted: Promise<Settled> = new Promise((resolve) => {
     if (ctl.signal.aborted) resolve({ kind: 'threw', err: ctl.signal.reason });
-    else ctl.signal.addEventListener('abort', () => resolve({ kind: 'threw', err: ctl.signal.reason }), { once: true });
+    else
+      ctl.signal.addEventListener('abort', () => resolve({ kind: 'threw', err: ctl.signal.reason }), {
+        once: true,
+      });
   });
 
   let settled: Settled;
@@ -71,7 +77,9 @@ export async function runCheck(check: HealthCheck, opts: RunOptions): Promise<He
   if (settled.kind === 'threw') {
     const stopping = ctl.signal.aborted;
     if (!stopping) opts.onCheckError?.(check, settled.err);
-    const why = stopping ? `cancelled: ${errorMessage(settled.err)}` : `check failed: ${errorMessage(settled.err)}`;
+    const why = stopping
+      ? `cancelled: ${errorMessage(settled.err)}`
+      : `check failed: ${errorMessage(settled.err)}`;
     return { ...base, status: 'unhealthy', details: {}, error: why };
   }
   return { ...base, ...normalize(settled.outcome) };
@@ -90,7 +98,9 @@ export function normalize(o: CheckOutcome): Pick<HealthCheckResult, 'status' | '
 export function jsonSafe(value: Record<string, unknown>): Record<string, unknown> {
   try {
     return JSON.parse(
-      JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : typeof v === 'function' ? undefined : v)),
+      JSON.stringify(value, (_k, v) =>
+        typeof v === 'bigint' ? v.toString() : typeof v === 'function' ? undefined : v,
+      ),
     ) as Record<string, unknown>;
   } catch {
     return { note: 'details could not be serialized' };

@@ -100,10 +100,13 @@ describe('HealthService', () => {
     crit.outcome = { status: 'unhealthy', error: 'db is down' };
     const report = await svc.run();
     assert.equal(report.status, 'unhealthy');
-    assert.deepEqual(report.checks.map((c) => [c.name, c.status, c.error]), [
-      ['db', 'unhealthy', 'db is down'],
-      ['search', 'unhealthy', 'search is down'],
-    ]);
+    assert.deepEqual(
+      report.checks.map((c) => [c.name, c.status, c.error]),
+      [
+        ['db', 'unhealthy', 'db is down'],
+        ['search', 'unhealthy', 'search is down'],
+      ],
+    );
     await svc.stop();
   });
 
@@ -161,7 +164,10 @@ describe('HealthService', () => {
     await clock.advance(10_000);
     await svc.idle();
     let rows = await store.checks.history({ name: 'a' });
-    assert.deepEqual(rows.map((r) => r.status), ['healthy', 'degraded', 'healthy']);
+    assert.deepEqual(
+      rows.map((r) => r.status),
+      ['healthy', 'degraded', 'healthy'],
+    );
     // Unchanged for 15 minutes: one more row.
     for (let i = 0; i < 90; i++) await clock.advance(10_000);
     await svc.idle();
@@ -172,7 +178,7 @@ describe('HealthService', () => {
     await store.close();
   });
 
-  test('a store that fails is logged once as prodmon\'s own failure; results stay cached', async () => {
+  test("a store that fails is logged once as prodmon's own failure; results stay cached", async () => {
     const a = new Scripted('a');
     const { svc, logs } = service([a]);
     let calls = 0;
@@ -200,10 +206,14 @@ describe('HealthService', () => {
     svc.start();
     await svc.idle();
     let calls = 0;
-    const remove = svc.register('payments', async () => {
-      calls++;
-      return { status: 'degraded', details: { provider: 'acme' }, error: 'slow provider' };
-    }, { critical: false });
+    const remove = svc.register(
+      'payments',
+      async () => {
+        calls++;
+        return { status: 'degraded', details: { provider: 'acme' }, error: 'slow provider' };
+      },
+      { critical: false },
+    );
     await flushAsync(5);
     assert.equal(calls, 1, 'ran at once');
     assert.deepEqual(
@@ -214,9 +224,15 @@ describe('HealthService', () => {
       ],
     );
     assert.equal(svc.cachedStatus(), 'degraded');
-    assert.throws(() => svc.register('db', () => true), (e: unknown) => e instanceof ProdmonError && e.code === 'PRODMON_E_CONFLICT');
+    assert.throws(
+      () => svc.register('db', () => true),
+      (e: unknown) => e instanceof ProdmonError && e.code === 'PRODMON_E_CONFLICT',
+    );
     remove();
-    assert.deepEqual(svc.report().checks.map((c) => c.name), ['db']);
+    assert.deepEqual(
+      svc.report().checks.map((c) => c.name),
+      ['db'],
+    );
     assert.equal(svc.cachedStatus(), 'healthy');
     await svc.stop();
   });
@@ -235,14 +251,24 @@ describe('HealthService', () => {
     assert.deepEqual(batches, [1, 1]);
     const warn = logs.find((l) => l.level === 'warn');
     assert.equal(warn?.msg, 'health check a is unhealthy');
-    assert.deepEqual(warn?.obj, { check: 'a', kind: 'scripted', from: 'healthy', to: 'unhealthy', error: 'gone' });
+    assert.deepEqual(warn?.obj, {
+      check: 'a',
+      kind: 'scripted',
+      from: 'healthy',
+      to: 'unhealthy',
+      error: 'gone',
+    });
     await svc.stop();
   });
 
   test('secrets of the config are scrubbed from errors and details', async () => {
     const secret = 'tok_0123456789abcdefXYZ';
     const a = new Scripted('a');
-    a.outcome = { status: 'unhealthy', error: `login failed for ${secret}`, details: { nested: [{ s: `x${secret}y` }] } };
+    a.outcome = {
+      status: 'unhealthy',
+      error: `login failed for ${secret}`,
+      details: { nested: [{ s: `x${secret}y` }] },
+    };
     const { svc } = service([a], { secret });
     const r = await svc.run();
     assert.doesNotMatch(JSON.stringify(r), new RegExp(secret));

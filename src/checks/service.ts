@@ -79,7 +79,8 @@ export class HealthService implements SelfProbeSource {
     this.#log = opts.log;
     this.#onResult = opts.onResult;
     this.#now = opts.now;
-    this.#configured = opts.checks ?? buildChecks(opts.config, { clock: opts.clock, config: opts.config, self: this });
+    this.#configured =
+      opts.checks ?? buildChecks(opts.config, { clock: opts.clock, config: opts.config, self: this });
   }
 
   /** Where results are stored for history (`store.checks`). */
@@ -151,7 +152,10 @@ export class HealthService implements SelfProbeSource {
           now: this.#now,
           signal: this.#stopping.signal,
           onCheckError: (c, err) =>
-            this.#log?.error({ check: c.name, kind: c.kind, err: this.#scrub(errorMessage(err)) }, 'health check threw (a prodmon bug, not the target)'),
+            this.#log?.error(
+              { check: c.name, kind: c.kind, err: this.#scrub(errorMessage(err)) },
+              'health check threw (a prodmon bug, not the target)',
+            ),
         });
         const r = this.#sanitize(raw);
         if (this.#closed || !this.checks.includes(check)) return r;
@@ -178,7 +182,10 @@ export class HealthService implements SelfProbeSource {
     this.#status = null;
     if (prev && prev.status !== r.status) {
       const fn = r.status === 'healthy' ? this.#log?.info : this.#log?.warn;
-      fn?.({ check: r.name, kind: r.kind, from: prev.status, to: r.status, error: r.error }, `health check ${r.name} is ${r.status}`);
+      fn?.(
+        { check: r.name, kind: r.kind, from: prev.status, to: r.status, error: r.error },
+        `health check ${r.name} is ${r.status}`,
+      );
     }
     try {
       this.#onResult?.(r);
@@ -207,7 +214,10 @@ export class HealthService implements SelfProbeSource {
       this.#storeFailing = false;
     } catch (err) {
       if (!this.#storeFailing) {
-        this.#log?.error({ err: this.#scrub(errorMessage(err)) }, 'cannot store health check results (prodmon store failure)');
+        this.#log?.error(
+          { err: this.#scrub(errorMessage(err)) },
+          'cannot store health check results (prodmon store failure)',
+        );
       }
       this.#storeFailing = true;
     }
@@ -244,7 +254,10 @@ export class HealthService implements SelfProbeSource {
     if (now) return now;
     if (this.#inflight && budgetMs > 0) {
       const ctl = new AbortController();
-      await Promise.race([this.#inflight.catch(() => {}), this.#clock.sleep(budgetMs, ctl.signal).catch(() => {})]);
+      await Promise.race([
+        this.#inflight.catch(() => {}),
+        this.#clock.sleep(budgetMs, ctl.signal).catch(() => {}),
+      ]);
       ctl.abort();
     }
     return this.cachedStatus() ?? 'unhealthy';
@@ -302,7 +315,11 @@ export class HealthService implements SelfProbeSource {
     await this.idle();
     await Promise.all(
       this.checks.map((c) =>
-        c.close?.().catch((err) => this.#log?.warn({ check: c.name, err: errorMessage(err) }, 'closing a health check failed')),
+        c
+          .close?.()
+          .catch((err) =>
+            this.#log?.warn({ check: c.name, err: errorMessage(err) }, 'closing a health check failed'),
+          ),
       ),
     );
   }
@@ -314,7 +331,11 @@ export class HealthService implements SelfProbeSource {
   #sanitize(r: HealthCheckResult): HealthCheckResult {
     const secrets = this.#config.secrets ?? [];
     if (secrets.length === 0) return r;
-    return { ...r, error: r.error === null ? null : scrub(r.error, secrets), details: deepScrub(r.details, secrets) as Record<string, unknown> };
+    return {
+      ...r,
+      error: r.error === null ? null : scrub(r.error, secrets),
+      details: deepScrub(r.details, secrets) as Record<string, unknown>,
+    };
   }
 }
 

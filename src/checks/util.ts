@@ -1,9 +1,9 @@
 /** Small helpers shared by the check kinds: thresholds, latency, abortable waits, safe target names. */
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
+import { anyDuration, obj } from '../config/zod-helpers.js';
 import { errorMessage } from '../core/errors.js';
 import type { HealthStatus } from '../core/types.js';
-import { anyDuration, obj } from '../config/zod-helpers.js';
 
 /** Monotonic milliseconds, for measuring latency (never for logic a test controls). */
 export const monotonic = (): number => performance.now();

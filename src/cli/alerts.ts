@@ -4,8 +4,8 @@
  * HTTP; its notification is handed over by the running monitor's next evaluation.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { userInfo } from 'node:os';
+import { dirname } from 'node:path';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { MaintenanceCalendar } from '../alerting/maintenance.js';
@@ -21,7 +21,16 @@ import { ProdmonError } from '../core/errors.js';
 import type { Alert, Labels } from '../core/types.js';
 import { openStore, type Store, storeTarget } from '../store/index.js';
 import type { AlertEvent } from '../store/repos/alerts.js';
-import { configFrom, EXIT, type GlobalOptions, globalOptions, paint, printJson, runCommand, statusColor } from './common.js';
+import {
+  configFrom,
+  EXIT,
+  type GlobalOptions,
+  globalOptions,
+  paint,
+  printJson,
+  runCommand,
+  statusColor,
+} from './common.js';
 
 type Opts = GlobalOptions & Record<string, unknown>;
 
@@ -36,7 +45,11 @@ function actor(o: Opts): string {
 }
 
 /** Opens (and migrates) the store; `create: false` answers null when an SQLite store does not exist yet. */
-async function withStore<T>(config: ResolvedConfig, create: boolean, fn: (store: Store) => Promise<T>): Promise<T | null> {
+async function withStore<T>(
+  config: ResolvedConfig,
+  create: boolean,
+  fn: (store: Store) => Promise<T>,
+): Promise<T | null> {
   if (config.store.driver === 'sqlite' && !existsSync(config.paths.db)) {
     if (!create) return null;
     mkdirSync(dirname(config.paths.db), { recursive: true });
@@ -50,7 +63,13 @@ async function withStore<T>(config: ResolvedConfig, create: boolean, fn: (store:
   }
 }
 
-const iso = (t: number | null) => (t === null ? '' : new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+const iso = (t: number | null) =>
+  t === null
+    ? ''
+    : new Date(t)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 const labelText = (l: Labels) =>
   Object.entries(l)
     .map(([k, v]) => `${k}=${v}`)
@@ -83,7 +102,11 @@ function showText(a: Alert, events: AlertEvent[]): string {
     `value:     ${formatValue(a.value)} (threshold ${formatValue(a.threshold)})`,
     `created:   ${iso(a.createdAt)}`,
     ...(a.firingAt ? [`firing:    ${iso(a.firingAt)}`] : []),
-    ...(a.resolution ? [`resolved:  ${iso(a.resolution.at)} by ${a.resolution.by} (${a.resolution.kind}): ${a.resolution.reason}`] : []),
+    ...(a.resolution
+      ? [
+          `resolved:  ${iso(a.resolution.at)} by ${a.resolution.by} (${a.resolution.kind}): ${a.resolution.reason}`,
+        ]
+      : []),
     '',
     'history:',
   ];
@@ -93,7 +116,11 @@ function showText(a: Alert, events: AlertEvent[]): string {
     e.severity,
     formatValue(e.value),
     e.actor ?? '',
-    e.detail.reason ? String(e.detail.reason) : e.detail.notified === false ? `not notified${e.detail.suppressed ? ` (${e.detail.suppressed})` : ''}` : '',
+    e.detail.reason
+      ? String(e.detail.reason)
+      : e.detail.notified === false
+        ? `not notified${e.detail.suppressed ? ` (${e.detail.suppressed})` : ''}`
+        : '',
   ]);
   return `${lines.join('\n')}\n${table(['time', 'event', 'severity', 'value', 'by', 'detail'], rows)}`;
 }
@@ -104,7 +131,8 @@ function labelPairs(pairs: string[] | undefined): Labels | undefined {
   const out: Labels = {};
   for (const p of pairs) {
     const i = p.indexOf('=');
-    if (i <= 0) throw new ProdmonError('PRODMON_E_CONFIG', `--label: expected key=value, got "${p}"`, { exitCode: 2 });
+    if (i <= 0)
+      throw new ProdmonError('PRODMON_E_CONFIG', `--label: expected key=value, got "${p}"`, { exitCode: 2 });
     out[p.slice(0, i)] = p.slice(i + 1);
   }
   return out;
@@ -113,14 +141,20 @@ function labelPairs(pairs: string[] | undefined): Labels | undefined {
 function timeFlag(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
   const t = Date.parse(String(v));
-  if (!Number.isFinite(t)) throw new ProdmonError('PRODMON_E_CONFIG', `${name}: expected an ISO date-time, got "${v}"`, { exitCode: 2 });
+  if (!Number.isFinite(t))
+    throw new ProdmonError('PRODMON_E_CONFIG', `${name}: expected an ISO date-time, got "${v}"`, {
+      exitCode: 2,
+    });
   return t;
 }
 
 function durationFlag(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
   const ms = parseDuration(String(v));
-  if (ms === null || ms <= 0) throw new ProdmonError('PRODMON_E_CONFIG', `${name}: expected a duration such as 30m or 2h, got "${v}"`, { exitCode: 2 });
+  if (ms === null || ms <= 0)
+    throw new ProdmonError('PRODMON_E_CONFIG', `${name}: expected a duration such as 30m or 2h, got "${v}"`, {
+      exitCode: 2,
+    });
   return ms;
 }
 
@@ -129,7 +163,7 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** Registers `prodmon alerts ...`. */
 export function registerAlerts(program: Command): void {
   const alerts = program.command('alerts').description('list, show and resolve alerts; silence them');
-  const run = (cmd: Command, body: (o: Opts, config: ResolvedConfig) => Promise<number | undefined | void>) => {
+  const run = (cmd: Command, body: (o: Opts, config: ResolvedConfig) => Promise<unknown>) => {
     const o = globalOptions(cmd) as Opts;
     let secrets: readonly string[] = [];
     return runCommand(
@@ -137,7 +171,8 @@ export function registerAlerts(program: Command): void {
       async () => {
         const config = configFrom(o);
         secrets = config.secrets;
-        return body(o, config);
+        const code = await body(o, config);
+        return typeof code === 'number' ? code : undefined;
       },
       () => secrets,
     );
@@ -157,7 +192,15 @@ export function registerAlerts(program: Command): void {
     .action((_o, cmd: Command) =>
       run(cmd, async (o, config) => {
         const f = alertQuery(
-          { status: o.status as string, severity: o.severity as string, type: o.type as string, rule: o.rule as string, since: o.since as string, limit: o.limit as string, offset: o.offset as string },
+          {
+            status: o.status as string,
+            severity: o.severity as string,
+            type: o.type as string,
+            rule: o.rule as string,
+            since: o.since as string,
+            limit: o.limit as string,
+            offset: o.offset as string,
+          },
           systemClock.now(),
         );
         const page = (await withStore(config, false, (s) => s.alerts.list(f))) ?? { items: [], total: 0 };
@@ -167,8 +210,14 @@ export function registerAlerts(program: Command): void {
           process.stdout.write(`no ${o.status === 'all' ? '' : `${o.status} `}alerts\n`);
           return;
         }
-        process.stdout.write(table(['id', 'status', 'severity', 'rule', 'labels', 'value / threshold', 'since', 'message'], alertRows(items)));
-        if (page.total > items.length) process.stdout.write(`${items.length} of ${page.total} shown (--limit, --offset)\n`);
+        process.stdout.write(
+          table(
+            ['id', 'status', 'severity', 'rule', 'labels', 'value / threshold', 'since', 'message'],
+            alertRows(items),
+          ),
+        );
+        if (page.total > items.length)
+          process.stdout.write(`${items.length} of ${page.total} shown (--limit, --offset)\n`);
       }),
     );
 
@@ -198,11 +247,15 @@ export function registerAlerts(program: Command): void {
       run(cmd, async (o, config) => {
         const by = actor(o);
         const resolved = await withStore(config, false, (s) =>
-          s.transaction((tx) => resolveAlert(tx, { id, reason: String(o.reason), actor: by, now: systemClock.now() })),
+          s.transaction((tx) =>
+            resolveAlert(tx, { id, reason: String(o.reason), actor: by, now: systemClock.now() }),
+          ),
         );
         if (!resolved) throw new ProdmonError('PRODMON_E_NOT_FOUND', `no alert with id "${id}"`);
         if (o.json) return printJson({ alert: publicAlert(resolved) });
-        process.stdout.write(`resolved ${resolved.id} (${resolved.rule} ${labelText(resolved.labels)}) by ${by}: ${resolved.resolution?.reason}\n`);
+        process.stdout.write(
+          `resolved ${resolved.id} (${resolved.rule} ${labelText(resolved.labels)}) by ${by}: ${resolved.resolution?.reason}\n`,
+        );
       }),
     );
 
@@ -233,9 +286,13 @@ export function registerAlerts(program: Command): void {
           createdBy: actor(o),
           comment: String(o.comment),
         };
-        const s = (await withStore(config, true, (store) => store.transaction((tx) => createSilence(tx, req, now))))!;
+        const s = (await withStore(config, true, (store) =>
+          store.transaction((tx) => createSilence(tx, req, now)),
+        ))!;
         if (o.json) return printJson({ silence: silenceView(s, now) });
-        process.stdout.write(`silenced ${JSON.stringify(s.matchers)} until ${iso(s.endsAt)} (${shortDuration(s.endsAt - Math.max(now, s.startsAt))}): ${s.id}\n`);
+        process.stdout.write(
+          `silenced ${JSON.stringify(s.matchers)} until ${iso(s.endsAt)} (${shortDuration(s.endsAt - Math.max(now, s.startsAt))}): ${s.id}\n`,
+        );
       }),
     );
 
@@ -254,11 +311,23 @@ export function registerAlerts(program: Command): void {
         if (o.json) return printJson({ silences: list, maintenance: windows });
         if (list.length === 0) process.stdout.write('no silences\n');
         else {
-          const rows = list.map((s) => [s.id, s.state, JSON.stringify(s.matchers), iso(s.startsAt), iso(s.expiredAt ?? s.endsAt), s.createdBy, s.comment]);
+          const rows = list.map((s) => [
+            s.id,
+            s.state,
+            JSON.stringify(s.matchers),
+            iso(s.startsAt),
+            iso(s.expiredAt ?? s.endsAt),
+            s.createdBy,
+            s.comment,
+          ]);
           process.stdout.write(table(['id', 'state', 'matches', 'starts', 'ends', 'by', 'comment'], rows));
         }
         for (const w of windows) {
-          const when = w.active ? `open until ${iso(w.end)}` : w.start !== null ? `next ${iso(w.start)}` : 'over';
+          const when = w.active
+            ? `open until ${iso(w.end)}`
+            : w.start !== null
+              ? `next ${iso(w.start)}`
+              : 'over';
           process.stdout.write(`maintenance ${w.name}: ${when}${w.comment ? ` (${w.comment})` : ''}\n`);
         }
       }),
@@ -270,7 +339,9 @@ export function registerAlerts(program: Command): void {
     .option('--by <name>', 'who (default: cli:<your user name>)')
     .action((id: string, _o, cmd: Command) =>
       run(cmd, async (o, config) => {
-        const s = await withStore(config, false, (store) => store.transaction((tx) => expireSilence(tx, id, actor(o), systemClock.now())));
+        const s = await withStore(config, false, (store) =>
+          store.transaction((tx) => expireSilence(tx, id, actor(o), systemClock.now())),
+        );
         if (!s) throw new ProdmonError('PRODMON_E_NOT_FOUND', `no silence with id "${id}"`);
         process.stdout.write(`expired ${s.id}\n`);
         return EXIT.ok;

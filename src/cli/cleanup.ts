@@ -21,7 +21,10 @@ interface CleanupOptions extends GlobalOptions {
 }
 
 /** Progress on stderr: one rewritten line on a terminal, a line per step (at most every 2 s) otherwise. */
-function progressPrinter(stream: NodeJS.WriteStream = process.stderr): { update(p: JobProgress): void; done(): void } {
+function progressPrinter(stream: NodeJS.WriteStream = process.stderr): {
+  update(p: JobProgress): void;
+  done(): void;
+} {
   let lastStep = '';
   let lastAt = 0;
   let drawn = false;
@@ -47,11 +50,21 @@ const day = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T',
 
 function render(r: RetentionReport): string {
   const t = new Table({
-    head: ['records', 'older than', r.dryRun ? 'would go' : 'archived', r.dryRun ? '' : 'deleted', r.dryRun ? '' : 'files'].filter(Boolean),
+    head: [
+      'records',
+      'older than',
+      r.dryRun ? 'would go' : 'archived',
+      r.dryRun ? '' : 'deleted',
+      r.dryRun ? '' : 'files',
+    ].filter(Boolean),
     style: { head: [], border: [] },
   });
   for (const d of r.datasets) {
-    t.push(r.dryRun ? [d.dataset, day(d.cutoff), String(d.found)] : [d.dataset, day(d.cutoff), String(d.archived), String(d.deleted), String(d.files.length)]);
+    t.push(
+      r.dryRun
+        ? [d.dataset, day(d.cutoff), String(d.found)]
+        : [d.dataset, day(d.cutoff), String(d.archived), String(d.deleted), String(d.files.length)],
+    );
   }
   const totals = retentionTotals(r);
   const lines = [
@@ -69,18 +82,39 @@ function render(r: RetentionReport): string {
 }
 
 /** Runs retention against the store of the config; records the run in `job_runs` unless it is a dry run. */
-export async function runCleanup(config: ResolvedConfig, store: Store, o: { dryRun: boolean; onProgress?: (p: JobProgress) => void }) {
+export async function runCleanup(
+  config: ResolvedConfig,
+  store: Store,
+  o: { dryRun: boolean; onProgress?: (p: JobProgress) => void },
+) {
   const now = Date.now();
   const instance = `cli@${hostname()}:${process.pid}`;
-  const runId = o.dryRun ? null : await store.jobs.start('cleanup', instance, now, { slot: null, manual: true });
+  const runId = o.dryRun
+    ? null
+    : await store.jobs.start('cleanup', instance, now, { slot: null, manual: true });
   try {
-    const report = await runRetention({ store, config, scope: 'cleanup', now, dryRun: o.dryRun, onProgress: o.onProgress });
+    const report = await runRetention({
+      store,
+      config,
+      scope: 'cleanup',
+      now,
+      dryRun: o.dryRun,
+      onProgress: o.onProgress,
+    });
     if (runId) {
-      await store.jobs.finish(runId, 'ok', { slot: null, manual: true, durationMs: Date.now() - now, counts: retentionTotals(report) }, Date.now());
+      await store.jobs.finish(
+        runId,
+        'ok',
+        { slot: null, manual: true, durationMs: Date.now() - now, counts: retentionTotals(report) },
+        Date.now(),
+      );
     }
     return report;
   } catch (err) {
-    if (runId) await store.jobs.finish(runId, 'failed', { slot: null, manual: true, error: errorMessage(err) }, Date.now()).catch(() => {});
+    if (runId)
+      await store.jobs
+        .finish(runId, 'failed', { slot: null, manual: true, error: errorMessage(err) }, Date.now())
+        .catch(() => {});
     throw err;
   }
 }
@@ -97,14 +131,20 @@ export function registerCleanup(program: Command): void {
         const config = configFrom(opts);
         const store = await openDataStore(config);
         if (!store) {
-          process.stderr.write(`prodmon: nothing to clean: no store at ${config.paths.db} (prodmon has not run from ${config.dataDir})\n`);
+          process.stderr.write(
+            `prodmon: nothing to clean: no store at ${config.paths.db} (prodmon has not run from ${config.dataDir})\n`,
+          );
           return EXIT.failed;
         }
         const progress = progressPrinter();
         try {
-          const report = await runCleanup(config, store, { dryRun: opts.dryRun === true, onProgress: (p) => progress.update(p) });
+          const report = await runCleanup(config, store, {
+            dryRun: opts.dryRun === true,
+            onProgress: (p) => progress.update(p),
+          });
           progress.done();
-          if (opts.json) printJson({ ...report, store: storeLocation(config), totals: retentionTotals(report) });
+          if (opts.json)
+            printJson({ ...report, store: storeLocation(config), totals: retentionTotals(report) });
           else process.stdout.write(render(report));
           return report.logs?.failed.length ? EXIT.failed : EXIT.ok;
         } finally {

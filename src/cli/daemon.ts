@@ -78,7 +78,8 @@ export function probeDaemon(config: ResolvedConfig): DaemonProbe {
     return { state: 'none', last: readDaemonState(config) };
   }
   const pid = Number(text.trim());
-  if (!Number.isInteger(pid) || pid <= 0) return { state: 'stale', pid: null, reason: 'the pid file is unreadable' };
+  if (!Number.isInteger(pid) || pid <= 0)
+    return { state: 'stale', pid: null, reason: 'the pid file is unreadable' };
   if (!isAlive(pid)) return { state: 'stale', pid, reason: `pid ${pid} is not running` };
   if (isDaemonProcess(pid) === false) return { state: 'stale', pid, reason: `pid ${pid} is another program` };
   const info = readDaemonState(config);
@@ -109,7 +110,10 @@ function claimPidFile(config: ResolvedConfig): void {
   }
   const probe = probeDaemon(config);
   if (probe.state === 'running' && probe.pid !== process.pid) {
-    throw new ProdmonError('PRODMON_E_CONFLICT', `prodmon is already running from ${config.dataDir} (pid ${probe.pid})`);
+    throw new ProdmonError(
+      'PRODMON_E_CONFLICT',
+      `prodmon is already running from ${config.dataDir} (pid ${probe.pid})`,
+    );
   }
   writeFileSync(path, `${process.pid}\n`);
 }
@@ -169,7 +173,10 @@ export async function startDaemon(
   const probe = probeDaemon(config);
   if (probe.state === 'running') {
     const where = probe.info?.url ? `, ${probe.info.url}` : '';
-    throw new ProdmonError('PRODMON_E_CONFLICT', `prodmon is already running from ${config.dataDir} (pid ${probe.pid}${where})`);
+    throw new ProdmonError(
+      'PRODMON_E_CONFLICT',
+      `prodmon is already running from ${config.dataDir} (pid ${probe.pid}${where})`,
+    );
   }
   if (probe.state === 'stale') {
     removeDaemonFiles(config);
@@ -177,12 +184,16 @@ export async function startDaemon(
   }
   rmSync(files.state, { force: true });
   const out = openSync(files.out, 'w');
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'start', DAEMON_CHILD_FLAG, ...o.childArgs], {
-    detached: true,
-    stdio: ['ignore', out, out],
-    cwd: process.cwd(),
-    env: process.env,
-  });
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, process.argv[1]!, 'start', DAEMON_CHILD_FLAG, ...o.childArgs],
+    {
+      detached: true,
+      stdio: ['ignore', out, out],
+      cwd: process.cwd(),
+      env: process.env,
+    },
+  );
   closeSync(out);
   let exited: number | null = null;
   child.on('exit', (code, signal) => {
@@ -196,7 +207,9 @@ export async function startDaemon(
     state = readDaemonState(config);
     if (!state || state.pid !== child.pid || !state.url) continue;
     try {
-      const res = await fetch(`${state.url}${config.server.prefix}/health/`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${state.url}${config.server.prefix}/health/`, {
+        signal: AbortSignal.timeout(2000),
+      });
       health = { status: res.status, body: await res.text() };
     } catch {
       // not answering yet
@@ -222,7 +235,14 @@ export async function startDaemon(
   } catch (err) {
     status = `HTTP ${health.status} (${errorMessage(err)})`;
   }
-  const info = { pid: child.pid, url: ready.url, dashboard: ready.dashboard, status, logs: config.paths.logs, pidFile: files.pid };
+  const info = {
+    pid: child.pid,
+    url: ready.url,
+    dashboard: ready.dashboard,
+    status,
+    logs: config.paths.logs,
+    pidFile: files.pid,
+  };
   if (o.json) printJson(info);
   else {
     process.stdout.write(

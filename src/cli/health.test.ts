@@ -28,7 +28,10 @@ function config(name: string, yaml: string): string {
 }
 
 const health = (cfg: string, ...extra: string[]) =>
-  runCli(['health', '--config', cfg, '--data-dir', join(dir.path, 'data'), ...extra], { cwd: dir.path, timeoutMs: 60_000 });
+  runCli(['health', '--config', cfg, '--data-dir', join(dir.path, 'data'), ...extra], {
+    cwd: dir.path,
+    timeoutMs: 60_000,
+  });
 
 describe('prodmon health', () => {
   test('all healthy: exit 0, a table with every check, and JSON with --json', async () => {
@@ -52,7 +55,10 @@ describe('prodmon health', () => {
 
     const json = await health(cfg, '--json');
     assert.equal(json.code, 0, json.stderr);
-    const out = JSON.parse(json.stdout) as { status: string; checks: { name: string; status: string; details: Record<string, unknown> }[] };
+    const out = JSON.parse(json.stdout) as {
+      status: string;
+      checks: { name: string; status: string; details: Record<string, unknown> }[];
+    };
     assert.equal(out.status, 'healthy');
     const db = out.checks.find((c) => c.name === 'db')!;
     assert.equal(db.status, 'healthy');
@@ -62,7 +68,10 @@ describe('prodmon health', () => {
 
   test('a failing critical check: exit 1 and the error in the table', async () => {
     const port = await freePort();
-    const cfg = config('down', `health:\n  builtin_checks: false\n  checks:\n    - { name: api, kind: tcp, host: 127.0.0.1, port: ${port} }\n`);
+    const cfg = config(
+      'down',
+      `health:\n  builtin_checks: false\n  checks:\n    - { name: api, kind: tcp, host: 127.0.0.1, port: ${port} }\n`,
+    );
     const r = await health(cfg);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /│ api\s+│ tcp\s+│ unhealthy │/);

@@ -14,7 +14,16 @@ import { formatDuration } from '../core/duration.js';
 import { errorMessage } from '../core/errors.js';
 import type { HealthCheckResult, HealthStatus } from '../core/types.js';
 import { openStore, storeTarget } from '../store/index.js';
-import { configFrom, EXIT, type GlobalOptions, globalOptions, paint, printJson, runCommand, statusColor } from './common.js';
+import {
+  configFrom,
+  EXIT,
+  type GlobalOptions,
+  globalOptions,
+  paint,
+  printJson,
+  runCommand,
+  statusColor,
+} from './common.js';
 
 interface HealthOptions extends GlobalOptions {
   failOn: 'degraded' | 'unhealthy';
@@ -31,14 +40,22 @@ export function summarize(r: HealthCheckResult): string {
   if (typeof d.statusCode === 'number') parts.push(`HTTP ${d.statusCode}`);
   const cert = d.certificate as { daysLeft?: number } | undefined;
   if (typeof cert?.daysLeft === 'number') parts.push(`cert ${cert.daysLeft} days left`);
+  if (typeof d.aboveForMs === 'number' && typeof d.forMs === 'number') {
+    parts.push(`above warning for ${formatDuration(d.aboveForMs)} of ${formatDuration(d.forMs)}`);
+  }
   if (typeof d.p99Ms === 'number') parts.push(`p99 ${d.p99Ms} ms`);
+  else if (d.samples === 0) parts.push('no samples in the window');
   if (Array.isArray(d.paths)) {
     for (const p of d.paths as { path: string; usedPercent?: number }[]) {
       if (p.usedPercent !== undefined) parts.push(`${p.path} ${p.usedPercent}% used`);
     }
   }
   if (d.probes && typeof d.probes === 'object') {
-    parts.push(Object.entries(d.probes as Record<string, { status: string }>).map(([k, v]) => `${k} ${v.status}`).join(', '));
+    parts.push(
+      Object.entries(d.probes as Record<string, { status: string }>)
+        .map(([k, v]) => `${k} ${v.status}`)
+        .join(', '),
+    );
   }
   return parts.join(', ');
 }
@@ -47,7 +64,10 @@ export function summarize(r: HealthCheckResult): string {
 function storeProbe(config: ResolvedConfig) {
   return async () => {
     if (config.store.driver === 'sqlite' && !existsSync(config.paths.db)) {
-      return { status: 'healthy' as const, detail: 'no SQLite store yet (prodmon has not run from this data directory)' };
+      return {
+        status: 'healthy' as const,
+        detail: 'no SQLite store yet (prodmon has not run from this data directory)',
+      };
     }
     const store = await openStore(storeTarget(config));
     try {
@@ -102,7 +122,9 @@ export function registerHealth(program: Command): void {
     .description('run every health check now and print the results (exit 1 when not healthy)')
     .option('--json', 'print JSON')
     .addOption(
-      new Option('--fail-on <level>', 'exit 1 from this status on').choices(['degraded', 'unhealthy']).default('degraded'),
+      new Option('--fail-on <level>', 'exit 1 from this status on')
+        .choices(['degraded', 'unhealthy'])
+        .default('degraded'),
     )
     .action(async (_o, cmd: Command) => {
       const opts = globalOptions(cmd) as HealthOptions;
@@ -127,7 +149,8 @@ export function registerHealth(program: Command): void {
               report.status,
             );
           }
-          const failing = opts.failOn === 'unhealthy' ? report.status === 'unhealthy' : report.status !== 'healthy';
+          const failing =
+            opts.failOn === 'unhealthy' ? report.status === 'unhealthy' : report.status !== 'healthy';
           return failing ? EXIT.failed : EXIT.ok;
         },
         () => secrets,

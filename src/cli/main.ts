@@ -5,6 +5,7 @@ import { registerAlerts } from './alerts.js';
 import { registerCleanup } from './cleanup.js';
 import { registerConfig } from './config.js';
 import { registerHealth } from './health.js';
+import { registerNotify } from './notify.js';
 import { registerReport } from './report.js';
 import { registerStart } from './start.js';
 import { registerStatus } from './status.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     registerCleanup,
     registerReport,
     registerAlerts,
+    registerNotify,
     registerConfig,
   ]) {
     register(program);

@@ -24,9 +24,13 @@ export function parseWhen(text: string, now: number, flag: string): number {
   if (d !== null && /[a-z]$/i.test(text.trim())) return now - d;
   const t = Date.parse(text);
   if (!Number.isNaN(t)) return t;
-  throw new ProdmonError('PRODMON_E_CONFIG', `${flag}: expected a duration such as "1h", "24h", "7d" or a date, got "${text}"`, {
-    exitCode: 2,
-  });
+  throw new ProdmonError(
+    'PRODMON_E_CONFIG',
+    `${flag}: expected a duration such as "1h", "24h", "7d" or a date, got "${text}"`,
+    {
+      exitCode: 2,
+    },
+  );
 }
 
 export function registerReport(program: Command): void {
@@ -52,16 +56,23 @@ export function registerReport(program: Command): void {
         const format: ReportFormat = opts.json ? 'json' : opts.format;
         const store = await openDataStore(config);
         if (!store) {
-          process.stderr.write(`prodmon: no data: no store at ${config.paths.db} (prodmon has not run from ${config.dataDir})\n`);
+          process.stderr.write(
+            `prodmon: no data: no store at ${config.paths.db} (prodmon has not run from ${config.dataDir})\n`,
+          );
           return EXIT.failed;
         }
         try {
-          const groupBy = opts.groupBy.split(',').map((s) => s.trim()).filter(Boolean);
+          const groupBy = opts.groupBy
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
           const report = await buildReport({ store }, { since, until, now, groupBy });
           const text = renderReport(report, format, { timeZone: config.jobs.timezone });
           if (opts.output) {
             writeFileSync(opts.output, text);
-            process.stderr.write(`report written to ${opts.output} (${Math.ceil(Buffer.byteLength(text) / 1024)} KB)\n`);
+            process.stderr.write(
+              `report written to ${opts.output} (${Math.ceil(Buffer.byteLength(text) / 1024)} KB)\n`,
+            );
           } else process.stdout.write(text);
           return EXIT.ok;
         } finally {

@@ -135,7 +135,11 @@ export function registerStart(program: Command): void {
           secrets = config.secrets;
           if (opts.daemonChild) return runDaemonChild(config, (hooks) => runForeground(config, hooks));
           if (opts.daemon) {
-            const childArgs = ['--data-dir', config.dataDir, ...(config.source ? ['--config', config.source] : [])];
+            const childArgs = [
+              '--data-dir',
+              config.dataDir,
+              ...(config.source ? ['--config', config.source] : []),
+            ];
             if (opts.host) childArgs.push('--host', opts.host);
             if (port !== undefined) childArgs.push('--port', String(port));
             return startDaemon(config, { childArgs, json: opts.json });

@@ -6,16 +6,25 @@
 import { existsSync } from 'node:fs';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
-import { JOB_NAMES } from '../config/sections/jobs.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { scrub } from '../config/mask.js';
+import { JOB_NAMES } from '../config/sections/jobs.js';
 import { formatDuration } from '../core/duration.js';
 import { errorMessage } from '../core/errors.js';
 import { overallStatus, type Severity } from '../core/types.js';
 import { holderInstance, LEADER_LEASE } from '../jobs/index.js';
 import { compileSchedule } from '../jobs/schedule.js';
 import { openStore, type Store, safeHost, storeTarget } from '../store/index.js';
-import { configFrom, EXIT, type GlobalOptions, globalOptions, paint, printJson, runCommand, statusColor } from './common.js';
+import {
+  configFrom,
+  EXIT,
+  type GlobalOptions,
+  globalOptions,
+  paint,
+  printJson,
+  runCommand,
+  statusColor,
+} from './common.js';
 import { type DaemonProbe, probeDaemon } from './daemon.js';
 
 /** Instances seen within this long count as alive. */
@@ -23,11 +32,16 @@ const LIVE_MS = 5 * 60_000;
 
 /** Where the store is, for messages (no credentials). */
 export function storeLocation(config: ResolvedConfig): string {
-  return config.store.driver === 'sqlite' ? `sqlite ${config.paths.db}` : `postgres ${safeHost(config.store.url)} (schema ${config.store.schema})`;
+  return config.store.driver === 'sqlite'
+    ? `sqlite ${config.paths.db}`
+    : `postgres ${safeHost(config.store.url)} (schema ${config.store.schema})`;
 }
 
 /** Opens (and migrates) the store of the config; null when an SQLite store does not exist yet. */
-export async function openDataStore(config: ResolvedConfig, o: { create?: boolean } = {}): Promise<Store | null> {
+export async function openDataStore(
+  config: ResolvedConfig,
+  o: { create?: boolean } = {},
+): Promise<Store | null> {
   if (config.store.driver === 'sqlite' && !o.create && !existsSync(config.paths.db)) return null;
   const store = await openStore(storeTarget(config));
   try {
@@ -42,7 +56,9 @@ export async function openDataStore(config: ResolvedConfig, o: { create?: boolea
 async function liveHealth(config: ResolvedConfig, probe: DaemonProbe): Promise<string | null> {
   if (probe.state !== 'running' || !probe.info?.url) return null;
   try {
-    const res = await fetch(`${probe.info.url}${config.server.prefix}/health/`, { signal: AbortSignal.timeout(3000) });
+    const res = await fetch(`${probe.info.url}${config.server.prefix}/health/`, {
+      signal: AbortSignal.timeout(3000),
+    });
     return ((await res.json()) as { status?: string }).status ?? null;
   } catch {
     return null;
@@ -55,10 +71,32 @@ export async function collectStatus(config: ResolvedConfig, store: Store | null,
   const live = await liveHealth(config, probe);
   const daemon =
     probe.state === 'running'
-      ? { running: true, pid: probe.pid, url: probe.info?.url ?? null, startedAt: probe.info?.startedAt ?? null, stale: null }
-      : { running: false, pid: null, url: null, startedAt: null, stale: probe.state === 'stale' ? probe.reason : null };
+      ? {
+          running: true,
+          pid: probe.pid,
+          url: probe.info?.url ?? null,
+          startedAt: probe.info?.startedAt ?? null,
+          stale: null,
+        }
+      : {
+          running: false,
+          pid: null,
+          url: null,
+          startedAt: null,
+          stale: probe.state === 'stale' ? probe.reason : null,
+        };
   const base = { generatedAt: now, dataDir: config.dataDir, store: storeLocation(config), daemon };
-  if (!store) return { ...base, status: live ?? 'unknown', statusFrom: live ? 'daemon' : 'none', leader: null, instances: [], checks: [], alerts: null, jobs: [] };
+  if (!store)
+    return {
+      ...base,
+      status: live ?? 'unknown',
+      statusFrom: live ? 'daemon' : 'none',
+      leader: null,
+      instances: [],
+      checks: [],
+      alerts: null,
+      jobs: [],
+    };
   const [checks, open, runs, lease, instances] = await Promise.all([
     store.checks.latest(),
     store.alerts.listOpen(),
@@ -90,9 +128,18 @@ export async function collectStatus(config: ResolvedConfig, store: Store | null,
     status: live ?? stored ?? 'unknown',
     statusFrom: live ? 'daemon' : stored ? 'checks' : 'none',
     leader: lease
-      ? { holder: lease.holder, instance: holderInstance(lease.holder), epoch: lease.epoch, expiresAt: lease.expiresAt, valid: leaderValid }
+      ? {
+          holder: lease.holder,
+          instance: holderInstance(lease.holder),
+          epoch: lease.epoch,
+          expiresAt: lease.expiresAt,
+          valid: leaderValid,
+        }
       : null,
-    instances: instances.map((i) => ({ ...i, leader: leaderValid && holderInstance(lease!.holder) === i.id })),
+    instances: instances.map((i) => ({
+      ...i,
+      leader: leaderValid && holderInstance(lease!.holder) === i.id,
+    })),
     checks,
     alerts: {
       active: open.filter((a) => a.status === 'firing').length,
@@ -106,13 +153,19 @@ export async function collectStatus(config: ResolvedConfig, store: Store | null,
 
 type Status = Awaited<ReturnType<typeof collectStatus>>;
 
-const ago = (now: number, at: number | null | undefined) => (at ? `${formatDuration(Math.max(0, now - at))} ago` : '-');
+const ago = (now: number, at: number | null | undefined) =>
+  at ? `${formatDuration(Math.max(0, now - at))} ago` : '-';
 const table = (head: string[]) => new Table({ head, style: { head: [], border: [] }, wordWrap: true });
 
 function render(s: Status): string {
   const now = s.generatedAt;
   const out: string[] = [];
-  const from = s.statusFrom === 'daemon' ? 'live, from the daemon' : s.statusFrom === 'checks' ? 'from the last stored check results' : 'no results yet';
+  const from =
+    s.statusFrom === 'daemon'
+      ? 'live, from the daemon'
+      : s.statusFrom === 'checks'
+        ? 'from the last stored check results'
+        : 'no results yet';
   out.push(`prodmon status: ${paint(statusColor(s.status), s.status.toUpperCase())} (${from})`);
   out.push(`data dir:  ${s.dataDir}`);
   out.push(`store:     ${s.store}`);
@@ -128,28 +181,50 @@ function render(s: Status): string {
   );
   if (s.leader) {
     const l = s.leader;
-    out.push(`leader:    ${l.valid ? `${l.holder} (epoch ${l.epoch}, lease valid for ${formatDuration(l.expiresAt - now)})` : `none (last: ${l.holder}, lease expired ${ago(now, l.expiresAt)})`}`);
+    out.push(
+      `leader:    ${l.valid ? `${l.holder} (epoch ${l.epoch}, lease valid for ${formatDuration(l.expiresAt - now)})` : `none (last: ${l.holder}, lease expired ${ago(now, l.expiresAt)})`}`,
+    );
   } else out.push('leader:    none yet');
   out.push(
     `instances: ${s.instances.length === 0 ? 'none seen in the last 5 minutes' : s.instances.map((i) => `${i.id} (pid ${i.pid}, v${i.version}, seen ${ago(now, i.lastSeenAt)}${i.leader ? ', leader' : ''})`).join('; ')}`,
   );
   if (s.alerts) {
     const b = s.alerts.bySeverity;
-    out.push('', `Active alerts: ${s.alerts.active} (critical ${b.critical}, high ${b.high}, medium ${b.medium}, low ${b.low})${s.alerts.pending ? `, ${s.alerts.pending} pending` : ''}`);
+    out.push(
+      '',
+      `Active alerts: ${s.alerts.active} (critical ${b.critical}, high ${b.high}, medium ${b.medium}, low ${b.low})${s.alerts.pending ? `, ${s.alerts.pending} pending` : ''}`,
+    );
     if (s.alerts.items.length > 0) {
       const t = table(['id', 'severity', 'status', 'rule', 'since', 'message']);
       for (const a of s.alerts.items.slice(0, 20)) {
-        t.push([a.id, paint(statusColor(a.severity), a.severity), paint(statusColor(a.status), a.status), a.rule, ago(now, a.firingAt ?? a.createdAt), a.message]);
+        t.push([
+          a.id,
+          paint(statusColor(a.severity), a.severity),
+          paint(statusColor(a.status), a.status),
+          a.rule,
+          ago(now, a.firingAt ?? a.createdAt),
+          a.message,
+        ]);
       }
       out.push(t.toString());
     }
   }
   out.push('', 'Health checks (last results)');
-  if (s.checks.length === 0) out.push('  none stored yet (the health job stores them every 15 minutes; `prodmon health` runs them now)');
+  if (s.checks.length === 0)
+    out.push(
+      '  none stored yet (the health job stores them every 15 minutes; `prodmon health` runs them now)',
+    );
   else {
     const t = table(['name', 'kind', 'status', 'time', 'checked', 'error']);
     for (const c of s.checks) {
-      t.push([c.name, c.kind, paint(statusColor(c.status), c.status), formatDuration(c.responseTimeMs), ago(now, c.checkedAt), c.error ?? '']);
+      t.push([
+        c.name,
+        c.kind,
+        paint(statusColor(c.status), c.status),
+        formatDuration(c.responseTimeMs),
+        ago(now, c.checkedAt),
+        c.error ?? '',
+      ]);
     }
     out.push(t.toString());
   }
@@ -159,7 +234,12 @@ function render(s: Status): string {
     for (const j of s.jobs) {
       const l = j.last;
       const counts = (l?.detail.counts ?? {}) as Record<string, number>;
-      const result = l?.outcome === 'failed' ? String(l.detail.error ?? '') : Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ');
+      const result =
+        l?.outcome === 'failed'
+          ? String(l.detail.error ?? '')
+          : Object.entries(counts)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ');
       const outcome = l ? (l.instanceGone ? 'running (instance gone)' : l.outcome) : '-';
       t.push([
         j.job,
@@ -199,7 +279,10 @@ export function registerStatus(program: Command): void {
             const s = await collectStatus(config, store);
             if (opts.json) printJson(JSON.parse(scrub(JSON.stringify(s), secrets)));
             else {
-              if (!store) process.stderr.write(`prodmon has not run from ${config.dataDir} yet (no store at ${config.paths.db})\n`);
+              if (!store)
+                process.stderr.write(
+                  `prodmon has not run from ${config.dataDir} yet (no store at ${config.paths.db})\n`,
+                );
               process.stdout.write(scrub(render(s), secrets));
             }
             return s.status === 'unhealthy' || s.status === 'unknown' ? EXIT.failed : EXIT.ok;

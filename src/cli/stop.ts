@@ -75,7 +75,13 @@ export async function stopDaemon(
         : code === 0
           ? 'stopped gracefully'
           : `stopped with exit code ${code}`;
-    return { result: 'stopped', pid, message: `prodmon (pid ${pid}) ${how} in ${(elapsedMs / 1000).toFixed(1)} s`, exitCode: code, elapsedMs };
+    return {
+      result: 'stopped',
+      pid,
+      message: `prodmon (pid ${pid}) ${how} in ${(elapsedMs / 1000).toFixed(1)} s`,
+      exitCode: code,
+      elapsedMs,
+    };
   }
   const secs = Math.round(o.timeoutMs / 1000);
   if (!o.force) {
@@ -115,9 +121,13 @@ export function registerStop(program: Command): void {
       await runCommand(opts, async () => {
         const timeoutMs = parseDuration(opts.timeout);
         if (timeoutMs === null) {
-          throw new ProdmonError('PRODMON_E_CONFIG', `--timeout: expected a duration such as "30s", got "${opts.timeout}"`, {
-            exitCode: 2,
-          });
+          throw new ProdmonError(
+            'PRODMON_E_CONFIG',
+            `--timeout: expected a duration such as "30s", got "${opts.timeout}"`,
+            {
+              exitCode: 2,
+            },
+          );
         }
         const config = configFrom(opts);
         const r = await stopDaemon(config, { timeoutMs, force: opts.force });

@@ -81,7 +81,8 @@ test('each aggregation reduces a window as documented', () => {
 
 test('an empty window has no value except count, sum and rate', () => {
   const e = emptyStats();
-  for (const agg of ['p50', 'p99', 'avg', 'min', 'max', 'ratio'] as const) assert.equal(aggregate(e, agg, MINUTE_MS), null);
+  for (const agg of ['p50', 'p99', 'avg', 'min', 'max', 'ratio'] as const)
+    assert.equal(aggregate(e, agg, MINUTE_MS), null);
   assert.equal(aggregate(e, 'count', MINUTE_MS), 0);
   assert.equal(aggregate(e, 'sum', MINUTE_MS), 0);
   assert.equal(aggregate(e, 'rate', MINUTE_MS), 0);

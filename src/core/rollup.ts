@@ -35,6 +35,7 @@ export type Aggregation =
   | 'sum'
   | 'ratio';
 
+/** Every aggregation, for validating rule configs. */
 export const AGGREGATIONS: readonly Aggregation[] = [
   'p50',
   'p90',

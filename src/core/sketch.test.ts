@@ -26,7 +26,8 @@ function rng(seed: number): () => number {
 
 const DISTRIBUTIONS: Record<string, (r: () => number) => number> = {
   // latencies: log-normal around 40 ms with a long tail
-  lognormal: (r) => Math.exp(Math.log(40) + 0.9 * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r())),
+  lognormal: (r) =>
+    Math.exp(Math.log(40) + 0.9 * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r())),
   uniform: (r) => 1 + r() * 999,
   // heavy tail: Pareto with alpha 1.5, from 0.2 ms
   pareto: (r) => 0.2 / (1 - r()) ** (1 / 1.5),
@@ -126,7 +127,8 @@ describe('sketch', () => {
       sketchAdd(compact, v);
       sketchAdd(dense, v);
     }
-    for (const q of [0.01, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999]) assert.equal(sketchQuantile(compact, q), sketchQuantile(dense, q));
+    for (const q of [0.01, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999])
+      assert.equal(sketchQuantile(compact, q), sketchQuantile(dense, q));
     const into = newSketch();
     into.merge(dense);
     assert.equal(into.count, dense.count);

@@ -122,6 +122,7 @@ export function newSketch(): Sketch {
 
 /** Adds a value (negative values, which no duration or ratio has, count as 0). */
 export function sketchAdd(sketch: Sketch, value: number, weight = 1): void {
+  // biome-ignore lint/complexity/useMathMinMax: NaN must become 0 too, which Math.max does not do
   sketch.accept(value > 0 ? value : 0, weight);
 }
 

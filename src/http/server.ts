@@ -19,7 +19,15 @@ import { metricsRoutes } from './routes/metrics.js';
 /** A route module: registers its routes on the (prefixed) instance. */
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
-const ROUTES: RouteModule[] = [alertRoutes, healthRoutes, healthDetailedRoutes, metricsRoutes, ingestRoutes, dashboardRoutes, apiRoutes];
+const ROUTES: RouteModule[] = [
+  alertRoutes,
+  healthRoutes,
+  healthDetailedRoutes,
+  metricsRoutes,
+  ingestRoutes,
+  dashboardRoutes,
+  apiRoutes,
+];
 
 /** The top-level path segments prodmon answers (under the configured prefix). */
 export const OWNED_ROOTS = ['health', 'production', 'metrics'];

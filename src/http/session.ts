@@ -317,12 +317,14 @@ export function isUnsafe(method: string): boolean {
 }
 
 /**
- * Whether a request comes from this site: `Sec-Fetch-Site` (when the browser sends it) must be
- * `same-origin`, and `Origin` (when sent) must name this host or the configured public URL.
+ * Whether a request comes from this origin: `Sec-Fetch-Site` (sent by every current browser) must be
+ * `same-origin`; without it, `Origin` (when sent) must name this host or the configured public URL.
  */
 export function sameOrigin(req: FastifyRequest, publicUrl?: string): boolean {
+  // Browsers set Sec-Fetch-Site themselves (pages cannot): when present it decides. (Origin may be
+  // `null` on a same-origin form post under some referrer policies and privacy settings.)
   const site = req.headers['sec-fetch-site'];
-  if (typeof site === 'string' && site !== 'same-origin') return false;
+  if (typeof site === 'string') return site === 'same-origin';
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   if (typeof origin !== 'string' || origin === 'null') return false;

@@ -90,7 +90,9 @@ describe('Express 5 middleware in a real app', () => {
 
   test('10,000 distinct URLs leave a handful of series', async () => {
     const start = requestCount(engine);
-    const paths = Array.from({ length: 10_000 }, (_, i) => (i % 2 ? `/products/${i}` : `/random/${i}/${i * 7}`));
+    const paths = Array.from({ length: 10_000 }, (_, i) =>
+      i % 2 ? `/products/${i}` : `/random/${i}/${i * 7}`,
+    );
     await requestAll(base, paths, { concurrency: 64 });
     await until(() => requestCount(engine) === start + 10_000, '10,000 requests recorded', 20_000);
     assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, 5002);

@@ -20,7 +20,11 @@ export function expressRoute(req: IncomingMessage): string | undefined {
 
 /** `app.use(monitor.middleware())` — put it first, before the routes. */
 export function expressMiddleware(tracker: RequestTracker) {
-  return function prodmonMiddleware(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
+  return function prodmonMiddleware(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+  ): void {
     tracker.track(req, res, expressRoute);
     next();
   };

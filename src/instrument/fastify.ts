@@ -31,7 +31,12 @@ export function fastifyPlugin(tracker: RequestTracker): FastifyPlugin {
       tracker.track(request.raw, reply.raw, url || UNMATCHED);
       next();
     }) as never);
-    instance.addHook('onError', ((_request: RequestLike, reply: ReplyLike, error: unknown, next: () => void) => {
+    instance.addHook('onError', ((
+      _request: RequestLike,
+      reply: ReplyLike,
+      error: unknown,
+      next: () => void,
+    ) => {
       tracker.markError(reply.raw, error);
       next();
     }) as never);

@@ -87,7 +87,8 @@ export function instrumentMysql<T>(timer: QueryTimer, target: T, opts: { name?: 
     return target;
   }
   const conn = inner as ConnLike;
-  if (typeof conn?.query !== 'function') throw new TypeError('instrumentMysql expects a mysql2 connection or pool');
+  if (typeof conn?.query !== 'function')
+    throw new TypeError('instrumentMysql expects a mysql2 connection or pool');
   instrumentConnection(timer, conn, opts.name);
   return target;
 }

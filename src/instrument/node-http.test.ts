@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { closeServer, listenLocal, requestAll, until } from '../../test/support/http-load.js';
 import { requestCount, seriesOf } from '../../test/support/http-metrics.js';
 import { testEngine } from '../../test/support/metrics.js';
@@ -51,7 +51,13 @@ describe('node:http wrapper in a real server', () => {
         },
       }),
     );
-    await requestAll(base, ['/products/1', '/products/2', '/products/3f2a9c1e-0b4d-4a8e-9c3f-1a2b3c4d5e6f', '/x/1', '/y/2']);
+    await requestAll(base, [
+      '/products/1',
+      '/products/2',
+      '/products/3f2a9c1e-0b4d-4a8e-9c3f-1a2b3c4d5e6f',
+      '/x/1',
+      '/y/2',
+    ]);
     await until(() => requestCount(engine) === 5, 'five requests');
     assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, 3);
     assert.equal(seriesOf(engine, UNMATCHED, '4xx')?.count, 2);
@@ -69,7 +75,10 @@ describe('node:http wrapper in a real server', () => {
     );
     assert.deepEqual(await requestAll(base, ['/boom', '/boom']), [503, 503]);
     await until(() => requestCount(engine) === 2, 'two failures');
-    assert.deepEqual([seriesOf(engine, '/boom', '5xx')?.count, seriesOf(engine, '/boom', '5xx')?.errors], [2, 2]);
+    assert.deepEqual(
+      [seriesOf(engine, '/boom', '5xx')?.count, seriesOf(engine, '/boom', '5xx')?.errors],
+      [2, 2],
+    );
   });
 
   test('a request the client abandons is recorded as aborted, not as an error', async () => {
@@ -80,7 +89,10 @@ describe('node:http wrapper in a real server', () => {
     ctl.abort();
     assert.equal(await req, 'AbortError');
     await until(() => requestCount(engine) === 1, 'the aborted request');
-    assert.deepEqual([seriesOf(engine, '/slow', ABORTED)?.count, seriesOf(engine, '/slow', ABORTED)?.errors], [1, 0]);
+    assert.deepEqual(
+      [seriesOf(engine, '/slow', ABORTED)?.count, seriesOf(engine, '/slow', ABORTED)?.errors],
+      [1, 0],
+    );
   });
 
   test('with error_statuses 4xx+5xx a 404 counts as an error', async () => {

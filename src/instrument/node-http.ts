@@ -7,10 +7,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestTracker, RouteSource } from './track.js';
 
 /** A node:http request listener (sync or async). */
-export type Handler<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> = (
-  req: Req,
-  res: Res,
-) => unknown;
+export type Handler<
+  Req extends IncomingMessage = IncomingMessage,
+  Res extends ServerResponse = ServerResponse,
+> = (req: Req, res: Res) => unknown;
 
 /** Options of `wrap`. */
 export interface WrapOptions {

@@ -60,7 +60,8 @@ function instrumentClient(timer: QueryTimer, client: PgClientLike, name?: string
         return original.call(this, config, values, callback);
       }
       if (typeof values === 'function') return original.call(this, config, wrapCallback(values as Fn, done));
-      if (typeof callback === 'function') return original.call(this, config, values, wrapCallback(callback as Fn, done));
+      if (typeof callback === 'function')
+        return original.call(this, config, values, wrapCallback(callback as Fn, done));
       if (c && typeof c === 'object' && typeof c.callback === 'function') {
         return original.call(this, { ...c, callback: wrapCallback(c.callback as Fn, done) }, values);
       }
@@ -95,7 +96,8 @@ export function instrumentPg<T>(timer: QueryTimer, target: T, opts: { name?: str
     return target;
   }
   const client = target as unknown as PgClientLike;
-  if (typeof client?.query !== 'function') throw new TypeError('instrumentPg expects a pg.Pool or a pg.Client');
+  if (typeof client?.query !== 'function')
+    throw new TypeError('instrumentPg expects a pg.Pool or a pg.Client');
   instrumentClient(timer, client, opts.name);
   return target;
 }

@@ -105,7 +105,11 @@ describe('mysql2 wrapper against the real MariaDB', () => {
       assert.equal(await run((cb) => conn.query('SELECT ? AS secret', ['hunter2'], cb)), null);
       assert.equal(await run((cb) => conn.execute('select ? + 1 as x', [1], cb)), null);
       assert.ok(await run((cb) => conn.query('select * from no_such_table_here', cb)));
-      assert.equal(await run((cb) => conn.query({ sql: 'update no_such_update_target set a = 1 where 1 = 0' }, cb)) !== null, true);
+      assert.equal(
+        (await run((cb) => conn.query({ sql: 'update no_such_update_target set a = 1 where 1 = 0' }, cb))) !==
+          null,
+        true,
+      );
     } finally {
       await new Promise<void>((r) => conn.end(() => r()));
     }
@@ -154,10 +158,7 @@ describe('better-sqlite3 wrapper against a real SQLite file', () => {
       for (const v of ['a', 'b', 'c']) ins.run(v);
       assert.equal((db.prepare('select count(*) as n from t').get() as { n: number }).n, 3);
       assert.equal(db.prepare('select * from t').all().length, 3);
-      assert.deepEqual(
-        [...db.prepare('select v from t order by id').pluck().iterate()],
-        ['a', 'b', 'c'],
-      );
+      assert.deepEqual([...db.prepare('select v from t order by id').pluck().iterate()], ['a', 'b', 'c']);
       db.prepare('update t set v = ? where id = ?').run('z', 1);
       db.prepare('delete from t where id = ?').run(2);
       assert.throws(() => ins.run(null, 'extra'));
@@ -180,7 +181,10 @@ describe('timeQuery', () => {
   test('times sync and async calls, passes results and errors through, and counts failures', async () => {
     const e = engine();
     assert.equal(await e.timeQuery('redis', async () => 'value'), 'value');
-    assert.equal(e.timeQuery({ db: 'cache', operation: 'select' }, () => 42), 42);
+    assert.equal(
+      e.timeQuery({ db: 'cache', operation: 'select' }, () => 42),
+      42,
+    );
     await assert.rejects(
       e.timeQuery('redis', async () => {
         throw new Error('timeout');

@@ -20,5 +20,8 @@ test('after WITH, the statement keyword outside the CTE bodies decides', () => {
   assert.equal(sqlOperation('WITH x AS (SELECT 1) DELETE FROM t WHERE a IN (SELECT * FROM x)'), 'delete');
   assert.equal(sqlOperation('with a as (select 1), b as (select 2) select * from a, b'), 'select');
   assert.equal(sqlOperation("with x as (select ')' as p) update t set a = 1"), 'update');
-  assert.equal(sqlOperation('WITH RECURSIVE r(n) AS (SELECT 1 UNION SELECT n + 1 FROM r) INSERT INTO t SELECT n FROM r'), 'insert');
+  assert.equal(
+    sqlOperation('WITH RECURSIVE r(n) AS (SELECT 1 UNION SELECT n + 1 FROM r) INSERT INTO t SELECT n FROM r'),
+    'insert',
+  );
 });

@@ -29,7 +29,12 @@ function timeSync(timer: QueryTimer, db: string, op: string, fn: () => unknown):
   }
 }
 
-function* timedIterator(timer: QueryTimer, db: string, op: string, it: Iterator<unknown>): Generator<unknown> {
+function* timedIterator(
+  timer: QueryTimer,
+  db: string,
+  op: string,
+  it: Iterator<unknown>,
+): Generator<unknown> {
   const done = timer.start(db, op);
   let failed = false;
   try {

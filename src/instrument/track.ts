@@ -67,22 +67,54 @@ export function methodLabel(method: string | undefined): string {
   return METHOD_LIST[methodIndex(method)]!;
 }
 
-const ID_SEGMENT =
-  /^(?:\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,}|(?=[^/]*\d)[\w-]{20,})$/i;
+/**
+ * Whether `path[start, end)` looks like an id: all digits, a UUID, 16+ hex characters, or a token of
+ * 20+ word characters (or `-`) with a digit. A hand-written scan: this runs on every request.
+ */
+function isIdSegment(path: string, start: number, end: number): boolean {
+  const len = end - start;
+  if (len === 0) return false;
+  let digits = 0;
+  let dashes = 0;
+  let letters = 0; // word characters that are not hex digits
+  for (let i = start; i < end; i++) {
+    const c = path.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) continue;
+    else if (c === 45) dashes++;
+    else if ((c >= 103 && c <= 122) || (c >= 71 && c <= 90) || c === 95) letters++;
+    else return false;
+  }
+  if (digits === len) return true;
+  if (letters === 0 && dashes === 0 && len >= 16) return true;
+  if (len === 36 && letters === 0 && dashes === 4) {
+    const at = (k: number) => path.charCodeAt(start + k) === 45;
+    if (at(8) && at(13) && at(18) && at(23)) return true;
+  }
+  return len >= 20 && digits > 0;
+}
 
 /**
  * A template guessed from a URL path when no router names it: numbers, UUIDs, long hex and long
  * tokens with digits become `:id`, the query string is dropped (`/orders/42?x=1` -> `/orders/:id`).
  */
 export function templateFromPath(url: string | undefined): string {
-  const q = (url ?? '/').indexOf('?');
-  const path = q === -1 ? (url ?? '/') : (url ?? '/').slice(0, q);
-  if (!/\d/.test(path)) return path.length > 200 ? path.slice(0, 200) : path; // nothing id-like: as is
-  return path
-    .split('/')
-    .map((s) => (ID_SEGMENT.test(s) ? ':id' : s))
-    .join('/')
-    .slice(0, 200);
+  const raw = url ?? '/';
+  const q = raw.indexOf('?');
+  const path = (q === -1 ? raw : raw.slice(0, q)).slice(0, 200);
+  let out: string | null = null; // built only once a segment is replaced
+  let from = 0; // start of the part of `path` not yet copied to `out`
+  let start = 0;
+  while (start <= path.length) {
+    let end = path.indexOf('/', start);
+    if (end === -1) end = path.length;
+    if (isIdSegment(path, start, end)) {
+      out = `${out ?? ''}${path.slice(from, start)}:id`;
+      from = end;
+    }
+    start = end + 1;
+  }
+  return out === null ? path : out + path.slice(from);
 }
 
 /** The default route source: the guessed template, with 404s folded into {@link UNMATCHED}. */
@@ -145,7 +177,8 @@ export class RequestTracker {
     const st = (res as Tracked)[kState];
     if (!st) return;
     const e = err as { status?: unknown; statusCode?: unknown } | null | undefined;
-    const status = typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : 0;
+    const status =
+      typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : 0;
     if (status >= 400 && status < 500) return;
     st.thrown = true;
   }

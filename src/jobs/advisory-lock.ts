@@ -65,7 +65,10 @@ export class PgAdvisoryLock implements AdvisoryLock {
     if (this.#held) return true;
     try {
       const c = await this.#connect();
-      const r = await c.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [LOCK_CLASS, this.#key]);
+      const r = await c.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [
+        LOCK_CLASS,
+        this.#key,
+      ]);
       this.#held = r.rows[0]?.ok === true && this.#client === c;
     } catch (err) {
       this.#log.warn({ err: errorMessage(err) }, 'leader lock: cannot reach PostgreSQL');
@@ -133,9 +136,9 @@ export class PgAdvisoryLock implements AdvisoryLock {
   #drop(c: pg.Client): void {
     if (this.#client !== c) return;
     this.#client = null;
-    c.end().catch(() => {});
-    if (!this.#held) return;
     this.#held = false;
+    c.end().catch(() => {});
+    // Whether or not it held the lock, the session is gone: a leader must not go on as if nothing happened.
     for (const fn of this.#lost) fn();
   }
 }

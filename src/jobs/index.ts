@@ -16,9 +16,15 @@ export { leaderSessionName, PgAdvisoryLock } from './advisory-lock.js';
 export { listArchives, readArchive } from './archive/reader.js';
 export type { DailySummarySender } from './definitions/daily-summary.js';
 export type { HealthRunner } from './definitions/health.js';
-export { type AdvisoryLock, type Leadership, LeadershipLostError, LeaseLeadership, soleLeadership } from './leadership.js';
+export {
+  type AdvisoryLock,
+  type Leadership,
+  LeadershipLostError,
+  LeaseLeadership,
+  soleLeadership,
+} from './leadership.js';
 export { type RetentionReport, runRetention } from './retention.js';
-export { type RunReport, Scheduler, type ScheduledJob } from './scheduler.js';
+export { type RunReport, type ScheduledJob, Scheduler } from './scheduler.js';
 export type { Job, JobContext, JobFailure, JobResult } from './types.js';
 
 /** Name of the leader lease. */
@@ -46,7 +52,12 @@ export function createLeadership(o: {
   const { config } = o;
   const lock =
     config.store.driver === 'postgres'
-      ? new PgAdvisoryLock({ url: config.store.url, schema: config.store.schema, holder: o.holder, log: o.log })
+      ? new PgAdvisoryLock({
+          url: config.store.url,
+          schema: config.store.schema,
+          holder: o.holder,
+          log: o.log,
+        })
       : undefined;
   return new LeaseLeadership({
     store: o.store,
@@ -75,7 +86,9 @@ export function scheduledJobs(config: ResolvedConfig, p: JobProviders): Schedule
     { job: cleanupJob(), schedule: config.jobs.cleanup },
     { job: archiveJob(), schedule: config.jobs.archive },
   ];
-  if (p.health) jobs.push({ job: healthJob(p.health, { persist: p.persistHealth }), schedule: config.jobs.health });
-  if (p.dailySummary) jobs.push({ job: dailySummaryJob(p.dailySummary), schedule: config.jobs.daily_summary });
+  if (p.health)
+    jobs.push({ job: healthJob(p.health, { persist: p.persistHealth }), schedule: config.jobs.health });
+  if (p.dailySummary)
+    jobs.push({ job: dailySummaryJob(p.dailySummary), schedule: config.jobs.daily_summary });
   return jobs;
 }

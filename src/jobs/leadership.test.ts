@@ -18,7 +18,10 @@ async function sqliteStore(): Promise<Store> {
   const dir = tempDir();
   const store = await openStore({ driver: 'sqlite', path: join(dir.path, 'prodmon.db') });
   await store.migrate(T0);
-  cleanups.push(() => dir.cleanup(), () => store.close());
+  cleanups.push(
+    () => dir.cleanup(),
+    () => store.close(),
+  );
   return store;
 }
 
@@ -146,9 +149,10 @@ describe('leadership with the PostgreSQL advisory lock', () => {
     const c = new pg.Client({ connectionString: pgSchema().url });
     await c.connect();
     try {
-      const r = await c.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [
-        leaderSessionName(holder),
-      ]);
+      const r = await c.query(
+        'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1',
+        [leaderSessionName(holder)],
+      );
       return r.rowCount ?? 0;
     } finally {
       await c.end();
@@ -190,7 +194,10 @@ describe('leadership with the PostgreSQL advisory lock', () => {
     assert.equal(b.epoch, 2);
     const lease = await store.leases.get('leader');
     assert.deepEqual([lease?.holder, lease?.epoch], ['b', 2]);
-    await assert.rejects(store.transaction((tx) => a.fence(tx)), LeadershipLostError);
+    await assert.rejects(
+      store.transaction((tx) => a.fence(tx)),
+      LeadershipLostError,
+    );
   });
 
   test('a frozen leader keeps its session and lock: the others wait for the lease to expire', async () => {

@@ -36,7 +36,7 @@ export interface AdvisoryLock {
   release(): Promise<void>;
   /** Whether the dedicated session of lease holder `holder` is still connected to the database. */
   sessionAlive(holder: string): Promise<boolean>;
-  /** Called when the held lock is lost (its connection died). */
+  /** Called when the dedicated session dies (the lock, if held, is lost with it). */
   onLost(fn: () => void): void;
   close(): Promise<void>;
 }
@@ -44,7 +44,10 @@ export interface AdvisoryLock {
 /** The error a fenced write throws. */
 export class LeadershipLostError extends ProdmonError {
   constructor(holder: string, epoch: number | null) {
-    super('PRODMON_E_LEADERSHIP', `${holder} no longer leads (epoch ${epoch ?? 'none'}); the write was not made`);
+    super(
+      'PRODMON_E_LEADERSHIP',
+      `${holder} no longer leads (epoch ${epoch ?? 'none'}); the write was not made`,
+    );
     this.name = 'LeadershipLostError';
   }
 }
@@ -96,7 +99,7 @@ export class LeaseLeadership implements Leadership {
     this.#log = o.log ?? silentJobLog;
     o.lock?.onLost(() => {
       if (!this.#leader) return;
-      this.#stepDown('lost the database session holding the leader lock', true);
+      this.#stepDown('its dedicated database session (the leader lock) died', true);
       this.#wake?.abort();
     });
   }
@@ -147,7 +150,10 @@ export class LeaseLeadership implements Leadership {
     while (!signal.aborted) {
       this.#wake = new AbortController();
       try {
-        await this.#o.clock.sleep(this.#leader ? this.#renew : this.#poll, AbortSignal.any([signal, this.#wake.signal]));
+        await this.#o.clock.sleep(
+          this.#leader ? this.#renew : this.#poll,
+          AbortSignal.any([signal, this.#wake.signal]),
+        );
       } catch {
         if (signal.aborted) return;
       }
@@ -158,7 +164,8 @@ export class LeaseLeadership implements Leadership {
   #round(): Promise<void> {
     this.#tick = this.#once().catch((err) => {
       this.#log.warn({ err: errorMessage(err) }, 'leader election round failed');
-      if (this.#leader && this.#o.clock.now() >= this.#expiresAt) this.#stepDown('lease could not be renewed', false);
+      if (this.#leader && this.#o.clock.now() >= this.#expiresAt)
+        this.#stepDown('lease could not be renewed', false);
     });
     return this.#tick;
   }
@@ -190,7 +197,11 @@ export class LeaseLeadership implements Leadership {
       const cur = await store.leases.get(this.name);
       if (cur && cur.holder !== this.holder && !(await lock.sessionAlive(cur.holder))) {
         lease = await store.leases.seize(this.name, this.holder, this.#ttl, now, cur.epoch);
-        if (lease) this.#log.warn({ previous: cur.holder, epoch: lease.epoch }, 'took the lease over from a dead leader');
+        if (lease)
+          this.#log.warn(
+            { previous: cur.holder, epoch: lease.epoch },
+            'took the lease over from a dead leader',
+          );
       }
     }
     if (lease && lease.epoch <= this.#lastEpoch) {

@@ -32,7 +32,10 @@ async function setup(driver: keyof typeof drivers): Promise<{ store: Store; conf
   const config = parseConfig({ data_dir: dir.path }, { cwd: dir.path });
   const store = await drivers[driver](config);
   await store.migrate(NOW);
-  cleanups.push(() => dir.cleanup(), () => store.close());
+  cleanups.push(
+    () => dir.cleanup(),
+    () => store.close(),
+  );
   return { store, config };
 }
 
@@ -100,11 +103,19 @@ for (const driver of ['sqlite', 'postgres'] as const) {
         const d = r.datasets.find((x) => x.dataset === ds)!;
         assert.deepEqual([d.found, d.archived, d.deleted], [keys.length, keys.length, keys.length], ds);
       }
-      assert.ok(r.datasets.find((d) => d.dataset === 'rollups_minute')!.files.length >= 2, 'files hold 2 records each');
+      assert.ok(
+        r.datasets.find((d) => d.dataset === 'rollups_minute')!.files.length >= 2,
+        'files hold 2 records each',
+      );
       const alertRec = files.get('alerts')!.find((a) => a.id === oldAlert!.id)!;
       const { events: _events, ...alertRow } = alertRec;
       const { resolution: _resolution, ...alertFields } = oldAlert!;
-      assert.deepEqual(alertRow, { ...alertFields, resolutionKind: 'auto', resolutionBy: 'prodmon', resolutionReason: 'cleared' });
+      assert.deepEqual(alertRow, {
+        ...alertFields,
+        resolutionKind: 'auto',
+        resolutionBy: 'prodmon',
+        resolutionReason: 'cleared',
+      });
       assert.deepEqual(
         (alertRec.events as { kind: string }[]).map((e) => e.kind),
         ['firing', 'resolved'],
@@ -143,13 +154,19 @@ for (const driver of ['sqlite', 'postgres'] as const) {
         }),
         LeadershipLostError,
       );
-      assert.equal(await store.jobs.archive.count('check_results', NOW - 30 * 86_400_000), seeded.old.check_results!.length);
+      assert.equal(
+        await store.jobs.archive.count('check_results', NOW - 30 * 86_400_000),
+        seeded.old.check_results!.length,
+      );
       const r = await runRetention({ store, config, scope: 'archive', now: NOW });
       assert.equal(r.datasets.find((d) => d.dataset === 'check_results')?.deleted, 2);
       const keys = (await archived(config.paths.archive)).get('check_results')!.map((c) => c.id);
       assert.deepEqual(new Set(keys), new Set(seeded.old.check_results));
       assert.equal(r.logs, null, 'the archive job leaves log files to cleanup');
-      assert.equal(r.datasets.some((d) => d.dataset.startsWith('rollups')), false);
+      assert.equal(
+        r.datasets.some((d) => d.dataset.startsWith('rollups')),
+        false,
+      );
     });
   });
 }

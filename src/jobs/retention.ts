@@ -5,7 +5,7 @@
  */
 import type { ResolvedConfig } from '../config/load.js';
 import { bucketStart, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
-import { applyLogRetention, type RetentionOptions as LogRetentionOptions } from '../logging/index.js';
+import { applyLogRetention, type LogRetentionOptions } from '../logging/index.js';
 import { compact } from '../metrics/maintenance.js';
 import type { Repos, Store } from '../store/index.js';
 import type { ArchiveDataset } from '../store/repos/jobs.js';
@@ -62,11 +62,17 @@ export interface RetentionOptions {
   pageSize?: number;
   fileRecords?: number;
   /** Log retention (default: the production logger's). */
-  logRetention?: (o: LogRetentionOptions) => Promise<{ deleted: string[]; failed: { path: string; error: string }[] }>;
+  logRetention?: (
+    o: LogRetentionOptions,
+  ) => Promise<{ deleted: string[]; failed: { path: string; error: string }[] }>;
 }
 
 /** The cutoff of each dataset for a scope. */
-export function retentionCutoffs(config: ResolvedConfig, scope: RetentionScope, now: number): Map<ArchiveDataset, number> {
+export function retentionCutoffs(
+  config: ResolvedConfig,
+  scope: RetentionScope,
+  now: number,
+): Map<ArchiveDataset, number> {
   const old = now - config.archive.after;
   const cutoffs = new Map<ArchiveDataset, number>([
     ['check_results', old],
@@ -103,7 +109,12 @@ export async function archiveDataset(
     let writer: ArchiveWriter | null = null;
     try {
       for (let offset = 0; batch.length < fileRecords; offset += pageSize) {
-        const page = await store.jobs.archive.oldest(dataset, cutoff, Math.min(pageSize, fileRecords - batch.length), offset);
+        const page = await store.jobs.archive.oldest(
+          dataset,
+          cutoff,
+          Math.min(pageSize, fileRecords - batch.length),
+          offset,
+        );
         if (page.length === 0) break;
         writer ??= ArchiveWriter.open(o.config.paths.archive, dataset, o.now);
         await writer.write(page);
@@ -159,7 +170,12 @@ export async function runRetention(o: RetentionOptions): Promise<RetentionReport
       now: o.now,
       dryRun: o.dryRun,
     });
-    report.logs = { dir: o.config.paths.logs, cutoff: o.now - retentionMs, files: r.deleted, failed: r.failed };
+    report.logs = {
+      dir: o.config.paths.logs,
+      cutoff: o.now - retentionMs,
+      files: r.deleted,
+      failed: r.failed,
+    };
   }
   return report;
 }

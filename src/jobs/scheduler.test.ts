@@ -18,7 +18,10 @@ async function setup(start: number): Promise<{ store: Store; config: ResolvedCon
   const config = parseConfig({ data_dir: dir.path }, { cwd: dir.path });
   const store = await openStore({ driver: 'sqlite', path: config.paths.db });
   await store.migrate(start);
-  cleanups.push(() => dir.cleanup(), () => store.close());
+  cleanups.push(
+    () => dir.cleanup(),
+    () => store.close(),
+  );
   return { store, config };
 }
 
@@ -82,21 +85,39 @@ describe('scheduler on a fake clock', () => {
     await advance(clock, 4 * 86_400_000);
     assert.deepEqual(
       j0230.runs.map((r) => iso(r.slot)),
-      ['2026-03-28T01:30:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-30T00:30:00.000Z', '2026-03-31T00:30:00.000Z'],
+      [
+        '2026-03-28T01:30:00.000Z',
+        '2026-03-29T01:00:00.000Z',
+        '2026-03-30T00:30:00.000Z',
+        '2026-03-31T00:30:00.000Z',
+      ],
     );
     assert.deepEqual(
       j0300.runs.map((r) => iso(r.slot)),
-      ['2026-03-28T02:00:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-30T01:00:00.000Z', '2026-03-31T01:00:00.000Z'],
+      [
+        '2026-03-28T02:00:00.000Z',
+        '2026-03-29T01:00:00.000Z',
+        '2026-03-30T01:00:00.000Z',
+        '2026-03-31T01:00:00.000Z',
+      ],
     );
     assert.deepEqual(
       j0200.runs.map((r) => iso(r.slot)),
-      ['2026-03-28T01:00:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-30T00:00:00.000Z', '2026-03-31T00:00:00.000Z'],
+      [
+        '2026-03-28T01:00:00.000Z',
+        '2026-03-29T01:00:00.000Z',
+        '2026-03-30T00:00:00.000Z',
+        '2026-03-31T00:00:00.000Z',
+      ],
     );
     for (const r of [...j0230.runs, ...j0300.runs]) assert.equal(r.at, r.slot, 'each run starts at its slot');
     const recorded = await store.jobs.recent({ job: 'at-0230' });
     assert.equal(recorded.length, 4);
     assert.ok(recorded.every((r) => r.outcome === 'ok' && r.endedAt !== null));
-    assert.deepEqual(recorded.map((r) => iso(r.detail.slot as number)).reverse(), j0230.runs.map((r) => iso(r.slot)));
+    assert.deepEqual(
+      recorded.map((r) => iso(r.detail.slot as number)).reverse(),
+      j0230.runs.map((r) => iso(r.slot)),
+    );
   });
 
   test('fall back in Europe/Berlin (2026-10-25): 02:30 runs once (the first 02:30), 03:00 once, a half-hourly job in both hours', async () => {
@@ -132,7 +153,9 @@ describe('scheduler on a fake clock', () => {
       j0300.runs.map((r) => iso(r.slot)),
       ['2026-10-25T02:00:00.000Z', '2026-10-26T02:00:00.000Z'],
     );
-    const oct25 = half.runs.map((r) => iso(r.slot)).filter((t) => t!.startsWith('2026-10-25') || t!.startsWith('2026-10-24T23'));
+    const oct25 = half.runs
+      .map((r) => iso(r.slot))
+      .filter((t) => t!.startsWith('2026-10-25') || t!.startsWith('2026-10-24T23'));
     assert.deepEqual(oct25, [
       '2026-10-24T23:00:00.000Z', // 01:00 CEST
       '2026-10-24T23:30:00.000Z',
@@ -163,7 +186,14 @@ describe('scheduler on a fake clock', () => {
       if (active === 1 && slow.runs.length === 1) await blocked;
       active--;
     });
-    const s = new Scheduler({ store, clock, config, leadership, instance: 'a', jobs: [{ job: slow.job, schedule: '* * * * *' }] });
+    const s = new Scheduler({
+      store,
+      clock,
+      config,
+      leadership,
+      instance: 'a',
+      jobs: [{ job: slow.job, schedule: '* * * * *' }],
+    });
     s.start();
     cleanups.push(() => s.stop());
     await advance(clock, 3 * 60_000);
@@ -221,7 +251,10 @@ describe('scheduler on a fake clock', () => {
       ['flaky', 'disk full', start + 300_000, 'a'],
     );
     const [failed] = await store.jobs.recent({ job: 'flaky' });
-    assert.deepEqual([failed?.outcome, failed?.detail.error, failed?.id], ['failed', 'disk full', failures[0]?.runId]);
+    assert.deepEqual(
+      [failed?.outcome, failed?.detail.error, failed?.id],
+      ['failed', 'disk full', failures[0]?.runId],
+    );
     fail = false;
     await advance(clock, 5 * 60_000);
     assert.deepEqual(recovered, ['flaky']);
@@ -247,8 +280,24 @@ describe('scheduler on a fake clock', () => {
     await lb.start();
     const ja = recorder('nightly');
     const jb = recorder('nightly');
-    const sa = new Scheduler({ store, clock: clockA, config, leadership: la, instance: 'a', jobs: [{ job: ja.job, schedule: '0 3 * * *' }], catchUpMs: 15 * 60_000 });
-    const sb = new Scheduler({ store, clock: clockB, config, leadership: lb, instance: 'b', jobs: [{ job: jb.job, schedule: '0 3 * * *' }], catchUpMs: 15 * 60_000 });
+    const sa = new Scheduler({
+      store,
+      clock: clockA,
+      config,
+      leadership: la,
+      instance: 'a',
+      jobs: [{ job: ja.job, schedule: '0 3 * * *' }],
+      catchUpMs: 15 * 60_000,
+    });
+    const sb = new Scheduler({
+      store,
+      clock: clockB,
+      config,
+      leadership: lb,
+      instance: 'b',
+      jobs: [{ job: jb.job, schedule: '0 3 * * *' }],
+      catchUpMs: 15 * 60_000,
+    });
     sa.start();
     sb.start();
     cleanups.push(
@@ -260,12 +309,20 @@ describe('scheduler on a fake clock', () => {
     // A freezes at 02:59:58; B reaches 03:00 as a follower, then takes the expired lease over.
     await advance(clockB, 20_000, 1000);
     assert.equal(lb.isLeader(), true);
-    assert.deepEqual(jb.runs.map((r) => iso(r.slot)), ['2026-01-05T03:00:00.000Z'], 'B made up the 03:00 slot');
+    assert.deepEqual(
+      jb.runs.map((r) => iso(r.slot)),
+      ['2026-01-05T03:00:00.000Z'],
+      'B made up the 03:00 slot',
+    );
     assert.ok(jb.runs[0]!.at > Date.UTC(2026, 0, 5, 3) && jb.runs[0]!.at <= Date.UTC(2026, 0, 5, 3, 0, 20));
     // A wakes at 03:00:00 still believing it leads (its clock says its lease is valid): the fence stops it.
     assert.equal(la.isLeader(), true);
     const manual = await sa.runNow('nightly');
-    assert.deepEqual([manual.outcome, manual.runId], ['not-leader', null], 'fenced in the claiming transaction');
+    assert.deepEqual(
+      [manual.outcome, manual.runId],
+      ['not-leader', null],
+      'fenced in the claiming transaction',
+    );
     await advance(clockA, 2000, 1000);
     assert.equal(ja.runs.length, 0, 'the stalled ex-leader did not run the slot');
     await advance(clockA, 20_000, 1000);

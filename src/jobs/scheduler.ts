@@ -12,7 +12,14 @@ import type { Store } from '../store/index.js';
 import type { JobOutcome } from '../store/repos/jobs.js';
 import { type Leadership, LeadershipLostError } from './leadership.js';
 import { compileSchedule, type Schedule } from './schedule.js';
-import { type Job, type JobFailure, type JobLog, type JobProgress, type JobResult, silentJobLog } from './types.js';
+import {
+  type Job,
+  type JobFailure,
+  type JobLog,
+  type JobProgress,
+  type JobResult,
+  silentJobLog,
+} from './types.js';
 
 /** Longest single sleep: long waits are cut up, so clock jumps and far schedules stay right. */
 const MAX_SLEEP_MS = 3_600_000;
@@ -89,7 +96,9 @@ export class Scheduler {
   }
 
   /** The jobs, their schedules and next run times (for `status`). */
-  list(now = this.#o.clock.now()): { job: string; description: string; schedule: string | false; next: number | null }[] {
+  list(
+    now = this.#o.clock.now(),
+  ): { job: string; description: string; schedule: string | false; next: number | null }[] {
     return [...this.#entries.values()].map((e) => ({
       job: e.job.name,
       description: e.job.description,
@@ -236,7 +245,12 @@ export class Scheduler {
       });
       const outcome = result.outcome ?? 'ok';
       const durationMs = clock.now() - started;
-      await store.jobs.finish(runId, outcome, { slot, durationMs, counts: result.counts, ...result.detail }, clock.now());
+      await store.jobs.finish(
+        runId,
+        outcome,
+        { slot, durationMs, counts: result.counts, ...result.detail },
+        clock.now(),
+      );
       this.#log.info({ job: name, slot, runId, outcome, durationMs, ...result.counts }, 'job finished');
       if (e.failing || (await this.#failedBefore(name, runId))) {
         e.failing = false;

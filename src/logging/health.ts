@@ -17,6 +17,8 @@ export interface HealthSource {
   problem(): { error: string; since: number } | null;
   /** Lines it dropped so far. */
   readonly dropped: number;
+  /** Retries a failed write now if its retry interval has passed (or `force`). */
+  retry(force: boolean): void;
 }
 
 /** Combines the sources' health and tells subscribers when the overall status changes. */
@@ -52,6 +54,14 @@ export class LogHealth {
     return () => {
       this.#listeners.delete(fn);
     };
+  }
+
+  /**
+   * Called on every line: while degraded, every failed source retries when its interval has passed, so one
+   * stream's lines also bring back a stream that has nothing new to write.
+   */
+  poke(): void {
+    if (this.#lastStatus === 'degraded') for (const s of this.#sources) s.retry(false);
   }
 
   /** Called by sources when their state may have changed; notifies on a change of status. */

@@ -20,7 +20,15 @@ export {
   type ProductionLoggerOptions,
 } from './logger.js';
 export { attachLogPort, createPortLogger, type LogPortSource, type LogPortTarget } from './port.js';
-export { errorLinesAround, followLogs, type LogLine, type TailOptions, tailLogs } from './query.js';
+export {
+  errorLinesAround,
+  followLogs,
+  type LivePosition,
+  type LogLine,
+  liveFilePosition,
+  type TailOptions,
+  tailLogs,
+} from './query.js';
 export { createRedactor, luhnValid, MASK, REDACTED, type Redactor } from './redact.js';
-export { applyLogRetention, type RetentionOptions, type RetentionResult } from './retention.js';
+export { applyLogRetention, type LogRetentionOptions, type LogRetentionResult } from './retention.js';
 export { logRequestTiming, type RequestTiming, sampled, type TimingOptions } from './timing.js';

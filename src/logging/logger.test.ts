@@ -69,7 +69,11 @@ describe('ProductionLogger', () => {
 
   test('the level applies to application and error; security and performance keep info and above', async () => {
     const d = dir();
-    const logger = createProductionLogger({ dir: d, config: logsConfig({ level: 'warn' }), clock: new FakeClock() });
+    const logger = createProductionLogger({
+      dir: d,
+      config: logsConfig({ level: 'warn' }),
+      clock: new FakeClock(),
+    });
     logger.app.info('dropped by level');
     logger.app.warn('kept');
     logger.security.info('token used');
@@ -144,8 +148,15 @@ describe('ProductionLogger', () => {
 
   test('a line cut short by a crash is ended on start, so the next line stands alone', async () => {
     const d = dir();
-    writeFileSync(join(d, 'application.log'), '{"level":30,"time":1,"msg":"whole"}\n{"level":30,"time":2,"msg":"cut sh');
-    const logger = createProductionLogger({ dir: d, config: logsConfig({ daily: false }), clock: new FakeClock() });
+    writeFileSync(
+      join(d, 'application.log'),
+      '{"level":30,"time":1,"msg":"whole"}\n{"level":30,"time":2,"msg":"cut sh',
+    );
+    const logger = createProductionLogger({
+      dir: d,
+      config: logsConfig({ daily: false }),
+      clock: new FakeClock(),
+    });
     logger.app.info('next');
     await logger.close();
     const lines = readFileSync(join(d, 'application.log'), 'utf8').split('\n');

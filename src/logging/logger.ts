@@ -4,7 +4,7 @@ import pino from 'pino';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import { finishCompression, gzipFile, type LogStream } from './files.js';
-import { LogHealth as Health, type LogHealth, type LogStatus } from './health.js';
+import { LogHealth, type LogStatus } from './health.js';
 import { createRedactor } from './redact.js';
 import { applyLogRetention } from './retention.js';
 import { RotatingFileSink } from './sink.js';
@@ -157,7 +157,7 @@ export function assemble(
  */
 export function createProductionLogger(opts: ProductionLoggerOptions): ProductionLogger {
   const { config, clock, dir } = opts;
-  const health: LogHealth = new Health();
+  const health = new LogHealth();
   let chain: Promise<unknown> = Promise.resolve();
   const background = (task: () => Promise<unknown>) => {
     chain = chain.then(task).catch(() => {});
@@ -202,6 +202,7 @@ export function createProductionLogger(opts: ProductionLoggerOptions): Productio
         health.extraDropped++;
         return;
       }
+      health.poke();
       const safe = escapeUnsafe(line);
       sinks[stream].write(safe);
       if (level >= ERROR_LEVEL && stream !== 'error') sinks.error.write(safe);

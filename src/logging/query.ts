@@ -26,6 +26,8 @@ export interface TailOptions {
   since?: number;
   /** Only lines with `time` at or before this (ms). */
   until?: number;
+  /** Read the live file only up to this byte offset (where a follow then starts: see {@link liveFilePosition}). */
+  liveBytes?: number;
 }
 
 const READ_CHUNK = 64 * 1024;
@@ -55,8 +57,9 @@ function matcher(opts: { grep?: string; since?: number; until?: number }): Match
 }
 
 /** Complete lines of an open file from the end backwards (a last line without its newline is skipped). */
-async function* linesBackward(fh: FileHandle): AsyncGenerator<string> {
-  let pos = (await fh.stat()).size;
+async function* linesBackward(fh: FileHandle, upTo?: number): AsyncGenerator<string> {
+  const size = (await fh.stat()).size;
+  let pos = upTo === undefined ? size : Math.min(size, upTo);
   let carry: Buffer = Buffer.alloc(0);
   let partial = true;
   while (pos > 0) {
@@ -79,7 +82,12 @@ async function* linesBackward(fh: FileHandle): AsyncGenerator<string> {
   if (!partial && carry.length > 0) yield carry.toString('utf8');
 }
 
-async function lastOfPlain(path: string, n: number, match: Matcher): Promise<LogLine[] | null> {
+async function lastOfPlain(
+  path: string,
+  n: number,
+  match: Matcher,
+  upTo?: number,
+): Promise<LogLine[] | null> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -89,7 +97,7 @@ async function lastOfPlain(path: string, n: number, match: Matcher): Promise<Log
   }
   try {
     const out: LogLine[] = [];
-    for await (const raw of linesBackward(fh)) {
+    for await (const raw of linesBackward(fh, upTo)) {
       const line = match(raw);
       if (line && out.push(line) >= n) break;
     }
@@ -153,17 +161,29 @@ export async function tailLogs(opts: TailOptions): Promise<LogLine[]> {
     if (opts.since !== undefined && f.at < opts.since) break;
     const prevAt = i > 0 ? files[i - 1]!.at : Number.NEGATIVE_INFINITY;
     if (opts.until !== undefined && prevAt > opts.until + UNTIL_SLACK_MS) continue;
+    const live = i === files.length - 1;
     let got = f.gzip
       ? await lastOfGzip(f.path, want - count, match)
-      : await lastOfPlain(f.path, want - count, match);
+      : await lastOfPlain(f.path, want - count, match, live ? opts.liveBytes : undefined);
     // Compressed since it was listed.
-    if (got === null && !f.gzip && i < files.length - 1)
-      got = await lastOfGzip(`${f.path}.gz`, want - count, match);
+    if (got === null && !f.gzip && !live) got = await lastOfGzip(`${f.path}.gz`, want - count, match);
     if (!got) continue;
     parts.unshift(got);
     count += got.length;
   }
   return parts.flat().slice(-want);
+}
+
+/** A position in a stream's live file: which file (inode) and how far. */
+export interface LivePosition {
+  ino: number;
+  offset: number;
+}
+
+/** The current end of a stream's live file (offset 0 when there is none yet). */
+export async function liveFilePosition(dir: string, stream: LogStream): Promise<LivePosition> {
+  const st = await stat(join(dir, liveFileName(stream))).catch(() => null);
+  return st ? { ino: st.ino, offset: st.size } : { ino: -1, offset: 0 };
 }
 
 /** The error-log lines of a time window (an alert's), newest last, at most `limit` (the latest ones). */
@@ -183,7 +203,7 @@ export function errorLinesAround(opts: {
 }
 
 /**
- * Yields lines appended to a stream's live file from now on (`fromStart`: from its beginning), polling every
+ * Yields lines appended to a stream's live file from now on (or from `from`), polling every
  * `intervalMs` on `clock`, across rotations (the rest of the rotated file is read first), until `signal` aborts.
  */
 export async function* followLogs(opts: {
@@ -193,7 +213,8 @@ export async function* followLogs(opts: {
   clock: Clock;
   intervalMs?: number;
   signal?: AbortSignal;
-  fromStart?: boolean;
+  /** Start at the beginning of the live file, or at a position taken before (instead of its current end). */
+  from?: 'start' | LivePosition;
 }): AsyncGenerator<LogLine> {
   const path = join(opts.dir, liveFileName(opts.stream ?? 'application'));
   const match = matcher(opts);
@@ -201,14 +222,17 @@ export async function* followLogs(opts: {
   let ino = -1;
   let pos = 0;
   let carry: Buffer = Buffer.alloc(0);
-  const reopen = async (atEnd: boolean) => {
+  const reopen = async (start: 'start' | 'end' | LivePosition) => {
     await fh?.close();
     fh = null;
     try {
       fh = await open(path, 'r');
       const st = await fh.stat();
       ino = st.ino;
-      pos = atEnd ? st.size : 0;
+      if (start === 'start') pos = 0;
+      else if (start === 'end') pos = st.size;
+      // The same file as at the position taken: go on from there; rotated since: from its start.
+      else pos = start.ino === st.ino ? Math.min(start.offset, st.size) : 0;
       carry = Buffer.alloc(0);
     } catch {
       fh = null;
@@ -230,7 +254,7 @@ export async function* followLogs(opts: {
       carry = data.subarray(start);
     }
   }
-  await reopen(!opts.fromStart);
+  await reopen(opts.from ?? 'end');
   try {
     while (!opts.signal?.aborted) {
       if (fh) yield* readNew(fh);
@@ -238,7 +262,7 @@ export async function* followLogs(opts: {
       if (st && st.ino !== ino) {
         // Rotated (or created): finish the old file through the handle still open, then switch.
         if (fh) yield* readNew(fh);
-        await reopen(false);
+        await reopen('start');
         continue;
       }
       if (st && st.size < pos) {

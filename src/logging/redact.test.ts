@@ -5,8 +5,8 @@ import { after, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { tempDir } from '../../test/support/services.js';
 import { FakeClock } from '../core/clock.js';
-import { formatLogLine } from './format.js';
 import { logsConfig, readParsed } from './fixtures/read.js';
+import { formatLogLine } from './format.js';
 import { createProductionLogger } from './logger.js';
 import { createRedactor, luhnValid, REDACTED } from './redact.js';
 
@@ -31,6 +31,10 @@ const SECRET_KEYS = [
   'accessToken',
   'X-Api-Key',
   'client_secret',
+  'pass', // nodemailer's auth: { user, pass }
+  'credentials',
+  'routing_key',
+  'sessionId',
   'ssn', // from logs.redact
 ];
 const nest = (leaf: Record<string, unknown>) => ({ a: { b: [{ c: { d: leaf } }] } });
@@ -52,14 +56,20 @@ describe('redaction', () => {
 
   test('connection-string passwords, bearer/basic tokens and key=value secrets in free text are masked', () => {
     const cases: [string, string][] = [
-      ['connect postgres://app:hunter2pw@db:5432/shop failed', 'connect postgres://app:***@db:5432/shop failed'],
+      [
+        'connect postgres://app:hunter2pw@db:5432/shop failed',
+        'connect postgres://app:***@db:5432/shop failed',
+      ],
       ['mysql://root:p@ss@w0rd@127.0.0.1/x', 'mysql://root:***@127.0.0.1/x'],
       ['redis://:redispass99@cache:6379', 'redis://:***@cache:6379'],
       ['mongodb+srv://u:mongoPw1@cluster0.example.net/db', 'mongodb+srv://u:***@cluster0.example.net/db'],
       ['Authorization: Bearer eyJhbGciOi.payload-part.sig_nature', 'Authorization: Bearer ***'],
       ['authorization=Bearer short', 'authorization=Bearer ***'],
       ['header was Basic dXNlcjpwYXNzd29yZA==', 'header was Basic ***'],
-      ['host=db user=app password=hunter2pw sslmode=require', 'host=db user=app password=*** sslmode=require'],
+      [
+        'host=db user=app password=hunter2pw sslmode=require',
+        'host=db user=app password=*** sslmode=require',
+      ],
       ['GET /cb?code=1&access_token=ya29.tok&state=2', 'GET /cb?code=1&access_token=***&state=2'],
       ['https://shop.example/cb?password=hunter2pw&x=1', 'https://shop.example/cb?password=***&x=1'],
       ['Cookie: sid=abc123; theme=dark', 'Cookie: ***; theme=dark'],
@@ -78,7 +88,12 @@ describe('redaction', () => {
     assert.equal(r.text('amex 378282246310005.'), 'amex ****0005.');
     assert.equal(r.text('number 4012888888881881'), 'number ****1881');
     // Not Luhn-valid, an epoch-ms timestamp, a phone number, a 20-digit id: left alone.
-    for (const s of ['order 4111111111111112', 'at 1764151200000', 'call +1 415 555 0100', 'id 41111111111111111111']) {
+    for (const s of [
+      'order 4111111111111112',
+      'at 1764151200000',
+      'call +1 415 555 0100',
+      'id 41111111111111111111',
+    ]) {
       assert.equal(r.text(s), s);
     }
     assert.equal(luhnValid('79927398713'), true);
@@ -98,7 +113,9 @@ describe('redaction', () => {
     const err = new Error('login failed for password=hunter2pw', {
       cause: new Error('cfg-value-123 rejected'),
     });
-    const out = r.value({ err, url: new URL('postgres://app:hunter2pw@db/x') }) as Record<string, any>;
+    const out = r.value({ err, url: new URL('postgres://app:hunter2pw@db/x') }) as {
+      err: { message: string; stack: string };
+    };
     // pino's error serializer appends the causes' messages (`: cause`).
     assert.equal(out.err.message, 'login failed for password=*** *** rejected');
     assert.match(out.err.stack, /^Error: login failed for password=\*\*\*\n/);
@@ -152,7 +169,10 @@ describe('redaction in the files', () => {
     await logger.close();
 
     const names = readdirSync(d.path);
-    assert.ok(names.some((n) => n.endsWith('.gz')), 'expected rotated, gzipped files too');
+    assert.ok(
+      names.some((n) => n.endsWith('.gz')),
+      'expected rotated, gzipped files too',
+    );
     const text = names
       .map((n) => {
         const buf = readFileSync(join(d.path, n));

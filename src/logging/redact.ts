@@ -13,9 +13,20 @@ const MAX_DEPTH = 16;
 const KEY_CACHE_LIMIT = 10_000;
 
 // Keys are compared lower-cased without `-`, `_`, spaces and dots: `api_key`, `apiKey`, `X-Api-Key` -> `apikey`.
-const ANYWHERE = ['password', 'passwd', 'secret'];
-const SUFFIXES = ['token', 'tokens', 'apikey', 'authorization', 'cookie', 'cardnumber', 'privatekey', 'pwd'];
-const EXACT = ['cvv', 'cvc', 'pan'];
+const ANYWHERE = ['password', 'passwd', 'passphrase', 'secret', 'credential'];
+const SUFFIXES = [
+  'token',
+  'tokens',
+  'apikey',
+  'authorization',
+  'cookie',
+  'cardnumber',
+  'privatekey',
+  'routingkey',
+  'sessionid',
+  'pwd',
+];
+const EXACT = ['pass', 'cvv', 'cvc', 'pan'];
 
 /** Redacts values: `value` walks objects (copying only what changes), `text` masks free text. */
 export interface Redactor {
@@ -50,7 +61,21 @@ export function luhnValid(digits: string): boolean {
 }
 
 // Words that may name a secret in `key=value` / `"key":"value"` text (a first look; the key is then checked).
-const KEY_WORDS = ['pass', 'pwd', 'secret', 'token', 'key', 'cookie', 'authori', 'card', 'cvv', 'cvc', 'pan'];
+const KEY_WORDS = [
+  'pass',
+  'pwd',
+  'secret',
+  'cred',
+  'token',
+  'key',
+  'session',
+  'cookie',
+  'authori',
+  'card',
+  'cvv',
+  'cvc',
+  'pan',
+];
 const HAS_CARD = /[2-6](?:[ -]?\d){12}/;
 const HAS_AUTH = /b(?:earer|asic)\s/i;
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*):([^\s/?#]*)@/gi;
@@ -105,7 +130,9 @@ export function createRedactor(
     let out = s;
     if (HAS_AUTH.test(out)) out = out.replace(AUTH_SCHEME, `$1$2${MASK}`);
     if (hasKv.test(out)) {
-      out = out.replace(JSON_KV, (m, k: string, sep: string) => (isSecretKey(k) ? `"${k}"${sep}"${MASK}"` : m));
+      out = out.replace(JSON_KV, (m, k: string, sep: string) =>
+        isSecretKey(k) ? `"${k}"${sep}"${MASK}"` : m,
+      );
       out = out.replace(KV, (m, k: string, sep: string, scheme?: string) =>
         isSecretKey(k) ? `${k}${sep}${scheme ?? ''}${MASK}` : m,
       );
@@ -132,7 +159,11 @@ export function createRedactor(
     }
     return copy ?? (arr as unknown[]);
   };
-  const walkObject = (obj: Record<string, unknown>, depth: number, owned: boolean): Record<string, unknown> => {
+  const walkObject = (
+    obj: Record<string, unknown>,
+    depth: number,
+    owned: boolean,
+  ): Record<string, unknown> => {
     let copy: Record<string, unknown> | undefined = owned ? obj : undefined;
     const keys = Object.keys(obj);
     for (let i = 0; i < keys.length; i++) {
@@ -160,10 +191,12 @@ export function createRedactor(
     stack.push(v);
     try {
       const proto = Object.getPrototypeOf(v);
-      if (proto === Object.prototype || proto === null) return walkObject(v as Record<string, unknown>, depth, false);
+      if (proto === Object.prototype || proto === null)
+        return walkObject(v as Record<string, unknown>, depth, false);
       if (Array.isArray(v)) return walkArray(v, depth);
       if (v instanceof Error) return walkObject(pino.stdSerializers.err(v) as never, depth, true);
-      if (v instanceof IncomingMessage) return walkObject(pino.stdSerializers.req(v as never) as never, depth, true);
+      if (v instanceof IncomingMessage)
+        return walkObject(pino.stdSerializers.req(v as never) as never, depth, true);
       if (v instanceof ServerResponse) return walkObject(pino.stdSerializers.res(v) as never, depth, true);
       if (v instanceof Date || ArrayBuffer.isView(v) || v instanceof Map || v instanceof Set) return v;
       const toJSON = (v as { toJSON?: unknown }).toJSON;

@@ -3,7 +3,7 @@ import { unlink } from 'node:fs/promises';
 import { listRotated } from './files.js';
 
 /** What to clean. */
-export interface RetentionOptions {
+export interface LogRetentionOptions {
   /** The logs directory (`config.paths.logs`). */
   dir: string;
   /** Keep files rotated less than this long ago (`logs.retention`); 0 or less keeps everything. */
@@ -15,7 +15,7 @@ export interface RetentionOptions {
 }
 
 /** Paths deleted (or, in a dry run, to delete), kept, and those whose deletion failed (with the reason). */
-export interface RetentionResult {
+export interface LogRetentionResult {
   deleted: string[];
   kept: string[];
   failed: { path: string; error: string }[];
@@ -27,8 +27,8 @@ export interface RetentionResult {
  * `retentionMs` before `now`. Live files (`application.log`...) and unrelated files are never touched.
  * A missing directory is not an error.
  */
-export async function applyLogRetention(opts: RetentionOptions): Promise<RetentionResult> {
-  const result: RetentionResult = { deleted: [], kept: [], failed: [] };
+export async function applyLogRetention(opts: LogRetentionOptions): Promise<LogRetentionResult> {
+  const result: LogRetentionResult = { deleted: [], kept: [], failed: [] };
   const files = await listRotated(opts.dir);
   const cutoff = opts.now - opts.retentionMs;
   for (const f of files) {

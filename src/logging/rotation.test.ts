@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
+import { after, describe, test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { after, describe, test } from 'node:test';
 import { tempDir } from '../../test/support/services.js';
 import { FakeClock } from '../core/clock.js';
 import { logsConfig, readParsed, readStream } from './fixtures/read.js';
-import { attachLogPort } from './port.js';
 import { createProductionLogger } from './logger.js';
+import { attachLogPort } from './port.js';
 
 // Workers do not inherit tsx's `--import` hooks on Node 20: the fixture is loaded through tsx's API.
 const FIXTURE = new URL('./fixtures/port-writer.ts', import.meta.url).href;
@@ -30,7 +30,11 @@ function assertExactlyOnce(lines: Record<string, unknown>[], writers: string[], 
     const w = String(l.writer);
     const expected = next.get(w);
     assert.notEqual(expected, undefined, `unknown writer ${w}`);
-    assert.equal(l.seq, expected, `writer ${w}: expected seq ${expected}, found ${l.seq} (lost, repeated or out of order)`);
+    assert.equal(
+      l.seq,
+      expected,
+      `writer ${w}: expected seq ${expected}, found ${l.seq} (lost, repeated or out of order)`,
+    );
     next.set(w, expected! + 1);
   }
   for (const [w, n] of next) assert.equal(n, perWriter, `writer ${w} has ${n} of ${perWriter} lines`);
@@ -68,7 +72,9 @@ describe('rotation under concurrent writers', () => {
     }
     // No uncompressed or temporary leftovers once close() has waited for compression.
     assert.deepEqual(
-      readdirSync(d).filter((n) => n.startsWith('application') && !n.endsWith('.gz') && n !== 'application.log'),
+      readdirSync(d).filter(
+        (n) => n.startsWith('application') && !n.endsWith('.gz') && n !== 'application.log',
+      ),
       [],
     );
     assertExactlyOnce(await readParsed(d, 'application'), writers, perWriter);
@@ -76,10 +82,17 @@ describe('rotation under concurrent writers', () => {
 
   test('worker threads writing through the owner logger, beside in-process writers: each line once', async () => {
     const d = dir();
-    const logger = createProductionLogger({ dir: d, config: logsConfig({ max_size: '256KB' }), clock: new FakeClock() });
+    const logger = createProductionLogger({
+      dir: d,
+      config: logsConfig({ max_size: '256KB' }),
+      clock: new FakeClock(),
+    });
     const perWriter = 10_000;
     const workers = Array.from({ length: 4 }, (_, i) => {
-      const worker = new Worker(WORKER_BOOT, { eval: true, workerData: { writer: `thread${i}`, lines: perWriter } });
+      const worker = new Worker(WORKER_BOOT, {
+        eval: true,
+        workerData: { writer: `thread${i}`, lines: perWriter },
+      });
       attachLogPort(logger, worker);
       return new Promise<void>((resolve, reject) => {
         worker.on('message', (m: { done?: string }) => {

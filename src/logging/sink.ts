@@ -5,17 +5,17 @@
  * retries, never throwing into the caller. A write that fails half way is cut back to the last whole line.
  */
 import * as fs from 'node:fs';
-import { mkdir, open as openFile, readdir, rename } from 'node:fs/promises';
+import { readdir, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
+import { fsCall, openLiveFile, writeFd } from './fd.js';
 import { type LogStream, liveFileName, rotatedFileName } from './files.js';
 import type { HealthSource, LogHealth } from './health.js';
 
 const DAY_MS = 86_400_000;
 /** Largest single write. */
 const CHUNK_BYTES = 1024 * 1024;
-const TAIL_BYTES = 64 * 1024;
 
 /** How a sink behaves. */
 export interface SinkOptions {
@@ -39,11 +39,6 @@ export interface SinkOptions {
    */
   onRotated(path: string, retired: Promise<void>): void;
 }
-
-const pWrite = (fd: number, buf: Buffer, off: number, len: number) =>
-  new Promise<number>((res, rej) => fs.write(fd, buf, off, len, null, (e, n) => (e ? rej(e) : res(n))));
-const pCall = (fn: (cb: (e: NodeJS.ErrnoException | null) => void) => void) =>
-  new Promise<void>((res, rej) => fn((e) => (e ? rej(e) : res())));
 
 const liveSinks = new Set<RotatingFileSink>();
 let exitHooked = false;
@@ -104,16 +99,24 @@ export class RotatingFileSink implements HealthSource {
   write(line: string): void {
     if (this.#closed || this.#queuedChars + line.length > this.#o.maxBufferBytes) {
       this.dropped++;
-      if (!this.#closed && this.#overflowSince === null) {
+      if (this.#closed) return;
+      if (this.#overflowSince === null) {
         this.#overflowSince = this.#o.clock.now();
         this.#o.health.changed();
       }
+      // A full queue while degraded: this line is dropped, but it still triggers the retry when due.
+      this.#kick(false);
       return;
     }
     this.#queue.push(line);
     this.#queuedChars += line.length;
     this.#enqueued++;
     this.#kick(false);
+  }
+
+  /** Retries writing what is queued now if degraded and the retry interval has passed (or `force`). */
+  retry(force: boolean): void {
+    if (this.#error !== null) this.#kick(force);
   }
 
   /** Resolves when every line queued before the call is written, or writing failed (a retry is made first). */
@@ -142,8 +145,8 @@ export class RotatingFileSink implements HealthSource {
     const fd = this.#fd;
     this.#fd = null;
     if (fd !== null) {
-      await pCall((cb) => fs.fdatasync(fd, cb)).catch(() => {});
-      await pCall((cb) => fs.close(fd, cb)).catch(() => {});
+      await fsCall((cb) => fs.fdatasync(fd, cb)).catch(() => {});
+      await fsCall((cb) => fs.close(fd, cb)).catch(() => {});
     }
   }
 
@@ -250,7 +253,7 @@ export class RotatingFileSink implements HealthSource {
     let off = 0;
     this.#inflight = chunk.count;
     try {
-      while (off < buf.length) off += await pWrite(fd, buf, off, buf.length - off);
+      while (off < buf.length) off += await writeFd(fd, buf, off, buf.length - off);
     } catch (err) {
       // Keep what was written as whole lines; cut a partial line off so no line is ever torn.
       let whole = 0;
@@ -263,7 +266,7 @@ export class RotatingFileSink implements HealthSource {
       }
       if (off > wholeBytes) {
         // If this fails too, the file is left without a final newline, which the next open repairs.
-        await pCall((cb) => fs.ftruncate(fd, this.#size + wholeBytes, cb)).catch(() => {});
+        await fsCall((cb) => fs.ftruncate(fd, this.#size + wholeBytes, cb)).catch(() => {});
       }
       this.#consume(whole, wholeBytes, wholeChars);
       throw err;
@@ -281,37 +284,11 @@ export class RotatingFileSink implements HealthSource {
   }
 
   async #open(): Promise<void> {
-    const openLive = () =>
-      new Promise<number>((res, rej) => fs.open(this.file, 'a', 0o640, (e, f) => (e ? rej(e) : res(f))));
-    let fd: number;
-    try {
-      fd = await openLive();
-    } catch (err) {
-      // The directory is missing (first start, or removed under us): create it and try again.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await mkdir(this.#o.dir, { recursive: true });
-      fd = await openLive();
-    }
-    try {
-      const st = await new Promise<fs.Stats>((res, rej) => fs.fstat(fd, (e, s) => (e ? rej(e) : res(s))));
-      let size = st.size;
-      let lastTime = this.#o.clock.now();
-      if (st.isFile() && size > 0) {
-        const tail = await readTail(this.file, size);
-        // A line cut short by a crash (or a failed repair) is ended here, so the next line stands alone.
-        if (tail.length > 0 && tail[tail.length - 1] !== 0x0a) {
-          size += await pWrite(fd, Buffer.from('\n'), 0, 1);
-        }
-        lastTime = lastLineTime(tail) ?? st.mtimeMs;
-      }
-      this.#fd = fd;
-      this.#size = size;
-      this.#day = Math.floor(lastTime / DAY_MS);
-      this.#lastSync = this.#o.clock.now();
-    } catch (err) {
-      fs.close(fd, () => {});
-      throw err;
-    }
+    const live = await openLiveFile(this.file, this.#o.dir, this.#o.clock.now());
+    this.#fd = live.fd;
+    this.#size = live.size;
+    this.#day = Math.floor(live.lastTime / DAY_MS);
+    this.#lastSync = this.#o.clock.now();
   }
 
   /** Starts an fdatasync without waiting for it (writes go on meanwhile); one at a time. */
@@ -334,7 +311,8 @@ export class RotatingFileSink implements HealthSource {
     const at = this.#o.clock.now();
     let seq = at === this.#lastRotation.at ? this.#lastRotation.seq + 1 : 1;
     let name = rotatedFileName(this.#o.stream, at, seq);
-    while (this.#taken.has(name) || this.#taken.has(`${name}.gz`)) name = rotatedFileName(this.#o.stream, at, ++seq);
+    while (this.#taken.has(name) || this.#taken.has(`${name}.gz`))
+      name = rotatedFileName(this.#o.stream, at, ++seq);
     this.#taken.add(name);
     const target = join(this.#o.dir, name);
     this.#lastRotation = { at, seq };
@@ -350,8 +328,8 @@ export class RotatingFileSink implements HealthSource {
     this.#fd = null;
     this.#size = 0;
     const retire = (async () => {
-      await pCall((cb) => fs.fdatasync(fd, cb)).catch(() => {});
-      await pCall((cb) => fs.close(fd, cb)).catch(() => {});
+      await fsCall((cb) => fs.fdatasync(fd, cb)).catch(() => {});
+      await fsCall((cb) => fs.close(fd, cb)).catch(() => {});
     })();
     if (renamed) this.#o.onRotated(target, retire);
     await this.#open();
@@ -367,32 +345,4 @@ export class RotatingFileSink implements HealthSource {
     this.#fd = null;
     this.#o.health.changed();
   }
-}
-
-async function readTail(path: string, size: number): Promise<Buffer> {
-  const fh = await openFile(path, 'r');
-  try {
-    const len = Math.min(size, TAIL_BYTES);
-    const buf = Buffer.alloc(len);
-    const { bytesRead } = await fh.read(buf, 0, len, size - len);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
-
-/** The `time` of the last complete JSON line in `tail`, or null. */
-function lastLineTime(tail: Buffer): number | null {
-  const lines = tail.toString('utf8').split('\n');
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i]!;
-    if (!line.startsWith('{')) continue;
-    try {
-      const t = (JSON.parse(line) as { time?: unknown }).time;
-      if (typeof t === 'number') return t;
-    } catch {
-      // Not a whole line: look further back.
-    }
-  }
-  return null;
 }

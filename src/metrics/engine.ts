@@ -13,15 +13,15 @@ import type { Labels } from '../core/types.js';
 import { expressErrorHandler, expressMiddleware } from '../instrument/express.js';
 import { type FastifyPlugin, fastifyPlugin } from '../instrument/fastify.js';
 import { koaMiddleware } from '../instrument/koa.js';
-import { type Handler, type WrapOptions, wrapHandler } from '../instrument/node-http.js';
 import { instrumentMysql } from '../instrument/mysql.js';
+import { type Handler, type WrapOptions, wrapHandler } from '../instrument/node-http.js';
 import { instrumentPg } from '../instrument/pg.js';
 import { type QueryLabels, QueryTimer } from '../instrument/query-timer.js';
 import { instrumentSqlite } from '../instrument/sqlite.js';
 import { RequestTracker, type RouteSource } from '../instrument/track.js';
 import type { Store } from '../store/index.js';
 import { applyRetention, type CompactionResult, compact, type RetentionResult } from './maintenance.js';
-import { HISTOGRAM_BOUNDS_MS, type HealthProviders, PrometheusExporter } from './prometheus.js';
+import { type HealthProviders, HISTOGRAM_BOUNDS_MS, PrometheusExporter } from './prometheus.js';
 import { Pusher } from './push.js';
 import { readEntries, readRange, type WindowValue, windowFromEntries } from './read.js';
 import { type DataListener, Recorder } from './recorder.js';
@@ -77,6 +77,7 @@ export class MetricsEngine {
   #store: Store | null = null;
   #loop: Loop | null = null;
   #flushing: Promise<number> | null = null;
+  #lastPushError: string | null = null;
 
   constructor(opts: MetricsEngineOptions) {
     this.#opts = opts;
@@ -100,7 +101,14 @@ export class MetricsEngine {
           instance: opts.config.instanceId,
           clock: opts.clock,
           fetch: opts.fetch,
-          onError: (err) => this.#log.warn({ err: errorMessage(err) }, 'metrics push failed; will retry'),
+          onError: (err) => {
+            // once per kind of failure, not every round (a success in between logs it again)
+            const message = errorMessage(err);
+            const key = `${message}|${this.pusher?.sent}`;
+            if (key === this.#lastPushError) return;
+            this.#lastPushError = key;
+            this.#log.warn({ err: message, buffered: this.pusher?.buffered }, 'metrics push failed; will retry');
+          },
         })
       : null;
     this.prometheus = new PrometheusExporter(this.recorder, () => ({
@@ -183,13 +191,17 @@ export class MetricsEngine {
     } catch (err) {
       this.flushFailures++;
       if (this.lastFlushError === null) {
-        this.#log.error({ err: errorMessage(err), rows: batch.rows.length }, 'writing metrics to the store failed; keeping them in memory');
+        this.#log.error(
+          { err: errorMessage(err), rows: batch.rows.length },
+          'writing metrics to the store failed; keeping them in memory',
+        );
       }
       this.lastFlushError = errorMessage(err);
       throw err;
     }
     batch.commit();
-    if (this.lastFlushError !== null) this.#log.warn({ rows: batch.rows.length }, 'writing metrics to the store works again');
+    if (this.lastFlushError !== null)
+      this.#log.warn({ rows: batch.rows.length }, 'writing metrics to the store works again');
     this.lastFlushError = null;
     this.lastFlushAt = this.#opts.clock.now();
     return batch.rows.length;
@@ -223,7 +235,10 @@ export class MetricsEngine {
   }
 
   /** Wraps a node:http request listener. */
-  wrap<Req extends IncomingMessage, Res extends ServerResponse>(handler: Handler<Req, Res>, opts?: WrapOptions) {
+  wrap<Req extends IncomingMessage, Res extends ServerResponse>(
+    handler: Handler<Req, Res>,
+    opts?: WrapOptions,
+  ) {
     return wrapHandler(this.requests, handler, opts);
   }
 
@@ -260,9 +275,17 @@ export class MetricsEngine {
   // ---- reads -----------------------------------------------------------------------------------
 
   /** Performance of a period: per route and overall, slowest routes, queries, system resources. */
-  async performanceSummary(q: { since: number; until: number; groupBy?: readonly string[] }): Promise<PerformanceSummary> {
+  async performanceSummary(q: {
+    since: number;
+    until: number;
+    groupBy?: readonly string[];
+  }): Promise<PerformanceSummary> {
     const range = readRange(q.since, q.until);
-    const entries = await readEntries({ store: this.#store, recorder: this.recorder }, SUMMARY_METRICS, range);
+    const entries = await readEntries(
+      { store: this.#store, recorder: this.recorder },
+      SUMMARY_METRICS,
+      range,
+    );
     return summarize(entries, { ...range, since: q.since }, q.groupBy);
   }
 

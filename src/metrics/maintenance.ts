@@ -3,7 +3,15 @@
  * merged), then minute rows older than `metrics.retention` and hourly rows older than
  * `metrics.hourly_retention` are deleted. The cleanup job and `prodmon cleanup` call these.
  */
-import { bucketStart, canonicalLabels, emptyStats, HOUR_MS, MINUTE_MS, mergeStats, parseLabels } from '../core/rollup.js';
+import {
+  bucketStart,
+  canonicalLabels,
+  emptyStats,
+  HOUR_MS,
+  MINUTE_MS,
+  mergeStats,
+  parseLabels,
+} from '../core/rollup.js';
 import { decodeSketch, encodeSketch, type Sketch } from '../core/sketch.js';
 import type { Store } from '../store/index.js';
 import type { RollupRow } from '../store/repos/rollups.js';
@@ -76,7 +84,10 @@ function mergeHour(rows: readonly RollupRow[], hour: number): RollupRow[] {
  * {@link COMPACTION_GRACE_MS} ago and has minute rows, from the last watermark on (idempotent: hourly
  * rows are replaced). Returns what it did.
  */
-export async function compact(store: Store, opts: { now: number; resolution?: number }): Promise<CompactionResult> {
+export async function compact(
+  store: Store,
+  opts: { now: number; resolution?: number },
+): Promise<CompactionResult> {
   const resolution = opts.resolution ?? MINUTE_MS;
   const end = bucketStart(opts.now - COMPACTION_GRACE_MS, HOUR_MS);
   const watermark = await store.state.get<number>(COMPACTED_UNTIL_KEY);
@@ -97,7 +108,8 @@ export async function compact(store: Store, opts: { now: number; resolution?: nu
     await store.rollups.upsert(hourly);
     written += hourly.length;
   }
-  if (end > (watermark ?? Number.NEGATIVE_INFINITY)) await store.state.set(COMPACTED_UNTIL_KEY, end, opts.now);
+  if (end > (watermark ?? Number.NEGATIVE_INFINITY))
+    await store.state.set(COMPACTED_UNTIL_KEY, end, opts.now);
   return { hours, rows: written, until: end };
 }
 
@@ -107,7 +119,13 @@ export async function compact(store: Store, opts: { now: number; resolution?: nu
  */
 export async function applyRetention(
   store: Store,
-  opts: { now: number; dryRun?: boolean; retentionMs: number; hourlyRetentionMs: number; resolution?: number },
+  opts: {
+    now: number;
+    dryRun?: boolean;
+    retentionMs: number;
+    hourlyRetentionMs: number;
+    resolution?: number;
+  },
 ): Promise<RetentionResult> {
   const resolution = opts.resolution ?? MINUTE_MS;
   const minuteCutoff = bucketStart(opts.now - opts.retentionMs, resolution);

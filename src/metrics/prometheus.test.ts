@@ -12,7 +12,10 @@ const HTTP = METRIC.httpRequest;
 
 function sample(f: PromFamily | undefined, name: string, labels: Record<string, string>): number | undefined {
   return f?.samples.find(
-    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length === Object.keys(labels).length,
+    (s) =>
+      s.name === name &&
+      Object.entries(labels).every(([k, v]) => s.labels[k] === v) &&
+      Object.keys(s.labels).length === Object.keys(labels).length,
   )?.value;
 }
 
@@ -46,33 +49,85 @@ describe('Prometheus export', () => {
     const total = fams.get('prodmon_http_requests_total')!;
     assert.equal(total.type, 'counter');
     assert.equal(sample(total, 'prodmon_http_requests_total', labels), 6);
-    assert.equal(sample(fams.get('prodmon_http_request_errors_total'), 'prodmon_http_request_errors_total', { ...labels, status_class: '5xx' }), 1);
-    assert.equal(sample(fams.get('prodmon_db_queries_total'), 'prodmon_db_queries_total', { db: 'shop', operation: 'select' }), 1);
+    assert.equal(
+      sample(fams.get('prodmon_http_request_errors_total'), 'prodmon_http_request_errors_total', {
+        ...labels,
+        status_class: '5xx',
+      }),
+      1,
+    );
+    assert.equal(
+      sample(fams.get('prodmon_db_queries_total'), 'prodmon_db_queries_total', {
+        db: 'shop',
+        operation: 'select',
+      }),
+      1,
+    );
     assert.equal(fams.get('prodmon_db_query_duration_seconds')!.type, 'histogram');
 
-    assert.equal(sample(fams.get('prodmon_system_cpu_percent'), 'prodmon_system_cpu_percent', { scope: 'host' }), 50);
-    assert.equal(sample(fams.get('prodmon_disk_used_percent'), 'prodmon_disk_used_percent', { path: '/data' }), 70);
-    assert.equal(sample(fams.get('prodmon_event_loop_lag_seconds'), 'prodmon_event_loop_lag_seconds', {}), 0.012);
+    assert.equal(
+      sample(fams.get('prodmon_system_cpu_percent'), 'prodmon_system_cpu_percent', { scope: 'host' }),
+      50,
+    );
+    assert.equal(
+      sample(fams.get('prodmon_disk_used_percent'), 'prodmon_disk_used_percent', { path: '/data' }),
+      70,
+    );
+    assert.equal(
+      sample(fams.get('prodmon_event_loop_lag_seconds'), 'prodmon_event_loop_lag_seconds', {}),
+      0.012,
+    );
     // Node default metrics are there, on this registry only
     assert.ok(fams.has('process_cpu_user_seconds_total'));
     assert.ok(fams.has('nodejs_heap_size_used_bytes'));
-    assert.equal(globalRegistry.getMetricsAsArray().length, 0, 'the global prom-client registry is untouched');
+    assert.equal(
+      globalRegistry.getMetricsAsArray().length,
+      0,
+      'the global prom-client registry is untouched',
+    );
   });
 
   test('health providers feed check status, outbox backlog and active alerts; a failing one is left out', async () => {
     const checks: HealthCheckResult[] = [
-      { name: 'db', kind: 'postgres', status: 'healthy', responseTimeMs: 12, details: {}, error: null, critical: true, checkedAt: 0 },
-      { name: 'cache', kind: 'redis', status: 'degraded', responseTimeMs: 250, details: {}, error: 'slow', critical: false, checkedAt: 0 },
+      {
+        name: 'db',
+        kind: 'postgres',
+        status: 'healthy',
+        responseTimeMs: 12,
+        details: {},
+        error: null,
+        critical: true,
+        checkedAt: 0,
+      },
+      {
+        name: 'cache',
+        kind: 'redis',
+        status: 'degraded',
+        responseTimeMs: 250,
+        details: {},
+        error: 'slow',
+        critical: false,
+        checkedAt: 0,
+      },
     ];
     let fams = parsePrometheusText(await e.prometheus.metrics());
     assert.equal(fams.get('prodmon_outbox_backlog')?.samples.length ?? 0, 0, 'no provider, no value');
-    e.setProviders({ checks: () => checks, outboxBacklog: async () => 4, activeAlerts: () => ({ critical: 1, low: 2 }) });
+    e.setProviders({
+      checks: () => checks,
+      outboxBacklog: async () => 4,
+      activeAlerts: () => ({ critical: 1, low: 2 }),
+    });
     fams = parsePrometheusText(await e.prometheus.metrics());
     const st = fams.get('prodmon_check_status')!;
     assert.equal(sample(st, 'prodmon_check_status', { check: 'cache', status: 'degraded' }), 1);
     assert.equal(sample(st, 'prodmon_check_status', { check: 'cache', status: 'healthy' }), 0);
     assert.equal(sample(st, 'prodmon_check_status', { check: 'db', status: 'healthy' }), 1);
-    assert.equal(sample(fams.get('prodmon_check_response_seconds'), 'prodmon_check_response_seconds', { check: 'cache' }), 0.25);
+    assert.equal(
+      sample(fams.get('prodmon_check_response_seconds'), 'prodmon_check_response_seconds', {
+        check: 'cache',
+      }),
+      0.25,
+    );
     assert.equal(sample(fams.get('prodmon_outbox_backlog'), 'prodmon_outbox_backlog', {}), 4);
     const alerts = fams.get('prodmon_alerts_active')!;
     assert.deepEqual(
@@ -96,10 +151,14 @@ describe('Prometheus export', () => {
 
   test('prodmon reports its own pipeline: overflow, buffered rows and flush failures', async () => {
     const small = testEngine({ clock: new FakeClock(), metrics: { max_series: 10 } });
-    for (let i = 0; i < 15; i++) small.record(HTTP, { route: `/r${i}`, method: 'GET', status_class: '2xx' }, 1);
+    for (let i = 0; i < 15; i++)
+      small.record(HTTP, { route: `/r${i}`, method: 'GET', status_class: '2xx' }, 1);
     const fams = parsePrometheusText(await small.prometheus.metrics());
     assert.equal(sample(fams.get('prodmon_series_overflow_total'), 'prodmon_series_overflow_total', {}), 5);
-    assert.equal(sample(fams.get('prodmon_rollup_flush_failures_total'), 'prodmon_rollup_flush_failures_total', {}), 0);
+    assert.equal(
+      sample(fams.get('prodmon_rollup_flush_failures_total'), 'prodmon_rollup_flush_failures_total', {}),
+      0,
+    );
     assert.equal(fams.get('prodmon_push_failures_total')!.samples.length, 0, 'no push configured');
     small.recorder.close();
   });

@@ -33,7 +33,10 @@ const HISTOGRAMS: HistogramSpec[] = [
     name: 'prodmon_http_request_duration_seconds',
     help: 'Duration of HTTP requests by route template, method and status class.',
     total: ['prodmon_http_requests_total', 'HTTP requests by route template, method and status class.'],
-    errors: ['prodmon_http_request_errors_total', 'Failed HTTP requests (5xx, thrown errors; see metrics.error_statuses).'],
+    errors: [
+      'prodmon_http_request_errors_total',
+      'Failed HTTP requests (5xx, thrown errors; see metrics.error_statuses).',
+    ],
   },
   {
     metric: METRIC.dbQuery,
@@ -43,17 +46,31 @@ const HISTOGRAMS: HistogramSpec[] = [
     errors: ['prodmon_db_query_errors_total', 'Database queries that failed.'],
   },
   { metric: METRIC.gcPause, name: 'prodmon_gc_pause_seconds', help: 'Garbage collection pauses.' },
-  { metric: METRIC.checkDuration, name: 'prodmon_check_duration_seconds', help: 'Duration of health checks.' },
+  {
+    metric: METRIC.checkDuration,
+    name: 'prodmon_check_duration_seconds',
+    help: 'Duration of health checks.',
+  },
 ];
 
 const GAUGES: [metric: string, name: string, help: string, scale: number][] = [
-  [METRIC.cpu, 'prodmon_system_cpu_percent', 'CPU utilisation in % of the machine (scope host or process).', 1],
+  [
+    METRIC.cpu,
+    'prodmon_system_cpu_percent',
+    'CPU utilisation in % of the machine (scope host or process).',
+    1,
+  ],
   [METRIC.memory, 'prodmon_system_memory_percent', 'Memory used in % (of the cgroup limit when set).', 1],
   [METRIC.processRss, 'prodmon_process_rss_bytes', 'Resident set size of the process.', 1],
   [METRIC.heapUsed, 'prodmon_process_heap_used_bytes', 'V8 heap used by the process.', 1],
   [METRIC.disk, 'prodmon_disk_used_percent', 'Disk used in % per configured path.', 1],
   [METRIC.diskFree, 'prodmon_disk_free_bytes', 'Disk space available per configured path.', 1],
-  [METRIC.eventLoopLag, 'prodmon_event_loop_lag_seconds', 'p99 event-loop delay over the last sample interval.', 1e-3],
+  [
+    METRIC.eventLoopLag,
+    'prodmon_event_loop_lag_seconds',
+    'p99 event-loop delay over the last sample interval.',
+    1e-3,
+  ],
   [METRIC.eventLoopUtilization, 'prodmon_event_loop_utilization_percent', 'Event-loop utilisation in %.', 1],
 ];
 
@@ -88,7 +105,13 @@ class Collected {
     private readonly collect: () => Value[] | Promise<Value[]>,
   ) {}
   async get() {
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: await this.collect() };
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: await this.collect(),
+    };
   }
   reset(): void {}
 }
@@ -100,7 +123,11 @@ function histogramValues(name: string, series: Iterable<Series>): Value[] {
     let cum = 0;
     for (let i = 0; i < s.bounds.length; i++) {
       cum += s.bucketCounts[i]!;
-      out.push({ metricName: `${name}_bucket`, labels: { ...s.labels, le: s.bounds[i]! / 1000 }, value: cum });
+      out.push({
+        metricName: `${name}_bucket`,
+        labels: { ...s.labels, le: s.bounds[i]! / 1000 },
+        value: cum,
+      });
     }
     cum += s.bucketCounts[s.bounds.length]!;
     out.push({ metricName: `${name}_bucket`, labels: { ...s.labels, le: '+Inf' }, value: cum });
@@ -122,7 +149,11 @@ export class PrometheusExporter {
   ) {
     const add = (m: Collected) => this.registry.registerMetric(m as unknown as Metric);
     for (const h of HISTOGRAMS) {
-      add(new Collected(h.name, h.help, 'histogram', () => histogramValues(h.name, recorder.allSeries(h.metric))));
+      add(
+        new Collected(h.name, h.help, 'histogram', () =>
+          histogramValues(h.name, recorder.allSeries(h.metric)),
+        ),
+      );
       if (h.total) add(this.#counter(h.total[0], h.total[1], h.metric, (s) => s.totalCount));
       if (h.errors) add(this.#counter(h.errors[0], h.errors[1], h.metric, (s) => s.totalErrors));
     }
@@ -171,19 +202,54 @@ export class PrometheusExporter {
   }
 
   #registerSelf(add: (m: Collected) => void): void {
-    const one = (name: string, help: string, type: 'counter' | 'gauge', pick: (s: SelfStats) => number | null) =>
+    const one = (
+      name: string,
+      help: string,
+      type: 'counter' | 'gauge',
+      pick: (s: SelfStats) => number | null,
+    ) =>
       add(
         new Collected(name, help, type, () => {
           const v = pick(this.selfStats());
           return v === null ? [] : [{ value: v }];
         }),
       );
-    one('prodmon_rollup_buffered_rows', 'Closed rollup buckets waiting to be written to the store.', 'gauge', (s) => s.bufferedRows);
-    one('prodmon_rollup_dropped_total', 'Rollup buckets dropped because the buffer was full.', 'counter', (s) => s.droppedRows);
-    one('prodmon_rollup_flush_failures_total', 'Failed writes of rollups to the store.', 'counter', (s) => s.flushFailures);
-    one('prodmon_series_overflow_total', 'Samples whose label set exceeded metrics.max_series.', 'counter', (s) => s.overflowed);
-    one('prodmon_push_buffered_rows', 'Rollup rows waiting to be pushed.', 'gauge', (s) => s.push?.buffered ?? null);
-    one('prodmon_push_failures_total', 'Failed pushes of rollups.', 'counter', (s) => s.push?.failures ?? null);
+    one(
+      'prodmon_rollup_buffered_rows',
+      'Closed rollup buckets waiting to be written to the store.',
+      'gauge',
+      (s) => s.bufferedRows,
+    );
+    one(
+      'prodmon_rollup_dropped_total',
+      'Rollup buckets dropped because the buffer was full.',
+      'counter',
+      (s) => s.droppedRows,
+    );
+    one(
+      'prodmon_rollup_flush_failures_total',
+      'Failed writes of rollups to the store.',
+      'counter',
+      (s) => s.flushFailures,
+    );
+    one(
+      'prodmon_series_overflow_total',
+      'Samples whose label set exceeded metrics.max_series.',
+      'counter',
+      (s) => s.overflowed,
+    );
+    one(
+      'prodmon_push_buffered_rows',
+      'Rollup rows waiting to be pushed.',
+      'gauge',
+      (s) => s.push?.buffered ?? null,
+    );
+    one(
+      'prodmon_push_failures_total',
+      'Failed pushes of rollups.',
+      'counter',
+      (s) => s.push?.failures ?? null,
+    );
   }
 
   #registerHealth(add: (m: Collected) => void): void {
@@ -202,16 +268,23 @@ export class PrometheusExporter {
         'gauge',
         async () =>
           ((await safe(this.#providers.checks)) ?? []).flatMap((r) =>
-            HEALTH_STATUSES.map((st) => ({ labels: { check: r.name, status: st }, value: r.status === st ? 1 : 0 })),
+            HEALTH_STATUSES.map((st) => ({
+              labels: { check: r.name, status: st },
+              value: r.status === st ? 1 : 0,
+            })),
           ),
       ),
     );
     add(
-      new Collected('prodmon_check_response_seconds', 'Response time of the latest run of each health check.', 'gauge', async () =>
-        ((await safe(this.#providers.checks)) ?? []).map((r) => ({
-          labels: { check: r.name },
-          value: r.responseTimeMs / 1000,
-        })),
+      new Collected(
+        'prodmon_check_response_seconds',
+        'Response time of the latest run of each health check.',
+        'gauge',
+        async () =>
+          ((await safe(this.#providers.checks)) ?? []).map((r) => ({
+            labels: { check: r.name },
+            value: r.responseTimeMs / 1000,
+          })),
       ),
     );
     add(

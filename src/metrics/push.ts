@@ -32,6 +32,8 @@ export function ingestUrl(url: string): string {
   return u.toString();
 }
 
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
 const rowKey = (r: RollupRow) => `${r.metric}\u0000${r.labels}\u0000${r.resolution}\u0000${r.bucket}`;
 
 /** Sends rollups to another prodmon. */
@@ -96,10 +98,7 @@ export class Pusher {
 
   async #sendAll(): Promise<number> {
     let accepted = 0;
-    const size = this.#opts.batchSize ?? 2000;
-    const pending = [...this.#buffer.entries()];
-    for (let i = 0; i < pending.length; i += size) {
-      const batch = pending.slice(i, i + size);
+    for (const batch of this.#batches()) {
       const status = await this.#post(batch.map(([, r]) => r));
       const forget = status < 300 || status === 400 || status === 413 || status === 422;
       if (forget) {
@@ -117,6 +116,26 @@ export class Pusher {
       throw new Error(this.lastError);
     }
     return accepted;
+  }
+
+  /** The buffer in batches of at most `batchSize` rows and about 4 MB of JSON (under the receiver's body limit). */
+  #batches(): [string, RollupRow][][] {
+    const maxRows = this.#opts.batchSize ?? 2000;
+    const out: [string, RollupRow][][] = [];
+    let cur: [string, RollupRow][] = [];
+    let bytes = 0;
+    for (const entry of this.#buffer.entries()) {
+      const size = 300 + entry[1].labels.length + Math.ceil(((entry[1].sketch?.length ?? 0) * 4) / 3);
+      if (cur.length > 0 && (cur.length >= maxRows || bytes + size > MAX_BATCH_BYTES)) {
+        out.push(cur);
+        cur = [];
+        bytes = 0;
+      }
+      cur.push(entry);
+      bytes += size;
+    }
+    if (cur.length > 0) out.push(cur);
+    return out;
   }
 
   async #post(rows: RollupRow[]): Promise<number> {

@@ -131,7 +131,10 @@ export async function readEntries(
         until: z,
       });
       for (const r of rows) {
-        if (r.instance === src.recorder.instance && memory.has(`${r.metric}\u0000${r.labels}\u0000${r.bucket}`)) {
+        if (
+          r.instance === src.recorder.instance &&
+          memory.has(`${r.metric}\u0000${r.labels}\u0000${r.bucket}`)
+        ) {
           continue;
         }
         out.push(fromRow(r));
@@ -204,7 +207,12 @@ export function windowFromEntries(
   range: ReadRange,
 ): WindowValue[] {
   const withSketch = ['p50', 'p90', 'p95', 'p99'].includes(q.aggregation);
-  const groups = groupEntries(entries, { metric: q.metric, filter: q.labels, groupBy: q.groupBy, withSketch });
+  const groups = groupEntries(entries, {
+    metric: q.metric,
+    filter: q.labels,
+    groupBy: q.groupBy,
+    withSketch,
+  });
   const windowMs = Math.max(0, range.until - range.from);
   return groups.map((g) => ({
     labels: g.labels,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { testEngine, flakyStore } from '../../test/support/metrics.js';
+import { flakyStore, testEngine } from '../../test/support/metrics.js';
 import { STORE_FIXTURES } from '../../test/support/stores.js';
 import { FakeClock } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
@@ -12,7 +12,12 @@ import { OVERFLOW, Recorder } from './recorder.js';
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
 const sqlite = STORE_FIXTURES.find((f) => f.name === 'sqlite')!;
 const HTTP = METRIC.httpRequest;
-const route = (r: string, extra: Record<string, string> = {}) => ({ route: r, method: 'GET', status_class: '2xx', ...extra });
+const route = (r: string, extra: Record<string, string> = {}) => ({
+  route: r,
+  method: 'GET',
+  status_class: '2xx',
+  ...extra,
+});
 
 describe('recorder on a fake clock with a real SQLite store', () => {
   let store: Store;
@@ -24,7 +29,8 @@ describe('recorder on a fake clock with a real SQLite store', () => {
     engines.push(e);
     return e;
   };
-  const stored = (metric = HTTP) => store.rollups.query({ metrics: [metric], resolution: MINUTE_MS, since: 0, until: T0 * 2 });
+  const stored = (metric = HTTP) =>
+    store.rollups.query({ metrics: [metric], resolution: MINUTE_MS, since: 0, until: T0 * 2 });
 
   beforeEach(async () => {
     ({ store, cleanup } = await sqlite.open());
@@ -78,7 +84,12 @@ describe('recorder on a fake clock with a real SQLite store', () => {
     // the minute is over: its bucket is written once more (already clean: no write) and dropped
     assert.equal(await e.flush(), 0);
     assert.equal([...e.recorder.memoryBuckets()].length, 0);
-    const [v] = await e.windowValues({ metric: HTTP, aggregation: 'count', since: T0, until: T0 + 2 * MINUTE_MS });
+    const [v] = await e.windowValues({
+      metric: HTTP,
+      aggregation: 'count',
+      since: T0,
+      until: T0 + 2 * MINUTE_MS,
+    });
     assert.equal(v!.count, 1);
   });
 
@@ -92,7 +103,12 @@ describe('recorder on a fake clock with a real SQLite store', () => {
     await assert.rejects(e.flush(), /disk I\/O/);
     assert.equal(e.flushFailures, 1);
     assert.equal(e.recorder.buffered, 1, 'the closed minute waits in memory');
-    const [seen] = await e.windowValues({ metric: HTTP, aggregation: 'sum', since: T0, until: T0 + 2 * MINUTE_MS });
+    const [seen] = await e.windowValues({
+      metric: HTTP,
+      aggregation: 'sum',
+      since: T0,
+      until: T0 + 2 * MINUTE_MS,
+    });
     assert.equal(seen!.value, 30);
     flaky.failing = false;
     assert.equal(await e.flush(), 2);
@@ -144,13 +160,31 @@ describe('recorder on a fake clock with a real SQLite store', () => {
     e.record(HTTP, route('/a', { status_class: '5xx' }), 2000, true);
     const since = T0;
     const until = T0 + 5 * MINUTE_MS;
-    const byRoute = await e.windowValues({ metric: HTTP, groupBy: ['route'], aggregation: 'rate', since, until });
+    const byRoute = await e.windowValues({
+      metric: HTTP,
+      groupBy: ['route'],
+      aggregation: 'rate',
+      since,
+      until,
+    });
     const rate = Object.fromEntries(byRoute.map((v) => [v.labels.route, v.value]));
     assert.deepEqual(rate, { '/a': 11 / 5, '/b': 0 });
-    const [ratio] = await e.windowValues({ metric: HTTP, labels: { route: '/a' }, aggregation: 'ratio', since, until });
+    const [ratio] = await e.windowValues({
+      metric: HTTP,
+      labels: { route: '/a' },
+      aggregation: 'ratio',
+      since,
+      until,
+    });
     assert.deepEqual(ratio!.labels, { route: '/a' });
     assert.equal(ratio!.value, 11 / 101);
-    const [post] = await e.windowValues({ metric: HTTP, labels: { method: 'POST' }, aggregation: 'p99', since, until });
+    const [post] = await e.windowValues({
+      metric: HTTP,
+      labels: { method: 'POST' },
+      aggregation: 'p99',
+      since,
+      until,
+    });
     assert.equal(post!.value, 500);
     const [p50] = await e.windowValues({
       metric: HTTP,
@@ -160,9 +194,25 @@ describe('recorder on a fake clock with a real SQLite store', () => {
       until,
     });
     assert.ok(Math.abs(p50!.value! - 50) <= 0.5, `p50 ${p50!.value}`);
-    const none = await e.windowValues({ metric: HTTP, labels: { route: '/none' }, aggregation: 'p95', since, until });
+    const none = await e.windowValues({
+      metric: HTTP,
+      labels: { route: '/none' },
+      aggregation: 'p95',
+      since,
+      until,
+    });
     assert.deepEqual(none, [{ labels: { route: '/none' }, value: null, count: 0, errors: 0 }]);
-    assert.deepEqual(await e.windowValues({ metric: HTTP, labels: { route: '/none' }, groupBy: ['method'], aggregation: 'p95', since, until }), []);
+    assert.deepEqual(
+      await e.windowValues({
+        metric: HTTP,
+        labels: { route: '/none' },
+        groupBy: ['method'],
+        aggregation: 'p95',
+        since,
+        until,
+      }),
+      [],
+    );
   });
 
   test('onData names the metrics that received samples, at most every 250 ms', async () => {
@@ -190,9 +240,14 @@ describe('recorder on a fake clock with a real SQLite store', () => {
     for (let i = 0; i < 50; i++) e.record(HTTP, route(`/raw/${i}`), 1);
     assert.equal(e.recorder.seriesCount(HTTP), 11);
     assert.equal(e.recorder.overflowed, 40);
-    const v = await e.windowValues({ metric: HTTP, groupBy: ['route'], aggregation: 'count', since: T0, until: T0 + MINUTE_MS });
+    const v = await e.windowValues({
+      metric: HTTP,
+      groupBy: ['route'],
+      aggregation: 'count',
+      since: T0,
+      until: T0 + MINUTE_MS,
+    });
     assert.equal(v.length, 11);
     assert.equal(v.find((x) => x.labels.route === OVERFLOW)!.count, 40);
   });
 });
-

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { FixedSystemSource } from '../../test/support/metrics.js';
 import { FakeClock } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
@@ -28,7 +28,8 @@ describe('system sampler', () => {
     });
     sampler.start();
     assert.ok(source.started);
-    const count = (metric: string, labels: Record<string, string> = {}) => recorder.series(metric, labels).totalCount;
+    const count = (metric: string, labels: Record<string, string> = {}) =>
+      recorder.series(metric, labels).totalCount;
     await clock.advance(9_999);
     assert.equal(count(METRIC.cpu, { scope: 'host' }), 0, 'no sample before the first interval');
     await clock.advance(1);
@@ -64,13 +65,19 @@ describe('system sampler', () => {
     await delay(30);
     const r = await source.read([tmpdir(), join(tmpdir(), 'no', 'such', 'dir')]);
     source.stop();
-    assert.ok(r.cpuHostPercent !== null && r.cpuHostPercent > 0 && r.cpuHostPercent <= 100, `host ${r.cpuHostPercent}`);
+    assert.ok(
+      r.cpuHostPercent !== null && r.cpuHostPercent > 0 && r.cpuHostPercent <= 100,
+      `host ${r.cpuHostPercent}`,
+    );
     assert.ok(r.cpuProcessPercent !== null && r.cpuProcessPercent > 0 && r.cpuProcessPercent <= 100);
     assert.ok(r.memoryPercent !== null && r.memoryPercent > 0 && r.memoryPercent < 100);
     assert.ok(r.rssBytes > 10e6 && r.heapUsedBytes > 1e6);
     assert.equal(r.disks.length, 2, 'a missing directory is measured on the file system that would hold it');
     for (const d of r.disks) assert.ok(d.usedPercent >= 0 && d.usedPercent <= 100 && d.freeBytes > 0);
-    assert.ok(r.eventLoopUtilizationPercent !== null && r.eventLoopUtilizationPercent > 50, 'the loop was busy');
+    assert.ok(
+      r.eventLoopUtilizationPercent !== null && r.eventLoopUtilizationPercent > 50,
+      'the loop was busy',
+    );
     assert.ok(r.eventLoopLagMs !== null && r.eventLoopLagMs >= 100, `lag ${r.eventLoopLagMs}`);
     assert.ok(pauses.length > 0 && pauses.every((p) => p >= 0), 'GC pauses observed');
   });

@@ -64,7 +64,13 @@ export class Series {
   /** Which onData round last saw this series (so each round adds its metric once). */
   dataEpoch = -1;
 
-  constructor(metric: string, labels: Labels, labelsJson: string, bounds: readonly number[] | null, overflow = false) {
+  constructor(
+    metric: string,
+    labels: Labels,
+    labelsJson: string,
+    bounds: readonly number[] | null,
+    overflow = false,
+  ) {
     this.metric = metric;
     this.labels = Object.freeze({ ...labels });
     this.labelsJson = labelsJson;

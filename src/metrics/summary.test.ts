@@ -34,13 +34,22 @@ for (const fixture of STORE_FIXTURES as StoreFixture[]) {
       for (let i = 1; i <= 100; i++) {
         clock.set(T0 + (i % 2) * MINUTE_MS + i);
         e.record(HTTP, { route: '/fast', method: 'GET', status_class: '2xx' }, i / 10);
-        e.record(HTTP, { route: '/slow', method: 'POST', status_class: i <= 4 ? '5xx' : '2xx' }, i * 10, i <= 4);
+        e.record(
+          HTTP,
+          { route: '/slow', method: 'POST', status_class: i <= 4 ? '5xx' : '2xx' },
+          i * 10,
+          i <= 4,
+        );
       }
       e.record(METRIC.dbQuery, { db: 'shop', operation: 'select' }, 3);
       e.record(METRIC.dbQuery, { db: 'shop', operation: 'insert' }, 12, true);
       await e.flush(); // half from the store, half from memory
       await e.sampler.sample();
-      source.reading = { ...source.reading, cpuHostPercent: 90, disks: [{ path: '/data', usedPercent: 72, freeBytes: 28e9 }] };
+      source.reading = {
+        ...source.reading,
+        cpuHostPercent: 90,
+        disks: [{ path: '/data', usedPercent: 72, freeBytes: 28e9 }],
+      };
       clock.set(T0 + MINUTE_MS + 5000);
       await e.sampler.sample();
 

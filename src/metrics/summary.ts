@@ -6,7 +6,7 @@
 import { METRIC } from '../core/metric-names.js';
 import { parseLabels, performanceFigures } from '../core/rollup.js';
 import type { Labels, PerformanceFigures } from '../core/types.js';
-import { groupEntries, type RollupEntry, type ReadRange } from './read.js';
+import { groupEntries, type ReadRange, type RollupEntry } from './read.js';
 
 /** Figures of one group (route, or database + operation). */
 export interface GroupFigures {

@@ -129,7 +129,8 @@ export class NodeSystemSource implements SystemSource {
       const elapsedUs = Number(at - this.#proc.at) / 1000;
       const usedUs = usage.user - this.#proc.usage.user + (usage.system - this.#proc.usage.system);
       // % of the whole machine (all cores), comparable with the host figure.
-      if (elapsedUs >= 50_000) cpuProcessPercent = clampPercent((usedUs / elapsedUs / availableParallelism()) * 100);
+      if (elapsedUs >= 50_000)
+        cpuProcessPercent = clampPercent((usedUs / elapsedUs / availableParallelism()) * 100);
     }
     if (cpuProcessPercent !== null || !this.#proc) this.#proc = { usage, at };
 
@@ -141,7 +142,9 @@ export class NodeSystemSource implements SystemSource {
     let eventLoopUtilizationPercent: number | null = null;
     if (this.#elu) {
       const cur = performance.eventLoopUtilization();
-      eventLoopUtilizationPercent = clampPercent(performance.eventLoopUtilization(cur, this.#elu).utilization * 100);
+      eventLoopUtilizationPercent = clampPercent(
+        performance.eventLoopUtilization(cur, this.#elu).utilization * 100,
+      );
       this.#elu = cur;
     }
     const mem = process.memoryUsage();

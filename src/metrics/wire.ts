@@ -59,10 +59,10 @@ const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const rowSchema = z.strictObject({
   metric: z.string().regex(name, { error: 'must be a metric name ([a-zA-Z_][a-zA-Z0-9_.:-]*, at most 200)' }),
   labels: z
-    .record(
-      z.string().regex(labelName, { error: 'label names must match [a-zA-Z_][a-zA-Z0-9_]*' }),
-      z.string().max(512, { error: 'label values must be at most 512 characters' }),
-    )
+    .record(z.string(), z.string().max(512, { error: 'label values must be at most 512 characters' }))
+    .refine((l) => Object.keys(l).every((k) => labelName.test(k)), {
+      error: 'label names must match [a-zA-Z_][a-zA-Z0-9_]* (at most 100 characters)',
+    })
     .refine((l) => Object.keys(l).length <= 16, { error: 'at most 16 labels' }),
   resolution: z.union([z.literal(MINUTE_MS), z.literal(HOUR_MS)], {
     error: `must be ${MINUTE_MS} (minute) or ${HOUR_MS} (hour)`,
@@ -84,7 +84,9 @@ const batchSchema = z.strictObject({
   instance: z
     .string()
     .regex(/^[\w.:@-]{1,200}$/, { error: 'must be 1-200 characters of letters, digits and _.:@-' }),
-  rows: z.array(rowSchema).max(MAX_ROWS_PER_BATCH, { error: `at most ${MAX_ROWS_PER_BATCH} rows per request` }),
+  rows: z
+    .array(rowSchema)
+    .max(MAX_ROWS_PER_BATCH, { error: `at most ${MAX_ROWS_PER_BATCH} rows per request` }),
 });
 
 function bad(message: string): ProdmonError {
@@ -115,7 +117,8 @@ export function parseBatch(body: unknown, now: number): { instance: string; rows
     if (r.min > r.max) throw bad(`${at}.min: must not exceed max`);
     const labels = canonicalLabels(r.labels);
     const key = `${r.metric}\u0000${labels}\u0000${r.resolution}\u0000${r.bucket}`;
-    if (seen.has(key)) throw bad(`${at}: duplicates an earlier row (same metric, labels, resolution, bucket)`);
+    if (seen.has(key))
+      throw bad(`${at}: duplicates an earlier row (same metric, labels, resolution, bucket)`);
     seen.add(key);
     let sketch: Buffer | null = null;
     if (r.sketch !== null) {

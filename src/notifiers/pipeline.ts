@@ -7,7 +7,13 @@ import type { Clock } from '../core/clock.js';
 import { ProdmonError } from '../core/errors.js';
 import type { Store } from '../store/index.js';
 import { alertLink } from './message.js';
-import { type ChannelFailure, type ChannelRuntime, type NotifyLog, OutboxWorker } from './outbox/worker.js';
+import {
+  type ChannelFailure,
+  type ChannelRuntime,
+  type NotifyLog,
+  OutboxWorker,
+  type OutboxWorkerOptions,
+} from './outbox/worker.js';
 import { notifierKind } from './registry.js';
 import type { RouteChannel } from './routing.js';
 import { NotificationSink } from './sink.js';
@@ -51,6 +57,8 @@ export interface PipelineOptions {
   /** Channels to use instead of building them from the config (tests). */
   channels?: Map<string, ChannelRuntime>;
   random?: () => number;
+  /** Called after a send returned, before it is recorded (crash tests stop the process here). */
+  afterSend?: OutboxWorkerOptions['afterSend'];
 }
 
 /** The sink, the worker and the channels, started and stopped together. */
@@ -80,6 +88,7 @@ export class NotificationPipeline {
       log: o.log,
       secrets: o.config.secrets,
       random: o.random,
+      afterSend: o.afterSend,
     });
     this.sink = new NotificationSink({
       channels: o.config.notifications.channels as RouteChannel[],

@@ -8,7 +8,12 @@ import { MINUTE_MS } from '../core/rollup.js';
 import type { Alert, Severity } from '../core/types.js';
 import { type ReadRange, type RollupEntry, readEntries, readRange } from '../metrics/read.js';
 import { Recorder } from '../metrics/recorder.js';
-import { type GroupFigures, type PerformanceSummary, SUMMARY_METRICS, summarize } from '../metrics/summary.js';
+import {
+  type GroupFigures,
+  type PerformanceSummary,
+  SUMMARY_METRICS,
+  summarize,
+} from '../metrics/summary.js';
 import type { Store } from '../store/index.js';
 import { buildSeries, type SeriesPoint } from './series.js';
 
@@ -104,7 +109,15 @@ async function checksIn(store: Store, since: number, until: number): Promise<Rep
   for (const r of rows) {
     let c = by.get(r.name);
     if (!c) {
-      c = { name: r.name, runs: 0, unhealthy: 0, degraded: 0, availability: null, lastError: null, lastFailureAt: null };
+      c = {
+        name: r.name,
+        runs: 0,
+        unhealthy: 0,
+        degraded: 0,
+        availability: null,
+        lastError: null,
+        lastFailureAt: null,
+      };
       by.set(r.name, c);
     }
     c.runs++;
@@ -115,8 +128,11 @@ async function checksIn(store: Store, since: number, until: number): Promise<Rep
       c.lastError = r.error;
     }
   }
-  for (const c of by.values()) c.availability = c.runs > 0 ? (c.runs - c.unhealthy - c.degraded) / c.runs : null;
-  return [...by.values()].sort((a, b) => b.unhealthy + b.degraded - (a.unhealthy + a.degraded) || a.name.localeCompare(b.name));
+  for (const c of by.values())
+    c.availability = c.runs > 0 ? (c.runs - c.unhealthy - c.degraded) / c.runs : null;
+  return [...by.values()].sort(
+    (a, b) => b.unhealthy + b.degraded - (a.unhealthy + a.degraded) || a.name.localeCompare(b.name),
+  );
 }
 
 const routeKey = (g: GroupFigures) => JSON.stringify(g.labels);
@@ -130,7 +146,8 @@ export async function buildReport(
   const periodMs = q.until - q.since;
   const prevSince = q.since - periodMs;
   const range = readRange(q.since, q.until);
-  const prevRange = readRange(prevSince, q.since);
+  // The previous period ends where this one's first bucket starts, so no bucket counts in both.
+  const prevRange = readRange(prevSince, range.from);
   const [entries, prevEntries] = await Promise.all([
     metrics.entries(SUMMARY_METRICS, range),
     metrics.entries(SUMMARY_METRICS, prevRange),

@@ -11,7 +11,9 @@ export function ms(v: number | null | undefined): string {
 
 /** A ratio as a percentage (`1.25%`). */
 export function pct(ratio: number | null | undefined, digits = 2): string {
-  return ratio === null || ratio === undefined || !Number.isFinite(ratio) ? '-' : `${(ratio * 100).toFixed(digits)}%`;
+  return ratio === null || ratio === undefined || !Number.isFinite(ratio)
+    ? '-'
+    : `${(ratio * 100).toFixed(digits)}%`;
 }
 
 /** A value already in percent (`73.4%`). */

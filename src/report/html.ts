@@ -3,7 +3,20 @@
  * asset (a Content-Security-Policy forbids loading any), every stored string escaped.
  */
 import type { PerformanceReport } from './data.js';
-import { bytes, diff, int, ms, pct, percent, period, ptChange, rate, relChange, routeName, time } from './format.js';
+import {
+  bytes,
+  diff,
+  int,
+  ms,
+  pct,
+  percent,
+  period,
+  ptChange,
+  rate,
+  relChange,
+  routeName,
+  time,
+} from './format.js';
 import { barChart, esc, lineChart } from './svg.js';
 
 const CSS = `
@@ -29,7 +42,10 @@ function card(label: string, value: string, change: string, rising: boolean | nu
 function table(head: string[], rows: string[][], msgCol = -1): string {
   const th = head.map((h) => `<th>${esc(h)}</th>`).join('');
   const tr = rows
-    .map((r) => `<tr>${r.map((c, i) => `<td${i === msgCol ? ' class="msg"' : ''}>${esc(c)}</td>`).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${r.map((c, i) => `<td${i === msgCol ? ' class="msg"' : ''}>${esc(c)}</td>`).join('')}</tr>`,
+    )
     .join('');
   return `<table><thead><tr>${th}</tr></thead><tbody>${tr}</tbody></table>`;
 }
@@ -47,8 +63,11 @@ export function renderHtml(r: PerformanceReport, o: { timeZone?: string } = {}):
   const prev = r.series.previous;
   const when = (f: (x: (typeof pts)[number]) => number | null) => (list: typeof pts) =>
     list.map((x): [number, number | null] => [x.t, f(x)]);
-  const chart = (title: string, fmtY: (v: number) => string, lines: Parameters<typeof lineChart>[0]['lines']) =>
-    lineChart({ title, lines, from: r.since, to: r.until, fmtY, fmtX });
+  const chart = (
+    title: string,
+    fmtY: (v: number) => string,
+    lines: Parameters<typeof lineChart>[0]['lines'],
+  ) => lineChart({ title, lines, from: r.since, to: r.until, fmtY, fmtX });
   const charts = [
     chart('Throughput (requests/s)', (v) => rate(v), [
       { name: 'this period', color: '#2e90fa', points: when((x) => x.throughput)(pts) },
@@ -68,7 +87,9 @@ export function renderHtml(r: PerformanceReport, o: { timeZone?: string } = {}):
       { name: 'host CPU', color: '#7a5af8', points: when((x) => x.cpu)(pts) },
       { name: 'memory', color: '#0ba5ec', points: when((x) => x.memory)(pts) },
     ]),
-    chart('Query p95 (ms)', (v) => ms(v), [{ name: 'queries p95', color: '#ee46bc', points: when((x) => x.queryP95)(pts) }]),
+    chart('Query p95 (ms)', (v) => ms(v), [
+      { name: 'queries p95', color: '#ee46bc', points: when((x) => x.queryP95)(pts) },
+    ]),
     barChart({
       title: 'Slowest routes (p95)',
       color: '#f79009',
@@ -77,7 +98,13 @@ export function renderHtml(r: PerformanceReport, o: { timeZone?: string } = {}):
     }),
   ].join('');
   const s = r.current.system;
-  const res = (name: string, f: typeof s.cpuHost, fmt: (v: number | null) => string) => [name, fmt(f.avg), fmt(f.p95), fmt(f.max), fmt(f.last)];
+  const res = (name: string, f: typeof s.cpuHost, fmt: (v: number | null) => string) => [
+    name,
+    fmt(f.avg),
+    fmt(f.p95),
+    fmt(f.max),
+    fmt(f.last),
+  ];
   const title = `prodmon performance report — ${time(r.since, tz)} to ${time(r.until, tz, true)}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -100,46 +127,55 @@ ${card('Check failures', int(r.checks.failures), diff(r.checks.failures, r.check
 <h2>Routes</h2>
 ${table(
   ['route', 'requests', 'req/s', 'errors', 'p50', 'p95', 'p99', 'max', 'p95 change'],
-  r.routes.slice(0, 100).map((x) => [
-    routeName(x.labels),
-    int(x.figures.count),
-    rate(x.figures.throughput),
-    pct(x.figures.errorRate),
-    ms(x.figures.p50),
-    ms(x.figures.p95),
-    ms(x.figures.p99),
-    ms(x.figures.max),
-    relChange(x.figures.p95, x.previousP95),
-  ]),
+  r.routes
+    .slice(0, 100)
+    .map((x) => [
+      routeName(x.labels),
+      int(x.figures.count),
+      rate(x.figures.throughput),
+      pct(x.figures.errorRate),
+      ms(x.figures.p50),
+      ms(x.figures.p95),
+      ms(x.figures.p99),
+      ms(x.figures.max),
+      relChange(x.figures.p95, x.previousP95),
+    ]),
 )}
 <h2>Database queries</h2>
 ${table(
   ['database / operation', 'queries', 'per s', 'errors', 'p50', 'p95', 'p99', 'max'],
-  r.current.queries.byDatabase.slice(0, 50).map((g) => [
-    [g.labels.db, g.labels.operation].filter(Boolean).join(' / ') || '(all)',
-    int(g.figures.count),
-    rate(g.figures.throughput),
-    pct(g.figures.errorRate),
-    ms(g.figures.p50),
-    ms(g.figures.p95),
-    ms(g.figures.p99),
-    ms(g.figures.max),
-  ]),
+  r.current.queries.byDatabase
+    .slice(0, 50)
+    .map((g) => [
+      [g.labels.db, g.labels.operation].filter(Boolean).join(' / ') || '(all)',
+      int(g.figures.count),
+      rate(g.figures.throughput),
+      pct(g.figures.errorRate),
+      ms(g.figures.p50),
+      ms(g.figures.p95),
+      ms(g.figures.p99),
+      ms(g.figures.max),
+    ]),
 )}
 <h2>Resources</h2>
-${table(['', 'avg', 'p95', 'max', 'last'], [
-  res('host CPU', s.cpuHost, percent),
-  res('process CPU', s.cpuProcess, percent),
-  res('memory used', s.memory, percent),
-  res('process RSS', s.processRss, bytes),
-  res('heap used', s.heapUsed, bytes),
-  res('event loop lag', s.eventLoopLag, ms),
-  ...s.disks.map((d) => res(`disk ${d.path}`, d.usedPercent, percent)),
-])}
+${table(
+  ['', 'avg', 'p95', 'max', 'last'],
+  [
+    res('host CPU', s.cpuHost, percent),
+    res('process CPU', s.cpuProcess, percent),
+    res('memory used', s.memory, percent),
+    res('process RSS', s.processRss, bytes),
+    res('heap used', s.heapUsed, bytes),
+    res('event loop lag', s.eventLoopLag, ms),
+    ...s.disks.map((d) => res(`disk ${d.path}`, d.usedPercent, percent)),
+  ],
+)}
 <h2>Alerts (${r.alerts.total}; firing ${esc(period(r.alerts.firingMs))} in all)</h2>
 ${table(
   ['started', 'severity', 'rule', 'status', 'duration', 'message'],
-  r.alerts.items.slice(0, 200).map((a) => [time(a.startedAt, tz), a.severity, a.rule, a.status, period(a.durationMs), a.message]),
+  r.alerts.items
+    .slice(0, 200)
+    .map((a) => [time(a.startedAt, tz), a.severity, a.rule, a.status, period(a.durationMs), a.message]),
   5,
 )}
 <h2>Health checks (${r.checks.runs} runs, ${r.checks.failures} failures)</h2>

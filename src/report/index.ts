@@ -13,7 +13,11 @@ export const REPORT_FORMATS = ['text', 'json', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** The report in a format. */
-export function renderReport(r: PerformanceReport, format: ReportFormat, o: { timeZone?: string } = {}): string {
+export function renderReport(
+  r: PerformanceReport,
+  format: ReportFormat,
+  o: { timeZone?: string } = {},
+): string {
   if (format === 'json') return `${JSON.stringify(r, null, 2)}\n`;
   if (format === 'html') return renderHtml(r, o);
   return renderText(r, o);

@@ -24,12 +24,23 @@ async function store(): Promise<Store> {
   const dir = tempDir();
   const s = await openStore({ driver: 'sqlite', path: join(dir.path, 'p.db') });
   await s.migrate(UNTIL);
-  cleanups.push(() => dir.cleanup(), () => s.close());
+  cleanups.push(
+    () => dir.cleanup(),
+    () => s.close(),
+  );
   return s;
 }
 
 /** A minute row of `n` requests all taking `value` ms, `errors` of them failed. */
-function row(metric: string, labels: Record<string, string>, bucket: number, n: number, value: number, errors = 0, instance = 'i1'): RollupRow {
+function row(
+  metric: string,
+  labels: Record<string, string>,
+  bucket: number,
+  n: number,
+  value: number,
+  errors = 0,
+  instance = 'i1',
+): RollupRow {
   const sk = newSketch();
   sketchAdd(sk, value, n);
   return {
@@ -87,7 +98,9 @@ async function seed(s: Store): Promise<void> {
   // One started before the period and resolved 10 min into it; one fired 20 min and is still open.
   await s.alerts.insert(alert(newId(SINCE - 600_000, 'al_'), SINCE - 600_000, SINCE + 600_000, 'high'));
   await s.alerts.insert(alert(newId(UNTIL - 1_200_000, 'al_'), UNTIL - 1_200_000, null, 'critical'));
-  await s.alerts.insert(alert(newId(SINCE - 2 * HOUR, 'al_'), SINCE - 2 * HOUR, SINCE - HOUR - 60_000, 'high'));
+  await s.alerts.insert(
+    alert(newId(SINCE - 2 * HOUR, 'al_'), SINCE - 2 * HOUR, SINCE - HOUR - 60_000, 'high'),
+  );
   const check = (name: string, at: number, status: 'healthy' | 'unhealthy') => ({
     name,
     kind: 'tcp',
@@ -155,7 +168,10 @@ describe('performance report', () => {
     await seed(s);
     const r = await buildReport({ store: s }, { since: SINCE, until: UNTIL, now: UNTIL });
     const text = renderReport(r, 'text', { timeZone: 'UTC' });
-    assert.match(text, /period: 2026-05-10 11:00 to 2026-05-10 12:00 GMT\+0 \(1h\), compared with the 1h before/);
+    assert.match(
+      text,
+      /period: 2026-05-10 11:00 to 2026-05-10 12:00 GMT\+0 \(1h\), compared with the 1h before/,
+    );
     assert.match(text, /requests\s+5,401\s+3,600\s+\+50\.0%/);
     assert.match(text, /error rate\s+1\.11%\s+0\.00%\s+\+1\.11 pt/);
     assert.match(text, /POST \/checkout\s+3,600\s+1\.00\s+1\.67%/);

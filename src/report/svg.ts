@@ -34,7 +34,9 @@ export function lineChart(o: {
   fmtY: (v: number) => string;
   fmtX: (t: number) => string;
 }): string {
-  const values = o.lines.flatMap((l) => l.points.map((p) => p[1]).filter((v): v is number => v !== null && Number.isFinite(v)));
+  const values = o.lines.flatMap((l) =>
+    l.points.map((p) => p[1]).filter((v): v is number => v !== null && Number.isFinite(v)),
+  );
   const top = niceMax(Math.max(0, ...values));
   const span = Math.max(1, o.to - o.from);
   const x = (t: number) => PAD.l + ((t - o.from) / span) * (W - PAD.l - PAD.r);
@@ -75,12 +77,20 @@ export function lineChart(o: {
       return `<line x1="${lx}" x2="${lx + 18}" y1="14" y2="14" stroke="${l.color}" stroke-width="3"${l.dashed ? ' stroke-dasharray="5 4"' : ''}/><text x="${lx + 24}" y="18">${esc(l.name)}</text>`;
     })
     .join('');
-  const empty = values.length === 0 ? `<text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="empty">no data in this period</text>` : '';
+  const empty =
+    values.length === 0
+      ? `<text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="empty">no data in this period</text>`
+      : '';
   return `<figure><figcaption>${esc(o.title)}</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(o.title)}" xmlns="http://www.w3.org/2000/svg">${parts.join('')}${legend}${empty}</svg></figure>`;
 }
 
 /** A horizontal bar chart (e.g. p95 per route). */
-export function barChart(o: { title: string; bars: { label: string; value: number }[]; fmt: (v: number) => string; color: string }): string {
+export function barChart(o: {
+  title: string;
+  bars: { label: string; value: number }[];
+  fmt: (v: number) => string;
+  color: string;
+}): string {
   const rowH = 22;
   const h = PAD.t + Math.max(1, o.bars.length) * rowH + 8;
   const labelW = 240;
@@ -93,6 +103,9 @@ export function barChart(o: { title: string; bars: { label: string; value: numbe
       return `<text x="${labelW - 8}" y="${yy + 15}" text-anchor="end">${esc(label)}<title>${esc(b.label)}</title></text><rect x="${labelW}" y="${yy + 3}" width="${Math.max(1, bw(b.value)).toFixed(1)}" height="${rowH - 8}" fill="${o.color}"/><text x="${(labelW + bw(b.value) + 6).toFixed(1)}" y="${yy + 15}">${esc(o.fmt(b.value))}</text>`;
     })
     .join('');
-  const empty = o.bars.length === 0 ? `<text x="${W / 2}" y="${PAD.t + 14}" text-anchor="middle" class="empty">no data in this period</text>` : '';
+  const empty =
+    o.bars.length === 0
+      ? `<text x="${W / 2}" y="${PAD.t + 14}" text-anchor="middle" class="empty">no data in this period</text>`
+      : '';
   return `<figure><figcaption>${esc(o.title)}</figcaption><svg viewBox="0 0 ${W} ${h}" role="img" aria-label="${esc(o.title)}" xmlns="http://www.w3.org/2000/svg">${rows}${empty}</svg></figure>`;
 }

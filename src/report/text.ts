@@ -1,11 +1,23 @@
 /** The report as plain text (aligned columns, no colours: it goes to files and pipes as well). */
 import type { ResourceFigures } from '../metrics/summary.js';
 import type { PerformanceReport } from './data.js';
-import { bytes, diff, int, ms, pct, percent, period, ptChange, rate, relChange, routeName, time } from './format.js';
+import {
+  bytes,
+  diff,
+  int,
+  ms,
+  pct,
+  percent,
+  period,
+  ptChange,
+  rate,
+  relChange,
+  routeName,
+  time,
+} from './format.js';
 
 /** Control characters (terminal escapes, newlines) from stored text become spaces. */
 export function clean(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
   return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
 }
 
@@ -13,9 +25,20 @@ export function clean(text: string): string {
 export function columns(rows: string[][], indent = '  '): string {
   rows = rows.map((r) => r.map(clean));
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  for (const r of rows) {
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, c.length);
+    });
+  }
   return rows
-    .map((r) => indent + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd())
+    .map(
+      (r) =>
+        indent +
+        r
+          .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+          .join('  ')
+          .trimEnd(),
+    )
     .join('\n');
 }
 
@@ -46,9 +69,24 @@ export function renderText(r: PerformanceReport, o: { timeZone?: string } = {}):
       ['latency p95', ms(c.p95), ms(p.p95), relChange(c.p95, p.p95)],
       ['latency p99', ms(c.p99), ms(p.p99), relChange(c.p99, p.p99)],
       ['latency max', ms(c.max), ms(p.max), relChange(c.max, p.max)],
-      ['query p95', ms(r.current.queries.overall.p95), ms(r.previous.queries.overall.p95), relChange(r.current.queries.overall.p95, r.previous.queries.overall.p95)],
-      ['alerts', int(r.alerts.total), int(r.alerts.previousTotal), diff(r.alerts.total, r.alerts.previousTotal)],
-      ['check failures', int(r.checks.failures), int(r.checks.previousFailures), diff(r.checks.failures, r.checks.previousFailures)],
+      [
+        'query p95',
+        ms(r.current.queries.overall.p95),
+        ms(r.previous.queries.overall.p95),
+        relChange(r.current.queries.overall.p95, r.previous.queries.overall.p95),
+      ],
+      [
+        'alerts',
+        int(r.alerts.total),
+        int(r.alerts.previousTotal),
+        diff(r.alerts.total, r.alerts.previousTotal),
+      ],
+      [
+        'check failures',
+        int(r.checks.failures),
+        int(r.checks.previousFailures),
+        diff(r.checks.failures, r.checks.previousFailures),
+      ],
     ]),
   );
   out.push('');
@@ -58,17 +96,19 @@ export function renderText(r: PerformanceReport, o: { timeZone?: string } = {}):
     out.push(
       columns([
         ['route', 'requests', 'req/s', 'errors', 'p50', 'p95', 'p99', 'max', 'p95 change'],
-        ...r.routes.slice(0, 50).map((x) => [
-          routeName(x.labels),
-          int(x.figures.count),
-          rate(x.figures.throughput),
-          pct(x.figures.errorRate),
-          ms(x.figures.p50),
-          ms(x.figures.p95),
-          ms(x.figures.p99),
-          ms(x.figures.max),
-          relChange(x.figures.p95, x.previousP95),
-        ]),
+        ...r.routes
+          .slice(0, 50)
+          .map((x) => [
+            routeName(x.labels),
+            int(x.figures.count),
+            rate(x.figures.throughput),
+            pct(x.figures.errorRate),
+            ms(x.figures.p50),
+            ms(x.figures.p95),
+            ms(x.figures.p99),
+            ms(x.figures.max),
+            relChange(x.figures.p95, x.previousP95),
+          ]),
       ]),
     );
   }
@@ -80,16 +120,18 @@ export function renderText(r: PerformanceReport, o: { timeZone?: string } = {}):
     out.push(
       columns([
         ['database / operation', 'queries', 'per s', 'errors', 'p50', 'p95', 'p99', 'max'],
-        ...q.byDatabase.slice(0, 30).map((g) => [
-          [g.labels.db, g.labels.operation].filter(Boolean).join(' / ') || '(all)',
-          int(g.figures.count),
-          rate(g.figures.throughput),
-          pct(g.figures.errorRate),
-          ms(g.figures.p50),
-          ms(g.figures.p95),
-          ms(g.figures.p99),
-          ms(g.figures.max),
-        ]),
+        ...q.byDatabase
+          .slice(0, 30)
+          .map((g) => [
+            [g.labels.db, g.labels.operation].filter(Boolean).join(' / ') || '(all)',
+            int(g.figures.count),
+            rate(g.figures.throughput),
+            pct(g.figures.errorRate),
+            ms(g.figures.p50),
+            ms(g.figures.p95),
+            ms(g.figures.p99),
+            ms(g.figures.max),
+          ]),
       ]),
     );
   }
@@ -117,19 +159,23 @@ export function renderText(r: PerformanceReport, o: { timeZone?: string } = {}):
     out.push(
       columns([
         ['started', 'severity', 'rule', 'status', 'duration', 'message'],
-        ...r.alerts.items.slice(0, 50).map((a) => [
-          time(a.startedAt, o.timeZone),
-          a.severity,
-          a.rule,
-          a.status,
-          period(a.durationMs),
-          a.message.slice(0, 80),
-        ]),
+        ...r.alerts.items
+          .slice(0, 50)
+          .map((a) => [
+            time(a.startedAt, o.timeZone),
+            a.severity,
+            a.rule,
+            a.status,
+            period(a.durationMs),
+            a.message.slice(0, 80),
+          ]),
       ]),
     );
   }
   out.push('');
-  out.push(`Health checks: ${r.checks.runs} runs, ${r.checks.failures} failures (previous period ${r.checks.previousFailures})`);
+  out.push(
+    `Health checks: ${r.checks.runs} runs, ${r.checks.failures} failures (previous period ${r.checks.previousFailures})`,
+  );
   if (r.checks.items.length > 0) {
     out.push(
       columns([

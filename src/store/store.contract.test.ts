@@ -196,14 +196,20 @@ for (const fixture of STORE_FIXTURES) {
       assert.deepEqual(await store.alerts.events(a.id), []);
     });
 
-    test('alerts: updateOpen skips resolved alerts; newest per fingerprint; resolved since a time', async () => {
+    test('alerts: updateOpen skips resolved alerts; newest per fingerprint; events in bulk; resolved since a time', async () => {
       const fp = 'engine_contract{route="/b"}';
       const first = alert({ id: newId(T0, 'al_'), fingerprint: fp, createdAt: T0 });
       await store.alerts.insert(first);
       assert.equal(await store.alerts.updateOpen({ ...first, value: 900, updatedAt: T0 + 1 }), true);
       assert.equal((await store.alerts.get(first.id))?.value, 900);
       const resolution = { kind: 'manual' as const, by: 'ops', at: T0 + 2000, reason: 'done' };
-      const closed = { ...first, status: 'resolved' as const, resolvedAt: T0 + 2000, updatedAt: T0 + 2000, resolution };
+      const closed = {
+        ...first,
+        status: 'resolved' as const,
+        resolvedAt: T0 + 2000,
+        updatedAt: T0 + 2000,
+        resolution,
+      };
       assert.equal(await store.alerts.updateOpen(closed), true);
       // A second writer that still believes the alert open changes nothing.
       assert.equal(await store.alerts.updateOpen({ ...first, status: 'firing', value: 1 }), false);
@@ -214,6 +220,22 @@ for (const fixture of STORE_FIXTURES) {
       await store.alerts.insert(second);
       assert.equal((await store.alerts.lastByFingerprint(fp))?.id, second.id);
       assert.equal(await store.alerts.lastByFingerprint('engine_contract{none}'), undefined);
+
+      const ev = (i: number) => ({
+        id: `ev_contract_${i}`,
+        alertId: second.id,
+        at: T0 + 60_000 + i,
+        kind: i === 0 ? 'firing' : 'reminder',
+        status: 'firing' as const,
+        severity: 'medium' as const,
+        value: i,
+        threshold: 500,
+        actor: null,
+        detail: { i },
+      });
+      await store.alerts.addEvents([ev(0), ev(1), ev(2)]);
+      await store.alerts.addEvents([]);
+      assert.deepEqual(await store.alerts.events(second.id), [ev(0), ev(1), ev(2)]);
 
       const since = await store.alerts.listResolvedSince(T0 + 1000);
       assert.deepEqual(
@@ -366,7 +388,11 @@ for (const fixture of STORE_FIXTURES) {
       const OLD = Date.UTC(2020, 0, 1);
       const cutoff = OLD + 10_000;
       const arch = store.jobs.archive;
-      await store.checks.insert([check('arch-a', OLD + 2), check('arch-a', OLD + 1, 'unhealthy'), check('arch-a', cutoff)]);
+      await store.checks.insert([
+        check('arch-a', OLD + 2),
+        check('arch-a', OLD + 1, 'unhealthy'),
+        check('arch-a', cutoff),
+      ]);
       const resolved = alert({
         id: newId(OLD, 'al_'),
         fingerprint: 'archive-contract',
@@ -419,9 +445,9 @@ for (const fixture of STORE_FIXTURES) {
       );
       const [a] = await arch.oldest('alerts', cutoff, 10);
       assert.equal(a?.id, resolved.id);
-      assert.deepEqual(a?.labels, { route: '/a' });
+      assert.deepEqual(a!.labels, { route: '/a' });
       assert.deepEqual(
-        (a?.events as { kind: string; detail: unknown }[]).map((e) => [e.kind, e.detail]),
+        (a!.events as { kind: string; detail: unknown }[]).map((e) => [e.kind, e.detail]),
         [['firing', { x: 1 }]],
       );
       const rollups = await arch.oldest('rollups_minute', cutoff + 60_000, 10);
@@ -440,7 +466,10 @@ for (const fixture of STORE_FIXTURES) {
         (await arch.oldest('rollups_minute', cutoff + 60_000, 10)).map((r) => r.count),
         [4],
       );
-      assert.equal(await arch.remove('rollups_minute', await arch.oldest('rollups_minute', cutoff + 60_000, 10)), 1);
+      assert.equal(
+        await arch.remove('rollups_minute', await arch.oldest('rollups_minute', cutoff + 60_000, 10)),
+        1,
+      );
       assert.equal(await store.transaction((tx) => tx.jobs.archive.remove('check_results', checks)), 2);
       assert.equal(await arch.remove('alerts', [a!]), 1);
       assert.deepEqual(await store.alerts.events(resolved.id), []);

@@ -4,14 +4,14 @@
  * route gets fast again, the alert resolves; the history holds exactly one firing and one resolution.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import express from 'express';
-import { createMonitor, type Monitor } from '../../src/index.js';
 import type { Alert } from '../../src/core/types.js';
+import { createMonitor, type Monitor } from '../../src/index.js';
 import { finished, spawnCli, waitForOutput } from '../support/cli.js';
 import { tempDir } from '../support/services.js';
 
@@ -67,7 +67,11 @@ describe('alerting on the standalone monitor', () => {
     );
     child = spawnCli(['start', '--port', '0'], { cwd: monitorDir.path });
     exited = finished(child);
-    [, monitorUrl] = (await waitForOutput(child, /listening on (http:\/\/[\d.]+:\d+)/, 15_000)) as unknown as [string, string];
+    [, monitorUrl] = (await waitForOutput(
+      child,
+      /listening on (http:\/\/[\d.]+:\d+)/,
+      15_000,
+    )) as unknown as [string, string];
 
     shop = createMonitor(
       {
@@ -107,7 +111,7 @@ describe('alerting on the standalone monitor', () => {
     return (await res.json()) as T;
   };
 
-  test('a slow route fires (value and threshold shown), resolves when fast again, one firing and one resolution', async () => {
+  test('a slow route fires (value and threshold shown), resolves when fast again, one firing and one resolution', async (t) => {
     const t0 = Date.now();
     await load(`${shopUrl}/checkout`, 30, 30);
     const firing = await until(
@@ -119,7 +123,10 @@ describe('alerting on the standalone monitor', () => {
       20_000,
     );
     const detectedAfter = Date.now() - t0;
-    assert.deepEqual([firing.labels.route, firing.severity, firing.threshold], ['/checkout', 'critical', 2000]);
+    assert.deepEqual(
+      [firing.labels.route, firing.severity, firing.threshold],
+      ['/checkout', 'critical', 2000],
+    );
     assert.ok(firing.value! > 2000 && firing.value! < 2600, `p95 ${firing.value}`);
     assert.match(firing.message, /p95 response time of \/checkout is \d+ ms \(threshold 2000 ms\)/);
 
@@ -141,8 +148,12 @@ describe('alerting on the standalone monitor', () => {
       events.map((e) => e.kind),
       ['firing', 'resolved'],
     );
-    const all = await api<{ alerts: Alert[]; total: number }>('/production/alerts/?status=all&rule=api_response_time');
+    const all = await api<{ alerts: Alert[]; total: number }>(
+      '/production/alerts/?status=all&rule=api_response_time',
+    );
     assert.equal(all.total, 1, 'one incident, not two');
-    process.stdout.write(`# fired ${detectedAfter} ms after the slow requests started (they take 2.3 s); resolved ${resolvedAfter} ms after fast traffic started\n`);
+    t.diagnostic(
+      `fired ${detectedAfter} ms after the slow requests started (they take 2.3 s); resolved ${resolvedAfter} ms after fast traffic started`,
+    );
   });
 });

@@ -3,7 +3,7 @@
  * that records every transition handed over, and an engine on a real store with a fake clock.
  */
 import { join } from 'node:path';
-import { type AlertEngineOptions, AlertEngine } from '../../src/alerting/engine.js';
+import { AlertEngine, type AlertEngineOptions } from '../../src/alerting/engine.js';
 import type { MetricSource, WindowQuery, WindowValue } from '../../src/alerting/sources.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
@@ -60,17 +60,17 @@ export class ScriptedMetrics implements MetricSource {
     const matching = (this.#series.get(q.metric) ?? []).filter((s) =>
       Object.entries(q.labels ?? {}).every(([k, v]) => s.labels[k] === v),
     );
-    const valueOf = (s: Series) =>
+    const pick = (s: Series) =>
       s.values[q.aggregation] ?? (q.aggregation === 'rate' || q.aggregation === 'ratio' ? 0 : null);
     const by = q.groupBy ?? [];
     if (by.length === 0) {
       const s = matching[0];
-      return [{ labels: { ...q.labels }, value: s ? valueOf(s) : null, count: s?.count ?? 0, errors: 0 }];
+      return [{ labels: { ...q.labels }, value: s ? pick(s) : null, count: s?.count ?? 0, errors: 0 }];
     }
     return matching.map((s) => {
       const labels: Labels = { ...q.labels };
       for (const k of by) labels[k] = s.labels[k] ?? '';
-      return { labels, value: valueOf(s), count: s.count, errors: 0 };
+      return { labels, value: pick(s), count: s.count, errors: 0 };
     });
   }
 
@@ -89,18 +89,28 @@ export class RecordingSink implements TransitionSink {
   async accept(tx: Repos, t: AlertTransition): Promise<void> {
     if (this.fail) throw new Error('sink down');
     // Proves the hand-over runs inside the transaction that stored the transition.
-    await tx.audit.append({ at: t.at, actor: 'sink', action: `sink.${t.kind}`, target: t.alert.id, detail: {} });
+    await tx.audit.append({
+      at: t.at,
+      actor: 'sink',
+      action: `sink.${t.kind}`,
+      target: t.alert.id,
+      detail: {},
+    });
     this.transitions.push(structuredClone(t));
   }
 
   /** `+<seconds>s <rule> <kind> <severity>` per transition. */
   lines(): string[] {
-    return this.transitions.map((t) => `+${(t.at - this.t0) / 1000}s ${t.alert.rule} ${t.kind} ${t.alert.severity}`);
+    return this.transitions.map(
+      (t) => `+${(t.at - this.t0) / 1000}s ${t.alert.rule} ${t.kind} ${t.alert.severity}`,
+    );
   }
 }
 
 /** A migrated SQLite store in a temp dir (or PostgreSQL in a fresh schema). */
-export async function testStore(driver: 'sqlite' | 'postgres' = 'sqlite'): Promise<{ store: Store; reopen(): Promise<Store>; cleanup(): Promise<void> }> {
+export async function testStore(
+  driver: 'sqlite' | 'postgres' = 'sqlite',
+): Promise<{ store: Store; reopen(): Promise<Store>; cleanup(): Promise<void> }> {
   const opened: Store[] = [];
   if (driver === 'sqlite') {
     const dir = tempDir('prodmon-alerting-');
@@ -172,7 +182,11 @@ export async function history(store: Store, t0: number, opts: { kinds?: string[]
     for (const e of await store.alerts.events(a.id)) {
       if (opts.kinds && !opts.kinds.includes(e.kind)) continue;
       const tag = e.detail.notified === false ? ' (not notified)' : '';
-      lines.push({ at: e.at, id: e.id, line: `+${(e.at - t0) / 1000}s ${a.rule} ${e.kind} ${e.severity}${tag}` });
+      lines.push({
+        at: e.at,
+        id: e.id,
+        line: `+${(e.at - t0) / 1000}s ${a.rule} ${e.kind} ${e.severity}${tag}`,
+      });
     }
   }
   return lines.sort((x, y) => x.at - y.at || x.line.localeCompare(y.line)).map((l) => l.line);

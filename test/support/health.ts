@@ -20,7 +20,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** Waits until `fn` is true (polling every 20 ms), failing after `timeoutMs`. */
-export async function waitUntil(fn: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function waitUntil(
+  fn: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
   const end = performance.now() + timeoutMs;
   while (performance.now() < end) {
     if (await fn()) return;
@@ -60,7 +64,11 @@ export function tcpAccepts(port: number): Promise<boolean> {
 }
 
 /** A TCP server that accepts connections and never answers (a hung dependency); counts open sockets. */
-export async function hungServer(): Promise<{ port: number; open: () => number; close: () => Promise<void> }> {
+export async function hungServer(): Promise<{
+  port: number;
+  open: () => number;
+  close: () => Promise<void>;
+}> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((s) => {
     sockets.add(s);
@@ -86,14 +94,26 @@ export function selfSignedCert(dir: string, days: number): { key: string; cert: 
   execFileSync(
     'openssl',
     [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath,
-      '-days', String(days), '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-days',
+      String(days),
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
     ],
     { stdio: 'ignore' },
   );
   return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8'), certPath };
 }
-
 
 /** One check built from a config entry, as prodmon builds it (validated, defaults applied). */
 export function checkFrom(

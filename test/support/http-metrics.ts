@@ -31,5 +31,7 @@ export function requestCount(engine: MetricsEngine): number {
 
 /** The count and errors of one (route, status class), or undefined. */
 export function seriesOf(engine: MetricsEngine, route: string, statusClass?: string): SeenSeries | undefined {
-  return requestSeries(engine).find((s) => s.route === route && (!statusClass || s.status_class === statusClass));
+  return requestSeries(engine).find(
+    (s) => s.route === route && (!statusClass || s.status_class === statusClass),
+  );
 }

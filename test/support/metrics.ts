@@ -34,9 +34,13 @@ export class FixedSystemSource implements SystemSource {
 
 /** A metrics engine for `instance` on `store` (not started: tests flush and sample by hand). */
 export function testEngine(
-  opts: { store?: Store; clock: Clock; instance?: string; metrics?: ConfigInput['metrics']; dataDir?: string } & Partial<
-    Pick<MetricsEngineOptions, 'fetch' | 'hrtime' | 'systemSource'>
-  >,
+  opts: {
+    store?: Store;
+    clock: Clock;
+    instance?: string;
+    metrics?: ConfigInput['metrics'];
+    dataDir?: string;
+  } & Partial<Pick<MetricsEngineOptions, 'fetch' | 'hrtime' | 'systemSource'>>,
 ): MetricsEngine {
   const config = parseConfig(
     { instance: opts.instance ?? 'i1', metrics: opts.metrics ?? {} },
@@ -67,4 +71,3 @@ export function flakyStore(store: Store): Store & { failing: boolean; attempts: 
   Object.defineProperty(flaky, 'rollups', { value: rollups });
   return flaky;
 }
-

@@ -23,8 +23,8 @@ export interface Harness {
   disabled: { channel: string; reason: string }[];
   errors: { obj: Record<string, unknown>; msg: string }[];
   leader: { value: boolean };
-  /** Accepts a transition in its own transaction (as the engine does). */
-  accept(t: AlertTransition): Promise<void>;
+  /** Accepts a transition in its own transaction (as the engine does), then waits for the worker unless told not to. */
+  accept(t: AlertTransition, opts?: { settle?: boolean }): Promise<void>;
   /** Moves time by `ms` in steps of `step`, letting the worker finish its work after each. */
   advance(ms: number, step?: number): Promise<void>;
   /** Waits until the worker is idle. */
@@ -75,9 +75,9 @@ export async function startHarness(
     clock,
     store,
     pipeline,
-    async accept(t) {
+    async accept(t, o = {}) {
       await store.transaction((tx) => pipeline.sink.accept(tx, t, clock.now()));
-      await settle();
+      if (o.settle !== false) await settle();
     },
     async advance(ms, step = 1000) {
       for (let done = 0; done < ms; done += step) {

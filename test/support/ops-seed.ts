@@ -16,7 +16,8 @@ export interface Seeded {
 
 /** A stable key of an archived or stored record of a dataset. */
 export function recordKey(dataset: string, r: Record<string, unknown>): string {
-  if (dataset.startsWith('rollups')) return `${r.metric}|${r.labels}|${r.instance}|${r.resolution}|${r.bucket}`;
+  if (dataset.startsWith('rollups'))
+    return `${r.metric}|${r.labels}|${r.instance}|${r.resolution}|${r.bucket}`;
   return String(r.id);
 }
 
@@ -61,17 +62,68 @@ export async function seedRetention(store: Store, now: number): Promise<Seeded> 
     const isOld = age > 30 * DAY;
     const checkedAt = at + 17;
     await store.checks.insert([
-      { name: 'db', kind: 'postgres', status: 'unhealthy', responseTimeMs: 12.5, details: { host: 'db1' }, error: 'refused', critical: true, checkedAt },
+      {
+        name: 'db',
+        kind: 'postgres',
+        status: 'unhealthy',
+        responseTimeMs: 12.5,
+        details: { host: 'db1' },
+        error: 'refused',
+        critical: true,
+        checkedAt,
+      },
     ]);
     const [stored] = await store.checks.history({ since: checkedAt, until: checkedAt + 1 });
     const a = alert(newId(at, 'al_'), at, true);
     await store.alerts.insert(a);
-    await store.alerts.addEvent({ id: newId(at, 'ev_'), alertId: a.id, at, kind: 'firing', status: 'firing', severity: 'high', value: 900, threshold: 500, actor: null, detail: {} });
-    await store.alerts.addEvent({ id: newId(at + 60_000, 'ev_'), alertId: a.id, at: at + 60_000, kind: 'resolved', status: 'resolved', severity: 'high', value: 100, threshold: 500, actor: null, detail: {} });
-    await store.outbox.enqueue({ key: `${a.id}:firing:hook`, alertId: a.id, transition: 'firing', channel: 'hook', payload: { text: 'fire' }, now: at });
+    await store.alerts.addEvent({
+      id: newId(at, 'ev_'),
+      alertId: a.id,
+      at,
+      kind: 'firing',
+      status: 'firing',
+      severity: 'high',
+      value: 900,
+      threshold: 500,
+      actor: null,
+      detail: {},
+    });
+    await store.alerts.addEvent({
+      id: newId(at + 60_000, 'ev_'),
+      alertId: a.id,
+      at: at + 60_000,
+      kind: 'resolved',
+      status: 'resolved',
+      severity: 'high',
+      value: 100,
+      threshold: 500,
+      actor: null,
+      detail: {},
+    });
+    await store.outbox.enqueue({
+      key: `${a.id}:firing:hook`,
+      alertId: a.id,
+      transition: 'firing',
+      channel: 'hook',
+      payload: { text: 'fire' },
+      now: at,
+    });
     const [item] = await store.outbox.forAlert(a.id);
-    await store.outbox.recordDelivery({ outboxId: item!.id, at: at + 5, ok: true, statusCode: 200, error: null, durationMs: 4 });
-    await store.outbox.setState(item!.id, { status: 'delivered', attempts: 1, nextAttemptAt: at, lastError: null, now: at + 5 });
+    await store.outbox.recordDelivery({
+      outboxId: item!.id,
+      at: at + 5,
+      ok: true,
+      statusCode: 200,
+      error: null,
+      durationMs: 4,
+    });
+    await store.outbox.setState(item!.id, {
+      status: 'delivered',
+      attempts: 1,
+      nextAttemptAt: at,
+      lastError: null,
+      now: at + 5,
+    });
     const run = await store.jobs.start('health', 'seed', at, { slot: at });
     await store.jobs.finish(run, 'ok', { checks: 1 }, at + 10);
     const inst = `seed-${age}`;
@@ -102,7 +154,9 @@ export async function seedRetention(store: Store, now: number): Promise<Seeded> 
   const base = Math.floor((now - 40 * DAY) / 60_000) * 60_000;
   const oldRollups = [minute(base, '/a'), minute(base, '/b'), minute(base + 60_000, '/a')];
   await store.rollups.upsert(oldRollups);
-  old.rollups_minute = oldRollups.map((r) => recordKey('rollups_minute', r as unknown as Record<string, unknown>));
+  old.rollups_minute = oldRollups.map((r) =>
+    recordKey('rollups_minute', r as unknown as Record<string, unknown>),
+  );
   const fresh = Math.floor((now - DAY) / 60_000) * 60_000;
   await store.rollups.upsert([minute(fresh, '/a')]);
   return { old, oldRollups, recent: recent + 1 };

@@ -26,7 +26,10 @@ untyped_thing 1
 
 /** Asserts that `text` is rejected with a message matching `re`. */
 function rejects(text: string, re: RegExp): void {
-  assert.throws(() => parsePrometheusText(text), (e: unknown) => e instanceof PromParseError && re.test(e.message));
+  assert.throws(
+    () => parsePrometheusText(text),
+    (e: unknown) => e instanceof PromParseError && re.test(e.message),
+  );
 }
 
 test('a valid exposition parses into families with unescaped help and labels', () => {
@@ -80,8 +83,14 @@ test('families must be grouped and series unique', () => {
 
 test('histograms need ascending cumulative buckets, +Inf, _sum and a matching _count', () => {
   const h = (body: string) => `# TYPE h histogram\n${body}`;
-  rejects(h('h_bucket{le="1"} 1\nh_bucket{le="0.5"} 1\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n'), /ascending/);
-  rejects(h('h_bucket{le="0.5"} 2\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 2\n'), /cumulative/);
+  rejects(
+    h('h_bucket{le="1"} 1\nh_bucket{le="0.5"} 1\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n'),
+    /ascending/,
+  );
+  rejects(
+    h('h_bucket{le="0.5"} 2\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 2\n'),
+    /cumulative/,
+  );
   rejects(h('h_bucket{le="1"} 1\nh_sum 1\nh_count 1\n'), /\+Inf/);
   rejects(h('h_bucket{le="+Inf"} 1\nh_count 1\n'), /_sum or _count/);
   rejects(h('h_bucket{le="+Inf"} 2\nh_sum 1\nh_count 1\n'), /differs/);
@@ -89,7 +98,9 @@ test('histograms need ascending cumulative buckets, +Inf, _sum and a matching _c
   rejects(h('h 1\n'), /_bucket\/_sum\/_count/);
   // one label set at a time: each must be complete
   rejects(
-    h('h_bucket{a="1",le="+Inf"} 1\nh_sum{a="1"} 1\nh_count{a="1"} 1\nh_bucket{a="2",le="1"} 1\nh_sum{a="2"} 1\nh_count{a="2"} 1\n'),
+    h(
+      'h_bucket{a="1",le="+Inf"} 1\nh_sum{a="1"} 1\nh_count{a="1"} 1\nh_bucket{a="2",le="1"} 1\nh_sum{a="2"} 1\nh_count{a="2"} 1\n',
+    ),
     /\+Inf/,
   );
 });

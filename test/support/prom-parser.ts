@@ -34,7 +34,6 @@ export class PromParseError extends Error {
 }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const FLOAT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 
@@ -63,10 +62,12 @@ function parseLabels(s: string, i: number, line: number): [Record<string, string
     const m = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(s.slice(i));
     if (!m) throw new PromParseError(line, `invalid label name at column ${i + 1}`);
     const name = m[0];
-    if (name.startsWith('__')) throw new PromParseError(line, `label name "${name}" is reserved (starts with __)`);
+    if (name.startsWith('__'))
+      throw new PromParseError(line, `label name "${name}" is reserved (starts with __)`);
     if (name in labels) throw new PromParseError(line, `duplicate label "${name}"`);
     i += name.length;
-    if (s[i] !== '=' || s[i + 1] !== '"') throw new PromParseError(line, `expected ="..." after label "${name}"`);
+    if (s[i] !== '=' || s[i + 1] !== '"')
+      throw new PromParseError(line, `expected ="..." after label "${name}"`);
     i += 2;
     let value = '';
     for (;;) {
@@ -112,7 +113,8 @@ function familyOf(name: string, types: Map<string, PromFamily['type']>): string 
 
 /** Parses an exposition; throws {@link PromParseError} at the first violation. */
 export function parsePrometheusText(text: string): Map<string, PromFamily> {
-  if (text.length > 0 && !text.endsWith('\n')) throw new PromParseError(0, 'the exposition must end with a newline');
+  if (text.length > 0 && !text.endsWith('\n'))
+    throw new PromParseError(0, 'the exposition must end with a newline');
   const families = new Map<string, PromFamily>();
   const types = new Map<string, PromFamily['type']>();
   const series = new Set<string>();
@@ -123,7 +125,8 @@ export function parsePrometheusText(text: string): Map<string, PromFamily> {
 
   const enter = (fam: string, n: number, what: string) => {
     if (current !== fam) {
-      if (closed.has(fam)) throw new PromParseError(n, `${what} of "${fam}" is not grouped with its family's other lines`);
+      if (closed.has(fam))
+        throw new PromParseError(n, `${what} of "${fam}" is not grouped with its family's other lines`);
       if (current !== null) closed.add(current);
       current = fam;
     }
@@ -187,7 +190,8 @@ export function parsePrometheusText(text: string): Map<string, PromFamily> {
     const key = seriesKey(name, labels);
     if (series.has(key)) throw new PromParseError(n, `duplicate series ${name}${JSON.stringify(labels)}`);
     series.add(key);
-    if (f.type === 'counter' && !(value >= 0)) throw new PromParseError(n, `counter "${name}" has value ${value}`);
+    if (f.type === 'counter' && !(value >= 0))
+      throw new PromParseError(n, `counter "${name}" has value ${value}`);
     if (f.type === 'histogram' && name === `${fam}_bucket` && labels.le === undefined) {
       throw new PromParseError(n, `histogram bucket "${name}" without an le label`);
     }
@@ -223,12 +227,16 @@ function checkHistogram(f: PromFamily): void {
     const where = `${f.name}${key}`;
     if (g.buckets.length === 0) throw new PromParseError(0, `${where}: no buckets`);
     for (let i = 1; i < g.buckets.length; i++) {
-      if (!(g.buckets[i]![0] > g.buckets[i - 1]![0])) throw new PromParseError(0, `${where}: le values not ascending`);
-      if (g.buckets[i]![1] < g.buckets[i - 1]![1]) throw new PromParseError(0, `${where}: bucket counts not cumulative`);
+      if (!(g.buckets[i]![0] > g.buckets[i - 1]![0]))
+        throw new PromParseError(0, `${where}: le values not ascending`);
+      if (g.buckets[i]![1] < g.buckets[i - 1]![1])
+        throw new PromParseError(0, `${where}: bucket counts not cumulative`);
     }
     const last = g.buckets[g.buckets.length - 1]!;
     if (last[0] !== Number.POSITIVE_INFINITY) throw new PromParseError(0, `${where}: no le="+Inf" bucket`);
-    if (g.count === undefined || g.sum === undefined) throw new PromParseError(0, `${where}: _sum or _count missing`);
-    if (g.count !== last[1]) throw new PromParseError(0, `${where}: _count ${g.count} differs from the +Inf bucket ${last[1]}`);
+    if (g.count === undefined || g.sum === undefined)
+      throw new PromParseError(0, `${where}: _sum or _count missing`);
+    if (g.count !== last[1])
+      throw new PromParseError(0, `${where}: _count ${g.count} differs from the +Inf bucket ${last[1]}`);
   }
 }

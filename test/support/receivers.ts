@@ -61,7 +61,7 @@ export async function startHttpReceiver(opts: { port?: number } = {}): Promise<H
   const requests: Received[] = [];
   const held: ServerResponse[] = [];
   let answer: (req: Received, i: number) => Answer | Promise<Answer> = () => ({ status: 200, body: 'ok' });
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ requestTimeout: 0 }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {

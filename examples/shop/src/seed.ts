@@ -84,13 +84,14 @@ export function seedProducts(count = 384): SeedProduct[] {
   return out;
 }
 
-/** Inserts the catalogue and the demo accounts into an empty database (no-op if products exist). */
-export async function seed(db: ShopDb, opts: { products?: number; now: number }): Promise<boolean> {
+/** Inserts the catalogue and the demo accounts into an empty database; returns the products added (0: already seeded). */
+export async function seed(db: ShopDb, opts: { products?: number; now: number }): Promise<number> {
   const has = await db.get<{ n: number | string }>('SELECT count(*) AS n FROM products');
-  if (Number(has?.n ?? 0) > 0) return false;
+  if (Number(has?.n ?? 0) > 0) return 0;
+  const products = seedProducts(opts.products);
   const hashes = await Promise.all(DEMO_USERS.map(() => hashPassword(DEMO_PASSWORD)));
   await db.transaction(async (tx) => {
-    for (const p of seedProducts(opts.products)) {
+    for (const p of products) {
       await tx.run(
         'INSERT INTO products (sku, name, description, category, price_cents, stock, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sku) DO NOTHING',
         [p.sku, p.name, p.description, p.category, p.price_cents, p.stock, opts.now],
@@ -103,5 +104,5 @@ export async function seed(db: ShopDb, opts: { products?: number; now: number })
       );
     }
   });
-  return true;
+  return products.length;
 }

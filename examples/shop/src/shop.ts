@@ -17,7 +17,7 @@ import { apiRouter } from './routes/api.js';
 import { demoRouter } from './routes/demo.js';
 import { errorHandler, notFoundHandler } from './routes/errors.js';
 import { seed } from './seed.js';
-import { noTelemetry, type Telemetry } from './telemetry.js';
+import { noTelemetry, type ShopHealth, type Telemetry } from './telemetry.js';
 
 /** Where the shop keeps its data, and what it plugs in. */
 export interface ShopOptions {
@@ -68,6 +68,18 @@ export interface Shop {
   listen(port?: number, host?: string): Promise<string>;
   /** Stops listening (finishing in-flight requests), then stops monitoring and closes cache and database. */
   close(): Promise<void>;
+}
+
+/** The inventory cache as the monitoring sees it: up with its latency and counters, or why not. */
+async function cacheHealth(cache: InventoryCache): Promise<ShopHealth> {
+  const p = await cache.ping();
+  if (p.ok)
+    return { status: 'healthy', details: { latency_ms: Math.round(p.ms * 100) / 100, ...cache.stats } };
+  return {
+    status: cache.state === 'disabled' ? 'degraded' : 'unhealthy',
+    details: { ...cache.stats },
+    error: p.reason,
+  };
 }
 
 /** Builds the shop: opens and migrates storage, seeds it, starts the cache and the monitoring. */
@@ -124,36 +136,28 @@ export async function createShop(opts: ShopOptions = {}): Promise<Shop> {
   try {
     await migrate(db);
     if (opts.seed !== false) {
-      const products = typeof opts.seed === 'object' ? opts.seed.products : undefined;
-      if (await seed(db, { products, now: now() }))
-        t.logger.app.info({ products: products ?? 384 }, 'seeded the catalogue');
+      const seeded = await seed(db, {
+        products: typeof opts.seed === 'object' ? opts.seed.products : undefined,
+        now: now(),
+      });
+      if (seeded > 0) t.logger.app.info({ products: seeded }, 'seeded the catalogue');
     }
+    faults.onChange((name, on) => {
+      if (name === 'redis-down') cache.setForcedDown(on);
+    });
+    cache.start();
+    // A short, bounded wait, so the first health check sees a reachable cache as up; never more.
+    await cache.waitUntilUp(500);
+    t.addHealthCheck('inventory-cache', () => cacheHealth(cache), {
+      // The shop serves from the database without Redis: a cache outage degrades, it does not take us down.
+      critical: false,
+    });
+    await t.start();
   } catch (err) {
+    await cache.close().catch(() => {});
     await db.close().catch(() => {});
     throw err;
   }
-  faults.onChange((name, on) => {
-    if (name === 'redis-down') cache.setForcedDown(on);
-  });
-  cache.start();
-  // A short, bounded wait, so the first health check sees a reachable cache as up; never more.
-  await cache.waitUntilUp(500);
-  t.addHealthCheck(
-    'inventory-cache',
-    async () => {
-      const p = await cache.ping();
-      return p.ok
-        ? { status: 'healthy', details: { latency_ms: Math.round(p.ms * 100) / 100, ...cache.stats } }
-        : {
-            status: cache.state === 'disabled' ? 'degraded' : 'unhealthy',
-            details: { ...cache.stats },
-            error: p.reason,
-          };
-    },
-    // The shop serves from the database without Redis: a cache outage degrades, it does not take us down.
-    { critical: false },
-  );
-  await t.start();
 
   const app = express();
   app.disable('x-powered-by');

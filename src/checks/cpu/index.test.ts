@@ -14,7 +14,10 @@ describe('cpu check', () => {
   test('the first run samples a short window; later runs measure since the previous one', async () => {
     const { run } = checkFrom({ name: 'cpu', kind: 'cpu', window: '100ms' });
     const first = await run();
-    assert.ok(Number(first.details.windowMs) >= 95 && Number(first.details.windowMs) < 1000, String(first.details.windowMs));
+    assert.ok(
+      Number(first.details.windowMs) >= 95 && Number(first.details.windowMs) < 1000,
+      String(first.details.windowMs),
+    );
     assert.ok(first.responseTimeMs >= 95);
     await new Promise((r) => setTimeout(r, 150));
     const second = await run();
@@ -26,7 +29,10 @@ describe('cpu check', () => {
 
   test('a level counts only once it has held for `for` (default 1m): a busy moment is not a sick host', async () => {
     const clock = new FakeClock();
-    const { run } = checkFrom({ name: 'cpu', kind: 'cpu', window: '50ms', thresholds: { warning: 0, critical: 100 } }, { clock });
+    const { run } = checkFrom(
+      { name: 'cpu', kind: 'cpu', window: '50ms', thresholds: { warning: 0, critical: 100 } },
+      { clock },
+    );
     const first = await run();
     assert.equal(first.status, 'healthy');
     assert.equal(first.details.forMs, 60_000);
@@ -35,11 +41,20 @@ describe('cpu check', () => {
     await clock.advance(1_000);
     const held = await run();
     assert.notEqual(held.status, 'healthy');
-    assert.match(held.error ?? '', /^CPU [\d.]+% used for 60s \((warning threshold 0|critical threshold 100)%\)$/);
+    assert.match(
+      held.error ?? '',
+      /^CPU [\d.]+% used for 60s \((warning threshold 0|critical threshold 100)%\)$/,
+    );
   });
 
   test('with `for: 0s` the first reading counts', async () => {
-    const r = await checkFrom({ name: 'cpu', kind: 'cpu', window: '50ms', for: '0s', thresholds: { warning: 0, critical: 0 } }).run();
+    const r = await checkFrom({
+      name: 'cpu',
+      kind: 'cpu',
+      window: '50ms',
+      for: '0s',
+      thresholds: { warning: 0, critical: 0 },
+    }).run();
     assert.equal(r.status, 'unhealthy');
   });
 });
@@ -49,7 +64,11 @@ describe('Sustain', () => {
     const s = new Sustain(1000);
     assert.deepEqual(s.update('unhealthy', 0), { status: 'healthy', heldMs: 0 });
     assert.equal(s.update('degraded', 600).status, 'healthy');
-    assert.equal(s.update('unhealthy', 1000).status, 'degraded', 'degraded-or-worse has held 1 s; unhealthy only 0 s');
+    assert.equal(
+      s.update('unhealthy', 1000).status,
+      'degraded',
+      'degraded-or-worse has held 1 s; unhealthy only 0 s',
+    );
     assert.equal(s.update('unhealthy', 2000).status, 'unhealthy');
     assert.equal(s.update('healthy', 2100).status, 'healthy');
     assert.equal(s.update('degraded', 2200).status, 'healthy', 'the clock starts again');

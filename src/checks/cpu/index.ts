@@ -24,7 +24,10 @@ export function cpuTimes(): { busy: number; total: number } {
 }
 
 /** Utilisation in % between two readings (null when no time passed). */
-export function utilisation(a: { busy: number; total: number }, b: { busy: number; total: number }): number | null {
+export function utilisation(
+  a: { busy: number; total: number },
+  b: { busy: number; total: number },
+): number | null {
   const total = b.total - a.total;
   if (total <= 0) return null;
   return Math.min(100, Math.max(0, Math.round(((b.busy - a.busy) / total) * 1000) / 10));
@@ -58,7 +61,8 @@ export const cpuCheck: CheckDefinition<Options> = {
       timeout: spec.timeout,
       async run(signal) {
         const at = performance.now();
-        let start = previous && at - previous.at >= spec.window && at - previous.at <= MAX_SPAN_MS ? previous : null;
+        let start =
+          previous && at - previous.at >= spec.window && at - previous.at <= MAX_SPAN_MS ? previous : null;
         if (!start) {
           // The sampling window is a physical measurement, not logic time: a real, abortable wait.
           start = { at, times: cpuTimes() };

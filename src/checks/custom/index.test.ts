@@ -14,12 +14,16 @@ describe('custom check', () => {
       details: { queue: 900 },
       error: null,
     });
-    assert.equal(customOutcome({ error: 'queue stuck' }).status, 'unhealthy', 'an error without a status is a failure');
+    assert.equal(
+      customOutcome({ error: 'queue stuck' }).status,
+      'unhealthy',
+      'an error without a status is a failure',
+    );
     assert.equal(customOutcome({ details: { n: 1 } }).status, 'healthy');
     assert.match(customOutcome({ status: 'ok' as never }).error ?? '', /unknown status "ok"/);
   });
 
-  test('a throw is unhealthy with the error message (a target failure, not prodmon\'s)', async () => {
+  test("a throw is unhealthy with the error message (a target failure, not prodmon's)", async () => {
     const failures: unknown[] = [];
     const c = customCheck('payments', async () => {
       throw new Error('payment provider answered 502');

@@ -10,11 +10,17 @@ import type { CheckOutcome, HealthCheck } from '../types.js';
 /** What a custom check function may return. */
 export type CustomCheckResult =
   | boolean
-  | void
+  | undefined
   | { status?: HealthStatus; details?: Record<string, unknown>; error?: string | null };
 
+/** What a function that returns nothing gives (counts as healthy). */
+// biome-ignore lint/suspicious/noConfusingVoidType: `async () => {}` returns Promise<void>
+type Nothing = void;
+
 /** A custom check function. */
-export type CustomCheckFn = (signal: AbortSignal) => CustomCheckResult | Promise<CustomCheckResult>;
+export type CustomCheckFn = (
+  signal: AbortSignal,
+) => CustomCheckResult | Nothing | Promise<CustomCheckResult | Nothing>;
 
 /** Options of a registered check. */
 export interface CustomCheckOptions {
@@ -25,16 +31,27 @@ export interface CustomCheckOptions {
 }
 
 /** Turns what a custom function returned into an outcome. */
-export function customOutcome(r: CustomCheckResult): CheckOutcome {
+export function customOutcome(r: CustomCheckResult | Nothing): CheckOutcome {
   if (r === true || r === undefined) return { status: 'healthy' };
   if (r === false) return { status: 'unhealthy', error: 'the check returned false' };
-  if (typeof r !== 'object' || r === null) return { status: 'unhealthy', error: 'the check returned no result' };
-  const status: HealthStatus | undefined = HEALTH_STATUSES.includes(r.status as HealthStatus) ? r.status : undefined;
+  if (typeof r !== 'object' || r === null)
+    return { status: 'unhealthy', error: 'the check returned no result' };
+  const status: HealthStatus | undefined = HEALTH_STATUSES.includes(r.status as HealthStatus)
+    ? r.status
+    : undefined;
   if (r.status !== undefined && !status) {
-    return { status: 'unhealthy', details: r.details, error: `the check returned an unknown status ${JSON.stringify(r.status)}` };
+    return {
+      status: 'unhealthy',
+      details: r.details,
+      error: `the check returned an unknown status ${JSON.stringify(r.status)}`,
+    };
   }
   // No status: an error means unhealthy, else healthy.
-  return { status: status ?? (r.error ? 'unhealthy' : 'healthy'), details: r.details, error: r.error ?? null };
+  return {
+    status: status ?? (r.error ? 'unhealthy' : 'healthy'),
+    details: r.details,
+    error: r.error ?? null,
+  };
 }
 
 /** A check from a function. */

@@ -12,7 +12,12 @@ describe('disk check', () => {
   test('reports used % and free bytes per path, like df', async () => {
     const { run } = checkFrom({ name: 'disk', kind: 'disk', paths: [dir.path] });
     const r = await run();
-    const [p] = r.details.paths as { path: string; usedPercent: number; freeBytes: number; totalBytes: number }[];
+    const [p] = r.details.paths as {
+      path: string;
+      usedPercent: number;
+      freeBytes: number;
+      totalBytes: number;
+    }[];
     assert.equal(p!.path, dir.path);
     assert.ok(p!.usedPercent > 0 && p!.usedPercent < 100);
     assert.ok(p!.freeBytes > 0 && p!.totalBytes > p!.freeBytes);
@@ -26,7 +31,10 @@ describe('disk check', () => {
       { config: { alerting: { thresholds: { disk_usage: { warning: used - 1, critical: 100 } } } } },
     ).run();
     assert.equal(degraded.status, 'degraded');
-    assert.match(degraded.error ?? '', new RegExp(`is ${used}% full, .* free \\(warning threshold ${used - 1}%\\)`));
+    assert.match(
+      degraded.error ?? '',
+      new RegExp(`is ${used}% full, .* free \\(warning threshold ${used - 1}%\\)`),
+    );
     const unhealthy = await checkFrom({
       name: 'disk',
       kind: 'disk',

@@ -79,7 +79,9 @@ export const diskCheck: CheckDefinition<Options> = {
           } catch (err) {
             statuses.push('unhealthy');
             figures.push({ path, status: 'unhealthy' });
-            problems.push(`${path}: cannot read the file system (${(err as NodeJS.ErrnoException).code ?? err})`);
+            problems.push(
+              `${path}: cannot read the file system (${(err as NodeJS.ErrnoException).code ?? err})`,
+            );
           }
         }
         return {

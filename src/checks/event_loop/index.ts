@@ -12,7 +12,10 @@ import { levelOf } from '../util.js';
 
 const shape = {
   /** p99 lag thresholds (durations): degraded from `warning`, unhealthy from `critical`. */
-  thresholds: obj({ warning: anyDuration().prefault('200ms'), critical: anyDuration().prefault('1s') }).prefault({}),
+  thresholds: obj({
+    warning: anyDuration().prefault('200ms'),
+    critical: anyDuration().prefault('1s'),
+  }).prefault({}),
   /** How long a level must hold before the check reports it (a GC pause or a startup burst is not a sick loop). */
   for: anyDuration().prefault('30s'),
   /** Sampling window on the first run. */

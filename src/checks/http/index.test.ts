@@ -21,7 +21,8 @@ before(async () => {
     req.on('end', () => {
       seen.push({ method: req.method, auth: req.headers.authorization, body });
       const path = (req.url ?? '').split('?')[0];
-      if (path === '/health') res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true,"db":"up"}');
+      if (path === '/health')
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true,"db":"up"}');
       else if (path === '/down') res.writeHead(503).end('maintenance');
       else if (path === '/slow') setTimeout(() => res.writeHead(200).end('ok'), 80);
       else if (path === '/created') res.writeHead(201).end();
@@ -58,25 +59,56 @@ describe('http check', () => {
     const r = await checkFrom({ name: 'api', kind: 'http', url: `${base}/down` }).run();
     assert.equal(r.status, 'unhealthy');
     assert.equal(r.error, 'expected status 2xx, got 503');
-    const exact = await checkFrom({ name: 'api', kind: 'http', url: `${base}/created`, expected_status: 200 }).run();
+    const exact = await checkFrom({
+      name: 'api',
+      kind: 'http',
+      url: `${base}/created`,
+      expected_status: 200,
+    }).run();
     assert.equal(exact.error, 'expected status 200, got 201');
-    const list = await checkFrom({ name: 'api', kind: 'http', url: `${base}/down`, expected_status: [200, 503] }).run();
+    const list = await checkFrom({
+      name: 'api',
+      kind: 'http',
+      url: `${base}/down`,
+      expected_status: [200, 503],
+    }).run();
     assert.equal(list.status, 'healthy');
   });
 
   test('the body must contain a text or match a regex when asked', async () => {
-    const ok = await checkFrom({ name: 'a', kind: 'http', url: `${base}/health`, body_contains: '"db":"up"', body_regex: '"ok":\\s*true' }).run();
+    const ok = await checkFrom({
+      name: 'a',
+      kind: 'http',
+      url: `${base}/health`,
+      body_contains: '"db":"up"',
+      body_regex: '"ok":\\s*true',
+    }).run();
     assert.equal(ok.status, 'healthy');
     assert.equal(ok.details.bodyMatched, true);
-    const bad = await checkFrom({ name: 'a', kind: 'http', url: `${base}/health`, body_contains: '"db":"down"' }).run();
+    const bad = await checkFrom({
+      name: 'a',
+      kind: 'http',
+      url: `${base}/health`,
+      body_contains: '"db":"down"',
+    }).run();
     assert.equal(bad.status, 'unhealthy');
     assert.equal(bad.error, 'body does not contain "\\"db\\":\\"down\\""');
-    const re = await checkFrom({ name: 'a', kind: 'http', url: `${base}/health`, body_regex: '^maintenance$' }).run();
+    const re = await checkFrom({
+      name: 'a',
+      kind: 'http',
+      url: `${base}/health`,
+      body_regex: '^maintenance$',
+    }).run();
     assert.equal(re.error, 'body does not match /^maintenance$/');
   });
 
   test('a response slower than latency_threshold is degraded', async () => {
-    const r = await checkFrom({ name: 'a', kind: 'http', url: `${base}/slow`, latency_threshold: '20ms' }).run();
+    const r = await checkFrom({
+      name: 'a',
+      kind: 'http',
+      url: `${base}/slow`,
+      latency_threshold: '20ms',
+    }).run();
     assert.equal(r.status, 'degraded');
     assert.match(r.error ?? '', /^slow: [\d.]+ ms \(threshold 20 ms\)$/);
   });
@@ -85,7 +117,12 @@ describe('http check', () => {
     const hung = await hungServer();
     try {
       const t0 = performance.now();
-      const r = await checkFrom({ name: 'a', kind: 'http', url: `http://127.0.0.1:${hung.port}/`, timeout: '400ms' }).run();
+      const r = await checkFrom({
+        name: 'a',
+        kind: 'http',
+        url: `http://127.0.0.1:${hung.port}/`,
+        timeout: '400ms',
+      }).run();
       const took = performance.now() - t0;
       assert.equal(r.status, 'unhealthy');
       assert.equal(r.error, 'timed out after 400 ms');
@@ -97,7 +134,7 @@ describe('http check', () => {
     }
   });
 
-  test('https: the certificate\'s days left are reported, degraded under cert_days_warning', async () => {
+  test("https: the certificate's days left are reported, degraded under cert_days_warning", async () => {
     const { key, cert, certPath } = selfSignedCert(dir.path, 10);
     const tls = createHttpsServer({ key, cert }, (_req, res) => res.end('secure'));
     await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
@@ -108,14 +145,29 @@ describe('http check', () => {
       const c = r.details.certificate as { daysLeft: number; validTo: string; subject: string };
       assert.ok(c.daysLeft === 9 || c.daysLeft === 10, String(c.daysLeft));
       assert.equal(c.subject, '127.0.0.1');
-      assert.match(r.error ?? '', /^TLS certificate expires in (9|10) days \(\d{4}-\d\d-\d\d; warning under 14\)$/);
-      const relaxed = await checkFrom({ name: 's', kind: 'http', url, ca: certPath, cert_days_warning: 5 }).run();
+      assert.match(
+        r.error ?? '',
+        /^TLS certificate expires in (9|10) days \(\d{4}-\d\d-\d\d; warning under 14\)$/,
+      );
+      const relaxed = await checkFrom({
+        name: 's',
+        kind: 'http',
+        url,
+        ca: certPath,
+        cert_days_warning: 5,
+      }).run();
       assert.equal(relaxed.status, 'healthy');
       // Not trusted without the CA: unhealthy, with the TLS reason.
       const untrusted = await checkFrom({ name: 's', kind: 'http', url }).run();
       assert.equal(untrusted.status, 'unhealthy');
       assert.match(untrusted.error ?? '', /self[- ]signed certificate/);
-      const insecure = await checkFrom({ name: 's', kind: 'http', url, insecure: true, cert_days_warning: 0 }).run();
+      const insecure = await checkFrom({
+        name: 's',
+        kind: 'http',
+        url,
+        insecure: true,
+        cert_days_warning: 0,
+      }).run();
       assert.equal(insecure.status, 'healthy');
     } finally {
       await new Promise<void>((r) => tls.close(() => r()));

@@ -77,7 +77,13 @@ interface Response {
 
 const DAY = 86_400_000;
 
-function request(url: URL, o: Options, ca: Buffer | undefined, signal: AbortSignal, now: number): Promise<Response> {
+function request(
+  url: URL,
+  o: Options,
+  ca: Buffer | undefined,
+  signal: AbortSignal,
+  now: number,
+): Promise<Response> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : http;
     const req = mod.request(url, {
@@ -112,7 +118,8 @@ function request(url: URL, o: Options, ca: Buffer | undefined, signal: AbortSign
         }
         if (size >= o.max_body) res.destroy();
       });
-      const done = () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).subarray(0, o.max_body), cert });
+      const done = () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).subarray(0, o.max_body), cert });
       res.on('end', done);
       res.on('close', done);
       res.on('error', reject);
@@ -156,15 +163,22 @@ export const httpCheck: CheckDefinition<Options> = {
         const problems: { status: HealthStatus; text: string }[] = [];
         const statusOk = expected ? expected.includes(res.status) : res.status >= 200 && res.status < 300;
         if (!statusOk) {
-          problems.push({ status: 'unhealthy', text: `expected status ${expected ? expected.join(' or ') : '2xx'}, got ${res.status}` });
+          problems.push({
+            status: 'unhealthy',
+            text: `expected status ${expected ? expected.join(' or ') : '2xx'}, got ${res.status}`,
+          });
         }
         if (spec.body_contains !== undefined || re) {
           const text = res.body.toString('utf8');
           const before = problems.length;
           if (spec.body_contains !== undefined && !text.includes(spec.body_contains)) {
-            problems.push({ status: 'unhealthy', text: `body does not contain ${JSON.stringify(spec.body_contains)}` });
+            problems.push({
+              status: 'unhealthy',
+              text: `body does not contain ${JSON.stringify(spec.body_contains)}`,
+            });
           }
-          if (re && !re.test(text)) problems.push({ status: 'unhealthy', text: `body does not match /${spec.body_regex}/` });
+          if (re && !re.test(text))
+            problems.push({ status: 'unhealthy', text: `body does not match /${spec.body_regex}/` });
           details.bodyMatched = problems.length === before;
         }
         if (res.cert && res.cert.daysLeft < spec.cert_days_warning) {
@@ -173,8 +187,16 @@ export const httpCheck: CheckDefinition<Options> = {
             text: `TLS certificate expires in ${res.cert.daysLeft} days (${res.cert.validTo.slice(0, 10)}; warning under ${spec.cert_days_warning})`,
           });
         }
-        if (latency > threshold) problems.push({ status: 'degraded', text: `slow: ${round1(latency)} ms (threshold ${threshold} ms)` });
-        const status = problems.some((p) => p.status === 'unhealthy') ? 'unhealthy' : problems.length ? 'degraded' : 'healthy';
+        if (latency > threshold)
+          problems.push({
+            status: 'degraded',
+            text: `slow: ${round1(latency)} ms (threshold ${threshold} ms)`,
+          });
+        const status = problems.some((p) => p.status === 'unhealthy')
+          ? 'unhealthy'
+          : problems.length
+            ? 'degraded'
+            : 'healthy';
         return { status, details, error: problems.length ? problems.map((p) => p.text).join('; ') : null };
       },
     };

@@ -19,7 +19,7 @@ function tree(files: Record<string, string>): string {
 }
 
 describe('cgroup memory', () => {
-  test('v2: the process cgroup\'s memory.max and memory.current, less inactive file cache', async () => {
+  test("v2: the process cgroup's memory.max and memory.current, less inactive file cache", async () => {
     const root = tree({
       'app.slice/memory.max': '1073741824\n',
       'app.slice/memory.current': '536870912\n',

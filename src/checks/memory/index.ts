@@ -18,7 +18,9 @@ const shape = {
 type Options = { thresholds?: { warning?: number; critical?: number }; cgroup_root: string };
 
 /** The memory the process may use and how much is used: the cgroup's when limited, else the host's. */
-export async function systemMemory(root: string): Promise<{ scope: string; totalBytes: number; usedBytes: number }> {
+export async function systemMemory(
+  root: string,
+): Promise<{ scope: string; totalBytes: number; usedBytes: number }> {
   const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : 0;
   let cg: CgroupMemory | null = null;
   try {

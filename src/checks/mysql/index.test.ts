@@ -33,7 +33,11 @@ describe('mysql check (MariaDB)', () => {
 
   test('nothing listening is unhealthy with ECONNREFUSED', async () => {
     const port = await freePort();
-    const { check, run } = checkFrom({ name: 'maria', kind: 'mysql', url: `mysql://root@127.0.0.1:${port}/test` });
+    const { check, run } = checkFrom({
+      name: 'maria',
+      kind: 'mysql',
+      url: `mysql://root@127.0.0.1:${port}/test`,
+    });
     const r = await run();
     await check.close?.();
     assert.equal(r.status, 'unhealthy');
@@ -42,7 +46,12 @@ describe('mysql check (MariaDB)', () => {
 
   test('a hung server times out and the connection is destroyed', async () => {
     const hung = await hungServer();
-    const { check, run } = checkFrom({ name: 'm', kind: 'mysql', url: `mysql://root@127.0.0.1:${hung.port}/x`, timeout: '300ms' });
+    const { check, run } = checkFrom({
+      name: 'm',
+      kind: 'mysql',
+      url: `mysql://root@127.0.0.1:${hung.port}/x`,
+      timeout: '300ms',
+    });
     try {
       const r = await run();
       assert.equal(r.status, 'unhealthy');

@@ -60,7 +60,10 @@ export const mysqlCheck: CheckDefinition<Options> = {
           await abortable(query(c, 'select 1'), signal, drop);
           const latency = monotonic() - t0;
           const [info] = await abortable(
-            query<{ version: string; max: number }>(c, 'select version() as version, @@max_connections as max'),
+            query<{ version: string; max: number }>(
+              c,
+              'select version() as version, @@max_connections as max',
+            ),
             signal,
             drop,
           );

@@ -25,18 +25,29 @@ describe('postgres check', () => {
 
   test('the connection is kept between runs, and a killed connection is replaced on the next run', async () => {
     const appName = `pm_check_${process.pid}`;
-    const { check, run } = checkFrom({ name: 'db', kind: 'postgres', url: `${PG_URL}?application_name=${appName}` });
+    const { check, run } = checkFrom({
+      name: 'db',
+      kind: 'postgres',
+      url: `${PG_URL}?application_name=${appName}`,
+    });
     const admin = new pg.Client({ connectionString: PG_URL });
     await admin.connect();
     const count = async () =>
       Number(
-        (await admin.query('select count(*) as n from pg_stat_activity where application_name = $1', [appName])).rows[0].n,
+        (
+          await admin.query('select count(*) as n from pg_stat_activity where application_name = $1', [
+            appName,
+          ])
+        ).rows[0].n,
       );
     try {
       assert.equal((await run()).status, 'healthy');
       assert.equal((await run()).status, 'healthy');
       assert.equal(await count(), 1, 'one kept connection');
-      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [appName]);
+      await admin.query(
+        'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1',
+        [appName],
+      );
       await new Promise((r) => setTimeout(r, 100));
       // The run that finds the connection dead may fail; the next one reconnects.
       const a = await run();
@@ -54,7 +65,11 @@ describe('postgres check', () => {
 
   test('nothing listening is unhealthy with a clear error naming the target', async () => {
     const port = await freePort();
-    const { check, run } = checkFrom({ name: 'db', kind: 'postgres', url: `postgres://u:pw12345@127.0.0.1:${port}/x` });
+    const { check, run } = checkFrom({
+      name: 'db',
+      kind: 'postgres',
+      url: `postgres://u:pw12345@127.0.0.1:${port}/x`,
+    });
     const r = await run();
     await check.close?.();
     assert.equal(r.status, 'unhealthy');
@@ -72,7 +87,12 @@ describe('postgres check', () => {
 
   test('a server that accepts and never answers times out, and the socket is closed', async () => {
     const hung = await hungServer();
-    const { check, run } = checkFrom({ name: 'db', kind: 'postgres', url: `postgres://u@127.0.0.1:${hung.port}/x`, timeout: '300ms' });
+    const { check, run } = checkFrom({
+      name: 'db',
+      kind: 'postgres',
+      url: `postgres://u@127.0.0.1:${hung.port}/x`,
+      timeout: '300ms',
+    });
     try {
       const t0 = performance.now();
       const r = await run();

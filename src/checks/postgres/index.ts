@@ -53,7 +53,11 @@ export const postgresCheck: CheckDefinition<Options> = {
           await abortable(c.query('select 1'), signal, drop);
           const latency = monotonic() - t0;
           if (!version) {
-            const v = await abortable(c.query<{ v: string }>("select current_setting('server_version') as v"), signal, drop);
+            const v = await abortable(
+              c.query<{ v: string }>("select current_setting('server_version') as v"),
+              signal,
+              drop,
+            );
             version = v.rows[0]?.v ?? null;
           }
           details.version = version;

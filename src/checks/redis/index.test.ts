@@ -30,13 +30,21 @@ describe('redis check', () => {
   test('a server that goes away is unhealthy with a clear error; back, the check is healthy again', async () => {
     const port = await freePort();
     let server = await startRedis(port);
-    const { check, run } = checkFrom({ name: 'cache', kind: 'redis', url: `redis://127.0.0.1:${port}`, timeout: '1s' });
+    const { check, run } = checkFrom({
+      name: 'cache',
+      kind: 'redis',
+      url: `redis://127.0.0.1:${port}`,
+      timeout: '1s',
+    });
     try {
       assert.equal((await run()).status, 'healthy');
       await server.stop();
       const down = await run();
       assert.equal(down.status, 'unhealthy');
-      assert.match(down.error ?? '', new RegExp(`^Redis at 127\\.0\\.0\\.1:${port}: .*(ECONNREFUSED|closed|Socket)`, 'i'));
+      assert.match(
+        down.error ?? '',
+        new RegExp(`^Redis at 127\\.0\\.0\\.1:${port}: .*(ECONNREFUSED|closed|Socket)`, 'i'),
+      );
       const stillDown = await run();
       assert.match(stillDown.error ?? '', /ECONNREFUSED/);
       server = await startRedis(port);
@@ -50,7 +58,12 @@ describe('redis check', () => {
 
   test('a hung server times out and the connection is destroyed', async () => {
     const hung = await hungServer();
-    const { check, run } = checkFrom({ name: 'c', kind: 'redis', url: `redis://127.0.0.1:${hung.port}`, timeout: '300ms' });
+    const { check, run } = checkFrom({
+      name: 'c',
+      kind: 'redis',
+      url: `redis://127.0.0.1:${hung.port}`,
+      timeout: '300ms',
+    });
     try {
       const r = await run();
       assert.equal(r.status, 'unhealthy');

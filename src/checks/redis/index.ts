@@ -9,7 +9,15 @@ import type { RedisClientType } from 'redis';
 import { z } from 'zod';
 import { nonEmpty } from '../../config/zod-helpers.js';
 import type { CheckDefinition } from '../types.js';
-import { abortable, humanBytes, latencyOutcome, latencyThreshold, monotonic, safeTarget, targetError } from '../util.js';
+import {
+  abortable,
+  humanBytes,
+  latencyOutcome,
+  latencyThreshold,
+  monotonic,
+  safeTarget,
+  targetError,
+} from '../util.js';
 
 const shape = {
   /** `redis://[user:password@]host:6379[/db]` or `rediss://...`; never shown. */
@@ -73,7 +81,11 @@ export const redisCheck: CheckDefinition<Options> = {
           await abortable(c.del(key), signal, drop);
           const latency = monotonic() - t0;
           if (read !== value) {
-            return { status: 'unhealthy' as const, details, error: `read/write test failed: wrote a key and read back ${read === null ? 'nothing' : 'another value'}` };
+            return {
+              status: 'unhealthy' as const,
+              details,
+              error: `read/write test failed: wrote a key and read back ${read === null ? 'nothing' : 'another value'}`,
+            };
           }
           details.readWrite = 'ok';
           const [server, memory, clients] = await abortable(

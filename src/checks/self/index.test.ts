@@ -36,7 +36,10 @@ describe('self check', () => {
           store: async () => {
             throw new Error('SQLITE_BUSY: database is locked');
           },
-          logger: () => ({ status: 'degraded', detail: { error: 'ENOSPC: no space left on device', dropped: 3 } }),
+          logger: () => ({
+            status: 'degraded',
+            detail: { error: 'ENOSPC: no space left on device', dropped: 3 },
+          }),
         }),
       },
     ).run();

@@ -10,7 +10,8 @@ import type { CheckDefinition, SelfProbe, SelfProbeResult } from '../types.js';
 export async function runProbe(probe: SelfProbe, signal: AbortSignal): Promise<SelfProbeResult> {
   try {
     const r = await probe(signal);
-    if (!r || !HEALTH_STATUSES.includes(r.status)) return { status: 'unhealthy', detail: 'the probe returned no valid status' };
+    if (!r || !HEALTH_STATUSES.includes(r.status))
+      return { status: 'unhealthy', detail: 'the probe returned no valid status' };
     return { status: r.status, detail: r.detail ?? null };
   } catch (err) {
     return { status: 'unhealthy', detail: errorMessage(err) };
@@ -36,7 +37,9 @@ export const selfCheck: CheckDefinition = {
       timeout: spec.timeout,
       async run(signal) {
         const probes = [...(ctx.self?.probes() ?? new Map<string, SelfProbe>())];
-        const results = await Promise.all(probes.map(async ([name, p]) => [name, await runProbe(p, signal)] as const));
+        const results = await Promise.all(
+          probes.map(async ([name, p]) => [name, await runProbe(p, signal)] as const),
+        );
         const statuses: HealthStatus[] = results.map(([, r]) => r.status);
         const problems = results
           .filter(([, r]) => r.status !== 'healthy')

@@ -13,7 +13,13 @@ describe('tcp check', () => {
       assert.equal(r.status, 'healthy', r.error ?? '');
       assert.equal(r.details.target, `127.0.0.1:${port}`);
       assert.equal(typeof r.details.latencyMs, 'number');
-      const slow = await checkFrom({ name: 'smtp', kind: 'tcp', host: '127.0.0.1', port, latency_threshold: 0 }).run();
+      const slow = await checkFrom({
+        name: 'smtp',
+        kind: 'tcp',
+        host: '127.0.0.1',
+        port,
+        latency_threshold: 0,
+      }).run();
       assert.equal(slow.status, 'degraded');
     } finally {
       server.close();
@@ -28,6 +34,9 @@ describe('tcp check', () => {
   });
 
   test('an invalid port is a config error', () => {
-    assert.throws(() => checkFrom({ name: 'x', kind: 'tcp', host: 'h', port: 70000 }), /health\.checks\[0\]\.port/);
+    assert.throws(
+      () => checkFrom({ name: 'x', kind: 'tcp', host: 'h', port: 70000 }),
+      /health\.checks\[0\]\.port/,
+    );
   });
 });

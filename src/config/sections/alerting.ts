@@ -126,29 +126,52 @@ const maintenance = obj({
     try {
       new Intl.DateTimeFormat('en', { timeZone: m.timezone });
     } catch {
-      ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown time zone "${m.timezone}" (expected an IANA name such as "Europe/Berlin")` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timezone'],
+        message: `unknown time zone "${m.timezone}" (expected an IANA name such as "Europe/Berlin")`,
+      });
     }
   }
   if (m.schedule !== undefined) {
     if (m.start !== undefined || m.end !== undefined) {
-      ctx.addIssue({ code: 'custom', message: 'use either schedule + duration (recurring) or start + end (one-off), not both' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'use either schedule + duration (recurring) or start + end (one-off), not both',
+      });
     }
-    if (m.duration === undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: 'a recurring window (schedule) needs a duration' });
+    if (m.duration === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['duration'],
+        message: 'a recurring window (schedule) needs a duration',
+      });
     try {
       new Cron(m.schedule, { paused: true });
     } catch (err) {
-      ctx.addIssue({ code: 'custom', path: ['schedule'], message: `invalid cron expression "${m.schedule}": ${(err as Error).message}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedule'],
+        message: `invalid cron expression "${m.schedule}": ${(err as Error).message}`,
+      });
     }
     return;
   }
   if (m.start === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'needs a schedule (cron) + duration, or a start + end (or duration)' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'needs a schedule (cron) + duration, or a start + end (or duration)',
+    });
     return;
   }
   for (const key of ['start', 'end'] as const) {
     const v = m[key];
     if (v !== undefined && Number.isNaN(Date.parse(v))) {
-      ctx.addIssue({ code: 'custom', path: [key], message: `expected an ISO date-time such as "2026-03-01T02:00:00Z", got "${v}"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `expected an ISO date-time such as "2026-03-01T02:00:00Z", got "${v}"`,
+      });
     }
   }
   if (m.end === undefined && m.duration === undefined) {
@@ -221,7 +244,8 @@ export const alertingSection = obj({
     .superRefine((rules, ctx) => {
       const seen = new Set<string>();
       rules.forEach((r, i) => {
-        if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate rule name "${r.name}"` });
+        if (seen.has(r.name))
+          ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate rule name "${r.name}"` });
         seen.add(r.name);
       });
     }),

@@ -49,7 +49,11 @@ export const jobsSection = obj({
         new Cron(pattern, { timezone: jobs.timezone, paused: true }).nextRun();
       } catch (err) {
         const why = err instanceof Error ? err.message.replace(/^CronPattern: /, '') : String(err);
-        ctx.addIssue({ code: 'custom', path: [name], message: `invalid cron expression "${pattern}": ${why}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `invalid cron expression "${pattern}": ${why}`,
+        });
       }
     }
   })

@@ -42,7 +42,6 @@ export function page(o: PageOptions, body: SafeHtml): SafeHtml {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
-<meta name="referrer" content="no-referrer">
 <title>${o.title} · prodmon</title>
 <link rel="icon" href="${a('favicon.svg')}" type="image/svg+xml">
 ${o.charts ? html`<link rel="stylesheet" href="${a('uPlot.min.css')}">` : ''}

@@ -6,13 +6,13 @@
  * alerts.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../../app.js';
 import { MaintenanceCalendar } from '../../alerting/maintenance.js';
 import { Muting } from '../../alerting/mutes.js';
 import { publicAlert } from '../../alerting/plan.js';
+import { alertQuery } from '../../alerting/query.js';
 import { logResolution, resolveAlert } from '../../alerting/resolve.js';
 import { createSilence, expireSilence, type SilenceRequest, silenceView } from '../../alerting/silences.js';
-import { alertQuery } from '../../alerting/query.js';
+import type { AppContext } from '../../app.js';
 import { parseDuration } from '../../core/duration.js';
 import { ProdmonError } from '../../core/errors.js';
 import { type Labels, SEVERITIES } from '../../core/types.js';
@@ -27,7 +27,8 @@ const bad = (message: string) => new ProdmonError('PRODMON_E_BAD_REQUEST', messa
 function intParam(value: string | undefined, name: string, min: number, max: number, dflt: number): number {
   if (value === undefined || value === '') return dflt;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw bad(`"${name}" must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw bad(`"${name}" must be an integer from ${min} to ${max}`);
   return n;
 }
 
@@ -44,13 +45,22 @@ const SILENCE_SHAPE = '{"rule": "...", "labels": {...}, "type": "...", "duration
 function jsonErrors(shape: string) {
   return (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof ProdmonError) throw err;
-    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
-      return reply.code(400).send({ error: { code: 'PRODMON_E_BAD_REQUEST', message: `malformed JSON body; expected ${shape}` } });
+    if (
+      err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+      err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+      err instanceof SyntaxError
+    ) {
+      return reply.code(400).send({
+        error: { code: 'PRODMON_E_BAD_REQUEST', message: `malformed JSON body; expected ${shape}` },
+      });
     }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply
-        .code(415)
-        .send({ error: { code: 'PRODMON_E_BAD_REQUEST', message: `send JSON with "content-type: application/json": ${shape}` } });
+      return reply.code(415).send({
+        error: {
+          code: 'PRODMON_E_BAD_REQUEST',
+          message: `send JSON with "content-type: application/json": ${shape}`,
+        },
+      });
     }
     throw err;
   };
@@ -58,7 +68,8 @@ function jsonErrors(shape: string) {
 
 function stringField(b: Record<string, unknown>, key: string, shape: string): string {
   const v = b[key];
-  if (v === undefined || v === null || (typeof v === 'string' && !v.trim())) throw bad(`"${key}" is required: ${shape}`);
+  if (v === undefined || v === null || (typeof v === 'string' && !v.trim()))
+    throw bad(`"${key}" is required: ${shape}`);
   if (typeof v !== 'string') throw bad(`"${key}" must be a string: ${shape}`);
   return v.trim();
 }
@@ -76,7 +87,8 @@ export function silenceRequest(b: Record<string, unknown>, createdBy: string): S
   let durationMs: number | undefined;
   if (dur !== undefined) {
     durationMs = parseDuration(dur as string) ?? undefined;
-    if (durationMs === undefined || durationMs <= 0) throw bad(`"duration" must be a duration such as "30m" or "2h"`);
+    if (durationMs === undefined || durationMs <= 0)
+      throw bad(`"duration" must be a duration such as "30m" or "2h"`);
   }
   return {
     rule: b.rule as string | undefined,
@@ -104,7 +116,11 @@ export function alertRoutes(app: FastifyInstance, ctx: AppContext): void {
   };
   const read = { preHandler: [requireRole(ctx.auth, 'read', events)] };
   const admin = { preHandler: [requireRole(ctx.auth, 'admin', events)] };
-  const muting = new Muting(store, ctx.alerting?.calendar ?? new MaintenanceCalendar(ctx.config.alerting.maintenance), 0);
+  const muting = new Muting(
+    store,
+    ctx.alerting?.calendar ?? new MaintenanceCalendar(ctx.config.alerting.maintenance),
+    0,
+  );
   const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
 
   /** Open alerts, with the engine's fresher values where it has them, and what mutes each. */
@@ -112,9 +128,20 @@ export function alertRoutes(app: FastifyInstance, ctx: AppContext): void {
     const fresh = new Map((ctx.alerting?.openAlerts() ?? []).map((a) => [a.id, a]));
     const mutes = await muting.at(now, true);
     return (await store.alerts.listOpen())
-      .filter((a) => (!f.severity || f.severity.includes(a.severity)) && (!f.type || f.type.includes(a.type)) && (!f.rule || f.rule === a.rule))
-      .map((a: StoredAlert) => ({ ...publicAlert(fresh.get(a.id) ?? a), mutedBy: muting.mutedBy(a, mutes, now) }))
-      .sort((x, y) => SEVERITIES.indexOf(y.severity) - SEVERITIES.indexOf(x.severity) || x.createdAt - y.createdAt);
+      .filter(
+        (a) =>
+          (!f.severity || f.severity.includes(a.severity)) &&
+          (!f.type || f.type.includes(a.type)) &&
+          (!f.rule || f.rule === a.rule),
+      )
+      .map((a: StoredAlert) => ({
+        ...publicAlert(fresh.get(a.id) ?? a),
+        mutedBy: muting.mutedBy(a, mutes, now),
+      }))
+      .sort(
+        (x, y) =>
+          SEVERITIES.indexOf(y.severity) - SEVERITIES.indexOf(x.severity) || x.createdAt - y.createdAt,
+      );
   }
 
   app.get('/production/alerts/', read, async (req: Req, reply) => {
@@ -148,33 +175,55 @@ export function alertRoutes(app: FastifyInstance, ctx: AppContext): void {
     return noStore(reply).send({ alert: publicAlert(a), events: await store.alerts.events(a.id) });
   });
 
-  app.post('/production/alerts/resolve/', { ...admin, errorHandler: jsonErrors(RESOLVE_SHAPE) }, async (req, reply) => {
-    const b = body(req, RESOLVE_SHAPE);
-    const id = stringField(b, 'id', RESOLVE_SHAPE);
-    const reason = stringField(b, 'reason', RESOLVE_SHAPE);
-    const actor = req.principal!.name;
-    let resolved: StoredAlert;
-    if (ctx.alerting) resolved = await ctx.alerting.resolve({ id, reason, actor });
-    else {
-      resolved = await store.transaction((tx) => resolveAlert(tx, { id, reason, actor, now: clock.now() }));
-      logResolution(ctx.logger, resolved);
-    }
-    return noStore(reply).send({ alert: publicAlert(resolved) });
-  });
+  app.post(
+    '/production/alerts/resolve/',
+    { ...admin, errorHandler: jsonErrors(RESOLVE_SHAPE) },
+    async (req, reply) => {
+      const b = body(req, RESOLVE_SHAPE);
+      const id = stringField(b, 'id', RESOLVE_SHAPE);
+      const reason = stringField(b, 'reason', RESOLVE_SHAPE);
+      const actor = req.principal!.name;
+      let resolved: StoredAlert;
+      if (ctx.alerting) resolved = await ctx.alerting.resolve({ id, reason, actor });
+      else {
+        resolved = await store.transaction((tx) => resolveAlert(tx, { id, reason, actor, now: clock.now() }));
+        logResolution(ctx.logger, resolved);
+      }
+      return noStore(reply).send({ alert: publicAlert(resolved) });
+    },
+  );
 
-  app.post('/production/alerts/silences/', { ...admin, errorHandler: jsonErrors(SILENCE_SHAPE) }, async (req, reply) => {
-    const r = silenceRequest(body(req, SILENCE_SHAPE), req.principal!.name);
-    const now = clock.now();
-    const s = await store.transaction((tx) => createSilence(tx, r, now));
-    ctx.logger.security?.info({ event: 'silence.create', silence: s.id, actor: s.createdBy, matchers: s.matchers, comment: s.comment }, 'silence created');
-    return noStore(reply).code(201).send({ silence: silenceView(s, now) });
-  });
+  app.post(
+    '/production/alerts/silences/',
+    { ...admin, errorHandler: jsonErrors(SILENCE_SHAPE) },
+    async (req, reply) => {
+      const r = silenceRequest(body(req, SILENCE_SHAPE), req.principal!.name);
+      const now = clock.now();
+      const s = await store.transaction((tx) => createSilence(tx, r, now));
+      ctx.logger.security?.info(
+        {
+          event: 'silence.create',
+          silence: s.id,
+          actor: s.createdBy,
+          matchers: s.matchers,
+          comment: s.comment,
+        },
+        'silence created',
+      );
+      return noStore(reply)
+        .code(201)
+        .send({ silence: silenceView(s, now) });
+    },
+  );
 
   const expire = async (req: FastifyRequest, reply: FastifyReply) => {
     const now = clock.now();
     const id = (req.params as { id: string }).id;
     const s = await store.transaction((tx) => expireSilence(tx, id, req.principal!.name, now));
-    ctx.logger.security?.info({ event: 'silence.expire', silence: s.id, actor: req.principal!.name }, 'silence expired');
+    ctx.logger.security?.info(
+      { event: 'silence.expire', silence: s.id, actor: req.principal!.name },
+      'silence expired',
+    );
     return noStore(reply).send({ silence: silenceView(s, now) });
   };
   app.delete('/production/alerts/silences/:id', admin, expire);

@@ -108,7 +108,7 @@ describe('dashboard access', () => {
       assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
       assert.match(csp, /frame-ancestors 'none'/);
       assert.equal(r.headers['x-content-type-options'], 'nosniff');
-      assert.equal(r.headers['referrer-policy'], 'no-referrer');
+      assert.equal(r.headers['referrer-policy'], 'same-origin');
       assert.equal(r.headers['cache-control'], 'no-store');
       for (const tag of r.body.match(/<script\b[^>]*>/g) ?? []) {
         assert.match(tag, /\bsrc="|type="application\/json"/, `inline script in ${path}: ${tag}`);

@@ -5,8 +5,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { scrub } from '../../config/mask.js';
 import type { HealthReport } from '../../checks/service.js';
+import { scrub } from '../../config/mask.js';
 import { requireRole } from '../auth.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

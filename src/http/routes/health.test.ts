@@ -35,7 +35,14 @@ describe('health endpoints', () => {
           builtin_checks: false,
           checks: [
             // Generous latency thresholds: this test is about up and down, on a machine that may be busy.
-            { name: 'cache', kind: 'redis', url: `redis://127.0.0.1:${port}`, timeout: '2s', critical: true, latency_threshold: '2s' },
+            {
+              name: 'cache',
+              kind: 'redis',
+              url: `redis://127.0.0.1:${port}`,
+              timeout: '2s',
+              critical: true,
+              latency_threshold: '2s',
+            },
             { name: 'db', kind: 'postgres', url: PG_URL, latency_threshold: '2s' },
             { name: 'maria', kind: 'mysql', url: MYSQL_URL, latency_threshold: '2s' },
           ],
@@ -66,7 +73,11 @@ describe('health endpoints', () => {
       assert.equal(cache.status, 'unhealthy');
       assert.match(cache.error ?? '', new RegExp(`^Redis at 127\\.0\\.0\\.1:${port}: `));
       assert.equal((await app.http.inject({ method: 'GET', url: '/health/ready' })).statusCode, 503);
-      assert.equal((await app.http.inject({ method: 'GET', url: '/health/live' })).statusCode, 200, 'liveness ignores dependencies');
+      assert.equal(
+        (await app.http.inject({ method: 'GET', url: '/health/live' })).statusCode,
+        200,
+        'liveness ignores dependencies',
+      );
 
       redis = await startRedis(port);
       await refresh();
@@ -75,7 +86,10 @@ describe('health endpoints', () => {
       assert.deepEqual(res.json(), { status: 'healthy' });
       // History: first results, the failure and the recovery are stored.
       const history = await app.store.checks.history({ name: 'cache' });
-      assert.deepEqual(history.map((h) => h.status), ['healthy', 'unhealthy', 'healthy']);
+      assert.deepEqual(
+        history.map((h) => h.status),
+        ['healthy', 'unhealthy', 'healthy'],
+      );
     } finally {
       await app.stop();
       await redis.stop();
@@ -89,7 +103,9 @@ describe('health endpoints', () => {
         refresh_interval: '1s',
         budget: '50ms',
         builtin_checks: false,
-        checks: [{ name: 'payments', kind: 'http', url: `http://127.0.0.1:${hung.port}/health`, timeout: '800ms' }],
+        checks: [
+          { name: 'payments', kind: 'http', url: `http://127.0.0.1:${hung.port}/health`, timeout: '800ms' },
+        ],
       },
     });
     await app.start();
@@ -104,7 +120,10 @@ describe('health endpoints', () => {
       await timed(); // warm the client's connection pool
       const early: number[] = [];
       for (let i = 0; i < 5; i++) early.push((await timed()).ms);
-      assert.ok(Math.max(...early) < 100, `while the first run hangs: ${early.map(Math.round).join(', ')} ms`);
+      assert.ok(
+        Math.max(...early) < 100,
+        `while the first run hangs: ${early.map(Math.round).join(', ')} ms`,
+      );
       await waitUntil(() => app.health.report().checks.length === 1, 3000, 'the timeout');
       const r = app.health.report().checks[0]!;
       assert.equal(r.error, 'timed out after 800 ms');
@@ -116,7 +135,10 @@ describe('health endpoints', () => {
         await new Promise((res) => setTimeout(res, 25));
       }
       assert.ok(later.length > 20);
-      assert.ok(Math.max(...later.map((l) => l.ms)) < 100, `max ${Math.round(Math.max(...later.map((l) => l.ms)))} ms`);
+      assert.ok(
+        Math.max(...later.map((l) => l.ms)) < 100,
+        `max ${Math.round(Math.max(...later.map((l) => l.ms)))} ms`,
+      );
       assert.ok(later.every((l) => l.status === 503 && l.body === '{"status":"unhealthy"}'));
     } finally {
       await app.stop();
@@ -175,11 +197,21 @@ describe('health endpoints', () => {
     try {
       app.health.register('queue', async () => ({ status: 'healthy', details: { depth: 3 } }));
       await app.health.run();
-      const secrets = [...app.config.secrets, 'PgPassw0rdSecret', 'RedisPassSecret9', 'QueryKeySecret7', 'HeaderTokenSecret5'];
+      const secrets = [
+        ...app.config.secrets,
+        'PgPassw0rdSecret',
+        'RedisPassSecret9',
+        'QueryKeySecret7',
+        'HeaderTokenSecret5',
+      ];
       assert.ok(app.config.secrets.length >= 4, 'the config knows its secrets');
       const bodies: string[] = [];
       const get = async (url: string, token?: string, method: 'GET' | 'HEAD' = 'GET') => {
-        const res = await app.http.inject({ method, url, headers: token ? { authorization: `Bearer ${token}` } : {} });
+        const res = await app.http.inject({
+          method,
+          url,
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+        });
         bodies.push(res.body, JSON.stringify(res.headers));
         return res;
       };
@@ -193,14 +225,35 @@ describe('health endpoints', () => {
       assert.equal(detailed.headers['cache-control'], 'no-store');
       const body = detailed.json() as {
         status: string;
-        checks: { name: string; kind: string; status: string; responseTimeMs: number; lastChecked: string; error: string | null; details: Record<string, unknown> }[];
+        checks: {
+          name: string;
+          kind: string;
+          status: string;
+          responseTimeMs: number;
+          lastChecked: string;
+          error: string | null;
+          details: Record<string, unknown>;
+        }[];
       };
       assert.equal(body.status, 'degraded', 'a non-critical failure (the partner) only degrades');
       const byName = Object.fromEntries(body.checks.map((c) => [c.name, c]));
-      assert.deepEqual(Object.keys(byName).sort(), ['cache', 'cpu', 'db', 'disk', 'event_loop', 'memory', 'partner', 'queue', 'self']);
+      assert.deepEqual(Object.keys(byName).sort(), [
+        'cache',
+        'cpu',
+        'db',
+        'disk',
+        'event_loop',
+        'memory',
+        'partner',
+        'queue',
+        'self',
+      ]);
       assert.equal(byName.db!.status, 'healthy');
       assert.equal(byName.db!.details.target, '127.0.0.1:5432/test');
-      assert.ok(byName.cache, 'a redis whose default user has no password accepts any: the URL still holds a secret');
+      assert.ok(
+        byName.cache,
+        'a redis whose default user has no password accepts any: the URL still holds a secret',
+      );
       assert.equal(byName.partner!.status, 'unhealthy');
       assert.deepEqual(byName.queue!.details, { depth: 3 });
       assert.match(byName.db!.lastChecked, /^\d{4}-\d\d-\d\dT/);
@@ -222,9 +275,13 @@ describe('health endpoints', () => {
       await get('/health');
 
       for (const text of bodies) {
-        for (const s of secrets) assert.ok(!text.includes(s), `a response contains the secret ${s.slice(0, 3)}...`);
+        for (const s of secrets)
+          assert.ok(!text.includes(s), `a response contains the secret ${s.slice(0, 3)}...`);
       }
-      assert.ok(bodies.some((b) => b.includes('"checks"')), 'the search covered the detailed body');
+      assert.ok(
+        bodies.some((b) => b.includes('"checks"')),
+        'the search covered the detailed body',
+      );
     } finally {
       await app.stop();
     }

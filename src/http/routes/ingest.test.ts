@@ -89,18 +89,33 @@ describe('POST /production/ingest', () => {
     const res = await post(batch);
     assert.equal(res.statusCode, 200);
     assert.deepEqual(res.json(), { accepted: 1, instance: 'shop-1' });
-    const rows = await receiver.store.rollups.query({ metrics: [HTTP], resolution: MINUTE_MS, since: 0, until: Date.now() + MINUTE_MS });
+    const rows = await receiver.store.rollups.query({
+      metrics: [HTTP],
+      resolution: MINUTE_MS,
+      since: 0,
+      until: Date.now() + MINUTE_MS,
+    });
     assert.deepEqual(
       rows.map((r) => [r.instance, r.count, r.errors]),
       [['shop-1', 3, 1]],
     );
     const now = Date.now();
-    const [v] = await receiver.metrics.windowValues({ metric: HTTP, aggregation: 'p50', since: now - 5 * MINUTE_MS, until: now + 1 });
+    const [v] = await receiver.metrics.windowValues({
+      metric: HTTP,
+      aggregation: 'p50',
+      since: now - 5 * MINUTE_MS,
+      until: now + 1,
+    });
     assert.equal(v!.count, 3);
     assert.ok(Math.abs(v!.value! - 20) <= 0.2);
     // posting again replaces, never adds
     assert.equal((await post(batch)).statusCode, 200);
-    const [again] = await receiver.metrics.windowValues({ metric: HTTP, aggregation: 'count', since: now - 5 * MINUTE_MS, until: now + 1 });
+    const [again] = await receiver.metrics.windowValues({
+      metric: HTTP,
+      aggregation: 'count',
+      since: now - 5 * MINUTE_MS,
+      until: now + 1,
+    });
     assert.equal(again!.count, 3);
     await new Promise((r) => setTimeout(r, 300));
     off();
@@ -119,7 +134,10 @@ describe('POST /production/ingest', () => {
       [{ ...batch, rows: [{ ...row, errors: 9 }] }, /rows\[0\]\.errors: must not exceed count/],
       [{ ...batch, rows: [{ ...row, min: 99, max: 1 }] }, /rows\[0\]\.min/],
       [{ ...batch, rows: [{ ...row, sketch: '***' }] }, /rows\[0\]\.sketch: must be base64/],
-      [{ ...batch, rows: [{ ...row, sketch: Buffer.from('garbage!').toString('base64') }] }, /rows\[0\]\.sketch/],
+      [
+        { ...batch, rows: [{ ...row, sketch: Buffer.from('garbage!').toString('base64') }] },
+        /rows\[0\]\.sketch/,
+      ],
       [{ ...batch, rows: [{ ...row, count: 4 }] }, /sketch: holds 3 values but count is 4/],
       [{ ...batch, rows: [row, row] }, /rows\[1\]: duplicates/],
       [{ ...batch, rows: [{ ...row, labels: { 'bad-name': 'x' } }] }, /label names/],
@@ -133,13 +151,28 @@ describe('POST /production/ingest', () => {
       assert.equal(err.error.code, 'PRODMON_E_BAD_REQUEST');
       assert.match(err.error.message, re);
     }
-    assert.equal((await receiver.http.inject({ method: 'POST', url: '/production/ingest', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, payload: '{not json' })).statusCode, 400);
+    assert.equal(
+      (
+        await receiver.http.inject({
+          method: 'POST',
+          url: '/production/ingest',
+          headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+          payload: '{not json',
+        })
+      ).statusCode,
+      400,
+    );
   });
 
   test('an embedded monitor pushes on flush, keeps the rows while the receiver is down, and delivers them later', async () => {
     const clock = new FakeClock(Date.now());
     const store = await STORE_FIXTURES[0]!.open();
-    const pushing = testEngine({ store: store.store, clock, instance: 'shop-2', metrics: { push: { url: base, token: ADMIN } } });
+    const pushing = testEngine({
+      store: store.store,
+      clock,
+      instance: 'shop-2',
+      metrics: { push: { url: base, token: ADMIN } },
+    });
     try {
       for (const v of [5, 6]) pushing.record(HTTP, { ...labels, route: '/pushed' }, v);
       await pushing.flush();
@@ -150,9 +183,17 @@ describe('POST /production/ingest', () => {
       await receiver.listen('127.0.0.1', port);
       assert.equal(await pushing.pusher!.send(), 1);
       assert.equal(pushing.pusher!.buffered, 0);
-      const rows = await receiver.store.rollups.query({ metrics: [HTTP], resolution: MINUTE_MS, since: 0, until: clock.now() + MINUTE_MS });
+      const rows = await receiver.store.rollups.query({
+        metrics: [HTTP],
+        resolution: MINUTE_MS,
+        since: 0,
+        until: clock.now() + MINUTE_MS,
+      });
       const pushed = rows.find((r) => r.instance === 'shop-2');
-      assert.deepEqual([pushed?.count, pushed?.sum, pushed?.labels], [2, 11, '{"method":"GET","route":"/pushed","status_class":"2xx"}']);
+      assert.deepEqual(
+        [pushed?.count, pushed?.sum, pushed?.labels],
+        [2, 11, '{"method":"GET","route":"/pushed","status_class":"2xx"}'],
+      );
     } finally {
       pushing.recorder.close();
       await store.cleanup();

@@ -42,9 +42,15 @@ describe('GET /metrics', () => {
   });
 
   test('with metrics_require_token, a token is needed', async () => {
-    const m = await started({ auth: { tokens: [{ name: 'scraper', token: READ, role: 'read' }], metrics_require_token: true } });
+    const m = await started({
+      auth: { tokens: [{ name: 'scraper', token: READ, role: 'read' }], metrics_require_token: true },
+    });
     assert.equal((await m.http.inject({ method: 'GET', url: '/metrics' })).statusCode, 401);
-    const ok = await m.http.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${READ}` } });
+    const ok = await m.http.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: `Bearer ${READ}` },
+    });
     assert.equal(ok.statusCode, 200);
   });
 
@@ -69,7 +75,9 @@ describe('GET /metrics', () => {
     const base = await listenLocal(server);
     try {
       await requestAll(base, ['/products/1', '/products/2', '/products/3']);
-      const count = () => [...m.metrics.recorder.allSeries(METRIC.httpRequest)].find((s) => s.labels.route === '/products/:id')?.totalCount;
+      const count = () =>
+        [...m.metrics.recorder.allSeries(METRIC.httpRequest)].find((s) => s.labels.route === '/products/:id')
+          ?.totalCount;
       await until(() => count() === 3, 'three requests');
       const res = await fetch(`${base}/metrics`);
       const fams = parsePrometheusText(await res.text());

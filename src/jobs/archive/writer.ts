@@ -4,7 +4,16 @@
  * deleted from the store only after their file is complete.
  */
 import { once } from 'node:events';
-import { closeSync, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createGzip, type Gzip } from 'node:zlib';
 
@@ -18,7 +27,10 @@ export interface ArchiveFile {
 
 /** `20260329T010000Z` for a time in ms. */
 export function stamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 function syncDir(dir: string): void {
@@ -57,7 +69,8 @@ export class ArchiveWriter {
     mkdirSync(dir, { recursive: true });
     const base = `${dataset}-${stamp(now)}`;
     let path = join(dir, `${base}.ndjson.gz`);
-    for (let n = 2; existsSync(path) || existsSync(`${path}.partial`); n++) path = join(dir, `${base}-${n}.ndjson.gz`);
+    for (let n = 2; existsSync(path) || existsSync(`${path}.partial`); n++)
+      path = join(dir, `${base}-${n}.ndjson.gz`);
     return new ArchiveWriter(path, dataset);
   }
 

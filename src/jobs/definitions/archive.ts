@@ -1,5 +1,5 @@
 /** The weekly archive job: records older than `archive.after` move to compressed NDJSON files. */
-import { runRetention, retentionTotals } from '../retention.js';
+import { retentionTotals, runRetention } from '../retention.js';
 import type { Job } from '../types.js';
 
 /** Builds the archive job. */

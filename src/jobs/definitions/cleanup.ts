@@ -1,5 +1,5 @@
 /** The daily cleanup job: retention of every kind of record (archived first) and of log files. */
-import { runRetention, retentionTotals } from '../retention.js';
+import { retentionTotals, runRetention } from '../retention.js';
 import type { Job } from '../types.js';
 
 /** Builds the cleanup job. */

@@ -1,15 +1,17 @@
-/** The daily summary job: the last 24 hours, sent to the channels that take summaries. */
+/** The daily summary job: the 24 hours up to its scheduled time, queued for the channels that take summaries. */
+import type { Repos } from '../../store/index.js';
 import type { Job } from '../types.js';
 
-/** One day, sent; `sent` is how many channels got it (0 with a reason when none takes summaries). */
+/**
+ * Queues (or sends) the summary of the day ending at `until`; `fence` guards leader-only writes.
+ * `sent` is how many channels got it (0, with a reason, when none takes summaries or it was sent already).
+ */
 export type DailySummarySender = (o: {
-  since: number;
   until: number;
   now: number;
   signal: AbortSignal;
+  fence: (tx: Repos) => Promise<void>;
 }) => Promise<{ sent: number; reason?: string }>;
-
-const DAY_MS = 86_400_000;
 
 /** Builds the daily summary job. */
 export function dailySummaryJob(send: DailySummarySender): Job {
@@ -20,11 +22,11 @@ export function dailySummaryJob(send: DailySummarySender): Job {
       const now = ctx.clock.now();
       // The period ends at the scheduled time, so a run made up late covers the same day.
       const until = ctx.slot ?? now;
-      const r = await send({ since: until - DAY_MS, until, now, signal: ctx.signal });
+      const r = await send({ until, now, signal: ctx.signal, fence: ctx.fence });
       return {
         outcome: r.sent > 0 ? 'ok' : 'skipped',
         counts: { sent: r.sent },
-        detail: { since: until - DAY_MS, until, ...(r.reason ? { reason: r.reason } : {}) },
+        detail: { until, ...(r.reason ? { reason: r.reason } : {}) },
       };
     },
   };

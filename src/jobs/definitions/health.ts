@@ -23,7 +23,12 @@ export function healthJob(health: HealthRunner, opts: { persist?: boolean } = {}
       }
       const count = (s: HealthCheckResult['status']) => results.filter((r) => r.status === s).length;
       return {
-        counts: { checks: results.length, healthy: count('healthy'), degraded: count('degraded'), unhealthy: count('unhealthy') },
+        counts: {
+          checks: results.length,
+          healthy: count('healthy'),
+          degraded: count('degraded'),
+          unhealthy: count('unhealthy'),
+        },
         detail: { failing: results.filter((r) => r.status !== 'healthy').map((r) => r.name) },
       };
     },

@@ -11,8 +11,8 @@ const keyOf = (channel: string) => `notifications.disabled.${channel}`;
 
 /** Whether (and why) a channel is disabled. */
 export async function disabledState(state: StateRepo, channel: string): Promise<DisabledChannel | undefined> {
-  const v = await state.get<DisabledChannel | null>(keyOf(channel));
-  return v ?? undefined;
+  const v = await state.get<Partial<DisabledChannel> & { enabledAt?: number }>(keyOf(channel));
+  return v && typeof v.reason === 'string' && typeof v.at === 'number' ? { reason: v.reason, at: v.at } : undefined;
 }
 
 /** Marks a channel disabled. */
@@ -23,6 +23,6 @@ export async function disableChannel(state: StateRepo, channel: string, reason: 
 /** Enables a channel again; returns whether it was disabled. */
 export async function enableChannel(state: StateRepo, channel: string, now: number): Promise<boolean> {
   const was = await disabledState(state, channel);
-  if (was) await state.set(keyOf(channel), null, now);
+  if (was) await state.set(keyOf(channel), { enabledAt: now }, now);
   return was !== undefined;
 }

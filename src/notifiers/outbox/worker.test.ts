@@ -74,11 +74,14 @@ describe('outbox worker: delivery, retries, timeouts, giving up', () => {
   test('a receiver that never answers: the attempt times out on the clock and is retried', async () => {
     await start([hook()], { attempt_timeout: '10s' });
     answerBy((now) => (now === T0 ? 'hold' : 200));
-    await h.accept(transition('firing'));
-    assert.equal(rx.requests.length, 1);
+    await h.accept(transition('firing'), { settle: false });
+    await rx.waitFor(1);
     const [waiting] = await h.store.outbox.pending();
     assert.equal(waiting?.attempts, 0, 'still in flight');
-    await h.advance(10_000);
+    await h.clock.advance(9_999);
+    assert.equal((await h.store.outbox.pending())[0]?.attempts, 0, 'not yet timed out');
+    await h.clock.advance(1);
+    await h.settle();
     const [after] = await h.store.outbox.pending();
     assert.equal(after?.attempts, 1);
     assert.equal(after?.lastError, 'timed out after 10s');
@@ -123,7 +126,7 @@ describe('outbox worker: delivery, retries, timeouts, giving up', () => {
   test('stopping mid-send leaves the item pending; a new worker delivers it once', async () => {
     await start();
     answerBy(() => 'hold');
-    await h.accept(transition('firing'));
+    await h.accept(transition('firing'), { settle: false });
     await rx.waitFor(1);
     const dir = h.config.dataDir;
     await h.pipeline.stop();

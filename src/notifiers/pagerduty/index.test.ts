@@ -81,11 +81,12 @@ describe('pagerduty channel (Events API v2)', () => {
 
   test('400 is permanent, 429 retried after Retry-After, 5xx retried', async () => {
     const n = notificationOf(transition('firing'));
-    for (const [status, headers, retryable, retryAfterMs] of [
+    const cases: [number, Record<string, string>, boolean, number | undefined][] = [
       [400, {}, false, undefined],
       [429, { 'retry-after': '30' }, true, 30_000],
       [502, {}, true, undefined],
-    ] as const) {
+    ];
+    for (const [status, headers, retryable, retryAfterMs] of cases) {
       rx.answer(() => ({ status, headers }));
       const r = await pd().send(n, NEVER);
       assert.ok(!r.ok);

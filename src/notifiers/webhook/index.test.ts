@@ -74,7 +74,8 @@ describe('webhook channel', () => {
       [302, { retryable: false, disable: undefined }],
       [500, { retryable: true, disable: undefined }],
     ] as const) {
-      rx.answer(() => ({ status, headers: status === 302 ? { location: `${rx.url}/elsewhere` } : {} }));
+      const headers: Record<string, string> = status === 302 ? { location: `${rx.url}/elsewhere` } : {};
+      rx.answer(() => ({ status, headers }));
       const r = await hook.send(n, NEVER);
       assert.equal(r.ok, false, String(status));
       if (!r.ok) assert.deepEqual({ retryable: r.retryable, disable: r.disable }, expect, String(status));

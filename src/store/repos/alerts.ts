@@ -208,6 +208,15 @@ export class AlertRepo {
       .execute();
   }
 
+  /** Appends several transitions in one statement (at most a few hundred at a time). */
+  async addEvents(events: readonly AlertEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.db
+      .insertInto('alertEvents')
+      .values(events.map((e) => ({ ...e, detail: toJson(e.detail) })))
+      .execute();
+  }
+
   /** An alert's history, oldest first. */
   async events(alertId: string): Promise<AlertEvent[]> {
     const rows = await this.db

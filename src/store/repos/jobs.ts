@@ -36,11 +36,24 @@ export class JobRunRepo {
   }
 
   /** Records the start of a run (with e.g. the schedule slot it runs for); returns its id. */
-  async start(job: string, instance: string, now: number, detail: Record<string, unknown> = {}): Promise<string> {
+  async start(
+    job: string,
+    instance: string,
+    now: number,
+    detail: Record<string, unknown> = {},
+  ): Promise<string> {
     const id = newId(now, 'jr_');
     await this.db
       .insertInto('jobRuns')
-      .values({ id, job, instance, startedAt: now, endedAt: null, outcome: 'running', detail: toJson(detail) })
+      .values({
+        id,
+        job,
+        instance,
+        startedAt: now,
+        endedAt: null,
+        outcome: 'running',
+        detail: toJson(detail),
+      })
       .execute();
     return id;
   }
@@ -268,21 +281,28 @@ export class ArchiveRepo {
       const chunk = records.slice(i, i + 100);
       const ch = s.children;
       if (ch) {
-        const kidIds = chunk.flatMap((r) => ((r[ch.as] as ArchiveRecord[] | undefined) ?? []).map((k) => k.id));
+        const kidIds = chunk.flatMap((r) =>
+          ((r[ch.as] as ArchiveRecord[] | undefined) ?? []).map((k) => k.id),
+        );
         for (let j = 0; j < kidIds.length; j += 500) {
-          await this.#db.deleteFrom(ch.table).where('id', 'in', kidIds.slice(j, j + 500)).execute();
+          await this.#db
+            .deleteFrom(ch.table)
+            .where('id', 'in', kidIds.slice(j, j + 500))
+            .execute();
         }
       }
-      let q = this.#db.deleteFrom(s.table).where((eb) =>
-        eb.or(
-          chunk.map((r) =>
-            eb.and(s.match.map((c) => eb(c, '=', (r[c] as string | number) ?? null))),
-          ),
-        ),
-      );
+      let q = this.#db
+        .deleteFrom(s.table)
+        .where((eb) =>
+          eb.or(chunk.map((r) => eb.and(s.match.map((c) => eb(c, '=', (r[c] as string | number) ?? null))))),
+        );
       if (ch) {
         q = q.where((eb) =>
-          eb.not(eb.exists(eb.selectFrom(ch.table).select('id').whereRef(`${ch.table}.${ch.fk}`, '=', `${s.table}.id`))),
+          eb.not(
+            eb.exists(
+              eb.selectFrom(ch.table).select('id').whereRef(`${ch.table}.${ch.fk}`, '=', `${s.table}.id`),
+            ),
+          ),
         );
       }
       const r = await q.executeTakeFirst();

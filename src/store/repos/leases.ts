@@ -62,7 +62,13 @@ export class LeaseRepo {
    * holder's session is known to be gone): the epoch grows by one. Returns the lease, or null when it
    * changed meanwhile.
    */
-  async seize(name: string, holder: string, ttlMs: number, now: number, fromEpoch: number): Promise<Lease | null> {
+  async seize(
+    name: string,
+    holder: string,
+    ttlMs: number,
+    now: number,
+    fromEpoch: number,
+  ): Promise<Lease | null> {
     const row = await this.db
       .updateTable('leases')
       .set({ holder, epoch: sql<number>`epoch + 1`, expiresAt: now + ttlMs })

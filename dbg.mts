@@ -1,0 +1,26 @@
+import { createServer } from 'node:http';
+import { launchChromium, signInPage } from './src/dashboard/test-support/browser.js';
+import { startMonitor, PASSWORD, insertAlert } from './src/dashboard/test-support/fixture.js';
+const f = await startMonitor({});
+const b = await launchChromium();
+const ctx = await b.newContext();
+const page = await ctx.newPage();
+await signInPage(page, f.dashboard, 'admin', PASSWORD);
+const a = await insertAlert(f.monitor.store, Date.now(), { rule: 'x', message: 'y' });
+const evil = createServer((_q, r) => { r.setHeader('content-type', 'text/html'); r.end('<p>hi</p>'); });
+await new Promise((r) => evil.listen(0, '127.0.0.1', r));
+await page.goto(`http://127.0.0.1:${evil.address().port}/`);
+page.on('request', (r) => console.log('req', r.url()));
+page.on('response', (r) => console.log('resp', r.status(), r.url()));
+page.on('requestfailed', (r) => console.log('failed', r.url(), r.failure()?.errorText));
+page.on('requestfinished', (r) => console.log('finished', r.url()));
+const out = await page.evaluate(async ({ base, id }) => {
+  const form = new URLSearchParams({ reason: 'forged', _csrf: 'guess' });
+  const x = await fetch(`${base}/production/dashboard/alerts/${id}/resolve`, { method: 'POST', body: form, credentials: 'include', mode: 'no-cors' }).then((r) => r.type, (e) => String(e));
+  const y = await fetch(`${base}/production/api/alerts/${id}/resolve`, { method: 'POST', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: '{"reason":"f"}' }).then((r) => r.status, (e) => String(e));
+  return [x, y];
+}, { base: f.url, id: a.id });
+console.log(out);
+await page.waitForTimeout(1000);
+console.log((await f.monitor.store.alerts.get(a.id))?.status);
+evil.close(); await b.close(); await f.close();

@@ -1,0 +1,82 @@
+/** The engine's timing helpers: a serial queue, coalesced triggers, and a loop that can wake early. */
+import type { Clock } from '../core/clock.js';
+
+/** Runs jobs one at a time, in order; a failed job does not stop the next. */
+export class SerialQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  /** Queues `fn`; resolves or rejects with its outcome. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const job = this.#tail.then(fn, fn);
+    this.#tail = job.catch(() => {});
+    return job;
+  }
+
+  /** Resolves once every job queued so far (and those they queued) has finished. */
+  async idle(): Promise<void> {
+    for (let t = this.#tail; ; t = this.#tail) {
+      await t;
+      if (t === this.#tail) return;
+    }
+  }
+}
+
+/**
+ * A trigger that queues at most one run at a time: what arrives while a run is queued is merged into
+ * it (fresh data for several metrics in a burst is evaluated once).
+ */
+export function coalesced<T>(
+  queue: SerialQueue,
+  merge: (pending: T | undefined, next: T) => T,
+  run: (value: T) => Promise<void>,
+  onError: (err: unknown) => void,
+): (value: T) => void {
+  let pending: T | undefined;
+  let queued = false;
+  return (value) => {
+    pending = merge(pending, value);
+    if (queued) return;
+    queued = true;
+    queue
+      .run(async () => {
+        queued = false;
+        const v = pending as T;
+        pending = undefined;
+        await run(v);
+      })
+      .catch(onError);
+  };
+}
+
+/**
+ * Runs `body` now and then every `intervalMs` on `clock`, sooner when `wakeAt()` names an earlier
+ * time (never sooner than `minSleepMs`), until stopped.
+ */
+export function startWakingLoop(o: {
+  clock: Clock;
+  intervalMs: number;
+  minSleepMs: number;
+  body: () => Promise<void>;
+  wakeAt: () => number | null;
+}): { stop(): Promise<void> } {
+  const ctl = new AbortController();
+  const done = (async () => {
+    while (!ctl.signal.aborted) {
+      await o.body();
+      const wake = o.wakeAt();
+      const wait =
+        wake === null ? o.intervalMs : Math.min(o.intervalMs, Math.max(o.minSleepMs, wake - o.clock.now()));
+      try {
+        await o.clock.sleep(wait, ctl.signal);
+      } catch {
+        break;
+      }
+    }
+  })();
+  return {
+    async stop() {
+      ctl.abort(new Error('loop stopped'));
+      await done;
+    },
+  };
+}

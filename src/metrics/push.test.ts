@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { closeServer, listenLocal } from '../../test/support/http-load.js';
+import { FakeClock } from '../core/clock.js';
+import type { RollupRow } from '../store/repos/rollups.js';
+import { ingestUrl, Pusher } from './push.js';
+import type { WireBatch } from './wire.js';
+
+const row = (bucket: number, count = 1): RollupRow => ({
+  metric: 'http_request_duration_ms',
+  labels: '{"route":"/a"}',
+  instance: 'shop-1',
+  resolution: 60_000,
+  bucket,
+  count,
+  sum: count,
+  min: 1,
+  max: 1,
+  errors: 0,
+  sketch: null,
+});
+
+describe('pusher', () => {
+  let server: Server;
+  let base: string;
+  let status = 200;
+  const received: { auth: string | undefined; batch: WireBatch }[] = [];
+
+  before(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        received.push({ auth: req.headers.authorization, batch: JSON.parse(body) as WireBatch });
+        res.statusCode = status;
+        res.end('{}');
+      });
+    });
+    base = await listenLocal(server);
+  });
+  after(() => closeServer(server));
+
+  const pusher = (over: Partial<ConstructorParameters<typeof Pusher>[0]> = {}) =>
+    new Pusher({ url: base, token: 'push-token-0123456789', intervalMs: 10_000, instance: 'shop-1', clock: new FakeClock(), onError() {}, ...over });
+
+  test('the ingest URL is the base URL plus /production/ingest, unless it already names it', () => {
+    assert.equal(ingestUrl('http://m:9464'), 'http://m:9464/production/ingest');
+    assert.equal(ingestUrl('http://m:9464/ops/'), 'http://m:9464/ops/production/ingest');
+    assert.equal(ingestUrl('http://m/ops/production/ingest'), 'http://m/ops/production/ingest');
+  });
+
+  test('a newer version of a bucket replaces the queued one; the buffer drops the oldest beyond its bound', async () => {
+    received.length = 0;
+    const p = pusher({ maxBufferedRows: 3 });
+    p.enqueue([row(0), row(60_000)]);
+    p.enqueue([row(0, 5)]);
+    assert.equal(p.buffered, 2);
+    p.enqueue([row(120_000), row(180_000)]);
+    assert.equal(p.buffered, 3);
+    assert.equal(p.dropped, 1);
+    assert.equal(await p.send(), 3);
+    assert.equal(received.length, 1);
+    assert.equal(received[0]!.auth, 'Bearer push-token-0123456789');
+    assert.deepEqual(
+      received[0]!.batch.rows.map((r) => [r.bucket, r.count]),
+      [
+        [0, 5],
+        [120_000, 1],
+        [180_000, 1],
+      ],
+    );
+    assert.equal(p.buffered, 0);
+  });
+
+  test('a 5xx keeps the rows for the next round; a 400 drops them as invalid', async () => {
+    const p = pusher({ batchSize: 2 });
+    p.enqueue([row(0), row(60_000), row(120_000)]);
+    status = 503;
+    await assert.rejects(p.send(), /answered 503/);
+    assert.equal(p.buffered, 3);
+    status = 400;
+    await assert.rejects(p.send(), /answered 400/);
+    assert.equal(p.buffered, 1, 'the rejected batch of 2 is dropped, the rest waits');
+    assert.equal(p.dropped, 2);
+    status = 200;
+    assert.equal(await p.send(), 1);
+    assert.equal(p.buffered, 0);
+  });
+});
