@@ -12,8 +12,10 @@ import { type HealthCheckResult, type HealthStatus, overallStatus } from '../cor
 import type { CheckResultRepo } from '../store/repos/checks.js';
 import { buildChecks } from './build.js';
 import { type CustomCheckFn, type CustomCheckOptions, customCheck } from './custom/index.js';
+import { ResultPersister } from './persist.js';
 import { runCheck } from './runner.js';
 import type { HealthCheck, SelfProbe, SelfProbeSource } from './types.js';
+import { scrubResult } from './util.js';
 
 type LogFn = (obj: object, msg?: string) => void;
 
@@ -60,11 +62,9 @@ export class HealthService implements SelfProbeSource {
   readonly #custom = new Map<string, HealthCheck>();
   readonly #probes = new Map<string, SelfProbe>();
   readonly #results = new Map<string, HealthCheckResult>();
-  readonly #persisted = new Map<string, { status: HealthStatus; at: number }>();
   readonly #listeners = new Set<(results: HealthCheckResult[]) => void>();
   readonly #stopping = new AbortController();
-  #store: Pick<CheckResultRepo, 'insert'> | null = null;
-  #storeFailing = false;
+  readonly #persister: ResultPersister;
   #inflight: Promise<HealthCheckResult[]> | null = null;
   #loop: Loop | null = null;
   #status: { status: HealthStatus; pendingCritical: boolean } | null = null;
@@ -79,13 +79,16 @@ export class HealthService implements SelfProbeSource {
     this.#log = opts.log;
     this.#onResult = opts.onResult;
     this.#now = opts.now;
+    this.#persister = new ResultPersister(opts.config.health.persist_interval, opts.log, (t) =>
+      this.#scrub(t),
+    );
     this.#configured =
       opts.checks ?? buildChecks(opts.config, { clock: opts.clock, config: opts.config, self: this });
   }
 
   /** Where results are stored for history (`store.checks`). */
   attachStore(store: { checks: Pick<CheckResultRepo, 'insert'> }): void {
-    this.#store = store.checks;
+    this.#persister.attach(store.checks);
   }
 
   /** Every check: configured, built-in, then registered. */
@@ -130,7 +133,7 @@ export class HealthService implements SelfProbeSource {
   async run(opts: { persistAll?: boolean } = {}): Promise<HealthReport> {
     if (this.#inflight) {
       const results = await this.#inflight;
-      if (opts.persistAll) await this.#persist(results, true);
+      if (opts.persistAll) await this.#persister.persist(results, true);
       return this.report();
     }
     const p = this.#runSome(this.checks, opts.persistAll ?? false);
@@ -164,7 +167,7 @@ export class HealthService implements SelfProbeSource {
       }),
     );
     if (!this.#closed) {
-      await this.#persist(results, persistAll);
+      await this.#persister.persist(results, persistAll);
       for (const fn of this.#listeners) {
         try {
           fn(results);
@@ -196,30 +199,6 @@ export class HealthService implements SelfProbeSource {
     if (overall !== this.#lastOverall) {
       this.#lastOverall = overall;
       this.#since = r.checkedAt;
-    }
-  }
-
-  async #persist(results: readonly HealthCheckResult[], all: boolean): Promise<void> {
-    if (!this.#store) return;
-    const every = this.#config.health.persist_interval;
-    const due = results.filter((r) => {
-      const last = this.#persisted.get(r.name);
-      return all || !last || last.status !== r.status || r.checkedAt - last.at >= every;
-    });
-    if (due.length === 0) return;
-    try {
-      await this.#store.insert(due);
-      for (const r of due) this.#persisted.set(r.name, { status: r.status, at: r.checkedAt });
-      if (this.#storeFailing) this.#log?.info?.({}, 'health check results stored again');
-      this.#storeFailing = false;
-    } catch (err) {
-      if (!this.#storeFailing) {
-        this.#log?.error(
-          { err: this.#scrub(errorMessage(err)) },
-          'cannot store health check results (prodmon store failure)',
-        );
-      }
-      this.#storeFailing = true;
     }
   }
 
@@ -329,21 +308,6 @@ export class HealthService implements SelfProbeSource {
   }
 
   #sanitize(r: HealthCheckResult): HealthCheckResult {
-    const secrets = this.#config.secrets ?? [];
-    if (secrets.length === 0) return r;
-    return {
-      ...r,
-      error: r.error === null ? null : scrub(r.error, secrets),
-      details: deepScrub(r.details, secrets) as Record<string, unknown>,
-    };
+    return scrubResult(r, this.#config.secrets ?? []);
   }
-}
-
-function deepScrub(value: unknown, secrets: readonly string[]): unknown {
-  if (typeof value === 'string') return scrub(value, secrets);
-  if (Array.isArray(value)) return value.map((v) => deepScrub(v, secrets));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deepScrub(v, secrets)]));
-  }
-  return value;
 }

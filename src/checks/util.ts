@@ -1,9 +1,10 @@
 /** Small helpers shared by the check kinds: thresholds, latency, abortable waits, safe target names. */
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
+import { scrub } from '../config/mask.js';
 import { anyDuration, obj } from '../config/zod-helpers.js';
 import { errorMessage } from '../core/errors.js';
-import type { HealthStatus } from '../core/types.js';
+import type { HealthCheckResult, HealthStatus } from '../core/types.js';
 
 /** Monotonic milliseconds, for measuring latency (never for logic a test controls). */
 export const monotonic = (): number => performance.now();
@@ -117,4 +118,23 @@ export function humanBytes(n: number): string {
     i++;
   }
   return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+}
+
+/** A result with every secret scrubbed from its error and (deeply) its details. */
+export function scrubResult(r: HealthCheckResult, secrets: readonly string[]): HealthCheckResult {
+  if (secrets.length === 0) return r;
+  return {
+    ...r,
+    error: r.error === null ? null : scrub(r.error, secrets),
+    details: deepScrub(r.details, secrets) as Record<string, unknown>,
+  };
+}
+
+function deepScrub(value: unknown, secrets: readonly string[]): unknown {
+  if (typeof value === 'string') return scrub(value, secrets);
+  if (Array.isArray(value)) return value.map((v) => deepScrub(v, secrets));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deepScrub(v, secrets)]));
+  }
+  return value;
 }

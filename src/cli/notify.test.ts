@@ -3,7 +3,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../../test/support/cli.js';
-import { freePort, type HttpReceiver, startHttpReceiver, verifyStandardWebhook } from '../../test/support/receivers.js';
+import {
+  freePort,
+  type HttpReceiver,
+  startHttpReceiver,
+  verifyStandardWebhook,
+} from '../../test/support/receivers.js';
 import { tempDir } from '../../test/support/services.js';
 import { disableChannel, disabledState } from '../notifiers/outbox/channel-state.js';
 import { openStore } from '../store/index.js';
@@ -13,7 +18,8 @@ describe('prodmon notify', () => {
   const dir = tempDir();
   const cfg = join(dir.path, 'prodmon.yaml');
   const db = join(dir.path, 'data', 'prodmon.db');
-  const cli = (...args: string[]) => runCli(['--config', cfg, '--data-dir', join(dir.path, 'data'), ...args], { cwd: dir.path });
+  const cli = (...args: string[]) =>
+    runCli(['--config', cfg, '--data-dir', join(dir.path, 'data'), ...args], { cwd: dir.path });
   before(async () => {
     rx = await startHttpReceiver();
     writeFileSync(
@@ -42,8 +48,16 @@ describe('prodmon notify', () => {
     rx.answer(() => ({ status: 503, body: 'maintenance' }));
     const bad = await cli('notify', 'test', 'hook', '--json');
     assert.equal(bad.code, 1);
-    const out = JSON.parse(bad.stdout) as { ok: boolean; retryable: boolean; reason: string; statusCode: number };
-    assert.deepEqual([out.ok, out.retryable, out.statusCode, out.reason], [false, true, 503, 'HTTP 503: maintenance']);
+    const out = JSON.parse(bad.stdout) as {
+      ok: boolean;
+      retryable: boolean;
+      reason: string;
+      statusCode: number;
+    };
+    assert.deepEqual(
+      [out.ok, out.retryable, out.statusCode, out.reason],
+      [false, true, 503, 'HTTP 503: maintenance'],
+    );
     const down = await cli('notify', 'test', 'other');
     assert.equal(down.code, 1);
     assert.match(down.stdout, /failed: "other" \(webhook\): network error: ECONNREFUSED \(temporary failure/);
@@ -60,10 +74,28 @@ describe('prodmon notify', () => {
     const store = await openStore({ driver: 'sqlite', path: db });
     const now = Date.now();
     await store.migrate(now);
-    const add = async (key: string, status: 'pending' | 'failed' | 'dead' | 'delivered', alertId: string, at: number) => {
-      await store.outbox.enqueue({ key, alertId, transition: key.split(':')[1]!, channel: 'hook', payload: {}, now: at });
+    const add = async (
+      key: string,
+      status: 'pending' | 'failed' | 'dead' | 'delivered',
+      alertId: string,
+      at: number,
+    ) => {
+      await store.outbox.enqueue({
+        key,
+        alertId,
+        transition: key.split(':')[1]!,
+        channel: 'hook',
+        payload: {},
+        now: at,
+      });
       const item = (await store.outbox.forAlert(alertId)).find((i) => i.key === key)!;
-      await store.outbox.setState(item.id, { status, attempts: 3, nextAttemptAt: at, lastError: status === 'delivered' ? null : 'HTTP 500', now: at });
+      await store.outbox.setState(item.id, {
+        status,
+        attempts: 3,
+        nextAttemptAt: at,
+        lastError: status === 'delivered' ? null : 'HTTP 500',
+        now: at,
+      });
     };
     await add('t1:firing', 'dead', 'al_1', now - 5000);
     await add('t2:firing', 'failed', 'al_2', now - 4000);
@@ -74,9 +106,17 @@ describe('prodmon notify', () => {
 
     const list = await cli('notify', 'outbox', '--json');
     assert.equal(list.code, 0, list.stderr);
-    const parsed = JSON.parse(list.stdout) as { counts: Record<string, number>; items: { key: string; status: string }[] };
+    const parsed = JSON.parse(list.stdout) as {
+      counts: Record<string, number>;
+      items: { key: string; status: string }[];
+    };
     assert.deepEqual(parsed.counts, { pending: 1, delivered: 1, failed: 1, dead: 2 });
-    assert.deepEqual(parsed.items.map((i) => i.key).sort(), ['t1:firing', 't2:firing', 't3:firing', 't4:firing']);
+    assert.deepEqual(parsed.items.map((i) => i.key).sort(), [
+      't1:firing',
+      't2:firing',
+      't3:firing',
+      't4:firing',
+    ]);
 
     const table = await cli('notify', 'outbox');
     assert.match(table.stdout, /pending 1, delivered 1, failed 1, dead 2/);
@@ -85,7 +125,9 @@ describe('prodmon notify', () => {
     const retry = await cli('notify', 'outbox', '--retry');
     assert.equal(retry.code, 0, retry.stderr);
     assert.match(retry.stdout, /re-queued 2 notification\(s\); skipped 1 made moot by a later delivered one/);
-    const after = JSON.parse((await cli('notify', 'outbox', '--json', '--status', 'pending')).stdout) as { items: { key: string }[] };
+    const after = JSON.parse((await cli('notify', 'outbox', '--json', '--status', 'pending')).stdout) as {
+      items: { key: string }[];
+    };
     assert.deepEqual(after.items.map((i) => i.key).sort(), ['t1:firing', 't2:firing', 't4:firing']);
     assert.equal((await cli('notify', 'outbox', '--status', 'bogus')).code, 2);
   });

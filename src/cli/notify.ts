@@ -16,7 +16,16 @@ import { enableChannel } from '../notifiers/outbox/channel-state.js';
 import { buildNotifier } from '../notifiers/pipeline.js';
 import { openStore, type Store, storeTarget } from '../store/index.js';
 import type { OutboxItem, OutboxStatus } from '../store/repos/outbox.js';
-import { configFrom, EXIT, type GlobalOptions, globalOptions, paint, printJson, runCommand, statusColor } from './common.js';
+import {
+  configFrom,
+  EXIT,
+  type GlobalOptions,
+  globalOptions,
+  paint,
+  printJson,
+  runCommand,
+  statusColor,
+} from './common.js';
 
 const STATUSES: OutboxStatus[] = ['pending', 'delivered', 'failed', 'dead'];
 
@@ -54,10 +63,15 @@ export async function notifyTest(config: ResolvedConfig, name: string, json: boo
     const outcome = await notifier.send(n, AbortSignal.timeout(config.notifications.outbox.attempt_timeout));
     const ms = Math.round(performance.now() - started);
     if (json) printJson({ channel: name, kind: spec.kind, durationMs: ms, ...outcome, error: undefined });
-    else if (outcome.ok) process.stdout.write(`${paint('green', 'ok')}: test notification sent through "${name}" (${spec.kind}) in ${ms} ms\n`);
+    else if (outcome.ok)
+      process.stdout.write(
+        `${paint('green', 'ok')}: test notification sent through "${name}" (${spec.kind}) in ${ms} ms\n`,
+      );
     else {
       const kind = outcome.retryable ? 'temporary failure, would be retried' : 'permanent failure';
-      process.stdout.write(`${paint('red', 'failed')}: "${name}" (${spec.kind}): ${outcome.reason} (${kind})\n`);
+      process.stdout.write(
+        `${paint('red', 'failed')}: "${name}" (${spec.kind}): ${outcome.reason} (${kind})\n`,
+      );
     }
     return outcome.ok ? EXIT.ok : EXIT.failed;
   } finally {
@@ -85,7 +99,10 @@ export async function notifyOutbox(
     let requeued = 0;
     let skipped = 0;
     if (o.retry) {
-      for (const item of await store.outbox.list(statuses.filter((s) => s === 'failed' || s === 'dead'), 10_000)) {
+      for (const item of await store.outbox.list(
+        statuses.filter((s) => s === 'failed' || s === 'dead'),
+        10_000,
+      )) {
         if (await superseded(store, item)) skipped++;
         else if (await store.outbox.requeue(item.id, now)) requeued++;
       }
@@ -109,7 +126,8 @@ export async function notifyOutbox(
       style: { head: [], border: [] },
     });
     for (const i of items) {
-      const next = i.status === 'pending' ? `next in ${formatDuration(Math.max(0, i.nextAttemptAt - now))}` : '';
+      const next =
+        i.status === 'pending' ? `next in ${formatDuration(Math.max(0, i.nextAttemptAt - now))}` : '';
       table.push([
         i.id,
         i.channel,
@@ -131,9 +149,13 @@ function parseStatuses(text: string | undefined): OutboxStatus[] | undefined {
   const list = text.split(',').map((s) => s.trim()) as OutboxStatus[];
   const bad = list.filter((s) => !STATUSES.includes(s));
   if (bad.length) {
-    throw new ProdmonError('PRODMON_E_CONFIG', `--status: unknown status ${bad.join(', ')} (use ${STATUSES.join(', ')})`, {
-      exitCode: EXIT.usage,
-    });
+    throw new ProdmonError(
+      'PRODMON_E_CONFIG',
+      `--status: unknown status ${bad.join(', ')} (use ${STATUSES.join(', ')})`,
+      {
+        exitCode: EXIT.usage,
+      },
+    );
   }
   return list;
 }
@@ -158,7 +180,9 @@ export function registerNotify(program: Command): void {
     .command('test <channel>')
     .description('send a test message through a channel; exit 1 if it fails')
     .option('--json', 'print JSON')
-    .action((channel: string, _o, cmd: Command) => run(cmd, (config, opts) => notifyTest(config, channel, Boolean(opts.json))));
+    .action((channel: string, _o, cmd: Command) =>
+      run(cmd, (config, opts) => notifyTest(config, channel, Boolean(opts.json))),
+    );
   notify
     .command('outbox')
     .description('list pending, failed and dead notifications')
@@ -171,7 +195,11 @@ export function registerNotify(program: Command): void {
         const o = opts as GlobalOptions & { retry?: boolean; status?: string; limit?: string };
         const limit = o.limit === undefined ? undefined : Number(o.limit);
         if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
-          throw new ProdmonError('PRODMON_E_CONFIG', `--limit: expected a positive integer, got "${o.limit}"`, { exitCode: EXIT.usage });
+          throw new ProdmonError(
+            'PRODMON_E_CONFIG',
+            `--limit: expected a positive integer, got "${o.limit}"`,
+            { exitCode: EXIT.usage },
+          );
         }
         return notifyOutbox(config, { json: o.json, retry: o.retry, status: parseStatuses(o.status), limit });
       }),
@@ -184,7 +212,9 @@ export function registerNotify(program: Command): void {
         withStore(config, async (store) => {
           channelSpec(config, channel);
           const was = await enableChannel(store.state, channel, Date.now());
-          process.stdout.write(was ? `channel "${channel}" enabled\n` : `channel "${channel}" was not disabled\n`);
+          process.stdout.write(
+            was ? `channel "${channel}" enabled\n` : `channel "${channel}" was not disabled\n`,
+          );
           return EXIT.ok;
         }),
       ),

@@ -120,8 +120,11 @@ export function buildCharts(entries: readonly RollupEntry[], from: number, until
     const present = series.filter((s): s is [string, (number | null)[]] => s[1] !== null);
     if (present.length > 0) charts.push({ id, title, unit, series: present.map(([label, values]) => ({ label, values })) });
   };
-  const perSecond = stepMs / 1000;
-  add('throughput', 'Throughput', 'req/s', [['requests/s', map('http', (s) => s.count / perSecond)]]);
+  // The last slot is still filling: its rate is over the part that has passed.
+  const seconds = (i: number) => Math.max(1, Math.min(stepMs, until - (start + i * stepMs))) / 1000;
+  const perSlot = (key: string, f: (s: RollupStats, i: number) => number | null) =>
+    accs.get(key)?.slots.map((s, i) => round(f(s, i))) ?? null;
+  add('throughput', 'Throughput', 'req/s', [['requests/s', perSlot('http', (s, i) => s.count / seconds(i))]]);
   add('errors', 'Error rate', '%', [['errors', map('http', (s) => (s.count > 0 ? (100 * s.errors) / s.count : null))]]);
   add('latency', 'Latency', 'ms', [
     ['p50', map('http', (s) => statsQuantile(s, 0.5))],

@@ -4,7 +4,8 @@ import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { pgSchema, tempDir } from '../../test/support/services.js';
 import { FakeClock } from '../core/clock.js';
-import { openStore, type Store } from '../store/index.js';
+import { openPostgres } from '../store/dialects.js';
+import { openStore, type Store, storeFromKysely } from '../store/index.js';
 import { leaderSessionName, PgAdvisoryLock } from './advisory-lock.js';
 import { LeadershipLostError, LeaseLeadership } from './leadership.js';
 
@@ -198,6 +199,32 @@ describe('leadership with the PostgreSQL advisory lock', () => {
       store.transaction((tx) => a.fence(tx)),
       LeadershipLostError,
     );
+  });
+
+  test('a leader frozen inside a fenced transaction cannot block a takeover: the server ends its idle session', async () => {
+    const s = pgSchema();
+    const { db, pool } = openPostgres(s.url, s.schema, 4);
+    // A checked-out client whose session the server ends must not crash the process (pg emits 'error').
+    pool.on('connect', (c) => c.on('error', () => {}));
+    const store = storeFromKysely(db, 'postgres', { schema: s.schema });
+    await store.migrate(T0);
+    cleanups.push(
+      () => s.drop(),
+      () => store.close(),
+    );
+    await store.leases.acquire('leader', 'a', 10_000, T0);
+    const t0 = Date.now();
+    const frozen = store.transaction(async (tx) => {
+      assert.equal(await tx.leases.fence('leader', 'a', 1, T0, 300), true);
+      await new Promise((r) => setTimeout(r, 2000)); // idle in the transaction, holding the row lock
+      await tx.state.get('anything');
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const taken = await store.leases.acquire('leader', 'b', 10_000, T0 + 20_000);
+    const waited = Date.now() - t0;
+    assert.equal(taken?.epoch, 2);
+    assert.ok(waited < 1500, `the takeover waited ${waited} ms for the frozen transaction`);
+    await assert.rejects(frozen, /terminat|idle-in-transaction|Connection/i);
   });
 
   test('a frozen leader keeps its session and lock: the others wait for the lease to expire', async () => {

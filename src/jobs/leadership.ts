@@ -120,7 +120,9 @@ export class LeaseLeadership implements Leadership {
   async fence(tx: Pick<Repos, 'leases'>): Promise<void> {
     const now = this.#o.clock.now();
     const epoch = this.#epoch;
-    if (!this.isLeader() || epoch === null || !(await tx.leases.fence(this.name, this.holder, epoch, now))) {
+    // A transaction left idle (this process frozen) is ended by PostgreSQL before the lease would expire.
+    const idleMs = Math.max(1000, Math.floor(this.#ttl / 2));
+    if (!this.isLeader() || epoch === null || !(await tx.leases.fence(this.name, this.holder, epoch, now, idleMs))) {
       throw new LeadershipLostError(this.holder, epoch);
     }
   }

@@ -14,9 +14,13 @@ export type LogsConfig = ResolvedConfig['logs'];
 
 /** Four loggers, one per file, sharing health, flush and close. */
 export interface ProductionLogger {
+  /** `application.log`: what prodmon does. */
   app: pino.Logger;
+  /** `error.log` (which also gets every error-level line of the other three). */
   error: pino.Logger;
+  /** `performance.log`: request timing lines (see `logRequestTiming`). */
   performance: pino.Logger;
+  /** `security.log`: auth failures, token use, alert resolutions, config changes. */
   security: pino.Logger;
   /** Child loggers on all four carrying `bindings` (e.g. `{ reqId }`); they share the parent's files. */
   child(bindings: Record<string, unknown>): ProductionLogger;

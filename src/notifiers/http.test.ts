@@ -10,7 +10,13 @@ describe('the shared HTTP classifier', () => {
   test('2xx ok; 429 and 5xx retryable with Retry-After; 410 disables; other 4xx and 3xx permanent', () => {
     assert.deepEqual(classifyResponse(202, h(), '', NOW), { ok: true, statusCode: 202 });
     const r429 = classifyResponse(429, h({ 'retry-after': '7' }), 'slow down', NOW);
-    assert.deepEqual(r429, { ok: false, retryable: true, statusCode: 429, reason: 'HTTP 429: slow down', retryAfterMs: 7000 });
+    assert.deepEqual(r429, {
+      ok: false,
+      retryable: true,
+      statusCode: 429,
+      reason: 'HTTP 429: slow down',
+      retryAfterMs: 7000,
+    });
     const r503 = classifyResponse(503, h(), '', NOW);
     assert.ok(!r503.ok && r503.retryable && r503.retryAfterMs === undefined);
     const gone = classifyResponse(410, h(), 'channel_is_archived', NOW);
@@ -36,10 +42,18 @@ describe('postJson against a real receiver', () => {
   });
   after(() => rx.close());
   const post = (path: string, signal = new AbortController().signal) =>
-    postJson({ url: `${rx.url}${path}`, body: '{"a":1}', signal, now: () => NOW, headers: { 'x-extra': 'y' } });
+    postJson({
+      url: `${rx.url}${path}`,
+      body: '{"a":1}',
+      signal,
+      now: () => NOW,
+      headers: { 'x-extra': 'y' },
+    });
 
   test('posts JSON with our headers and does not follow a redirect', async () => {
-    rx.answer((r) => (r.path === '/moved' ? { status: 302, headers: { location: `${rx.url}/target` } } : { status: 200 }));
+    rx.answer((r) =>
+      r.path === '/moved' ? { status: 302, headers: { location: `${rx.url}/target` } } : { status: 200 },
+    );
     assert.deepEqual(await post('/ok'), { ok: true, statusCode: 200 });
     const moved = await post('/moved');
     assert.equal(moved.ok, false);

@@ -41,9 +41,22 @@ export function classifyResponse(
   }
   if (status === 429 || status >= 500) {
     const retryAfterMs = parseRetryAfter(headers.get('retry-after'), now);
-    return { ok: false, retryable: true, statusCode: status, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    return {
+      ok: false,
+      retryable: true,
+      statusCode: status,
+      reason,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    };
   }
-  if (status === 410) return { ok: false, retryable: false, disable: true, statusCode: status, reason: `${reason} (endpoint gone)` };
+  if (status === 410)
+    return {
+      ok: false,
+      retryable: false,
+      disable: true,
+      statusCode: status,
+      reason: `${reason} (endpoint gone)`,
+    };
   return { ok: false, retryable: false, statusCode: status, reason };
 }
 

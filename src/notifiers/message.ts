@@ -86,7 +86,12 @@ export function notificationFromItem(item: {
 }
 
 /** A test message for `prodmon notify test`, shaped like a low-severity firing alert. */
-export function testNotification(channel: string, now: number, link: string | null, id: string): AlertNotification {
+export function testNotification(
+  channel: string,
+  now: number,
+  link: string | null,
+  id: string,
+): AlertNotification {
   return {
     id,
     channel,

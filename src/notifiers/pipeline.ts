@@ -25,7 +25,8 @@ export type ChannelConfig = ResolvedConfig['notifications']['channels'][number];
 /** Builds the notifier of one configured channel. */
 export function buildNotifier(spec: ChannelConfig, ctx: { clock: Clock; config: ResolvedConfig }): Notifier {
   const def = notifierKind(spec.kind);
-  if (!def) throw new ProdmonError('PRODMON_E_CONFIG', `unknown channel kind "${spec.kind}"`, { exitCode: 2 });
+  if (!def)
+    throw new ProdmonError('PRODMON_E_CONFIG', `unknown channel kind "${spec.kind}"`, { exitCode: 2 });
   return def.create(spec as never, ctx);
 }
 

@@ -20,7 +20,12 @@ const CHANNELS = [
   ch('boss', { escalation_only: true }),
   ch('quiet', { send_resolved: false }),
 ];
-const t = (kind: TransitionKind, severity: Severity, type: (typeof ALL_TYPES)[number] = 'performance', labels = {}) => ({
+const t = (
+  kind: TransitionKind,
+  severity: Severity,
+  type: (typeof ALL_TYPES)[number] = 'performance',
+  labels = {},
+) => ({
   kind,
   alert: { severity, type, labels },
 });
@@ -37,7 +42,12 @@ describe('routing', () => {
   });
 
   test('an escalation also goes to escalation-only channels; they get nothing else', () => {
-    assert.deepEqual(route(t('escalation', 'critical'), CHANNELS, new Set()), ['mail', 'pager', 'boss', 'quiet']);
+    assert.deepEqual(route(t('escalation', 'critical'), CHANNELS, new Set()), [
+      'mail',
+      'pager',
+      'boss',
+      'quiet',
+    ]);
     for (const kind of ['firing', 'reminder', 'escalated'] as const) {
       assert.equal(route(t(kind, 'critical'), CHANNELS, new Set()).includes('boss'), false, kind);
     }
@@ -50,7 +60,11 @@ describe('routing', () => {
   });
 
   test('a de-escalation reaches channels that take the new severity and those told before', () => {
-    assert.deepEqual(route(t('deescalated', 'high'), CHANNELS, new Set(['pager'])), ['mail', 'pager', 'quiet']);
+    assert.deepEqual(route(t('deescalated', 'high'), CHANNELS, new Set(['pager'])), [
+      'mail',
+      'pager',
+      'quiet',
+    ]);
   });
 
   test('a system alert about a failing channel goes to the other channels only', () => {

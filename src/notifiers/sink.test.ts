@@ -52,14 +52,18 @@ for (const fixture of STORE_FIXTURES) {
       const a = sampleAlert({ id: 'al_a', severity: 'critical' });
       const esc = transition('escalation', a, { at: T0 + 1800_000 });
       await store.transaction((tx) => sink.accept(tx, esc, esc.at));
-      const res = transition('resolved', sampleAlert({ id: 'al_a', severity: 'medium' }), { at: T0 + 3600_000 });
+      const res = transition('resolved', sampleAlert({ id: 'al_a', severity: 'medium' }), {
+        at: T0 + 3600_000,
+      });
       await store.transaction((tx) => sink.accept(tx, res, res.at));
       const resolved = (await store.outbox.forAlert('al_a')).filter((i) => i.transition === 'resolved');
       assert.deepEqual(resolved.map((i) => i.channel).sort(), ['boss', 'mail', 'pager']);
     });
 
     test('a low alert goes nowhere; a rolled-back transaction leaves no rows', async () => {
-      await store.transaction((tx) => sink.accept(tx, transition('firing', sampleAlert({ id: 'al_low', severity: 'low' })), T0));
+      await store.transaction((tx) =>
+        sink.accept(tx, transition('firing', sampleAlert({ id: 'al_low', severity: 'low' })), T0),
+      );
       assert.deepEqual(await keysOf('al_low'), []);
       await assert.rejects(
         store.transaction(async (tx) => {

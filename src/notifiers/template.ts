@@ -12,8 +12,8 @@ const PLACEHOLDER = /\{\{\s*([a-z0-9_]+)\s*\}\}/g;
 
 const filled = (v: TemplateFields[string]): v is string | number => v !== undefined && v !== null && v !== '';
 
-/** Renders `template` with `fields`, each value passed through `escape`. Unknown names throw. */
-export function render(template: string, fields: TemplateFields, escape: Escaper): string {
+/** Renders `template` with `fields`, each value passed through `esc`. Unknown names throw. */
+export function render(template: string, fields: TemplateFields, esc: Escaper): string {
   const out: string[] = [];
   for (const line of template.split('\n')) {
     const names = [...line.matchAll(PLACEHOLDER)].map((m) => m[1]!);
@@ -21,7 +21,7 @@ export function render(template: string, fields: TemplateFields, escape: Escaper
       if (!(name in fields)) throw new Error(`template uses an unknown field "${name}"`);
     }
     if (!names.every((name) => filled(fields[name]))) continue;
-    out.push(line.replace(PLACEHOLDER, (_m, name: string) => escape(String(fields[name]))));
+    out.push(line.replace(PLACEHOLDER, (_m, name: string) => esc(String(fields[name]))));
   }
   return out.join('\n');
 }

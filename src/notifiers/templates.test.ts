@@ -8,12 +8,19 @@ import { renderHtml, renderLine, renderSubject, renderText } from './templates.j
 
 describe('templates', () => {
   test('a value is inserted once: template syntax inside it is shown, not expanded', () => {
-    const out = render('Message: {{message}}', { message: 'x {{link}} {{{message}}}', link: 'SECRET' }, (s) => s);
+    const out = render(
+      'Message: {{message}}',
+      { message: 'x {{link}} {{{message}}}', link: 'SECRET' },
+      (s) => s,
+    );
     assert.equal(out, 'Message: x {{link}} {{{message}}}');
   });
 
   test('a line with an empty placeholder is left out; an unknown placeholder throws', () => {
-    assert.equal(render('a {{x}}\nb {{y}}\nc', { x: '1', y: '' }, (s) => s), 'a 1\nc');
+    assert.equal(
+      render('a {{x}}\nb {{y}}\nc', { x: '1', y: '' }, (s) => s),
+      'a 1\nc',
+    );
     assert.throws(() => render('{{nope}}', {}, (s) => s), /unknown field "nope"/);
   });
 
@@ -33,17 +40,25 @@ describe('templates', () => {
     assert.match(text, /Value: +812 \(threshold 500\)/);
     assert.match(text, /Since: +2026-01-01 12:00:00 UTC/);
     assert.match(text, /Firing for: +5m/);
-    assert.match(text, /View the alert: https:\/\/prodmon\.example\/production\/dashboard\/#\/alerts\/al_test1/);
+    assert.match(
+      text,
+      /View the alert: https:\/\/prodmon\.example\/production\/dashboard\/#\/alerts\/al_test1/,
+    );
     assert.doesNotMatch(text, /Down for|Reminders|Was:/);
   });
 
   test('a resolution says how long it was down and how it was resolved; a reminder counts', () => {
     const r = notificationOf(transition('resolved', sampleAlert(), { at: T0 + 35 * 60_000 }));
     assert.equal(headline(r), 'RESOLVED: api_response_time after 35m');
-    assert.match(renderText(r), /Down for: +35m\n.*Resolved: +2026-01-01 12:35:00 UTC\nResolution: +automatically: back under threshold/s);
+    assert.match(
+      renderText(r),
+      /Down for: +35m\n.*Resolved: +2026-01-01 12:35:00 UTC\nResolution: +automatically: back under threshold/s,
+    );
     const rem = notificationOf(transition('reminder', sampleAlert(), { reminders: 3, at: T0 + 3_600_000 }));
     assert.match(renderText(rem), /still firing \(reminder 3\)[\s\S]*Reminders: +3/);
-    const esc = notificationOf(transition('escalated', sampleAlert({ severity: 'critical' }), { previousSeverity: 'high' }));
+    const esc = notificationOf(
+      transition('escalated', sampleAlert({ severity: 'critical' }), { previousSeverity: 'high' }),
+    );
     assert.equal(headline(esc), 'CRITICAL: api_response_time escalated from high');
     assert.match(renderText(esc), /Was: +high/);
   });
@@ -62,7 +77,9 @@ describe('templates', () => {
   });
 
   test('fields are empty where they do not apply (no value, no link)', () => {
-    const n = notificationOf(transition('firing', sampleAlert({ value: null, threshold: null })), { link: null });
+    const n = notificationOf(transition('firing', sampleAlert({ value: null, threshold: null })), {
+      link: null,
+    });
     const f = alertFields(n);
     assert.equal(f.value_vs_threshold, '');
     assert.equal(f.link, '');

@@ -18,7 +18,10 @@ const say = (o: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ ...o, instance, t: Date.now() })}\n`);
 
 const config = parseConfig({ instance, store: { driver: 'postgres', url, schema } }, { cwd: process.cwd() });
-const { db } = openPostgres(url, schema, 4);
+const { db, pool } = openPostgres(url, schema, 4);
+// A checked-out client whose session the server ends (idle in a fenced transaction while this process
+// was frozen) must not crash the process: the transaction fails, that is all.
+pool.on('connect', (c) => c.on('error', () => {}));
 const store = storeFromKysely(db, 'postgres', { schema });
 await store.migrate(Date.now());
 const holder = leaseHolder(instance);

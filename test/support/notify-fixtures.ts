@@ -55,10 +55,7 @@ export function transition(
 }
 
 /** A notification of a transition, as the worker would hand it to a notifier. */
-export function notificationOf(
-  t: AlertTransition,
-  over: Partial<AlertNotification> = {},
-): AlertNotification {
+export function notificationOf(t: AlertTransition, over: Partial<AlertNotification> = {}): AlertNotification {
   return {
     id: `nt_${t.id}`,
     channel: 'test',
@@ -79,7 +76,10 @@ import { buildNotifier } from '../../src/notifiers/pipeline.js';
 import type { Notifier } from '../../src/notifiers/types.js';
 
 /** A validated config with these channels (and a public URL for links). */
-export function configWith(channels: Record<string, unknown>[], extra: Record<string, unknown> = {}): ResolvedConfig {
+export function configWith(
+  channels: Record<string, unknown>[],
+  extra: Record<string, unknown> = {},
+): ResolvedConfig {
   return parseConfig(
     { server: { public_url: 'https://prodmon.example' }, notifications: { channels }, ...extra },
     { dataDir: '/tmp/prodmon-notify-test', env: {} },

@@ -6,7 +6,8 @@
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isIso = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v)) && /^\d{4}-\d\d-\d\dT/.test(v);
+const isIso = (v: unknown) =>
+  typeof v === 'string' && !Number.isNaN(Date.parse(v)) && /^\d{4}-\d\d-\d\dT/.test(v);
 
 function unknownKeys(o: Obj, allowed: string[], where: string, out: string[]): void {
   for (const k of Object.keys(o)) if (!allowed.includes(k)) out.push(`${where}: unknown key "${k}"`);
@@ -29,7 +30,8 @@ function textObject(t: unknown, where: string, max: number, out: string[], only?
   unknownKeys(t, ['type', 'text', 'emoji', 'verbatim'], where, out);
   if (t.type !== 'plain_text' && t.type !== 'mrkdwn') out.push(`${where}: type must be plain_text or mrkdwn`);
   if (only && t.type !== only) out.push(`${where}: must be ${only}`);
-  if (typeof t.text !== 'string' || t.text.length === 0) return void out.push(`${where}: text must be a non-empty string`);
+  if (typeof t.text !== 'string' || t.text.length === 0)
+    return void out.push(`${where}: text must be a non-empty string`);
   if ([...t.text].length > max) out.push(`${where}: text longer than ${max}`);
   if (t.type === 'mrkdwn') out.push(...mrkdwnProblems(t.text, where));
   if (t.type === 'mrkdwn' && 'emoji' in t) out.push(`${where}: emoji is only for plain_text`);
@@ -38,9 +40,12 @@ function textObject(t: unknown, where: string, max: number, out: string[], only?
 function blocks(bs: unknown, where: string, out: string[]): void {
   if (!Array.isArray(bs)) return void out.push(`${where}: expected an array`);
   if (bs.length > 50) out.push(`${where}: more than 50 blocks`);
-  bs.forEach((b, i) => {
+  for (const [i, b] of bs.entries()) {
     const w = `${where}[${i}]`;
-    if (!isObj(b)) return void out.push(`${w}: expected an object`);
+    if (!isObj(b)) {
+      out.push(`${w}: expected an object`);
+      continue;
+    }
     switch (b.type) {
       case 'header':
         unknownKeys(b, ['type', 'text', 'block_id'], w, out);
@@ -53,43 +58,52 @@ function blocks(bs: unknown, where: string, out: string[]): void {
         if (b.fields !== undefined) {
           if (!Array.isArray(b.fields) || b.fields.length === 0 || b.fields.length > 10) {
             out.push(`${w}.fields: 1 to 10 text objects`);
-          } else b.fields.forEach((f, j) => textObject(f, `${w}.fields[${j}]`, 2000, out));
+          } else for (const [j, f] of b.fields.entries()) textObject(f, `${w}.fields[${j}]`, 2000, out);
         }
         break;
       case 'context':
         unknownKeys(b, ['type', 'elements', 'block_id'], w, out);
         if (!Array.isArray(b.elements) || b.elements.length === 0 || b.elements.length > 10) {
           out.push(`${w}.elements: 1 to 10 elements`);
-        } else b.elements.forEach((e, j) => textObject(e, `${w}.elements[${j}]`, 3000, out));
+        } else for (const [j, e] of b.elements.entries()) textObject(e, `${w}.elements[${j}]`, 3000, out);
         break;
       case 'divider':
         break;
       default:
         out.push(`${w}: unexpected block type ${JSON.stringify(b.type)}`);
     }
-  });
+  }
 }
 
 /** Problems of a Slack incoming-webhook message. */
 export function checkSlackMessage(m: unknown): string[] {
   const out: string[] = [];
   if (!isObj(m)) return ['message: expected an object'];
-  unknownKeys(m, ['text', 'blocks', 'attachments', 'mrkdwn', 'thread_ts', 'username', 'icon_emoji'], 'message', out);
-  if (typeof m.text !== 'string' || !m.text) out.push('message.text: the fallback text is required with blocks');
+  unknownKeys(
+    m,
+    ['text', 'blocks', 'attachments', 'mrkdwn', 'thread_ts', 'username', 'icon_emoji'],
+    'message',
+    out,
+  );
+  if (typeof m.text !== 'string' || !m.text)
+    out.push('message.text: the fallback text is required with blocks');
   else out.push(...mrkdwnProblems(m.text, 'message.text'));
   if (m.blocks !== undefined) blocks(m.blocks, 'blocks', out);
   if (m.attachments !== undefined) {
     if (!Array.isArray(m.attachments)) out.push('attachments: expected an array');
     else {
-      m.attachments.forEach((a, i) => {
+      for (const [i, a] of m.attachments.entries()) {
         const w = `attachments[${i}]`;
-        if (!isObj(a)) return void out.push(`${w}: expected an object`);
+        if (!isObj(a)) {
+          out.push(`${w}: expected an object`);
+          continue;
+        }
         unknownKeys(a, ['color', 'blocks', 'fallback'], w, out);
         if (typeof a.color !== 'string' || !/^(#[0-9a-fA-F]{6}|good|warning|danger)$/.test(a.color)) {
           out.push(`${w}.color: expected #rrggbb`);
         }
         blocks(a.blocks, `${w}.blocks`, out);
-      });
+      }
     }
   }
   return out;
@@ -101,9 +115,15 @@ const PD_SEVERITIES = ['critical', 'error', 'warning', 'info'];
 export function checkPagerDutyEvent(e: unknown): string[] {
   const out: string[] = [];
   if (!isObj(e)) return ['event: expected an object'];
-  unknownKeys(e, ['routing_key', 'event_action', 'dedup_key', 'payload', 'images', 'links', 'client', 'client_url'], 'event', out);
+  unknownKeys(
+    e,
+    ['routing_key', 'event_action', 'dedup_key', 'payload', 'images', 'links', 'client', 'client_url'],
+    'event',
+    out,
+  );
   if (typeof e.routing_key !== 'string' || !e.routing_key) out.push('routing_key: required');
-  if (!['trigger', 'acknowledge', 'resolve'].includes(e.event_action as string)) out.push('event_action: trigger|acknowledge|resolve');
+  if (!['trigger', 'acknowledge', 'resolve'].includes(e.event_action as string))
+    out.push('event_action: trigger|acknowledge|resolve');
   if (e.dedup_key !== undefined && (typeof e.dedup_key !== 'string' || e.dedup_key.length > 255)) {
     out.push('dedup_key: a string of at most 255 characters');
   }
@@ -113,17 +133,26 @@ export function checkPagerDutyEvent(e: unknown): string[] {
   }
   const p = e.payload;
   if (!isObj(p)) return [...out, 'payload: required for trigger'];
-  unknownKeys(p, ['summary', 'source', 'severity', 'timestamp', 'component', 'group', 'class', 'custom_details'], 'payload', out);
+  unknownKeys(
+    p,
+    ['summary', 'source', 'severity', 'timestamp', 'component', 'group', 'class', 'custom_details'],
+    'payload',
+    out,
+  );
   if (typeof p.summary !== 'string' || !p.summary) out.push('payload.summary: required');
   else if ([...p.summary].length > 1024) out.push('payload.summary: longer than 1024 characters');
   if (typeof p.source !== 'string' || !p.source) out.push('payload.source: required');
-  if (!PD_SEVERITIES.includes(p.severity as string)) out.push('payload.severity: critical|error|warning|info');
+  if (!PD_SEVERITIES.includes(p.severity as string))
+    out.push('payload.severity: critical|error|warning|info');
   if (p.timestamp !== undefined && !isIso(p.timestamp)) out.push('payload.timestamp: ISO 8601');
-  for (const k of ['component', 'group', 'class']) if (p[k] !== undefined && typeof p[k] !== 'string') out.push(`payload.${k}: string`);
+  for (const k of ['component', 'group', 'class'])
+    if (p[k] !== undefined && typeof p[k] !== 'string') out.push(`payload.${k}: string`);
   if (p.custom_details !== undefined && !isObj(p.custom_details)) out.push('payload.custom_details: object');
   if (e.links !== undefined) {
     if (!Array.isArray(e.links)) out.push('links: array');
-    else for (const l of e.links) if (!isObj(l) || typeof l.href !== 'string') out.push('links[]: href required');
+    else
+      for (const l of e.links)
+        if (!isObj(l) || typeof l.href !== 'string') out.push('links[]: href required');
   }
   return out;
 }
@@ -134,9 +163,12 @@ const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 export function checkAlertmanagerAlerts(body: unknown): string[] {
   const out: string[] = [];
   if (!Array.isArray(body)) return ['body: expected an array of alerts'];
-  body.forEach((a, i) => {
+  for (const [i, a] of body.entries()) {
     const w = `alerts[${i}]`;
-    if (!isObj(a)) return void out.push(`${w}: expected an object`);
+    if (!isObj(a)) {
+      out.push(`${w}: expected an object`);
+      continue;
+    }
     unknownKeys(a, ['labels', 'annotations', 'startsAt', 'endsAt', 'generatorURL'], w, out);
     if (!isObj(a.labels) || Object.keys(a.labels).length === 0) out.push(`${w}.labels: required`);
     else {
@@ -147,12 +179,18 @@ export function checkAlertmanagerAlerts(body: unknown): string[] {
     }
     if (a.annotations !== undefined) {
       if (!isObj(a.annotations)) out.push(`${w}.annotations: object`);
-      else for (const [k, v] of Object.entries(a.annotations)) if (typeof v !== 'string') out.push(`${w}.annotations.${k}: string`);
+      else
+        for (const [k, v] of Object.entries(a.annotations))
+          if (typeof v !== 'string') out.push(`${w}.annotations.${k}: string`);
     }
-    for (const k of ['startsAt', 'endsAt']) if (a[k] !== undefined && !isIso(a[k])) out.push(`${w}.${k}: date-time`);
-    if (a.generatorURL !== undefined && (typeof a.generatorURL !== 'string' || !/^https?:\/\//.test(a.generatorURL))) {
+    for (const k of ['startsAt', 'endsAt'])
+      if (a[k] !== undefined && !isIso(a[k])) out.push(`${w}.${k}: date-time`);
+    if (
+      a.generatorURL !== undefined &&
+      (typeof a.generatorURL !== 'string' || !/^https?:\/\//.test(a.generatorURL))
+    ) {
       out.push(`${w}.generatorURL: uri`);
     }
-  });
+  }
   return out;
 }

@@ -32,7 +32,10 @@ const pipeline = new NotificationPipeline({
     for (const i of items) say(`sent ${i.id} ${outcome.ok ? 'ok' : 'failed'}`);
     if (flag === '--hold-after-send') await new Promise(() => {});
   },
-  log: { error: (o, m) => say(`error ${m} ${JSON.stringify(o)}`), warn: (o, m) => say(`warn ${m} ${JSON.stringify(o)}`) },
+  log: {
+    error: (o, m) => say(`error ${m} ${JSON.stringify(o)}`),
+    warn: (o, m) => say(`warn ${m} ${JSON.stringify(o)}`),
+  },
 });
 
 const alerts = new Map<string, ReturnType<typeof sampleAlert>>();
@@ -46,10 +49,13 @@ for await (const line of createInterface({ input: process.stdin })) {
     say('stopped');
   } else if ((cmd === 'fire' || cmd === 'resolve') && id) {
     const now = systemClock.now();
-    const alert = alerts.get(id) ?? sampleAlert({ id, fingerprint: id, createdAt: now, firingAt: now, updatedAt: now });
+    const alert =
+      alerts.get(id) ?? sampleAlert({ id, fingerprint: id, createdAt: now, firingAt: now, updatedAt: now });
     alerts.set(id, alert);
     const t = transition(cmd === 'fire' ? 'firing' : 'resolved', alert, { at: now, id: `ev_${id}_${cmd}` });
     await store.transaction((tx) => pipeline.sink.accept(tx, t, now));
     say(`stored ${t.id}`);
   }
 }
+await pipeline.stop();
+await store.close();

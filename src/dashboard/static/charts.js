@@ -61,7 +61,12 @@ function options(chart, el) {
     scales: { x: { time: true }, y: { range: (/** @type {any} */ _u, /** @type {number} */ min, /** @type {number} */ max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
     axes: [
       axis,
-      { ...axis, size: 60, values: (/** @type {any} */ _u, /** @type {number[]} */ ticks) => ticks.map((t) => formatValue(t, chart.unit)) },
+      {
+        ...axis,
+        size: 56,
+        // The unit is in the chart's title; ticks stay short (bytes keep their KB/MB).
+        values: (/** @type {any} */ _u, /** @type {number[]} */ ticks) => ticks.map((t) => formatValue(t, chart.unit === 'bytes' ? 'bytes' : '')),
+      },
     ],
     series: [
       {},

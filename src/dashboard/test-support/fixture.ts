@@ -35,6 +35,18 @@ export const SHOP_ROUTES = [
   { method: 'POST', route: '/payments/webhook', ms: 60, errors: 0.005 },
 ];
 
+/** Typical latency (ms) of the checks the fixture's monitor runs, for their backfilled history. */
+const CHECK_LATENCY: [string, number][] = [
+  ['cpu', 250],
+  ['disk', 2],
+  ['event_loop', 250],
+  ['memory', 1],
+  ['self', 1.5],
+  ['db', 4],
+  ['cache', 0.8],
+  ['payments', 120],
+];
+
 /** A deterministic pseudo-random sequence (so screenshots and benches are repeatable). */
 export function prng(seed = 42): () => number {
   let s = seed >>> 0;
@@ -81,6 +93,7 @@ export function backfill(recorder: Recorder, now: number, minutes: number, opts:
       put(METRIC.diskFree, { path: '/var/lib/shop' }, 28e9 - m * 1e6);
       put(METRIC.eventLoopLag, {}, 1.2 + rnd() * 2 * spell);
       put(METRIC.eventLoopUtilization, {}, 12 + rnd() * 10 * spell);
+      for (const [check, ms] of CHECK_LATENCY) put(METRIC.checkDuration, { check }, ms * (0.6 + rnd() * 0.8) * (check === 'db' ? spell : 1));
     }
   }
 }

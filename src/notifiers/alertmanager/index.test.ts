@@ -1,16 +1,35 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { NEVER, notificationOf, notifierFor, sampleAlert, T0, transition } from '../../../test/support/notify-fixtures.js';
-import { checkAlertmanagerAlerts, type HttpReceiver, startHttpReceiver } from '../../../test/support/receivers.js';
+import {
+  NEVER,
+  notificationOf,
+  notifierFor,
+  sampleAlert,
+  T0,
+  transition,
+} from '../../../test/support/notify-fixtures.js';
+import {
+  checkAlertmanagerAlerts,
+  type HttpReceiver,
+  startHttpReceiver,
+} from '../../../test/support/receivers.js';
 
-type Posted = { labels: Record<string, string>; annotations: Record<string, string>; startsAt: string; endsAt: string; generatorURL?: string }[];
+type Posted = {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  generatorURL?: string;
+}[];
 
 describe('alertmanager channel', () => {
   let rx: HttpReceiver;
   before(async () => {
     rx = await startHttpReceiver();
     rx.answer((r) =>
-      r.path === '/api/v2/alerts' && checkAlertmanagerAlerts(r.json).length === 0 ? { status: 200 } : { status: 400, body: 'bad' },
+      r.path === '/api/v2/alerts' && checkAlertmanagerAlerts(r.json).length === 0
+        ? { status: 200 }
+        : { status: 400, body: 'bad' },
     );
   });
   after(() => rx.close());
@@ -19,7 +38,10 @@ describe('alertmanager channel', () => {
 
   test('posts a valid postable alert: alertname, severity and alert labels; annotations; times; generatorURL', async () => {
     const alert = sampleAlert({ labels: { route: '/checkout', 'http.method': 'GET', '1st': 'x' } });
-    assert.deepEqual(await am().send(notificationOf(transition('firing', alert)), NEVER), { ok: true, statusCode: 200 });
+    assert.deepEqual(await am().send(notificationOf(transition('firing', alert)), NEVER), {
+      ok: true,
+      statusCode: 200,
+    });
     const [a] = last();
     assert.deepEqual(a!.labels, {
       route: '/checkout',
@@ -41,7 +63,10 @@ describe('alertmanager channel', () => {
   test('the resolution ends the alert at its resolution time; a severity change ends the old one', async () => {
     await am().send(notificationOf(transition('resolved', sampleAlert(), { at: T0 + 60_000 })), NEVER);
     assert.equal(last()[0]!.endsAt, new Date(T0 + 60_000).toISOString());
-    const up = transition('escalated', sampleAlert({ severity: 'critical' }), { previousSeverity: 'high', at: T0 + 5000 });
+    const up = transition('escalated', sampleAlert({ severity: 'critical' }), {
+      previousSeverity: 'high',
+      at: T0 + 5000,
+    });
     await am().send(notificationOf(up), NEVER);
     assert.deepEqual(
       last().map((a) => [a.labels.severity, a.endsAt]),

@@ -52,7 +52,8 @@ export function alertmanagerAlerts(n: AlertNotification, firingTtl: number): Rec
   if (n.event === 'resolved') return [postable(n, a.severity, a.resolvedAt ?? n.at)];
   if (n.event === 'test') return [postable(n, a.severity, n.at + 60_000)];
   const out = [postable(n, a.severity, n.at + firingTtl)];
-  if (n.previousSeverity && n.previousSeverity !== a.severity) out.unshift(postable(n, n.previousSeverity, n.at));
+  if (n.previousSeverity && n.previousSeverity !== a.severity)
+    out.unshift(postable(n, n.previousSeverity, n.at));
   return out;
 }
 
@@ -75,9 +76,19 @@ export const alertmanagerNotifier: NotifierDefinition<AlertmanagerOptions> = {
         .filter((n): n is AlertNotification => n.event !== 'summary')
         .flatMap((n) => alertmanagerAlerts(n, spec.firing_ttl));
       if (alerts.length === 0) {
-        return Promise.resolve({ ok: false, retryable: false, reason: 'alertmanager channels do not take the daily summary' });
+        return Promise.resolve({
+          ok: false,
+          retryable: false,
+          reason: 'alertmanager channels do not take the daily summary',
+        });
       }
-      return postJson({ url: endpoint, body: JSON.stringify(alerts), headers: spec.headers, signal, now: () => ctx.clock.now() });
+      return postJson({
+        url: endpoint,
+        body: JSON.stringify(alerts),
+        headers: spec.headers,
+        signal,
+        now: () => ctx.clock.now(),
+      });
     };
     return {
       kind: 'alertmanager',

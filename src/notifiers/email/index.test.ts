@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { HOSTILE, NEVER, notificationOf, notifierFor, sampleAlert, transition } from '../../../test/support/notify-fixtures.js';
+import {
+  HOSTILE,
+  NEVER,
+  notificationOf,
+  notifierFor,
+  sampleAlert,
+  transition,
+} from '../../../test/support/notify-fixtures.js';
 import { freePort, type SmtpReceiver, startSmtpReceiver } from '../../../test/support/receivers.js';
 
 describe('email channel (SMTP)', () => {
@@ -27,18 +34,27 @@ describe('email channel (SMTP)', () => {
     const n = notificationOf(transition('firing', sampleAlert({ severity: 'critical' })));
     assert.deepEqual(await mail(smtp.port).send(n, NEVER), { ok: true });
     const [m] = await smtp.waitFor(1);
-    assert.equal(m!.subject, '[prodmon] CRITICAL: api_response_time is firing: p95 latency 812 ms > 500 ms on /checkout');
+    assert.equal(
+      m!.subject,
+      '[prodmon] CRITICAL: api_response_time is firing: p95 latency 812 ms > 500 ms on /checkout',
+    );
     assert.deepEqual(m!.from?.value, [{ name: 'prodmon', address: 'prodmon@shop.example' }]);
     assert.deepEqual(smtp.envelopes[0]!.to, ['ops@shop.example', 'oncall@shop.example']);
     assert.match(m!.text ?? '', /Value: +812 \(threshold 500\)/);
-    assert.match(String(m!.html), /<a href="https:\/\/prodmon\.example\/production\/dashboard\/#\/alerts\/al_test1">/);
+    assert.match(
+      String(m!.html),
+      /<a href="https:\/\/prodmon\.example\/production\/dashboard\/#\/alerts\/al_test1">/,
+    );
     assert.equal(m!.messageId, `<${n.id}@prodmon>`);
     assert.equal(m!.headers.get('x-prodmon-alert'), 'al_test1');
     assert.deepEqual(m!.references, '<alert-al_test1@prodmon>');
   });
 
   test('hostile text is escaped in the HTML part and the subject stays one line', async () => {
-    const alert = sampleAlert({ message: `${HOSTILE}\nSubject: injected`, labels: { x: '<img src=x onerror=1>' } });
+    const alert = sampleAlert({
+      message: `${HOSTILE}\nSubject: injected`,
+      labels: { x: '<img src=x onerror=1>' },
+    });
     await mail(smtp.port).send(notificationOf(transition('firing', alert)), NEVER);
     const m = (await smtp.waitFor(2))[1]!;
     const html = String(m.html);
@@ -50,10 +66,16 @@ describe('email channel (SMTP)', () => {
   });
 
   test('authenticates with user and password', async () => {
-    const ok = await mail(authed.port, { auth: { user: 'prodmon', pass: 's3cret-pass' } }).send(notificationOf(transition('resolved')), NEVER);
+    const ok = await mail(authed.port, { auth: { user: 'prodmon', pass: 's3cret-pass' } }).send(
+      notificationOf(transition('resolved')),
+      NEVER,
+    );
     assert.deepEqual(ok, { ok: true });
     assert.match((await authed.waitFor(1))[0]!.subject ?? '', /^\[prodmon\] RESOLVED: api_response_time/);
-    const bad = await mail(authed.port, { auth: { user: 'prodmon', pass: 'wrong' } }).send(notificationOf(transition('firing')), NEVER);
+    const bad = await mail(authed.port, { auth: { user: 'prodmon', pass: 'wrong' } }).send(
+      notificationOf(transition('firing')),
+      NEVER,
+    );
     assert.ok(!bad.ok && !bad.retryable && /authentication failed/.test(bad.reason));
     assert.doesNotMatch(bad.ok ? '' : bad.reason, /wrong/);
   });
@@ -77,7 +99,12 @@ describe('email channel (SMTP)', () => {
   test('several due at once make one digest e-mail listing each', async () => {
     const before = smtp.mails.length;
     const ns = ['a', 'b', 'c'].map((id, i) =>
-      notificationOf(transition(i === 2 ? 'resolved' : 'firing', sampleAlert({ id: `al_${id}`, severity: i ? 'high' : 'critical' }))),
+      notificationOf(
+        transition(
+          i === 2 ? 'resolved' : 'firing',
+          sampleAlert({ id: `al_${id}`, severity: i ? 'high' : 'critical' }),
+        ),
+      ),
     );
     const ch = mail(smtp.port);
     assert.deepEqual(ch.defaultRateLimit, { max: 5, per: 60_000 });

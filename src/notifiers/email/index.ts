@@ -32,9 +32,16 @@ export function classifySmtpError(err: unknown): SendOutcome {
   const e = err as { code?: string; responseCode?: number; response?: string };
   const detail = oneLine(e.response ?? errorMessage(err)).slice(0, 200);
   const error = err instanceof Error ? err : undefined;
-  if (e.code === 'EAUTH') return { ok: false, retryable: false, reason: `SMTP authentication failed: ${detail}`, error };
+  if (e.code === 'EAUTH')
+    return { ok: false, retryable: false, reason: `SMTP authentication failed: ${detail}`, error };
   if (e.responseCode !== undefined && e.responseCode >= 500) {
-    return { ok: false, retryable: false, statusCode: e.responseCode, reason: `SMTP ${e.responseCode}: ${detail}`, error };
+    return {
+      ok: false,
+      retryable: false,
+      statusCode: e.responseCode,
+      reason: `SMTP ${e.responseCode}: ${detail}`,
+      error,
+    };
   }
   const code = e.responseCode ?? e.code;
   return { ok: false, retryable: true, reason: `SMTP ${code ? `${code}: ` : ''}${detail}`, error };
@@ -75,7 +82,11 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
       greetingTimeout: timeout,
       socketTimeout: timeout,
     });
-    const mail = async (c: EmailContent, headers: Record<string, string>, messageId: string): Promise<SendOutcome> => {
+    const mail = async (
+      c: EmailContent,
+      headers: Record<string, string>,
+      messageId: string,
+    ): Promise<SendOutcome> => {
       try {
         const info = await transport.sendMail({
           from: spec.from,
@@ -87,7 +98,11 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
           headers,
         });
         if (info.rejected.length > 0 && info.accepted.length === 0) {
-          return { ok: false, retryable: false, reason: `SMTP rejected every recipient: ${oneLine(String(info.response))}` };
+          return {
+            ok: false,
+            retryable: false,
+            reason: `SMTP rejected every recipient: ${oneLine(String(info.response))}`,
+          };
         }
         return { ok: true };
       } catch (err) {
@@ -101,7 +116,11 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
       batchMax: 100,
       async send(n: Notification) {
         if (n.event === 'summary') {
-          return mail(summaryEmail(n.summary, spec.subject_prefix, n.link), { 'X-Prodmon-Event': 'summary' }, `<${n.id}@prodmon>`);
+          return mail(
+            summaryEmail(n.summary, spec.subject_prefix, n.link),
+            { 'X-Prodmon-Event': 'summary' },
+            `<${n.id}@prodmon>`,
+          );
         }
         const thread = `<alert-${n.alert.id}@prodmon>`;
         const headers = { 'X-Prodmon-Alert': n.alert.id, 'X-Prodmon-Event': n.event, References: thread };
@@ -118,7 +137,11 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
           return { ok: true };
         }
         const headers = { 'X-Prodmon-Event': 'digest' };
-        return mail(digestEmail(alerts, spec.subject_prefix), headers, `<digest-${alerts[0]!.id}-${alerts.length}@prodmon>`);
+        return mail(
+          digestEmail(alerts, spec.subject_prefix),
+          headers,
+          `<digest-${alerts[0]!.id}-${alerts.length}@prodmon>`,
+        );
       },
       async close() {
         transport.close();

@@ -12,11 +12,18 @@ const keyOf = (channel: string) => `notifications.disabled.${channel}`;
 /** Whether (and why) a channel is disabled. */
 export async function disabledState(state: StateRepo, channel: string): Promise<DisabledChannel | undefined> {
   const v = await state.get<Partial<DisabledChannel> & { enabledAt?: number }>(keyOf(channel));
-  return v && typeof v.reason === 'string' && typeof v.at === 'number' ? { reason: v.reason, at: v.at } : undefined;
+  return v && typeof v.reason === 'string' && typeof v.at === 'number'
+    ? { reason: v.reason, at: v.at }
+    : undefined;
 }
 
 /** Marks a channel disabled. */
-export async function disableChannel(state: StateRepo, channel: string, reason: string, now: number): Promise<void> {
+export async function disableChannel(
+  state: StateRepo,
+  channel: string,
+  reason: string,
+  now: number,
+): Promise<void> {
   await state.set(keyOf(channel), { reason, at: now } satisfies DisabledChannel, now);
 }
 

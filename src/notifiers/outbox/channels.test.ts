@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { type Harness, startHarness } from '../../../test/support/notify-harness.js';
 import { sampleAlert, T0, transition } from '../../../test/support/notify-fixtures.js';
+import { type Harness, startHarness } from '../../../test/support/notify-harness.js';
 import {
   checkSlackMessage,
   freePort,
@@ -32,14 +32,20 @@ describe('outbox worker: channel state, rate limits, digests, leadership', () =>
     h = await startHarness([{ name: 'hook', kind: 'webhook', url: rx.url }]);
     rx.answer(() => ({ status: 410, body: 'gone' }));
     await h.accept(firing('al_1'));
-    assert.deepEqual(h.disabled.map((d) => [d.channel, d.reason]), [['hook', 'HTTP 410: gone (endpoint gone)']]);
+    assert.deepEqual(
+      h.disabled.map((d) => [d.channel, d.reason]),
+      [['hook', 'HTTP 410: gone (endpoint gone)']],
+    );
     assert.equal((await disabledState(h.store.state, 'hook'))?.reason, 'HTTP 410: gone (endpoint gone)');
     await h.accept(firing('al_2'));
     assert.equal(rx.requests.length, 1, 'nothing sent to a disabled channel');
     const failed = await h.store.outbox.list(['failed']);
     assert.equal(failed.length, 2);
     const second = failed.find((i) => i.alertId === 'al_2');
-    assert.match(second?.lastError ?? '', /^channel disabled: HTTP 410: gone .*\(re-enable: prodmon notify enable hook\)$/);
+    assert.match(
+      second?.lastError ?? '',
+      /^channel disabled: HTTP 410: gone .*\(re-enable: prodmon notify enable hook\)$/,
+    );
     rx.answer(() => ({ status: 200 }));
     assert.equal(await enableChannel(h.store.state, 'hook', h.clock.now()), true);
     await h.accept(firing('al_3'));
@@ -49,7 +55,11 @@ describe('outbox worker: channel state, rate limits, digests, leadership', () =>
 
   test('Slack: at most one message a second; more due at once go as one message', async () => {
     h = await startHarness([{ name: 'chat', kind: 'slack', url: `${rx.url}/slack` }]);
-    rx.answer((r) => (checkSlackMessage(r.json).length ? { status: 400, body: 'invalid_blocks' } : { status: 200, body: 'ok' }));
+    rx.answer((r) =>
+      checkSlackMessage(r.json).length
+        ? { status: 400, body: 'invalid_blocks' }
+        : { status: 200, body: 'ok' },
+    );
     await h.accept(firing('al_1'));
     for (const id of ['al_2', 'al_3', 'al_4']) await h.accept(firing(id));
     assert.equal(rx.requests.length, 1, 'the rest wait for the next second');
@@ -64,7 +74,9 @@ describe('outbox worker: channel state, rate limits, digests, leadership', () =>
   });
 
   test('a configured rate_limit holds a channel back, then sends one by one when the kind cannot batch', async () => {
-    h = await startHarness([{ name: 'pd', kind: 'pagerduty', routing_key: 'k', url: rx.url, rate_limit: { max: 2, per: '1m' } }]);
+    h = await startHarness([
+      { name: 'pd', kind: 'pagerduty', routing_key: 'k', url: rx.url, rate_limit: { max: 2, per: '1m' } },
+    ]);
     rx.answer(() => ({ status: 202 }));
     for (const id of ['al_1', 'al_2', 'al_3', 'al_4', 'al_5']) {
       await h.accept(firing(id));
@@ -94,12 +106,22 @@ describe('outbox worker: channel state, rate limits, digests, leadership', () =>
 
   test('rows for a channel no longer in the config fail with a clear reason', async () => {
     h = await startHarness([{ name: 'hook', kind: 'webhook', url: rx.url }]);
-    await h.store.outbox.enqueue({ key: 'x:old', alertId: 'al_x', transition: 'firing', channel: 'old', payload: {}, now: T0 });
+    await h.store.outbox.enqueue({
+      key: 'x:old',
+      alertId: 'al_x',
+      transition: 'firing',
+      channel: 'old',
+      payload: {},
+      now: T0,
+    });
     h.pipeline.worker.wake();
     await h.settle();
     const [f] = await h.store.outbox.list(['failed']);
     assert.deepEqual([f?.channel, f?.lastError], ['old', 'channel "old" is not configured']);
-    assert.deepEqual(h.failures.map((x) => [x.channel, x.status]), [['old', 'failed']]);
+    assert.deepEqual(
+      h.failures.map((x) => [x.channel, x.status]),
+      [['old', 'failed']],
+    );
   });
 });
 

@@ -42,7 +42,9 @@ describe('backoff', () => {
     });
     const late = nextAttempt({ attempts: 20, createdAt: 0, now: 86_300_000 }, POLICY, 0.5);
     assert.deepEqual(late, { give: 'retry', at: 86_400_000 });
-    assert.deepEqual(nextAttempt({ attempts: 21, createdAt: 0, now: 86_400_000 }, POLICY, 0.5), { give: 'up' });
+    assert.deepEqual(nextAttempt({ attempts: 21, createdAt: 0, now: 86_400_000 }, POLICY, 0.5), {
+      give: 'up',
+    });
   });
 });
 
@@ -62,10 +64,22 @@ describe('selecting and planning', () => {
 
   test('one by one within the budget; a batch when more are due than the budget and the kind can batch', () => {
     const due = [item('a', 1), item('b', 2), item('c', 3)];
-    assert.deepEqual(planUnits(due, Number.POSITIVE_INFINITY, 10).map((u) => u.length), [1, 1, 1]);
-    assert.deepEqual(planUnits(due, 1, 10).map((u) => u.length), [3]);
-    assert.deepEqual(planUnits(due, 2, 1).map((u) => u.length), [1, 1]);
-    assert.deepEqual(planUnits(due, 1, 2).map((u) => u.length), [2]);
+    assert.deepEqual(
+      planUnits(due, Number.POSITIVE_INFINITY, 10).map((u) => u.length),
+      [1, 1, 1],
+    );
+    assert.deepEqual(
+      planUnits(due, 1, 10).map((u) => u.length),
+      [3],
+    );
+    assert.deepEqual(
+      planUnits(due, 2, 1).map((u) => u.length),
+      [1, 1],
+    );
+    assert.deepEqual(
+      planUnits(due, 1, 2).map((u) => u.length),
+      [2],
+    );
     assert.deepEqual(planUnits(due, 0, 10), []);
   });
 

@@ -11,7 +11,10 @@ const alertKey = (i: OutboxItem) => i.alertId ?? i.id;
  * the earliest time a waiting one becomes due. An item that is not due holds back the later items of the
  * same alert.
  */
-export function selectDue(items: readonly OutboxItem[], now: number): { due: OutboxItem[]; waitUntil?: number } {
+export function selectDue(
+  items: readonly OutboxItem[],
+  now: number,
+): { due: OutboxItem[]; waitUntil?: number } {
   const blocked = new Set<string>();
   const groups = new Map<string, OutboxItem[]>();
   let waitUntil: number | undefined;
@@ -23,9 +26,9 @@ export function selectDue(items: readonly OutboxItem[], now: number): { due: Out
       waitUntil = waitUntil === undefined ? item.nextAttemptAt : Math.min(waitUntil, item.nextAttemptAt);
       continue;
     }
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = []));
+    const g = groups.get(key) ?? [];
     g.push(item);
+    groups.set(key, g);
   }
   const ordered = [...groups.values()].sort(
     (a, b) => Math.min(...a.map((i) => i.nextAttemptAt)) - Math.min(...b.map((i) => i.nextAttemptAt)),

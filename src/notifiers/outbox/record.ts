@@ -38,7 +38,11 @@ export async function recordOutcome(
       const base = { attempts, now: o.now, lastError: o.reason };
       if (outcome.ok) {
         r.delivered++;
-        await tx.outbox.setState(item.id, { ...base, status: 'delivered', nextAttemptAt: item.nextAttemptAt });
+        await tx.outbox.setState(item.id, {
+          ...base,
+          status: 'delivered',
+          nextAttemptAt: item.nextAttemptAt,
+        });
       } else if (!outcome.retryable) {
         r.failed++;
         await tx.outbox.setState(item.id, { ...base, status: 'failed', nextAttemptAt: item.nextAttemptAt });

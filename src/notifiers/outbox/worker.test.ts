@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { configWith, sampleAlert, T0, transition } from '../../../test/support/notify-fixtures.js';
 import { type Harness, startHarness } from '../../../test/support/notify-harness.js';
-import { sampleAlert, T0, transition } from '../../../test/support/notify-fixtures.js';
 import { type HttpReceiver, startHttpReceiver } from '../../../test/support/receivers.js';
+import { STORE_FIXTURES } from '../../../test/support/stores.js';
+import { systemClock } from '../../core/clock.js';
+import { NotificationPipeline } from '../pipeline.js';
 
 describe('outbox worker: delivery, retries, timeouts, giving up', () => {
   let rx: HttpReceiver;
@@ -38,7 +41,10 @@ describe('outbox worker: delivery, retries, timeouts, giving up', () => {
     assert.equal(item?.key, `${transition('firing').id}:hook`);
     assert.equal(rx.requests[0]!.headers['webhook-id'], item!.id);
     const log = await h.store.outbox.deliveries(item!.id);
-    assert.deepEqual(log.map((d) => [d.ok, d.statusCode, d.error]), [[true, 200, null]]);
+    assert.deepEqual(
+      log.map((d) => [d.ok, d.statusCode, d.error]),
+      [[true, 200, null]],
+    );
     assert.ok(log[0]!.durationMs >= 0);
   });
 
@@ -49,13 +55,23 @@ describe('outbox worker: delivery, retries, timeouts, giving up', () => {
     await h.advance(5 * 60_000);
     const ok = rx.requests.filter((_, i) => times[i]! >= T0 + 60_000);
     assert.equal(ok.length, 1, 'exactly one request after recovery');
-    assert.ok(new Set(rx.requests.map((r) => r.headers['webhook-id'])).size === 1, 'same webhook-id on every retry');
+    assert.ok(
+      new Set(rx.requests.map((r) => r.headers['webhook-id'])).size === 1,
+      'same webhook-id on every retry',
+    );
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    assert.deepEqual(gaps, [1000, 2000, 4000, 8000, 16000, 32000], 'doubling from min_backoff (jitter 0.5 = none)');
+    assert.deepEqual(
+      gaps,
+      [1000, 2000, 4000, 8000, 16000, 32000],
+      'doubling from min_backoff (jitter 0.5 = none)',
+    );
     const [item] = await h.store.outbox.list(['delivered']);
     assert.equal(item?.attempts, 7);
     const log = await h.store.outbox.deliveries(item!.id);
-    assert.deepEqual(log.map((d) => d.statusCode), [500, 500, 500, 500, 500, 500, 200]);
+    assert.deepEqual(
+      log.map((d) => d.statusCode),
+      [500, 500, 500, 500, 500, 500, 200],
+    );
     assert.equal(log[0]!.error, 'HTTP 500');
     assert.deepEqual(h.failures, []);
   });
@@ -68,7 +84,7 @@ describe('outbox worker: delivery, retries, timeouts, giving up', () => {
     assert.equal(rx.requests.length, 1, 'nothing before Retry-After');
     await h.advance(2000);
     assert.deepEqual(times, [T0, T0 + 120_000]);
-    assert.equal((await h.store.outbox.backlog()), 0);
+    assert.equal(await h.store.outbox.backlog(), 0);
   });
 
   test('a receiver that never answers: the attempt times out on the clock and is retried', async () => {
@@ -97,7 +113,10 @@ describe('outbox worker: delivery, retries, timeouts, giving up', () => {
     await h.accept(transition('firing'));
     await h.advance(11 * 60_000, 5000);
     const dead = await h.store.outbox.list(['dead']);
-    assert.deepEqual(dead.map((i) => i.channel), ['down']);
+    assert.deepEqual(
+      dead.map((i) => i.channel),
+      ['down'],
+    );
     assert.equal(dead[0]!.updatedAt, T0 + 10 * 60_000, 'the last attempt is at the deadline');
     assert.deepEqual(
       h.failures.map((f) => [f.channel, f.status, f.items, f.reason]),
@@ -118,7 +137,9 @@ describe('outbox worker: delivery, retries, timeouts, giving up', () => {
     await h.clock.advance(500);
     await h.accept(transition('resolved', sampleAlert(), { at: T0 + 500 }));
     await h.advance(10_000);
-    const ok = rx.requests.filter((_, i) => times[i]! >= T0 + 3000).map((r) => (r.json as { type: string }).type);
+    const ok = rx.requests
+      .filter((_, i) => times[i]! >= T0 + 3000)
+      .map((r) => (r.json as { type: string }).type);
     assert.deepEqual(ok, ['alert.firing', 'alert.resolved']);
     assert.equal(rx.requests.filter((r) => (r.json as { type: string }).type === 'alert.resolved').length, 1);
   });
@@ -142,5 +163,34 @@ describe('outbox worker: delivery, retries, timeouts, giving up', () => {
     assert.equal((await h.store.outbox.list(['delivered'])).length, 1);
     await h.advance(60_000, 10_000);
     assert.equal(rx.requests.length, 2);
+  });
+});
+
+describe('outbox worker on PostgreSQL, real clock', () => {
+  test('a transition accepted in a transaction is sent right after the commit, not at the next poll', async () => {
+    const { store, cleanup } = await STORE_FIXTURES.find((f) => f.name === 'postgres')!.open();
+    const rx = await startHttpReceiver();
+    const hook = { name: 'hook', kind: 'webhook', url: rx.url };
+    const config = configWith([hook], {
+      notifications: { channels: [hook], outbox: { poll_interval: '1m' } },
+    });
+    const pipeline = new NotificationPipeline({ config, store, clock: systemClock });
+    pipeline.start();
+    try {
+      await pipeline.worker.idle();
+      const started = performance.now();
+      const now = systemClock.now();
+      await store.transaction((tx) =>
+        pipeline.sink.accept(tx, transition('firing', sampleAlert(), { at: now }), now),
+      );
+      await rx.waitFor(1, 3000);
+      assert.ok(performance.now() - started < 3000);
+      await pipeline.worker.idle();
+      assert.deepEqual((await store.outbox.counts()).delivered, 1);
+    } finally {
+      await pipeline.stop();
+      await rx.close();
+      await cleanup();
+    }
   });
 });

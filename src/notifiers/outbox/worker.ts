@@ -206,7 +206,9 @@ export class OutboxWorker {
         continue;
       }
       const task = this.#deliver(channel, rt, due, free)
-        .catch((err) => this.#o.log?.error({ channel, err: this.#scrub(errorMessage(err)) }, 'delivery failed'))
+        .catch((err) =>
+          this.#o.log?.error({ channel, err: this.#scrub(errorMessage(err)) }, 'delivery failed'),
+        )
         .finally(() => {
           this.#busy.delete(channel);
           this.wake();
@@ -217,8 +219,10 @@ export class OutboxWorker {
   }
 
   #limiter(channel: string, rt: ChannelRuntime): ChannelLimiter {
-    let l = this.#limiters.get(channel);
-    if (!l) this.#limiters.set(channel, (l = new ChannelLimiter(rt.rateLimit ?? rt.notifier.defaultRateLimit)));
+    const known = this.#limiters.get(channel);
+    if (known) return known;
+    const l = new ChannelLimiter(rt.rateLimit ?? rt.notifier.defaultRateLimit);
+    this.#limiters.set(channel, l);
     return l;
   }
 
@@ -277,7 +281,8 @@ export class OutboxWorker {
     } finally {
       timerDone.abort();
     }
-    if (!outcome.ok && timeout.signal.aborted) outcome = { ...outcome, retryable: true, reason: timeoutReason };
+    if (!outcome.ok && timeout.signal.aborted)
+      outcome = { ...outcome, retryable: true, reason: timeoutReason };
     return {
       outcome,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
@@ -301,7 +306,10 @@ export class OutboxWorker {
     if (r.retryAt !== null) limiter.pause(r.retryAt);
     if (outcome.disable) {
       await disableChannel(this.#o.store.state, channel, reason, now);
-      this.#o.log?.error({ channel, reason }, `notification channel "${channel}" disabled: its endpoint is gone`);
+      this.#o.log?.error(
+        { channel, reason },
+        `notification channel "${channel}" disabled: its endpoint is gone`,
+      );
       await this.#callback(() => this.#o.onChannelDisabled?.(channel, reason));
     }
     if (r.dead > 0) await this.#report({ channel, status: 'dead', reason, items: r.dead, at: now });

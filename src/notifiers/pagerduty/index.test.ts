@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { HOSTILE, NEVER, notificationOf, notifierFor, sampleAlert, T0, transition } from '../../../test/support/notify-fixtures.js';
-import { checkPagerDutyEvent, type HttpReceiver, startHttpReceiver } from '../../../test/support/receivers.js';
+import {
+  HOSTILE,
+  NEVER,
+  notificationOf,
+  notifierFor,
+  sampleAlert,
+  T0,
+  transition,
+} from '../../../test/support/notify-fixtures.js';
+import {
+  checkPagerDutyEvent,
+  type HttpReceiver,
+  startHttpReceiver,
+} from '../../../test/support/receivers.js';
 import type { Severity } from '../../core/types.js';
 
 describe('pagerduty channel (Events API v2)', () => {
@@ -9,9 +21,20 @@ describe('pagerduty channel (Events API v2)', () => {
   const pdLike = () =>
     rx.answer((r) => {
       const problems = checkPagerDutyEvent(r.json);
-      if (problems.length) return { status: 400, body: JSON.stringify({ status: 'invalid event', message: 'Event object is invalid', errors: problems }) };
+      if (problems.length)
+        return {
+          status: 400,
+          body: JSON.stringify({
+            status: 'invalid event',
+            message: 'Event object is invalid',
+            errors: problems,
+          }),
+        };
       const key = (r.json as { dedup_key: string }).dedup_key;
-      return { status: 202, body: JSON.stringify({ status: 'success', message: 'Event processed', dedup_key: key }) };
+      return {
+        status: 202,
+        body: JSON.stringify({ status: 'success', message: 'Event processed', dedup_key: key }),
+      };
     });
   before(async () => {
     rx = await startHttpReceiver();
@@ -19,11 +42,20 @@ describe('pagerduty channel (Events API v2)', () => {
   });
   after(() => rx.close());
   const pd = () =>
-    notifierFor({ name: 'pager', kind: 'pagerduty', routing_key: 'R0UT1NGKEY', url: `${rx.url}/v2/enqueue`, source: 'shop-1' });
+    notifierFor({
+      name: 'pager',
+      kind: 'pagerduty',
+      routing_key: 'R0UT1NGKEY',
+      url: `${rx.url}/v2/enqueue`,
+      source: 'shop-1',
+    });
 
   test('firing triggers with dedup_key = alert id and the exact Events v2 shape; resolve uses the same key', async () => {
     const alert = sampleAlert({ severity: 'critical' });
-    assert.deepEqual(await pd().send(notificationOf(transition('firing', alert)), NEVER), { ok: true, statusCode: 202 });
+    assert.deepEqual(await pd().send(notificationOf(transition('firing', alert)), NEVER), {
+      ok: true,
+      statusCode: 202,
+    });
     const link = 'https://prodmon.example/production/dashboard/#/alerts/al_test1';
     assert.deepEqual(rx.requests.at(-1)!.json, {
       routing_key: 'R0UT1NGKEY',
@@ -57,7 +89,11 @@ describe('pagerduty channel (Events API v2)', () => {
       links: [{ href: link, text: 'View alert in prodmon' }],
     });
     await pd().send(notificationOf(transition('resolved', alert)), NEVER);
-    assert.deepEqual(rx.requests.at(-1)!.json, { routing_key: 'R0UT1NGKEY', dedup_key: 'al_test1', event_action: 'resolve' });
+    assert.deepEqual(rx.requests.at(-1)!.json, {
+      routing_key: 'R0UT1NGKEY',
+      dedup_key: 'al_test1',
+      event_action: 'resolve',
+    });
   });
 
   test('severities map to critical/error/warning/info; the summary is cut to 1,024 characters', async () => {

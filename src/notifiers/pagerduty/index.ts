@@ -34,7 +34,8 @@ export function pagerDutyEvent(
   o: PagerDutyOptions & { clientUrl: string | null },
   dedupKey = n.alert.id,
 ): Record<string, unknown> {
-  if (n.event === 'resolved') return { routing_key: o.routing_key, dedup_key: dedupKey, event_action: 'resolve' };
+  if (n.event === 'resolved')
+    return { routing_key: o.routing_key, dedup_key: dedupKey, event_action: 'resolve' };
   const a = n.alert;
   const f = alertFields(n);
   const details: Record<string, unknown> = {

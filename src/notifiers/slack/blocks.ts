@@ -10,7 +10,11 @@ import type { AlertNotification } from '../types.js';
 
 type Block = Record<string, unknown>;
 
-const plain = (text: string, max: number) => ({ type: 'plain_text', text: truncate(text, max) || ' ', emoji: false });
+const plain = (text: string, max: number) => ({
+  type: 'plain_text',
+  text: truncate(text, max) || ' ',
+  emoji: false,
+});
 
 /** A URL fit for `<url|text>`: escaped, with `|` encoded. */
 function slackUrl(url: string): string {
@@ -40,7 +44,10 @@ function facts(n: AlertNotification): Block {
   const f = alertFields(n);
   const fields = FACTS.filter(([, k]) => f[k] !== '' && f[k] !== undefined && f[k] !== null)
     .slice(0, 10)
-    .map(([label, k]) => ({ type: 'mrkdwn', text: truncate(`*${label}*\n${escapeSlack(String(f[k]))}`, 2000) }));
+    .map(([label, k]) => ({
+      type: 'mrkdwn',
+      text: truncate(`*${label}*\n${escapeSlack(String(f[k]))}`, 2000),
+    }));
   return { type: 'section', fields };
 }
 

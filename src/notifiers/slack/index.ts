@@ -16,14 +16,24 @@ export interface SlackOptions {
 const notOk = (status: number, body: string) =>
   body.trim() === 'ok' ? null : `Slack answered ${status} "${body.trim().slice(0, 100)}" instead of "ok"`;
 
-const noSummary: SendOutcome = { ok: false, retryable: false, reason: 'slack channels do not take the daily summary' };
+const noSummary: SendOutcome = {
+  ok: false,
+  retryable: false,
+  reason: 'slack channels do not take the daily summary',
+};
 
 export const slackNotifier: NotifierDefinition<SlackOptions> = {
   kind: 'slack',
   shape: { url: z.string().url() },
   create(spec, ctx) {
     const post = (message: unknown, signal: AbortSignal) =>
-      postJson({ url: spec.url, body: JSON.stringify(message), signal, now: () => ctx.clock.now(), check2xx: notOk });
+      postJson({
+        url: spec.url,
+        body: JSON.stringify(message),
+        signal,
+        now: () => ctx.clock.now(),
+        check2xx: notOk,
+      });
     return {
       kind: 'slack',
       name: spec.name,

@@ -33,12 +33,39 @@ describe('daily summary', () => {
     const alert = (id: string, over: Parameters<typeof sampleAlert>[0]) =>
       store.alerts.insert({ ...sampleAlert({ id, fingerprint: id, ...over }), state: {} });
     // The day before: one alert resolved after 10 min.
-    await alert('al_old', { createdAt: T0 - 6 * H, firingAt: T0 - 6 * H, status: 'resolved', resolvedAt: T0 - 6 * H + 600_000 });
+    await alert('al_old', {
+      createdAt: T0 - 6 * H,
+      firingAt: T0 - 6 * H,
+      status: 'resolved',
+      resolvedAt: T0 - 6 * H + 600_000,
+    });
     // The day: a critical resolved after 30 min, a high resolved after 10 min, a medium still open.
-    await alert('al_c', { severity: 'critical', rule: 'error_rate', createdAt: T0 + H, firingAt: T0 + H, status: 'resolved', resolvedAt: T0 + H + 1_800_000 });
-    await alert('al_h', { createdAt: T0 + 2 * H, firingAt: T0 + 2 * H, status: 'resolved', resolvedAt: T0 + 2 * H + 600_000 });
-    await alert('al_m', { severity: 'medium', message: HOSTILE, createdAt: T0 + 3 * H, firingAt: T0 + 3 * H });
-    await store.checks.insert([check('db', T0 + H, true), check('db', T0 + 2 * H, false), check('db', T0 + 3 * H, false), check('cache', T0 + H, true)]);
+    await alert('al_c', {
+      severity: 'critical',
+      rule: 'error_rate',
+      createdAt: T0 + H,
+      firingAt: T0 + H,
+      status: 'resolved',
+      resolvedAt: T0 + H + 1_800_000,
+    });
+    await alert('al_h', {
+      createdAt: T0 + 2 * H,
+      firingAt: T0 + 2 * H,
+      status: 'resolved',
+      resolvedAt: T0 + 2 * H + 600_000,
+    });
+    await alert('al_m', {
+      severity: 'medium',
+      message: HOSTILE,
+      createdAt: T0 + 3 * H,
+      firingAt: T0 + 3 * H,
+    });
+    await store.checks.insert([
+      check('db', T0 + H, true),
+      check('db', T0 + 2 * H, false),
+      check('db', T0 + 3 * H, false),
+      check('cache', T0 + H, true),
+    ]);
     await store.checks.insert([check('db', T0 - H, false)]); // the day before: not counted
   });
   after(async () => {
@@ -53,15 +80,25 @@ describe('daily summary', () => {
     assert.deepEqual(s.alerts.bySeverity, { critical: 1, high: 1, medium: 1, low: 0 });
     assert.equal(s.alerts.mttrMs, 1_200_000);
     assert.equal(s.alerts.previousMttrMs, 600_000);
-    assert.deepEqual(s.alerts.items.map((a) => a.id), ['al_c', 'al_h', 'al_m']);
-    assert.deepEqual(s.checks.failures, [{ name: 'db', failures: 2, lastError: 'connection refused to db', lastAt: T0 + 3 * H }]);
+    assert.deepEqual(
+      s.alerts.items.map((a) => a.id),
+      ['al_c', 'al_h', 'al_m'],
+    );
+    assert.deepEqual(s.checks.failures, [
+      { name: 'db', failures: 2, lastError: 'connection refused to db', lastAt: T0 + 3 * H },
+    ]);
     assert.equal(s.checks.runs, 4);
     assert.deepEqual(s.performance.current, { count: 12_000, p95: 240, errorRate: 0.012 });
     assert.deepEqual(s.performance.previous, { count: 10_000, p95: 200, errorRate: 0.01 });
   });
 
   test('e-mails it to the e-mail channels only, readable, with HTML escaped', async () => {
-    const mail = notifierFor({ name: 'ops-mail', kind: 'email', to: ['ops@shop.example'], smtp: { host: '127.0.0.1', port: smtp.port, starttls: 'off' } });
+    const mail = notifierFor({
+      name: 'ops-mail',
+      kind: 'email',
+      to: ['ops@shop.example'],
+      smtp: { host: '127.0.0.1', port: smtp.port, starttls: 'off' },
+    });
     const hook = notifierFor({ name: 'hook', kind: 'webhook', url: 'http://127.0.0.1:1/never' });
     const { results } = await sendDailySummary({
       store,
@@ -85,7 +122,10 @@ describe('daily summary', () => {
   });
 
   test('through the outbox, running the job twice the same day writes it once', async () => {
-    const channels = [{ name: 'ops-mail', kind: 'email' }, { name: 'hook', kind: 'webhook' }];
+    const channels = [
+      { name: 'ops-mail', kind: 'email' },
+      { name: 'hook', kind: 'webhook' },
+    ];
     const first = await enqueueDailySummary({ store, outbox: store.outbox, channels, now: NOW });
     const again = await enqueueDailySummary({ store, outbox: store.outbox, channels, now: NOW + 60_000 });
     assert.deepEqual(first.keys, ['summary:2026-01-02:ops-mail']);

@@ -11,7 +11,10 @@ const DAY = 86_400_000;
 const RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 /** Overall performance of a period (the metrics engine's `performanceSummary`). */
-export type PerformanceSummaryFn = (period: { since: number; until: number }) => Promise<SummaryPerformance | null>;
+export type PerformanceSummaryFn = (period: {
+  since: number;
+  until: number;
+}) => Promise<SummaryPerformance | null>;
 
 /** What the summary is built from. */
 export interface SummaryInput {
@@ -84,7 +87,9 @@ export async function buildDailySummary(input: SummaryInput): Promise<DailySumma
     },
     checks: {
       runs: checks.length,
-      failures: [...failures.values()].sort((a, b) => b.failures - a.failures || a.name.localeCompare(b.name)),
+      failures: [...failures.values()].sort(
+        (a, b) => b.failures - a.failures || a.name.localeCompare(b.name),
+      ),
     },
   };
 }
@@ -126,14 +131,27 @@ export async function sendDailySummary(
  * keyed `summary:<day>:<channel>`, so running the job twice the same day sends it once.
  */
 export async function enqueueDailySummary(
-  input: SummaryInput & { outbox: Repos['outbox']; channels: readonly { name: string; kind: string }[]; link?: string | null },
+  input: SummaryInput & {
+    outbox: Repos['outbox'];
+    channels: readonly { name: string; kind: string }[];
+    link?: string | null;
+  },
 ): Promise<{ summary: DailySummary; keys: string[] }> {
   const summary = await buildDailySummary(input);
   const keys: string[] = [];
   for (const ch of input.channels.filter((c) => c.kind === 'email')) {
     const key = `summary:${summary.day}:${ch.name}`;
     const payload = { version: 1, event: 'summary', at: input.now, link: input.link ?? null, summary };
-    if (await input.outbox.enqueue({ key, alertId: null, transition: 'summary', channel: ch.name, payload, now: input.now })) {
+    if (
+      await input.outbox.enqueue({
+        key,
+        alertId: null,
+        transition: 'summary',
+        channel: ch.name,
+        payload,
+        now: input.now,
+      })
+    ) {
       keys.push(key);
     }
   }

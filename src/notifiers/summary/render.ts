@@ -15,10 +15,17 @@ export function change(cur: number | null | undefined, prev: number | null | und
   return `${d >= 0 ? '+' : ''}${d}%`;
 }
 
-function perfLines(cur: SummaryPerformance | null, prev: SummaryPerformance | null): [string, string, string][] {
+function perfLines(
+  cur: SummaryPerformance | null,
+  prev: SummaryPerformance | null,
+): [string, string, string][] {
   return [
     ['Requests', cur ? String(cur.count) : 'n/a', change(cur?.count, prev?.count)],
-    ['p95 latency', ms(cur?.p95), `${change(cur?.p95, prev?.p95)}${prev ? ` (day before: ${ms(prev.p95)})` : ''}`],
+    [
+      'p95 latency',
+      ms(cur?.p95),
+      `${change(cur?.p95, prev?.p95)}${prev ? ` (day before: ${ms(prev.p95)})` : ''}`,
+    ],
     [
       'Error rate',
       pct(cur?.errorRate),
@@ -30,8 +37,11 @@ function perfLines(cur: SummaryPerformance | null, prev: SummaryPerformance | nu
 /** The facts as label/value rows. */
 function facts(s: DailySummary): [string, string][] {
   const mttr = s.alerts.mttrMs === null ? 'n/a' : humanDuration(s.alerts.mttrMs);
-  const prevMttr = s.alerts.previousMttrMs === null ? '' : ` (day before: ${humanDuration(s.alerts.previousMttrMs)})`;
-  const sev = (['critical', 'high', 'medium', 'low'] as const).map((k) => `${s.alerts.bySeverity[k]} ${k}`).join(', ');
+  const prevMttr =
+    s.alerts.previousMttrMs === null ? '' : ` (day before: ${humanDuration(s.alerts.previousMttrMs)})`;
+  const sev = (['critical', 'high', 'medium', 'low'] as const)
+    .map((k) => `${s.alerts.bySeverity[k]} ${k}`)
+    .join(', ');
   return [
     ['Period', `${formatTime(s.since)} to ${formatTime(s.until)}`],
     ['Alerts', `${s.alerts.total} (${sev}); ${s.alerts.open} still open; ${s.alerts.resolved} resolved`],
@@ -39,7 +49,10 @@ function facts(s: DailySummary): [string, string][] {
     ...perfLines(s.performance.current, s.performance.previous).map(
       ([k, v, c]) => [k, `${v}${c ? ` ${c}` : ''}`] as [string, string],
     ),
-    ['Health checks', `${s.checks.runs} runs, ${s.checks.failures.reduce((a, f) => a + f.failures, 0)} failures`],
+    [
+      'Health checks',
+      `${s.checks.runs} runs, ${s.checks.failures.reduce((a, f) => a + f.failures, 0)} failures`,
+    ],
   ];
 }
 
@@ -50,7 +63,8 @@ export function summaryEmail(s: DailySummary, prefix: string, link: string | nul
     (a) => `- [${a.severity}] ${a.rule} (${a.status}): ${oneLine(truncate(a.message, 200))}`,
   );
   const checkLines = s.checks.failures.map(
-    (c) => `- ${c.name}: ${c.failures} failure(s), last at ${formatTime(c.lastAt)}${c.lastError ? `: ${oneLine(c.lastError)}` : ''}`,
+    (c) =>
+      `- ${c.name}: ${c.failures} failure(s), last at ${formatTime(c.lastAt)}${c.lastError ? `: ${oneLine(c.lastError)}` : ''}`,
   );
   const text = [
     `prodmon daily summary for ${s.day}`,
@@ -65,7 +79,9 @@ export function summaryEmail(s: DailySummary, prefix: string, link: string | nul
     ...(link ? ['', `Dashboard: ${link}`] : []),
   ].join('\n');
   const li = (lines: string[]) =>
-    lines.length ? `<ul>${lines.map((l) => `<li>${escapeHtml(l.slice(2))}</li>`).join('')}</ul>` : '<p>none</p>';
+    lines.length
+      ? `<ul>${lines.map((l) => `<li>${escapeHtml(l.slice(2))}</li>`).join('')}</ul>`
+      : '<p>none</p>';
   const html = [
     '<div style="font-family:sans-serif;max-width:640px">',
     `<h2 style="font-size:18px">prodmon daily summary for ${escapeHtml(s.day)}</h2>`,

@@ -9,7 +9,11 @@ import {
   T0,
   transition,
 } from '../../../test/support/notify-fixtures.js';
-import { type HttpReceiver, startHttpReceiver, verifyStandardWebhook } from '../../../test/support/receivers.js';
+import {
+  type HttpReceiver,
+  startHttpReceiver,
+  verifyStandardWebhook,
+} from '../../../test/support/receivers.js';
 import { ConfigError } from '../../config/load.js';
 import { FakeClock } from '../../core/clock.js';
 
@@ -37,21 +41,37 @@ describe('webhook channel', () => {
     assert.equal(r.headers['webhook-id'], n.id);
     assert.equal(r.headers['webhook-timestamp'], String(Math.floor((T0 + 2000) / 1000)));
     assert.equal(r.headers['x-team'], 'ops');
-    const body = r.json as { type: string; version: number; timestamp: string; data: Record<string, unknown> };
+    const body = r.json as {
+      type: string;
+      version: number;
+      timestamp: string;
+      data: Record<string, unknown>;
+    };
     assert.equal(body.type, 'alert.firing');
     assert.equal(body.version, 1);
     assert.equal(body.timestamp, new Date(T0).toISOString());
     assert.equal(body.data.notification_id, n.id);
     assert.equal(body.data.link, 'https://prodmon.example/production/dashboard/#/alerts/al_test1');
     const alert = body.data.alert as Record<string, unknown>;
-    assert.deepEqual([alert.id, alert.severity, alert.value, alert.threshold], ['al_test1', 'high', 812, 500]);
+    assert.deepEqual(
+      [alert.id, alert.severity, alert.value, alert.threshold],
+      ['al_test1', 'high', 812, 500],
+    );
     assert.equal(alert.firing_at, new Date(T0).toISOString());
-    assert.equal(verifyStandardWebhook({ ...r, body: r.body.replace('812', '813') }, [WHSEC], T0 / 1000), 'no matching signature');
+    assert.equal(
+      verifyStandardWebhook({ ...r, body: r.body.replace('812', '813') }, [WHSEC], T0 / 1000),
+      'no matching signature',
+    );
   });
 
   test('every retry carries the same webhook-id; rotation signs with each secret', async () => {
     rx.answer(() => ({ status: 200 }));
-    const hook = notifierFor({ name: 'hook', kind: 'webhook', url: rx.url, secrets: ['old-raw-secret', WHSEC] });
+    const hook = notifierFor({
+      name: 'hook',
+      kind: 'webhook',
+      url: rx.url,
+      secrets: ['old-raw-secret', WHSEC],
+    });
     const n = notificationOf(transition('resolved'));
     const before = rx.requests.length;
     await hook.send(n, NEVER);
@@ -86,9 +106,13 @@ describe('webhook channel', () => {
   test('hostile text arrives as the same string, never expanded', async () => {
     rx.answer(() => ({ status: 200 }));
     const hook = notifierFor({ name: 'hook', kind: 'webhook', url: rx.url });
-    const n = notificationOf(transition('firing', sampleAlert({ message: HOSTILE, labels: { x: '{{link}}' } })));
+    const n = notificationOf(
+      transition('firing', sampleAlert({ message: HOSTILE, labels: { x: '{{link}}' } })),
+    );
     await hook.send(n, NEVER);
-    const data = (rx.requests.at(-1)!.json as { data: { alert: { message: string; labels: Record<string, string> } } }).data;
+    const data = (
+      rx.requests.at(-1)!.json as { data: { alert: { message: string; labels: Record<string, string> } } }
+    ).data;
     assert.equal(data.alert.message, HOSTILE);
     assert.equal(data.alert.labels.x, '{{link}}');
   });

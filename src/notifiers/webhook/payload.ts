@@ -43,7 +43,12 @@ function alertData(n: AlertNotification) {
       firing_at: iso(a.firingAt),
       resolved_at: iso(a.resolvedAt),
       resolution: a.resolution
-        ? { kind: a.resolution.kind, by: a.resolution.by, at: iso(a.resolution.at), reason: a.resolution.reason }
+        ? {
+            kind: a.resolution.kind,
+            by: a.resolution.by,
+            at: iso(a.resolution.at),
+            reason: a.resolution.reason,
+          }
         : null,
     },
   };

@@ -124,7 +124,14 @@ export class OutboxRepo {
   async requeue(id: string, now: number): Promise<boolean> {
     const r = await this.db
       .updateTable('outbox')
-      .set({ status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now, updatedAt: now, lastError: null })
+      .set({
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: now,
+        createdAt: now,
+        updatedAt: now,
+        lastError: null,
+      })
       .where('id', '=', id)
       .where('status', 'in', ['failed', 'dead'])
       .executeTakeFirst();
