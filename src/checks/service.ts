@@ -131,6 +131,7 @@ export class HealthService implements SelfProbeSource {
 
   /** Runs every check now (joining a run in progress); updates the cache and stores what is due. */
   async run(opts: { persistAll?: boolean } = {}): Promise<HealthReport> {
+    if (this.#closed) return this.report(); // stopped: the checks' connections are closed
     if (this.#inflight) {
       const results = await this.#inflight;
       if (opts.persistAll) await this.#persister.persist(results, true);

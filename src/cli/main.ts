@@ -5,6 +5,7 @@ import { registerAlerts } from './alerts.js';
 import { registerCleanup } from './cleanup.js';
 import { registerConfig } from './config.js';
 import { registerHealth } from './health.js';
+import { registerLogs } from './logs.js';
 import { registerNotify } from './notify.js';
 import { registerReport } from './report.js';
 import { registerStart } from './start.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     registerAlerts,
     registerNotify,
     registerConfig,
+    registerLogs,
   ]) {
     register(program);
   }

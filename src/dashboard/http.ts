@@ -5,7 +5,7 @@
 import { parse as parseQuery } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenAuth } from '../http/auth.js';
-import type { Session, SessionManager } from '../http/session.js';
+import { maskCsrf, type Session, type SessionManager } from '../http/session.js';
 
 /** The page's Content-Security-Policy: own scripts and styles only, no inline code, no framing. */
 export const CSP = [
@@ -111,4 +111,9 @@ export function safeReturn(value: string, base: string, fallback: string): strin
   if (/[\\\s]|\/\/|\/\.\.?(\/|$|\?)|%2e|%2f|%5c/i.test(value)) return fallback;
   if (!/^[\w\-./?=&%,~:+]*$/.test(value)) return fallback;
   return value;
+}
+
+/** The CSRF token to put in a page for a caller (masked afresh each time; '' for bearer callers). */
+export function pageCsrf(c: Caller): string {
+  return c.session ? maskCsrf(c.session.csrf) : '';
 }

@@ -6,7 +6,7 @@ import { tempDir } from '../../test/support/services.js';
 import { parseConfig } from '../config/load.js';
 import { FakeClock } from '../core/clock.js';
 import { openStore, type Store } from '../store/index.js';
-import { hashPassword, parseCookies, SESSION_COOKIE, SessionManager, sameOrigin, verifyPassword } from './session.js';
+import { hashPassword, maskCsrf, parseCookies, SESSION_COOKIE, SessionManager, sameOrigin, verifyPassword } from './session.js';
 
 const TOKEN = 'ops-token-0123456789abcdef';
 let store: Store;
@@ -123,6 +123,11 @@ describe('sessions', () => {
     const { session } = await signIn(m, { token: TOKEN, ip: '10.0.0.1' });
     assert.equal(m.checkCsrf(req({ 'x-csrf-token': session.csrf }, 'POST'), session), true);
     assert.equal(m.checkCsrf(req({}, 'POST', { _csrf: session.csrf }), session), true);
+    const [m1, m2] = [maskCsrf(session.csrf), maskCsrf(session.csrf)];
+    assert.notEqual(m1, m2, 'masked afresh for each page');
+    assert.ok(!m1.includes(session.csrf));
+    assert.equal(m.checkCsrf(req({}, 'POST', { _csrf: m1 }), session), true);
+    assert.equal(m.checkCsrf(req({ 'x-csrf-token': m2 }, 'POST'), session), true);
     assert.equal(m.checkCsrf(req({}, 'POST'), session), false, 'no token');
     assert.equal(m.checkCsrf(req({ 'x-csrf-token': 'x'.repeat(session.csrf.length) }, 'POST'), session), false);
     const other = (await signIn(m, { token: TOKEN, ip: '10.0.0.1' })).session;

@@ -297,8 +297,8 @@ export class SessionManager implements SessionVerifier {
       (typeof header === 'string' ? header : undefined) ??
       (body && typeof body === 'object' && typeof body._csrf === 'string' ? body._csrf : undefined);
     if (!given) return false;
-    const a = Buffer.from(given);
-    const b = Buffer.from(session.csrf);
+    const a = unmaskCsrf(given);
+    const b = Buffer.from(session.csrf, 'base64url');
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
@@ -309,6 +309,27 @@ export class SessionManager implements SessionVerifier {
     if (isUnsafe(req.method) && !this.checkCsrf(req, s)) return { error: 'csrf' };
     return { principal: { name: s.name, role: s.role } };
   }
+}
+
+/**
+ * The CSRF token as put in a page: a fresh random pad and the token XORed with it, so a compressed
+ * response never repeats the secret bytes (BREACH). Either form is accepted back.
+ */
+export function maskCsrf(token: string): string {
+  const raw = Buffer.from(token, 'base64url');
+  const pad = randomBytes(raw.length);
+  const out = Buffer.alloc(raw.length * 2);
+  pad.copy(out);
+  for (let i = 0; i < raw.length; i++) out[raw.length + i] = raw[i]! ^ pad[i]!;
+  return out.toString('base64url');
+}
+
+function unmaskCsrf(given: string): Buffer {
+  const buf = Buffer.from(given, 'base64url');
+  if (buf.length !== 64) return buf;
+  const raw = Buffer.alloc(32);
+  for (let i = 0; i < 32; i++) raw[i] = buf[i]! ^ buf[32 + i]!;
+  return raw;
 }
 
 /** Whether an HTTP method changes state. */

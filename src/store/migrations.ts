@@ -217,4 +217,12 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    id: '0002_alert_indexes',
+    async up(db) {
+      // The engine reads recent resolutions every tick, and the last alert of a fingerprint.
+      await db.schema.createIndex('alerts_by_resolved').on('alerts').column('resolved_at').execute();
+      await db.schema.createIndex('alerts_by_fingerprint').on('alerts').columns(['fingerprint', 'created_at']).execute();
+    },
+  },
 ];

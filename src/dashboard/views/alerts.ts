@@ -46,7 +46,7 @@ export function activeAlertsSection(alerts: readonly AlertView[], viewer: Viewer
     return empty(html`No active alerts. Rules are the six built-in thresholds (<code>alerting.thresholds</code>), the
 health checks and your own <code>alerting.rules</code>; who is told is set under <code>notifications.channels</code>.`);
   }
-  return html`<div class="table-wrap"><table>
+  return html`<div class="table-wrap"><table class="stack">
 <thead><tr><th scope="col">Severity</th><th scope="col">Alert</th><th scope="col" class="num">Value / threshold</th><th scope="col">For</th><th scope="col">State</th>${
     viewer.role === 'admin' ? html`<th scope="col">Actions</th>` : ''
   }</tr></thead>
@@ -54,9 +54,9 @@ health checks and your own <code>alerting.rules</code>; who is told is set under
     (a) => html`<tr data-alert-id="${a.id}">
 <td>${badge(a.severity)}</td>
 <td><a class="alert-msg" href="${alertLink(p, a.id)}">${a.message}</a><div class="small muted">${a.rule} · ${a.type}</div>${labels(a.labels)}</td>
-<td class="num">${valueCell(a)}</td>
-<td>${dur(a.durationMs)}<div class="small muted">since ${time(a.firingAt ?? a.createdAt)}</div></td>
-<td>${badge(a.status)}${a.silenced ? html` ${badge('silenced')}` : ''}</td>
+<td class="num" data-label="Value / threshold">${valueCell(a)}</td>
+<td data-label="For">${dur(a.durationMs)}<div class="small muted">since ${time(a.firingAt ?? a.createdAt)}</div></td>
+<td data-label="State">${badge(a.status)}${a.silenced ? html` ${badge('silenced')}` : ''}</td>
 ${viewer.role === 'admin' ? html`<td>${alertActions(a, viewer, p, back)}</td>` : ''}
 </tr>`,
   )}</tbody></table></div>`;
@@ -102,12 +102,12 @@ export function historySection(
 ${
   list.items.length === 0
     ? empty('No alert matches these filters.')
-    : html`<div class="table-wrap"><table>
+    : html`<div class="table-wrap"><table class="stack">
 <thead><tr><th scope="col">Created</th><th scope="col">Severity</th><th scope="col">Alert</th><th scope="col">State</th><th scope="col">Lasted</th><th scope="col">Resolution</th></tr></thead>
 <tbody>${list.items.map(
         (a) => html`<tr data-alert-id="${a.id}"><td>${time(a.createdAt)}</td><td>${badge(a.severity)}</td>
 <td><a class="alert-msg" href="${alertLink(p, a.id)}">${a.message}</a><div class="small muted">${a.rule} · ${a.type}</div>${labels(a.labels)}</td>
-<td>${badge(a.status)}</td><td>${dur(a.durationMs)}</td>
+<td data-label="State">${badge(a.status)}</td><td data-label="Lasted">${dur(a.durationMs)}</td>
 <td class="small">${a.resolution ? html`${a.resolution.kind} by ${a.resolution.by}${a.resolution.reason ? html`: <span class="resolution-reason">${a.resolution.reason}</span>` : ''}` : ''}</td></tr>`,
       )}</tbody></table></div>`
 }
@@ -147,7 +147,11 @@ export function detailSection(d: AlertDetail, viewer: Viewer, p: Paths): SafeHtm
     d.notifications.length === 0
       ? empty(html`No notification was sent for this alert. Channels are configured under <code>notifications.channels</code>; silences and maintenance windows hold notifications back.`)
       : html`<div class="table-wrap"><table><thead><tr><th scope="col">Created</th><th scope="col">Channel</th><th scope="col">Transition</th><th scope="col">State</th><th scope="col" class="num">Attempts</th><th scope="col">Last error</th></tr></thead><tbody>${d.notifications.map(
-          (n) => html`<tr><td>${time(n.createdAt)}</td><td>${n.channel}</td><td>${n.transition}</td><td>${badge(n.status)}${n.deliveredAt ? html` <span class="small">${time(n.deliveredAt)}</span>` : ''}</td><td class="num">${n.attempts}</td><td class="error small">${n.lastError ?? ''}${n.deliveries.length ? html`<details><summary class="small muted">${n.deliveries.length} attempt(s)</summary><ul class="small">${n.deliveries.map((dl) => html`<li>${time(dl.at)} ${dl.ok ? 'ok' : 'failed'}${dl.statusCode ? ` (${dl.statusCode})` : ''} ${dur(dl.durationMs)}${dl.error ? ` — ${dl.error}` : ''}</li>`)}</ul></details>` : ''}</td></tr>`,
+          (n) => html`<tr><td>${time(n.createdAt)}</td><td>${n.channel}</td><td>${n.transition}</td><td>${badge(n.status)}${n.deliveredAt ? html` <span class="small">${time(n.deliveredAt)}</span>` : ''}</td><td class="num">${
+            n.deliveries.length
+              ? html`<details><summary>${n.attempts}</summary><ul class="small">${n.deliveries.map((dl) => html`<li>${time(dl.at)} ${dl.ok ? 'ok' : 'failed'}${dl.statusCode ? ` (${dl.statusCode})` : ''} in ${dur(dl.durationMs)}${dl.error ? ` — ${dl.error}` : ''}</li>`)}</ul></details>`
+              : n.attempts
+          }</td><td class="error small">${n.lastError ?? ''}</td></tr>`,
         )}</tbody></table></div>`
   }</section>
 ${

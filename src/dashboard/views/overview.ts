@@ -32,15 +32,15 @@ export function checksSection(checks: readonly CheckView[], now: number): SafeHt
 <code>prodmon.yaml</code> (for example <code>{ name: db, kind: postgres, url: "\${DATABASE_URL}" }</code>); the
 built-in disk, memory, CPU, event-loop and self checks run unless <code>health.builtin_checks</code> is false.`);
   }
-  return html`<div class="table-wrap"><table>
+  return html`<div class="table-wrap"><table class="stack">
 <thead><tr><th scope="col">Check</th><th scope="col">Status</th><th scope="col" class="num">Response</th><th scope="col">Last hour</th><th scope="col">Last checked</th><th scope="col">Error</th></tr></thead>
 <tbody>${checks.map(
     (c) => html`<tr data-check="${c.name}">
-<td><strong>${c.name}</strong> <span class="muted small">${c.kind}${c.critical ? '' : ' · non-critical'}</span></td>
-<td>${badge(c.status === 'unhealthy' && !c.critical ? 'degraded' : c.status, c.status)}</td>
-<td class="num">${num(c.responseTimeMs, 'ms')}</td>
-<td>${spark(c.recent, `${c.name} response time`)}</td>
-<td>${time(c.checkedAt)} <span class="muted small">${ago(c.checkedAt, now)}</span></td>
+<td><strong>${c.name}</strong> <span class="muted small">${[c.kind === c.name ? '' : c.kind, c.critical ? '' : 'non-critical'].filter(Boolean).join(' · ')}</span></td>
+<td data-label="Status">${badge(c.status === 'unhealthy' && !c.critical ? 'degraded' : c.status, c.status)}</td>
+<td class="num" data-label="Response">${num(c.responseTimeMs, 'ms')}</td>
+<td data-label="Last hour">${spark(c.recent, `${c.name} response time`)}</td>
+<td data-label="Checked">${time(c.checkedAt)} <span class="muted small">${ago(c.checkedAt, now)}</span></td>
 <td class="error">${c.error ?? ''}</td>
 </tr>`,
   )}</tbody></table></div>`;

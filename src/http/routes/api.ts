@@ -12,6 +12,7 @@ import { rangeKey } from '../../dashboard/data.js';
 import { SECURITY_HEADERS, secure } from '../../dashboard/http.js';
 import type { AlertFilter } from '../../store/repos/alerts.js';
 import { requireRole } from '../auth.js';
+import { maskCsrf } from '../session.js';
 
 type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string> }>;
 
@@ -74,7 +75,7 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
       role: p.role,
       via: s ? `session:${s.via}` : 'bearer',
       expiresAt: s?.expiresAt ?? null,
-      csrf: s?.csrf ?? null,
+      csrf: s ? maskCsrf(s.csrf) : null,
     });
   });
 

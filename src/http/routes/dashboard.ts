@@ -4,11 +4,12 @@
  * a bearer token); without one, the browser is sent to the sign-in page.
  */
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app.js';
 import { ProdmonError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
-import { addFormParser, type Caller, callerOf, csrfOk, field, fields, safeReturn, secure } from '../../dashboard/http.js';
+import { addFormParser, type Caller, callerOf, csrfOk, field, fields, pageCsrf, safeReturn, secure } from '../../dashboard/http.js';
 import {
   alertPage,
   alertsPage,
@@ -25,7 +26,7 @@ import { LOGIN_COOKIE, parseCookies } from '../session.js';
 
 type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string> }>;
 
-const viewerOf = (c: Caller): Viewer => ({ name: c.name, role: c.role, csrf: c.session?.csrf ?? '' });
+const viewerOf = (c: Caller): Viewer => ({ name: c.name, role: c.role, csrf: pageCsrf(c) });
 
 /** Registers the dashboard pages, forms and assets. */
 export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -34,8 +35,14 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Pr
   const d = '/production/dashboard';
   const full = dash.paths.dashboard;
 
-  const sendPage = (reply: FastifyReply, body: { value: string }, code = 200) =>
-    secure(reply).code(code).type('text/html; charset=utf-8').send(body.value);
+  // Pages are gzipped when the browser accepts it (their CSRF tokens are masked per response).
+  const sendPage = (reply: FastifyReply, body: { value: string }, code = 200) => {
+    secure(reply).code(code).type('text/html; charset=utf-8').header('vary', 'accept-encoding');
+    if (/\bgzip\b/.test(String(reply.request.headers['accept-encoding'] ?? '')) && body.value.length > 1024) {
+      return reply.header('content-encoding', 'gzip').send(gzipSync(body.value, { level: 6 }));
+    }
+    return reply.send(body.value);
+  };
 
   /** The caller, or a reply already sent (sign-in redirect or 401) when there is none. */
   const requireViewer = async (req: Req, reply: FastifyReply): Promise<Caller | null> => {

@@ -6,12 +6,11 @@
  */
 import { scrub } from '../../config/mask.js';
 import type { Clock } from '../../core/clock.js';
-import { formatDuration } from '../../core/duration.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Store } from '../../store/index.js';
 import type { OutboxItem } from '../../store/repos/outbox.js';
-import { notificationFromItem } from '../message.js';
 import type { Notifier, SendOutcome } from '../types.js';
+import { attemptSend } from './attempt.js';
 import type { DeliveryPolicy } from './backoff.js';
 import { disableChannel, disabledState } from './channel-state.js';
 import { ChannelLimiter, type RateLimit } from './limiter.js';
@@ -238,7 +237,11 @@ export class OutboxWorker {
       const now = this.#o.clock.now();
       if (limiter.available(now) <= 0) return;
       limiter.take(now);
-      const { outcome, durationMs, interrupted } = await this.#attempt(rt.notifier, items);
+      const { outcome, durationMs, interrupted } = await attemptSend(rt.notifier, items, {
+        clock: this.#o.clock,
+        timeoutMs: this.#o.policy.attemptTimeout,
+        stop: this.#stop.signal,
+      });
       if (interrupted) return; // shutting down: the items stay pending, due now
       await this.#o.afterSend?.(items, outcome);
       const result = await recordOutcome(this.#o.store, items, outcome, {
@@ -254,40 +257,6 @@ export class OutboxWorker {
         if (outcome.retryable || outcome.disable) return;
       }
     }
-  }
-
-  async #attempt(
-    notifier: Notifier,
-    items: OutboxItem[],
-  ): Promise<{ outcome: SendOutcome; durationMs: number; interrupted: boolean }> {
-    const { clock, policy } = this.#o;
-    const timeout = new AbortController();
-    const timerDone = new AbortController();
-    const timeoutReason = `timed out after ${formatDuration(policy.attemptTimeout)}`;
-    clock.sleep(policy.attemptTimeout, AbortSignal.any([timerDone.signal, this.#stop.signal])).then(
-      () => timeout.abort(new Error(timeoutReason)),
-      () => {},
-    );
-    const signal = AbortSignal.any([timeout.signal, this.#stop.signal]);
-    const ns = items.map(notificationFromItem);
-    const started = performance.now();
-    let outcome: SendOutcome;
-    try {
-      const sending =
-        ns.length > 1 && notifier.sendBatch ? notifier.sendBatch(ns, signal) : notifier.send(ns[0]!, signal);
-      outcome = await Promise.race([sending, aborted(signal)]);
-    } catch (err) {
-      outcome = { ok: false, retryable: true, reason: `notifier error: ${errorMessage(err)}` };
-    } finally {
-      timerDone.abort();
-    }
-    if (!outcome.ok && timeout.signal.aborted)
-      outcome = { ...outcome, retryable: true, reason: timeoutReason };
-    return {
-      outcome,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-      interrupted: this.#stop.signal.aborted && !outcome.ok,
-    };
   }
 
   async #after(
@@ -353,18 +322,4 @@ export class OutboxWorker {
   #scrub(text: string): string {
     return scrub(text, this.#o.secrets ?? []);
   }
-}
-
-/** A promise that settles as a retryable failure when `signal` aborts (for notifiers that ignore it). */
-function aborted(signal: AbortSignal): Promise<SendOutcome> {
-  return new Promise((resolve) => {
-    const done = () =>
-      resolve({
-        ok: false,
-        retryable: true,
-        reason: signal.reason instanceof Error ? signal.reason.message : 'aborted',
-      });
-    if (signal.aborted) done();
-    else signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,0 +1,15 @@
+import { openStore } from './src/store/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+const gc = (globalThis as any).gc;
+const rss = () => { gc(); gc(); return (process.memoryUsage().rss / 1048576).toFixed(1); };
+const dir = mkdtempSync(join(tmpdir(), 'x-'));
+const store = await openStore({ driver: 'sqlite', path: join(dir, 'p.db') });
+await store.migrate(Date.now());
+const chunk = Number(process.argv[2]);
+const rows = Array.from({ length: 1000 }, (_, i) => ({ metric: 'http_request_duration_ms', labels: `{"method":"GET","route":"/api/resource${i}/:id","status_class":"2xx"}`, instance: 'x', resolution: 60000, bucket: 1e12, count: 1000, sum: 1, min: 1, max: 1, errors: 0, sketch: Buffer.alloc(2200, 7) }));
+const r0 = rss();
+for (let k = 0; k < 3; k++) for (let i = 0; i < rows.length; i += chunk) await store.rollups.upsert(rows.slice(i, i + chunk));
+console.log('chunk', chunk, 'rss', r0, '->', rss());
+await store.close();
