@@ -18,7 +18,7 @@ import {
 } from '../core/types.js';
 import type { LogLine } from '../logging/query.js';
 import type { MetricsEngine } from '../metrics/engine.js';
-import { readEntries, readRange } from '../metrics/read.js';
+import { COMPACTED_UNTIL_KEY, readEntries, readRange } from '../metrics/read.js';
 import { type PerformanceSummary, SUMMARY_METRICS, summarize } from '../metrics/summary.js';
 import type { Store } from '../store/index.js';
 import type { AlertEvent, AlertFilter } from '../store/repos/alerts.js';
@@ -26,6 +26,7 @@ import type { AuditEntry } from '../store/repos/audit.js';
 import type { Delivery, OutboxItem } from '../store/repos/outbox.js';
 import type { Silence } from '../store/repos/silences.js';
 import { buildCharts, type ChartData, sparkline } from './charts.js';
+import { HourCache } from './hours.js';
 import { statusSince } from './status.js';
 
 /** The periods of the performance picker. */
@@ -116,8 +117,34 @@ const hash = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).dige
 export class DashboardData {
   readonly #d: DashboardDeps;
 
+  readonly #hours: HourCache;
+  #warming: Promise<void> | null = null;
+
   constructor(deps: DashboardDeps) {
     this.#d = deps;
+    this.#hours = new HourCache({
+      read: (metrics, range) => readEntries({ store: deps.store, recorder: deps.metrics.recorder }, metrics, range),
+      compactedUntil: async () => (await deps.store.state.get<number>(COMPACTED_UNTIL_KEY)) ?? 0,
+      withSketch: () => true,
+    });
+  }
+
+  /**
+   * Prepares the longest period in the background (the hours not compacted yet), so choosing 7 d
+   * after the first page is quick. At most one at a time; failures are only reported.
+   */
+  warm(onError?: (err: unknown) => void): void {
+    if (this.#warming) return;
+    const until = this.#now;
+    this.#warming = this.#hours
+      .entries(SUMMARY_METRICS, readRange(until - RANGES['7d'].ms, until), until)
+      .then(
+        () => undefined,
+        (err) => onError?.(err),
+      )
+      .finally(() => {
+        this.#warming = null;
+      });
   }
 
   get #now(): number {
@@ -223,11 +250,7 @@ export class DashboardData {
     const until = this.#now;
     const since = until - r.ms;
     const range = readRange(since, until);
-    const entries = await readEntries(
-      { store: this.#d.store, recorder: this.#d.metrics.recorder },
-      SUMMARY_METRICS,
-      range,
-    );
+    const entries = await this.#hours.entries(SUMMARY_METRICS, range, until);
     return {
       range: key,
       since,

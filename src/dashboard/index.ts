@@ -77,10 +77,13 @@ export class Dashboard {
   /** Rule names, for filters and silence forms. */
   readonly rules: string[];
   readonly clock: Clock;
+  /** Where background failures (live updates, warming) are reported. */
+  readonly onError: (err: unknown) => void;
   readonly #unsubscribe: (() => void)[] = [];
 
   constructor(o: DashboardOptions) {
     this.clock = o.clock;
+    this.onError = o.onError ?? (() => {});
     this.data = new DashboardData({ store: o.store, clock: o.clock, metrics: o.metrics, health: o.health, logs: o.logs });
     this.assets = o.assets ?? new AssetStore();
     this.actions = o.actions ?? alertActions({ store: o.store, clock: o.clock, engine: o.engine });

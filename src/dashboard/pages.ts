@@ -83,6 +83,7 @@ export async function overviewPage(dash: Dashboard, viewer: Viewer, range: Range
     renderSections(dash, viewer, ['banner', 'checks', 'alerts']),
     dash.data.performance(range),
   ]);
+  dash.data.warm(dash.onError);
   const d = dash.paths.dashboard;
   const picker = rangePicker(range, (k) => `${d}/${query({ range: k === '1h' ? undefined : k })}#performance`);
   const body = html`<h1 class="skip">Overview</h1>

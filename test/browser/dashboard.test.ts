@@ -76,15 +76,13 @@ describe('dashboard in a browser', () => {
 
   test('a new alert from the engine appears live; resolved with a reason it moves to the history', async () => {
     const { ctx, page } = await adminPage();
-    await page.evaluate(() => {
-      (window as unknown as { marker: number }).marker = 1;
-    });
+    await page.evaluate('window.marker = 1');
     shop.slow.ms = 2100;
     await fetch(`${shop.url}/checkout`, { method: 'POST' });
     shop.slow.ms = 0;
     const alert = row(page, 'Checkout is slow');
     await alert.waitFor({ timeout: 15_000 });
-    assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 1, 'no reload');
+    assert.equal(await page.evaluate('window.marker'), 1, 'no reload');
     assert.match(await page.locator('[data-section="banner"]').innerText(), /1 critical/);
     await alert.locator('summary', { hasText: 'Resolve' }).click();
     const reason = alert.getByLabel('Reason (required)');
@@ -133,15 +131,16 @@ describe('dashboard in a browser', () => {
     await row(page, 'Read-only view').waitFor();
     assert.equal(await page.locator('summary', { hasText: 'Resolve' }).count(), 0);
     assert.match(await page.locator('header').innerText(), /read-only/);
-    const status = await page.evaluate(async (id) => {
-      const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
-      const res = await fetch(`/production/api/alerts/${id}/resolve`, {
+    // The page's own script context, with its session and CSRF token: still refused for this role.
+    const status = await page.evaluate(`(async () => {
+      const csrf = document.querySelector('meta[name="csrf-token"]').getAttribute('content');
+      const res = await fetch('/production/api/alerts/${a.id}/resolve', {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
         body: JSON.stringify({ reason: 'sneaky' }),
       });
       return res.status;
-    }, a.id);
+    })()`);
     assert.equal(status, 403);
     assert.equal((await f.monitor.store.alerts.get(a.id))?.status, 'firing');
     await ctx.close();

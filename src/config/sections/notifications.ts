@@ -41,7 +41,5 @@ export const notificationsSection = obj({
     max_backoff: duration('5m'),
     /** Longest the worker sleeps between looks at the outbox (new notifications wake it at once). */
     poll_interval: duration('5s'),
-    /** Delivered and dead notifications (and their delivery logs) are deleted after this. */
-    retention: duration('30d'),
   }).prefault({}),
 }).prefault({});
