@@ -90,23 +90,26 @@ process.stdout.write(
     `compacted ${compaction.hours} hours into ${compaction.rows} hourly rows up to a day ago in ${(compactMs / 1000).toFixed(1)} s\n\n`,
 );
 
-const monitor = createMonitor(
-  {
-    data_dir: dir.path,
-    instance: 'dashboard-bench',
-    logs: { stdout: false },
-    health: { builtin_checks: false },
-    auth: { tokens: [{ name: 'bench', token: ADMIN_TOKEN, role: 'admin' }] },
-  },
-  { env: {}, fileLogs: false, store },
-);
-await monitor.start();
-const url = await monitor.listen('127.0.0.1', 0);
+/** A fresh monitor on the seeded store (nothing in memory, as after a restart). */
+async function fresh() {
+  const m = createMonitor(
+    {
+      data_dir: dir.path,
+      instance: 'dashboard-bench',
+      logs: { stdout: false },
+      health: { builtin_checks: false },
+      auth: { tokens: [{ name: 'bench', token: ADMIN_TOKEN, role: 'admin' }] },
+    },
+    { env: {}, fileLogs: false, store },
+  );
+  await m.start();
+  return { m, url: await m.listen('127.0.0.1', 0) };
+}
 const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'accept-encoding': 'gzip' };
 
-async function render(range: string): Promise<{ ms: number; bytes: number; html: string }> {
+async function render(base: string, range: string): Promise<{ ms: number; bytes: number; html: string }> {
   const t0 = performance.now();
-  const res = await fetch(`${url}/production/dashboard/?range=${range}`, { headers });
+  const res = await fetch(`${base}/production/dashboard/?range=${range}`, { headers });
   const html = await res.text();
   if (res.status !== 200) throw new Error(`dashboard answered ${res.status}`);
   // fetch decodes gzip; content-length is what went over the wire.
@@ -114,18 +117,28 @@ async function render(range: string): Promise<{ ms: number; bytes: number; html:
 }
 
 const rows: (string | number)[][] = [];
-const first7d = await render('7d');
-const first1h = await render('1h');
+const vs = (ms: number) => `${(ms / BUDGET_MS).toFixed(2)}x of 1 s`;
+// A: the very first request after a start asks for 7 days (nothing prepared).
+let run = await fresh();
+const cold7d = await render(run.url, '7d');
+rows.push(['server: 7 d as the first request after start', `${cold7d.ms.toFixed(0)} ms`, vs(cold7d.ms)]);
+await run.m.stop({ drainDelayMs: 0 });
+// B: a fresh start, the dashboard as opened (1 h), then 7 d chosen in the picker.
+run = await fresh();
+const { url, m: monitor } = run;
+const first1h = await render(url, '1h');
+rows.push(['server: dashboard (1 h) first request after start', `${first1h.ms.toFixed(0)} ms`, vs(first1h.ms)]);
+const then7d = await render(url, '7d');
+rows.push(['server: then 7 d (prepared in the background)', `${then7d.ms.toFixed(0)} ms`, vs(then7d.ms)]);
 const warm7d: number[] = [];
 const warm1h: number[] = [];
 for (let i = 0; i < 5; i++) {
-  warm7d.push((await render('7d')).ms);
-  warm1h.push((await render('1h')).ms);
+  warm7d.push((await render(url, '7d')).ms);
+  warm1h.push((await render(url, '1h')).ms);
 }
-rows.push(['server render, 7 d, first (cold)', `${first7d.ms.toFixed(0)} ms`, `${(first7d.ms / BUDGET_MS).toFixed(2)}x of 1 s`]);
-rows.push(['server render, 7 d, median of 5', `${median(warm7d).toFixed(0)} ms`, `${(median(warm7d) / BUDGET_MS).toFixed(2)}x of 1 s`]);
-rows.push(['server render, 1 h, first', `${first1h.ms.toFixed(0)} ms`, `${(first1h.ms / BUDGET_MS).toFixed(2)}x of 1 s`]);
-rows.push(['server render, 1 h, median of 5', `${median(warm1h).toFixed(0)} ms`, `${(median(warm1h) / BUDGET_MS).toFixed(2)}x of 1 s`]);
+rows.push(['server: 7 d, median of 5 more', `${median(warm7d).toFixed(0)} ms`, vs(median(warm7d))]);
+rows.push(['server: 1 h, median of 5 more', `${median(warm1h).toFixed(0)} ms`, vs(median(warm1h))]);
+const first7d = await render(url, '7d');
 
 // Page weight: the HTML and every asset it references, gzipped as served.
 const assetUrls = [...first7d.html.matchAll(/(?:src|href)="(\/production\/dashboard\/assets\/[^"]+)"/g)].map((m) => m[1]!);
@@ -139,7 +152,7 @@ for (const path of new Set([...assetUrls, ...moduleImports])) {
   weight += sent;
   parts.push(`${path.split('/').pop()!.split('?')[0]} ${(sent / 1024).toFixed(1)}`);
 }
-rows.push(['page weight (7 d), gzipped', `${(weight / 1024).toFixed(1)} KB`, `${(weight / 1024 / BUDGET_KB).toFixed(2)}x of 150 KB`]);
+rows.push(['page weight (7 d view), gzipped, all assets', `${(weight / 1024).toFixed(1)} KB`, `${(weight / 1024 / BUDGET_KB).toFixed(2)}x of 150 KB`]);
 
 if (existsSync('/usr/bin/chromium')) {
   const browser = await launchChromium();

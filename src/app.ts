@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { AlertEngine } from './alerting/engine.js';
 import type { SecurityEvent } from './alerting/sources.js';
+import { OwnProblems } from './checks/self/problems.js';
 import { HealthService } from './checks/service.js';
 import type { ResolvedConfig } from './config/load.js';
 import { type Clock, systemClock } from './core/clock.js';
@@ -99,6 +100,10 @@ export class App {
   #leadership: Leadership | undefined;
   #scheduler: Scheduler | undefined;
   #notifications: NotificationPipeline | undefined;
+  /** Own problems without a check of their own (failing channels, failed jobs), reported by `self`. */
+  readonly #problems = new OwnProblems(() => {
+    if (this.lifecycle?.ready) this.health.run().catch(() => {});
+  });
 
   constructor(config: ResolvedConfig, opts: AppOptions = {}) {
     this.config = config;
@@ -156,6 +161,7 @@ export class App {
           r.status === 'unhealthy',
         ),
     });
+    this.health.addSelfProbe('problems', () => this.#problems.probe());
     this.health.addSelfProbe('logger', () => {
       const s = this.logger.status();
       return { status: s.status, detail: s.status === 'healthy' ? { dropped: s.dropped } : { ...s } };
@@ -278,6 +284,12 @@ export class App {
         error: (o, m) => this.logger.error.error(o, m),
         warn: (o, m) => this.logger.app.warn(o, m),
       },
+      // A failing or disabled channel turns the `self` check unhealthy: a `system` alert tells the others.
+      onChannelFailing: (f) =>
+        this.#problems.set(`channel ${f.channel}`, `${f.status === 'dead' ? 'gave up' : 'failing'}: ${f.reason}`, f.at),
+      onChannelRecovered: (channel) => this.#problems.clear(`channel ${channel}`),
+      onChannelDisabled: (channel, reason) =>
+        this.#problems.set(`channel ${channel}`, `disabled: ${reason}`, this.clock.now()),
     });
     this.#alerting = new AlertEngine({
       store: this.#store,

@@ -86,7 +86,7 @@ describe('dashboard in a browser', () => {
     assert.match(await page.locator('[data-section="banner"]').innerText(), /1 critical/);
     await alert.locator('summary', { hasText: 'Resolve' }).click();
     const reason = alert.getByLabel('Reason (required)');
-    assert.equal(await reason.evaluate((el) => el === document.activeElement), true, 'the reason field has focus');
+    assert.equal(await reason.evaluate((el) => el === el.ownerDocument.activeElement), true, 'the reason field has focus');
     await reason.fill('Slow payment provider, fixed upstream');
     await Promise.all([page.waitForURL(/notice=resolved/), alert.getByRole('button', { name: 'Resolve alert' }).click()]);
     assert.equal(await row(page, 'Checkout is slow').count(), 0);

@@ -93,4 +93,4 @@ export function notifierFor(channel: Record<string, unknown>, clock = new FakeCl
 }
 
 /** A signal that never aborts. */
-export const NEVER = new AbortController().signal;
+export const NEVER: AbortSignal = new AbortController().signal;
