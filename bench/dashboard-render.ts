@@ -9,12 +9,14 @@
  *
  *   node --import tsx bench/dashboard-render.ts
  */
+
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { existsSync } from 'node:fs';
 import { FakeClock } from '../src/core/clock.js';
 import { METRIC } from '../src/core/metric-names.js';
 import { MINUTE_MS } from '../src/core/rollup.js';
+import { Dashboard } from '../src/dashboard/index.js';
 import { launchChromium } from '../src/dashboard/test-support/browser.js';
 import { ADMIN_TOKEN, prng } from '../src/dashboard/test-support/fixture.js';
 import { createMonitor } from '../src/index.js';
@@ -35,12 +37,25 @@ async function seed(store: Store, now: number): Promise<number> {
   const start = now - DAYS * 86_400_000;
   let rows = 0;
   for (let day = 0; day < DAYS; day++) {
-    const rec = new Recorder({ clock: new FakeClock(now), instance: 'shop-1', maxSeries: 1000, maxBufferedRows: 10_000_000 });
+    const rec = new Recorder({
+      clock: new FakeClock(now),
+      instance: 'shop-1',
+      maxSeries: 1000,
+      maxBufferedRows: 10_000_000,
+    });
     const dayStart = start + day * 86_400_000;
     const dayEnd = Math.min(now, dayStart + 86_400_000);
     const series = Array.from({ length: ROUTES }, (_, i) => ({
-      ok: rec.series(METRIC.httpRequest, { route: `/api/v1/resource${i}/:id`, method: i % 3 ? 'GET' : 'POST', status_class: '2xx' }),
-      err: rec.series(METRIC.httpRequest, { route: `/api/v1/resource${i}/:id`, method: i % 3 ? 'GET' : 'POST', status_class: '5xx' }),
+      ok: rec.series(METRIC.httpRequest, {
+        route: `/api/v1/resource${i}/:id`,
+        method: i % 3 ? 'GET' : 'POST',
+        status_class: '2xx',
+      }),
+      err: rec.series(METRIC.httpRequest, {
+        route: `/api/v1/resource${i}/:id`,
+        method: i % 3 ? 'GET' : 'POST',
+        status_class: '5xx',
+      }),
       ms: 5 + (i % 10) * 20,
     }));
     const sys = [
@@ -61,7 +76,8 @@ async function seed(store: Store, now: number): Promise<number> {
         for (let k = 0; k < SAMPLES; k++) rec.observe(s.ok, s.ms * (0.5 + rnd() * 2), false, t + k * 1000);
         if (rnd() < 0.05) rec.observe(s.err, s.ms * 3, true, t + 5000);
       }
-      for (const [s, v] of sysSeries) for (let k = 0; k < 6; k++) rec.observe(s, v * (0.9 + rnd() * 0.2), false, t + k * 10_000);
+      for (const [s, v] of sysSeries)
+        for (let k = 0; k < 6; k++) rec.observe(s, v * (0.9 + rnd() * 0.2), false, t + k * 10_000);
       for (let k = 0; k < 10; k++) rec.observe(db, 2 + rnd() * 6, false, t + k * 5000);
     }
     const batch = rec.collect(dayEnd + MINUTE_MS);
@@ -113,7 +129,11 @@ async function render(base: string, range: string): Promise<{ ms: number; bytes:
   const html = await res.text();
   if (res.status !== 200) throw new Error(`dashboard answered ${res.status}`);
   // fetch decodes gzip; content-length is what went over the wire.
-  return { ms: performance.now() - t0, bytes: Number(res.headers.get('content-length')) || gzipSync(html).length, html };
+  return {
+    ms: performance.now() - t0,
+    bytes: Number(res.headers.get('content-length')) || gzipSync(html).length,
+    html,
+  };
 }
 
 const rows: (string | number)[][] = [];
@@ -127,9 +147,14 @@ await run.m.stop({ drainDelayMs: 0 });
 run = await fresh();
 const { url, m: monitor } = run;
 const first1h = await render(url, '1h');
-rows.push(['server: dashboard (1 h) first request after start', `${first1h.ms.toFixed(0)} ms`, vs(first1h.ms)]);
+rows.push([
+  'server: dashboard (1 h) first request after start',
+  `${first1h.ms.toFixed(0)} ms`,
+  vs(first1h.ms),
+]);
+await new Promise((r) => setTimeout(r, 5000)); // someone reading the page before choosing 7 d
 const then7d = await render(url, '7d');
-rows.push(['server: then 7 d (prepared in the background)', `${then7d.ms.toFixed(0)} ms`, vs(then7d.ms)]);
+rows.push(['server: 7 d chosen 5 s later (prepared meanwhile)', `${then7d.ms.toFixed(0)} ms`, vs(then7d.ms)]);
 const warm7d: number[] = [];
 const warm1h: number[] = [];
 for (let i = 0; i < 5; i++) {
@@ -139,9 +164,23 @@ for (let i = 0; i < 5; i++) {
 rows.push(['server: 7 d, median of 5 more', `${median(warm7d).toFixed(0)} ms`, vs(median(warm7d))]);
 rows.push(['server: 1 h, median of 5 more', `${median(warm1h).toFixed(0)} ms`, vs(median(warm1h))]);
 const first7d = await render(url, '7d');
+{
+  // The 7 d view recomputed once its minute of reuse is over (hours prepared, view not cached).
+  const clock = new FakeClock(Date.now());
+  const d = new Dashboard({ config: monitor.config, clock, store, metrics: monitor.metrics });
+  await d.data.performance('7d');
+  await clock.advance(61_000);
+  const t0 = performance.now();
+  await d.data.performance('7d');
+  const ms = performance.now() - t0;
+  rows.push(['7 d view recomputed (hours prepared)', `${ms.toFixed(0)} ms`, vs(ms)]);
+  await d.close();
+}
 
 // Page weight: the HTML and every asset it references, gzipped as served.
-const assetUrls = [...first7d.html.matchAll(/(?:src|href)="(\/production\/dashboard\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+const assetUrls = [...first7d.html.matchAll(/(?:src|href)="(\/production\/dashboard\/assets\/[^"]+)"/g)].map(
+  (m) => m[1]!,
+);
 const moduleImports = ['charts.js', 'live.js', 'dom.js'].map((n) => `/production/dashboard/assets/${n}`);
 let weight = first7d.bytes;
 const parts: string[] = [`html ${(first7d.bytes / 1024).toFixed(1)}`];
@@ -152,19 +191,30 @@ for (const path of new Set([...assetUrls, ...moduleImports])) {
   weight += sent;
   parts.push(`${path.split('/').pop()!.split('?')[0]} ${(sent / 1024).toFixed(1)}`);
 }
-rows.push(['page weight (7 d view), gzipped, all assets', `${(weight / 1024).toFixed(1)} KB`, `${(weight / 1024 / BUDGET_KB).toFixed(2)}x of 150 KB`]);
+rows.push([
+  'page weight (7 d view), gzipped, all assets',
+  `${(weight / 1024).toFixed(1)} KB`,
+  `${(weight / 1024 / BUDGET_KB).toFixed(2)}x of 150 KB`,
+]);
 
 if (existsSync('/usr/bin/chromium')) {
   const browser = await launchChromium();
   try {
     for (const range of ['7d', '1h']) {
-      const ctx = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${ADMIN_TOKEN}` }, viewport: { width: 1440, height: 900 } });
+      const ctx = await browser.newContext({
+        extraHTTPHeaders: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        viewport: { width: 1440, height: 900 },
+      });
       const page = await ctx.newPage();
       await page.goto(`${url}/production/dashboard/?range=${range}`);
       const charts = await page.locator('[data-chart]').count();
       await page.waitForFunction(`document.querySelectorAll('[data-chart] canvas').length >= ${charts}`);
       const ms = Number(await page.evaluate('performance.now()'));
-      rows.push([`browser: navigation to ${charts} charts drawn, ${range}`, `${ms.toFixed(0)} ms`, `${(ms / BUDGET_MS).toFixed(2)}x of 1 s`]);
+      rows.push([
+        `browser (new tab, view prepared): navigation to ${charts} charts drawn, ${range}`,
+        `${ms.toFixed(0)} ms`,
+        `${(ms / BUDGET_MS).toFixed(2)}x of 1 s`,
+      ]);
       await ctx.close();
     }
   } finally {

@@ -5,7 +5,7 @@
  * sampling loops); `promclient` is the usual peer: a prom-client Histogram observed on every response.
  */
 
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,7 @@ const BODY = 'hello world';
 
 async function prodmon(): Promise<MetricsEngine> {
   const dir = mkdtempSync(join(tmpdir(), 'prodmon-bench-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const config = parseConfig({ instance: 'bench' }, { env: {}, dataDir: dir });
   const engine = new MetricsEngine({ config, clock: systemClock });
   const store = await openStore({ driver: 'sqlite', path: join(dir, 'prodmon.db') });

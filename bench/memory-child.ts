@@ -7,7 +7,7 @@
  * `recorder` is prodmon's metrics engine alone (no store, no scrape); `prodmon` is the whole embedded
  * setup: SQLite store with its flush and sampling loops, a flush and a /metrics scrape at the end.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       import('../src/store/index.js'),
     ]);
     const dir = mkdtempSync(join(tmpdir(), 'prodmon-mem-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
     const engine = new MetricsEngine({
       config: parseConfig({ instance: 'mem' }, { env: {}, dataDir: dir }),
       clock: systemClock,

@@ -351,6 +351,9 @@ export class App {
       logger: this.logger,
       health: this.health,
       performance: async (p) => (await this.metrics.performanceSummary(p)).overall,
+      // A failed job turns the `self` check degraded (a `system` alert names it) until it succeeds again.
+      onFailure: (f) => this.#problems.set(`job ${f.job}`, `failed: ${f.error}`, f.at, 'degraded'),
+      onRecovered: (job) => this.#problems.clear(`job ${job}`),
     });
     ctx.scheduler = this.#scheduler;
     this.#scheduler.start();

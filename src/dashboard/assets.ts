@@ -80,7 +80,9 @@ export class AssetStore {
 
   /** The asset of exactly this name, or undefined. */
   get(name: string): Asset | undefined {
-    return Object.hasOwn(STATIC_FILES, name) || Object.hasOwn(UPLOT_FILES, name) ? this.#assets.get(name) : undefined;
+    return Object.hasOwn(STATIC_FILES, name) || Object.hasOwn(UPLOT_FILES, name)
+      ? this.#assets.get(name)
+      : undefined;
   }
 
   /** Every asset. */

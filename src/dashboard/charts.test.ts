@@ -6,7 +6,14 @@ import { newSketch, sketchAdd } from '../core/sketch.js';
 import type { RollupEntry } from '../metrics/read.js';
 import { buildCharts, sparkline } from './charts.js';
 
-function entry(metric: string, labels: Record<string, string>, bucket: number, values: number[], errors = 0, resolution = MINUTE_MS): RollupEntry {
+function entry(
+  metric: string,
+  labels: Record<string, string>,
+  bucket: number,
+  values: number[],
+  errors = 0,
+  resolution = MINUTE_MS,
+): RollupEntry {
   const sk = newSketch();
   for (const v of values) sketchAdd(sk, v);
   return {
@@ -30,14 +37,23 @@ describe('chart series', () => {
   test('per-minute requests give throughput, error rate and latency quantiles per slot', () => {
     const route = { route: '/a', method: 'GET', status_class: '2xx' };
     const entries = [
-      entry(METRIC.httpRequest, route, T0, Array.from({ length: 60 }, (_, i) => i + 1), 6),
+      entry(
+        METRIC.httpRequest,
+        route,
+        T0,
+        Array.from({ length: 60 }, (_, i) => i + 1),
+        6,
+      ),
       entry(METRIC.httpRequest, { ...route, route: '/b' }, T0, [1000, 1000, 1000]),
       entry(METRIC.httpRequest, route, T0 + 2 * MINUTE_MS, [10, 10]),
     ];
     const c = buildCharts(entries, T0, T0 + 3 * MINUTE_MS, MINUTE_MS);
     assert.deepEqual(c.times, [T0 / 1000, T0 / 1000 + 60, T0 / 1000 + 120]);
     const byId = Object.fromEntries(c.charts.map((x) => [x.id, x]));
-    assert.deepEqual(byId.throughput!.series[0]!.values, [63 / 60, 0, 2 / 60].map((v) => Math.round(v * 1000) / 1000));
+    assert.deepEqual(
+      byId.throughput!.series[0]!.values,
+      [63 / 60, 0, 2 / 60].map((v) => Math.round(v * 1000) / 1000),
+    );
     assert.deepEqual(byId.errors!.series[0]!.values, [Math.round((600 / 63) * 1000) / 1000, null, 0]);
     const [p50, p95, p99] = byId.latency!.series.map((s) => s.values[0]!);
     assert.ok(Math.abs(p50! - 32) <= 1.5, `p50 ${p50}`);
@@ -48,7 +64,14 @@ describe('chart series', () => {
   });
 
   test('an hourly row is spread evenly over the slots of its hour', () => {
-    const e = entry(METRIC.httpRequest, { route: '/a' }, T0, Array.from({ length: 600 }, () => 5), 0, HOUR_MS);
+    const e = entry(
+      METRIC.httpRequest,
+      { route: '/a' },
+      T0,
+      Array.from({ length: 600 }, () => 5),
+      0,
+      HOUR_MS,
+    );
     const c = buildCharts([e], T0, T0 + HOUR_MS, 10 * MINUTE_MS);
     const tp = c.charts.find((x) => x.id === 'throughput')!.series[0]!.values;
     assert.equal(tp.length, 6);
@@ -65,8 +88,20 @@ describe('chart series', () => {
     ];
     const c = buildCharts(entries, T0, T0 + MINUTE_MS, MINUTE_MS);
     const byId = Object.fromEntries(c.charts.map((x) => [x.id, x]));
-    assert.deepEqual(byId.cpu!.series.map((s) => [s.label, s.values[0]]), [['host', 20], ['process', 5]]);
-    assert.deepEqual(byId.disk!.series.map((s) => [s.label, s.values[0]]), [['/', 40], ['/data', 70]]);
+    assert.deepEqual(
+      byId.cpu!.series.map((s) => [s.label, s.values[0]]),
+      [
+        ['host', 20],
+        ['process', 5],
+      ],
+    );
+    assert.deepEqual(
+      byId.disk!.series.map((s) => [s.label, s.values[0]]),
+      [
+        ['/', 40],
+        ['/data', 70],
+      ],
+    );
     assert.equal(byId.eventloop!.series[0]!.values[0], 2);
   });
 

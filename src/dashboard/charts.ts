@@ -97,7 +97,13 @@ export function slotStats(
       accs.set(k, acc);
     }
     const parts = last - first + 1;
-    const part = { count: e.count / parts, sum: e.sum / parts, errors: e.errors / parts, min: e.min, max: e.max };
+    const part = {
+      count: e.count / parts,
+      sum: e.sum / parts,
+      errors: e.errors / parts,
+      min: e.min,
+      max: e.max,
+    };
     const sketch = acc.sketch ? e.sketch() : null;
     for (let i = first; i <= last; i++) mergeStats(acc.slots[i]!, part, sketch);
   }
@@ -108,24 +114,39 @@ const avg = (s: RollupStats) => (s.count > 0 ? s.sum / s.count : null);
 const round = (v: number | null) => (v === null || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000);
 
 /** The charts of the performance section for a period [from, until) cut into `stepMs` slots. */
-export function buildCharts(entries: readonly RollupEntry[], from: number, until: number, stepMs: number): ChartData {
+export function buildCharts(
+  entries: readonly RollupEntry[],
+  from: number,
+  until: number,
+  stepMs: number,
+): ChartData {
   const start = from - (from % stepMs);
   const n = Math.max(1, Math.ceil((until - start) / stepMs));
-  const accs = slotStats(entries, start, stepMs, n, (e, l) => accKey(e.metric, l), (k) => WITH_SKETCH.has(k));
+  const accs = slotStats(
+    entries,
+    start,
+    stepMs,
+    n,
+    (e, l) => accKey(e.metric, l),
+    (k) => WITH_SKETCH.has(k),
+  );
   const times = Array.from({ length: n }, (_, i) => (start + i * stepMs) / 1000);
   const map = (key: string, f: (s: RollupStats) => number | null) =>
     accs.get(key)?.slots.map((s) => round(f(s))) ?? null;
   const charts: Chart[] = [];
   const add = (id: string, title: string, unit: string, series: [string, (number | null)[] | null][]) => {
     const present = series.filter((s): s is [string, (number | null)[]] => s[1] !== null);
-    if (present.length > 0) charts.push({ id, title, unit, series: present.map(([label, values]) => ({ label, values })) });
+    if (present.length > 0)
+      charts.push({ id, title, unit, series: present.map(([label, values]) => ({ label, values })) });
   };
   // The last slot is still filling: its rate is over the part that has passed.
   const seconds = (i: number) => Math.max(1, Math.min(stepMs, until - (start + i * stepMs))) / 1000;
   const perSlot = (key: string, f: (s: RollupStats, i: number) => number | null) =>
     accs.get(key)?.slots.map((s, i) => round(f(s, i))) ?? null;
   add('throughput', 'Throughput', 'req/s', [['requests/s', perSlot('http', (s, i) => s.count / seconds(i))]]);
-  add('errors', 'Error rate', '%', [['errors', map('http', (s) => (s.count > 0 ? (100 * s.errors) / s.count : null))]]);
+  add('errors', 'Error rate', '%', [
+    ['errors', map('http', (s) => (s.count > 0 ? (100 * s.errors) / s.count : null))],
+  ]);
   add('latency', 'Latency', 'ms', [
     ['p50', map('http', (s) => statsQuantile(s, 0.5))],
     ['p95', map('http', (s) => statsQuantile(s, 0.95))],
@@ -171,8 +192,19 @@ export function sparkline(
   slots: number,
 ): Map<string, (number | null)[]> {
   const stepMs = Math.max(1, Math.ceil((until - from) / slots));
-  const accs = slotStats(entries, from, stepMs, slots, (_e, l) => filter(l()), () => false);
+  const accs = slotStats(
+    entries,
+    from,
+    stepMs,
+    slots,
+    (_e, l) => filter(l()),
+    () => false,
+  );
   const out = new Map<string, (number | null)[]>();
-  for (const [k, acc] of accs) out.set(k, acc.slots.map((s) => round(avg(s))));
+  for (const [k, acc] of accs)
+    out.set(
+      k,
+      acc.slots.map((s) => round(avg(s))),
+    );
   return out;
 }

@@ -18,31 +18,17 @@ import {
 } from '../core/types.js';
 import type { LogLine } from '../logging/query.js';
 import type { MetricsEngine } from '../metrics/engine.js';
-import { COMPACTED_UNTIL_KEY, readEntries, readRange } from '../metrics/read.js';
-import { type PerformanceSummary, SUMMARY_METRICS, summarize } from '../metrics/summary.js';
+import { readEntries, readRange } from '../metrics/read.js';
 import type { Store } from '../store/index.js';
 import type { AlertEvent, AlertFilter } from '../store/repos/alerts.js';
 import type { AuditEntry } from '../store/repos/audit.js';
 import type { Delivery, OutboxItem } from '../store/repos/outbox.js';
 import type { Silence } from '../store/repos/silences.js';
-import { buildCharts, type ChartData, sparkline } from './charts.js';
-import { HourCache } from './hours.js';
+import { sparkline } from './charts.js';
+import { PerformanceReader, type PerformanceView, type RangeKey } from './performance.js';
 import { statusSince } from './status.js';
 
-/** The periods of the performance picker. */
-export const RANGES = {
-  '15m': { ms: 15 * MINUTE_MS, stepMs: MINUTE_MS, label: '15 min' },
-  '1h': { ms: 60 * MINUTE_MS, stepMs: MINUTE_MS, label: '1 h' },
-  '6h': { ms: 360 * MINUTE_MS, stepMs: 2 * MINUTE_MS, label: '6 h' },
-  '24h': { ms: 1440 * MINUTE_MS, stepMs: 10 * MINUTE_MS, label: '24 h' },
-  '7d': { ms: 10_080 * MINUTE_MS, stepMs: 60 * MINUTE_MS, label: '7 d' },
-} as const;
-export type RangeKey = keyof typeof RANGES;
-
-/** A range key from a query value (default `1h`). */
-export function rangeKey(v: unknown): RangeKey {
-  return typeof v === 'string' && Object.hasOwn(RANGES, v) ? (v as RangeKey) : '1h';
-}
+export { type PerformanceView, RANGES, type RangeKey, rangeKey } from './performance.js';
 
 /** The latest results of the health checks (the app's HealthService). */
 export interface HealthSource {
@@ -85,15 +71,6 @@ export interface AlertView extends Alert {
   silenced: boolean;
 }
 
-/** Performance of a period: the summary and the charts. */
-export interface PerformanceView {
-  range: RangeKey;
-  since: number;
-  until: number;
-  summary: PerformanceSummary;
-  charts: ChartData;
-}
-
 /** Everything about one alert. */
 export interface AlertDetail {
   alert: AlertView;
@@ -117,34 +94,21 @@ const hash = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).dige
 export class DashboardData {
   readonly #d: DashboardDeps;
 
-  readonly #hours: HourCache;
-  #warming: Promise<void> | null = null;
+  readonly #perf: PerformanceReader;
 
   constructor(deps: DashboardDeps) {
     this.#d = deps;
-    this.#hours = new HourCache({
-      read: (metrics, range) => readEntries({ store: deps.store, recorder: deps.metrics.recorder }, metrics, range),
-      compactedUntil: async () => (await deps.store.state.get<number>(COMPACTED_UNTIL_KEY)) ?? 0,
-      withSketch: () => true,
-    });
+    this.#perf = new PerformanceReader(deps);
   }
 
-  /**
-   * Prepares the longest period in the background (the hours not compacted yet), so choosing 7 d
-   * after the first page is quick. At most one at a time; failures are only reported.
-   */
+  /** Prepares the long periods in the background (see {@link PerformanceReader.warm}). */
   warm(onError?: (err: unknown) => void): void {
-    if (this.#warming) return;
-    const until = this.#now;
-    this.#warming = this.#hours
-      .entries(SUMMARY_METRICS, readRange(until - RANGES['7d'].ms, until), until)
-      .then(
-        () => undefined,
-        (err) => onError?.(err),
-      )
-      .finally(() => {
-        this.#warming = null;
-      });
+    this.#perf.warm(onError);
+  }
+
+  /** Performance over a period ending now (see {@link PerformanceReader.view}). */
+  performance(key: RangeKey): Promise<PerformanceView> {
+    return this.#perf.view(key);
   }
 
   get #now(): number {
@@ -155,16 +119,26 @@ export class DashboardData {
   async latestChecks(): Promise<HealthCheckResult[]> {
     const live = this.#d.health ? await this.#d.health.latest() : null;
     const results = live && live.length > 0 ? [...live] : await this.#d.store.checks.latest();
-    return results.map(({ id: _id, ...r }: HealthCheckResult & { id?: string }) => r).sort((a, b) => a.name.localeCompare(b.name));
+    return results
+      .map(({ id: _id, ...r }: HealthCheckResult & { id?: string }) => r)
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Open alerts (pending and firing), most severe and oldest first, with silence flags. */
   async activeAlerts(): Promise<AlertView[]> {
-    const [open, silences] = await Promise.all([this.#d.store.alerts.listOpen(), this.#d.store.silences.active(this.#now)]);
+    const [open, silences] = await Promise.all([
+      this.#d.store.alerts.listOpen(),
+      this.#d.store.silences.active(this.#now),
+    ]);
     const rank = (s: Severity) => SEVERITIES.indexOf(s);
     return open
       .map((a) => this.#view(a, silences))
-      .sort((a, b) => (a.status === b.status ? 0 : a.status === 'firing' ? -1 : 1) || rank(b.severity) - rank(a.severity) || a.createdAt - b.createdAt);
+      .sort(
+        (a, b) =>
+          (a.status === b.status ? 0 : a.status === 'firing' ? -1 : 1) ||
+          rank(b.severity) - rank(a.severity) ||
+          a.createdAt - b.createdAt,
+      );
   }
 
   #view(a: Alert, silences: readonly Silence[]): AlertView {
@@ -173,12 +147,18 @@ export class DashboardData {
     return {
       ...strip(a),
       durationMs: (a.resolvedAt ?? now) - start,
-      silenced: a.status !== 'resolved' && silences.some((s) => silenceActive(s, now) && silenceMatches(s.matchers, a)),
+      silenced:
+        a.status !== 'resolved' &&
+        silences.some((s) => silenceActive(s, now) && silenceMatches(s.matchers, a)),
     };
   }
 
   /** The banner, from given checks and alerts (so a page reads each once). */
-  statusOf(checks: readonly HealthCheckResult[], alerts: readonly AlertView[], since: number | null): StatusView {
+  statusOf(
+    checks: readonly HealthCheckResult[],
+    alerts: readonly AlertView[],
+    since: number | null,
+  ): StatusView {
     const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
     let firing = 0;
     let pending = 0;
@@ -191,11 +171,17 @@ export class DashboardData {
         if (a.silenced) silenced++;
       }
     }
-    const count = (s: HealthStatus) => checks.filter((c) => (c.status === 'unhealthy' && !c.critical ? 'degraded' : c.status) === s).length;
+    const count = (s: HealthStatus) =>
+      checks.filter((c) => (c.status === 'unhealthy' && !c.critical ? 'degraded' : c.status) === s).length;
     return {
       status: overallStatus(checks),
       since,
-      checks: { total: checks.length, healthy: count('healthy'), degraded: count('degraded'), unhealthy: count('unhealthy') },
+      checks: {
+        total: checks.length,
+        healthy: count('healthy'),
+        degraded: count('degraded'),
+        unhealthy: count('unhealthy'),
+      },
       alerts: { firing, pending, silenced, bySeverity },
       generatedAt: this.#now,
     };
@@ -244,25 +230,12 @@ export class DashboardData {
     return out;
   }
 
-  /** Performance over a period ending now: the summary (by route and method) and the charts. */
-  async performance(key: RangeKey): Promise<PerformanceView> {
-    const r = RANGES[key];
-    const until = this.#now;
-    const since = until - r.ms;
-    const range = readRange(since, until);
-    const entries = await this.#hours.entries(SUMMARY_METRICS, range, until);
-    return {
-      range: key,
-      since,
-      until,
-      summary: summarize(entries, { ...range, since }),
-      charts: buildCharts(entries, since, until, r.stepMs),
-    };
-  }
-
   /** A page of alerts (history), newest first. */
   async alerts(filter: AlertFilter): Promise<{ items: AlertView[]; total: number }> {
-    const [page, silences] = await Promise.all([this.#d.store.alerts.list(filter), this.#d.store.silences.active(this.#now)]);
+    const [page, silences] = await Promise.all([
+      this.#d.store.alerts.list(filter),
+      this.#d.store.silences.active(this.#now),
+    ]);
     return { items: page.items.map((a) => this.#view(a, silences)), total: page.total };
   }
 
@@ -289,7 +262,9 @@ export class DashboardData {
       events,
       notifications,
       audit,
-      silences: silences.filter((s) => silenceMatches(s.matchers, a) && (silenceActive(s, now) || s.startsAt > now)),
+      silences: silences.filter(
+        (s) => silenceMatches(s.matchers, a) && (silenceActive(s, now) || s.startsAt > now),
+      ),
       logs: { available: this.#d.logs !== undefined, from, to, lines },
     };
   }
@@ -306,11 +281,19 @@ export class DashboardData {
       this.activeAlerts(),
       this.#d.store.silences.active(this.#now),
     ]);
-    return this.digestOf(checks, alerts, silences.map((s) => s.id));
+    return this.digestOf(
+      checks,
+      alerts,
+      silences.map((s) => s.id),
+    );
   }
 
   /** Digests from already-read data (the page embeds the ones it was rendered with). */
-  digestOf(checks: readonly HealthCheckResult[], alerts: readonly AlertView[], silenceIds: readonly string[]) {
+  digestOf(
+    checks: readonly HealthCheckResult[],
+    alerts: readonly AlertView[],
+    silenceIds: readonly string[],
+  ) {
     const alertKey = alerts.map((a) => [a.id, a.status, a.severity, a.updatedAt, a.silenced]);
     return {
       banner: hash([

@@ -1,9 +1,10 @@
 /**
  * Long periods (24 h, 7 d) read fast: whole hours the daily compaction has already turned into hourly
- * rows are read as such; whole hours it has not reached yet (up to a day and more of minute rows) are
- * reduced to one entry per series and hour once, and kept, so each later view reads a few thousand
- * entries instead of tens of thousands of minute rows. Only hours that ended more than the compaction
- * grace ago are kept (late flushes land before that); the current hour is always read fresh.
+ * rows are read as such; the minute rows it has not reached yet (up to a day and more) are reduced
+ * once into blocks as wide as the period's chart step (10 min for 24 h, an hour for 7 d), one entry
+ * per series and block, and kept, so each later view reads a few thousand entries instead of tens of
+ * thousands of minute rows, at the resolution its charts draw. Only blocks that ended more than the
+ * compaction grace ago are kept (late flushes land before that); the rest is always read fresh.
  */
 import { bucketStart, emptyStats, HOUR_MS, mergeStats, type RollupStats } from '../core/rollup.js';
 import type { Sketch } from '../core/sketch.js';
@@ -13,36 +14,44 @@ import type { ReadRange, RollupEntry } from '../metrics/read.js';
 /** Reads the entries of some metrics over a range (the metrics read path). */
 export type EntryReader = (metrics: readonly string[], range: ReadRange) => Promise<RollupEntry[]>;
 
-/** One series' hour, merged from its minute entries. */
-function reduceHour(entries: readonly RollupEntry[], hour: number, withSketch: (metric: string) => boolean): RollupEntry[] {
-  const groups = new Map<string, { first: RollupEntry; stats: RollupStats }>();
+/** Merges entries into one entry per (metric, labels, instance) and `width`-wide block. */
+export function reduceBlocks(
+  entries: readonly RollupEntry[],
+  width: number,
+  withSketch: (metric: string) => boolean,
+): Map<number, RollupEntry[]> {
+  const groups = new Map<string, { first: RollupEntry; block: number; stats: RollupStats }>();
   for (const e of entries) {
-    const key = `${e.metric}\u0000${e.labelsJson}\u0000${e.instance}`;
+    const block = bucketStart(e.bucket, width);
+    const key = `${block}\u0000${e.metric}\u0000${e.labelsJson}\u0000${e.instance}`;
     let g = groups.get(key);
     if (!g) {
-      g = { first: e, stats: emptyStats() };
+      g = { first: e, block, stats: emptyStats() };
       groups.set(key, g);
     }
     mergeStats(g.stats, e, withSketch(e.metric) ? e.sketch() : null);
   }
-  return [...groups.values()]
-    .filter((g) => g.stats.count > 0)
-    .map(({ first, stats }) => {
-      const sketch: Sketch | null = stats.sketch;
-      return {
-        metric: first.metric,
-        labelsJson: first.labelsJson,
-        instance: first.instance,
-        resolution: HOUR_MS,
-        bucket: hour,
-        count: stats.count,
-        sum: stats.sum,
-        min: stats.min,
-        max: stats.max,
-        errors: stats.errors,
-        sketch: () => sketch,
-      };
+  const out = new Map<number, RollupEntry[]>();
+  for (const { first, block, stats } of groups.values()) {
+    if (stats.count <= 0) continue;
+    const sketch: Sketch | null = stats.sketch;
+    const list = out.get(block) ?? [];
+    list.push({
+      metric: first.metric,
+      labelsJson: first.labelsJson,
+      instance: first.instance,
+      resolution: width,
+      bucket: block,
+      count: stats.count,
+      sum: stats.sum,
+      min: stats.min,
+      max: stats.max,
+      errors: stats.errors,
+      sketch: () => sketch,
     });
+    out.set(block, list);
+  }
+  return out;
 }
 
 /** What the cache needs. */
@@ -52,52 +61,112 @@ export interface HourCacheOptions {
   compactedUntil(): Promise<number>;
   /** Metrics whose quantiles are read (their sketches are merged; others keep none). */
   withSketch(metric: string): boolean;
-  /** Hours kept (default 8 days' worth). */
-  maxHours?: number;
+  /** Blocks kept, all widths together (default 800: a day of 10-minute blocks and 8 days of hours). */
+  maxBlocks?: number;
 }
 
-/** Per-hour reductions of not-yet-compacted minute rows. */
+/** Reductions of not-yet-compacted minute rows into blocks, kept for later views. */
 export class HourCache {
   readonly #o: HourCacheOptions;
-  readonly #hours = new Map<string, Promise<RollupEntry[]>>();
+  readonly #blocks = new Map<string, Promise<RollupEntry[]>>();
   readonly #max: number;
 
   constructor(o: HourCacheOptions) {
     this.#o = o;
-    this.#max = o.maxHours ?? 24 * 8;
+    this.#max = o.maxBlocks ?? 800;
   }
 
-  /** Number of hours held. */
+  /** Number of blocks held. */
   get size(): number {
-    return this.#hours.size;
+    return this.#blocks.size;
   }
 
-  /** Every entry of `metrics` in `range` (as the read path gives them), with whole past hours reduced. */
-  async entries(metrics: readonly string[], range: ReadRange, now: number): Promise<RollupEntry[]> {
-    const hFrom = Math.ceil(range.from / HOUR_MS) * HOUR_MS;
-    const hUntil = Math.min(bucketStart(range.until, HOUR_MS), bucketStart(now - COMPACTION_GRACE_MS, HOUR_MS));
-    if (hUntil - hFrom < 2 * HOUR_MS) return this.#o.read(metrics, range);
-    const compacted = Math.min(hUntil, Math.max(hFrom, bucketStart(await this.#o.compactedUntil(), HOUR_MS)));
+  #span(range: ReadRange, now: number, width: number): { from: number; until: number } {
+    const from = Math.ceil(range.from / width) * width;
+    const until = Math.min(bucketStart(range.until, width), bucketStart(now - COMPACTION_GRACE_MS, width));
+    return { from, until };
+  }
+
+  /**
+   * Every entry of `metrics` in `range` (as the read path gives them), with whole past blocks of
+   * `width` (a divisor of an hour, or an hour) that are not compacted yet reduced.
+   */
+  async entries(
+    metrics: readonly string[],
+    range: ReadRange,
+    now: number,
+    width = HOUR_MS,
+  ): Promise<RollupEntry[]> {
+    const span = this.#span(range, now, width);
+    if (span.until - span.from < 2 * width) return this.#o.read(metrics, range);
+    const compacted = Math.min(
+      span.until,
+      Math.max(span.from, bucketStart(await this.#o.compactedUntil(), HOUR_MS)),
+    );
     const parts: Promise<RollupEntry[]>[] = [];
-    if (range.from < hFrom) parts.push(this.#o.read(metrics, { from: range.from, until: hFrom }));
-    if (compacted > hFrom) parts.push(this.#o.read(metrics, { from: hFrom, until: compacted }));
-    for (let h = compacted; h < hUntil; h += HOUR_MS) parts.push(this.#hour(metrics, h));
-    if (hUntil < range.until) parts.push(this.#o.read(metrics, { from: hUntil, until: range.until }));
+    if (range.from < span.from) parts.push(this.#o.read(metrics, { from: range.from, until: span.from }));
+    if (compacted > span.from) parts.push(this.#o.read(metrics, { from: span.from, until: compacted }));
+    for (let b = compacted; b < span.until; b += width) parts.push(this.#block(metrics, b, width));
+    if (span.until < range.until) parts.push(this.#o.read(metrics, { from: span.until, until: range.until }));
     return (await Promise.all(parts)).flat();
   }
 
-  #hour(metrics: readonly string[], hour: number): Promise<RollupEntry[]> {
-    const key = `${hour}\u0000${metrics.join(',')}`;
-    const known = this.#hours.get(key);
+  /**
+   * Fills the cache for `range` at every width in `widths`, one hour of minute rows at a time (each
+   * read once for all widths), newest first, with `pause` between hours so requests keep being served.
+   */
+  async warm(
+    metrics: readonly string[],
+    range: ReadRange,
+    now: number,
+    widths: readonly number[],
+    pause: () => Promise<void>,
+  ): Promise<void> {
+    const span = this.#span(range, now, HOUR_MS);
+    const compacted = Math.max(span.from, bucketStart(await this.#o.compactedUntil(), HOUR_MS));
+    for (let h = span.until - HOUR_MS; h >= compacted; h -= HOUR_MS) {
+      const missing = widths.filter((w) => {
+        for (let b = h; b < h + HOUR_MS; b += w) if (!this.#blocks.has(this.#key(metrics, b, w))) return true;
+        return false;
+      });
+      if (missing.length === 0) continue;
+      const read = this.#o.read(metrics, { from: h, until: h + HOUR_MS });
+      for (const w of missing) {
+        const reduced = read.then((e) => reduceBlocks(e, w, this.#o.withSketch));
+        for (let b = h; b < h + HOUR_MS; b += w) {
+          this.#put(
+            this.#key(metrics, b, w),
+            reduced.then((m) => m.get(b) ?? []),
+          );
+        }
+      }
+      await read;
+      await pause();
+    }
+  }
+
+  #key(metrics: readonly string[], block: number, width: number): string {
+    return `${width}\u0000${block}\u0000${metrics.join(',')}`;
+  }
+
+  #put(key: string, p: Promise<RollupEntry[]>): void {
+    p.catch(() => this.#blocks.delete(key));
+    this.#blocks.set(key, p);
+    while (this.#blocks.size > this.#max) this.#blocks.delete(this.#blocks.keys().next().value!);
+  }
+
+  #block(metrics: readonly string[], block: number, width: number): Promise<RollupEntry[]> {
+    const key = this.#key(metrics, block, width);
+    const known = this.#blocks.get(key);
     if (known) {
-      this.#hours.delete(key); // most recently used last
-      this.#hours.set(key, known);
+      this.#blocks.delete(key); // most recently used last
+      this.#blocks.set(key, known);
       return known;
     }
-    const p = this.#o.read(metrics, { from: hour, until: hour + HOUR_MS }).then((e) => reduceHour(e, hour, this.#o.withSketch));
-    p.catch(() => this.#hours.delete(key));
-    this.#hours.set(key, p);
-    while (this.#hours.size > this.#max) this.#hours.delete(this.#hours.keys().next().value!);
+    const p = this.#o
+      .read(metrics, { from: block, until: block + width })
+      .then((e) => reduceBlocks(e, width, this.#o.withSketch).get(block) ?? []);
+    this.#put(key, p);
     return p;
   }
 }

@@ -6,7 +6,8 @@ describe('html escaping', () => {
   test('interpolated text is escaped, nested fragments are not escaped twice', () => {
     const msg = '<img src=x onerror=alert(1)>';
     const inner = html`<b>${msg}</b>`;
-    const out = html`<p title="${'"quoted" & \'single\''}">${inner}${['<i>', 1, null, undefined, false]}</p>`.value;
+    const out = html`<p title="${'"quoted" & \'single\''}">${inner}${['<i>', 1, null, undefined, false]}</p>`
+      .value;
     assert.equal(
       out,
       '<p title="&quot;quoted&quot; &amp; &#39;single&#39;"><b>&lt;img src=x onerror=alert(1)&gt;</b>&lt;i&gt;1</p>',

@@ -48,7 +48,11 @@ export interface Caller {
  * The caller of a request: a valid bearer token wins; otherwise the session cookie. `invalid` when a
  * bearer token is sent but not valid (never falls back to the cookie then).
  */
-export async function callerOf(req: FastifyRequest, auth: TokenAuth, sessions: SessionManager): Promise<Caller | 'invalid' | null> {
+export async function callerOf(
+  req: FastifyRequest,
+  auth: TokenAuth,
+  sessions: SessionManager,
+): Promise<Caller | 'invalid' | null> {
   const header = req.headers.authorization;
   if (header) {
     const p = auth.fromHeader(header);
@@ -71,17 +75,21 @@ export function csrfOk(req: FastifyRequest, caller: Caller, sessions: SessionMan
  * Mounted behind a host app's body parser, an already-parsed object arrives as JSON and is kept.
  */
 export function addFormParser(app: FastifyInstance): void {
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
-    const text = String(body);
-    if (text.startsWith('{')) {
-      try {
-        return done(null, JSON.parse(text));
-      } catch {
-        // not JSON after all: parse as a form
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 64 * 1024 },
+    (_req, body, done) => {
+      const text = String(body);
+      if (text.startsWith('{')) {
+        try {
+          return done(null, JSON.parse(text));
+        } catch {
+          // not JSON after all: parse as a form
+        }
       }
-    }
-    done(null, { ...parseQuery(text) });
-  });
+      done(null, { ...parseQuery(text) });
+    },
+  );
 }
 
 /** A string field of a parsed form or JSON body ('' when absent or not text). */

@@ -39,7 +39,11 @@ export interface AlertEnginePort {
  * otherwise through the same `resolveAlert` the CLI uses (the resolution is marked owed and the
  * running engine notifies it). Silences go through the alerting functions that audit them.
  */
-export function alertActions(o: { store: Store; clock: Clock; engine?: AlertEnginePort | null }): AlertActions {
+export function alertActions(o: {
+  store: Store;
+  clock: Clock;
+  engine?: AlertEnginePort | null;
+}): AlertActions {
   return {
     resolve: (r) =>
       o.engine
@@ -84,7 +88,13 @@ export class Dashboard {
   constructor(o: DashboardOptions) {
     this.clock = o.clock;
     this.onError = o.onError ?? (() => {});
-    this.data = new DashboardData({ store: o.store, clock: o.clock, metrics: o.metrics, health: o.health, logs: o.logs });
+    this.data = new DashboardData({
+      store: o.store,
+      clock: o.clock,
+      metrics: o.metrics,
+      health: o.health,
+      logs: o.logs,
+    });
     this.assets = o.assets ?? new AssetStore();
     this.actions = o.actions ?? alertActions({ store: o.store, clock: o.clock, engine: o.engine });
     const base = `${o.config.server.prefix}/production`;
@@ -99,7 +109,10 @@ export class Dashboard {
       tickMs: o.live?.tickMs,
       onError: o.onError,
     });
-    for (const off of [o.engine?.onChange?.(() => this.live.notify()), o.health?.onResults?.(() => this.live.notify())]) {
+    for (const off of [
+      o.engine?.onChange?.(() => this.live.notify()),
+      o.health?.onResults?.(() => this.live.notify()),
+    ]) {
       if (off) this.#unsubscribe.push(off);
     }
   }

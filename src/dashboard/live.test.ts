@@ -45,7 +45,13 @@ describe('live event hub', () => {
   test('a new client gets the full digest, then only the sections that change, ticks and heartbeats', async () => {
     const clock = new FakeClock();
     let digest = { banner: 'a', alerts: 'x' };
-    const hub = new LiveHub({ clock, digest: async () => digest, pollMs: 1000, heartbeatMs: 5000, tickMs: 10_000 });
+    const hub = new LiveHub({
+      clock,
+      digest: async () => digest,
+      pollMs: 1000,
+      heartbeatMs: 5000,
+      tickMs: 10_000,
+    });
     const { url, server } = await serve(hub);
     try {
       const c = await open(url);
@@ -77,7 +83,12 @@ describe('live event hub', () => {
   test('clients beyond the limit are refused; notify recomputes at once; close ends every stream', async () => {
     const clock = new FakeClock();
     let n = 0;
-    const hub = new LiveHub({ clock, digest: async () => ({ alerts: String(n) }), pollMs: 60_000, maxClients: 2 });
+    const hub = new LiveHub({
+      clock,
+      digest: async () => ({ alerts: String(n) }),
+      pollMs: 60_000,
+      maxClients: 2,
+    });
     const { url, server } = await serve(hub);
     try {
       const a = await open(url);
@@ -90,7 +101,10 @@ describe('live event hub', () => {
       await until(() => a.text().includes('event: state') && b.text().includes('event: state'), 'state');
       n = 1;
       hub.notify();
-      await until(() => a.text().includes('event: change') && b.text().includes('event: change'), 'change after notify');
+      await until(
+        () => a.text().includes('event: change') && b.text().includes('event: change'),
+        'change after notify',
+      );
       const ended = Promise.all([a, b].map((x) => new Promise((r) => x.res.on('end', r))));
       await hub.close();
       await ended;

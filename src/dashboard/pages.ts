@@ -10,7 +10,7 @@ import type { Dashboard } from './index.js';
 import { activeAlertsSection, detailSection, type HistoryQuery, historySection } from './views/alerts.js';
 import { empty } from './views/format.js';
 import { page, type Viewer } from './views/layout.js';
-import { loginSection, type LoginView } from './views/login.js';
+import { type LoginView, loginSection } from './views/login.js';
 import { bannerSection, checksSection, performanceSection, rangePicker } from './views/overview.js';
 import { silencesSection } from './views/silences.js';
 
@@ -63,11 +63,17 @@ export async function renderSections(
     out.checks = { html: checksSection(await dash.data.checks(checks), now).value, digest: digest.checks };
   }
   if (names.includes('alerts')) {
-    out.alerts = { html: activeAlertsSection(alerts, viewer, dash.paths, opts.back ?? `${dash.paths.dashboard}/`).value, digest: digest.alerts };
+    out.alerts = {
+      html: activeAlertsSection(alerts, viewer, dash.paths, opts.back ?? `${dash.paths.dashboard}/`).value,
+      digest: digest.alerts,
+    };
   }
   if (names.includes('history')) {
     const list = await dash.data.alerts(historyFilter(history));
-    out.history = { html: historySection(list, history, dash.paths, dash.rules).value, digest: digest.history };
+    out.history = {
+      html: historySection(list, history, dash.paths, dash.rules).value,
+      digest: digest.history,
+    };
   }
   return out;
 }
@@ -78,14 +84,22 @@ function section(name: string, f: Fragment | undefined, attrs: SafeHtml = html``
 }
 
 /** The overview page. */
-export async function overviewPage(dash: Dashboard, viewer: Viewer, range: RangeKey, notice: string): Promise<SafeHtml> {
+export async function overviewPage(
+  dash: Dashboard,
+  viewer: Viewer,
+  range: RangeKey,
+  notice: string,
+): Promise<SafeHtml> {
   const [frags, perf] = await Promise.all([
     renderSections(dash, viewer, ['banner', 'checks', 'alerts']),
     dash.data.performance(range),
   ]);
   dash.data.warm(dash.onError);
   const d = dash.paths.dashboard;
-  const picker = rangePicker(range, (k) => `${d}/${query({ range: k === '1h' ? undefined : k })}#performance`);
+  const picker = rangePicker(
+    range,
+    (k) => `${d}/${query({ range: k === '1h' ? undefined : k })}#performance`,
+  );
   const body = html`<h1 class="skip">Overview</h1>
 ${section('banner', frags.banner, html` role="region" aria-label="Overall status"`)}
 <section class="card" id="active-alerts" aria-labelledby="alerts-h"><div class="section-head"><h2 id="alerts-h">Active alerts</h2><a href="${d}/alerts">Alert history</a></div>
@@ -119,7 +133,8 @@ export function historyQuery(q: Record<string, unknown>): HistoryQuery {
   const type = str('type');
   const page = Math.max(1, Math.min(10_000, Number.parseInt(str('page') ?? '1', 10) || 1));
   return {
-    status: status && ['pending', 'firing', 'resolved'].includes(status) ? (status as AlertStatus) : undefined,
+    status:
+      status && ['pending', 'firing', 'resolved'].includes(status) ? (status as AlertStatus) : undefined,
     severity: severity && SEVERITIES.includes(severity as Severity) ? severity : undefined,
     type: type && ALERT_TYPES.includes(type as AlertType) ? type : undefined,
     rule: str('rule')?.slice(0, 200),
@@ -141,26 +156,60 @@ export function historyFilter(q: HistoryQuery): AlertFilter {
 }
 
 /** The alerts page: the active ones, then the history with filters. */
-export async function alertsPage(dash: Dashboard, viewer: Viewer, q: HistoryQuery, notice: string): Promise<SafeHtml> {
-  const frags = await renderSections(dash, viewer, ['alerts', 'history'], { history: q, back: `${dash.paths.dashboard}/alerts` });
+export async function alertsPage(
+  dash: Dashboard,
+  viewer: Viewer,
+  q: HistoryQuery,
+  notice: string,
+): Promise<SafeHtml> {
+  const frags = await renderSections(dash, viewer, ['alerts', 'history'], {
+    history: q,
+    back: `${dash.paths.dashboard}/alerts`,
+  });
   const d = dash.paths.dashboard;
-  const filters = query({ status: q.status, severity: q.severity, type: q.type, rule: q.rule, page: q.page > 1 ? String(q.page) : undefined });
+  const filters = query({
+    status: q.status,
+    severity: q.severity,
+    type: q.type,
+    rule: q.rule,
+    page: q.page > 1 ? String(q.page) : undefined,
+  });
   const body = html`<h1>Alerts</h1>
 <section class="card" id="active-alerts" aria-labelledby="alerts-h"><h2 id="alerts-h">Active</h2>${section('alerts', frags.alerts)}</section>
 <section class="card" aria-labelledby="history-h"><h2 id="history-h">History</h2>
 ${section('history', frags.history)}</section>`;
   return page(
-    { title: 'Alerts', paths: dash.paths, assets: dash.assets, viewer, nav: 'alerts', live: { fragments: `${d}/fragments?view=alerts${filters ? `&${filters.slice(1)}` : ''}` }, notice: NOTICES[notice] ?? null },
+    {
+      title: 'Alerts',
+      paths: dash.paths,
+      assets: dash.assets,
+      viewer,
+      nav: 'alerts',
+      live: { fragments: `${d}/fragments?view=alerts${filters ? `&${filters.slice(1)}` : ''}` },
+      notice: NOTICES[notice] ?? null,
+    },
     body,
   );
 }
 
 /** One alert's page, or null when there is no such alert. */
-export async function alertPage(dash: Dashboard, viewer: Viewer, id: string, notice: string): Promise<SafeHtml | null> {
+export async function alertPage(
+  dash: Dashboard,
+  viewer: Viewer,
+  id: string,
+  notice: string,
+): Promise<SafeHtml | null> {
   const detail = await dash.data.alertDetail(id);
   if (!detail) return null;
   return page(
-    { title: `Alert ${detail.alert.rule}`, paths: dash.paths, assets: dash.assets, viewer, nav: 'alerts', notice: NOTICES[notice] ?? null },
+    {
+      title: `Alert ${detail.alert.rule}`,
+      paths: dash.paths,
+      assets: dash.assets,
+      viewer,
+      nav: 'alerts',
+      notice: NOTICES[notice] ?? null,
+    },
     detailSection(detail, viewer, dash.paths),
   );
 }
@@ -169,7 +218,14 @@ export async function alertPage(dash: Dashboard, viewer: Viewer, id: string, not
 export async function silencesPage(dash: Dashboard, viewer: Viewer, notice: string): Promise<SafeHtml> {
   const list = await dash.data.silences();
   return page(
-    { title: 'Silences', paths: dash.paths, assets: dash.assets, viewer, nav: 'silences', notice: NOTICES[notice] ?? null },
+    {
+      title: 'Silences',
+      paths: dash.paths,
+      assets: dash.assets,
+      viewer,
+      nav: 'silences',
+      notice: NOTICES[notice] ?? null,
+    },
     html`<h1>Silences</h1>${silencesSection(list, viewer, dash.paths, dash.rules, dash.clock.now())}`,
   );
 }
@@ -183,7 +239,13 @@ export function loginPage(dash: Dashboard, v: Omit<LoginView, 'action'>): SafeHt
 }
 
 /** A page that says what went wrong, with a way back. */
-export function messagePage(dash: Dashboard, viewer: Viewer | null, title: string, text: string, back?: string): SafeHtml {
+export function messagePage(
+  dash: Dashboard,
+  viewer: Viewer | null,
+  title: string,
+  text: string,
+  back?: string,
+): SafeHtml {
   return page(
     { title, paths: dash.paths, assets: dash.assets, viewer },
     html`<h1>${title}</h1>${empty(text)}${back ? html`<p><a href="${back}">Back</a></p>` : ''}`,

@@ -10,7 +10,10 @@ function scrypt(password: string, salt: Buffer, keylen: number, N: number, r: nu
 }
 
 /** An scrypt hash of a password: `scrypt$N$r$p$salt$hash` (base64), for `auth.users[].password_hash`. */
-export async function hashPassword(password: string, opts: { N?: number; r?: number; p?: number } = {}): Promise<string> {
+export async function hashPassword(
+  password: string,
+  opts: { N?: number; r?: number; p?: number } = {},
+): Promise<string> {
   const N = opts.N ?? 16384;
   const r = opts.r ?? 8;
   const p = opts.p ?? 1;
@@ -30,4 +33,3 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
   const key = await scrypt(password, Buffer.from(m[4]!, 'base64'), expected.length, N, r, p);
   return timingSafeEqual(key, expected);
 }
-

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { statusSince } from './status.js';
 
-const r = (name: string, status: 'healthy' | 'degraded' | 'unhealthy', checkedAt: number, critical = true) => ({
+const r = (
+  name: string,
+  status: 'healthy' | 'degraded' | 'unhealthy',
+  checkedAt: number,
+  critical = true,
+) => ({
   name,
   status,
   critical,

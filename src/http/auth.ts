@@ -80,7 +80,10 @@ export function requireRole(auth: TokenAuth, role: Role, events?: AuthEvents) {
       if (s && 'error' in s) {
         events?.onFailure(req, 'forbidden');
         return reply.code(403).send({
-          error: { code: 'PRODMON_E_FORBIDDEN', message: 'cross-site request or missing CSRF token: refused' },
+          error: {
+            code: 'PRODMON_E_FORBIDDEN',
+            message: 'cross-site request or missing CSRF token: refused',
+          },
         });
       }
       p = s?.principal ?? null;
@@ -100,7 +103,10 @@ export function requireRole(auth: TokenAuth, role: Role, events?: AuthEvents) {
     if (!allows(p.role, role)) {
       events?.onFailure(req, 'forbidden');
       return reply.code(403).send({
-        error: { code: 'PRODMON_E_FORBIDDEN', message: `token "${p.name}" has role "${p.role}"; this needs "${role}"` },
+        error: {
+          code: 'PRODMON_E_FORBIDDEN',
+          message: `token "${p.name}" has role "${p.role}"; this needs "${role}"`,
+        },
       });
     }
     req.principal = p;

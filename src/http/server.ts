@@ -65,8 +65,14 @@ export async function buildHttp(ctx: AppContext): Promise<HttpServer> {
   app.addHook('preParsing', async (request, _reply, payload) => {
     const raw = request.raw as IncomingMessage & { body?: unknown };
     if (raw.readableEnded && raw.body !== undefined) {
-      const text = typeof raw.body === 'string' || Buffer.isBuffer(raw.body) ? raw.body : JSON.stringify(raw.body);
-      return Readable.from([Buffer.from(text)]);
+      const text =
+        typeof raw.body === 'string' || Buffer.isBuffer(raw.body) ? raw.body : JSON.stringify(raw.body);
+      const body = Buffer.from(text);
+      // A parsed form re-encoded as JSON differs in length from what came over the wire: tell Fastify the wire length.
+      const wire = Number(request.headers['content-length']);
+      return Object.assign(Readable.from([body]), {
+        receivedEncodedLength: Number.isFinite(wire) && wire > 0 ? wire : body.length,
+      });
     }
     return payload;
   });
@@ -85,7 +91,9 @@ export async function buildHttp(ctx: AppContext): Promise<HttpServer> {
     return reply.code(500).send({ error: { code: 'PRODMON_E_INTERNAL', message: 'internal error' } });
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: { code: 'PRODMON_E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+    reply.code(404).send({
+      error: { code: 'PRODMON_E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` },
+    }),
   );
 
   const prefix = ctx.config.server.prefix;

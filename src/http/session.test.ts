@@ -6,7 +6,15 @@ import { tempDir } from '../../test/support/services.js';
 import { parseConfig } from '../config/load.js';
 import { FakeClock } from '../core/clock.js';
 import { openStore, type Store } from '../store/index.js';
-import { hashPassword, maskCsrf, parseCookies, SESSION_COOKIE, SessionManager, sameOrigin, verifyPassword } from './session.js';
+import {
+  hashPassword,
+  maskCsrf,
+  parseCookies,
+  SESSION_COOKIE,
+  SessionManager,
+  sameOrigin,
+  verifyPassword,
+} from './session.js';
 
 const TOKEN = 'ops-token-0123456789abcdef';
 let store: Store;
@@ -38,7 +46,12 @@ function manager(clock: FakeClock, auth: Record<string, unknown> = {}) {
 }
 
 function req(headers: Record<string, string>, method = 'GET', body?: unknown): FastifyRequest {
-  return { headers: { host: 'mon.local:9464', ...headers }, method, body, protocol: 'http' } as unknown as FastifyRequest;
+  return {
+    headers: { host: 'mon.local:9464', ...headers },
+    method,
+    body,
+    protocol: 'http',
+  } as unknown as FastifyRequest;
 }
 
 async function signIn(m: SessionManager, input: Parameters<SessionManager['login']>[0]) {
@@ -52,7 +65,11 @@ describe('passwords', () => {
     assert.match(hash, /^scrypt\$1024\$8\$1\$/);
     assert.equal(await verifyPassword('correct horse', hash), true);
     assert.equal(await verifyPassword('wrong horse', hash), false);
-    assert.equal(await verifyPassword('correct horse', 'scrypt$3$8$1$AAAA$AAAA'), false, 'N not a power of two');
+    assert.equal(
+      await verifyPassword('correct horse', 'scrypt$3$8$1$AAAA$AAAA'),
+      false,
+      'N not a power of two',
+    );
     assert.equal(await verifyPassword('x', 'plain'), false);
   });
 });
@@ -63,7 +80,9 @@ describe('sessions', () => {
     const r = await signIn(m, { name: 'alice', password: 'correct horse', ip: '10.0.0.1' });
     const s = await m.verify(r.cookie);
     assert.deepEqual([s?.name, s?.role, s?.via], ['alice', 'read', 'user']);
-    const fromCookie = await m.fromRequest(req({ cookie: `other=1; ${SESSION_COOKIE}=${encodeURIComponent(r.cookie)}` }));
+    const fromCookie = await m.fromRequest(
+      req({ cookie: `other=1; ${SESSION_COOKIE}=${encodeURIComponent(r.cookie)}` }),
+    );
     assert.equal(fromCookie?.sid, s?.sid);
   });
 
@@ -71,7 +90,10 @@ describe('sessions', () => {
     const m = manager(new FakeClock());
     const r = await signIn(m, { token: TOKEN, ip: '10.0.0.1' });
     assert.deepEqual([r.session.name, r.session.role, r.session.via], ['ops', 'admin', 'token']);
-    assert.deepEqual(await m.login({ token: 'not-the-token-at-all', ip: '10.0.0.1' }), { ok: false, reason: 'invalid' });
+    assert.deepEqual(await m.login({ token: 'not-the-token-at-all', ip: '10.0.0.1' }), {
+      ok: false,
+      reason: 'invalid',
+    });
   });
 
   test('a tampered, expired or revoked cookie is no session; revocation survives a restart', async () => {
@@ -79,7 +101,9 @@ describe('sessions', () => {
     const m = manager(clock);
     const r = await signIn(m, { name: 'alice', password: 'correct horse', ip: '10.0.0.1' });
     const [body, mac] = r.cookie.split('.');
-    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body!, 'base64url').toString()), sub: 'ops', via: 'token' })).toString('base64url');
+    const forged = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(body!, 'base64url').toString()), sub: 'ops', via: 'token' }),
+    ).toString('base64url');
     assert.equal(await m.verify(`${forged}.${mac}`), null);
     assert.equal(await m.verify(`${body}.AAAA`), null);
     await clock.advance(12 * 3_600_000);
@@ -97,9 +121,14 @@ describe('sessions', () => {
     const clock = new FakeClock();
     const r = await signIn(manager(clock), { name: 'alice', password: 'correct horse', ip: '10.0.0.1' });
     const newHash = await hashPassword('battery staple', { N: 1024 });
-    assert.equal(await manager(clock, { users: [{ name: 'alice', password_hash: newHash }] }).verify(r.cookie), null);
+    assert.equal(
+      await manager(clock, { users: [{ name: 'alice', password_hash: newHash }] }).verify(r.cookie),
+      null,
+    );
     assert.equal(await manager(clock, { users: [] }).verify(r.cookie), null);
-    const promoted = await manager(clock, { users: [{ name: 'alice', password_hash: hash, role: 'admin' }] }).verify(r.cookie);
+    const promoted = await manager(clock, {
+      users: [{ name: 'alice', password_hash: hash, role: 'admin' }],
+    }).verify(r.cookie);
     assert.equal(promoted?.role, 'admin');
   });
 
@@ -107,13 +136,25 @@ describe('sessions', () => {
     const clock = new FakeClock();
     const m = manager(clock, { login_max_failures: 3, login_window: '10m' });
     for (let i = 0; i < 3; i++) {
-      assert.deepEqual(await m.login({ name: 'alice', password: 'nope', ip: '10.0.0.9' }), { ok: false, reason: 'invalid' });
+      assert.deepEqual(await m.login({ name: 'alice', password: 'nope', ip: '10.0.0.9' }), {
+        ok: false,
+        reason: 'invalid',
+      });
     }
     const limited = await m.login({ name: 'alice', password: 'correct horse', ip: '10.0.0.9' });
     assert.equal(limited.ok, false);
     assert.equal(!limited.ok && limited.reason, 'limited');
-    assert.ok(!limited.ok && limited.reason === 'limited' && limited.retryAfterMs > 0 && limited.retryAfterMs <= 600_000);
-    assert.equal((await m.login({ name: 'alice', password: 'correct horse', ip: '10.0.0.10' })).ok, true, 'another address');
+    assert.ok(
+      !limited.ok &&
+        limited.reason === 'limited' &&
+        limited.retryAfterMs > 0 &&
+        limited.retryAfterMs <= 600_000,
+    );
+    assert.equal(
+      (await m.login({ name: 'alice', password: 'correct horse', ip: '10.0.0.10' })).ok,
+      true,
+      'another address',
+    );
     await clock.advance(10 * 60_000);
     assert.equal((await m.login({ name: 'alice', password: 'correct horse', ip: '10.0.0.9' })).ok, true);
   });
@@ -129,12 +170,34 @@ describe('sessions', () => {
     assert.equal(m.checkCsrf(req({}, 'POST', { _csrf: m1 }), session), true);
     assert.equal(m.checkCsrf(req({ 'x-csrf-token': m2 }, 'POST'), session), true);
     assert.equal(m.checkCsrf(req({}, 'POST'), session), false, 'no token');
-    assert.equal(m.checkCsrf(req({ 'x-csrf-token': 'x'.repeat(session.csrf.length) }, 'POST'), session), false);
+    assert.equal(
+      m.checkCsrf(req({ 'x-csrf-token': 'x'.repeat(session.csrf.length) }, 'POST'), session),
+      false,
+    );
     const other = (await signIn(m, { token: TOKEN, ip: '10.0.0.1' })).session;
-    assert.equal(m.checkCsrf(req({ 'x-csrf-token': other.csrf }, 'POST'), session), false, "another session's token");
-    assert.equal(m.checkCsrf(req({ 'x-csrf-token': session.csrf, origin: 'https://evil.example' }, 'POST'), session), false);
-    assert.equal(m.checkCsrf(req({ 'x-csrf-token': session.csrf, 'sec-fetch-site': 'cross-site' }, 'POST'), session), false);
-    assert.equal(m.checkCsrf(req({ 'x-csrf-token': session.csrf, origin: 'http://mon.local:9464', 'sec-fetch-site': 'same-origin' }, 'POST'), session), true);
+    assert.equal(
+      m.checkCsrf(req({ 'x-csrf-token': other.csrf }, 'POST'), session),
+      false,
+      "another session's token",
+    );
+    assert.equal(
+      m.checkCsrf(req({ 'x-csrf-token': session.csrf, origin: 'https://evil.example' }, 'POST'), session),
+      false,
+    );
+    assert.equal(
+      m.checkCsrf(req({ 'x-csrf-token': session.csrf, 'sec-fetch-site': 'cross-site' }, 'POST'), session),
+      false,
+    );
+    assert.equal(
+      m.checkCsrf(
+        req(
+          { 'x-csrf-token': session.csrf, origin: 'http://mon.local:9464', 'sec-fetch-site': 'same-origin' },
+          'POST',
+        ),
+        session,
+      ),
+      true,
+    );
   });
 
   test('same origin: Sec-Fetch-Site, Origin host, or the configured public URL', () => {
@@ -152,7 +215,10 @@ describe('sessions', () => {
     assert.match(c, /^prodmon_session=v; Path=\/production\/; HttpOnly; SameSite=Strict; Max-Age=43200$/);
     const https = { ...req({}), protocol: 'https' } as unknown as FastifyRequest;
     assert.match(m.sessionCookie(https, 'v'), /; Secure$/);
-    assert.match(manager(new FakeClock(), { secure_cookies: true }).sessionCookie(req({}), null), /Max-Age=0; Secure$/);
+    assert.match(
+      manager(new FakeClock(), { secure_cookies: true }).sessionCookie(req({}), null),
+      /Max-Age=0; Secure$/,
+    );
     assert.deepEqual(parseCookies('a=1; b=%3D2; a=3'), { a: '1', b: '=2' });
   });
 });

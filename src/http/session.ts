@@ -9,11 +9,13 @@ import type { FastifyRequest } from 'fastify';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Role } from '../config/sections/auth.js';
 import type { Clock } from '../core/clock.js';
-import type { Store } from '../store/index.js';
+import { cookie, isUnsafe, parseCookies, sameOrigin, unmaskCsrf } from '../dashboard/cookies.js';
 import { LoginLimiter } from '../dashboard/login-limit.js';
 import { hashPassword, verifyPassword } from '../dashboard/password.js';
+import type { Store } from '../store/index.js';
 import type { Principal, SessionVerifier } from './auth.js';
 
+export { isUnsafe, maskCsrf, parseCookies, sameOrigin } from '../dashboard/cookies.js';
 export { LoginLimiter } from '../dashboard/login-limit.js';
 export { hashPassword, verifyPassword } from '../dashboard/password.js';
 
@@ -59,24 +61,6 @@ export type LoginResult =
   | { ok: true; session: Session; cookie: string }
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'limited'; retryAfterMs: number };
-
-/** Parses a `Cookie` header. */
-export function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of (header ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i < 1) continue;
-    const k = part.slice(0, i).trim();
-    if (!(k in out)) {
-      try {
-        out[k] = decodeURIComponent(part.slice(i + 1).trim());
-      } catch {
-        out[k] = part.slice(i + 1).trim();
-      }
-    }
-  }
-  return out;
-}
 
 /** What the session manager needs. */
 export interface SessionOptions {
@@ -309,65 +293,4 @@ export class SessionManager implements SessionVerifier {
     if (isUnsafe(req.method) && !this.checkCsrf(req, s)) return { error: 'csrf' };
     return { principal: { name: s.name, role: s.role } };
   }
-}
-
-/**
- * The CSRF token as put in a page: a fresh random pad and the token XORed with it, so a compressed
- * response never repeats the secret bytes (BREACH). Either form is accepted back.
- */
-export function maskCsrf(token: string): string {
-  const raw = Buffer.from(token, 'base64url');
-  const pad = randomBytes(raw.length);
-  const out = Buffer.alloc(raw.length * 2);
-  pad.copy(out);
-  for (let i = 0; i < raw.length; i++) out[raw.length + i] = raw[i]! ^ pad[i]!;
-  return out.toString('base64url');
-}
-
-function unmaskCsrf(given: string): Buffer {
-  const buf = Buffer.from(given, 'base64url');
-  if (buf.length !== 64) return buf;
-  const raw = Buffer.alloc(32);
-  for (let i = 0; i < 32; i++) raw[i] = buf[i]! ^ buf[32 + i]!;
-  return raw;
-}
-
-/** Whether an HTTP method changes state. */
-export function isUnsafe(method: string): boolean {
-  return !['GET', 'HEAD', 'OPTIONS'].includes(method.toUpperCase());
-}
-
-/**
- * Whether a request comes from this origin: `Sec-Fetch-Site` (sent by every current browser) must be
- * `same-origin`; without it, `Origin` (when sent) must name this host or the configured public URL.
- */
-export function sameOrigin(req: FastifyRequest, publicUrl?: string): boolean {
-  // Browsers set Sec-Fetch-Site themselves (pages cannot): when present it decides. (Origin may be
-  // `null` on a same-origin form post under some referrer policies and privacy settings.)
-  const site = req.headers['sec-fetch-site'];
-  if (typeof site === 'string') return site === 'same-origin';
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  if (typeof origin !== 'string' || origin === 'null') return false;
-  let host: string;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    return false;
-  }
-  if (host && host === req.headers.host) return true;
-  if (publicUrl) {
-    try {
-      return new URL(publicUrl).origin === new URL(origin).origin;
-    } catch {
-      return false;
-    }
-  }
-  return false;
-}
-
-function cookie(name: string, value: string, path: string, maxAge: number, secure: boolean): string {
-  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${path}`, 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAge}`];
-  if (secure) parts.push('Secure');
-  return parts.join('; ');
 }

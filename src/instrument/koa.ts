@@ -5,7 +5,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestTracker } from './track.js';
 
-interface KoaContext {
+/** The parts of a Koa context the middleware reads. */
+export interface KoaContext {
   req: IncomingMessage;
   res: ServerResponse;
   _matchedRoute?: string | RegExp;

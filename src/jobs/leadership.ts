@@ -122,7 +122,11 @@ export class LeaseLeadership implements Leadership {
     const epoch = this.#epoch;
     // A transaction left idle (this process frozen) is ended by PostgreSQL before the lease would expire.
     const idleMs = Math.max(1000, Math.floor(this.#ttl / 2));
-    if (!this.isLeader() || epoch === null || !(await tx.leases.fence(this.name, this.holder, epoch, now, idleMs))) {
+    if (
+      !this.isLeader() ||
+      epoch === null ||
+      !(await tx.leases.fence(this.name, this.holder, epoch, now, idleMs))
+    ) {
       throw new LeadershipLostError(this.holder, epoch);
     }
   }

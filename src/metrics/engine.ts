@@ -107,7 +107,10 @@ export class MetricsEngine {
             const key = `${message}|${this.pusher?.sent}`;
             if (key === this.#lastPushError) return;
             this.#lastPushError = key;
-            this.#log.warn({ err: message, buffered: this.pusher?.buffered }, 'metrics push failed; will retry');
+            this.#log.warn(
+              { err: message, buffered: this.pusher?.buffered },
+              'metrics push failed; will retry',
+            );
           },
         })
       : null;

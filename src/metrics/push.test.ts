@@ -44,7 +44,15 @@ describe('pusher', () => {
   after(() => closeServer(server));
 
   const pusher = (over: Partial<ConstructorParameters<typeof Pusher>[0]> = {}) =>
-    new Pusher({ url: base, token: 'push-token-0123456789', intervalMs: 10_000, instance: 'shop-1', clock: new FakeClock(), onError() {}, ...over });
+    new Pusher({
+      url: base,
+      token: 'push-token-0123456789',
+      intervalMs: 10_000,
+      instance: 'shop-1',
+      clock: new FakeClock(),
+      onError() {},
+      ...over,
+    });
 
   test('the ingest URL is the base URL plus /production/ingest, unless it already names it', () => {
     assert.equal(ingestUrl('http://m:9464'), 'http://m:9464/production/ingest');

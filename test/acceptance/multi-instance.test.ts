@@ -12,11 +12,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { leaderSessionName } from '../../src/jobs/index.js';
+import { holderInstance, leaderSessionName } from '../../src/jobs/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { pgSchema } from '../support/services.js';
+import { type HttpReceiver, startHttpReceiver } from '../support/receivers.js';
+import { pgSchema, tempDir } from '../support/services.js';
 
 const CHILD = fileURLToPath(new URL('../support/leader-child.ts', import.meta.url));
+const SHOP = fileURLToPath(new URL('../support/shop-instance.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
 
 interface Instance {
@@ -46,8 +48,13 @@ async function waitFor<T>(
   }
 }
 
-async function spawnInstance(id: string): Promise<Instance> {
-  const child = spawn(process.execPath, ['--import', TSX, CHILD, schema.url, schema.schema, id], {
+async function spawnInstance(
+  id: string,
+  script = CHILD,
+  extra: string[] = [],
+  ready = 'start',
+): Promise<Instance> {
+  const child = spawn(process.execPath, ['--import', TSX, script, schema.url, schema.schema, id, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const inst: Instance = {
@@ -67,7 +74,7 @@ async function spawnInstance(id: string): Promise<Instance> {
       i = buf.indexOf('\n');
       try {
         const e = JSON.parse(line);
-        if (e.event === 'start') inst.holder = e.holder;
+        if (e.event === ready) inst.holder = e.holder ?? id;
         inst.events.push(e);
       } catch {
         inst.events.push({ event: 'raw', line, t: Date.now() });
@@ -214,7 +221,10 @@ describe('three instances on PostgreSQL', () => {
     const stale = rows.slice(firstOfEpoch3).filter((r) => r.holder === second.holder && r.epoch <= epoch2);
     assert.deepEqual(stale, [], 'the frozen leader wrote nothing with its old epoch once the next one began');
     const writers = [...holderOfEpoch.values()];
-    assert.ok(writers.includes(first.holder) && writers.includes(third.holder), `writers: ${writers.join(', ')}`);
+    assert.ok(
+      writers.includes(first.holder) && writers.includes(third.holder),
+      `writers: ${writers.join(', ')}`,
+    );
 
     // Jobs: the job every second ran at most once per slot across the instances, and kept running.
     const runs = await store.jobs.recent({ job: 'tick', limit: 10_000 });
@@ -240,5 +250,167 @@ describe('three instances on PostgreSQL', () => {
     );
     for (const i of alive) i.child.kill('SIGTERM');
     await Promise.all(alive.map((i) => i.exited));
+  });
+});
+
+describe('three monitors on PostgreSQL, one incident', () => {
+  test('a rule breached by the combined load: exactly one firing and one resolution at the receiver through kill -9, SIGSTOP and a killed session of the leader', async (t) => {
+    const receiver: HttpReceiver = await startHttpReceiver();
+    const dirs = [tempDir(), tempDir(), tempDir()];
+    let stopLoad = () => {};
+    try {
+      const shops: Instance[] = [];
+      for (const [i, name] of ['shop-a', 'shop-b', 'shop-c'].entries()) {
+        shops.push(await spawnInstance(name, SHOP, [`${receiver.url}/hook`, dirs[i]!.path], 'ready'));
+      }
+      const urlOf = (i: Instance) => i.events.find((e) => e.event === 'ready')!.url as string;
+      const leaderShop = async (alive: Instance[]) => {
+        const l = await lease();
+        return l && l.expiresAt > Date.now()
+          ? alive.find((i) => i.id === holderInstance(l.holder))
+          : undefined;
+      };
+      let alive = [...shops];
+      const frozen = new Set<Instance>();
+      // Each instance gets one failing request every 2 s (30/min: below the rule's 45/min on its own).
+      // Then the errors stop but traffic goes on (a window without samples would neither fire nor clear).
+      let path: '/fail' | '/ok' | null = '/fail';
+      stopLoad = () => {
+        path = null;
+      };
+      const load = (async () => {
+        while (path) {
+          await Promise.all(
+            alive
+              .filter((i) => !frozen.has(i))
+              .map((i) =>
+                fetch(`${urlOf(i)}${path}`, { signal: AbortSignal.timeout(2000) }).then(
+                  (r) => r.arrayBuffer(),
+                  () => {},
+                ),
+              ),
+          );
+          await new Promise((r) => setTimeout(r, 2000));
+        }
+      })();
+      const notes = () =>
+        receiver.requests
+          .map((r) => ({
+            id: String(r.headers['webhook-id']),
+            ...(r.json as { data: { event: string; alert: { id: string; rule: string } } }).data,
+          }))
+          .filter((n) => n.alert?.rule === 'shop_errors');
+      const first = await waitFor('the firing notification', 150_000, () =>
+        notes().find((n) => n.event === 'firing'),
+      );
+      const firedAt = Date.now();
+      // Mid-incident: the firing is delivered and recorded. (Killed between a send and its record, a leader
+      // leaves the row pending and the next leader sends it again with the same webhook-id: at-least-once,
+      // receivers deduplicate by that id.)
+      await waitFor('the firing to be recorded as delivered', 10_000, async () =>
+        (await store.outbox.forAlert(first.alert.id)).every((o) => o.status === 'delivered'),
+      );
+
+      // kill -9 of the leader mid-incident.
+      const l1 = await waitFor('a leader', 15_000, () => leaderShop(alive));
+      const e1 = (await lease())!.epoch;
+      l1.child.kill('SIGKILL');
+      await l1.exited;
+      alive = alive.filter((i) => i !== l1);
+      const tk = Date.now();
+      const l2 = await waitFor('a new leader after kill -9', 15_000, async () =>
+        (await lease())!.epoch > e1 ? leaderShop(alive) : undefined,
+      );
+      const killMs = Date.now() - tk;
+
+      // SIGSTOP of the new leader until the other took over, then SIGCONT: it steps down, sends nothing.
+      const e2 = (await lease())!.epoch;
+      process.kill(l2.child.pid!, 'SIGSTOP');
+      frozen.add(l2);
+      const ts = Date.now();
+      const l3 = await waitFor('a leader after SIGSTOP', 15_000, async () => {
+        const l = await lease();
+        return l && l.epoch > e2
+          ? alive.find((i) => i !== l2 && i.id === holderInstance(l.holder))
+          : undefined;
+      });
+      const stopMs = Date.now() - ts;
+      const resumed = Date.now();
+      process.kill(l2.child.pid!, 'SIGCONT');
+      frozen.delete(l2);
+      await waitFor(
+        'the resumed leader to step down',
+        5000,
+        () => state(l2)?.event === 'follower' && state(l2)!.t >= resumed - 200,
+      );
+
+      // The leader's database session killed: it steps down at once, the other leads.
+      await new Promise((r) => setTimeout(r, 4000));
+      const l3lease = (await lease())!;
+      assert.equal(holderInstance(l3lease.holder), l3.id);
+      const tt = Date.now();
+      const killed = await admin.query(
+        'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1',
+        [leaderSessionName(l3lease.holder)],
+      );
+      assert.equal(killed.rowCount, 1);
+      await waitFor('a leader after pg_terminate_backend', 15_000, async () =>
+        (await lease())!.epoch > l3lease.epoch ? leaderShop(alive) : undefined,
+      );
+      const termMs = Date.now() - tt;
+
+      // The errors stop; the alert resolves; the resolution arrives once.
+      path = '/ok';
+      const resolved = await waitFor('the resolution', 180_000, () =>
+        notes().find((n) => n.event === 'resolved'),
+      ).catch(async (err) => {
+        // What the store says, to tell a missing resolution from an undelivered one.
+        const alert = await store.alerts.get(first.alert.id);
+        const outbox = await store.outbox.forAlert(first.alert.id);
+        const tail = shops.map(
+          (i) =>
+            `${i.id}: ${i.events
+              .slice(-6)
+              .map((e) => JSON.stringify(e))
+              .join(' ')}`,
+        );
+        throw new Error(
+          `${(err as Error).message}; alert ${alert?.status} value ${alert?.value}; outbox ${JSON.stringify(outbox.map((o) => [o.transition, o.status, o.attempts, o.lastError]))}; lease ${JSON.stringify(await lease())}\n${tail.join('\n')}`,
+        );
+      });
+      await new Promise((r) => setTimeout(r, 5000));
+      path = null;
+      await load;
+      const all = notes();
+      assert.deepEqual(
+        all.map((n) => [n.event, n.alert.id]),
+        [
+          ['firing', first.alert.id],
+          ['resolved', first.alert.id],
+        ],
+        'exactly one notification per transition',
+      );
+      assert.equal(
+        new Set(receiver.requests.map((r) => r.headers['webhook-id'])).size,
+        receiver.requests.length,
+        'no notification id twice',
+      );
+      assert.equal(resolved.alert.id, first.alert.id);
+      const { items } = await store.alerts.list({ rule: 'shop_errors' });
+      assert.equal(items.length, 1, 'one incident');
+      assert.deepEqual(
+        (await store.alerts.events(first.alert.id)).map((e) => e.kind),
+        ['firing', 'resolved'],
+      );
+      t.diagnostic(
+        `fired; new leader after kill -9 in ${killMs} ms, after SIGSTOP in ${stopMs} ms, after pg_terminate_backend in ${termMs} ms; resolved ${Date.now() - firedAt} ms after firing`,
+      );
+      for (const i of alive) i.child.kill('SIGTERM');
+      await Promise.all(alive.map((i) => i.exited));
+    } finally {
+      stopLoad();
+      await receiver.close();
+      for (const d of dirs) d.cleanup();
+    }
   });
 });

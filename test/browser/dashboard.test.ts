@@ -7,9 +7,16 @@ import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { launchChromium, signInPage } from '../../src/dashboard/test-support/browser.js';
-import { insertAlert, type MonitorFixture, PASSWORD, startMonitor, startShop, traffic } from '../../src/dashboard/test-support/fixture.js';
+import {
+  insertAlert,
+  type MonitorFixture,
+  PASSWORD,
+  startMonitor,
+  startShop,
+  traffic,
+} from '../../src/dashboard/test-support/fixture.js';
 
 let f: MonitorFixture;
 let shop: Awaited<ReturnType<typeof startShop>>;
@@ -39,7 +46,9 @@ async function adminPage(): Promise<{ ctx: BrowserContext; page: Page; dialogs: 
   return { ctx, page, dialogs };
 }
 
-const row = (page: Page, text: string) => page.locator('[data-section="alerts"] tr', { hasText: text });
+/** The text of an element ('' when none). */
+const text = async (l: Locator) => (await l.textContent()) ?? '';
+const row = (page: Page, message: string) => page.locator('[data-section="alerts"] tr', { hasText: message });
 
 describe('dashboard in a browser', () => {
   test('signed out, the dashboard sends the browser to the sign-in page', async () => {
@@ -55,14 +64,14 @@ describe('dashboard in a browser', () => {
     const { ctx, page } = await adminPage();
     const banner = page.locator('[data-section="banner"] .banner');
     assert.match((await banner.getAttribute('data-status')) ?? '', /^(healthy|degraded|unhealthy)$/);
-    assert.match(await banner.innerText(), /since/);
+    assert.match(await text(banner), /since/);
     assert.ok((await page.locator('[data-section="checks"] tbody tr').count()) >= 3);
     for (const id of ['throughput', 'errors', 'latency', 'db', 'cpu', 'memory', 'disk', 'eventloop']) {
       await page.locator(`[data-chart="${id}"] canvas`).first().waitFor({ timeout: 5000 });
     }
-    const requests = await page.locator('.stat', { hasText: 'Requests' }).locator('.value').innerText();
+    const requests = await text(page.locator('.stat', { hasText: 'Requests' }).locator('.value'));
     assert.ok(Number(requests.replace('k', '')) > 0, `requests: ${requests}`);
-    assert.match(await page.locator('#performance').innerText(), /\/checkout/);
+    assert.match(await text(page.locator('#performance')), /\/checkout/);
     // Times are shown in the viewer's zone, with UTC on hover.
     const t = page.locator('[data-section="banner"] time').first();
     assert.match((await t.getAttribute('title')) ?? '', /UTC$/);
@@ -83,17 +92,24 @@ describe('dashboard in a browser', () => {
     const alert = row(page, 'Checkout is slow');
     await alert.waitFor({ timeout: 15_000 });
     assert.equal(await page.evaluate('window.marker'), 1, 'no reload');
-    assert.match(await page.locator('[data-section="banner"]').innerText(), /1 critical/);
+    assert.match(await text(page.locator('[data-section="banner"]')), /1 critical/);
     await alert.locator('summary', { hasText: 'Resolve' }).click();
     const reason = alert.getByLabel('Reason (required)');
-    assert.equal(await reason.evaluate((el) => el === el.ownerDocument.activeElement), true, 'the reason field has focus');
+    assert.equal(
+      await reason.evaluate((el) => el === el.ownerDocument.activeElement),
+      true,
+      'the reason field has focus',
+    );
     await reason.fill('Slow payment provider, fixed upstream');
-    await Promise.all([page.waitForURL(/notice=resolved/), alert.getByRole('button', { name: 'Resolve alert' }).click()]);
+    await Promise.all([
+      page.waitForURL(/notice=resolved/),
+      alert.getByRole('button', { name: 'Resolve alert' }).click(),
+    ]);
     assert.equal(await row(page, 'Checkout is slow').count(), 0);
     await page.getByRole('link', { name: 'Alerts', exact: true }).click();
     const hist = page.locator('[data-section="history"] tr', { hasText: 'Checkout is slow' }).first();
-    assert.match(await hist.innerText(), /resolved/);
-    assert.match(await hist.innerText(), /Slow payment provider, fixed upstream/);
+    assert.match(await text(hist), /resolved/);
+    assert.match(await text(hist), /Slow payment provider, fixed upstream/);
     await ctx.close();
   });
 
@@ -112,25 +128,49 @@ describe('dashboard in a browser', () => {
     await r.locator('summary', { hasText: 'Silence' }).click();
     await r.getByLabel('For').selectOption('8h');
     await r.getByLabel('Comment (required)').fill('Volume resize scheduled');
-    await Promise.all([page.waitForURL(/notice=silenced/), r.getByRole('button', { name: 'Silence' }).click()]);
-    assert.match(await row(page, 'Disk /var/lib/shop').innerText(), /silenced/);
+    await Promise.all([
+      page.waitForURL(/notice=silenced/),
+      r.getByRole('button', { name: 'Silence' }).click(),
+    ]);
+    assert.match(await text(row(page, 'Disk /var/lib/shop')), /silenced/);
     await page.getByRole('link', { name: 'Silences' }).click();
     const s = page.locator('tr[data-silence-id]', { hasText: 'Volume resize scheduled' });
-    assert.match(await s.innerText(), /rule disk_usage/);
-    assert.match(await s.innerText(), /active/);
+    assert.match(await text(s), /rule disk_usage/);
+    assert.match(await text(s), /active/);
     const [stored] = await f.monitor.store.silences.active(Date.now());
     assert.equal(stored?.matchers.rule, a.rule);
     await ctx.close();
   });
 
+  test('operable with the keyboard alone: open the resolve form, type, submit', async () => {
+    await insertAlert(f.monitor.store, Date.now(), {
+      rule: 'kbd_rule',
+      message: 'Keyboard resolves this',
+      severity: 'low',
+    });
+    const { ctx, page } = await adminPage();
+    const r = row(page, 'Keyboard resolves this');
+    await r.locator('summary', { hasText: 'Resolve' }).focus();
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('Handled from the keyboard');
+    await page.keyboard.press('Tab');
+    await Promise.all([page.waitForURL(/notice=resolved/), page.keyboard.press('Enter')]);
+    assert.equal(await row(page, 'Keyboard resolves this').count(), 0);
+    await ctx.close();
+  });
+
   test('a read-only user sees no actions, and a forged resolve is refused', async () => {
-    const a = await insertAlert(f.monitor.store, Date.now(), { rule: 'ro_rule', message: 'Read-only view of this alert', severity: 'high' });
+    const a = await insertAlert(f.monitor.store, Date.now(), {
+      rule: 'ro_rule',
+      message: 'Read-only view of this alert',
+      severity: 'high',
+    });
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
     await signInPage(page, f.dashboard, 'reader', PASSWORD);
     await row(page, 'Read-only view').waitFor();
     assert.equal(await page.locator('summary', { hasText: 'Resolve' }).count(), 0);
-    assert.match(await page.locator('header').innerText(), /read-only/);
+    assert.match(await text(page.locator('header')), /read-only/);
     // The page's own script context, with its session and CSRF token: still refused for this role.
     const status = await page.evaluate(`(async () => {
       const csrf = document.querySelector('meta[name="csrf-token"]').getAttribute('content');
@@ -156,12 +196,12 @@ describe('dashboard in a browser', () => {
     const { ctx, page, dialogs } = await adminPage();
     const r = row(page, '<img src=x onerror=alert(1)>');
     await r.waitFor();
-    assert.equal(await r.locator('.alert-msg').innerText(), '<img src=x onerror=alert(1)>');
+    assert.equal(await text(r.locator('.alert-msg')), '<img src=x onerror=alert(1)>');
     assert.equal(await page.locator('img[src="x"]').count(), 0);
     assert.equal(await page.locator('a[href^="javascript:" i]').count(), 0);
-    assert.match(await r.innerText(), /runbook=javascript:alert\(2\)/);
+    assert.match(await text(r), /runbook=javascript:alert\(2\)/);
     await page.goto(`${f.dashboard}/alerts/${a.id}`);
-    assert.equal(await page.locator('h1.alert-msg').innerText(), '<img src=x onerror=alert(1)>');
+    assert.equal(await text(page.locator('h1.alert-msg')), '<img src=x onerror=alert(1)>');
     assert.equal(await page.locator('a[href^="javascript:" i]').count(), 0);
     assert.equal(await page.locator('svg[onload]').count(), 0);
     await page.waitForTimeout(300);
@@ -170,7 +210,11 @@ describe('dashboard in a browser', () => {
   });
 
   test('a page of another origin cannot change anything, even with the session cookie', async () => {
-    const a = await insertAlert(f.monitor.store, Date.now(), { rule: 'csrf_probe', message: 'Target of a forged form', severity: 'high' });
+    const a = await insertAlert(f.monitor.store, Date.now(), {
+      rule: 'csrf_probe',
+      message: 'Target of a forged form',
+      severity: 'high',
+    });
     const { ctx, page } = await adminPage();
     // Same site (127.0.0.1), another port: the browser sends the SameSite=Strict cookie along, so
     // only prodmon's own checks (CSRF token, Sec-Fetch-Site / Origin) stand in the way.
@@ -184,18 +228,24 @@ describe('dashboard in a browser', () => {
     await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
     try {
       await page.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
-      const [res] = await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'win a prize' }).click()]);
+      const [res] = await Promise.all([
+        page.waitForNavigation(),
+        page.getByRole('button', { name: 'win a prize' }).click(),
+      ]);
       assert.equal(res?.status(), 403);
-      assert.match(await page.locator('main').innerText(), /Request refused/);
+      assert.match(await text(page.locator('main')), /Request refused/);
       // A script of that page calling the JSON API gets nothing done either.
-      await page.evaluate(async (url) => {
-        await fetch(url, {
-          method: 'POST',
-          credentials: 'include',
-          headers: { 'content-type': 'text/plain' },
-          body: JSON.stringify({ reason: 'forged' }),
-        }).catch(() => undefined);
-      }, target.replace('/dashboard/', '/api/'));
+      await page.evaluate(
+        async (url) => {
+          await fetch(url, {
+            method: 'POST',
+            credentials: 'include',
+            headers: { 'content-type': 'text/plain' },
+            body: JSON.stringify({ reason: 'forged' }),
+          }).catch(() => undefined);
+        },
+        target.replace('/dashboard/', '/api/'),
+      );
       assert.equal((await f.monitor.store.alerts.get(a.id))?.status, 'firing');
     } finally {
       evil.close();
@@ -213,7 +263,7 @@ describe('dashboard in a browser', () => {
       await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.locator('#login-error').waitFor();
     }
-    assert.match(await page.locator('#login-error').innerText(), /Too many failed sign-ins/);
+    assert.match(await text(page.locator('#login-error')), /Too many failed sign-ins/);
     await ctx.close();
   });
 
@@ -257,7 +307,11 @@ describe('dashboard in a browser', () => {
     await restarted.start();
     await restarted.listen('127.0.0.1', port);
     f.monitor = restarted;
-    await insertAlert(restarted.store, Date.now(), { rule: 'after_restart', message: 'Raised after the restart', severity: 'critical' });
+    await insertAlert(restarted.store, Date.now(), {
+      rule: 'after_restart',
+      message: 'Raised after the restart',
+      severity: 'critical',
+    });
     await row(page, 'Raised after the restart').waitFor({ timeout: 30_000 });
     assert.equal(await page.locator('#live-state').getAttribute('data-state'), 'live');
     await ctx.close();

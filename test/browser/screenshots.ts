@@ -13,7 +13,13 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { alertActions } from '../../src/dashboard/index.js';
 import { launchChromium, signInPage } from '../../src/dashboard/test-support/browser.js';
-import { insertAlert, PASSWORD, startMonitor, startShop, traffic } from '../../src/dashboard/test-support/fixture.js';
+import {
+  insertAlert,
+  PASSWORD,
+  startMonitor,
+  startShop,
+  traffic,
+} from '../../src/dashboard/test-support/fixture.js';
 
 const out = resolve(process.argv[2] ?? 'docs/screenshots');
 mkdirSync(out, { recursive: true });
@@ -39,7 +45,13 @@ const f = await startMonitor({
     health: {
       checks: [
         { name: 'db', kind: 'sqlite', path: shopDb },
-        { name: 'cache', kind: 'redis', url: 'redis://127.0.0.1:6379', key_prefix: `prodmon:screens:${process.pid}:`, critical: false },
+        {
+          name: 'cache',
+          kind: 'redis',
+          url: 'redis://127.0.0.1:6379',
+          key_prefix: `prodmon:screens:${process.pid}:`,
+          critical: false,
+        },
         { name: 'payments', kind: 'http', url: 'http://127.0.0.1:9/health', timeout: '1s', critical: false },
       ],
     },
@@ -56,7 +68,10 @@ const browser = await launchChromium();
 try {
   await traffic(shop.url, 20);
   const now = Date.now();
-  f.monitor.logger.error.error({ route: '/checkout', provider: 'payments', err: 'ETIMEDOUT' }, 'payment provider timed out');
+  f.monitor.logger.error.error(
+    { route: '/checkout', provider: 'payments', err: 'ETIMEDOUT' },
+    'payment provider timed out',
+  );
   f.monitor.logger.error.error({ route: '/checkout', status: 502 }, 'upstream returned 502 Bad Gateway');
   // The engine fires `checkout_latency` from a really slow checkout.
   shop.slow.ms = 2300;
@@ -72,16 +87,34 @@ try {
     threshold: 85,
   });
   // The engine fires `error_rate` from the shop's failing /broken route; someone resolves it by hand.
-  for (let i = 0; i < 50 && !(await f.monitor.store.alerts.listOpen()).some((a) => a.rule === 'error_rate'); i++) {
+  for (
+    let i = 0;
+    i < 50 && !(await f.monitor.store.alerts.listOpen()).some((a) => a.rule === 'error_rate');
+    i++
+  ) {
     await new Promise((r) => setTimeout(r, 100));
   }
   const errors = (await f.monitor.store.alerts.listOpen()).find((a) => a.rule === 'error_rate');
-  const actions = alertActions({ store: f.monitor.store, clock: f.monitor.clock, engine: f.monitor.alerting });
-  if (errors) await actions.resolve({ id: errors.id, reason: 'Rolled back release 2026.11.3', actor: 'admin' });
-  await actions.silence({ rule: 'cpu_usage', durationMs: 4 * 3_600_000, comment: 'Batch re-index tonight', createdBy: 'admin' });
+  const actions = alertActions({
+    store: f.monitor.store,
+    clock: f.monitor.clock,
+    engine: f.monitor.alerting,
+  });
+  if (errors)
+    await actions.resolve({ id: errors.id, reason: 'Rolled back release 2026.11.3', actor: 'admin' });
+  await actions.silence({
+    rule: 'cpu_usage',
+    durationMs: 4 * 3_600_000,
+    comment: 'Batch re-index tonight',
+    createdBy: 'admin',
+  });
   await new Promise((r) => setTimeout(r, 3000)); // checks run, notifications go out
 
-  const shoot = async (name: string, url: string, opts: { dark?: boolean; phone?: boolean; full?: boolean; signIn?: boolean } = {}) => {
+  const shoot = async (
+    name: string,
+    url: string,
+    opts: { dark?: boolean; phone?: boolean; full?: boolean; signIn?: boolean } = {},
+  ) => {
     const ctx = await browser.newContext({
       viewport: opts.phone ? { width: 390, height: 844 } : { width: 1440, height: 900 },
       deviceScaleFactor: opts.phone ? 2 : 1,
@@ -91,7 +124,11 @@ try {
     const page = await ctx.newPage();
     if (opts.signIn !== false) await signInPage(page, f.dashboard, 'admin', PASSWORD);
     await page.goto(url);
-    if (opts.signIn !== false) await page.locator('#live-state[data-state="live"]').waitFor({ timeout: 5000 }).catch(() => {});
+    if (opts.signIn !== false)
+      await page
+        .locator('#live-state[data-state="live"]')
+        .waitFor({ timeout: 5000 })
+        .catch(() => {});
     await page.waitForTimeout(800);
     await page.screenshot({ path: join(out, `${name}.png`), fullPage: opts.full ?? true });
     await ctx.close();

@@ -20,7 +20,8 @@ async function refreshCharts() {
 }
 
 /** @param {string} name */
-const section = (name) => /** @type {HTMLElement | null} */ (document.querySelector(`[data-section="${name}"]`));
+const section = (name) =>
+  /** @type {HTMLElement | null} */ (document.querySelector(`[data-section="${name}"]`));
 
 /**
  * Whether the user is working inside a section (focus in it, or a form opened): not replaced then.
@@ -28,7 +29,10 @@ const section = (name) => /** @type {HTMLElement | null} */ (document.querySelec
  */
 function busy(el) {
   const active = document.activeElement;
-  return (active !== null && active !== document.body && el.contains(active)) || el.querySelector('details[open]') !== null;
+  return (
+    (active !== null && active !== document.body && el.contains(active)) ||
+    el.querySelector('details[open]') !== null
+  );
 }
 
 /** Sections left alone while the user worked in them, refreshed once they are done. */
@@ -45,7 +49,9 @@ async function refreshSections(names) {
   const base = meta('prodmon-fragments-url');
   if (wanted.length === 0 || !base) return;
   const sep = base.includes('?') ? '&' : '?';
-  const data = await getJson(`${base}${sep}sections=${wanted.map(encodeURIComponent).join(',')}`).catch(() => null);
+  const data = await getJson(`${base}${sep}sections=${wanted.map(encodeURIComponent).join(',')}`).catch(
+    () => null,
+  );
   for (const [name, frag] of Object.entries(data?.sections ?? {})) {
     const el = section(name);
     if (!el) continue;
@@ -80,7 +86,10 @@ document.addEventListener(
   (e) => {
     const d = /** @type {HTMLDetailsElement} */ (e.target);
     if (!(d instanceof HTMLDetailsElement)) return;
-    if (d.open) /** @type {HTMLElement | null} */ (d.querySelector('textarea, select, input:not([type=hidden])'))?.focus();
+    if (d.open)
+      /** @type {HTMLElement | null} */ (
+        d.querySelector('textarea, select, input:not([type=hidden])')
+      )?.focus();
     else retryDeferred();
   },
   true,
@@ -96,7 +105,8 @@ if (streamUrl && 'EventSource' in window) {
     onState(state) {
       if (!indicator) return;
       indicator.dataset.state = state;
-      indicator.textContent = state === 'live' ? 'Live' : state === 'reconnecting' ? 'Reconnecting…' : 'Offline, retrying…';
+      indicator.textContent =
+        state === 'live' ? 'Live' : state === 'reconnecting' ? 'Reconnecting…' : 'Offline, retrying…';
     },
   });
 }

@@ -58,14 +58,23 @@ function options(chart, el) {
     height: 180,
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: { range: (/** @type {any} */ _u, /** @type {number} */ min, /** @type {number} */ max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+    scales: {
+      x: { time: true },
+      y: {
+        range: (/** @type {any} */ _u, /** @type {number} */ min, /** @type {number} */ max) => [
+          Math.min(0, min),
+          max > 0 ? max * 1.1 : 1,
+        ],
+      },
+    },
     axes: [
       axis,
       {
         ...axis,
-        size: 56,
+        size: 64,
         // The unit is in the chart's title; ticks stay short (bytes keep their KB/MB).
-        values: (/** @type {any} */ _u, /** @type {number[]} */ ticks) => ticks.map((t) => formatValue(t, chart.unit === 'bytes' ? 'bytes' : '')),
+        values: (/** @type {any} */ _u, /** @type {number[]} */ ticks) =>
+          ticks.map((t) => formatValue(t, chart.unit === 'bytes' ? 'bytes' : '')),
       },
     ],
     series: [

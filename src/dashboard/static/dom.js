@@ -33,7 +33,10 @@ const LOCAL = new Intl.DateTimeFormat(undefined, {
  * @param {Date} d
  */
 export function utcText(d) {
-  return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }
 
 /**

@@ -57,7 +57,8 @@ export function startLive(opts) {
     });
     es.addEventListener('change', (e) => {
       const data = parse(/** @type {MessageEvent} */ (e));
-      if (Array.isArray(data?.sections)) opts.onSections(data.sections.filter((/** @type {string} */ s) => sectionDigest(s) !== null));
+      if (Array.isArray(data?.sections))
+        opts.onSections(data.sections.filter((/** @type {string} */ s) => sectionDigest(s) !== null));
     });
     es.addEventListener('tick', () => opts.onTick());
     es.addEventListener('error', () => {

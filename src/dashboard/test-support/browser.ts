@@ -23,9 +23,17 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /** Signs in through the page's form and waits for the dashboard. */
-export async function signInPage(page: Page, dashboard: string, name: string, password: string): Promise<void> {
+export async function signInPage(
+  page: Page,
+  dashboard: string,
+  name: string,
+  password: string,
+): Promise<void> {
   await page.goto(`${dashboard}/`);
   await page.getByLabel('User name', { exact: true }).fill(name);
   await page.getByLabel('Password', { exact: true }).fill(password);
-  await Promise.all([page.waitForURL(`${dashboard}/**`), page.getByRole('button', { name: 'Sign in', exact: true }).click()]);
+  await Promise.all([
+    page.waitForURL(`${dashboard}/**`),
+    page.getByRole('button', { name: 'Sign in', exact: true }).click(),
+  ]);
 }

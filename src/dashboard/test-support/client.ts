@@ -25,7 +25,11 @@ export class DashClient {
   }
 
   /** A request with the client's cookies; remembers the cookies set. */
-  async request(method: 'GET' | 'POST', url: string, opts: { form?: Record<string, string | string[]>; json?: unknown; headers?: Record<string, string> } = {}) {
+  async request(
+    method: 'GET' | 'POST',
+    url: string,
+    opts: { form?: Record<string, string | string[]>; json?: unknown; headers?: Record<string, string> } = {},
+  ) {
     const headers: Record<string, string> = { ...opts.headers };
     if (this.cookies.size) headers.cookie = this.cookieHeader;
     let payload: string | undefined;
@@ -44,7 +48,10 @@ export class DashClient {
   }
 
   /** Signs in through the form (password or token); returns the POST's response. */
-  async signIn(creds: { name: string; password: string } | { token: string }, next = '/production/dashboard/') {
+  async signIn(
+    creds: { name: string; password: string } | { token: string },
+    next = '/production/dashboard/',
+  ) {
     const page = await this.request('GET', `/production/dashboard/login?next=${encodeURIComponent(next)}`);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
     return this.request('POST', '/production/dashboard/login', { form: { _csrf: csrf, next, ...creds } });

@@ -60,7 +60,12 @@ export function prng(seed = 42): () => number {
  * Feeds `minutes` of history ending at `now` through the recorder, in time order: requests per route,
  * database queries and system samples, with a slow spell in the middle. Call before `start()`.
  */
-export function backfill(recorder: Recorder, now: number, minutes: number, opts: { perMinute?: number; seed?: number } = {}): void {
+export function backfill(
+  recorder: Recorder,
+  now: number,
+  minutes: number,
+  opts: { perMinute?: number; seed?: number } = {},
+): void {
   const rnd = prng(opts.seed);
   const perMinute = opts.perMinute ?? 40;
   const start = now - minutes * 60_000;
@@ -69,37 +74,56 @@ export function backfill(recorder: Recorder, now: number, minutes: number, opts:
     const wave = 1 + 0.5 * Math.sin((m / 45) * Math.PI);
     const spell = m > minutes * 0.55 && m < minutes * 0.62 ? 3 : 1;
     for (const r of SHOP_ROUTES) {
-      const n = Math.max(1, Math.round(perMinute * wave * (r.route === '/products/:id' ? 3 : 1) * (0.7 + rnd() * 0.6)));
+      const n = Math.max(
+        1,
+        Math.round(perMinute * wave * (r.route === '/products/:id' ? 3 : 1) * (0.7 + rnd() * 0.6)),
+      );
       for (let i = 0; i < n; i++) {
         const ms = r.ms * spell * (0.5 + rnd() * rnd() * 3);
         const failed = rnd() < r.errors * spell;
         const labels = { route: r.route, method: r.method, status_class: failed ? '5xx' : '2xx' };
-        recorder.observe(recorder.series(METRIC.httpRequest, labels), ms, failed, t0 + Math.floor((i / n) * 59_000));
+        recorder.observe(
+          recorder.series(METRIC.httpRequest, labels),
+          ms,
+          failed,
+          t0 + Math.floor((i / n) * 59_000),
+        );
       }
     }
     for (let i = 0; i < 30; i++) {
       const op = (['select', 'select', 'select', 'insert', 'update'] as const)[i % 5]!;
-      recorder.observe(recorder.series(METRIC.dbQuery, { db: 'shop', operation: op }), (op === 'select' ? 3 : 7) * spell * (0.5 + rnd() * 2), false, t0 + i * 1900);
+      recorder.observe(
+        recorder.series(METRIC.dbQuery, { db: 'shop', operation: op }),
+        (op === 'select' ? 3 : 7) * spell * (0.5 + rnd() * 2),
+        false,
+        t0 + i * 1900,
+      );
     }
     for (let s = 0; s < 6; s++) {
       const t = t0 + s * 10_000;
-      const put = (metric: string, labels: Record<string, string>, v: number) => recorder.observe(recorder.series(metric, labels), v, false, t);
+      const put = (metric: string, labels: Record<string, string>, v: number) =>
+        recorder.observe(recorder.series(metric, labels), v, false, t);
       put(METRIC.cpu, { scope: 'host' }, 22 + 15 * wave * spell + rnd() * 8);
       put(METRIC.cpu, { scope: 'process' }, 8 + 6 * wave * spell + rnd() * 4);
-      put(METRIC.memory, {}, 61 + m / minutes * 4 + rnd());
+      put(METRIC.memory, {}, 61 + (m / minutes) * 4 + rnd());
       put(METRIC.processRss, {}, 180e6 + m * 20_000 + rnd() * 4e6);
       put(METRIC.heapUsed, {}, 90e6 + rnd() * 20e6);
       put(METRIC.disk, { path: '/var/lib/shop' }, 71.5 + m / minutes);
       put(METRIC.diskFree, { path: '/var/lib/shop' }, 28e9 - m * 1e6);
       put(METRIC.eventLoopLag, {}, 1.2 + rnd() * 2 * spell);
       put(METRIC.eventLoopUtilization, {}, 12 + rnd() * 10 * spell);
-      for (const [check, ms] of CHECK_LATENCY) put(METRIC.checkDuration, { check }, ms * (0.6 + rnd() * 0.8) * (check === 'db' ? spell : 1));
+      for (const [check, ms] of CHECK_LATENCY)
+        put(METRIC.checkDuration, { check }, ms * (0.6 + rnd() * 0.8) * (check === 'db' ? spell : 1));
     }
   }
 }
 
 /** Stores an alert the way the engine does (alert row + its `firing` event), for states the engine cannot reach in a test. */
-export async function insertAlert(store: Store, now: number, a: Partial<Alert> & Pick<Alert, 'rule' | 'message'>): Promise<Alert> {
+export async function insertAlert(
+  store: Store,
+  now: number,
+  a: Partial<Alert> & Pick<Alert, 'rule' | 'message'>,
+): Promise<Alert> {
   const labels = a.labels ?? {};
   const alert = {
     id: newId(now, 'al_'),
@@ -161,7 +185,13 @@ export const FIXTURE_RULES = [
 
 /** Starts a monitor on a free port (standalone form) with the fixture's config merged with `config`. */
 export async function startMonitor(
-  opts: { config?: ConfigInput; clock?: Clock; backfillMinutes?: number; fileLogs?: boolean; hashN?: number } = {},
+  opts: {
+    config?: ConfigInput;
+    clock?: Clock;
+    backfillMinutes?: number;
+    fileLogs?: boolean;
+    hashN?: number;
+  } = {},
 ): Promise<MonitorFixture> {
   const dir = tempDir('prodmon-dash-');
   const hash = await hashPassword(PASSWORD, { N: opts.hashN ?? 1024 });
@@ -182,24 +212,29 @@ export async function startMonitor(
   };
   const config = { ...base, ...opts.config, auth: { ...base.auth, ...opts.config?.auth } } as ConfigInput;
   const monitor = createMonitor(config, { env: {}, fileLogs: opts.fileLogs ?? false, clock: opts.clock });
-  if (opts.backfillMinutes) backfill(monitor.metrics.recorder, (opts.clock ?? { now: Date.now }).now(), opts.backfillMinutes);
+  if (opts.backfillMinutes)
+    backfill(monitor.metrics.recorder, (opts.clock ?? { now: Date.now }).now(), opts.backfillMinutes);
   await monitor.start();
   await monitor.metrics.flush();
   const url = await monitor.listen('127.0.0.1', 0);
-  return {
+  const fixture: MonitorFixture = {
     monitor,
     url,
     dashboard: `${url}/production/dashboard`,
     dir: dir.path,
     async close() {
-      await monitor.stop({ drainDelayMs: 0 });
+      // The monitor in use now (a test may have restarted it).
+      await fixture.monitor.stop({ drainDelayMs: 0 });
       dir.cleanup();
     },
   };
+  return fixture;
 }
 
 /** The demo shop: an Express app recording every request through prodmon's middleware. */
-export async function startShop(monitor: App): Promise<{ url: string; server: Server; slow: { ms: number } }> {
+export async function startShop(
+  monitor: App,
+): Promise<{ url: string; server: Server; slow: { ms: number } }> {
   const slow = { ms: 0 };
   const app = express();
   app.use(monitor.middleware());
@@ -236,7 +271,11 @@ export async function traffic(shop: string, n = 5): Promise<void> {
       fetch(`${shop}/products`).then((r) => r.arrayBuffer()),
       fetch(`${shop}/products/${i + 1}`).then((r) => r.arrayBuffer()),
       fetch(`${shop}/search?q=x`).then((r) => r.arrayBuffer()),
-      fetch(`${shop}/checkout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((r) => r.arrayBuffer()),
+      fetch(`${shop}/checkout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      }).then((r) => r.arrayBuffer()),
       fetch(`${shop}/broken`).then((r) => r.arrayBuffer()),
     ]);
   }

@@ -1,6 +1,7 @@
 /** Alert views: active alerts with their actions, history with filters, one alert's detail. */
-import { formatLogLine } from '../../logging/format.js';
+
 import { ALERT_TYPES, type AlertStatus, SEVERITIES } from '../../core/types.js';
+import { formatLogLine } from '../../logging/format.js';
 import type { AlertDetail, AlertView } from '../data.js';
 import { html, type SafeHtml } from '../html.js';
 import { badge, dur, empty, labels, num, time } from './format.js';
@@ -41,7 +42,12 @@ function valueCell(a: AlertView): SafeHtml {
 }
 
 /** The table of open alerts. */
-export function activeAlertsSection(alerts: readonly AlertView[], viewer: Viewer, p: Paths, back: string): SafeHtml {
+export function activeAlertsSection(
+  alerts: readonly AlertView[],
+  viewer: Viewer,
+  p: Paths,
+  back: string,
+): SafeHtml {
   if (alerts.length === 0) {
     return empty(html`No active alerts. Rules are the six built-in thresholds (<code>alerting.thresholds</code>), the
 health checks and your own <code>alerting.rules</code>; who is told is set under <code>notifications.channels</code>.`);
@@ -137,21 +143,25 @@ export function detailSection(d: AlertDetail, viewer: Viewer, p: Paths): SafeHtm
     d.events.length === 0
       ? empty('No transitions recorded.')
       : html`<ol class="timeline">${d.events.map(
-          (e) => html`<li>${time(e.at)} <strong>${e.kind}</strong> ${badge(e.severity)} ${e.value !== null ? html`<span class="mono">${num(e.value)}</span>` : ''}${e.threshold !== null ? html` <span class="muted">/ ${num(e.threshold)}</span>` : ''}${
-            e.actor ? html` <span class="muted">by ${e.actor}</span>` : ''
-          }${typeof e.detail.reason === 'string' && e.detail.reason ? html`<div class="small">${e.detail.reason}</div>` : ''}</li>`,
+          (e) =>
+            html`<li>${time(e.at)} <strong>${e.kind}</strong> ${badge(e.severity)} ${e.value !== null ? html`<span class="mono">${num(e.value)}</span>` : ''}${e.threshold !== null ? html` <span class="muted">/ ${num(e.threshold)}</span>` : ''}${
+              e.actor ? html` <span class="muted">by ${e.actor}</span>` : ''
+            }${typeof e.detail.reason === 'string' && e.detail.reason ? html`<div class="small">${e.detail.reason}</div>` : ''}</li>`,
         )}</ol>`
   }</section>
 </div>
 <section class="card" aria-labelledby="notif-h"><h2 id="notif-h">Notifications</h2>${
     d.notifications.length === 0
-      ? empty(html`No notification was sent for this alert. Channels are configured under <code>notifications.channels</code>; silences and maintenance windows hold notifications back.`)
+      ? empty(
+          html`No notification was sent for this alert. Channels are configured under <code>notifications.channels</code>; silences and maintenance windows hold notifications back.`,
+        )
       : html`<div class="table-wrap"><table><thead><tr><th scope="col">Created</th><th scope="col">Channel</th><th scope="col">Transition</th><th scope="col">State</th><th scope="col" class="num">Attempts</th><th scope="col">Last error</th></tr></thead><tbody>${d.notifications.map(
-          (n) => html`<tr><td>${time(n.createdAt)}</td><td>${n.channel}</td><td>${n.transition}</td><td>${badge(n.status)}${n.deliveredAt ? html` <span class="small">${time(n.deliveredAt)}</span>` : ''}</td><td class="num">${
-            n.deliveries.length
-              ? html`<details><summary>${n.attempts}</summary><ul class="small">${n.deliveries.map((dl) => html`<li>${time(dl.at)} ${dl.ok ? 'ok' : 'failed'}${dl.statusCode ? ` (${dl.statusCode})` : ''} in ${dur(dl.durationMs)}${dl.error ? ` — ${dl.error}` : ''}</li>`)}</ul></details>`
-              : n.attempts
-          }</td><td class="error small">${n.lastError ?? ''}</td></tr>`,
+          (n) =>
+            html`<tr><td>${time(n.createdAt)}</td><td>${n.channel}</td><td>${n.transition}</td><td>${badge(n.status)}${n.deliveredAt ? html` <span class="small">${time(n.deliveredAt)}</span>` : ''}</td><td class="num">${
+              n.deliveries.length
+                ? html`<details><summary>${n.attempts}</summary><ul class="small">${n.deliveries.map((dl) => html`<li>${time(dl.at)} ${dl.ok ? 'ok' : 'failed'}${dl.statusCode ? ` (${dl.statusCode})` : ''} in ${dur(dl.durationMs)}${dl.error ? ` — ${dl.error}` : ''}</li>`)}</ul></details>`
+                : n.attempts
+            }</td><td class="error small">${n.lastError ?? ''}</td></tr>`,
         )}</tbody></table></div>`
   }</section>
 ${

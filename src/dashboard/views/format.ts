@@ -5,7 +5,10 @@ import { html, type SafeHtml, safeHref } from '../html.js';
 
 /** `2026-01-01 12:00:00 UTC`. */
 export function utc(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }
 
 /** A time: UTC in the markup, shown in the viewer's zone by the page script, UTC on hover. */

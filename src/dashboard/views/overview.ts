@@ -49,7 +49,8 @@ built-in disk, memory, CPU, event-loop and self checks run unless <code>health.b
 /** The period picker (links, so it works without script and with the keyboard). */
 export function rangePicker(current: RangeKey, href: (k: RangeKey) => string): SafeHtml {
   return html`<nav class="picker" aria-label="Period">${(Object.keys(RANGES) as RangeKey[]).map(
-    (k) => html`<a href="${href(k)}"${k === current ? html` aria-current="true"` : ''}>${RANGES[k].label}</a>`,
+    (k) =>
+      html`<a href="${href(k)}"${k === current ? html` aria-current="true"` : ''}>${RANGES[k].label}</a>`,
   )}</nav>`;
 }
 
@@ -83,7 +84,9 @@ ${stat('Event loop lag', num(sys.eventLoopLag.last, 'ms'))}
 </div>
 ${noRequests}
 <div class="grid">${charts.map(
-    (c) => html`<figure class="card chart-card"><h3>${c.title} <span class="muted small">(${c.unit})</span></h3>
+    (
+      c,
+    ) => html`<figure class="card chart-card"><h3>${c.title} <span class="muted small">(${c.unit})</span></h3>
 <div class="chart" data-chart="${c.id}" role="img" aria-label="${c.title} over the last ${label}"></div></figure>`,
   )}</div>
 <script type="application/json" id="chart-data">${jsonForScript({ times: p.charts.times, charts })}</script>
@@ -94,7 +97,9 @@ ${noRequests}
 <h3>Busiest routes</h3>${routesTable(p.summary.routes.slice(0, 25), 'No route has recorded requests in this period.')}
 <h3>Disks</h3>${
     sys.disks.length === 0
-      ? empty(html`No disk usage sampled yet; prodmon samples the data directory's file system and the paths in <code>metrics.disk_paths</code>.`)
+      ? empty(
+          html`No disk usage sampled yet; prodmon samples the data directory's file system and the paths in <code>metrics.disk_paths</code>.`,
+        )
       : html`<div class="table-wrap"><table><thead><tr><th scope="col">Path</th><th scope="col" class="num">Used</th><th scope="col" class="num">Max</th><th scope="col" class="num">Free</th></tr></thead><tbody>${sys.disks.map(
           (d) =>
             html`<tr><td class="route">${d.path}</td><td class="num">${num(d.usedPercent.last, '%')}</td><td class="num">${num(d.usedPercent.max, '%')}</td><td class="num">${num(d.freeBytes.last, 'bytes')}</td></tr>`,
@@ -107,7 +112,9 @@ function routesTable(rows: PerformanceView['summary']['routes'], none: string): 
   return html`<div class="table-wrap"><table>
 <thead><tr><th scope="col">Route</th><th scope="col" class="num">Requests</th><th scope="col" class="num hide-narrow">Errors</th><th scope="col" class="num">p50</th><th scope="col" class="num">p95</th><th scope="col" class="num hide-narrow">p99</th></tr></thead>
 <tbody>${rows.map(
-    (r) => html`<tr><td class="route">${r.labels.method ? html`<span class="muted">${r.labels.method}</span> ` : ''}${r.labels.route ?? ''}</td>
+    (
+      r,
+    ) => html`<tr><td class="route">${r.labels.method ? html`<span class="muted">${r.labels.method}</span> ` : ''}${r.labels.route ?? ''}</td>
 <td class="num">${num(r.figures.count)}</td><td class="num hide-narrow">${num(r.figures.errorRate * 100, '%')}</td>
 <td class="num">${num(r.figures.p50, 'ms')}</td><td class="num">${num(r.figures.p95, 'ms')}</td><td class="num hide-narrow">${num(r.figures.p99, 'ms')}</td></tr>`,
   )}</tbody></table></div>`;
@@ -122,7 +129,9 @@ function queriesTable(p: PerformanceView): SafeHtml {
   return html`<div class="table-wrap"><table>
 <thead><tr><th scope="col">Database</th><th scope="col">Operation</th><th scope="col" class="num">Queries</th><th scope="col" class="num">p50</th><th scope="col" class="num">p95</th><th scope="col" class="num hide-narrow">max</th></tr></thead>
 <tbody>${rows.slice(0, 25).map(
-    (r) => html`<tr><td class="route">${r.labels.db ?? ''}</td><td>${r.labels.operation ?? ''}</td><td class="num">${num(r.figures.count)}</td>
+    (
+      r,
+    ) => html`<tr><td class="route">${r.labels.db ?? ''}</td><td>${r.labels.operation ?? ''}</td><td class="num">${num(r.figures.count)}</td>
 <td class="num">${num(r.figures.p50, 'ms')}</td><td class="num">${num(r.figures.p95, 'ms')}</td><td class="num hide-narrow">${num(r.figures.max, 'ms')}</td></tr>`,
   )}</tbody></table></div>`;
 }

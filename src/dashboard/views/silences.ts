@@ -18,11 +18,19 @@ function matchers(s: Silence): SafeHtml {
   if (m.rule) parts.push(html`rule <code>${m.rule}</code>`);
   if (m.type) parts.push(html`type ${m.type}`);
   if (m.labels && Object.keys(m.labels).length) parts.push(labels(m.labels));
-  return parts.length ? html`${parts.map((p, i) => html`${i ? ' · ' : ''}${p}`)}` : html`<em>every alert</em>`;
+  return parts.length
+    ? html`${parts.map((p, i) => html`${i ? ' · ' : ''}${p}`)}`
+    : html`<em>every alert</em>`;
 }
 
 /** The list and the form. */
-export function silencesSection(list: readonly Silence[], viewer: Viewer, p: Paths, rules: readonly string[], now: number): SafeHtml {
+export function silencesSection(
+  list: readonly Silence[],
+  viewer: Viewer,
+  p: Paths,
+  rules: readonly string[],
+  now: number,
+): SafeHtml {
   const csrf = html`<input type="hidden" name="_csrf" value="${viewer.csrf}"><input type="hidden" name="back" value="${p.dashboard}/silences">`;
   const form =
     viewer.role === 'admin'
@@ -39,7 +47,9 @@ export function silencesSection(list: readonly Silence[], viewer: Viewer, p: Pat
       : '';
   const table =
     list.length === 0
-      ? empty(html`No silences. Silence an alert from its row or detail page to hold its notifications back for a while.`)
+      ? empty(
+          html`No silences. Silence an alert from its row or detail page to hold its notifications back for a while.`,
+        )
       : html`<div class="table-wrap"><table><thead><tr><th scope="col">State</th><th scope="col">Matches</th><th scope="col">From</th><th scope="col">Until</th><th scope="col">By</th><th scope="col">Comment</th>${
           viewer.role === 'admin' ? html`<th scope="col">Actions</th>` : ''
         }</tr></thead><tbody>${list.map((s) => {

@@ -3,7 +3,14 @@ import { get, type IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { METRIC } from '../../core/metric-names.js';
 import { DashClient } from '../../dashboard/test-support/client.js';
-import { ADMIN_TOKEN, insertAlert, type MonitorFixture, PASSWORD, READ_TOKEN, startMonitor } from '../../dashboard/test-support/fixture.js';
+import {
+  ADMIN_TOKEN,
+  insertAlert,
+  type MonitorFixture,
+  PASSWORD,
+  READ_TOKEN,
+  startMonitor,
+} from '../../dashboard/test-support/fixture.js';
 
 let f: MonitorFixture;
 const A = '/production/api';
@@ -26,7 +33,16 @@ const inject = (method: 'GET' | 'POST', url: string, headers: Record<string, str
 
 describe('dashboard JSON API', () => {
   test('every read needs a token or a session', async () => {
-    for (const path of ['status', 'checks', 'performance', 'alerts', 'alerts/active', 'silences', 'session', 'events']) {
+    for (const path of [
+      'status',
+      'checks',
+      'performance',
+      'alerts',
+      'alerts/active',
+      'silences',
+      'session',
+      'events',
+    ]) {
       const r = await inject('GET', `${A}/${path}`);
       assert.equal(r.statusCode, 401, path);
       assert.equal(r.json().error.code, 'PRODMON_E_UNAUTHORIZED');
@@ -51,7 +67,10 @@ describe('dashboard JSON API', () => {
       p.charts.charts.map((c: { id: string }) => c.id),
       ['throughput', 'errors', 'latency', 'db', 'cpu', 'memory', 'process-memory', 'disk', 'eventloop'],
     );
-    assert.ok(p.charts.times.length >= 60 && p.charts.times.length <= 61, 'one point a minute, the current one included');
+    assert.ok(
+      p.charts.times.length >= 60 && p.charts.times.length <= 61,
+      'one point a minute, the current one included',
+    );
     const charts = (await inject('GET', `${A}/performance/charts?range=7d`, bearer(READ_TOKEN))).json();
     assert.equal(charts.range, '7d');
     assert.ok(charts.times.length >= 168 && charts.times.length <= 169, 'one point an hour');
@@ -59,17 +78,41 @@ describe('dashboard JSON API', () => {
 
   test('alerts list with filters, detail with timeline and notifications; bad filters are 400', async () => {
     const now = Date.now();
-    const a = await insertAlert(f.monitor.store, now, { rule: 'api_rule', message: 'api alert', severity: 'critical', type: 'error' });
-    await f.monitor.store.outbox.enqueue({ key: `${a.id}:ops`, alertId: a.id, transition: 'firing', channel: 'ops-mail', payload: {}, now });
+    const a = await insertAlert(f.monitor.store, now, {
+      rule: 'api_rule',
+      message: 'api alert',
+      severity: 'critical',
+      type: 'error',
+    });
+    await f.monitor.store.outbox.enqueue({
+      key: `${a.id}:ops`,
+      alertId: a.id,
+      transition: 'firing',
+      channel: 'ops-mail',
+      payload: {},
+      now,
+    });
     const [item] = await f.monitor.store.outbox.forAlert(a.id);
-    await f.monitor.store.outbox.recordDelivery({ outboxId: item!.id, at: now, ok: false, statusCode: 503, error: 'smtp down', durationMs: 12 });
-    const list = (await inject('GET', `${A}/alerts?severity=critical&type=error&status=firing`, bearer(READ_TOKEN))).json();
+    await f.monitor.store.outbox.recordDelivery({
+      outboxId: item!.id,
+      at: now,
+      ok: false,
+      statusCode: 503,
+      error: 'smtp down',
+      durationMs: 12,
+    });
+    const list = (
+      await inject('GET', `${A}/alerts?severity=critical&type=error&status=firing`, bearer(READ_TOKEN))
+    ).json();
     assert.ok(list.items.some((x: { id: string }) => x.id === a.id));
     assert.ok(list.items.every((x: { severity: string }) => x.severity === 'critical'));
     assert.equal('state' in list.items[0], false, "the engine's bookkeeping is not exposed");
     const detail = (await inject('GET', `${A}/alerts/${a.id}`, bearer(READ_TOKEN))).json();
     assert.equal(detail.alert.id, a.id);
-    assert.deepEqual(detail.events.map((e: { kind: string }) => e.kind), ['firing']);
+    assert.deepEqual(
+      detail.events.map((e: { kind: string }) => e.kind),
+      ['firing'],
+    );
     assert.equal(detail.notifications[0].channel, 'ops-mail');
     assert.equal(detail.notifications[0].deliveries[0].error, 'smtp down');
     assert.equal(detail.logs.available, true);
@@ -93,27 +136,48 @@ describe('dashboard JSON API', () => {
   });
 
   test('with a session, a state change needs the CSRF header and this origin', async () => {
-    const a = await insertAlert(f.monitor.store, Date.now(), { rule: 'api_session', message: 'session resolve' });
+    const a = await insertAlert(f.monitor.store, Date.now(), {
+      rule: 'api_session',
+      message: 'session resolve',
+    });
     const c = new DashClient(f.monitor.http);
     await c.signIn({ name: 'admin', password: PASSWORD });
     const session = (await c.request('GET', `${A}/session`)).json();
     assert.deepEqual([session.name, session.role, session.via], ['admin', 'admin', 'session:user']);
     const url = `${A}/alerts/${a.id}/resolve`;
     assert.equal((await c.request('POST', url, { json: { reason: 'x' } })).statusCode, 403);
-    const foreign = await c.request('POST', url, { json: { reason: 'x' }, headers: { 'x-csrf-token': session.csrf, origin: 'http://evil.example' } });
+    const foreign = await c.request('POST', url, {
+      json: { reason: 'x' },
+      headers: { 'x-csrf-token': session.csrf, origin: 'http://evil.example' },
+    });
     assert.equal(foreign.statusCode, 403);
     assert.equal((await f.monitor.store.alerts.get(a.id))?.status, 'firing');
-    const ok = await c.request('POST', url, { json: { reason: 'from the page' }, headers: { 'x-csrf-token': session.csrf, 'sec-fetch-site': 'same-origin' } });
+    const ok = await c.request('POST', url, {
+      json: { reason: 'from the page' },
+      headers: { 'x-csrf-token': session.csrf, 'sec-fetch-site': 'same-origin' },
+    });
     assert.equal(ok.statusCode, 200);
   });
 
   test('silences are created and ended through the API (admin), audited', async () => {
-    const r = await inject('POST', `${A}/silences`, bearer(ADMIN_TOKEN), { rule: 'disk_usage', duration: '2h', comment: 'resizing' });
+    const r = await inject('POST', `${A}/silences`, bearer(ADMIN_TOKEN), {
+      rule: 'disk_usage',
+      duration: '2h',
+      comment: 'resizing',
+    });
     assert.equal(r.statusCode, 201);
     const s = r.json().silence;
     assert.equal(s.endsAt - s.startsAt, 7_200_000);
-    assert.equal((await inject('POST', `${A}/silences`, bearer(ADMIN_TOKEN), { duration: '2h', comment: 'everything?' })).statusCode, 400);
-    assert.equal((await inject('POST', `${A}/silences`, bearer(READ_TOKEN), { rule: 'x', duration: '1h', comment: 'c' })).statusCode, 403);
+    assert.equal(
+      (await inject('POST', `${A}/silences`, bearer(ADMIN_TOKEN), { duration: '2h', comment: 'everything?' }))
+        .statusCode,
+      400,
+    );
+    assert.equal(
+      (await inject('POST', `${A}/silences`, bearer(READ_TOKEN), { rule: 'x', duration: '1h', comment: 'c' }))
+        .statusCode,
+      403,
+    );
     const list = (await inject('GET', `${A}/silences`, bearer(READ_TOKEN))).json().silences;
     assert.equal(list[0].id, s.id);
     assert.equal((await inject('POST', `${A}/silences/${s.id}/expire`, bearer(ADMIN_TOKEN))).statusCode, 200);
@@ -135,9 +199,17 @@ describe('dashboard JSON API', () => {
       assert.equal(res.statusCode, 200);
       assert.equal(res.headers['content-type'], 'text/event-stream; charset=utf-8');
       assert.match(String(res.headers['content-security-policy']), /frame-ancestors 'none'/);
-      for (let i = 0; i < 200 && !text.includes('event: state'); i++) await new Promise((r) => setTimeout(r, 25));
-      assert.match(text, /event: state\ndata: \{"digest":\{"banner":"[\w-]+","checks":"[\w-]+","alerts":"[\w-]+","history":"[\w-]+"\}/);
-      await insertAlert(f.monitor.store, Date.now(), { rule: 'sse_rule', message: 'live one', severity: 'critical' });
+      for (let i = 0; i < 200 && !text.includes('event: state'); i++)
+        await new Promise((r) => setTimeout(r, 25));
+      assert.match(
+        text,
+        /event: state\ndata: \{"digest":\{"banner":"[\w-]+","checks":"[\w-]+","alerts":"[\w-]+","history":"[\w-]+"\}/,
+      );
+      await insertAlert(f.monitor.store, Date.now(), {
+        rule: 'sse_rule',
+        message: 'live one',
+        severity: 'critical',
+      });
       f.monitor.metrics.record(METRIC.httpRequest, { route: '/x', method: 'GET', status_class: '2xx' }, 1);
       const alertsChanged = /event: change\ndata: \{"sections":\[[^\]]*"alerts"/;
       for (let i = 0; i < 200 && !alertsChanged.test(text); i++) await new Promise((r) => setTimeout(r, 25));

@@ -7,7 +7,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app.js';
 import { parseDuration } from '../../core/duration.js';
 import { ProdmonError } from '../../core/errors.js';
-import { ALERT_TYPES, type AlertStatus, type AlertType, SEVERITIES, type Severity } from '../../core/types.js';
+import {
+  ALERT_TYPES,
+  type AlertStatus,
+  type AlertType,
+  SEVERITIES,
+  type Severity,
+} from '../../core/types.js';
 import { rangeKey } from '../../dashboard/data.js';
 import { SECURITY_HEADERS, secure } from '../../dashboard/http.js';
 import type { AlertFilter } from '../../store/repos/alerts.js';
@@ -19,10 +25,18 @@ type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<
 const bad = (message: string) => new ProdmonError('PRODMON_E_BAD_REQUEST', message);
 
 /** A comma list of allowed values (400 naming the bad one). */
-function list<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T[] | undefined {
+function list<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  name: string,
+): T[] | undefined {
   if (!value) return undefined;
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const i of items) if (!allowed.includes(i as T)) throw bad(`"${name}" must be among ${allowed.join(', ')}; got "${i}"`);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const i of items)
+    if (!allowed.includes(i as T)) throw bad(`"${name}" must be among ${allowed.join(', ')}; got "${i}"`);
   return items as T[];
 }
 
@@ -30,14 +44,16 @@ function list<T extends string>(value: string | undefined, allowed: readonly T[]
 function timeParam(value: string | undefined, name: string): number | undefined {
   if (!value) return undefined;
   const t = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(t)) throw bad(`"${name}" must be a time (ms since the epoch or an ISO date); got "${value}"`);
+  if (!Number.isFinite(t))
+    throw bad(`"${name}" must be a time (ms since the epoch or an ISO date); got "${value}"`);
   return t;
 }
 
 function intParam(value: string | undefined, name: string, min: number, max: number, dflt: number): number {
   if (value === undefined || value === '') return dflt;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw bad(`"${name}" must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw bad(`"${name}" must be an integer from ${min} to ${max}`);
   return n;
 }
 
@@ -81,7 +97,9 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.get(`${api}/status`, read, async (_req, reply) => secure(reply).send(await dash.data.status()));
 
-  app.get(`${api}/checks`, read, async (_req, reply) => secure(reply).send({ checks: await dash.data.checks() }));
+  app.get(`${api}/checks`, read, async (_req, reply) =>
+    secure(reply).send({ checks: await dash.data.checks() }),
+  );
 
   app.get(`${api}/performance`, read, async (req: Req, reply) =>
     secure(reply).send(await dash.data.performance(rangeKey(req.query.range ?? '1h'))),
@@ -92,9 +110,13 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
     return secure(reply).send({ range: p.range, times: p.charts.times, charts: p.charts.charts });
   });
 
-  app.get(`${api}/alerts`, read, async (req: Req, reply) => secure(reply).send(await dash.data.alerts(alertFilter(req.query))));
+  app.get(`${api}/alerts`, read, async (req: Req, reply) =>
+    secure(reply).send(await dash.data.alerts(alertFilter(req.query))),
+  );
 
-  app.get(`${api}/alerts/active`, read, async (_req, reply) => secure(reply).send({ alerts: await dash.data.activeAlerts() }));
+  app.get(`${api}/alerts/active`, read, async (_req, reply) =>
+    secure(reply).send({ alerts: await dash.data.activeAlerts() }),
+  );
 
   app.get(`${api}/alerts/:id`, read, async (req: Req, reply) => {
     const detail = await dash.data.alertDetail(String(req.params.id));
@@ -106,13 +128,19 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
     const body = obj(req.body);
     const reason = typeof body.reason === 'string' ? body.reason : '';
     if (reason.length > 1000) throw bad('"reason" is longer than 1000 characters');
-    const alert = await dash.actions.resolve({ id: String(req.params.id), reason, actor: req.principal!.name });
+    const alert = await dash.actions.resolve({
+      id: String(req.params.id),
+      reason,
+      actor: req.principal!.name,
+    });
     dash.live.notify();
     const { state: _state, ...pub } = alert as typeof alert & { state?: unknown };
     return secure(reply).send({ alert: pub });
   });
 
-  app.get(`${api}/silences`, read, async (_req, reply) => secure(reply).send({ silences: await dash.data.silences() }));
+  app.get(`${api}/silences`, read, async (_req, reply) =>
+    secure(reply).send({ silences: await dash.data.silences() }),
+  );
 
   app.post(`${api}/silences`, admin, async (req, reply) => {
     const b = obj(req.body);
@@ -144,9 +172,18 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get(`${api}/events`, read, async (_req, reply) => {
     reply.hijack();
     if (!dash.live.attach(reply.raw, SECURITY_HEADERS)) {
-      reply.raw.writeHead(503, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'retry-after': '10' });
+      reply.raw.writeHead(503, {
+        ...SECURITY_HEADERS,
+        'content-type': 'application/json',
+        'retry-after': '10',
+      });
       reply.raw.end(
-        JSON.stringify({ error: { code: 'PRODMON_E_INTERNAL', message: 'too many live dashboard connections; try again later' } }),
+        JSON.stringify({
+          error: {
+            code: 'PRODMON_E_INTERNAL',
+            message: 'too many live dashboard connections; try again later',
+          },
+        }),
       );
     }
   });

@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import express from 'express';
 import { DashClient } from '../../dashboard/test-support/client.js';
-import { insertAlert, type MonitorFixture, PASSWORD, startMonitor } from '../../dashboard/test-support/fixture.js';
+import {
+  insertAlert,
+  type MonitorFixture,
+  PASSWORD,
+  startMonitor,
+} from '../../dashboard/test-support/fixture.js';
 
 let f: MonitorFixture;
 const D = '/production/dashboard';
@@ -47,25 +55,38 @@ describe('dashboard access', () => {
     assert.equal(r.headers.location, `${D}/login?next=${encodeURIComponent(`${D}/alerts?status=firing`)}`);
     const login = await c.request('GET', r.headers.location!);
     assert.equal(login.statusCode, 200);
-    assert.match(String(login.headers['set-cookie']), /prodmon_login=[\w-]+; Path=\/production\/; HttpOnly; SameSite=Strict/);
+    assert.match(
+      String(login.headers['set-cookie']),
+      /prodmon_login=[\w-]+; Path=\/production\/; HttpOnly; SameSite=Strict/,
+    );
     const signed = await c.signIn({ name: 'reader', password: PASSWORD }, `${D}/alerts?status=firing`);
     assert.equal(signed.headers.location, `${D}/alerts?status=firing`);
-    assert.match(String(signed.headers['set-cookie']), /prodmon_session=[\w.-]+; Path=\/production\/; HttpOnly; SameSite=Strict; Max-Age=43200/);
+    assert.match(
+      String(signed.headers['set-cookie']),
+      /prodmon_session=[\w.-]+; Path=\/production\/; HttpOnly; SameSite=Strict; Max-Age=43200/,
+    );
     assert.equal((await c.request('GET', `${D}/alerts?status=firing`)).statusCode, 200);
   });
 
   test('a navigation from another site reloads once from here (SameSite=Strict cookies), no redirect loop', async () => {
     const c = new DashClient(f.monitor.http);
-    const r = await c.request('GET', `${D}/`, { headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' } });
+    const r = await c.request('GET', `${D}/`, {
+      headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' },
+    });
     assert.equal(r.statusCode, 200);
     assert.match(r.body, /<meta http-equiv="refresh" content="0">/);
-    const again = await c.request('GET', `${D}/`, { headers: { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate' } });
+    const again = await c.request('GET', `${D}/`, {
+      headers: { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate' },
+    });
     assert.equal(again.statusCode, 303);
   });
 
   test('sign-in refuses a form without its token or from another origin, and never redirects off-site', async () => {
     const c = new DashClient(f.monitor.http);
-    assert.equal((await c.request('POST', `${D}/login`, { form: { name: 'admin', password: PASSWORD } })).statusCode, 403);
+    assert.equal(
+      (await c.request('POST', `${D}/login`, { form: { name: 'admin', password: PASSWORD } })).statusCode,
+      403,
+    );
     await c.request('GET', `${D}/login`);
     const token = c.cookies.get('prodmon_login')!;
     const foreign = await c.request('POST', `${D}/login`, {
@@ -73,7 +94,9 @@ describe('dashboard access', () => {
       headers: { origin: 'https://evil.example' },
     });
     assert.equal(foreign.statusCode, 403);
-    const ok = await c.request('POST', `${D}/login`, { form: { _csrf: token, name: 'admin', password: PASSWORD, next: 'https://evil.example/' } });
+    const ok = await c.request('POST', `${D}/login`, {
+      form: { _csrf: token, name: 'admin', password: PASSWORD, next: 'https://evil.example/' },
+    });
     assert.equal(ok.statusCode, 303);
     assert.equal(ok.headers.location, `${D}/`);
     for (const next of ['//evil.example/', `${D}/../../x`, `${D}/%2e%2e/x`, '/\\evil.example']) {
@@ -94,7 +117,10 @@ describe('dashboard access', () => {
     assert.ok(Number(limited.headers['retry-after']) > 0);
     assert.match(limited.body, /Too many failed sign-ins/);
     assert.equal(c.cookies.has('prodmon_session'), false);
-    const elsewhere = await new DashClient(f.monitor.http, '10.9.9.10').signIn({ name: 'reader', password: PASSWORD });
+    const elsewhere = await new DashClient(f.monitor.http, '10.9.9.10').signIn({
+      name: 'reader',
+      password: PASSWORD,
+    });
     assert.equal(elsewhere.statusCode, 303, 'another address is not limited');
   });
 
@@ -125,43 +151,117 @@ describe('dashboard access', () => {
     const out = await c.request('POST', `${D}/logout`, { form: { _csrf: csrf } });
     assert.equal(out.statusCode, 303);
     assert.equal(c.cookies.has('prodmon_session'), false);
-    const replay = await f.monitor.http.inject({ method: 'GET', url: `${D}/`, headers: { cookie: `prodmon_session=${cookie}` } });
+    const replay = await f.monitor.http.inject({
+      method: 'GET',
+      url: `${D}/`,
+      headers: { cookie: `prodmon_session=${cookie}` },
+    });
     assert.equal(replay.statusCode, 303);
+  });
+});
+
+describe('embedded', () => {
+  test('mounted under a prefix in an Express app behind its body parsers, sign-in and pages work', async () => {
+    const m = await startMonitor({ config: { server: { prefix: '/ops' } } });
+    const app = express();
+    app.use(express.urlencoded({ extended: false }));
+    app.use(express.json());
+    app.use(m.monitor.handler);
+    app.get('/', (_req, res) => {
+      res.send('shop');
+    });
+    const server = createServer(app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const login = await fetch(`${base}/ops/production/dashboard/login`);
+      const cookie = /prodmon_login=([^;]+); Path=\/ops\/production\//.exec(
+        login.headers.get('set-cookie') ?? '',
+      )?.[1];
+      assert.ok(cookie, 'login cookie scoped to the prefix');
+      const form = new URLSearchParams({
+        _csrf: cookie!,
+        name: 'admin',
+        password: PASSWORD,
+        next: '/ops/production/dashboard/',
+      });
+      const signed = await fetch(`${base}/ops/production/dashboard/login`, {
+        method: 'POST',
+        body: form,
+        redirect: 'manual',
+        headers: { cookie: `prodmon_login=${cookie}`, origin: base },
+      });
+      assert.equal(signed.status, 303);
+      assert.equal(signed.headers.get('location'), '/ops/production/dashboard/');
+      const session = /prodmon_session=([^;]+)/.exec(signed.headers.get('set-cookie') ?? '')?.[1];
+      const page = await fetch(`${base}/ops/production/dashboard/`, {
+        headers: { cookie: `prodmon_session=${session}` },
+      });
+      assert.equal(page.status, 200);
+      const html = await page.text();
+      assert.match(html, /href="\/ops\/production\/dashboard\/alerts"/);
+      assert.match(html, /content="\/ops\/production\/api\/events"/);
+      assert.equal(await (await fetch(`${base}/`)).text(), 'shop');
+    } finally {
+      server.close();
+      await m.close();
+    }
   });
 });
 
 describe('dashboard actions', () => {
   test('a read-only user sees no actions and cannot resolve', async () => {
-    const alert = await insertAlert(f.monitor.store, Date.now(), { rule: 'ro_rule', message: 'read-only cannot resolve me', severity: 'critical' });
+    const alert = await insertAlert(f.monitor.store, Date.now(), {
+      rule: 'ro_rule',
+      message: 'read-only cannot resolve me',
+      severity: 'critical',
+    });
     const c = new DashClient(f.monitor.http);
     await c.signIn({ name: 'reader', password: PASSWORD });
     const page = await c.request('GET', `${D}/`);
     assert.match(page.body, /read-only cannot resolve me/);
     assert.doesNotMatch(page.body, /data-action="resolve"/);
     const csrf = await c.csrf();
-    const r = await c.request('POST', `${D}/alerts/${alert.id}/resolve`, { form: { _csrf: csrf, reason: 'let me' } });
+    const r = await c.request('POST', `${D}/alerts/${alert.id}/resolve`, {
+      form: { _csrf: csrf, reason: 'let me' },
+    });
     assert.equal(r.statusCode, 403);
     assert.equal((await f.monitor.store.alerts.get(alert.id))?.status, 'firing');
   });
 
   test('an admin resolves with a reason: CSRF and origin checked, audited, then in the history', async () => {
-    const alert = await insertAlert(f.monitor.store, Date.now(), { rule: 'db_slow', message: 'database is slow', severity: 'high' });
+    const alert = await insertAlert(f.monitor.store, Date.now(), {
+      rule: 'db_slow',
+      message: 'database is slow',
+      severity: 'high',
+    });
     const c = await admin();
     const url = `${D}/alerts/${alert.id}/resolve`;
     assert.equal((await c.request('POST', url, { form: { reason: 'no token' } })).statusCode, 403);
     const csrf = await c.csrf();
-    const foreign = await c.request('POST', url, { form: { _csrf: csrf, reason: 'x' }, headers: { origin: 'https://evil.example' } });
+    const foreign = await c.request('POST', url, {
+      form: { _csrf: csrf, reason: 'x' },
+      headers: { origin: 'https://evil.example' },
+    });
     assert.equal(foreign.statusCode, 403);
-    const crossSite = await c.request('POST', url, { form: { _csrf: csrf, reason: 'x' }, headers: { 'sec-fetch-site': 'cross-site' } });
+    const crossSite = await c.request('POST', url, {
+      form: { _csrf: csrf, reason: 'x' },
+      headers: { 'sec-fetch-site': 'cross-site' },
+    });
     assert.equal(crossSite.statusCode, 403);
     const empty = await c.request('POST', url, { form: { _csrf: csrf, reason: '  ', back: `${D}/alerts` } });
     assert.equal(empty.statusCode, 400);
     assert.equal((await f.monitor.store.alerts.get(alert.id))?.status, 'firing');
-    const ok = await c.request('POST', url, { form: { _csrf: csrf, reason: 'index added', back: `${D}/alerts` } });
+    const ok = await c.request('POST', url, {
+      form: { _csrf: csrf, reason: 'index added', back: `${D}/alerts` },
+    });
     assert.equal(ok.statusCode, 303);
     assert.equal(ok.headers.location, `${D}/alerts?notice=resolved`);
     const stored = await f.monitor.store.alerts.get(alert.id);
-    assert.deepEqual([stored?.status, stored?.resolution?.reason, stored?.resolution?.by], ['resolved', 'index added', 'admin']);
+    assert.deepEqual(
+      [stored?.status, stored?.resolution?.reason, stored?.resolution?.by],
+      ['resolved', 'index added', 'admin'],
+    );
     const audit = await f.monitor.store.audit.list({ target: alert.id });
     assert.equal(audit[0]?.action, 'alert.resolve');
     const history = await c.request('GET', `${D}/alerts?status=resolved`);
@@ -175,7 +275,14 @@ describe('dashboard actions', () => {
     const c = await admin();
     const csrf = await c.csrf();
     const r = await c.request('POST', `${D}/silences`, {
-      form: { _csrf: csrf, rule: 'checkout_latency', label: ['route=/checkout'], duration: '1h', comment: 'deploying', back: `${D}/silences` },
+      form: {
+        _csrf: csrf,
+        rule: 'checkout_latency',
+        label: ['route=/checkout'],
+        duration: '1h',
+        comment: 'deploying',
+        back: `${D}/silences`,
+      },
     });
     assert.equal(r.statusCode, 303);
     const [s] = await f.monitor.store.silences.list(1);
@@ -183,7 +290,9 @@ describe('dashboard actions', () => {
     assert.equal(s!.endsAt - s!.startsAt, 3_600_000);
     const page = await c.request('GET', `${D}/silences`);
     assert.match(page.body, new RegExp(`data-silence-id="${s!.id}"`));
-    const noComment = await c.request('POST', `${D}/silences`, { form: { _csrf: csrf, rule: 'x', comment: '' } });
+    const noComment = await c.request('POST', `${D}/silences`, {
+      form: { _csrf: csrf, rule: 'x', comment: '' },
+    });
     assert.equal(noComment.statusCode, 400);
     const end = await c.request('POST', `${D}/silences/${s!.id}/expire`, { form: { _csrf: csrf } });
     assert.equal(end.statusCode, 303);
@@ -196,7 +305,11 @@ describe('dashboard output', () => {
     const alert = await insertAlert(f.monitor.store, Date.now(), {
       rule: 'xss',
       message: '<img src=x onerror=alert(1)>',
-      labels: { route: '<script>alert(2)</script>', runbook: 'javascript:alert(3)', docs: 'https://runbooks.example/x' },
+      labels: {
+        route: '<script>alert(2)</script>',
+        runbook: 'javascript:alert(3)',
+        docs: 'https://runbooks.example/x',
+      },
     });
     const c = await admin();
     for (const path of [`${D}/`, `${D}/alerts/${alert.id}`, `${D}/alerts`]) {
@@ -210,6 +323,26 @@ describe('dashboard output', () => {
     }
   });
 
+  test('the whole page (HTML and every asset it loads) stays under 150 KB gzipped', async () => {
+    const c = await admin();
+    const gz = { 'accept-encoding': 'gzip' };
+    const page = await c.request('GET', `${D}/?range=7d`, { headers: gz });
+    assert.equal(page.headers['content-encoding'], 'gzip');
+    const html = gunzipSync(page.rawPayload).toString('utf8');
+    const urls = new Set(
+      [...html.matchAll(/(?:src|href)="(\/production\/dashboard\/assets\/[^"]+)"/g)].map((m) => m[1]!),
+    );
+    for (const mod of ['dom.js', 'live.js', 'charts.js']) urls.add(`${D}/assets/${mod}`);
+    let total = page.rawPayload.length;
+    for (const u of urls) {
+      const r = await c.request('GET', u, { headers: gz });
+      assert.equal(r.statusCode, 200, u);
+      total += r.rawPayload.length;
+    }
+    assert.ok(urls.size >= 8, [...urls].join(' '));
+    assert.ok(total < 150 * 1024, `page weight ${total} bytes`);
+  });
+
   test('assets are served gzipped with a content hash; traversal answers 404 and never a file', async () => {
     const c = await admin();
     const page = (await c.request('GET', `${D}/`)).body;
@@ -218,7 +351,10 @@ describe('dashboard output', () => {
     assert.equal(r.statusCode, 200);
     assert.equal(r.headers['content-encoding'], 'gzip');
     assert.match(String(r.headers['cache-control']), /immutable/);
-    assert.equal((await c.request('GET', appJs, { headers: { 'if-none-match': String(r.headers.etag) } })).statusCode, 304);
+    assert.equal(
+      (await c.request('GET', appJs, { headers: { 'if-none-match': String(r.headers.etag) } })).statusCode,
+      304,
+    );
     const db = readFileSync(f.monitor.config.paths.db).subarray(0, 16).toString('latin1');
     assert.equal(db, 'SQLite format 3\u0000');
     const attempts = [

@@ -259,7 +259,7 @@ describe('health endpoints', () => {
       assert.match(byName.db!.lastChecked, /^\d{4}-\d\d-\d\dT/);
       assert.equal(typeof byName.db!.responseTimeMs, 'number');
       const probes = byName.self!.details.probes as Record<string, { status: string }>;
-      assert.deepEqual(Object.keys(probes).sort(), ['logger', 'store']);
+      assert.ok(probes.logger && probes.store, `probes: ${Object.keys(probes).join(', ')}`); // other parts add theirs
       assert.equal(probes.store!.status, 'healthy');
       assert.equal((await get('/production/health/detailed/?refresh=true', ADMIN_TOKEN)).statusCode, 200);
 

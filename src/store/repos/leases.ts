@@ -86,10 +86,18 @@ export class LeaseRepo {
    * PostgreSQL the transaction may then sit idle at most `idleTimeoutMs`: a holder frozen mid-transaction
    * (SIGSTOP, a long pause) has its session ended by the server, so it cannot block a takeover for long.
    */
-  async fence(name: string, holder: string, epoch: number, now: number, idleTimeoutMs = 5000): Promise<boolean> {
+  async fence(
+    name: string,
+    holder: string,
+    epoch: number,
+    now: number,
+    idleTimeoutMs = 5000,
+  ): Promise<boolean> {
     if (this.db.getExecutor().adapter instanceof PostgresAdapter) {
       const ms = Math.max(1, Math.round(idleTimeoutMs));
-      await sql`select set_config('idle_in_transaction_session_timeout', ${String(ms)}, true)`.execute(this.db);
+      await sql`select set_config('idle_in_transaction_session_timeout', ${String(ms)}, true)`.execute(
+        this.db,
+      );
       const r = await this.db
         .selectFrom('leases')
         .select('name')

@@ -188,14 +188,15 @@ async function statusLine(
     });
     if (!res.ok) alerts = `alerts API answered ${res.status}`;
     else {
-      const body = (await res.json()) as {
-        items?: { rule: string; severity: string }[];
-        alerts?: { rule: string; severity: string }[];
-      };
-      const list = body.items ?? body.alerts ?? [];
-      alerts = list.length
-        ? `firing: ${list.map((a) => `${a.rule}(${a.severity})`).join(', ')}`
-        : 'no alert firing';
+      const body = (await res.json()) as { alerts?: { rule: string; severity: string }[] };
+      // One entry per rule and severity (a rule grouped by route fires once per route: `x3`).
+      const counts = new Map<string, number>();
+      for (const a of body.alerts ?? []) {
+        const key = `${a.rule}(${a.severity})`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      const names = [...counts].map(([k, n]) => (n > 1 ? `${k}x${n}` : k));
+      alerts = names.length ? `firing: ${names.join(', ')}` : 'no alert firing';
     }
   } catch (err) {
     alerts = `alerts API unreachable (${(err as Error).message})`;

@@ -1,0 +1,80 @@
+/** The admin forms of the dashboard: resolve an alert, create a silence, end one. */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { parseDuration } from '../core/duration.js';
+import { ProdmonError } from '../core/errors.js';
+import { type Caller, field, fields, safeReturn, secure } from './http.js';
+import { type PageKit, type Req, viewerOf } from './page-kit.js';
+import { messagePage } from './pages.js';
+
+/** Registers the form posts on the dashboard's scope. */
+export function formRoutes(scope: FastifyInstance, kit: PageKit): void {
+  const { dash, d, full, sendPage, requireAdminForm } = kit;
+  const done = (reply: FastifyReply, back: string, notice: string) => {
+    const sep = back.includes('?') ? '&' : '?';
+    return secure(reply).redirect(`${back}${sep}notice=${notice}`, 303);
+  };
+  const failed = (reply: FastifyReply, c: Caller, err: unknown, back: string) => {
+    if (!(err instanceof ProdmonError)) throw err;
+    const code =
+      { PRODMON_E_BAD_REQUEST: 400, PRODMON_E_NOT_FOUND: 404, PRODMON_E_CONFLICT: 409 }[err.code as string] ??
+      500;
+    return sendPage(reply, messagePage(dash, viewerOf(c), 'Not done', err.message, back), code);
+  };
+
+  scope.post(`${d}/alerts/:id/resolve`, async (req: Req, reply) => {
+    const c = await requireAdminForm(req, reply);
+    if (!c) return reply;
+    const back = safeReturn(field(req.body, 'back'), full, `${full}/`);
+    try {
+      await dash.actions.resolve({
+        id: String(req.params.id),
+        reason: field(req.body, 'reason').slice(0, 1000),
+        actor: c.name,
+      });
+    } catch (err) {
+      return failed(reply, c, err, back);
+    }
+    dash.live.notify();
+    return done(reply, back, 'resolved');
+  });
+
+  scope.post(`${d}/silences`, async (req: Req, reply) => {
+    const c = await requireAdminForm(req, reply);
+    if (!c) return reply;
+    const back = safeReturn(field(req.body, 'back'), full, `${full}/silences`);
+    const labels: Record<string, string> = {};
+    const pairs = [...fields(req.body, 'label'), ...field(req.body, 'labels').split(',')];
+    for (const pair of pairs) {
+      const i = pair.indexOf('=');
+      if (i > 0) labels[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
+    }
+    const durationMs = parseDuration(field(req.body, 'duration') || '4h');
+    try {
+      await dash.actions.silence({
+        rule: field(req.body, 'rule').trim() || undefined,
+        type: field(req.body, 'type') || undefined,
+        labels: Object.keys(labels).length ? labels : undefined,
+        durationMs: durationMs && durationMs <= 90 * 86_400_000 ? durationMs : undefined,
+        comment: field(req.body, 'comment').slice(0, 500),
+        createdBy: c.name,
+      });
+    } catch (err) {
+      return failed(reply, c, err, back);
+    }
+    dash.live.notify();
+    return done(reply, back, 'silenced');
+  });
+
+  scope.post(`${d}/silences/:id/expire`, async (req: Req, reply) => {
+    const c = await requireAdminForm(req, reply);
+    if (!c) return reply;
+    const back = safeReturn(field(req.body, 'back'), full, `${full}/silences`);
+    try {
+      await dash.actions.expireSilence(String(req.params.id), c.name);
+    } catch (err) {
+      return failed(reply, c, err, back);
+    }
+    dash.live.notify();
+    return done(reply, back, 'expired');
+  });
+}
