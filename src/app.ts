@@ -286,7 +286,11 @@ export class App {
       },
       // A failing or disabled channel turns the `self` check unhealthy: a `system` alert tells the others.
       onChannelFailing: (f) =>
-        this.#problems.set(`channel ${f.channel}`, `${f.status === 'dead' ? 'gave up' : 'failing'}: ${f.reason}`, f.at),
+        this.#problems.set(
+          `channel ${f.channel}`,
+          `${f.status === 'dead' ? 'gave up' : 'failing'}: ${f.reason}`,
+          f.at,
+        ),
       onChannelRecovered: (channel) => this.#problems.clear(`channel ${channel}`),
       onChannelDisabled: (channel, reason) =>
         this.#problems.set(`channel ${channel}`, `disabled: ${reason}`, this.clock.now()),
@@ -394,7 +398,10 @@ export class App {
   /** A `node:http` handler for prodmon's routes; calls `next` for other paths (Express/Connect style). */
   handler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
     if (!this.#http) {
-      if (next) return next();
+      if (next) {
+        next();
+        return;
+      }
       res.statusCode = 503;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ status: 'unhealthy', error: 'prodmon is not started' }));

@@ -16,7 +16,9 @@ function leafPaths(value: unknown, prefix = ''): string[] {
 }
 
 test('the README config reference is a valid config listing every key at its default', () => {
-  const m = /<!-- config-reference:start -->\s*```yaml\n([\s\S]*?)```\s*<!-- config-reference:end -->/.exec(readme);
+  const m = /<!-- config-reference:start -->\s*```yaml\n([\s\S]*?)```\s*<!-- config-reference:end -->/.exec(
+    readme,
+  );
   assert.ok(m, 'the README has a config reference block');
   const raw = parse(m[1]!) as Record<string, unknown>;
   const env = {};
@@ -32,5 +34,6 @@ test('the README config reference is a valid config listing every key at its def
 
 test('the README CLI table lists every command', () => {
   const names = buildProgram().commands.map((c) => c.name());
-  for (const name of names) assert.match(readme, new RegExp(`\`prodmon ${name}\\b`), `prodmon ${name} is documented`);
+  for (const name of names)
+    assert.match(readme, new RegExp(`\`prodmon ${name}\\b`), `prodmon ${name} is documented`);
 });

@@ -59,7 +59,7 @@ export function printJson(value: unknown): void {
  */
 export async function runCommand(
   opts: GlobalOptions,
-  body: () => Promise<number | undefined | void>,
+  body: () => Promise<number | undefined>,
   secrets: () => readonly string[] = () => [],
 ): Promise<void> {
   try {

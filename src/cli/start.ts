@@ -112,7 +112,9 @@ export async function runForeground(
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('run the monitor (HTTP server, checks, alerting, jobs) in the foreground, or detached with --daemon')
+    .description(
+      'run the monitor (HTTP server, checks, alerting, jobs) in the foreground, or detached with --daemon',
+    )
     .option('--host <host>', 'address to listen on (default: server.host, 127.0.0.1)')
     .option('-p, --port <port>', 'port to listen on (default: server.port, 9464)')
     .option('--daemon', 'detach: run in the background with a pid file, return once GET /health/ answers')

@@ -33,7 +33,11 @@ describe('config loading', () => {
     assert.equal(c.server.port, 9464);
     assert.equal(c.server.host, '127.0.0.1');
     assert.equal(c.store.driver, 'sqlite');
-    assert.deepEqual(c.alerting.thresholds.api_response_time, { warning: 500, critical: 2000, enabled: true });
+    assert.deepEqual(c.alerting.thresholds.api_response_time, {
+      warning: 500,
+      critical: 2000,
+      enabled: true,
+    });
     assert.deepEqual(c.alerting.thresholds.error_rate, { warning: 1, critical: 5, enabled: true });
     assert.deepEqual(c.alerting.thresholds.disk_usage, { warning: 85, critical: 95, enabled: true });
     assert.equal(c.alerting.cooldown, 15 * 60_000);
@@ -56,13 +60,10 @@ describe('config loading', () => {
 
   test('an unknown key suggests the nearest known key, at any depth', () => {
     const p = file('typo.yaml', 'alertign: {}\nalerting:\n  evaluation_intreval: 10s\n');
-    assert.deepEqual(
-      problems(() => loadConfig({ configPath: p, env: {} })).sort(),
-      [
-        `${p}: alerting: unknown key "evaluation_intreval" (did you mean "evaluation_interval"?)`,
-        `${p}: unknown key "alertign" (did you mean "alerting"?)`,
-      ],
-    );
+    assert.deepEqual(problems(() => loadConfig({ configPath: p, env: {} })).sort(), [
+      `${p}: alerting: unknown key "evaluation_intreval" (did you mean "evaluation_interval"?)`,
+      `${p}: unknown key "alertign" (did you mean "alerting"?)`,
+    ]);
   });
 
   test('durations and sizes are parsed, bad ones named', () => {
@@ -71,12 +72,17 @@ describe('config loading', () => {
     assert.equal(c.logs.max_size, 1024 * 1024);
     assert.deepEqual(
       problems(() => parseConfig({ health: { refresh_interval: 'soon' } }, { env: {}, label: 'x.yaml' })),
-      ['x.yaml: health.refresh_interval: expected a duration such as "500ms", "10s", "15m", "30d", got "soon"'],
+      [
+        'x.yaml: health.refresh_interval: expected a duration such as "500ms", "10s", "15m", "30d", got "soon"',
+      ],
     );
   });
 
   test('${VAR} and ${VAR:-default} are substituted in values, with types kept for whole values', () => {
-    const p = file('env.yaml', 'server:\n  port: ${PORT}\n  host: "${HOST:-0.0.0.0}"\ninstance: "web-${N}"\n');
+    const p = file(
+      'env.yaml',
+      'server:\n  port: ${PORT}\n  host: "${HOST:-0.0.0.0}"\ninstance: "web-${N}"\n',
+    );
     const c = loadConfig({ configPath: p, env: { PORT: '8080', N: '3' } });
     assert.equal(c.server.port, 8080);
     assert.equal(c.server.host, '0.0.0.0');
@@ -93,7 +99,10 @@ describe('config loading', () => {
   test('PRODMON_CONFIG names the file when --config is absent; a missing file is an error', () => {
     const p = file('via-env.yaml', 'server: { port: 9999 }\n');
     assert.equal(loadConfig({ cwd: dir.path, env: { PRODMON_CONFIG: p } }).server.port, 9999);
-    assert.match(problems(() => loadConfig({ configPath: join(dir.path, 'nope.yaml'), env: {} }))[0]!, /no such file/);
+    assert.match(
+      problems(() => loadConfig({ configPath: join(dir.path, 'nope.yaml'), env: {} }))[0]!,
+      /no such file/,
+    );
   });
 
   test('secrets never appear in error messages nor in the masked config', () => {
@@ -113,7 +122,10 @@ describe('config loading', () => {
     assert.match(shown, /postgres:\/\/app:\*+@db\.internal/);
     // A wrongly typed secret is described, never echoed.
     const errs = problems(() =>
-      parseConfig({ auth: { tokens: [{ name: 'ops', token: 12345678901234567890, role: 'admin' }] } }, { env: {} }),
+      parseConfig(
+        { auth: { tokens: [{ name: 'ops', token: 1234567890123456, role: 'admin' }] } },
+        { env: {} },
+      ),
     );
     assert.equal(errs.length, 1);
     assert.match(errs[0]!, /auth\.tokens\[0\]\.token: expected a string, got a number \(value hidden\)/);

@@ -119,7 +119,12 @@ export function parseConfig(
   if (!result.success) {
     // A field whose env var is missing is reported once, as that, not again as a wrong value.
     const envPaths = new Set(envProblems.map((p) => formatPath(p.path)));
-    problems.push(...issueLines(label, result.error.issues.filter((i) => !envPaths.has(formatPath(i.path)))));
+    problems.push(
+      ...issueLines(
+        label,
+        result.error.issues.filter((i) => !envPaths.has(formatPath(i.path))),
+      ),
+    );
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return resolveConfig(result.data, opts);

@@ -45,6 +45,9 @@ export function openPostgres(
   });
   // A dropped idle connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // pg-pool drops its error listener while a client is checked out: a session ended by the server mid
+  // transaction (pg_terminate_backend, an idle-in-transaction timeout) must not crash the process.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
     plugins: [new CamelCasePlugin()],

@@ -222,7 +222,11 @@ export const MIGRATIONS: readonly Migration[] = [
     async up(db) {
       // The engine reads recent resolutions every tick, and the last alert of a fingerprint.
       await db.schema.createIndex('alerts_by_resolved').on('alerts').column('resolved_at').execute();
-      await db.schema.createIndex('alerts_by_fingerprint').on('alerts').columns(['fingerprint', 'created_at']).execute();
+      await db.schema
+        .createIndex('alerts_by_fingerprint')
+        .on('alerts')
+        .columns(['fingerprint', 'created_at'])
+        .execute();
     },
   },
 ];

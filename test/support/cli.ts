@@ -57,13 +57,17 @@ export async function runCli(
 export function waitForOutput(child: ChildProcess, re: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => done(new Error(`timed out waiting for ${re}; output so far:\n${seen}`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`timed out waiting for ${re}; output so far:\n${seen}`)),
+      timeoutMs,
+    );
     const onData = (d: Buffer) => {
       seen += d.toString();
       const m = re.exec(seen);
       if (m) done(null, m);
     };
-    const onExit = (code: number | null) => done(new Error(`exited with ${code} before ${re}; output:\n${seen}`));
+    const onExit = (code: number | null) =>
+      done(new Error(`exited with ${code} before ${re}; output:\n${seen}`));
     const done = (err: Error | null, m?: RegExpExecArray) => {
       clearTimeout(timer);
       child.stdout?.off('data', onData);

@@ -38,7 +38,9 @@ export class OwnProblems {
   /** The probe result: the worst open problem, with every reason. */
   probe(): SelfProbeResult {
     if (this.#open.size === 0) return { status: 'healthy', detail: null };
-    const status: HealthStatus = [...this.#open.values()].some((p) => p.status === 'unhealthy') ? 'unhealthy' : 'degraded';
+    const status: HealthStatus = [...this.#open.values()].some((p) => p.status === 'unhealthy')
+      ? 'unhealthy'
+      : 'degraded';
     return {
       status,
       detail: [...this.#open.entries()].map(([k, p]) => `${k}: ${p.reason}`).join('; '),
