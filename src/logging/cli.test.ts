@@ -65,7 +65,6 @@ describe('prodmon logs tail', () => {
 
   test('masks the config’s secrets even in lines written before the secret was configured', async () => {
     const config = join(data.path, 'prodmon.yaml');
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: an env reference for the config loader
     writeFileSync(config, 'auth:\n  tokens:\n    - { name: ops, token: "${OPS_TOKEN}", role: admin }\n');
     const env = { OPS_TOKEN: 'leaked-0123456789abcdef' };
     const r = await prodmon(['-c', config, '-d', data.path, 'logs', 'tail', '-s', 'security'], env).done;
