@@ -81,5 +81,8 @@ const readmePath = new URL('../README.md', import.meta.url);
 const readme = readFileSync(readmePath, 'utf8');
 const block = /(<!-- config-reference:start -->\s*```yaml\n)[\s\S]*?(```\s*<!-- config-reference:end -->)/;
 if (!block.test(readme)) throw new Error('README.md has no config-reference block');
-writeFileSync(readmePath, readme.replace(block, (_m, a: string, b: string) => `${a}${yaml}${b}`));
+writeFileSync(
+  readmePath,
+  readme.replace(block, (_m, a: string, b: string) => `${a}${yaml}${b}`),
+);
 process.stdout.write(`config reference: ${yaml.split('\n').length} lines\n`);
