@@ -274,12 +274,22 @@ export class App {
     });
     await this.#leadership.start(); // a lone instance leads when this returns
     const leadership = this.#leadership;
+    const store = this.#store;
     // Transitions go to the outbox in the engine's transaction; only the leader delivers them.
     this.#notifications = new NotificationPipeline({
       config: this.config,
       store: this.#store,
       clock: this.clock,
-      isLeader: () => leadership.isLeader(),
+      // Fenced: a leader that stalled and lost its lease sends nothing, even before it notices.
+      isLeader: async () => {
+        if (!leadership.isLeader()) return false;
+        try {
+          await leadership.fence(store);
+          return true;
+        } catch {
+          return false;
+        }
+      },
       log: {
         error: (o, m) => this.logger.error.error(o, m),
         warn: (o, m) => this.logger.app.warn(o, m),
@@ -305,6 +315,8 @@ export class App {
       escalateAfterMs: this.config.notifications.escalate_after,
       isLeader: () => leadership.isLeader(),
       sink: this.#notifications.sink,
+      // The engine's transitions are written fenced: a stale leader's roll back instead of being stored.
+      fence: (tx) => leadership.fence(tx),
     });
     const sessions = new SessionManager({ config: this.config, clock: this.clock, store: this.#store });
     const ctx: AppContext = {
@@ -333,7 +345,6 @@ export class App {
     };
     this.metrics.attachStore(this.#store);
     this.health.attachStore(this.#store);
-    const store = this.#store;
     this.health.addSelfProbe('store', async () => {
       const t0 = performance.now();
       await store.ping();

@@ -9,7 +9,7 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { TransitionSink } from '../core/transition.js';
 import type { Alert, HealthCheckResult, Labels } from '../core/types.js';
-import type { Store } from '../store/index.js';
+import type { Repos, Store } from '../store/index.js';
 import type { StoredAlert } from '../store/repos/alerts.js';
 import { commitPlans } from './commit.js';
 import { levelOf, nextDeadline } from './evaluate.js';
@@ -40,6 +40,8 @@ export interface AlertEngineOptions {
   checks?: CheckSource;
   /** The first stage of the notification pipeline (default: drops every transition). */
   sink?: TransitionSink;
+  /** Checks in the same transaction that this instance still leads (leader-only writes); not used for manual resolutions. */
+  fence?: (tx: Repos) => Promise<void>;
   logger?: AlertingLogger;
   /** `notifications.escalate_after` (0 disables the `escalation` transition). */
   escalateAfterMs?: number;
@@ -64,6 +66,8 @@ export class AlertEngine {
   readonly calendar: MaintenanceCalendar;
   readonly #o: AlertEngineOptions;
   readonly #sink: TransitionSink;
+  /** The sink for the engine's own (leader-only) transitions: fenced when a fence is given. */
+  readonly #leaderSink: TransitionSink;
   readonly #policy: PolicyOptions;
   readonly #security: SecurityCounters;
   readonly #byName: Map<string, AlertRule>;
@@ -85,6 +89,16 @@ export class AlertEngine {
   constructor(opts: AlertEngineOptions) {
     this.#o = opts;
     this.#sink = opts.sink ?? NO_SINK;
+    const fence = opts.fence;
+    const sink = this.#sink;
+    this.#leaderSink = fence
+      ? {
+          async accept(tx, t, now) {
+            await fence(tx);
+            await sink.accept(tx, t, now);
+          },
+        }
+      : sink;
     this.rules = buildRules(opts.config);
     this.calendar = new MaintenanceCalendar(opts.config.maintenance);
     this.#muting = new Muting(opts.store, this.calendar);
@@ -338,7 +352,7 @@ export class AlertEngine {
   /** Commits plans, then updates the in-memory view with what was written. */
   async #commit(plans: Plan[]): Promise<void> {
     if (plans.length === 0) return;
-    const r = await commitPlans(this.#o.store, this.#sink, plans);
+    const r = await commitPlans(this.#o.store, this.#leaderSink, plans);
     for (const p of r.committed) {
       const a = p.alert;
       if (a.status === 'resolved') {
@@ -380,7 +394,7 @@ export class AlertEngine {
     for (;;) {
       const page = await this.#o.store.alerts.listResolvedSince(from, PAGE);
       for (const a of page) this.#recent.note(a);
-      await handOverOwed(this.#o.store, this.#sink, page, now);
+      await handOverOwed(this.#o.store, this.#leaderSink, page, now);
       if (page.length < PAGE) break;
       const last = page[page.length - 1]!.resolvedAt ?? from;
       from = last > from ? last : from + 1;
