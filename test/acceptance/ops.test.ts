@@ -272,7 +272,10 @@ describe('prodmon report', () => {
     await store.rollups.upsert(rows);
     await store.close();
     const file = join(cwd, 'report.html');
-    const r = await runCli(['report', '--since', '1h', '--format', 'html', '--output', file], { cwd });
+    // A fixed end on a minute boundary: the seeded minutes never straddle the period's edges.
+    const until = new Date(Math.floor(now / 60_000) * 60_000).toISOString();
+    const period = ['--since', '1h', '--until', until];
+    const r = await runCli(['report', ...period, '--format', 'html', '--output', file], { cwd });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /report written to .*report\.html/);
     const html = readFileSync(file, 'utf8');
@@ -311,10 +314,10 @@ describe('prodmon report', () => {
       await browser.close();
     }
 
-    const text = await runCli(['report', '--since', '1h'], { cwd });
+    const text = await runCli(['report', ...period], { cwd });
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /requests\s+1,200\s+1,200\s+\+0\.0%/);
-    const json = JSON.parse((await runCli(['report', '--since', '1h', '--json'], { cwd })).stdout);
+    const json = JSON.parse((await runCli(['report', ...period, '--json'], { cwd })).stdout);
     assert.equal(json.current.overall.count, 1200);
     assert.equal(json.previous.overall.count, 1200);
     const bad = await runCli(['report', '--since', 'yesterday-ish'], { cwd });
