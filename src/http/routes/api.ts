@@ -4,6 +4,7 @@
  * actions (resolve, silence) need the admin role. `GET /production/api/events` is the live stream.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { alertQuery, timeParam } from '../../alerting/query.js';
 import type { AppContext } from '../../app.js';
 import { parseDuration } from '../../core/duration.js';
 import { ProdmonError } from '../../core/errors.js';
@@ -23,53 +24,6 @@ import { maskCsrf } from '../session.js';
 type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string> }>;
 
 const bad = (message: string) => new ProdmonError('PRODMON_E_BAD_REQUEST', message);
-
-/** A comma list of allowed values (400 naming the bad one). */
-function list<T extends string>(
-  value: string | undefined,
-  allowed: readonly T[],
-  name: string,
-): T[] | undefined {
-  if (!value) return undefined;
-  const items = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const i of items)
-    if (!allowed.includes(i as T)) throw bad(`"${name}" must be among ${allowed.join(', ')}; got "${i}"`);
-  return items as T[];
-}
-
-/** A time given as ms since the epoch or an ISO date (400 otherwise). */
-function timeParam(value: string | undefined, name: string): number | undefined {
-  if (!value) return undefined;
-  const t = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(t))
-    throw bad(`"${name}" must be a time (ms since the epoch or an ISO date); got "${value}"`);
-  return t;
-}
-
-function intParam(value: string | undefined, name: string, min: number, max: number, dflt: number): number {
-  if (value === undefined || value === '') return dflt;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw bad(`"${name}" must be an integer from ${min} to ${max}`);
-  return n;
-}
-
-/** The alert filter of a query string. */
-export function alertFilter(q: Record<string, string | undefined>): AlertFilter {
-  return {
-    status: list<AlertStatus>(q.status, ['pending', 'firing', 'resolved'], 'status'),
-    severity: list<Severity>(q.severity, SEVERITIES, 'severity'),
-    type: list<AlertType>(q.type, ALERT_TYPES, 'type'),
-    rule: q.rule || undefined,
-    since: timeParam(q.since, 'since'),
-    until: timeParam(q.until, 'until'),
-    limit: intParam(q.limit, 'limit', 1, 500, 50),
-    offset: intParam(q.offset, 'offset', 0, 1_000_000, 0),
-  };
-}
 
 function obj(body: unknown): Record<string, unknown> {
   return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
@@ -111,7 +65,7 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.get(`${api}/alerts`, read, async (req: Req, reply) =>
-    secure(reply).send(await dash.data.alerts(alertFilter(req.query))),
+    secure(reply).send(await dash.data.alerts(alertQuery(req.query, ctx.clock.now()))),
   );
 
   app.get(`${api}/alerts/active`, read, async (_req, reply) =>
@@ -152,8 +106,8 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
       type: str('type'),
       labels: b.labels as Record<string, string> | undefined,
       all: b.all === true,
-      startsAt: timeParam(str('starts_at') ?? str('startsAt'), 'starts_at'),
-      endsAt: timeParam(str('ends_at') ?? str('endsAt'), 'ends_at'),
+      startsAt: timeParam(str('starts_at') ?? str('startsAt'), 'starts_at', ctx.clock.now()),
+      endsAt: timeParam(str('ends_at') ?? str('endsAt'), 'ends_at', ctx.clock.now()),
       durationMs: duration,
       comment: str('comment') ?? '',
       createdBy: req.principal!.name,
