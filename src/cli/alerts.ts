@@ -29,6 +29,7 @@ import {
   paint,
   printJson,
   runCommand,
+  runWithConfig,
   statusColor,
 } from './common.js';
 
@@ -165,17 +166,10 @@ export function registerAlerts(program: Command): void {
   const alerts = program.command('alerts').description('list, show and resolve alerts; silence them');
   const run = (cmd: Command, body: (o: Opts, config: ResolvedConfig) => Promise<unknown>) => {
     const o = globalOptions(cmd) as Opts;
-    let secrets: readonly string[] = [];
-    return runCommand(
-      o,
-      async () => {
-        const config = configFrom(o);
-        secrets = config.secrets;
-        const code = await body(o, config);
-        return typeof code === 'number' ? code : undefined;
-      },
-      () => secrets,
-    );
+    return runWithConfig(o, async (config) => {
+      const code = await body(o, config);
+      return typeof code === 'number' ? code : undefined;
+    });
   };
 
   alerts

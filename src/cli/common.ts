@@ -74,3 +74,24 @@ export async function runCommand(
     process.exitCode = err instanceof ProdmonError ? err.exitCode : EXIT.failed;
   }
 }
+
+/**
+ * Runs a command body with the config loaded from the global options: errors end as {@link runCommand}
+ * says, and every secret of that config is scrubbed from what is printed on failure.
+ */
+export async function runWithConfig(
+  opts: GlobalOptions,
+  body: (config: ResolvedConfig) => Promise<number | undefined>,
+  extra: () => Partial<LoadOptions> = () => ({}),
+): Promise<void> {
+  let secrets: readonly string[] = [];
+  await runCommand(
+    opts,
+    async () => {
+      const config = configFrom(opts, extra());
+      secrets = config.secrets;
+      return body(config);
+    },
+    () => secrets,
+  );
+}

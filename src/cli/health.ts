@@ -22,6 +22,7 @@ import {
   paint,
   printJson,
   runCommand,
+  runWithConfig,
   statusColor,
 } from './common.js';
 
@@ -128,32 +129,27 @@ export function registerHealth(program: Command): void {
     )
     .action(async (_o, cmd: Command) => {
       const opts = globalOptions(cmd) as HealthOptions;
-      let secrets: readonly string[] = [];
-      await runCommand(
-        opts,
-        async () => {
-          const config = configFrom(opts);
-          secrets = config.secrets;
-          let report: Awaited<ReturnType<typeof runHealthOnce>>;
-          try {
-            report = await runHealthOnce(config);
-          } catch (err) {
-            throw new Error(`running the health checks failed: ${errorMessage(err)}`);
-          }
-          const results = report.checks;
-          if (opts.json) {
-            printJson(JSON.parse(scrub(JSON.stringify({ status: report.status, checks: results }), secrets)));
-          } else {
-            printTable(
-              results.map((r) => ({ ...r, error: r.error && scrub(r.error, secrets) })),
-              report.status,
-            );
-          }
-          const failing =
-            opts.failOn === 'unhealthy' ? report.status === 'unhealthy' : report.status !== 'healthy';
-          return failing ? EXIT.failed : EXIT.ok;
-        },
-        () => secrets,
-      );
+      await runWithConfig(opts, async (config) => {
+        let report: Awaited<ReturnType<typeof runHealthOnce>>;
+        try {
+          report = await runHealthOnce(config);
+        } catch (err) {
+          throw new Error(`running the health checks failed: ${errorMessage(err)}`);
+        }
+        const results = report.checks;
+        if (opts.json) {
+          printJson(
+            JSON.parse(scrub(JSON.stringify({ status: report.status, checks: results }), config.secrets)),
+          );
+        } else {
+          printTable(
+            results.map((r) => ({ ...r, error: r.error && scrub(r.error, config.secrets) })),
+            report.status,
+          );
+        }
+        const failing =
+          opts.failOn === 'unhealthy' ? report.status === 'unhealthy' : report.status !== 'healthy';
+        return failing ? EXIT.failed : EXIT.ok;
+      });
     });
 }

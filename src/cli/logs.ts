@@ -22,6 +22,7 @@ import {
   paint,
   printJson,
   runCommand,
+  runWithConfig,
 } from './common.js';
 
 interface TailOptions extends GlobalOptions {
@@ -94,45 +95,36 @@ export function registerLogs(program: Command): void {
     .option('--json', 'print JSON (with --follow: one object per line)')
     .action(async (_o, cmd: Command) => {
       const opts = globalOptions(cmd) as TailOptions;
-      let secrets: readonly string[] = [];
-      await runCommand(
-        opts,
-        async () => {
-          const config = configFrom(opts);
-          secrets = config.secrets;
-          const dir = config.paths.logs;
-          // Lines are redacted when written; scrubbing again covers secrets added to the config since.
-          const print = (line: LogLine) => {
-            const text = opts.json
-              ? JSON.stringify(line)
-              : formatLogLine(line, (style, t) => paint(style, t));
-            process.stdout.write(`${scrub(text, secrets)}\n`);
-          };
-          const since = opts.since === undefined ? undefined : systemClock.now() - opts.since;
-          // With --follow, the tail stops where following starts: no line is missed or printed twice.
-          const from = await liveFilePosition(dir, opts.stream);
-          const lines = await tailLogs({
-            dir,
-            stream: opts.stream,
-            lines: opts.lines,
-            grep: opts.grep,
-            since,
-            liveBytes: opts.follow ? from.offset : undefined,
-          });
-          if (opts.json && !opts.follow) {
-            printJson(JSON.parse(scrub(JSON.stringify(lines), secrets)));
-            return EXIT.ok;
-          }
-          for (const line of lines) print(line);
-          if (lines.length === 0 && !opts.follow && !opts.json) {
-            process.stderr.write(
-              `no matching lines in ${dir}/${liveFileName(opts.stream)} or its rotated files\n`,
-            );
-          }
-          if (opts.follow) await follow(opts, dir, from, print);
+      await runWithConfig(opts, async (config) => {
+        const dir = config.paths.logs;
+        // Lines are redacted when written; scrubbing again covers secrets added to the config since.
+        const print = (line: LogLine) => {
+          const text = opts.json ? JSON.stringify(line) : formatLogLine(line, (style, t) => paint(style, t));
+          process.stdout.write(`${scrub(text, config.secrets)}\n`);
+        };
+        const since = opts.since === undefined ? undefined : systemClock.now() - opts.since;
+        // With --follow, the tail stops where following starts: no line is missed or printed twice.
+        const from = await liveFilePosition(dir, opts.stream);
+        const lines = await tailLogs({
+          dir,
+          stream: opts.stream,
+          lines: opts.lines,
+          grep: opts.grep,
+          since,
+          liveBytes: opts.follow ? from.offset : undefined,
+        });
+        if (opts.json && !opts.follow) {
+          printJson(JSON.parse(scrub(JSON.stringify(lines), config.secrets)));
           return EXIT.ok;
-        },
-        () => secrets,
-      );
+        }
+        for (const line of lines) print(line);
+        if (lines.length === 0 && !opts.follow && !opts.json) {
+          process.stderr.write(
+            `no matching lines in ${dir}/${liveFileName(opts.stream)} or its rotated files\n`,
+          );
+        }
+        if (opts.follow) await follow(opts, dir, from, print);
+        return EXIT.ok;
+      });
     });
 }

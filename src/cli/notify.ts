@@ -24,6 +24,7 @@ import {
   paint,
   printJson,
   runCommand,
+  runWithConfig,
   statusColor,
 } from './common.js';
 
@@ -165,16 +166,7 @@ export function registerNotify(program: Command): void {
   const notify = program.command('notify').description('notification channels and the delivery outbox');
   const run = (cmd: Command, body: (config: ResolvedConfig, opts: GlobalOptions) => Promise<number>) => {
     const opts = globalOptions(cmd);
-    let secrets: readonly string[] = [];
-    return runCommand(
-      opts,
-      async () => {
-        const config = configFrom(opts);
-        secrets = config.secrets;
-        return body(config, opts);
-      },
-      () => secrets,
-    );
+    return runWithConfig(opts, (config) => body(config, opts));
   };
   notify
     .command('test <channel>')

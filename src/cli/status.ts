@@ -23,6 +23,7 @@ import {
   paint,
   printJson,
   runCommand,
+  runWithConfig,
   statusColor,
 } from './common.js';
 import { type DaemonProbe, probeDaemon } from './daemon.js';
@@ -263,34 +264,27 @@ export function registerStatus(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (_o, cmd: Command) => {
       const opts = globalOptions(cmd) as GlobalOptions;
-      let secrets: readonly string[] = [];
-      await runCommand(
-        opts,
-        async () => {
-          const config = configFrom(opts);
-          secrets = config.secrets;
-          let store: Store | null;
-          try {
-            store = await openDataStore(config);
-          } catch (err) {
-            throw new Error(`cannot read the store (${storeLocation(config)}): ${errorMessage(err)}`);
+      await runWithConfig(opts, async (config) => {
+        let store: Store | null;
+        try {
+          store = await openDataStore(config);
+        } catch (err) {
+          throw new Error(`cannot read the store (${storeLocation(config)}): ${errorMessage(err)}`);
+        }
+        try {
+          const s = await collectStatus(config, store);
+          if (opts.json) printJson(JSON.parse(scrub(JSON.stringify(s), config.secrets)));
+          else {
+            if (!store)
+              process.stderr.write(
+                `prodmon has not run from ${config.dataDir} yet (no store at ${config.paths.db})\n`,
+              );
+            process.stdout.write(scrub(render(s), config.secrets));
           }
-          try {
-            const s = await collectStatus(config, store);
-            if (opts.json) printJson(JSON.parse(scrub(JSON.stringify(s), secrets)));
-            else {
-              if (!store)
-                process.stderr.write(
-                  `prodmon has not run from ${config.dataDir} yet (no store at ${config.paths.db})\n`,
-                );
-              process.stdout.write(scrub(render(s), secrets));
-            }
-            return s.status === 'unhealthy' || s.status === 'unknown' ? EXIT.failed : EXIT.ok;
-          } finally {
-            await store?.close();
-          }
-        },
-        () => secrets,
-      );
+          return s.status === 'unhealthy' || s.status === 'unknown' ? EXIT.failed : EXIT.ok;
+        } finally {
+          await store?.close();
+        }
+      });
     });
 }
