@@ -29,7 +29,11 @@ test('in the app, metrics flush every flush_interval on the clock, samples arriv
     const stored = async (metric: string) =>
       store.rollups.query({ metrics: [metric], resolution: MINUTE_MS, since: 0, until: T0 + 10 * MINUTE_MS });
     assert.equal((await stored(METRIC.httpRequest)).length, 0);
-    await clock.advance(10_000);
+    // The sampler's tick at 5 s reads /proc and the disks (real I/O, slower on a loaded machine):
+    // wait for its reading before the clock reaches the 10 s flush.
+    await clock.advance(5_000);
+    for (let i = 0; i < 500 && !m.metrics.sampler.last; i++) await new Promise((r) => setTimeout(r, 10));
+    await clock.advance(5_000);
     const first = await stored(METRIC.httpRequest);
     assert.deepEqual(
       first.map((r) => [r.instance, r.count]),

@@ -272,25 +272,32 @@ describe('three monitors on PostgreSQL, one incident', () => {
       };
       let alive = [...shops];
       const frozen = new Set<Instance>();
-      // Each instance gets one failing request every 2 s (30/min: below the rule's 45/min on its own).
-      // Then the errors stop but traffic goes on (a window without samples would neither fire nor clear).
+      // Three failing requests every 2 s (90/min), spread over the instances that are up, as a load
+      // balancer does: each instance alone sees 30/min at the start (below the rule's 45/min), and the
+      // combined rate stays above it while one is killed or frozen (so the incident stays one incident,
+      // however long a takeover takes on a loaded machine). Then the errors stop but traffic goes on (a
+      // window without samples would neither fire nor clear).
       let path: '/fail' | '/ok' | null = '/fail';
       stopLoad = () => {
         path = null;
       };
       const load = (async () => {
+        let turn = 0;
         while (path) {
+          const tick = Date.now();
+          const up = alive.filter((i) => !frozen.has(i));
           await Promise.all(
-            alive
-              .filter((i) => !frozen.has(i))
-              .map((i) =>
-                fetch(`${urlOf(i)}${path}`, { signal: AbortSignal.timeout(2000) }).then(
-                  (r) => r.arrayBuffer(),
-                  () => {},
-                ),
+            [0, 1, 2].map((k) =>
+              fetch(`${urlOf(up[(turn + k) % up.length]!)}${path}`, {
+                signal: AbortSignal.timeout(2000),
+              }).then(
+                (r) => r.arrayBuffer(),
+                () => {},
               ),
+            ),
           );
-          await new Promise((r) => setTimeout(r, 2000));
+          turn++;
+          await new Promise((r) => setTimeout(r, Math.max(0, 2000 - (Date.now() - tick))));
         }
       })();
       const notes = () =>
@@ -340,7 +347,7 @@ describe('three monitors on PostgreSQL, one incident', () => {
       frozen.delete(l2);
       await waitFor(
         'the resumed leader to step down',
-        5000,
+        10_000,
         () => state(l2)?.event === 'follower' && state(l2)!.t >= resumed - 200,
       );
 
