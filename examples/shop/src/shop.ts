@@ -33,6 +33,8 @@ export interface ShopOptions {
   redisPrefix?: string;
   /** Seconds a cached stock level is trusted (default 60). */
   cacheTtlSeconds?: number;
+  /** Deadline of one cache command before the shop bypasses Redis (default 250 ms). */
+  cacheCommandTimeoutMs?: number;
   /** Seed an empty database with the catalogue and demo accounts (default true). */
   seed?: boolean | { products?: number };
   /** Fault switches (the demo's); default: all off. */
@@ -93,6 +95,7 @@ export async function createShop(opts: ShopOptions = {}): Promise<Shop> {
     url: opts.redisUrl ?? null,
     prefix: opts.redisPrefix ?? 'shop:',
     ttlSeconds: opts.cacheTtlSeconds,
+    commandTimeoutMs: opts.cacheCommandTimeoutMs,
     timeCommand: (op, fn) => telemetry.timeCache(op, fn),
     onStateChange: (state, reason) => {
       const log = telemetry.logger;
