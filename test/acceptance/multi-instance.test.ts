@@ -242,8 +242,13 @@ describe('three instances on PostgreSQL', () => {
       const got = slots.filter((x) => x >= from && x < to).length;
       assert.ok(got >= want, `${got} slots ran between ${from} and ${to}, want at least ${want}`);
     }
-    const odd = runs.filter((r) => r.outcome !== 'ok' && r.outcome !== 'running');
-    assert.deepEqual(odd, [], 'every run ended ok (or was cut off by a kill)');
+    // A slot that came while the same instance's previous run was still going (a slow, loaded machine)
+    // is skipped by the overlap guard: that is the guard working, not a failure.
+    const overlapSkip = (r: (typeof runs)[number]) =>
+      r.outcome === 'skipped' &&
+      (r.detail as { reason?: string } | null)?.reason === 'previous run still in progress';
+    const odd = runs.filter((r) => r.outcome !== 'ok' && r.outcome !== 'running' && !overlapSkip(r));
+    assert.deepEqual(odd, [], 'every run ended ok (or was cut off by a kill, or skipped as an overlap)');
 
     t.diagnostic(
       `takeover after kill -9: ${killTakeover} ms; after SIGSTOP: ${stopTakeover} ms; after pg_terminate_backend: ${sessionTakeover} ms (stepped down after ${stepDownMs} ms); ${rows.length} fenced writes, ${runs.length} job runs`,
@@ -307,10 +312,24 @@ describe('three monitors on PostgreSQL, one incident', () => {
             ...(r.json as { data: { event: string; alert: { id: string; rule: string } } }).data,
           }))
           .filter((n) => n.alert?.rule === 'shop_errors');
+      const loadAt = Date.now();
       const first = await waitFor('the firing notification', 150_000, () =>
         notes().find((n) => n.event === 'firing'),
-      );
+      ).catch(async (err) => {
+        const { items } = await store.alerts.list({ rule: 'shop_errors' });
+        const tail = shops.map(
+          (i) =>
+            `${i.id}: ${i.events
+              .slice(-6)
+              .map((e) => JSON.stringify(e))
+              .join(' ')}`,
+        );
+        throw new Error(
+          `${(err as Error).message}; alerts ${JSON.stringify(items.map((a) => [a.status, a.value]))}; ${receiver.requests.length} requests at the receiver; lease ${JSON.stringify(await lease())}\n${tail.join('\n')}`,
+        );
+      });
       const firedAt = Date.now();
+      t.diagnostic(`firing received ${firedAt - loadAt} ms after the load began`);
       // Mid-incident: the firing is delivered and recorded. (Killed between a send and its record, a leader
       // leaves the row pending and the next leader sends it again with the same webhook-id: at-least-once,
       // receivers deduplicate by that id.)

@@ -150,7 +150,7 @@ describe('prodmon start', () => {
         spawnCli(['start', '--port', '0', '--data-dir', join(cwd, name)], { cwd }),
       );
       const results = children.map((c) => finished(c));
-      const urls = await Promise.all(children.map((c) => waitForOutput(c, LISTENING, 15_000)));
+      const urls = await Promise.all(children.map((c) => waitForOutput(c, LISTENING, 30_000)));
       for (const [, url] of urls) assert.equal((await fetch(`${url}/health/`)).status, 200);
       for (const c of children) c.kill('SIGTERM');
       for (const r of await Promise.all(results)) assert.equal(r.code, 0, r.stderr);

@@ -54,7 +54,7 @@ export async function runCli(
 }
 
 /** Resolves with the first stdout line matching `re` (rejects if the child exits or `timeoutMs` passes). */
-export function waitForOutput(child: ChildProcess, re: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> {
+export function waitForOutput(child: ChildProcess, re: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(
