@@ -94,7 +94,7 @@ export class NotificationPipeline {
     this.sink = new NotificationSink({
       channels: o.config.notifications.channels as RouteChannel[],
       link: (id) => alertLink(o.config, id),
-      onEnqueued: (keys) => this.worker.wake(keys),
+      onEnqueued: () => this.worker.wake(),
     });
   }
 

@@ -31,7 +31,12 @@ for (const fixture of STORE_FIXTURES) {
 
     test('one outbox row per routed channel, keyed transition:channel, with the payload and link', async () => {
       const t = transition('firing', sampleAlert({ id: 'al_a', severity: 'critical' }));
-      await store.transaction((tx) => sink.accept(tx, t, T0));
+      const before = woken.length;
+      await store.transaction(async (tx) => {
+        await sink.accept(tx, t, T0);
+        assert.equal(woken.length, before, 'no wake before the commit: the worker could not see the rows');
+      });
+      assert.equal(woken.length, before + 1, 'woken once, after the commit');
       assert.deepEqual(await keysOf('al_a'), [`${t.id}:mail`, `${t.id}:pager`]);
       const [item] = await store.outbox.forAlert('al_a');
       assert.equal(item!.transition, 'firing');
@@ -60,7 +65,8 @@ for (const fixture of STORE_FIXTURES) {
       assert.deepEqual(resolved.map((i) => i.channel).sort(), ['boss', 'mail', 'pager']);
     });
 
-    test('a low alert goes nowhere; a rolled-back transaction leaves no rows', async () => {
+    test('a low alert goes nowhere; a rolled-back transaction leaves no rows and wakes nobody', async () => {
+      const before = woken.length;
       await store.transaction((tx) =>
         sink.accept(tx, transition('firing', sampleAlert({ id: 'al_low', severity: 'low' })), T0),
       );
@@ -72,6 +78,7 @@ for (const fixture of STORE_FIXTURES) {
         }),
       );
       assert.deepEqual(await keysOf('al_rb'), []);
+      assert.equal(woken.length, before, 'no wake for rows that were never committed');
     });
   });
 }

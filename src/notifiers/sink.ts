@@ -16,7 +16,10 @@ export interface SinkOptions {
   channels: readonly RouteChannel[];
   /** Link to an alert on the dashboard (null when `server.public_url` is not set). */
   link: (alertId: string) => string | null;
-  /** Told the keys just enqueued, so the worker can wake now instead of at its next tick. */
+  /**
+   * Told the keys enqueued once their transaction has committed (not at all after a rollback), so the
+   * worker wakes now, when it can see them, instead of at its next tick.
+   */
   onEnqueued?: (keys: string[]) => void;
 }
 
@@ -55,7 +58,8 @@ export class NotificationSink implements TransitionSink {
       });
       if (ok) added.push(key);
     }
-    if (added.length > 0) this.#opts.onEnqueued?.(added);
+    const wake = this.#opts.onEnqueued;
+    if (added.length > 0 && wake) tx.afterCommit(() => wake(added));
     return added;
   }
 }

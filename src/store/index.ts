@@ -32,6 +32,13 @@ export interface Repos {
   jobs: JobRunRepo;
   instances: InstanceRepo;
   state: StateRepo;
+  /**
+   * Runs `fn` once the transaction these repositories are bound to has committed (never after a
+   * rollback); outside a transaction, at once. For work that must see the committed rows from another
+   * connection, such as waking the outbox worker. `fn` must not throw (an error is ignored: the
+   * transaction stands).
+   */
+  afterCommit(fn: () => void): void;
 }
 
 /** Everything prodmon keeps. */
@@ -46,8 +53,12 @@ export interface Store extends Repos {
   close(): Promise<void>;
 }
 
-function repos(db: Kysely<Database>): Repos {
+function repos(db: Kysely<Database>, committed?: (() => void)[]): Repos {
   return {
+    afterCommit(fn) {
+      if (committed) committed.push(fn);
+      else runHook(fn);
+    },
     rollups: new RollupRepo(db),
     checks: new CheckResultRepo(db),
     alerts: new AlertRepo(db),
@@ -61,6 +72,14 @@ function repos(db: Kysely<Database>): Repos {
   };
 }
 
+function runHook(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // documented: a hook's error does not undo what was written
+  }
+}
+
 /** A store over an open Kysely instance. */
 export function storeFromKysely(
   db: Kysely<Database>,
@@ -72,7 +91,12 @@ export function storeFromKysely(
     ...repos(db),
     dialect,
     migrate: (now) => migrate(db, dialect, { schema: opts.schema, now }),
-    transaction: (fn) => db.transaction().execute((trx) => fn(repos(trx))),
+    async transaction(fn) {
+      const committed: (() => void)[] = [];
+      const out = await db.transaction().execute((trx) => fn(repos(trx, committed)));
+      for (const hook of committed) runHook(hook);
+      return out;
+    },
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -70,7 +70,6 @@ export class OutboxWorker {
   readonly #limiters = new Map<string, ChannelLimiter>();
   readonly #busy = new Map<string, Promise<void>>();
   readonly #failing = new Set<string>();
-  readonly #expected = new Map<string, number>();
   #stop = new AbortController();
   #wakeCtl: AbortController | null = null;
   #loop: Promise<void> | null = null;
@@ -100,10 +99,8 @@ export class OutboxWorker {
     this.#releaseIdle(true);
   }
 
-  /** Looks at the outbox now (the sink calls this with the keys it just wrote, maybe not yet committed). */
-  wake(keys: readonly string[] = []): void {
-    const until = this.#o.clock.now() + 2000;
-    for (const k of keys) this.#expected.set(k, until);
+  /** Looks at the outbox now (the sink calls this once the rows it wrote have committed). */
+  wake(): void {
     this.#dirty = true;
     this.#wakeCtl?.abort();
   }
@@ -147,8 +144,7 @@ export class OutboxWorker {
       }
       if (this.#stop.signal.aborted) break;
       if (this.#dirty) continue;
-      let wait = Math.min(this.#poll, nextAt - clock.now());
-      if (this.#expected.size > 0) wait = Math.min(wait, 5);
+      const wait = Math.min(this.#poll, nextAt - clock.now());
       if (wait <= 0 && ++spins < 3) continue;
       spins = 0;
       this.#wakeCtl = new AbortController();
@@ -172,10 +168,6 @@ export class OutboxWorker {
     if (!(await this.#leader())) return nextAt;
     const limit = this.#o.scanLimit ?? 500;
     const pending = await store.outbox.pending(limit);
-    const seen = new Set(pending.map((i) => i.key));
-    for (const [k, until] of this.#expected) {
-      if (seen.has(k) || until <= now || pending.length >= limit) this.#expected.delete(k);
-    }
     const byChannel = new Map<string, OutboxItem[]>();
     for (const item of pending) {
       const list = byChannel.get(item.channel) ?? [];
