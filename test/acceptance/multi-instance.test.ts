@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { holderInstance, leaderSessionName } from '../../src/jobs/index.js';
@@ -105,8 +105,10 @@ before(async () => {
   );
 });
 
-after(async () => {
-  for (const i of instances) {
+/** Kills every instance still running (a failed test must not leave lease holders for the next one). */
+async function killAll(): Promise<void> {
+  const running = instances.filter((i) => i.child.exitCode === null && i.child.signalCode === null);
+  for (const i of running) {
     try {
       process.kill(i.child.pid!, 'SIGCONT');
       i.child.kill('SIGKILL');
@@ -114,6 +116,13 @@ after(async () => {
       // gone
     }
   }
+  await Promise.all(running.map((i) => i.exited));
+}
+
+afterEach(killAll);
+
+after(async () => {
+  await killAll();
   await admin?.end();
   await store?.close();
   await schema.drop();
