@@ -35,13 +35,17 @@ export function pinSelfAwayFromServer(): void {
   spawnSync('/usr/bin/taskset', ['-pc', `1-${CPUS - 1}`, String(process.pid)], { stdio: 'ignore' });
 }
 
-/** A child process running a TypeScript file; resolves once it prints `PORT <n>`. */
+/**
+ * A child process running a TypeScript file; resolves once it prints `PORT <n>`. Pinned to CPU 0 when
+ * `pinned()` (CPU-cost benches), unless `pin: false` (latency benches let the scheduler place it).
+ */
 export async function startChild(
   file: string,
   args: string[],
+  opts: { pin?: boolean } = {},
 ): Promise<{ port: number; child: ChildProcess }> {
   const argv = [process.execPath, '--import', 'tsx', file, ...args];
-  const [cmd, ...rest] = pinned() ? ['/usr/bin/taskset', '-c', '0', ...argv] : argv;
+  const [cmd, ...rest] = pinned() && opts.pin !== false ? ['/usr/bin/taskset', '-c', '0', ...argv] : argv;
   const child = spawn(cmd!, rest, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';

@@ -1,0 +1,402 @@
+/**
+ * Breach to notification: from the first slow request of a route to the firing notification arriving at
+ * a webhook receiver on loopback, end to end through a real instrumented app in a child process.
+ * Side by side, in one run:
+ *   - prodmon embedded in the app (Express middleware, webhook channel), default config
+ *     (60 s evaluation loop, plus evaluation on fresh data), and with a 1 s evaluation loop;
+ *   - the same app instrumented with a prom-client histogram, scraped by Prometheus, whose alerting
+ *     rule goes to Alertmanager, whose webhook goes to the same kind of receiver: at the upstream
+ *     defaults (1m scrape and evaluation, group_wait 30s), at Debian's shipped prometheus.yml
+ *     (15 s scrape and evaluation), and tuned (1 s scrape and evaluation, group_wait 0s).
+ *
+ * One trial, on a route of its own (`/api/t<k>`, so one new alert per trial, and for Alertmanager one
+ * new alert group: `group_by: [alertname, route]`): 10 fast requests (the route is healthy), then
+ * every 250 ms two concurrent requests that take 2.1 s, above the api_response_time critical threshold
+ * (2000 ms), until the notification arrives or the trial's bound passes. t0 = when the first slow
+ * response is complete (its duration is the data that shows the breach; add 2.1 s for "since the
+ * request started"). Two at a time so that the first completed pair puts the route's p95 over the
+ * threshold in both systems: one slow request among 10 fast ones already does for Prometheus'
+ * histogram_quantile (rank 0.95 x 11 falls in the slow bucket), not for prodmon's sketch (rank
+ * 0.95 x (11 - 1) is still a fast one), which would add the 250 ms to the next slow one to prodmon.
+ * Fast requests to `/api/items` flow all along (20/s).
+ *
+ * The rules (both p95 per route over 5 minutes, above 2 s, firing at once):
+ *   prodmon:    the built-in api_response_time rule, unchanged (p95 by route, 5m window, critical 2000 ms)
+ *   Prometheus: histogram_quantile(0.95, sum by (le, route) (rate(http_request_duration_seconds_bucket[5m]))) > 2
+ *
+ * Prometheus and Alertmanager come from the Debian packages; the bench installs them with apt-get when
+ * missing (as root) and runs them as child processes on free loopback ports with temp data dirs. If they
+ * cannot be had, the prodmon rows are printed and the reason instead of the peer rows.
+ *
+ * The peers at 1m and 15 s intervals are slow by design (minutes per trial): their trials start at
+ * random moments within one scrape interval, all at once, and run in the background while the prodmon
+ * and tuned rows are measured one trial after the other.
+ *
+ *   node --import tsx bench/breach-to-notification.ts
+ *     BENCH_RUNS=30       trials of each prodmon row and of the tuned peer row (at most 200)
+ *     BENCH_PEER_RUNS=6   trials of the peers at their default and Debian intervals (at most 30)
+ *     BENCH_PEERS=0       skip Prometheus + Alertmanager
+ *     BENCH_VERBOSE=1     also print every trial's latency, in order
+ * Takes about 5 to 6 minutes with the defaults (the 1m peer trials bound it).
+ */
+import { fileURLToPath } from 'node:url';
+import { startHttpReceiver } from '../test/support/receivers.js';
+import { tempDir } from '../test/support/services.js';
+import {
+  type Daemon,
+  ensurePromStack,
+  firstScrape,
+  type PromSettings,
+  startAlertmanager,
+  startPrometheus,
+} from './promstack.js';
+import { startChild, stopChild, table } from './support.js';
+
+const RUNS = Math.max(1, Math.min(200, Number(process.env.BENCH_RUNS ?? 30)));
+const PEER_RUNS = Math.max(1, Math.min(30, Number(process.env.BENCH_PEER_RUNS ?? 6)));
+const PEERS = process.env.BENCH_PEERS !== '0';
+const SLOW_MS = 2100;
+const HEALTHY_REQUESTS = 10;
+const SLOW_EVERY_MS = 250;
+const SLOW_CONCURRENCY = 2;
+const ALERT = 'ApiResponseTime';
+const PROM_RULE =
+  'histogram_quantile(0.95, sum by (le, route) (rate(http_request_duration_seconds_bucket[5m]))) > 2';
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// The receiver: the first firing notification of each (path, route) wakes its waiter.
+const firstArrival = new Map<string, number>();
+const firings = new Map<string, number>();
+const waiters = new Map<string, (at: number) => void>();
+function arrived(key: string, at: number): void {
+  firings.set(key, (firings.get(key) ?? 0) + 1);
+  if (firstArrival.has(key)) return;
+  firstArrival.set(key, at);
+  waiters.get(key)?.(at);
+}
+// The same kind of loopback receiver as the notification tests; it stamps each request's arrival.
+const receiver = await startHttpReceiver();
+receiver.answer((r) => {
+  const body = r.json as Record<string, unknown>;
+  if (r.path.startsWith('/prodmon')) {
+    // prodmon's webhook payload v1: { type: 'alert.firing', data: { alert: { rule, labels } } }
+    const alert = (body.data as { alert?: { rule: string; labels: Record<string, string> } }).alert;
+    if (body.type === 'alert.firing' && alert?.rule === 'api_response_time' && alert.labels.route)
+      arrived(`${r.path} ${alert.labels.route}`, r.at);
+  } else {
+    // Alertmanager's webhook payload v4: { alerts: [{ status, labels }] }
+    for (const a of (body as { alerts: { status: string; labels: Record<string, string> }[] }).alerts) {
+      if (a.status === 'firing' && a.labels.alertname === ALERT && a.labels.route)
+        arrived(`${r.path} ${a.labels.route}`, r.at);
+    }
+  }
+  return { status: 200 };
+});
+const hookBase = receiver.url;
+
+const get = (url: string) =>
+  fetch(url).then(
+    (r) => r.arrayBuffer(),
+    () => undefined,
+  );
+
+/** Fast requests to `/api/items` every 50 ms until `stop()`. */
+function healthyTraffic(base: string): { stop: () => Promise<void> } {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await Promise.all([get(`${base}/api/items`), sleep(50)]);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+/**
+ * One trial on `route`: healthy, then slow until the firing notification for (`hookPath`, `route`)
+ * arrives or `boundMs` after t0. Returns the latency in ms (Infinity when not notified in time).
+ */
+async function trial(base: string, route: string, hookPath: string, boundMs: number): Promise<number> {
+  for (let i = 0; i < HEALTHY_REQUESTS; i++) await Promise.all([get(`${base}${route}`), sleep(50)]);
+  const key = `${hookPath} ${route}`;
+  const notified = new Promise<number>((r) => waiters.set(key, r));
+  let firstSlow: (t: number) => void = () => {};
+  const t0 = new Promise<number>((r) => {
+    firstSlow = r;
+  });
+  let slow = true;
+  const inFlight: Promise<unknown>[] = [];
+  const slowLoop = (async () => {
+    while (slow) {
+      for (let c = 0; c < SLOW_CONCURRENCY; c++) {
+        inFlight.push(get(`${base}${route}?delay=${SLOW_MS}`).then(() => firstSlow(performance.now())));
+      }
+      await sleep(SLOW_EVERY_MS);
+    }
+  })();
+  const bound = sleep(SLOW_MS + 1000).then(() => sleep(boundMs));
+  const at = await Promise.race([notified, bound.then(() => Number.POSITIVE_INFINITY)]);
+  slow = false;
+  waiters.delete(key);
+  await slowLoop;
+  // A notification before the first slow response ended would count as negative (not hidden).
+  const start = await t0;
+  // The route stays slow for the requests in flight; they end on their own (not awaited: the next
+  // trial starts at once, on another route).
+  void Promise.all(inFlight);
+  return at - start;
+}
+
+interface Row {
+  name: string;
+  latencies: number[];
+  note?: string;
+}
+
+const ROUTES = Math.max(RUNS, PEER_RUNS);
+const APP = fileURLToPath(new URL('./breach-app.ts', import.meta.url));
+
+/** A child app (`prodmon` with its config, or `prom`); returns its base URL and the child. */
+async function startApp(mode: 'prodmon' | 'prom', config: unknown = {}) {
+  const { port, child } = await startChild(APP, [mode, JSON.stringify(config), String(ROUTES)], {
+    pin: false,
+  });
+  return { base: `http://127.0.0.1:${port}`, port, child };
+}
+
+/** Sequential trials against prodmon embedded in a child app. */
+async function prodmonRow(name: string, tag: string, alerting: Record<string, unknown>): Promise<Row> {
+  const dir = tempDir('prodmon-bench-');
+  const hookPath = `/prodmon-${tag}`;
+  const { base, child } = await startApp('prodmon', {
+    data_dir: dir.path,
+    logs: { stdout: false },
+    alerting,
+    notifications: {
+      channels: [{ name: 'hook', kind: 'webhook', url: `${hookBase}${hookPath}`, secret: 'bench-secret' }],
+    },
+  });
+  const traffic = healthyTraffic(base);
+  await sleep(2000);
+  const latencies: number[] = [];
+  try {
+    for (let i = 0; i < RUNS; i++) latencies.push(await trial(base, `/api/t${i}`, hookPath, 10_000));
+  } finally {
+    await traffic.stop();
+    await stopChild(child);
+    dir.cleanup();
+  }
+  return { name, latencies };
+}
+
+/** A Prometheus + Alertmanager pair over its own prom-instrumented app. */
+async function peerStack(bins: { prometheus: string; alertmanager: string }, s: PromSettings, tag: string) {
+  const hookPath = `/am-${tag}`;
+  const app = await startApp('prom');
+  const daemons: Daemon[] = [];
+  const traffic = healthyTraffic(app.base);
+  const stop = async () => {
+    await traffic.stop();
+    for (const d of daemons.reverse()) await d.stop();
+    await stopChild(app.child);
+  };
+  try {
+    const am = await startAlertmanager(bins.alertmanager, `${hookBase}${hookPath}`, s);
+    daemons.push(am);
+    const rules = [
+      'groups:',
+      '  - name: bench',
+      '    rules:',
+      `      - alert: ${ALERT}`,
+      `        expr: ${PROM_RULE}`,
+      '        labels: { severity: critical }',
+      '',
+    ].join('\n');
+    daemons.push(
+      await startPrometheus(bins.prometheus, {
+        target: `127.0.0.1:${app.port}`,
+        rules,
+        alertmanager: am,
+        settings: s,
+      }),
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const prometheus = daemons[1]!;
+  return { base: app.base, hookPath, stop, scraped: () => firstScrape(prometheus, 90_000) };
+}
+
+type Stack = Awaited<ReturnType<typeof peerStack>>;
+
+/**
+ * Peer trials all at once, each starting at a random moment within `spreadMs` (one scrape interval, so
+ * t0 falls anywhere between scrapes), each bounded by `boundMs`.
+ */
+async function peerRowConcurrent(
+  stack: Stack,
+  name: string,
+  spreadMs: number,
+  boundMs: number,
+): Promise<Row> {
+  try {
+    await stack.scraped();
+    const latencies = await Promise.all(
+      Array.from({ length: PEER_RUNS }, async (_, i) => {
+        await sleep(Math.random() * spreadMs);
+        return trial(stack.base, `/api/t${i}`, stack.hookPath, boundMs);
+      }),
+    );
+    return { name, latencies };
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** Sequential peer trials (for the tuned pair, whose trials take seconds). */
+async function peerRowSequential(
+  bins: { prometheus: string; alertmanager: string },
+  name: string,
+  tag: string,
+  s: PromSettings,
+  boundMs: number,
+): Promise<Row> {
+  const stack = await peerStack(bins, s, tag);
+  const latencies: number[] = [];
+  try {
+    await stack.scraped();
+    for (let i = 0; i < RUNS; i++)
+      latencies.push(await trial(stack.base, `/api/t${i}`, stack.hookPath, boundMs));
+    return { name, latencies };
+  } finally {
+    await stack.stop();
+  }
+}
+
+const failed = (name: string, err: unknown): Row => ({
+  name,
+  latencies: [],
+  note: `not measured: ${(err as Error).message}`,
+});
+
+// --- the run ---------------------------------------------------------------------------------------
+
+const started = performance.now();
+log(`breach to notification: ${SLOW_MS} ms requests (api_response_time critical threshold 2000 ms)`);
+log(`prodmon rule: built-in api_response_time (p95 by route over 5m > 2000 ms, critical fires at once)`);
+log(`Prometheus rule: ${PROM_RULE}`);
+
+let stack: ReturnType<typeof ensurePromStack> = { ok: false, reason: 'skipped (BENCH_PEERS=0)' };
+if (PEERS) stack = ensurePromStack(log);
+if (stack.ok) log(`peers: ${stack.versions}`);
+else log(`peers not measured: ${stack.reason}`);
+
+const GROUP_BY = ['alertname', 'route'];
+const background: Promise<Row>[] = [];
+if (stack.ok) {
+  const slowPeers = [
+    {
+      // Upstream defaults: no scrape/evaluation interval set (1m each), group_wait unset (30s).
+      name: 'Prometheus + Alertmanager, upstream defaults (1m scrape + eval, group_wait 30s)',
+      tag: 'default',
+      settings: { groupBy: GROUP_BY },
+      spreadMs: 60_000,
+      boundMs: 300_000,
+    },
+    {
+      // Debian's shipped prometheus.yml sets 15s scrape and evaluation (its alertmanager.yml: group_wait 30s).
+      name: "Prometheus + Alertmanager, Debian's prometheus.yml (15s scrape + eval, group_wait 30s)",
+      tag: 'debian',
+      settings: { groupBy: GROUP_BY, scrapeInterval: '15s', evaluationInterval: '15s', groupWait: '30s' },
+      spreadMs: 15_000,
+      boundMs: 120_000,
+    },
+  ];
+  // Started (and ready) before the prodmon rows, so their start-up does not disturb them.
+  for (const p of slowPeers) {
+    const ready = await peerStack(stack, p.settings, p.tag).catch((err: unknown) => err as Error);
+    background.push(
+      ready instanceof Error
+        ? Promise.resolve(failed(p.name, ready))
+        : peerRowConcurrent(ready, p.name, p.spreadMs, p.boundMs).catch((err) => failed(p.name, err)),
+    );
+  }
+}
+
+const rows: Row[] = [];
+rows.push(await prodmonRow('prodmon, default config (60 s loop + fresh data)', 'default', {}));
+log(`  measured prodmon default (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+rows.push(
+  await prodmonRow('prodmon, 1 s evaluation loop (+ fresh data)', 'loop1s', { evaluation_interval: '1s' }),
+);
+log(`  measured prodmon 1 s loop (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+if (stack.ok) {
+  const name = 'Prometheus + Alertmanager, tuned (1s scrape + eval, group_wait 0s)';
+  rows.push(
+    await peerRowSequential(
+      stack,
+      name,
+      'tuned',
+      { groupBy: GROUP_BY, scrapeInterval: '1s', evaluationInterval: '1s', groupWait: '0s' },
+      20_000,
+    ).catch((err) => failed(name, err)),
+  );
+  log(`  measured the tuned peers (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  rows.push(...(await Promise.all(background)));
+  log(`  measured the peers at default intervals (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+}
+
+await receiver.close();
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
+};
+const fmt = (x: number) =>
+  !Number.isFinite(x) ? 'not notified' : x < 10_000 ? `${Math.round(x)} ms` : `${(x / 1000).toFixed(1)} s`;
+
+log('');
+table(
+  ['configuration', 'trials', 'p50', 'p95', 'p99', 'max'],
+  rows.map((r) =>
+    r.latencies.length === 0
+      ? [r.name, 0, r.note ?? '', '', '', '']
+      : [
+          r.name,
+          r.latencies.length,
+          fmt(pct(r.latencies, 0.5)),
+          fmt(pct(r.latencies, 0.95)),
+          fmt(pct(r.latencies, 0.99)),
+          fmt(Math.max(...r.latencies)),
+        ],
+  ),
+);
+
+const p99 = (r: Row | undefined) => (r && r.latencies.length > 0 ? pct(r.latencies, 0.99) : undefined);
+log('');
+for (const ours of rows.filter((r) => r.name.startsWith('prodmon'))) {
+  const x = p99(ours)!;
+  log(`${ours.name}: p99 ${fmt(x)} (goal < 1 s: ${x < 1000 ? 'met' : 'not met'})`);
+  for (const peer of rows.filter((r) => r.name.startsWith('Prometheus'))) {
+    const y = p99(peer);
+    if (x !== undefined && y !== undefined && Number.isFinite(x) && Number.isFinite(y))
+      log(
+        `  p99 ratio prodmon / ${peer.name.replace('Prometheus + Alertmanager, ', 'peer ')}: ${(x / y).toFixed(3)}`,
+      );
+  }
+}
+if (process.env.BENCH_VERBOSE === '1') {
+  for (const r of rows) log(`${r.name}, in trial order: ${r.latencies.map(fmt).join(', ')}`);
+}
+const extra = [...firings].filter(([, n]) => n > 1);
+log(
+  `\nfiring notifications per trial: ${extra.length === 0 ? 'exactly one each' : `more than one for ${extra.map(([k, n]) => `${k} (${n})`).join(', ')}`}`,
+);
+log(`total ${((performance.now() - started) / 1000).toFixed(0)} s; the machine is shared (2 CPUs).`);
