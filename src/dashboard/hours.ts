@@ -1,14 +1,16 @@
 /**
- * Long periods (24 h, 7 d) read fast: whole hours the daily compaction has already turned into hourly
- * rows are read as such; the minute rows it has not reached yet (up to a day and more) are reduced
- * once into blocks as wide as the period's chart step (10 min for 24 h, an hour for 7 d), one entry
- * per series and block, and kept, so each later view reads a few thousand entries instead of tens of
- * thousands of minute rows, at the resolution its charts draw. Only blocks that ended more than the
- * compaction grace ago are kept (late flushes land before that); the rest is always read fresh.
+ * Long periods (24 h, 7 d) read fast: whole hours the hourly compaction has turned into hourly rows
+ * are read as such (all of them but the last one or two while the `compact` job runs); minute rows it
+ * has not reached yet (the current hour, the last one during its grace, or more after the monitor was
+ * down) are reduced once into blocks as wide as the period's chart step (10 min for 24 h, an hour for
+ * 7 d), one entry per series and block, and kept, so each later view reads a few thousand entries
+ * instead of tens of thousands of minute rows, at the resolution its charts draw. Only blocks that
+ * ended more than the compaction grace ago are kept (late flushes land before that); the rest is
+ * always read fresh.
  */
-import { bucketStart, emptyStats, HOUR_MS, mergeStats, type RollupStats } from '../core/rollup.js';
-import type { Sketch } from '../core/sketch.js';
+import { bucketStart, HOUR_MS } from '../core/rollup.js';
 import { COMPACTION_GRACE_MS } from '../metrics/maintenance.js';
+import { EntryMerger } from '../metrics/merge.js';
 import type { ReadRange, RollupEntry } from '../metrics/read.js';
 
 /** Reads the entries of some metrics over a range (the metrics read path). */
@@ -20,39 +22,22 @@ export function reduceBlocks(
   width: number,
   withSketch: (metric: string) => boolean,
 ): Map<number, RollupEntry[]> {
-  const groups = new Map<string, { first: RollupEntry; block: number; stats: RollupStats }>();
+  const merger = new EntryMerger();
   for (const e of entries) {
     const block = bucketStart(e.bucket, width);
-    const key = `${block}\u0000${e.metric}\u0000${e.labelsJson}\u0000${e.instance}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = { first: e, block, stats: emptyStats() };
-      groups.set(key, g);
-    }
-    mergeStats(g.stats, e, withSketch(e.metric) ? e.sketch() : null);
+    merger.add(e.metric, e.instance, e.labelsJson, block, e, withSketch(e.metric), block, width);
   }
   const out = new Map<number, RollupEntry[]>();
-  for (const { first, block, stats } of groups.values()) {
-    if (stats.count <= 0) continue;
-    const sketch: Sketch | null = stats.sketch;
-    const list = out.get(block) ?? [];
-    list.push({
-      metric: first.metric,
-      labelsJson: first.labelsJson,
-      instance: first.instance,
-      resolution: width,
-      bucket: block,
-      count: stats.count,
-      sum: stats.sum,
-      min: stats.min,
-      max: stats.max,
-      errors: stats.errors,
-      sketch: () => sketch,
-    });
-    out.set(block, list);
+  for (const e of merger.entries()) {
+    const list = out.get(e.bucket);
+    if (list) list.push(e);
+    else out.set(e.bucket, [e]);
   }
   return out;
 }
+
+/** Compacted hours read at a time (a day: a few thousand rows). */
+const READ_CHUNK_MS = 24 * HOUR_MS;
 
 /** What the cache needs. */
 export interface HourCacheOptions {
@@ -97,18 +82,35 @@ export class HourCache {
     now: number,
     width = HOUR_MS,
   ): Promise<RollupEntry[]> {
+    const parts = await this.parts(metrics, range, now, width);
+    return (await Promise.all(parts.map((read) => read()))).flat();
+  }
+
+  /**
+   * The same entries as {@link entries}, as reads to make one after the other, oldest first: the
+   * compacted hours a day at a time, so a caller that reduces each part as it comes never holds a
+   * week of rows (and their decoded sketches) at once.
+   */
+  async parts(
+    metrics: readonly string[],
+    range: ReadRange,
+    now: number,
+    width = HOUR_MS,
+  ): Promise<(() => Promise<RollupEntry[]>)[]> {
+    const read = (from: number, until: number) => () => this.#o.read(metrics, { from, until });
     const span = this.#span(range, now, width);
-    if (span.until - span.from < 2 * width) return this.#o.read(metrics, range);
+    if (span.until - span.from < 2 * width) return [read(range.from, range.until)];
     const compacted = Math.min(
       span.until,
       Math.max(span.from, bucketStart(await this.#o.compactedUntil(), HOUR_MS)),
     );
-    const parts: Promise<RollupEntry[]>[] = [];
-    if (range.from < span.from) parts.push(this.#o.read(metrics, { from: range.from, until: span.from }));
-    if (compacted > span.from) parts.push(this.#o.read(metrics, { from: span.from, until: compacted }));
-    for (let b = compacted; b < span.until; b += width) parts.push(this.#block(metrics, b, width));
-    if (span.until < range.until) parts.push(this.#o.read(metrics, { from: span.until, until: range.until }));
-    return (await Promise.all(parts)).flat();
+    const parts: (() => Promise<RollupEntry[]>)[] = [];
+    if (range.from < span.from) parts.push(read(range.from, span.from));
+    for (let a = span.from; a < compacted; a += READ_CHUNK_MS)
+      parts.push(read(a, Math.min(compacted, a + READ_CHUNK_MS)));
+    for (let b = compacted; b < span.until; b += width) parts.push(() => this.#block(metrics, b, width));
+    if (span.until < range.until) parts.push(read(span.until, range.until));
+    return parts;
   }
 
   /**

@@ -4,13 +4,14 @@
  * reused for a moment so many viewers cost one computation.
  */
 import type { Clock } from '../core/clock.js';
-import { MINUTE_MS } from '../core/rollup.js';
+import { bucketStart, MINUTE_MS } from '../core/rollup.js';
 import type { MetricsEngine } from '../metrics/engine.js';
 import { COMPACTED_UNTIL_KEY, readEntries, readRange } from '../metrics/read.js';
 import { type PerformanceSummary, SUMMARY_METRICS, summarize } from '../metrics/summary.js';
 import type { Store } from '../store/index.js';
 import { buildCharts, type ChartData } from './charts.js';
 import { HourCache } from './hours.js';
+import { ViewEntries } from './reduce.js';
 
 /** The periods of the performance picker. */
 export const RANGES = {
@@ -112,21 +113,25 @@ export class PerformanceReader {
   async #computePerformance(key: RangeKey): Promise<PerformanceView> {
     const r = RANGES[key];
     const until = this.#now;
-    const since = until - r.ms;
+    // Long periods start at a chart step (their first slot is whole): a 7-day view reads hourly rows
+    // from its first hour on, not an hour of minute rows for the part of it inside the period.
+    const since = r.blocks ? bucketStart(until - r.ms, r.stepMs) : until - r.ms;
     const range = readRange(since, until);
-    const entries = r.blocks
-      ? await this.#hours.entries(SUMMARY_METRICS, range, until, r.stepMs)
-      : await readEntries(
-          { store: this.#d.store, recorder: this.#d.metrics.recorder },
-          SUMMARY_METRICS,
-          range,
-        );
+    // Each part is reduced as it comes, so a week of rows is never held at once.
+    const reduced = new ViewEntries(range.from, until);
+    const parts = r.blocks
+      ? await this.#hours.parts(SUMMARY_METRICS, range, until, r.stepMs)
+      : [
+          () =>
+            readEntries({ store: this.#d.store, recorder: this.#d.metrics.recorder }, SUMMARY_METRICS, range),
+        ];
+    for (const read of parts) reduced.add(await read());
     return {
       range: key,
       since,
       until,
-      summary: summarize(entries, { ...range, since }),
-      charts: buildCharts(entries, since, until, r.stepMs),
+      summary: summarize(reduced.summary(), { ...range, since }),
+      charts: buildCharts(reduced.charts(), since, until, r.stepMs),
     };
   }
 }

@@ -6,6 +6,7 @@ import type { Store } from '../store/index.js';
 import { PgAdvisoryLock } from './advisory-lock.js';
 import { archiveJob } from './definitions/archive.js';
 import { cleanupJob } from './definitions/cleanup.js';
+import { compactJob } from './definitions/compact.js';
 import { type DailySummarySender, dailySummaryJob } from './definitions/daily-summary.js';
 import { type HealthRunner, healthJob } from './definitions/health.js';
 import { LeaseLeadership } from './leadership.js';
@@ -80,7 +81,7 @@ export interface JobProviders {
   dailySummary?: DailySummarySender;
 }
 
-/** The four jobs with their configured schedules (false: disabled or no provider). */
+/** The jobs with their configured schedules (false: disabled or no provider). */
 export function scheduledJobs(config: ResolvedConfig, p: JobProviders): ScheduledJob[] {
   const jobs: ScheduledJob[] = [
     { job: cleanupJob(), schedule: config.jobs.cleanup },
@@ -90,5 +91,6 @@ export function scheduledJobs(config: ResolvedConfig, p: JobProviders): Schedule
     jobs.push({ job: healthJob(p.health, { persist: p.persistHealth }), schedule: config.jobs.health });
   if (p.dailySummary)
     jobs.push({ job: dailySummaryJob(p.dailySummary), schedule: config.jobs.daily_summary });
+  jobs.push({ job: compactJob(), schedule: config.jobs.compact });
   return jobs;
 }

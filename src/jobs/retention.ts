@@ -155,7 +155,7 @@ export async function runRetention(o: RetentionOptions): Promise<RetentionReport
   if (o.scope === 'cleanup' && !o.dryRun) {
     // Minute rows leave only after their hour has an hourly row.
     o.onProgress?.({ step: 'compact rollups', done: 0, total: null });
-    report.compactedHours = (await compact(o.store, { now: o.now })).hours;
+    report.compactedHours = (await compact(o.store, { now: o.now, fence: o.fence, signal: o.signal })).hours;
   }
   for (const [dataset, cutoff] of cutoffs) {
     o.signal?.throwIfAborted();

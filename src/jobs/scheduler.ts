@@ -151,17 +151,27 @@ export class Scheduler {
     }
   }
 
+  /**
+   * On becoming the leader: a job whose work is due runs at once (for its last slot if that one never
+   * ran, else as an extra run); another job's last slot is made up if it was missed by at most
+   * `catchUpMs`.
+   */
   async #catchUp(): Promise<void> {
     const window = this.#o.catchUpMs ?? 0;
-    if (window <= 0) return;
     const now = this.#o.clock.now();
     for (const e of this.#entries.values()) {
-      const prev = e.schedule?.previous(now) ?? null;
-      if (prev === null || now - prev > window) continue;
+      if (!e.schedule || (window <= 0 && !e.job.due)) continue;
+      const prev = e.schedule.previous(now);
       try {
         const last = await this.#o.store.state.get<number>(slotKey(e.job.name));
+        const missed = prev !== null && (typeof last !== 'number' || last < prev) ? prev : null;
+        if (e.job.due) {
+          if (await e.job.due({ store: this.#o.store, now })) void this.#fire(e, missed);
+          continue;
+        }
         // Only a slot after one that ran is made up: a fresh store does not run everything at start.
-        if (typeof last === 'number' && last < prev) void this.#fire(e, prev);
+        if (prev !== null && now - prev <= window && typeof last === 'number' && last < prev)
+          void this.#fire(e, prev);
       } catch (err) {
         this.#log.warn({ job: e.job.name, err: errorMessage(err) }, 'cannot read the last run of a job');
       }

@@ -52,6 +52,11 @@ export interface Job {
   readonly name: string;
   readonly description: string;
   run(ctx: JobContext): Promise<JobResult>;
+  /**
+   * Whether work is waiting that should not wait for the next slot: checked when this instance starts
+   * leading (at start, or on taking over), and the job then runs at once, whatever `jobs.catch_up` says.
+   */
+  due?(ctx: { store: Store; now: number }): Promise<boolean>;
 }
 
 /** A job that failed, for the `system` alert the lead wires to the alert engine. */

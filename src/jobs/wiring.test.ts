@@ -41,6 +41,7 @@ describe('jobs in the running monitor', () => {
           ['archive', '0 4 * * 0'],
           ['health', '*/15 * * * *'],
           ['daily_summary', '0 8 * * *'],
+          ['compact', '5 * * * *'],
         ],
       );
       const now = Date.now();

@@ -37,6 +37,8 @@ export interface RollupEntry {
   errors: number;
   /** The sketch, decoded on demand (null when the bucket has none or it cannot be read). */
   sketch(): Sketch | null;
+  /** The stored bytes of the sketch, when the entry is a stored row (merges add them without decoding). */
+  sketchBytes?: Uint8Array | null;
 }
 
 /** What reads need. */
@@ -67,8 +69,30 @@ function lazySketch(raw: Buffer | Uint8Array | Sketch | null): () => Sketch | nu
   };
 }
 
-function fromRow(r: RollupRow): RollupEntry {
-  return { ...r, labelsJson: r.labels, sketch: lazySketch(r.sketch) };
+/** An entry from a stored row (a literal of one shape: reads over many entries stay fast). */
+export function entryFromRow(row: RollupRow): RollupEntry {
+  return fromRow(row, row.sketch);
+}
+
+function fromRow(
+  r: Omit<RollupRow, 'sketch'>,
+  sketch: Buffer | Uint8Array | Sketch | null,
+  labelsJson = r.labels,
+): RollupEntry {
+  return {
+    metric: r.metric,
+    labelsJson,
+    instance: r.instance,
+    resolution: r.resolution,
+    bucket: r.bucket,
+    count: r.count,
+    sum: r.sum,
+    min: r.min,
+    max: r.max,
+    errors: r.errors,
+    sketch: lazySketch(sketch),
+    sketchBytes: sketch instanceof Uint8Array ? sketch : null,
+  };
 }
 
 /** The range of buckets a window [since, until) reads. */
@@ -109,18 +133,14 @@ export async function readEntries(
       since: hourFrom,
       until: hourUntil,
     });
-    for (const r of rows) out.push(fromRow(r));
+    for (const r of rows) out.push(fromRow(r, r.sketch));
   }
 
   const inRange = (b: number) => minuteRanges.some(([a, z]) => b >= a && b < z);
   const memory = new Map<string, RollupEntry>();
   for (const m of src.recorder.memoryBuckets(wanted)) {
     if (!inRange(m.bucket)) continue;
-    memory.set(`${m.metric}\u0000${m.labelsJson}\u0000${m.bucket}`, {
-      ...m.row,
-      labelsJson: m.labelsJson,
-      sketch: lazySketch(m.sketch),
-    });
+    memory.set(`${m.metric}\u0000${m.labelsJson}\u0000${m.bucket}`, fromRow(m.row, m.sketch, m.labelsJson));
   }
   if (src.store) {
     for (const [a, z] of minuteRanges) {
@@ -137,7 +157,7 @@ export async function readEntries(
         ) {
           continue;
         }
-        out.push(fromRow(r));
+        out.push(fromRow(r, r.sketch));
       }
     }
   }

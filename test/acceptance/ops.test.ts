@@ -88,7 +88,7 @@ describe('prodmon start --daemon, status, stop', () => {
     assert.ok(s.instances.some((i: { pid: number; leader: boolean }) => i.pid === pid && i.leader));
     assert.deepEqual(
       s.jobs.map((j: { job: string }) => j.job),
-      ['cleanup', 'health', 'daily_summary', 'archive'],
+      ['cleanup', 'health', 'daily_summary', 'archive', 'compact'],
     );
     const text = await runCli(['status'], { cwd });
     assert.match(text.stdout, new RegExp(`daemon: +running, pid ${pid}, ${url.replace(/\./g, '\\.')}`));

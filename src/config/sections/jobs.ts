@@ -4,13 +4,15 @@ import { z } from 'zod';
 import { duration, obj, schedule } from '../zod-helpers.js';
 
 /** Names of the scheduled jobs (their keys in `jobs`). */
-export const JOB_NAMES = ['cleanup', 'health', 'daily_summary', 'archive'] as const;
+export const JOB_NAMES = ['cleanup', 'health', 'daily_summary', 'archive', 'compact'] as const;
 
 export const jobsSection = obj({
   cleanup: schedule('0 3 * * *'),
   health: schedule('*/15 * * * *'),
   daily_summary: schedule('0 8 * * *'),
   archive: schedule('0 4 * * 0'),
+  /** Minute rollups of each whole hour become hourly rows (5 minutes past the hour: the grace for late flushes). */
+  compact: schedule('5 * * * *'),
   /** IANA time zone the schedules are read in (default: the machine's). */
   timezone: z.string().optional(),
   /** A run missed by at most this much (the leader was down or changing) is made up at once; 0 = never. */
