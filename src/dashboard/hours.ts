@@ -87,9 +87,8 @@ export class HourCache {
   }
 
   /**
-   * The same entries as {@link entries}, as reads to make one after the other, oldest first: the
-   * compacted hours a day at a time, so a caller that reduces each part as it comes never holds a
-   * week of rows (and their decoded sketches) at once.
+   * The same entries as {@link entries}, as reads to make one after the other: the compacted hours a
+   * day at a time, so a caller that reduces each part as it comes never holds a week of rows at once.
    */
   async parts(
     metrics: readonly string[],
@@ -108,7 +107,10 @@ export class HourCache {
     if (range.from < span.from) parts.push(read(range.from, span.from));
     for (let a = span.from; a < compacted; a += READ_CHUNK_MS)
       parts.push(read(a, Math.min(compacted, a + READ_CHUNK_MS)));
-    for (let b = compacted; b < span.until; b += width) parts.push(() => this.#block(metrics, b, width));
+    // Newest first: a compaction catching up after a restart goes oldest first, and any hour it has
+    // done by the time it is read comes as hourly rows.
+    for (let b = span.until - width; b >= compacted; b -= width)
+      parts.push(() => this.#block(metrics, b, width));
     if (span.until < range.until) parts.push(read(span.until, range.until));
     return parts;
   }

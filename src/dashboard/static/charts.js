@@ -45,16 +45,28 @@ export function formatValue(v, unit) {
 }
 
 /**
- * @param {Chart} chart
- * @param {HTMLElement} el
+ * The theme's chart colors, read once per drawing.
+ * @typedef {{ grid: string, text: string, colors: string[] }} Theme
+ * @returns {Theme}
  */
-function options(chart, el) {
-  const grid = cssVar('--grid');
-  const text = cssVar('--muted');
-  const colors = [cssVar('--c1'), cssVar('--c2'), cssVar('--c3'), cssVar('--c4')];
+function theme() {
+  return {
+    grid: cssVar('--grid'),
+    text: cssVar('--muted'),
+    colors: [cssVar('--c1'), cssVar('--c2'), cssVar('--c3'), cssVar('--c4')],
+  };
+}
+
+/**
+ * @param {Chart} chart
+ * @param {number} width
+ * @param {Theme} t
+ */
+function options(chart, width, t) {
+  const { grid, text, colors } = t;
   const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
   return {
-    width: Math.max(200, el.clientWidth),
+    width: Math.max(200, width),
     height: 180,
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
@@ -105,6 +117,8 @@ function rows(data, chart) {
  */
 export function drawCharts(data) {
   if (!uPlot) return;
+  /** @type {{ chart: Chart, el: HTMLElement }[]} */
+  const fresh = [];
   for (const chart of data.charts) {
     const el = /** @type {HTMLElement | null} */ (document.querySelector(`[data-chart="${chart.id}"]`));
     if (!el) continue;
@@ -115,10 +129,18 @@ export function drawCharts(data) {
       continue;
     }
     known?.plot.destroy();
-    el.textContent = '';
-    const plot = new uPlot(options(chart, el), rows(data, chart), el);
-    plots.set(chart.id, { plot, chart });
+    plots.delete(chart.id);
+    fresh.push({ chart, el });
   }
+  if (fresh.length === 0) return;
+  // Every size and color is read before any chart is added: one layout of the page, not one per chart.
+  const t = theme();
+  const widths = fresh.map(({ el }) => el.clientWidth);
+  fresh.forEach(({ chart, el }, i) => {
+    el.textContent = '';
+    const plot = new uPlot(options(chart, widths[i] ?? 0, t), rows(data, chart), el);
+    plots.set(chart.id, { plot, chart });
+  });
 }
 
 /** Fits every chart to its container. */
