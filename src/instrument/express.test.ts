@@ -28,7 +28,28 @@ describe('Express 5 middleware in a real app', () => {
     api.get('/', (_req, res) => {
       res.send('api root');
     });
+    api.get('/items/:id/fail', () => {
+      throw new Error('failure inside a mounted router');
+    });
+    api.get('/items/:id/async-fail', async () => {
+      throw new Error('async failure inside a mounted router');
+    });
+    const v2 = express.Router();
+    v2.get('/things/:thing', () => {
+      throw new Error('failure two routers deep');
+    });
+    v2.get('/pass/:id', (_req, _res, next) => next()); // matches, then leaves the router
+    api.use('/v2', v2);
     app.use('/api', api);
+    const sub = express(); // a mounted sub-app has its own request prototype
+    sub.get('/orders/:id', (req, res) => {
+      if (req.query.fail) throw new Error('failure in a sub-app');
+      res.send('order');
+    });
+    app.use('/shop', sub);
+    app.get('/api/v2/pass/:id', (_req, res) => {
+      res.send('answered by the app after the router passed');
+    });
     app.get('/boom', () => {
       throw new Error('sync failure');
     });
@@ -63,6 +84,61 @@ describe('Express 5 middleware in a real app', () => {
     assert.ok(!requestSeries(engine).some((s) => /\d/.test(s.route)), 'no raw ids in labels');
   });
 
+  test('a failing route of a mounted router keeps its mount prefix (the router resets req.baseUrl on the way out)', async () => {
+    const start = requestCount(engine);
+    const statuses = await requestAll(base, [
+      '/api/items/7/fail',
+      '/api/items/8/async-fail',
+      '/api/v2/things/9',
+      '/shop/orders/3?fail=1',
+      '/shop/orders/4',
+    ]);
+    assert.deepEqual(statuses, [500, 500, 500, 500, 200]);
+    await until(() => requestCount(engine) === start + 5, 'five requests recorded');
+    assert.equal(seriesOf(engine, '/api/items/:id/fail', '5xx')?.errors, 1);
+    assert.equal(seriesOf(engine, '/api/items/:id/async-fail', '5xx')?.errors, 1);
+    assert.equal(seriesOf(engine, '/api/v2/things/:thing', '5xx')?.errors, 1);
+    assert.equal(seriesOf(engine, '/shop/orders/:id', '5xx')?.errors, 1);
+    assert.equal(seriesOf(engine, '/shop/orders/:id', '2xx')?.count, 1);
+    const routes = requestSeries(engine).map((s) => s.route);
+    for (const r of ['/items/:id/fail', '/items/:id/async-fail', '/things/:thing', '/orders/:id'])
+      assert.ok(!routes.includes(r), `no label without its prefix: ${r}`);
+  });
+
+  test('the last route that matched names the request, even when a router passed it on', async () => {
+    const start = requestCount(engine);
+    assert.deepEqual(await requestAll(base, ['/api/v2/pass/5']), [200]);
+    await until(() => requestCount(engine) === start + 1, 'one request recorded');
+    assert.equal(seriesOf(engine, '/api/v2/pass/:id', '2xx')?.count, 1);
+  });
+
+  test('req.route still reads what the router set; nothing is added to the response object', async () => {
+    const app = express();
+    const keysBefore: (string | symbol)[] = [];
+    app.use((_req, res, next) => {
+      keysBefore.push(...Reflect.ownKeys(res));
+      next();
+    });
+    app.use(engine.middleware());
+    const seen: unknown[] = [];
+    const r = express.Router();
+    r.get('/x/:id', (req, res) => {
+      seen.push(req.route?.path, req.baseUrl);
+      // an added property gives an Express response a hidden class of its own: every later access slows
+      assert.deepEqual(Reflect.ownKeys(res), keysBefore);
+      res.send('ok');
+    });
+    app.use('/m', r);
+    const s = createServer(app);
+    const b = await listenLocal(s);
+    try {
+      assert.deepEqual(await requestAll(b, ['/m/x/1']), [200]);
+      assert.deepEqual(seen, ['/x/:id', '/m']);
+    } finally {
+      await closeServer(s);
+    }
+  });
+
   test('404s fold into one unmatched label and are not errors', async () => {
     const start = requestCount(engine);
     const statuses = await requestAll(base, ['/nope/1', '/nope/2', '/also/missing']);
@@ -90,13 +166,15 @@ describe('Express 5 middleware in a real app', () => {
 
   test('10,000 distinct URLs leave a handful of series', async () => {
     const start = requestCount(engine);
+    const seriesBefore = engine.recorder.seriesCount('http_request_duration_ms');
     const paths = Array.from({ length: 10_000 }, (_, i) =>
       i % 2 ? `/products/${i}` : `/random/${i}/${i * 7}`,
     );
     await requestAll(base, paths, { concurrency: 64 });
     await until(() => requestCount(engine) === start + 10_000, '10,000 requests recorded', 20_000);
     assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, 5002);
-    assert.ok(engine.recorder.seriesCount('http_request_duration_ms') <= 12, 'series stay bounded');
+    const added = engine.recorder.seriesCount('http_request_duration_ms') - seriesBefore;
+    assert.ok(added <= 2, `series stay bounded (${added} new)`);
     assert.equal(engine.recorder.overflowed, 0);
   });
 });

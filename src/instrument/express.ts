@@ -1,30 +1,104 @@
 /**
- * Express/Connect middleware: records every request under its route template, read when the response
- * closes from `req.baseUrl` + `req.route.path` (so `/api` + `/products/:id`); unmatched requests fold
- * into one label.
+ * Express/Connect middleware: records every request under its route template, `req.baseUrl` +
+ * `req.route.path` (so `/api` + `/products/:id`), taken when the router matches the route; unmatched
+ * requests fold into one label.
+ *
+ * The mount prefix has to be read at match time: when a route of a mounted router fails, the router
+ * restores `req.baseUrl` before the error reaches the app's error handler, so at close it is gone. The
+ * middleware therefore puts a `route` accessor on Express's request prototype (once, on the first
+ * request): the router's own `req.route = route` then also notes the `baseUrl` of that moment. Reads of
+ * `req.route` are unchanged. Where the accessor cannot be installed, the prefix is read at close.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { RequestTracker } from './track.js';
 
-type ExpressRequest = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string };
+/** The route the router matched and `req.baseUrl` at that moment. */
+interface Match {
+  route: { path?: unknown } | undefined;
+  base: string | undefined;
+}
 
-/** The Express route template of a request, or undefined when no route matched. */
+type ExpressRequest = IncomingMessage & {
+  route?: { path?: unknown };
+  baseUrl?: string;
+  [kMatch]?: Match;
+};
+
+/**
+ * Where the accessor keeps the match, on the request (shared by copies of this module). One property,
+ * in place of the `route` property the router would otherwise add: Express requests get a hidden
+ * class of their own at every added property (their prototype was swapped), so each one costs.
+ */
+const kMatch = Symbol.for('prodmon.express.match');
+/** Marks a prototype that carries the accessor. */
+const kInstalled = Symbol.for('prodmon.express.routeAccessor');
+
+const routeAccessor: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: ExpressRequest) {
+    return this[kMatch]?.route;
+  },
+  set(this: ExpressRequest, route: { path?: unknown } | undefined) {
+    this[kMatch] = { route, base: this.baseUrl };
+  },
+};
+
+/**
+ * The prototype to carry the accessor: Express's `request` (the last object before
+ * `IncomingMessage.prototype`, shared by an app and its sub-apps), or null for a plain request.
+ */
+function requestPrototype(req: IncomingMessage): object | null {
+  let proto: object | null = Object.getPrototypeOf(req);
+  let below: object | null = null;
+  while (proto !== null && proto !== IncomingMessage.prototype && proto !== Object.prototype) {
+    below = proto;
+    proto = Object.getPrototypeOf(proto);
+  }
+  return below;
+}
+
+/** Installs the `route` accessor on this request's prototype chain, where it can. */
+function installRouteCapture(req: IncomingMessage): void {
+  const proto = requestPrototype(req) as (object & { [kInstalled]?: boolean }) | null;
+  if (proto === null || proto[kInstalled]) return;
+  const own = Object.getOwnPropertyDescriptor(proto, 'route');
+  if ((own && !own.configurable) || Object.hasOwn(req, 'route')) return;
+  Object.defineProperty(proto, 'route', routeAccessor);
+  Object.defineProperty(proto, kInstalled, { value: true });
+}
+
+function template(path: unknown, base: string | undefined): string {
+  const p = typeof path === 'string' ? path : String(path);
+  if (!base) return p;
+  return p === '/' ? base : `${base}${p}`;
+}
+
+/**
+ * The Express route template of a request, or undefined when no route matched: the prefix noted when
+ * the route matched, else (accessor not installed) `req.baseUrl` as it is now.
+ */
 export function expressRoute(req: IncomingMessage): string | undefined {
-  const r = (req as ExpressRequest).route;
-  if (!r || r.path === undefined) return undefined;
-  const path = typeof r.path === 'string' ? r.path : String(r.path);
-  const base = (req as ExpressRequest).baseUrl ?? '';
-  if (!base) return path;
-  return path === '/' ? base : `${base}${path}`;
+  const r = req as ExpressRequest;
+  const m = r[kMatch];
+  if (m !== undefined) return m.route?.path === undefined ? undefined : template(m.route.path, m.base);
+  const route = r.route;
+  if (!route || route.path === undefined) return undefined;
+  return template(route.path, r.baseUrl);
 }
 
 /** `app.use(monitor.middleware())` — put it first, before the routes. */
 export function expressMiddleware(tracker: RequestTracker) {
+  let tried = false; // the accessor is installed (or found impossible) on the first request
   return function prodmonMiddleware(
     req: IncomingMessage,
     res: ServerResponse,
     next: (err?: unknown) => void,
   ): void {
+    if (!tried) {
+      tried = true;
+      installRouteCapture(req);
+    }
     tracker.track(req, res, expressRoute);
     next();
   };

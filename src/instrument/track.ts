@@ -29,7 +29,8 @@ export interface TrackerOptions {
   now?: () => number;
 }
 
-interface TrackState {
+/** What the tracker knows of a request while it runs (exported for the benchmarks). */
+export interface TrackState {
   tracker: RequestTracker;
   req: IncomingMessage;
   t0: number;
@@ -37,8 +38,34 @@ interface TrackState {
   thrown: boolean;
 }
 
-const kState = Symbol.for('prodmon.track');
-type Tracked = ServerResponse & { [kState]?: TrackState };
+/**
+ * Marks prodmon's close listener with the state it records. The state lives in the listener, never as
+ * a property of `res`: Express swaps the prototype of every response, after which V8 gives each
+ * response its own hidden class at every added property, and that made each request noticeably slower
+ * (more than the rest of the tracking together). Shared with other copies of this module.
+ */
+const kState = Symbol.for('prodmon.track.state');
+type CloseListener = ((this: ServerResponse) => void) & { [kState]?: TrackState };
+
+function closeListener(st: TrackState): CloseListener {
+  const fn: CloseListener = function prodmonClose(this: ServerResponse): void {
+    if (fn[kState] === undefined) return; // recorded already: a response closes once
+    fn[kState] = undefined;
+    st.tracker.finish(st, this);
+  };
+  fn[kState] = st;
+  return fn;
+}
+
+/** The state of a response being tracked, found through its close listener. */
+function stateOf(res: ServerResponse): TrackState | undefined {
+  if (res.listenerCount('close') === 0) return undefined; // the usual case on a first track()
+  for (const fn of res.listeners('close') as CloseListener[]) {
+    const st = fn[kState];
+    if (st !== undefined) return st;
+  }
+  return undefined;
+}
 
 const METHOD_LIST = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE', 'OTHER'];
 const METHOD_INDEX = new Map(METHOD_LIST.map((m, i) => [m, i]));
@@ -121,13 +148,6 @@ export function templateFromPath(url: string | undefined): string {
 export const guessedRoute: RouteSource = (req, res) =>
   res.statusCode === 404 ? undefined : templateFromPath(req.url);
 
-function onClose(this: Tracked): void {
-  const st = this[kState];
-  if (!st) return;
-  this[kState] = undefined;
-  st.tracker.finish(st, this);
-}
-
 /** Records requests into the recorder. */
 export class RequestTracker {
   readonly #recorder: Recorder;
@@ -153,19 +173,17 @@ export class RequestTracker {
    * Tracking the same response twice keeps the first start and takes the newer route.
    */
   track(req: IncomingMessage, res: ServerResponse, route?: RouteSource): void {
-    const r = res as Tracked;
-    const st = r[kState];
+    const st = stateOf(res);
     if (st) {
       if (route !== undefined) st.route = route;
       return;
     }
-    r[kState] = { tracker: this, req, t0: this.now(), route, thrown: false };
-    res.on('close', onClose); // a response closes once; a shared listener allocates nothing per request
+    res.on('close', closeListener({ tracker: this, req, t0: this.now(), route, thrown: false }));
   }
 
   /** Sets the route template of a tracked request (e.g. once the router has matched). */
   setRoute(res: ServerResponse, route: RouteSource): void {
-    const st = (res as Tracked)[kState];
+    const st = stateOf(res);
     if (st) st.route = route;
   }
 
@@ -174,7 +192,7 @@ export class RequestTracker {
    * 500 (`status`/`statusCode`, e.g. a validation error) is the client's: the response status decides.
    */
   markError(res: ServerResponse, err?: unknown): void {
-    const st = (res as Tracked)[kState];
+    const st = stateOf(res);
     if (!st) return;
     const e = err as { status?: unknown; statusCode?: unknown } | null | undefined;
     const status =
@@ -185,10 +203,10 @@ export class RequestTracker {
 
   /** Whether `res` is being tracked. */
   isTracked(res: ServerResponse): boolean {
-    return (res as Tracked)[kState] !== undefined;
+    return stateOf(res) !== undefined;
   }
 
-  /** Records a closed response (called by the close listener). */
+  /** Records a closed response (called by the close listener; the benchmarks call it directly). */
   finish(st: TrackState, res: ServerResponse): void {
     const end = this.now();
     const duration = end - st.t0;
