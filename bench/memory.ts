@@ -2,10 +2,10 @@
  * Memory of recording: an Express app with 1,000 routes after 1,000,000 recorded requests, with prodmon
  * and with a prom-client histogram, against the same app bare. prodmon is measured twice: its metrics
  * engine alone (what the recorded data costs), and the whole embedded setup (plus the SQLite store
- * with its flush and sampling loops, Node default metrics, one flush and one /metrics scrape). Requests are recorded in process
- * through the code that runs when a response closes (not over HTTP), so the figure is the cost of
- * the data kept, not of sockets. Each variant runs in its own process; RSS and heap after GC. The
- * child is bundled to plain JavaScript first (esbuild, which tsx brings; packages stay external), so
+ * with its flush and sampling loops, Node default metrics, one flush and one /metrics scrape).
+ * Requests are recorded in process through the code that runs when a response closes (not over HTTP), so the figure is the cost of
+ * the data kept, not of sockets. Each variant runs in its own process, BENCH_RUNS (5) times in
+ * rotating order, and the run with the median RSS is kept; RSS and heap after GC. The child is bundled to plain JavaScript first (esbuild, which tsx brings; packages stay external), so
  * no variant pays for compiling TypeScript at run time, as none would in production.
  *
  *   node --import tsx bench/memory.ts
@@ -47,6 +47,9 @@ async function bundle(): Promise<void> {
   });
 }
 
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 function run(variant: string): Figures {
   const r = spawnSync(process.execPath, ['--expose-gc', CHILD, variant], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${variant}: ${r.stderr}`);
@@ -55,11 +58,23 @@ function run(variant: string): Figures {
 
 const started = performance.now();
 await bundle();
-// each twice, keeping the lower (the first run of a process pays for cold caches)
-const results = ['bare', 'recorder', 'prodmon', 'promclient'].map((v) => {
-  const a = run(v);
-  const b = run(v);
-  return a.after.rss <= b.after.rss ? a : b;
+// Each variant RUNS times, in rotating order; the run with the median RSS is kept (RSS after GC moves
+// by a few MB from one process to the next, and drift in the machine hits every variant alike).
+const VARIANTS = ['bare', 'recorder', 'prodmon', 'promclient'];
+const runs: Figures[][] = VARIANTS.map(() => []);
+for (let r = 0; r < RUNS; r++) {
+  for (let k = 0; k < VARIANTS.length; k++) {
+    const i = (k + r) % VARIANTS.length;
+    runs[i]!.push(run(VARIANTS[i]!));
+  }
+}
+const results = runs.map((rs) => {
+  const m = median(rs.map((f) => f.after.rss));
+  return rs.find((f) => f.after.rss === m)!;
+});
+const spread = runs.map((rs) => {
+  const xs = rs.map((f) => f.after.rss);
+  return Math.max(...xs) - Math.min(...xs);
 });
 const names: Record<string, string> = {
   bare: 'bare',
@@ -71,14 +86,23 @@ for (const r of results) r.variant = names[r.variant] ?? r.variant;
 const bare = results[0]!;
 const mb = (x: number) => (x / MB).toFixed(1);
 process.stdout.write(
-  'memory: Express app, 1,000 routes, 1,000,000 requests recorded in process (lower of 2 runs)\n\n',
+  `memory: Express app, 1,000 routes, 1,000,000 requests recorded in process (median of ${RUNS} runs)\n\n`,
 );
 table(
-  ['variant', 'RSS MB', 'vs bare', 'heap MB', 'growth while recording (RSS / heap)', 'record time'],
-  results.map((r) => [
+  [
+    'variant',
+    'RSS MB',
+    'vs bare',
+    'RSS spread of the runs',
+    'heap MB',
+    'growth while recording (RSS / heap)',
+    'record time',
+  ],
+  results.map((r, i) => [
     r.variant,
     mb(r.after.rss),
     r === bare ? '' : `+${mb(r.after.rss - bare.after.rss)} MB`,
+    `${mb(spread[i]!)} MB`,
     mb(r.after.heap),
     `${mb(r.after.rss - r.before.rss)} / ${mb(r.after.heap - r.before.heap)} MB`,
     `${(r.elapsedMs / 1000).toFixed(2)} s`,

@@ -59,6 +59,8 @@ export interface WindowQuery {
 }
 
 const silent: MetricsLog = { warn() {}, error() {} };
+/** Rows per write of a flush (the store's own statement size). */
+const FLUSH_CHUNK = 200;
 
 /** Everything about metrics for one monitor. */
 export class MetricsEngine {
@@ -187,15 +189,27 @@ export class MetricsEngine {
     const store = this.#store;
     if (!store) return 0;
     const batch = this.recorder.collect();
-    if (batch.rows.length === 0) return 0;
-    this.pusher?.enqueue(batch.rows);
-    try {
-      await store.rollups.upsert(batch.rows);
-    } catch (err) {
+    if (batch.size === 0) return 0;
+    // A chunk at a time: only one chunk's encoded sketches are in memory (and one statement's worth).
+    let failure: { err: unknown } | null = null;
+    for (const rows of batch.chunks(FLUSH_CHUNK)) {
+      this.pusher?.enqueue(rows); // the push goes on while the store is down
+      if (failure) {
+        if (this.pusher) continue;
+        break;
+      }
+      try {
+        await store.rollups.upsert(rows);
+      } catch (err) {
+        failure = { err };
+      }
+    }
+    if (failure) {
+      const { err } = failure;
       this.flushFailures++;
       if (this.lastFlushError === null) {
         this.#log.error(
-          { err: errorMessage(err), rows: batch.rows.length },
+          { err: errorMessage(err), rows: batch.size },
           'writing metrics to the store failed; keeping them in memory',
         );
       }
@@ -204,10 +218,10 @@ export class MetricsEngine {
     }
     batch.commit();
     if (this.lastFlushError !== null)
-      this.#log.warn({ rows: batch.rows.length }, 'writing metrics to the store works again');
+      this.#log.warn({ rows: batch.size }, 'writing metrics to the store works again');
     this.lastFlushError = null;
     this.lastFlushAt = this.#opts.clock.now();
-    return batch.rows.length;
+    return batch.size;
   }
 
   // ---- instrumentation -------------------------------------------------------------------------

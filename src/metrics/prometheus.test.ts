@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { register as globalRegistry } from 'prom-client';
+import { Gauge, register as globalRegistry } from 'prom-client';
 import { testEngine } from '../../test/support/metrics.js';
 import { type PromFamily, parsePrometheusText } from '../../test/support/prom-parser.js';
 import { FakeClock } from '../core/clock.js';
@@ -161,5 +161,33 @@ describe('Prometheus export', () => {
     );
     assert.equal(fams.get('prodmon_push_failures_total')!.samples.length, 0, 'no push configured');
     small.recorder.close();
+  });
+
+  test('NaN is spelled NaN (prom-client writes Nan), and only in sample values; a scrape of 1,000 series parses', async () => {
+    new Gauge({
+      name: 'test_not_a_number',
+      help: 'A help text that ends in Nan',
+      registers: [e.prometheus.registry],
+    }).set(Number.NaN);
+    for (let i = 0; i < 1000; i++)
+      e.record(HTTP, { route: `/r${i}/:id`, method: 'GET', status_class: '2xx' }, i);
+    const text = await e.prometheus.metrics();
+    // A regular expression over the whole text would leave it referenced by the RegExp statics.
+    assert.ok(RegExp.lastMatch.length < 1000 && RegExp.input.length < 1000, 'the text is not kept alive');
+    assert.match(text, /^test_not_a_number NaN$/m);
+    assert.match(text, /^# HELP test_not_a_number A help text that ends in Nan$/m);
+    assert.doesNotMatch(text, /^[^#\n].* Nan$/m);
+    const fams = parsePrometheusText(text);
+    assert.ok(Number.isNaN(sample(fams.get('test_not_a_number'), 'test_not_a_number', {})));
+    const h = fams.get('prodmon_http_request_duration_seconds')!;
+    assert.equal(h.samples.filter((x) => x.name.endsWith('_count')).length, 1000);
+    assert.equal(
+      sample(h, 'prodmon_http_request_duration_seconds_sum', {
+        route: '/r999/:id',
+        method: 'GET',
+        status_class: '2xx',
+      }),
+      0.999,
+    );
   });
 });

@@ -6,7 +6,13 @@
  */
 import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
 import { METRIC } from '../core/metric-names.js';
-import { HEALTH_STATUSES, type HealthCheckResult, SEVERITIES, type Severity } from '../core/types.js';
+import {
+  HEALTH_STATUSES,
+  type HealthCheckResult,
+  type Labels,
+  SEVERITIES,
+  type Severity,
+} from '../core/types.js';
 import type { Recorder } from './recorder.js';
 import type { Series } from './series.js';
 
@@ -116,53 +122,140 @@ class Collected {
   reset(): void {}
 }
 
-function histogramValues(name: string, series: Iterable<Series>): Value[] {
-  const out: Value[] = [];
-  for (const s of series) {
-    if (!s.bounds || !s.bucketCounts || s.totalCount === 0) continue;
-    let cum = 0;
-    for (let i = 0; i < s.bounds.length; i++) {
-      cum += s.bucketCounts[i]!;
-      out.push({
-        metricName: `${name}_bucket`,
-        labels: { ...s.labels, le: s.bounds[i]! / 1000 },
-        value: cum,
-      });
-    }
-    cum += s.bucketCounts[s.bounds.length]!;
-    out.push({ metricName: `${name}_bucket`, labels: { ...s.labels, le: '+Inf' }, value: cum });
-    out.push({ metricName: `${name}_sum`, labels: { ...s.labels }, value: s.totalSum / 1000 });
-    out.push({ metricName: `${name}_count`, labels: { ...s.labels }, value: s.totalCount });
-  }
+/** A sample value as the text format spells it. */
+function num(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Number.POSITIVE_INFINITY) return '+Inf';
+  if (v === Number.NEGATIVE_INFINITY) return '-Inf';
+  return String(v);
+}
+
+/** A HELP text escaped as the format wants (backslash and newline). */
+function escapeHelp(s: string): string {
+  return s.replaceAll('\\', '\\\\').replaceAll('\n', '\\n');
+}
+
+/** A label value escaped as the format wants (backslash, double quote, newline). */
+function escapeLabel(v: string): string {
+  if (!v.includes('\\') && !v.includes('"') && !v.includes('\n')) return v;
+  return v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+}
+
+/** `k="v",k2="v2"` of a series' labels, in their order. */
+function labelText(labels: Readonly<Labels>): string {
+  let out = '';
+  for (const k in labels) out += `${out ? ',' : ''}${k}="${escapeLabel(labels[k]!)}"`;
   return out;
+}
+
+/** One family of the recorder's series, written straight as text (no value objects per sample). */
+interface Family {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge' | 'histogram';
+  /** Appends the sample lines of the family. */
+  write(lines: string[]): void;
+}
+
+function histogramFamily(h: HistogramSpec, recorder: Recorder): Family {
+  const les = (HISTOGRAM_BOUNDS_MS[h.metric] ?? []).map((b) => num(b / 1000));
+  const bucket = `${h.name}_bucket`;
+  return {
+    name: h.name,
+    help: h.help,
+    type: 'histogram',
+    write(lines) {
+      for (const s of recorder.allSeries(h.metric)) {
+        const counts = s.bucketCounts;
+        if (!s.bounds || !counts || s.totalCount === 0) continue;
+        const l = labelText(s.labels);
+        const lc = l ? `${l},` : '';
+        let cum = 0;
+        for (let i = 0; i < s.bounds.length; i++) {
+          cum += counts[i]!;
+          lines.push(`${bucket}{${lc}le="${les[i] ?? num(s.bounds[i]! / 1000)}"} ${cum}`);
+        }
+        cum += counts[s.bounds.length]!;
+        lines.push(`${bucket}{${lc}le="+Inf"} ${cum}`);
+        const braces = l ? `{${l}}` : '';
+        lines.push(`${h.name}_sum${braces} ${num(s.totalSum / 1000)}`);
+        lines.push(`${h.name}_count${braces} ${s.totalCount}`);
+      }
+    },
+  };
+}
+
+function seriesFamily(
+  name: string,
+  help: string,
+  type: 'counter' | 'gauge',
+  series: () => Iterable<Series>,
+  value: (s: Series) => number | null,
+): Family {
+  return {
+    name,
+    help,
+    type,
+    write(lines) {
+      for (const s of series()) {
+        const v = value(s);
+        if (v === null) continue;
+        const l = labelText(s.labels);
+        lines.push(`${name}${l ? `{${l}}` : ''} ${num(v)}`);
+      }
+    },
+  };
+}
+
+/**
+ * prom-client writes NaN as `Nan`; the exposition format spells it `NaN` (a sample's value is its last
+ * token). Line by line, without a regular expression: a global replace would leave the whole text
+ * referenced by the RegExp statics (`RegExp.input`) until the next match anywhere, megabytes on a big
+ * scrape.
+ */
+function spellNaN(text: string): string {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.endsWith(' Nan') && !l.startsWith('#')) lines[i] = `${l.slice(0, -3)}NaN`;
+  }
+  return lines.join('\n');
 }
 
 /** The /metrics registry of one monitor. */
 export class PrometheusExporter {
+  /** prom-client's registry: prodmon's own health and the Node default metrics. */
   readonly registry = new Registry();
+  /** The recorder's series (requests, queries, system): written here, not through prom-client. */
+  readonly #families: Family[] = [];
   #providers: HealthProviders = {};
   #defaults = false;
 
   constructor(
-    private readonly recorder: Recorder,
+    recorder: Recorder,
     private readonly selfStats: () => SelfStats,
   ) {
     const add = (m: Collected) => this.registry.registerMetric(m as unknown as Metric);
+    const all = (metric: string) => () => recorder.allSeries(metric);
     for (const h of HISTOGRAMS) {
-      add(
-        new Collected(h.name, h.help, 'histogram', () =>
-          histogramValues(h.name, recorder.allSeries(h.metric)),
-        ),
-      );
-      if (h.total) add(this.#counter(h.total[0], h.total[1], h.metric, (s) => s.totalCount));
-      if (h.errors) add(this.#counter(h.errors[0], h.errors[1], h.metric, (s) => s.totalErrors));
+      this.#families.push(histogramFamily(h, recorder));
+      if (h.total)
+        this.#families.push(
+          seriesFamily(h.total[0], h.total[1], 'counter', all(h.metric), (s) =>
+            s.totalCount > 0 ? s.totalCount : null,
+          ),
+        );
+      if (h.errors)
+        this.#families.push(
+          seriesFamily(h.errors[0], h.errors[1], 'counter', all(h.metric), (s) =>
+            s.totalCount > 0 ? s.totalErrors : null,
+          ),
+        );
     }
     for (const [metric, name, help, scale] of GAUGES) {
-      add(
-        new Collected(name, help, 'gauge', () =>
-          [...recorder.allSeries(metric)]
-            .filter((s) => Number.isFinite(s.last))
-            .map((s) => ({ labels: { ...s.labels }, value: s.last * scale })),
+      this.#families.push(
+        seriesFamily(name, help, 'gauge', all(metric), (s) =>
+          Number.isFinite(s.last) ? s.last * scale : null,
         ),
       );
     }
@@ -182,23 +275,22 @@ export class PrometheusExporter {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** The exposition text. */
+  /** The exposition text: the recorder's families, then the registry's (families apart by a blank line). */
   async metrics(): Promise<string> {
-    // prom-client writes NaN as "Nan"; the exposition format spells it "NaN" (value is the last token).
-    return (await this.registry.metrics()).replace(/^([^#\n][^\n]*) Nan$/gm, '$1 NaN');
+    const lines: string[] = [];
+    for (const f of this.#families) {
+      if (lines.length > 0) lines.push('');
+      lines.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`);
+      f.write(lines);
+    }
+    const own = lines.join('\n');
+    const text = await this.registry.metrics();
+    return `${own}\n\n${text.includes(' Nan') ? spellNaN(text) : text}`;
   }
 
   /** Its content type. */
   get contentType(): string {
     return this.registry.contentType;
-  }
-
-  #counter(name: string, help: string, metric: string, pick: (s: Series) => number): Collected {
-    return new Collected(name, help, 'counter', () =>
-      [...this.recorder.allSeries(metric)]
-        .filter((s) => s.totalCount > 0)
-        .map((s) => ({ labels: { ...s.labels }, value: pick(s) })),
-    );
   }
 
   #registerSelf(add: (m: Collected) => void): void {

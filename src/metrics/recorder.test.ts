@@ -6,6 +6,7 @@ import { FakeClock } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
 import { MINUTE_MS } from '../core/rollup.js';
 import type { Store } from '../store/index.js';
+import type { RollupRow } from '../store/repos/rollups.js';
 import type { MetricsEngine } from './engine.js';
 import { OVERFLOW, Recorder } from './recorder.js';
 
@@ -118,6 +119,55 @@ describe('recorder on a fake clock with a real SQLite store', () => {
       [10, 20],
     );
     assert.equal(e.lastFlushError, null);
+  });
+
+  test('a flush of many series writes them a chunk at a time; an open bucket is read when its chunk is made', async () => {
+    const e = engine({ metrics: { max_series: 1000 } });
+    e.record(HTTP, route('/old'), 3);
+    clock.set(T0 + MINUTE_MS + 1000);
+    for (let i = 0; i < 450; i++) e.record(HTTP, route(`/r${i}`), i + 1);
+
+    const batch = e.recorder.collect(); // closes the minute of /old
+    assert.equal(e.recorder.buffered, 1);
+    assert.equal(batch.size, 451);
+    const chunks = batch.chunks(200)[Symbol.iterator]();
+    const first = chunks.next().value as RollupRow[];
+    assert.equal(first.length, 200);
+    assert.deepEqual([first[0]!.bucket, first[0]!.sum], [T0, 3], 'the closed minute comes first');
+    e.record(HTTP, route('/r449'), 1000); // after the first chunk was made, before the last
+    const rest = [...{ [Symbol.iterator]: () => chunks }];
+    assert.deepEqual(
+      rest.map((c) => c.length),
+      [200, 51],
+    );
+    const r449 = rest[1]!.find((r) => r.labels.includes('"/r449"'))!;
+    assert.deepEqual([r449.count, r449.max], [2, 1000], 'its row reads the bucket when the chunk is made');
+    await store.rollups.upsert([...first, ...rest.flat()]);
+    batch.commit();
+    assert.equal(e.recorder.buffered, 0);
+    assert.equal(await e.flush(), 0, 'every row made is clean');
+
+    e.record(HTTP, route('/r1'), 5);
+    assert.equal(await e.flush(), 1);
+    const rows = await stored();
+    assert.equal(rows.length, 451);
+    assert.equal(rows.find((r) => r.labels.includes('"/r1"'))?.count, 2);
+    assert.equal(rows.find((r) => r.labels.includes('"/r449"'))?.count, 2);
+  });
+
+  test('while the store fails, a flush still hands every chunk to the push', async () => {
+    const flaky = flakyStore(store);
+    const e = engine({
+      store: flaky,
+      metrics: { max_series: 1000, push: { url: 'http://127.0.0.1:9/', token: 'push-token-0123456789' } },
+    });
+    for (let i = 0; i < 450; i++) e.record(HTTP, route(`/r${i}`), 1);
+    flaky.failing = true;
+    await assert.rejects(e.flush(), /disk I\/O/);
+    assert.equal(e.pusher!.buffered, 450, 'all three chunks queued for the push');
+    flaky.failing = false;
+    assert.equal(await e.flush(), 450);
+    assert.equal((await stored()).length, 450);
   });
 
   test('the buffer of unflushed closed buckets is bounded: the oldest go first and are counted', () => {

@@ -30,11 +30,26 @@ export interface RecorderOptions {
   dataDebounceMs?: number;
 }
 
-/** Rows to write, and what to do once they are written. */
+/**
+ * The buckets to write, and what to do once they are written. A bucket becomes a row (its sketch
+ * encoded) only when asked for: a flush takes them `chunks` at a time, so the encoded sketches of a
+ * thousand series never sit in memory all at once.
+ */
 export interface FlushBatch {
-  rows: RollupRow[];
-  /** Marks the rows as stored: closed buckets leave memory, open ones become clean. */
+  /** Number of rows in the batch. */
+  readonly size: number;
+  /** The rows, a chunk at a time; an open bucket is read as it is when its chunk is made. */
+  chunks(size: number): Iterable<RollupRow[]>;
+  /** Every row at once. */
+  readonly rows: RollupRow[];
+  /** Marks the rows made as stored: closed buckets leave memory, open ones become clean. */
   commit(): void;
+}
+
+/** A bucket held for a flush: closed (its minute is over) or open with new samples; encoded only when written. */
+interface HeldBucket {
+  series: Series;
+  bucket: OpenBucket;
 }
 
 /** A bucket held in memory, as the read path merges it with stored rows. */
@@ -43,7 +58,7 @@ export interface MemoryBucket {
   labelsJson: string;
   bucket: number;
   row: Omit<RollupRow, 'sketch'>;
-  /** The live sketch of an open bucket, or the encoded one of a closed bucket. */
+  /** The live sketch of the bucket (closed buckets keep theirs unencoded until their flush). */
   sketch: OpenBucket['sketch'] | Buffer | null;
 }
 
@@ -68,7 +83,7 @@ export class Recorder {
   readonly #maxBuffered: number;
   readonly #histograms: Readonly<Record<string, readonly number[]>>;
   readonly #metrics = new Map<string, MetricSeries>();
-  #closed: RollupRow[] = [];
+  #closed: HeldBucket[] = [];
   readonly #listeners = new Set<DataListener>();
   #pendingData = new Set<string>();
   #epoch = 0;
@@ -165,31 +180,48 @@ export class Recorder {
       }
     }
     const closed = this.#closed.slice();
-    const rows = closed.slice();
-    const open: [OpenBucket, number][] = [];
+    const open: HeldBucket[] = [];
     for (const s of this.allSeries()) {
       const b = s.cur;
-      if (b && b.count > 0 && b.version !== b.flushedVersion) {
-        rows.push(this.#row(s, b));
-        open.push([b, b.version]);
-      }
+      if (b && b.count > 0 && b.version !== b.flushedVersion) open.push({ series: s, bucket: b });
     }
+    /** Version of each open bucket as its row was made (what a commit marks as stored). */
+    const made: [OpenBucket, number][] = [];
+    const row = (i: number): RollupRow => {
+      if (i < closed.length) return this.#row(closed[i]!.series, closed[i]!.bucket);
+      const { series, bucket } = open[i - closed.length]!;
+      made.push([bucket, bucket.version]);
+      return this.#row(series, bucket);
+    };
+    const size = closed.length + open.length;
+    let all: RollupRow[] | null = null;
     return {
-      rows,
+      size,
+      *chunks(n: number) {
+        for (let i = 0; i < size; i += n) {
+          const chunk: RollupRow[] = [];
+          for (let j = i; j < Math.min(size, i + n); j++) chunk.push(row(j));
+          yield chunk;
+        }
+      },
+      get rows() {
+        all ??= Array.from({ length: size }, (_, i) => row(i));
+        return all;
+      },
       commit: () => {
         const done = new Set(closed);
-        this.#closed = this.#closed.filter((r) => !done.has(r));
-        for (const [b, v] of open) if (v > b.flushedVersion) b.flushedVersion = v;
+        this.#closed = this.#closed.filter((c) => !done.has(c));
+        for (const [b, v] of made) if (v > b.flushedVersion) b.flushedVersion = v;
       },
     };
   }
 
   /** Buckets held in memory (open and closed-but-unflushed) of some metrics, for merging on read. */
   *memoryBuckets(metrics?: ReadonlySet<string>): Iterable<MemoryBucket> {
-    for (const r of this.#closed) {
-      if (metrics && !metrics.has(r.metric)) continue;
-      const { sketch, ...row } = r;
-      yield { metric: r.metric, labelsJson: r.labels, bucket: r.bucket, row, sketch };
+    for (const { series: s, bucket: b } of this.#closed) {
+      if (metrics && !metrics.has(s.metric)) continue;
+      const { sketch: _, ...row } = this.#row(s, b, false);
+      yield { metric: s.metric, labelsJson: s.labelsJson, bucket: b.start, row, sketch: b.sketch };
     }
     for (const s of this.allSeries()) {
       if (metrics && !metrics.has(s.metric)) continue;
@@ -254,7 +286,7 @@ export class Recorder {
       this.#closed.shift();
       this.dropped++;
     }
-    this.#closed.push(this.#row(s, b));
+    this.#closed.push({ series: s, bucket: b });
   }
 
   #row(s: Series, b: OpenBucket, withSketch = true): RollupRow {
