@@ -88,6 +88,17 @@ async function spawnInstance(
 }
 
 const lease = () => store.leases.get('leader');
+/** Each instance's last events, one line per instance (for failure messages). */
+const tails = (list: Instance[]) =>
+  list
+    .map(
+      (i) =>
+        `${i.id}: ${i.events
+          .slice(-6)
+          .map((e) => JSON.stringify(e))
+          .join(' ')}`,
+    )
+    .join('\n');
 const state = (i: Instance) =>
   [...i.events].reverse().find((e) => e.event === 'leader' || e.event === 'follower');
 const leaderOf = async (alive: Instance[]) => {
@@ -326,15 +337,8 @@ describe('three monitors on PostgreSQL, one incident', () => {
         notes().find((n) => n.event === 'firing'),
       ).catch(async (err) => {
         const { items } = await store.alerts.list({ rule: 'shop_errors' });
-        const tail = shops.map(
-          (i) =>
-            `${i.id}: ${i.events
-              .slice(-6)
-              .map((e) => JSON.stringify(e))
-              .join(' ')}`,
-        );
         throw new Error(
-          `${(err as Error).message}; alerts ${JSON.stringify(items.map((a) => [a.status, a.value]))}; ${receiver.requests.length} requests at the receiver; lease ${JSON.stringify(await lease())}\n${tail.join('\n')}`,
+          `${(err as Error).message}; alerts ${JSON.stringify(items.map((a) => [a.status, a.value]))}; ${receiver.requests.length} requests at the receiver; lease ${JSON.stringify(await lease())}\n${tails(shops)}`,
         );
       });
       const firedAt = Date.now();
@@ -402,15 +406,8 @@ describe('three monitors on PostgreSQL, one incident', () => {
         // What the store says, to tell a missing resolution from an undelivered one.
         const alert = await store.alerts.get(first.alert.id);
         const outbox = await store.outbox.forAlert(first.alert.id);
-        const tail = shops.map(
-          (i) =>
-            `${i.id}: ${i.events
-              .slice(-6)
-              .map((e) => JSON.stringify(e))
-              .join(' ')}`,
-        );
         throw new Error(
-          `${(err as Error).message}; alert ${alert?.status} value ${alert?.value}; outbox ${JSON.stringify(outbox.map((o) => [o.transition, o.status, o.attempts, o.lastError]))}; lease ${JSON.stringify(await lease())}\n${tail.join('\n')}`,
+          `${(err as Error).message}; alert ${alert?.status} value ${alert?.value}; outbox ${JSON.stringify(outbox.map((o) => [o.transition, o.status, o.attempts, o.lastError]))}; lease ${JSON.stringify(await lease())}\n${tails(shops)}`,
         );
       });
       await new Promise((r) => setTimeout(r, 5000));
