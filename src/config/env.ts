@@ -1,5 +1,5 @@
 /** `${VAR}` and `${VAR:-default}` substitution in parsed YAML values (never in the YAML text). */
-import { parse as parseYaml } from 'yaml';
+import { yamlModule } from '../core/lazy.js';
 
 const REF = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
@@ -30,7 +30,7 @@ function substituteString(
   });
   if (!whole) return out;
   // A value that is exactly one reference takes the type its text reads as: `port: ${PORT}` is a number.
-  const scalar = parseYaml(out);
+  const scalar = yamlModule().parse(out);
   return typeof scalar === 'number' || typeof scalar === 'boolean' ? scalar : out;
 }
 

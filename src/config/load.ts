@@ -2,9 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ProdmonError } from '../core/errors.js';
+import { yamlModule } from '../core/lazy.js';
 import { substituteEnv } from './env.js';
 import { describeIssue } from './issues.js';
 import { collectSecrets } from './mask.js';
@@ -90,7 +90,7 @@ export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
         `${file}: cannot read the config file (${code === 'ENOENT' ? 'no such file' : code})`,
       ]);
     }
-    const parsed = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    const parsed = yamlModule().parseDocument(text, { prettyErrors: true, uniqueKeys: true });
     if (parsed.errors.length > 0) {
       throw new ConfigError([`${file}: invalid YAML: ${parsed.errors[0]!.message.split('\n')[0]}`]);
     }

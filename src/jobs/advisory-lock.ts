@@ -5,8 +5,9 @@
  * find it in `pg_stat_activity`.
  */
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { errorMessage } from '../core/errors.js';
+import { pgModule } from '../core/lazy.js';
 import type { AdvisoryLock } from './leadership.js';
 import { type JobLog, silentJobLog } from './types.js';
 
@@ -108,7 +109,7 @@ export class PgAdvisoryLock implements AdvisoryLock {
   #connect(): Promise<pg.Client> {
     if (this.#client) return Promise.resolve(this.#client);
     this.#connecting ??= (async () => {
-      const c = new pg.Client({
+      const c = new (pgModule().Client)({
         connectionString: this.#o.url,
         application_name: leaderSessionName(this.#o.holder),
         connectionTimeoutMillis: this.#o.connectTimeoutMs ?? 5000,

@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgModule } from '../core/lazy.js';
 import type { Database } from './schema.js';
 
 /**
@@ -30,7 +31,7 @@ const pgTypes = {
   getTypeParser(oid: number, format?: string) {
     if (oid === 20 || oid === 1700) return (v: string) => (v === null ? null : Number(v));
     // biome-ignore lint/suspicious/noExplicitAny: pg's typed overloads
-    return (pg.types.getTypeParser as any)(oid, format);
+    return (pgModule().types.getTypeParser as any)(oid, format);
   },
 };
 
@@ -40,7 +41,7 @@ export function openPostgres(
   schema: string,
   poolSize: number,
 ): { db: Kysely<Database>; pool: pg.Pool } {
-  const pool = new pg.Pool({
+  const pool = new (pgModule().Pool)({
     connectionString: url,
     max: poolSize,
     options: `-c search_path="${schema}"`,

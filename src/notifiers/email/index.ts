@@ -3,10 +3,10 @@
  * e-mail per notification; more due at once than the rate limit (default 5 a minute) lets through go as
  * one digest. Also sends the daily summary.
  */
-import nodemailer from 'nodemailer';
 import { z } from 'zod';
 import { obj } from '../../config/zod-helpers.js';
 import { errorMessage } from '../../core/errors.js';
+import { nodemailerModule } from '../../core/lazy.js';
 import { oneLine } from '../escape.js';
 import { summaryEmail } from '../summary/render.js';
 import type { AlertNotification, Notification, NotifierDefinition, SendOutcome } from '../types.js';
@@ -70,7 +70,7 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
   create(spec, ctx) {
     const timeout = ctx.config.notifications.outbox.attempt_timeout;
     const s = spec.smtp;
-    const transport = nodemailer.createTransport({
+    const transport = nodemailerModule().createTransport({
       host: s.host,
       port: s.port ?? (s.secure ? 465 : 25),
       secure: s.secure,
