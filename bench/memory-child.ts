@@ -41,11 +41,10 @@ async function main(): Promise<void> {
 
   if (variant === 'prodmon' || variant === 'recorder') {
     const full = variant === 'prodmon';
-    const [{ parseConfig }, { systemClock }, { MetricsEngine }, { openStore }] = await Promise.all([
+    const [{ parseConfig }, { systemClock }, { MetricsEngine }] = await Promise.all([
       import('../src/config/load.js'),
       import('../src/core/clock.js'),
       import('../src/metrics/engine.js'),
-      import('../src/store/index.js'),
     ]);
     const dir = mkdtempSync(join(tmpdir(), 'prodmon-mem-'));
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -54,6 +53,7 @@ async function main(): Promise<void> {
       clock: systemClock,
     });
     if (full) {
+      const { openStore } = await import('../src/store/index.js');
       const store = await openStore({ driver: 'sqlite', path: join(dir, 'prodmon.db') });
       await store.migrate(Date.now());
       engine.attachStore(store);
@@ -94,7 +94,9 @@ async function main(): Promise<void> {
     ring[i & 1023] = r;
     return r;
   };
-  for (let i = 0; i < 200_000; i++) churn(i, 1);
+  // Long enough that V8's young generation has grown to its full size in every variant before the first
+  // figure (a fast allocation loop grows it by ~16 MB, which would otherwise land in one variant only).
+  for (let i = 0; i < 3_000_000; i++) churn(i, 1);
   const before = settle();
   const t0 = performance.now();
   let sink = 0;

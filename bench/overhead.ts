@@ -4,9 +4,11 @@
  * Each server runs in its own child process (pinned to CPU 0 where `taskset` exists, autocannon on the
  * other CPUs); autocannon (50 connections) loads one at a time, in rotating order over many short
  * rounds, and the median of the rounds is kept, so background load hits every variant alike. Prints
- * throughput and p99 side by side, as ratios to bare.
+ * throughput and p99 side by side, as ratios to bare. The CPU overhead is the median over the rounds
+ * of each round's ratio to bare (the three variants of a round run back to back, under about the same
+ * background load), which drifts in the machine's load do not move.
  *
- *   node --import tsx bench/overhead.ts            # BENCH_SECONDS=1 BENCH_ROUNDS=7 by default
+ *   node --import tsx bench/overhead.ts            # BENCH_SECONDS=1 BENCH_ROUNDS=9 by default
  *
  * Goal: prodmon >= 95 % of bare throughput, p99 within 10 %, and less overhead than prom-client.
  */
@@ -24,7 +26,7 @@ import {
 
 const SERVER = fileURLToPath(new URL('./hello-server.ts', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const FRAMEWORKS = (process.env.BENCH_FRAMEWORKS ?? 'http,express,fastify').split(',');
 const VARIANTS = ['bare', 'prodmon', 'promclient'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -45,6 +47,8 @@ interface Result {
   rps: number;
   p99: number;
   cpu: number;
+  /** Median over the rounds of (CPU per request / bare's in the same round) - 1. */
+  overhead: number;
 }
 
 async function measure(framework: string): Promise<Record<Variant, Result>> {
@@ -69,10 +73,16 @@ async function measure(framework: string): Promise<Record<Variant, Result>> {
   } finally {
     await Promise.all(children.map((c) => stopChild(c.child)));
   }
+  const bareCpu = figures[0]!.cpu;
   return Object.fromEntries(
     VARIANTS.map((v, i) => [
       v,
-      { rps: median(figures[i]!.rps), p99: median(figures[i]!.p99), cpu: median(figures[i]!.cpu) },
+      {
+        rps: median(figures[i]!.rps),
+        p99: median(figures[i]!.p99),
+        cpu: median(figures[i]!.cpu),
+        overhead: median(figures[i]!.cpu.map((c, round) => c / bareCpu[round]! - 1)),
+      },
     ]),
   ) as Record<Variant, Result>;
 }
@@ -89,7 +99,7 @@ async function main(): Promise<void> {
     const r = await measure(fw);
     const tp = (v: Variant) => r[v].rps / r.bare.rps;
     const lat = (v: Variant) => r[v].p99 / r.bare.p99;
-    const cpu = (v: Variant) => r[v].cpu / r.bare.cpu - 1;
+    const cpu = (v: Variant) => r[v].overhead;
     rows.push([
       fw,
       Math.round(r.bare.rps),
@@ -113,7 +123,7 @@ async function main(): Promise<void> {
       'prom-client req/s (of bare)',
       'p99 ms bare/prodmon/prom',
       'server CPU µs/req bare/prodmon/prom',
-      'CPU overhead prodmon vs prom',
+      'CPU overhead prodmon vs prom (median of rounds)',
     ],
     rows,
   );

@@ -3,6 +3,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { basename, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** The parts of autocannon's result read here. */
 export interface CannonResult {
@@ -92,4 +94,33 @@ export function table(header: string[], rows: (string | number)[][]): void {
     process.stdout.write(`${r.map((c, j) => c.padEnd(widths[j]!)).join('  ')}\n`);
     if (i === 0) process.stdout.write(`${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
   }
+}
+
+/**
+ * Bundles a benchmark's child script to plain JavaScript (esbuild, which tsx brings; packages stay
+ * external) under node_modules/.cache, so its package imports resolve from the project's node_modules
+ * and the child pays nothing for compiling TypeScript at run time, as none would in production.
+ * Returns the bundle's path.
+ */
+export async function bundleChild(source: string): Promise<string> {
+  const out = fileURLToPath(
+    new URL(`../node_modules/.cache/prodmon-bench/${basename(source, '.ts')}.mjs`, import.meta.url),
+  );
+  // esbuild is tsx's own dependency (no type declarations needed for this one call)
+  const esbuild = (await import('esbuild' as string)) as {
+    build(o: Record<string, unknown>): Promise<unknown>;
+  };
+  await esbuild.build({
+    entryPoints: [source],
+    outdir: dirname(out),
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+  });
+  return out;
 }
