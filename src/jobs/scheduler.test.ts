@@ -216,6 +216,50 @@ describe('scheduler on a fake clock', () => {
     assert.equal(runs[1]?.detail.reason, 'previous run still in progress');
   });
 
+  test('an overlap skip claims its slot: none for a slot already claimed, none by a leader whose lease was taken', async () => {
+    const start = Date.UTC(2026, 0, 5, 10);
+    const clock = new FakeClock(start);
+    const { store, config } = await setup(start);
+    const leadership = slowLeadership(store, clock, 'a');
+    await leadership.start();
+    let release!: () => void;
+    const blocked = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow = recorder('slow', async () => {
+      if (slow.runs.length === 1) await blocked;
+    });
+    const s = new Scheduler({
+      store,
+      clock,
+      config,
+      leadership,
+      instance: 'a',
+      jobs: [{ job: slow.job, schedule: '* * * * *' }],
+    });
+    s.start();
+    cleanups.push(() => s.stop());
+    await advance(clock, 60_000); // 10:01 runs and hangs
+    assert.equal(slow.runs.length, 1);
+    // Another instance has claimed 10:02 already: this one's skip of it writes nothing.
+    await store.state.set(slotKey('slow'), start + 120_000, clock.now());
+    await advance(clock, 60_000);
+    // Another instance takes the lease; this one has not noticed yet (no renewal due) when 10:03 comes.
+    const lease = (await store.leases.get(leadership.name))!;
+    assert.ok(await store.leases.seize(leadership.name, 'b', 600_000, clock.now(), lease.epoch));
+    assert.equal(leadership.isLeader(), true);
+    await advance(clock, 60_000);
+    release();
+    await flushAsync(5);
+    const runs = await store.jobs.recent({ job: 'slow' });
+    assert.deepEqual(
+      runs.map((r) => [r.instance, r.detail.slot]),
+      [['a', start + 60_000]],
+      'one row: the run of 10:01; no skip row for the claimed 10:02 nor from the ex-leader at 10:03',
+    );
+    assert.equal(await store.state.get<number>(slotKey('slow')), start + 120_000);
+  });
+
   test('a failed run is recorded and told (for a system alert); the next success is told as a recovery', async () => {
     const start = Date.UTC(2026, 0, 5, 10);
     const clock = new FakeClock(start);

@@ -190,15 +190,23 @@ export class Scheduler {
     return run;
   }
 
+  /**
+   * Records a slot skipped by the overlap guard. The skip claims its slot like a run, in the same fenced
+   * transaction: a leader that lost its lease while its run went on (frozen, cut off from the store)
+   * writes nothing, and a slot has one row across instances, run or skipped, never both.
+   */
   async #skip(e: Entry, slot: number | null): Promise<RunReport> {
-    const { store, clock, instance } = this.#o;
+    const { store, clock, leadership } = this.#o;
     const name = e.job.name;
-    this.#log.warn({ job: name, slot }, 'previous run still in progress; this run is skipped');
     try {
-      const id = await store.jobs.start(name, instance, clock.now(), { slot });
+      const id = await this.#claim(name, slot);
+      if (id === null) return { job: name, slot, outcome: 'claimed', runId: null };
+      this.#log.warn({ job: name, slot }, 'previous run still in progress; this run is skipped');
       await store.jobs.finish(id, 'skipped', { slot, reason: 'previous run still in progress' }, clock.now());
       return { job: name, slot, outcome: 'skipped', runId: id };
     } catch (err) {
+      if (err instanceof LeadershipLostError || !leadership.isLeader())
+        return { job: name, slot, outcome: 'not-leader', runId: null };
       return { job: name, slot, outcome: 'skipped', runId: null, error: errorMessage(err) };
     }
   }
