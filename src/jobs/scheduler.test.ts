@@ -57,6 +57,34 @@ async function advance(clock: FakeClock, ms: number, step = 60_000): Promise<voi
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/**
+ * A leader 'a' (on `clock`) with one job `slow` every minute whose body `body` gets `blocked`, a promise
+ * that `release()` resolves.
+ */
+async function blockingSetup(body: (blocked: Promise<void>, runs: number) => Promise<void>) {
+  const start = Date.UTC(2026, 0, 5, 10);
+  const clock = new FakeClock(start);
+  const { store, config } = await setup(start);
+  const leadership = slowLeadership(store, clock, 'a');
+  await leadership.start();
+  let release!: () => void;
+  const blocked = new Promise<void>((r) => {
+    release = r;
+  });
+  const slow = recorder('slow', () => body(blocked, slow.runs.length));
+  const s = new Scheduler({
+    store,
+    clock,
+    config,
+    leadership,
+    instance: 'a',
+    jobs: [{ job: slow.job, schedule: '* * * * *' }],
+  });
+  s.start();
+  cleanups.push(() => s.stop());
+  return { start, clock, store, leadership, slow, release };
+}
+
 describe('scheduler on a fake clock', () => {
   test('spring forward in Europe/Berlin (2026-03-29): a 02:30 job runs once, at 03:00 CEST; 03:00 and 02:00 jobs once each', async () => {
     const start = Date.UTC(2026, 2, 27, 12);
@@ -169,33 +197,14 @@ describe('scheduler on a fake clock', () => {
   });
 
   test('a run still going when its next slot comes makes that slot a recorded skip; no overlap', async () => {
-    const start = Date.UTC(2026, 0, 5, 10);
-    const clock = new FakeClock(start);
-    const { store, config } = await setup(start);
-    const leadership = slowLeadership(store, clock, 'a');
-    await leadership.start();
-    let release!: () => void;
-    const blocked = new Promise<void>((r) => {
-      release = r;
-    });
     let active = 0;
     let maxActive = 0;
-    const slow = recorder('slow', async () => {
+    const { start, clock, store, slow, release } = await blockingSetup(async (blocked, runs) => {
       active++;
       maxActive = Math.max(maxActive, active);
-      if (active === 1 && slow.runs.length === 1) await blocked;
+      if (active === 1 && runs === 1) await blocked;
       active--;
     });
-    const s = new Scheduler({
-      store,
-      clock,
-      config,
-      leadership,
-      instance: 'a',
-      jobs: [{ job: slow.job, schedule: '* * * * *' }],
-    });
-    s.start();
-    cleanups.push(() => s.stop());
     await advance(clock, 3 * 60_000);
     assert.equal(slow.runs.length, 1);
     release();
@@ -217,28 +226,9 @@ describe('scheduler on a fake clock', () => {
   });
 
   test('an overlap skip claims its slot: none for a slot already claimed, none by a leader whose lease was taken', async () => {
-    const start = Date.UTC(2026, 0, 5, 10);
-    const clock = new FakeClock(start);
-    const { store, config } = await setup(start);
-    const leadership = slowLeadership(store, clock, 'a');
-    await leadership.start();
-    let release!: () => void;
-    const blocked = new Promise<void>((r) => {
-      release = r;
+    const { start, clock, store, leadership, slow, release } = await blockingSetup(async (blocked, runs) => {
+      if (runs === 1) await blocked;
     });
-    const slow = recorder('slow', async () => {
-      if (slow.runs.length === 1) await blocked;
-    });
-    const s = new Scheduler({
-      store,
-      clock,
-      config,
-      leadership,
-      instance: 'a',
-      jobs: [{ job: slow.job, schedule: '* * * * *' }],
-    });
-    s.start();
-    cleanups.push(() => s.stop());
     await advance(clock, 60_000); // 10:01 runs and hangs
     assert.equal(slow.runs.length, 1);
     // Another instance has claimed 10:02 already: this one's skip of it writes nothing.
