@@ -74,6 +74,7 @@ process.stdout.write(
   `memory: Express app, 1,000 routes, 1,000,000 requests recorded in process (median of ${RUNS} runs)\n\n`,
 );
 const bareGrowth = bare.after.rss - bare.before.rss;
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${mb(x)} MB`;
 table(
   [
     'variant',
@@ -88,9 +89,9 @@ table(
   results.map((r, i) => [
     r.variant,
     mb(r.after.rss),
-    r === bare ? '' : `+${mb(r.after.rss - bare.after.rss)} MB`,
-    r === bare ? '' : `+${mb(r.before.rss - bare.before.rss)} MB`,
-    r === bare ? '' : `+${mb(r.after.rss - r.before.rss - bareGrowth)} MB`,
+    r === bare ? '' : signed(r.after.rss - bare.after.rss),
+    r === bare ? '' : signed(r.before.rss - bare.before.rss),
+    r === bare ? '' : signed(r.after.rss - r.before.rss - bareGrowth),
     `${mb(spread[i]!)} MB`,
     mb(r.after.heap),
     `${(r.elapsedMs / 1000).toFixed(2)} s`,

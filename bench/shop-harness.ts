@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
+import { bundleChild } from './support.js';
 
 /** The parts of autocannon's options the shop benchmarks use. */
 export interface LoadOptions {
@@ -38,32 +39,14 @@ const BUILD_DIR = join(ROOT, 'node_modules', '.shop-bench');
 let built: Promise<{ bare: string; prodmon: string }> | undefined;
 
 /**
- * Bundles the two child entries to plain JavaScript (esbuild, packages left external), so the
- * processes measured run like a deployed service, without tsx transpiling and caching at run time.
+ * Bundles the two child entries to plain JavaScript (bundleChild), so the processes measured run like a
+ * deployed service, without tsx transpiling and caching at run time.
  */
 export function buildServers(): Promise<{ bare: string; prodmon: string }> {
-  built ??= (async () => {
-    const { build } = (await import('esbuild' as string)) as {
-      build(o: Record<string, unknown>): Promise<unknown>;
-    };
-    const out = {
-      bare: join(BUILD_DIR, 'shop-server-bare.mjs'),
-      prodmon: join(BUILD_DIR, 'shop-server-prodmon.mjs'),
-    };
-    for (const [name, file] of Object.entries(out)) {
-      await build({
-        entryPoints: [join(ROOT, 'bench', `shop-server-${name}.ts`)],
-        outfile: file,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        packages: 'external',
-        logLevel: 'warning',
-      });
-    }
-    return out;
-  })();
+  built ??= (async () => ({
+    bare: await bundleChild(join(ROOT, 'bench', 'shop-server-bare.ts'), BUILD_DIR),
+    prodmon: await bundleChild(join(ROOT, 'bench', 'shop-server-prodmon.ts'), BUILD_DIR),
+  }))();
   return built;
 }
 

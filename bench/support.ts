@@ -3,7 +3,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { basename, dirname } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The parts of autocannon's result read here. */
@@ -98,21 +98,23 @@ export function table(header: string[], rows: (string | number)[][]): void {
 
 /**
  * Bundles a benchmark's child script to plain JavaScript (esbuild, which tsx brings; packages stay
- * external) under node_modules/.cache, so its package imports resolve from the project's node_modules
- * and the child pays nothing for compiling TypeScript at run time, as none would in production.
+ * external), so the child pays nothing for compiling TypeScript at run time, as none would in
+ * production. Dynamic imports stay separate chunks (`splitting`), so a child loads only the packages
+ * of the code it runs, as prodmon's compiled modules do. `outDir` (default node_modules/.cache/
+ * prodmon-bench) must be inside the repository, so package imports resolve from its node_modules.
  * Returns the bundle's path.
  */
-export async function bundleChild(source: string): Promise<string> {
-  const out = fileURLToPath(
-    new URL(`../node_modules/.cache/prodmon-bench/${basename(source, '.ts')}.mjs`, import.meta.url),
-  );
+export async function bundleChild(
+  source: string,
+  outDir = fileURLToPath(new URL('../node_modules/.cache/prodmon-bench/', import.meta.url)),
+): Promise<string> {
   // esbuild is tsx's own dependency (no type declarations needed for this one call)
   const esbuild = (await import('esbuild' as string)) as {
     build(o: Record<string, unknown>): Promise<unknown>;
   };
   await esbuild.build({
     entryPoints: [source],
-    outdir: dirname(out),
+    outdir: outDir,
     outExtension: { '.js': '.mjs' },
     splitting: true,
     bundle: true,
@@ -122,5 +124,5 @@ export async function bundleChild(source: string): Promise<string> {
     packages: 'external',
     logLevel: 'error',
   });
-  return out;
+  return join(outDir, `${basename(source, '.ts')}.mjs`);
 }

@@ -9,17 +9,20 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
-/** `yaml`, loaded synchronously on first use (config files are read synchronously). */
-export function yamlModule(): typeof import('yaml') {
-  return require('yaml') as typeof import('yaml');
+/** A function returning package `name`, loaded on its first call and kept (no lookup on later calls). */
+function onFirstUse<T>(name: string): () => T {
+  let mod: T | undefined;
+  return () => {
+    mod ??= require(name) as T;
+    return mod;
+  };
 }
+
+/** `yaml`, loaded synchronously on first use (config files are read synchronously). */
+export const yamlModule = onFirstUse<typeof import('yaml')>('yaml');
 
 /** `nodemailer`, loaded when the first email channel is created. */
-export function nodemailerModule(): typeof import('nodemailer') {
-  return require('nodemailer') as typeof import('nodemailer');
-}
+export const nodemailerModule = onFirstUse<typeof import('nodemailer')>('nodemailer');
 
 /** `pg`, loaded when the first PostgreSQL connection is made (store, leader lock). */
-export function pgModule(): typeof import('pg') {
-  return require('pg') as typeof import('pg');
-}
+export const pgModule = onFirstUse<typeof import('pg')>('pg');
