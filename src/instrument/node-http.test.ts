@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { closeServer, listenLocal, requestAll, until } from '../../test/support/http-load.js';
@@ -110,6 +112,79 @@ describe('node:http wrapper in a real server', () => {
     assert.equal(engine.recorder.seriesCount(METRIC.httpRequest), 101);
     assert.equal(seriesOf(engine, OVERFLOW)?.count, 9_900);
     assert.equal(engine.recorder.overflowed, 9_900);
+  });
+
+  /** Sends `paths` as pipelined GETs in one write on a raw connection; returns the open socket. */
+  async function pipelined(
+    base: string,
+    paths: string[],
+  ): Promise<{ socket: Socket; received: () => string }> {
+    const { port } = new URL(base);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    let text = '';
+    socket.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
+    socket.write(paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`).join(''));
+    return { socket, received: () => text };
+  }
+
+  test('pipelined requests on one connection are each recorded under their own route', async () => {
+    const [engine, base] = await serve((e) => e.wrap(app));
+    const { socket, received } = await pipelined(base, ['/slow', '/products/1', '/x', '/products/2']);
+    await until(() => received().split('HTTP/1.1 ').length === 5, 'four responses');
+    await until(() => requestCount(engine) === 4, 'four requests');
+    socket.destroy();
+    assert.equal(seriesOf(engine, '/slow', '2xx')?.count, 1);
+    assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, 2);
+    assert.equal(seriesOf(engine, UNMATCHED, '4xx')?.count, 1);
+    assert.equal(seriesOf(engine, '/slow', ABORTED), undefined);
+  });
+
+  test('when a kept-alive connection closes, the requests still in flight on it are aborted; finished ones are not', async () => {
+    const [engine, base] = await serve((e) => e.wrap(app));
+    const { socket, received } = await pipelined(base, ['/products/1']);
+    await until(() => requestCount(engine) === 1, 'the first request');
+    socket.write(
+      'GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+    );
+    await delay(50);
+    socket.destroy();
+    await until(() => requestCount(engine) === 3, 'the two abandoned requests');
+    assert.equal(received().split('HTTP/1.1 ').length, 2, 'one response was sent');
+    assert.deepEqual(
+      [seriesOf(engine, '/products/:id', '2xx')?.count, seriesOf(engine, '/slow', ABORTED)?.count],
+      [1, 2],
+    );
+    await delay(400); // the handlers answer after the connection is gone: nothing is recorded twice
+    assert.equal(requestCount(engine), 3);
+  });
+
+  test('1,000 requests on one kept-alive connection are all recorded, and the connection keeps none of them', async () => {
+    let served: Socket | undefined;
+    const [engine, base] = await serve((e) =>
+      e.wrap((req, res) => {
+        served = req.socket;
+        res.end('ok');
+      }),
+    );
+    const { socket } = await pipelined(base, []);
+    const paths = Array.from({ length: 1000 }, (_, i) => `/products/${i}`);
+    for (let i = 0; i < paths.length; i += 100) {
+      const batch = paths.slice(i, i + 100);
+      socket.write(batch.map((p) => `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`).join(''));
+      await delay(5);
+    }
+    await until(() => requestCount(engine) === 1000, '1,000 requests');
+    const slot = (served as unknown as Record<symbol, { first?: unknown; more?: unknown }>)[
+      Symbol.for('prodmon.track.socket')
+    ];
+    assert.deepEqual(slot, { first: undefined, more: undefined }, 'nothing left in flight on the connection');
+    socket.destroy();
+    await delay(20);
+    assert.equal(requestCount(engine), 1000);
+    assert.equal(seriesOf(engine, '/products/:id', ABORTED), undefined);
   });
 
   test('tracking by hand with track() records the given route once, even if tracked twice', async () => {

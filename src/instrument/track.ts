@@ -3,6 +3,7 @@
  * started and, when its response closes, records the duration under (route template, method, status
  * class) with whether it failed. The framework adapters only tell it the route template.
  */
+import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { METRIC } from '../core/metric-names.js';
@@ -33,17 +34,107 @@ export interface TrackerOptions {
 export interface TrackState {
   tracker: RequestTracker;
   req: IncomingMessage;
+  res: ServerResponse;
   t0: number;
   route: RouteSource | undefined;
   thrown: boolean;
 }
 
-/**
- * Marks prodmon's close listener with the state it records. The state lives in the listener, never as
- * a property of `res`: Express swaps the prototype of every response, after which V8 gives each
- * response its own hidden class at every added property, and that made each request noticeably slower
- * (more than the rest of the tracking together). Shared with other copies of this module.
+/*
+ * How a tracked request learns that its response is done.
+ *
+ * Responses of a node:http (or https) server: node publishes every finished response on the
+ * `http.server.response.finish` diagnostics channel, to which the tracker subscribes once (on the first
+ * request it tracks). The state of a request in flight is kept on its connection (a slot per socket,
+ * made on the first request of the connection, with one `close` listener for the connection's life), so
+ * a request costs no listener of its own: on Express each `res.on(...)` was one of the dearest steps of
+ * a request (Express swaps the prototype of every response, and V8 then handles each one's listeners
+ * on a slow path). A request still in flight when its connection closes was aborted by the client.
+ * With keep-alive, the slot and its listener are paid once per connection, not per request.
+ *
+ * Anything else (a response of an HTTP/2 compat server, of an injected request such as Fastify's
+ * `inject`, a hand-made response): a `close` listener per response, as before. The state lives in the
+ * listener, never as a property of `res`: on Express each added property gives the response a hidden
+ * class of its own.
  */
+
+/** The tracked responses in flight on one connection: usually one; more when requests are pipelined. */
+interface SocketSlot {
+  first: TrackState | undefined;
+  more: TrackState[] | undefined;
+}
+/** The slot on a socket; null on a socket that no node:http server serves (shared by module copies). */
+const kSlot = Symbol.for('prodmon.track.socket');
+type TrackedSocket = NonNullable<IncomingMessage['socket']> & {
+  [kSlot]?: SocketSlot | null;
+  /** Set by node:http's server on the sockets it serves. */
+  parser?: unknown;
+};
+
+const FINISH_CHANNEL = 'http.server.response.finish';
+let subscribed = false;
+
+/** The tracked state of `res` in `slot`, removed from it. */
+function take(slot: SocketSlot, res: ServerResponse): TrackState | undefined {
+  const first = slot.first;
+  if (first !== undefined && first.res === res) {
+    slot.first = slot.more?.shift();
+    if (slot.more?.length === 0) slot.more = undefined;
+    return first;
+  }
+  const more = slot.more;
+  if (more === undefined) return undefined;
+  const i = more.findIndex((st) => st.res === res);
+  if (i === -1) return undefined;
+  const [st] = more.splice(i, 1);
+  if (more.length === 0) slot.more = undefined;
+  return st;
+}
+
+function find(slot: SocketSlot, res: ServerResponse): TrackState | undefined {
+  if (slot.first?.res === res) return slot.first;
+  return slot.more?.find((st) => st.res === res);
+}
+
+/** node:http published a finished response. */
+function onResponseFinish(message: unknown): void {
+  const { response, socket } = message as { response: ServerResponse; socket: TrackedSocket };
+  const slot = socket?.[kSlot];
+  if (!slot) return;
+  const st = take(slot, response);
+  if (st !== undefined) st.tracker.finish(st, response, false);
+}
+
+/** A connection closed: what is still in flight on it was aborted. */
+function onSocketClose(this: TrackedSocket): void {
+  const slot = this[kSlot];
+  if (!slot) return;
+  const pending = slot.first === undefined ? [] : [slot.first, ...(slot.more ?? [])];
+  slot.first = undefined;
+  slot.more = undefined;
+  for (const st of pending) st.tracker.finish(st, st.res, !st.res.writableFinished);
+}
+
+/** The slot of a socket, made on its first tracked request (null: not a node:http server's socket). */
+function slotOf(socket: TrackedSocket | null | undefined): SocketSlot | null | undefined {
+  if (!socket) return undefined;
+  const slot = socket[kSlot];
+  if (slot !== undefined) return slot;
+  if (!socket.parser || socket.destroyed) {
+    socket[kSlot] = null;
+    return null;
+  }
+  if (!subscribed) {
+    subscribed = true;
+    subscribe(FINISH_CHANNEL, onResponseFinish);
+  }
+  const made: SocketSlot = { first: undefined, more: undefined };
+  socket[kSlot] = made;
+  socket.once('close', onSocketClose);
+  return made;
+}
+
+/** Marks prodmon's close listener (the fallback) with the state it records. */
 const kState = Symbol.for('prodmon.track.state');
 type CloseListener = ((this: ServerResponse) => void) & { [kState]?: TrackState };
 
@@ -51,15 +142,20 @@ function closeListener(st: TrackState): CloseListener {
   const fn: CloseListener = function prodmonClose(this: ServerResponse): void {
     if (fn[kState] === undefined) return; // recorded already: a response closes once
     fn[kState] = undefined;
-    st.tracker.finish(st, this);
+    // Ended counts as done here: some responses never report writableFinished (an injected
+    // request's mock socket has no writableLength), and they are not aborted.
+    st.tracker.finish(st, this, !(this.writableFinished || this.writableEnded));
   };
   fn[kState] = st;
   return fn;
 }
 
-/** The state of a response being tracked, found through its close listener. */
+/** The state of a response being tracked, on its connection or in its close listener. */
 function stateOf(res: ServerResponse): TrackState | undefined {
-  if (res.listenerCount('close') === 0) return undefined; // the usual case on a first track()
+  const socket = (res.req as IncomingMessage | undefined)?.socket as TrackedSocket | null | undefined;
+  const slot = socket?.[kSlot];
+  if (slot) return find(slot, res);
+  if (typeof res.listenerCount !== 'function' || res.listenerCount('close') === 0) return undefined;
   for (const fn of res.listeners('close') as CloseListener[]) {
     const st = fn[kState];
     if (st !== undefined) return st;
@@ -169,16 +265,22 @@ export class RequestTracker {
   }
 
   /**
-   * Starts timing a request; it is recorded when `res` closes (finished, or aborted by the client).
+   * Starts timing a request; it is recorded when its response is done (finished, or aborted by
+   * the client).
    * Tracking the same response twice keeps the first start and takes the newer route.
    */
   track(req: IncomingMessage, res: ServerResponse, route?: RouteSource): void {
-    const st = stateOf(res);
+    const slot = slotOf(req.socket as TrackedSocket | null);
+    const st = slot ? find(slot, res) : stateOf(res);
     if (st) {
       if (route !== undefined) st.route = route;
       return;
     }
-    res.on('close', closeListener({ tracker: this, req, t0: this.now(), route, thrown: false }));
+    const fresh: TrackState = { tracker: this, req, res, t0: this.now(), route, thrown: false };
+    if (!slot) res.on('close', closeListener(fresh));
+    else if (slot.first === undefined) slot.first = fresh;
+    else if (slot.more === undefined) slot.more = [fresh];
+    else slot.more.push(fresh);
   }
 
   /** Sets the route template of a tracked request (e.g. once the router has matched). */
@@ -206,11 +308,13 @@ export class RequestTracker {
     return stateOf(res) !== undefined;
   }
 
-  /** Records a closed response (called by the close listener; the benchmarks call it directly). */
-  finish(st: TrackState, res: ServerResponse): void {
+  /**
+   * Records a finished or aborted response (called when it is done; the benchmarks call it directly).
+   * `aborted`: the client went away before the response was complete.
+   */
+  finish(st: TrackState, res: ServerResponse, aborted = !res.writableFinished): void {
     const end = this.now();
     const duration = end - st.t0;
-    const aborted = !res.writableFinished;
     const status = res.statusCode;
     const sc = aborted ? ABORTED : statusClass(status);
     const error = st.thrown || (!aborted && (status >= 500 || (this.#errors4xx && status >= 400)));
