@@ -79,12 +79,13 @@ async function main(): Promise<void> {
     }
     const bare = per.bare!;
     const k = (x: number) => `${(x / 1000).toFixed(1)}k`;
+    const signed = (s: string) => (s.startsWith('-') ? s : `+${s}`);
     const added = (v: string) => per[v]! - bare;
     rows.push([
       fw,
       k(bare),
-      `${k(per.prodmon!)} (+${k(added('prodmon'))}, +${pct(added('prodmon') / bare)})`,
-      `${k(per.promclient!)} (+${k(added('promclient'))}, +${pct(added('promclient') / bare)})`,
+      `${k(per.prodmon!)} (${signed(k(added('prodmon')))}, ${signed(pct(added('prodmon') / bare))})`,
+      `${k(per.promclient!)} (${signed(k(added('promclient')))}, ${signed(pct(added('promclient') / bare))})`,
     ]);
     verdicts.push(
       `${fw}: prodmon adds ${added('prodmon') < added('promclient') ? 'fewer' : 'MORE'} instructions per request than prom-client`,

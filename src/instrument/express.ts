@@ -10,7 +10,7 @@
  * `req.route` are unchanged. Where the accessor cannot be installed, the prefix is read at close.
  */
 import { IncomingMessage, type ServerResponse } from 'node:http';
-import type { RequestTracker } from './track.js';
+import { type RequestTracker, requestState, UNMATCHED } from './track.js';
 
 /** The route the router matched and `req.baseUrl` at that moment. */
 interface Match {
@@ -33,14 +33,27 @@ const kMatch = Symbol.for('prodmon.express.match');
 /** Marks a prototype that carries the accessor. */
 const kInstalled = Symbol.for('prodmon.express.routeAccessor');
 
+/**
+ * On a request tracked on its connection, the match goes to the tracker's state (the route as the
+ * template string, the route object as the state's note), so nothing is added to `req`; otherwise to
+ * the request's own kMatch property.
+ */
 const routeAccessor: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: ExpressRequest) {
-    return this[kMatch]?.route;
+    const st = requestState(this);
+    return st !== undefined ? (st.note as Match['route']) : this[kMatch]?.route;
   },
   set(this: ExpressRequest, route: { path?: unknown } | undefined) {
-    this[kMatch] = { route, base: this.baseUrl };
+    const base = this.baseUrl;
+    const st = requestState(this);
+    if (st === undefined) {
+      this[kMatch] = { route, base };
+      return;
+    }
+    st.note = route;
+    st.route = route?.path === undefined ? UNMATCHED : template(route.path, base);
   },
 };
 

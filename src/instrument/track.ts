@@ -38,6 +38,10 @@ export interface TrackState {
   t0: number;
   route: RouteSource | undefined;
   thrown: boolean;
+  /** The request method when known at the start (read before a framework swapped the prototype). */
+  method?: string | undefined;
+  /** An adapter's own note on the request (the Express adapter: the route the router matched). */
+  note?: unknown;
 }
 
 /*
@@ -51,6 +55,14 @@ export interface TrackState {
  * a request (Express swaps the prototype of every response, and V8 then handles each one's listeners
  * on a slow path). A request still in flight when its connection closes was aborted by the client.
  * With keep-alive, the slot and its listener are paid once per connection, not per request.
+ *
+ * The tracker also listens to `http.server.request.start`, published just before node hands a request
+ * to the app, and remembers the last message: when the adapter then tracks that same response (the
+ * usual case: prodmon's middleware runs first, synchronously), its socket and method come from the
+ * message, not from `req`. On Express that matters: after Express swaps the prototype of a request or
+ * response, V8 gives each one a hidden class of its own, so every property read or written on them
+ * misses V8's inline caches and takes a slow lookup (on the order of a thousand instructions each,
+ * counted with callgrind); prodmon therefore touches Express's `req` and `res` as little as it can.
  *
  * Anything else (a response of an HTTP/2 compat server, of an injected request such as Fastify's
  * `inject`, a hand-made response): a `close` listener per response, as before. The state lives in the
@@ -72,7 +84,23 @@ type TrackedSocket = NonNullable<IncomingMessage['socket']> & {
 };
 
 const FINISH_CHANNEL = 'http.server.response.finish';
+const START_CHANNEL = 'http.server.request.start';
 let subscribed = false;
+
+/** What node publishes on both channels. */
+interface ServerMessage {
+  request: IncomingMessage;
+  response: ServerResponse;
+  socket: TrackedSocket;
+}
+/** The last request node:http started (its message), and its method read then. */
+let started: ServerMessage | undefined;
+let startedMethod: string | undefined;
+
+function onRequestStart(message: unknown): void {
+  started = message as ServerMessage;
+  startedMethod = started.request.method;
+}
 
 /** The tracked state of `res` in `slot`, removed from it. */
 function take(slot: SocketSlot, res: ServerResponse): TrackState | undefined {
@@ -98,7 +126,7 @@ function find(slot: SocketSlot, res: ServerResponse): TrackState | undefined {
 
 /** node:http published a finished response. */
 function onResponseFinish(message: unknown): void {
-  const { response, socket } = message as { response: ServerResponse; socket: TrackedSocket };
+  const { response, socket } = message as ServerMessage;
   const slot = socket?.[kSlot];
   if (!slot) return;
   const st = take(slot, response);
@@ -127,11 +155,25 @@ function slotOf(socket: TrackedSocket | null | undefined): SocketSlot | null | u
   if (!subscribed) {
     subscribed = true;
     subscribe(FINISH_CHANNEL, onResponseFinish);
+    subscribe(START_CHANNEL, onRequestStart);
   }
   const made: SocketSlot = { first: undefined, more: undefined };
   socket[kSlot] = made;
   socket.once('close', onSocketClose);
   return made;
+}
+
+/**
+ * The state of a tracked request, found from the request (for adapters that learn something about it
+ * while it runs); undefined when it is not tracked on its connection.
+ */
+export function requestState(req: IncomingMessage): TrackState | undefined {
+  const m = started;
+  const socket = m !== undefined && m.request === req ? m.socket : (req.socket as TrackedSocket | null);
+  const slot = socket?.[kSlot];
+  if (!slot) return undefined;
+  if (slot.first?.req === req) return slot.first;
+  return slot.more?.find((st) => st.req === req);
 }
 
 /** Marks prodmon's close listener (the fallback) with the state it records. */
@@ -270,13 +312,24 @@ export class RequestTracker {
    * Tracking the same response twice keeps the first start and takes the newer route.
    */
   track(req: IncomingMessage, res: ServerResponse, route?: RouteSource): void {
-    const slot = slotOf(req.socket as TrackedSocket | null);
+    const m = started;
+    const known = m !== undefined && m.response === res; // node just started it: no need to read req
+    const slot = slotOf(known ? m.socket : (req.socket as TrackedSocket | null));
     const st = slot ? find(slot, res) : stateOf(res);
     if (st) {
       if (route !== undefined) st.route = route;
       return;
     }
-    const fresh: TrackState = { tracker: this, req, res, t0: this.now(), route, thrown: false };
+    const fresh: TrackState = {
+      tracker: this,
+      req,
+      res,
+      t0: this.now(),
+      route,
+      thrown: false,
+      method: known ? startedMethod : undefined,
+      note: undefined,
+    };
     if (!slot) res.on('close', closeListener(fresh));
     else if (slot.first === undefined) slot.first = fresh;
     else if (slot.more === undefined) slot.more = [fresh];
@@ -327,7 +380,7 @@ export class RequestTracker {
       }
     }
     const routeLabel = typeof route === 'string' && route !== '' ? route : route ? String(route) : UNMATCHED;
-    const m = methodIndex(st.req.method);
+    const m = methodIndex(st.method ?? st.req.method);
     const slot = m * CLASS_SLOTS + (aborted ? CLASS_SLOTS - 1 : classIndex(status));
     let byRoute = this.#cache.get(routeLabel);
     let series = byRoute?.[slot];
