@@ -112,7 +112,7 @@ describe('Express 5 middleware in a real app', () => {
     assert.equal(seriesOf(engine, '/api/v2/pass/:id', '2xx')?.count, 1);
   });
 
-  test('req.route still reads what the router set; nothing is added to the response object', async () => {
+  test('req.route still reads what the router set; nothing is added to the request or response object', async () => {
     const app = express();
     const keysBefore: (string | symbol)[] = [];
     app.use((_req, res, next) => {
@@ -124,6 +124,9 @@ describe('Express 5 middleware in a real app', () => {
     const r = express.Router();
     r.get('/x/:id', (req, res) => {
       seen.push(req.route?.path, req.baseUrl);
+      // the matched route is kept by the tracker: neither `route` nor prodmon's own key lands on req
+      const reqKeys = Reflect.ownKeys(req);
+      assert.ok(!reqKeys.includes('route') && !reqKeys.includes(Symbol.for('prodmon.express.match')));
       // an added property gives an Express response a hidden class of its own: every later access slows
       assert.deepEqual(Reflect.ownKeys(res), keysBefore);
       res.send('ok');
@@ -134,6 +137,30 @@ describe('Express 5 middleware in a real app', () => {
     try {
       assert.deepEqual(await requestAll(b, ['/m/x/1']), [200]);
       assert.deepEqual(seen, ['/x/:id', '/m']);
+    } finally {
+      await closeServer(s);
+    }
+  });
+
+  test('behind an asynchronous middleware, with requests interleaved, each is recorded under its own route', async () => {
+    const app = express();
+    app.use((_req, _res, next) => setTimeout(next, 5)); // prodmon's middleware runs later, not at the start
+    app.use(engine.middleware());
+    app.get('/late/:id', (req, res) => {
+      setTimeout(() => res.status(req.route?.path === '/late/:id' ? 200 : 500).send('late'), 5);
+    });
+    app.get('/other/:id', (_req, res) => {
+      res.send('ok');
+    });
+    const s = createServer(app);
+    const b = await listenLocal(s);
+    try {
+      const start = requestCount(engine);
+      const paths = Array.from({ length: 40 }, (_, i) => (i % 2 ? `/late/${i}` : `/other/${i}`));
+      assert.deepEqual(await requestAll(b, paths, { concurrency: 20 }), paths.map(() => 200));
+      await until(() => requestCount(engine) === start + 40, '40 requests recorded');
+      assert.equal(seriesOf(engine, '/late/:id', '2xx')?.count, 20);
+      assert.equal(seriesOf(engine, '/other/:id', '2xx')?.count, 20);
     } finally {
       await closeServer(s);
     }
