@@ -166,6 +166,23 @@ describe('Express 5 middleware in a real app', () => {
     }
   });
 
+  test('the middleware mounted on a route itself (after the router matched) records it and keeps req.route', async () => {
+    const app = express();
+    app.get('/own/:id', engine.middleware(), (req, res) => {
+      res.status(req.route?.path === '/own/:id' ? 200 : 500).send('own');
+    });
+    const s = createServer(app);
+    const b = await listenLocal(s);
+    try {
+      const start = requestCount(engine);
+      assert.deepEqual(await requestAll(b, ['/own/1', '/own/2']), [200, 200]);
+      await until(() => requestCount(engine) === start + 2, 'two requests recorded');
+      assert.equal(seriesOf(engine, '/own/:id', '2xx')?.count, 2);
+    } finally {
+      await closeServer(s);
+    }
+  });
+
   test('404s fold into one unmatched label and are not errors', async () => {
     const start = requestCount(engine);
     const statuses = await requestAll(base, ['/nope/1', '/nope/2', '/also/missing']);

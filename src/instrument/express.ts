@@ -42,8 +42,10 @@ const routeAccessor: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: ExpressRequest) {
-    const st = requestState(this);
-    return st !== undefined ? (st.note as Match['route']) : this[kMatch]?.route;
+    // (a route matched before prodmon tracked the request, e.g. its middleware mounted on the route,
+    // was noted on the request itself)
+    const noted = requestState(this)?.note as Match['route'];
+    return noted !== undefined ? noted : this[kMatch]?.route;
   },
   set(this: ExpressRequest, route: { path?: unknown } | undefined) {
     const base = this.baseUrl;
