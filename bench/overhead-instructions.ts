@@ -9,10 +9,14 @@
  * two runs of the same Express app differed by up to 16k instructions per request, as much as the
  * differences measured; with them, by 0.5k). Each variant runs twice, with SHORT and LONG requests after
  * the same warm-up (20,000 requests, so that the JIT has settled); (instructions of LONG - of SHORT) /
- * (LONG - SHORT) is the cost of one request, start-up excluded.
+ * (LONG - SHORT) is the cost of one request, start-up excluded. What still varies is garbage
+ * collection (a major GC is tens of millions of instructions, and when it falls moves with the
+ * build): over 8,000 requests the same variant moved by 3-5k per request, so the window is 40,000
+ * requests (a GC then weighs about 1k per request). Compare variants of one run only: a change to any
+ * bundled module moves every count, bare included.
  *
  *   node --import tsx bench/overhead-instructions.ts     # needs valgrind; about 20 min (2 runs at once)
- *   BENCH_FRAMEWORKS=express node --import tsx bench/overhead-instructions.ts     # about 7 min
+ *   BENCH_FRAMEWORKS=express node --import tsx bench/overhead-instructions.ts     # about 13 min
  *
  * What it counts is the per-request path. prodmon's engine runs without its timers (flush and
  * sampling loops, event-loop-delay monitor): under valgrind a request takes ~50x longer, so work done
@@ -28,7 +32,7 @@ const FRAMEWORKS = (process.env.BENCH_FRAMEWORKS ?? 'http,express,fastify').spli
 const VARIANTS = ['bare', 'prodmon', 'promclient'] as const;
 const WARM = Number(process.env.BENCH_WARM ?? 20_000);
 const SHORT = Number(process.env.BENCH_SHORT ?? 1000);
-const LONG = Number(process.env.BENCH_LONG ?? 9000);
+const LONG = Number(process.env.BENCH_LONG ?? 41_000);
 
 /** Instructions counted by cachegrind over a whole run of the driver. */
 function count(child: string, framework: string, variant: string, n: number): Promise<number> {

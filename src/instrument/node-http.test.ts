@@ -11,7 +11,7 @@ import { FakeClock } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
 import type { MetricsEngine } from '../metrics/engine.js';
 import { OVERFLOW } from '../metrics/recorder.js';
-import { ABORTED, templateFromPath, UNMATCHED } from './track.js';
+import { ABORTED, guessedTemplatesKept, templateFromPath, UNMATCHED } from './track.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -95,6 +95,17 @@ describe('node:http wrapper in a real server', () => {
       [seriesOf(engine, '/slow', ABORTED)?.count, seriesOf(engine, '/slow', ABORTED)?.errors],
       [1, 0],
     );
+  });
+
+  test('guessed templates are remembered by URL, at most 1,000 of them, whatever the number of URLs', async () => {
+    const [engine, base] = await serve((e) => e.wrap((_req, res) => res.end('ok')));
+    const paths = Array.from({ length: 2500 }, (_, i) => `/products/${i}/reviews`);
+    await requestAll(base, [...paths, '/products/7/reviews', '/about'], { concurrency: 32 });
+    await until(() => requestCount(engine) === 2502, 'every request');
+    assert.equal(seriesOf(engine, '/products/:id/reviews', '2xx')?.count, 2501);
+    assert.equal(seriesOf(engine, '/about', '2xx')?.count, 1);
+    assert.ok(guessedTemplatesKept() <= 1000, `${guessedTemplatesKept()} kept`);
+    assert.ok(guessedTemplatesKept() > 0);
   });
 
   test('with error_statuses 4xx+5xx a 404 counts as an error', async () => {

@@ -282,9 +282,33 @@ export function templateFromPath(url: string | undefined): string {
   return out === null ? path : out + path.slice(from);
 }
 
+/**
+ * Templates guessed lately, by raw URL: an app without route templates mostly sees the same URLs again
+ * (`/`, `/health`, `/api/cart`), whose template is then one lookup instead of a scan and a new string
+ * per request. Bounded: emptied when full, so URLs with ids (each new) cost what guessing costs.
+ */
+const guessed = new Map<string, string>();
+const GUESSED_MAX = 1000;
+
+function cachedTemplate(url: string | undefined): string {
+  if (url === undefined || url.length > 200) return templateFromPath(url);
+  let t = guessed.get(url);
+  if (t === undefined) {
+    t = templateFromPath(url);
+    if (guessed.size >= GUESSED_MAX) guessed.clear();
+    guessed.set(url, t);
+  }
+  return t;
+}
+
+/** Number of guessed templates kept (for tests). */
+export function guessedTemplatesKept(): number {
+  return guessed.size;
+}
+
 /** The default route source: the guessed template, with 404s folded into {@link UNMATCHED}. */
 export const guessedRoute: RouteSource = (req, res) =>
-  res.statusCode === 404 ? undefined : templateFromPath(req.url);
+  res.statusCode === 404 ? undefined : cachedTemplate(req.url);
 
 /** Records requests into the recorder. */
 export class RequestTracker {
