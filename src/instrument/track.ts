@@ -127,6 +127,7 @@ function find(slot: SocketSlot, res: ServerResponse): TrackState | undefined {
 /** node:http published a finished response. */
 function onResponseFinish(message: unknown): void {
   const { response, socket } = message as ServerMessage;
+  if (started !== undefined && started.response === response) started = undefined; // not kept once done
   const slot = socket?.[kSlot];
   if (!slot) return;
   const st = take(slot, response);
