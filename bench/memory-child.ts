@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     const req = { method: 'GET' } as IncomingMessage;
     const res = { writableFinished: true, statusCode: 200 } as ServerResponse;
     record = (route, ms) =>
-      tracker.finish({ tracker, req, res, t0: tracker.now() - ms, route, thrown: false }, res);
+      tracker.finish({ tracker, req, res, t0: tracker.now() - ms, route, thrown: false }, res, false);
     after = async () => {
       if (!full) return;
       await engine.flush();

@@ -52,7 +52,11 @@ function prodmon(): () => number {
       const r = reqs[pick[k]!]!;
       dur = durations[k]!;
       t = 0;
-      tracker.finish({ tracker, req: r.req, res: r.res, t0: -dur, route: r.route, thrown: false }, r.res);
+      tracker.finish(
+        { tracker, req: r.req, res: r.res, t0: -dur, route: r.route, thrown: false },
+        r.res,
+        false,
+      );
     }
     const ns = Number(process.hrtime.bigint() - start) / N;
     if ([...engine.recorder.allSeries(METRIC.httpRequest)].length !== 200)

@@ -6,8 +6,8 @@
  * The mount prefix has to be read at match time: when a route of a mounted router fails, the router
  * restores `req.baseUrl` before the error reaches the app's error handler, so at close it is gone. The
  * middleware therefore puts a `route` accessor on Express's request prototype (once, on the first
- * request): the router's own `req.route = route` then also notes the `baseUrl` of that moment. Reads of
- * `req.route` are unchanged. Where the accessor cannot be installed, the prefix is read at close.
+ * request): the router's own `req.route = route` then also notes the `baseUrl` of that moment, in the
+ * tracker's state of the request (see routeAccessor). Reads of `req.route` are unchanged. Where the accessor cannot be installed, the prefix is read at close.
  */
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import { type RequestTracker, requestState, UNMATCHED } from './track.js';
@@ -25,8 +25,9 @@ type ExpressRequest = IncomingMessage & {
 };
 
 /**
- * Where the accessor keeps the match, on the request (shared by copies of this module). One property,
- * in place of the `route` property the router would otherwise add: Express requests get a hidden
+ * Where the accessor keeps the match of a request not tracked on its connection, on the request
+ * (shared by copies of this module). One property, in place of the `route` property the router would
+ * otherwise add: Express requests get a hidden
  * class of their own at every added property (their prototype was swapped), so each one costs.
  */
 const kMatch = Symbol.for('prodmon.express.match');

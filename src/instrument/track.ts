@@ -1,6 +1,6 @@
 /**
  * Request instrumentation without a framework: `track(req, res, route)` remembers when a request
- * started and, when its response closes, records the duration under (route template, method, status
+ * started and, when its response is done (finished, or aborted by the client), records the duration under (route template, method, status
  * class) with whether it failed. The framework adapters only tell it the route template.
  */
 import { subscribe } from 'node:diagnostics_channel';
@@ -390,7 +390,7 @@ export class RequestTracker {
    * Records a finished or aborted response (called when it is done; the benchmarks call it directly).
    * `aborted`: the client went away before the response was complete.
    */
-  finish(st: TrackState, res: ServerResponse, aborted = !res.writableFinished): void {
+  finish(st: TrackState, res: ServerResponse, aborted: boolean): void {
     const end = this.now();
     const duration = end - st.t0;
     const status = res.statusCode;
