@@ -3,22 +3,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
-import { ProdmonError } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { yamlModule } from '../core/lazy.js';
 import { substituteEnv } from './env.js';
 import { describeIssue } from './issues.js';
 import { collectSecrets } from './mask.js';
 import { type Config, configSchema } from './schema.js';
 
-/** A config that failed validation: every problem, each naming the file and the field path. */
-export class ConfigError extends ProdmonError {
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super('PRODMON_E_CONFIG', problems.join('\n'), { exitCode: 2 });
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
+/** Defined with the other errors (the agent throws it without loading zod). */
+export { ConfigError };
 
 /** The validated config plus where things live on disk. */
 export interface ResolvedConfig extends Config {

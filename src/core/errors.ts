@@ -34,3 +34,13 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   return String(err);
 }
+
+/** A config that failed validation: every problem, each naming the file and the field path. */
+export class ConfigError extends ProdmonError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super('PRODMON_E_CONFIG', problems.join('\n'), { exitCode: 2 });
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}

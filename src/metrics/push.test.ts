@@ -97,4 +97,25 @@ describe('pusher', () => {
     assert.equal(await p.send(), 1);
     assert.equal(p.buffered, 0);
   });
+
+  test('a receiver that never answers or is not there fails the round by itself; the rows wait', async () => {
+    // accepts the connection and reads the request, never answers
+    const silent = createServer(() => {});
+    const silentBase = await listenLocal(silent);
+    try {
+      const p = pusher({ url: silentBase, timeoutMs: 300 });
+      p.enqueue([row(0)]);
+      await assert.rejects(p.send(), /failed: no answer within 300 ms/);
+      assert.equal(p.buffered, 1);
+      assert.equal(p.failures, 1);
+    } finally {
+      silent.closeAllConnections();
+      await closeServer(silent);
+    }
+    // nothing listens on the closed server's port any more
+    const p = pusher({ url: silentBase });
+    p.enqueue([row(0)]);
+    await assert.rejects(p.send(), /failed: .*ECONNREFUSED/);
+    assert.equal(p.buffered, 1);
+  });
 });

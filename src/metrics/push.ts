@@ -2,12 +2,74 @@
  * Pushing rollups to a standalone prodmon (`metrics.push`): rows changed at each flush wait in a
  * bounded buffer (a newer version of a bucket replaces the older) and are POSTed to its ingest route;
  * failures are retried on the next round, rows the receiver rejects as invalid are dropped.
+ * Sent with node:http/https (already loaded by any web app), not the global fetch, whose first use loads
+ * undici: about 3 MB of RSS in a process that pushes (measured with bench/memory.ts's stages).
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { type Loop, startLoop } from '../core/loop.js';
+import { parseLabels } from '../core/rollup.js';
 import type { RollupRow } from '../store/repos/rollups.js';
-import { toWire } from './wire.js';
+import type { WireBatch } from './wire.js';
+
+/** The wire form of stored rows. */
+export function toWire(instance: string, rows: readonly RollupRow[]): WireBatch {
+  return {
+    instance,
+    rows: rows.map((r) => ({
+      metric: r.metric,
+      labels: parseLabels(r.labels),
+      resolution: r.resolution,
+      bucket: r.bucket,
+      count: r.count,
+      sum: r.sum,
+      min: r.min,
+      max: r.max,
+      errors: r.errors,
+      sketch: r.sketch ? Buffer.from(r.sketch).toString('base64') : null,
+    })),
+  };
+}
+
+/**
+ * POSTs `body` and resolves with the status once the answer has been read; rejects on a network error
+ * or when no answer is complete within `timeoutMs`.
+ */
+export function postJson(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+    const req = send(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      timeout: timeoutMs,
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.on('response', (res) => {
+      res.resume(); // the answer's body is not needed, only read to the end
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve(res.statusCode ?? 0);
+      });
+      res.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    req.end(body);
+  });
+}
 
 /** What the pusher needs. */
 export interface PusherOptions {
@@ -139,13 +201,17 @@ export class Pusher {
   }
 
   async #post(rows: RollupRow[]): Promise<number> {
-    const f = this.#opts.fetch ?? fetch;
+    const f = this.#opts.fetch;
+    const body = JSON.stringify(toWire(this.#opts.instance, rows));
+    const auth = `Bearer ${this.#opts.token}`;
+    const timeoutMs = this.#opts.timeoutMs ?? 10_000;
     try {
+      if (!f) return await postJson(this.url, body, { authorization: auth }, timeoutMs);
       const res = await f(this.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#opts.token}` },
-        body: JSON.stringify(toWire(this.#opts.instance, rows)),
-        signal: AbortSignal.timeout(this.#opts.timeoutMs ?? 10_000),
+        headers: { 'content-type': 'application/json', authorization: auth },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
       });
       await res.arrayBuffer().catch(() => undefined);
       return res.status;

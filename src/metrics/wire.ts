@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ProdmonError } from '../core/errors.js';
-import { canonicalLabels, HOUR_MS, MINUTE_MS, parseLabels } from '../core/rollup.js';
+import { canonicalLabels, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
 import { decodeSketch } from '../core/sketch.js';
 import type { RollupRow } from '../store/repos/rollups.js';
 
@@ -32,24 +32,8 @@ export interface WireBatch {
   rows: WireRow[];
 }
 
-/** The wire form of stored rows. */
-export function toWire(instance: string, rows: readonly RollupRow[]): WireBatch {
-  return {
-    instance,
-    rows: rows.map((r) => ({
-      metric: r.metric,
-      labels: parseLabels(r.labels),
-      resolution: r.resolution,
-      bucket: r.bucket,
-      count: r.count,
-      sum: r.sum,
-      min: r.min,
-      max: r.max,
-      errors: r.errors,
-      sketch: r.sketch ? Buffer.from(r.sketch).toString('base64') : null,
-    })),
-  };
-}
+/** The wire form of stored rows (in push.ts, which the agent loads without zod). */
+export { toWire } from './push.js';
 
 const finite = z.number().refine(Number.isFinite, { error: 'must be a finite number' });
 const name = /^[a-zA-Z_][a-zA-Z0-9_.:-]{0,199}$/;

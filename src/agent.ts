@@ -1,0 +1,160 @@
+/**
+ * The agent: prodmon's instrumentation alone, for app processes that report to a standalone prodmon
+ * (`import { createAgent } from 'prodmon/agent'`). It records requests, queries and the process's
+ * system figures exactly as an embedded monitor does (same adapters, rollups and sketches) and pushes
+ * its rollups to the standalone prodmon's `POST /production/ingest`, which stores them, alerts on them
+ * and shows them. Nothing else runs in the app's process: no store, no health checks, no alerting, no
+ * HTTP routes, no log files.
+ *
+ * Why a second entry: a whole embedded monitor costs about 20 MB of RSS before the first request
+ * (zod and the config schemas, Kysely, SQLite, prom-client; bench/memory.ts), which a process that only
+ * needs to be measured (a cluster worker, one of many replicas) should not pay. This module's graph
+ * holds none of those packages (src/agent.test.ts checks it), options are checked by hand, and the
+ * push goes through node:http rather than the global fetch (whose first use loads undici).
+ */
+import { hostname } from 'node:os';
+import { type Clock, systemClock } from './core/clock.js';
+import { parseDuration } from './core/duration.js';
+import { ConfigError } from './core/errors.js';
+import { Instrumentation, type MetricsLog } from './metrics/instrumentation.js';
+
+export { type Clock, FakeClock, systemClock } from './core/clock.js';
+export { ConfigError, ProdmonError } from './core/errors.js';
+export { METRIC, type MetricName } from './core/metric-names.js';
+export type { Labels } from './core/types.js';
+export type { WrapOptions } from './instrument/node-http.js';
+export type { QueryLabels } from './instrument/query-timer.js';
+export type { SqlOperation } from './instrument/sql.js';
+export { ABORTED, type RouteSource, templateFromPath, UNMATCHED } from './instrument/track.js';
+export type { MetricsLog } from './metrics/instrumentation.js';
+export { OVERFLOW } from './metrics/recorder.js';
+
+/** The agent's options: the names and defaults of the config's `metrics` section. */
+export interface AgentOptions {
+  /** Where and how to push (required): the standalone prodmon's base URL and an admin token. */
+  push: { url: string; token: string; interval?: string | number };
+  /** This process's name in the pushed rows (default `<hostname>-<pid>`); give each process its own. */
+  instance?: string;
+  /** How often the open minutes are handed to the push (default 10s). */
+  flush_interval?: string | number;
+  /** How often CPU, memory, disk and event-loop figures are sampled (default 10s). */
+  sample_interval?: string | number;
+  /** Cap on distinct label sets per metric; more fold into an overflow series (default 1000, at least 10). */
+  max_series?: number;
+  /** Closed minutes kept while a flush fails (default 20000, at least 100). */
+  max_buffered_rows?: number;
+  /** Paths whose disk usage is sampled (default none: the standalone prodmon watches its host's disks). */
+  disk_paths?: string[];
+  /** Which responses count as errors (default 5xx). */
+  error_statuses?: '5xx' | '4xx+5xx';
+}
+
+/** What the agent can be given besides its options (tests and special setups). */
+export interface AgentRuntime {
+  clock?: Clock;
+  log?: MetricsLog;
+  /** Monotonic ms for request and query durations (default performance.now). */
+  hrtime?: () => number;
+  /** Push transport (default node:http/https). */
+  fetch?: typeof fetch;
+}
+
+/** Checked options, or every problem with its field. */
+function checkOptions(o: AgentOptions): ConstructorParameters<typeof Instrumentation>[0] {
+  const problems: string[] = [];
+  const bad = (field: string, want: string, got: unknown) =>
+    problems.push(
+      `createAgent options: ${field}: expected ${want}, got ${JSON.stringify(got) ?? String(got)}`,
+    );
+  const known = new Set([
+    'push',
+    'instance',
+    'flush_interval',
+    'sample_interval',
+    'max_series',
+    'max_buffered_rows',
+    'disk_paths',
+    'error_statuses',
+  ]);
+  if (!o || typeof o !== 'object')
+    throw new ConfigError(['createAgent options: expected an object with push: { url, token }']);
+  for (const k of Object.keys(o))
+    if (!known.has(k)) problems.push(`createAgent options: ${k}: unknown option`);
+  const ms = (field: string, v: string | number | undefined, dflt: number) => {
+    if (v === undefined) return dflt;
+    const n = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : null;
+    if (n === null || n < 100) bad(field, 'a duration of at least 100ms such as "10s"', v);
+    return n ?? dflt;
+  };
+  const int = (field: string, v: unknown, min: number, dflt: number) => {
+    if (v === undefined) return dflt;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) bad(field, `a whole number >= ${min}`, v);
+    return typeof v === 'number' ? v : dflt;
+  };
+  const push = o.push;
+  let url = '';
+  let token = '';
+  let pushInterval = 10_000;
+  if (!push || typeof push !== 'object') bad('push', 'an object { url, token }', push);
+  else {
+    url = push.url;
+    token = push.token;
+    let parsed: URL | null = null;
+    try {
+      parsed = typeof url === 'string' ? new URL(url) : null;
+    } catch {}
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+      bad('push.url', 'an http(s) URL such as "http://monitor.internal:9464"', url);
+    if (typeof token !== 'string' || token.length === 0) bad('push.token', 'a non-empty string', token);
+    for (const k of Object.keys(push)) {
+      if (k !== 'url' && k !== 'token' && k !== 'interval')
+        problems.push(`createAgent options: push.${k}: unknown option`);
+    }
+    pushInterval = ms('push.interval', push.interval, 10_000);
+  }
+  const instance = o.instance ?? `${hostname()}-${process.pid}`;
+  if (typeof instance !== 'string' || !/^[\w.:@-]{1,200}$/.test(instance))
+    bad(
+      'instance',
+      '1-200 characters of letters, digits and _.:@- (what the ingest route accepts)',
+      instance,
+    );
+  const diskPaths = o.disk_paths ?? [];
+  if (!Array.isArray(diskPaths) || diskPaths.some((p) => typeof p !== 'string' || p === ''))
+    bad('disk_paths', 'a list of paths', diskPaths);
+  const errorStatuses = o.error_statuses ?? '5xx';
+  if (errorStatuses !== '5xx' && errorStatuses !== '4xx+5xx')
+    bad('error_statuses', '"5xx" or "4xx+5xx"', errorStatuses);
+  const checked = {
+    clock: systemClock,
+    instance,
+    maxSeries: int('max_series', o.max_series, 10, 1000),
+    maxBufferedRows: int('max_buffered_rows', o.max_buffered_rows, 100, 20_000),
+    errorStatuses,
+    flushIntervalMs: ms('flush_interval', o.flush_interval, 10_000),
+    sampleIntervalMs: ms('sample_interval', o.sample_interval, 10_000),
+    diskPaths,
+    push: { url, token, intervalMs: pushInterval },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return checked;
+}
+
+/**
+ * The agent of one app process. Mount its adapters as an embedded monitor's (`app.use(agent.middleware())`,
+ * `fastify.register(agent.fastifyPlugin)`, `agent.koa()`, `agent.wrap(handler)`, `agent.instrumentPg(pool)`,
+ * `agent.timeQuery(...)`), call `start()` once, and `stop()` at shutdown (it pushes what is left).
+ */
+export class Agent extends Instrumentation {}
+
+/** Creates an agent; throws a ConfigError naming every bad option. */
+export function createAgent(options: AgentOptions, runtime: AgentRuntime = {}): Agent {
+  const checked = checkOptions(options);
+  return new Agent({
+    ...checked,
+    clock: runtime.clock ?? checked.clock,
+    log: runtime.log,
+    hrtime: runtime.hrtime,
+    fetch: runtime.fetch,
+  });
+}
