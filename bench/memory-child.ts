@@ -5,7 +5,8 @@
  * routes in process — prodmon through its request tracker's close path (the code that runs when a
  * response closes), prom-client through histogram.observe — and prints memory figures as JSON.
  * `recorder` is prodmon's metrics engine alone (no store, no scrape); `prodmon` is the whole embedded
- * setup: SQLite store with its flush and sampling loops, a flush and a /metrics scrape at the end.
+ * setup: SQLite store with its flush and sampling loops, a flush and a /metrics scrape at the end;
+ * `agent` is prodmon/agent with its loops, a flush and one push to the URL given as the next argument.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -68,6 +69,20 @@ async function main(): Promise<void> {
       if (!full) return;
       await engine.flush();
       await engine.prometheus.metrics(); // a scrape, as a Prometheus server would do
+    };
+  } else if (variant === 'agent') {
+    // prodmon/agent: the instrumentation alone, pushing to the standalone prodmon at argv[3] (the parent)
+    const { createAgent } = await import('../src/agent.js');
+    const agent = createAgent({ instance: 'mem', push: { url: process.argv[3]!, token: 'bench' } });
+    agent.start();
+    const tracker = agent.requests;
+    const req = { method: 'GET' } as IncomingMessage;
+    const res = { writableFinished: true, statusCode: 200 } as ServerResponse;
+    record = (route, ms) =>
+      tracker.finish({ tracker, req, res, t0: tracker.now() - ms, route, thrown: false }, res, false);
+    after = async () => {
+      await agent.flush();
+      await agent.pusher!.send(); // one push round, as the loop would do
     };
   } else if (variant === 'promclient') {
     const { Histogram, Registry } = await import('prom-client');

@@ -16,9 +16,14 @@
  *
  *   node --import tsx bench/memory.ts
  *
+ * prodmon/agent (the instrumentation alone, pushing to a standalone prodmon) pushes to a receiver in
+ * this process, which reads and discards (so it is not counted in the agent's RSS).
+ *
  * Goal: prodmon's RSS at most 10 MB above bare.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { bundleChild, table } from './support.js';
 
@@ -35,8 +40,31 @@ interface Figures {
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function run(variant: string): Figures {
-  const r = spawnSync(process.execPath, ['--expose-gc', CHILD, variant], { encoding: 'utf8' });
+/** Where the agent variant pushes: a receiver in this process that reads and discards (not measured). */
+const receiver = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.end('{}'));
+});
+await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+const RECEIVER = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+let pushes = 0;
+receiver.on('request', () => pushes++);
+
+async function run(variant: string): Promise<Figures> {
+  // async, so this process's receiver can answer the agent's push while the child runs
+  const child = spawn(process.execPath, ['--expose-gc', CHILD, variant, RECEIVER], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d;
+  });
+  const status = await new Promise<number | null>((res) => child.on('close', res));
+  const r = { status, stdout, stderr };
   if (r.status !== 0) throw new Error(`${variant}: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Figures;
 }
@@ -45,12 +73,12 @@ const started = performance.now();
 const CHILD = await bundleChild(SOURCE);
 // Each variant RUNS times, in rotating order; the run with the median RSS is kept (RSS after GC moves
 // by a few MB from one process to the next, and drift in the machine hits every variant alike).
-const VARIANTS = ['bare', 'recorder', 'prodmon', 'promclient'];
+const VARIANTS = ['bare', 'agent', 'recorder', 'prodmon', 'promclient'];
 const runs: Figures[][] = VARIANTS.map(() => []);
 for (let r = 0; r < RUNS; r++) {
   for (let k = 0; k < VARIANTS.length; k++) {
     const i = (k + r) % VARIANTS.length;
-    runs[i]!.push(run(VARIANTS[i]!));
+    runs[i]!.push(await run(VARIANTS[i]!));
   }
 }
 const results = runs.map((rs) => {
@@ -63,6 +91,7 @@ const spread = runs.map((rs) => {
 });
 const names: Record<string, string> = {
   bare: 'bare',
+  agent: 'prodmon/agent (loops, one push)',
   recorder: 'prodmon engine only',
   prodmon: 'prodmon embedded (store, loops, scrape)',
   promclient: 'prom-client histogram (scraped)',
@@ -107,6 +136,8 @@ const goal = (i: number) => {
   );
 };
 process.stdout.write(
-  `\ngoal (<= 10 MB above bare):\n  engine only: ${goal(1)}\n  embedded with store: ${goal(2)}\n  prom-client: ${goal(3)}\n`,
+  `\ngoal (<= 10 MB above bare):\n  agent: ${goal(1)}\n  engine only: ${goal(2)}\n  embedded with store: ${goal(3)}\n  prom-client: ${goal(4)}\n`,
 );
+process.stdout.write(`pushes received from the agent runs: ${pushes}\n`);
 process.stdout.write(`total ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+receiver.close();

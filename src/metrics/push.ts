@@ -28,14 +28,19 @@ export function toWire(instance: string, rows: readonly RollupRow[]): WireBatch 
       min: r.min,
       max: r.max,
       errors: r.errors,
-      sketch: r.sketch ? Buffer.from(r.sketch).toString('base64') : null,
+      // a view on the encoded bytes, not a copy (one less allocation per row in a push)
+      sketch: r.sketch
+        ? Buffer.from(r.sketch.buffer, r.sketch.byteOffset, r.sketch.byteLength).toString('base64')
+        : null,
     })),
   };
 }
 
 /**
  * POSTs `body` and resolves with the status once the answer has been read; rejects on a network error
- * or when no answer is complete within `timeoutMs`.
+ * or when no answer is complete within `timeoutMs`. The body is written from this function's own scope,
+ * never captured by a listener: a kept-alive connection keeps its last request's listeners, and with
+ * them a whole batch's JSON (3 MB for 1,000 series) until the next push.
  */
 export function postJson(
   url: string,
@@ -43,13 +48,23 @@ export function postJson(
   headers: Record<string, string>,
   timeoutMs: number,
 ): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const send = url.startsWith('https:') ? httpsRequest : httpRequest;
-    const req = send(url, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      timeout: timeoutMs,
-    });
+  const { req, answered } = openPost(
+    url,
+    { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+    timeoutMs,
+  );
+  req.end(body);
+  return answered;
+}
+
+function openPost(url: string, headers: Record<string, string>, timeoutMs: number) {
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  const req = send(url, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    timeout: timeoutMs,
+  });
+  const answered = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', (err) => {
@@ -67,8 +82,8 @@ export function postJson(
         reject(err);
       });
     });
-    req.end(body);
   });
+  return { req, answered };
 }
 
 /** What the pusher needs. */
