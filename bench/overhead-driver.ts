@@ -5,6 +5,7 @@
  * engine has its store but no timers (see bench/overhead-instructions.ts). Run bundled,
  * under valgrind:
  * `node --single-threaded overhead-driver.mjs <http|express|fastify> <bare|prodmon|promclient> <n> <warm>`.
+ * It prints the CPU time per request of the `n` requests (bench/overhead-cpu.ts runs it without valgrind).
  */
 import type { Server } from 'node:http';
 import { Duplex } from 'node:stream';
@@ -61,5 +62,11 @@ const [framework = 'express', variant = 'bare', n = '1000', warm = '3000'] = pro
 // No engine timers: under valgrind they would fire ~50x as often per request as they really do.
 const server = await helloServer(framework, variant, { loops: false });
 await drive(server, Number(warm));
+const cpu0 = process.cpuUsage();
 await drive(server, Number(n));
+const cpu = process.cpuUsage(cpu0);
+// bench/overhead-cpu.ts reads the CPU time of the n requests (valgrind's count ignores it)
+process.stdout.write(
+  `${JSON.stringify({ cpuNsPerRequest: ((cpu.user + cpu.system) * 1000) / Number(n) })}\n`,
+);
 process.exit(0);

@@ -10,7 +10,7 @@
  * tracker's state of the request (see routeAccessor). Reads of `req.route` are unchanged. Where the accessor cannot be installed, the prefix is read at close.
  */
 import { IncomingMessage, type ServerResponse } from 'node:http';
-import { type RequestTracker, requestState, UNMATCHED } from './track.js';
+import { followRequestStarts, type RequestTracker, requestState, UNMATCHED } from './track.js';
 
 /** The route the router matched and `req.baseUrl` at that moment. */
 interface Match {
@@ -105,6 +105,7 @@ export function expressRoute(req: IncomingMessage): string | undefined {
 
 /** `app.use(monitor.middleware())` — put it first, before the routes. */
 export function expressMiddleware(tracker: RequestTracker) {
+  followRequestStarts(); // the socket and method of each request from node's message, not Express's req
   let tried = false; // the accessor is installed (or found impossible) on the first request
   return function prodmonMiddleware(
     req: IncomingMessage,

@@ -56,8 +56,8 @@ export interface TrackState {
  * on a slow path). A request still in flight when its connection closes was aborted by the client.
  * With keep-alive, the slot and its listener are paid once per connection, not per request.
  *
- * The tracker also listens to `http.server.request.start`, published just before node hands a request
- * to the app, and remembers the last message: when the adapter then tracks that same response (the
+ * With the Express adapter, the tracker also listens to `http.server.request.start`, published just
+ * before node hands a request to the app, and remembers the last message: when the adapter then tracks that same response (the
  * usual case: prodmon's middleware runs first, synchronously), its socket and method come from the
  * message, not from `req`. On Express that matters: after Express swaps the prototype of a request or
  * response, V8 gives each one a hidden class of its own, so every property read or written on them
@@ -86,6 +86,20 @@ type TrackedSocket = NonNullable<IncomingMessage['socket']> & {
 const FINISH_CHANNEL = 'http.server.response.finish';
 const START_CHANNEL = 'http.server.request.start';
 let subscribed = false;
+/**
+ * Whether to follow `http.server.request.start` too: only for Express (its adapter asks), where reading
+ * `req` costs more than the message does. On plain node:http and Fastify requests, reading `req.socket`
+ * and `req.method` is cheap and the subscription is not: it took prodmon's added CPU per hello-world
+ * request from +10.6 to +8.8 % (bench/overhead-cpu.ts, in process).
+ */
+let followStarts = false;
+
+/** Asks the tracker to follow node's request starts (the Express adapter does, once). */
+export function followRequestStarts(): void {
+  if (followStarts) return;
+  followStarts = true;
+  if (subscribed) subscribe(START_CHANNEL, onRequestStart);
+}
 
 /** What node publishes on both channels. */
 interface ServerMessage {
@@ -156,7 +170,7 @@ function slotOf(socket: TrackedSocket | null | undefined): SocketSlot | null | u
   if (!subscribed) {
     subscribed = true;
     subscribe(FINISH_CHANNEL, onResponseFinish);
-    subscribe(START_CHANNEL, onRequestStart);
+    if (followStarts) subscribe(START_CHANNEL, onRequestStart);
   }
   const made: SocketSlot = { first: undefined, more: undefined };
   socket[kSlot] = made;
