@@ -66,7 +66,7 @@ table(
     'bare µs/req',
     'prodmon µs/req (added)',
     'prom-client µs/req (added)',
-    'prodmon throughput of bare (CPU-bound)',
+    'in-process throughput vs bare',
     'spread of runs bare/prodmon/prom',
   ],
   rows,
