@@ -38,6 +38,9 @@ interface Figures {
   cpu: number[];
 }
 
+/** A ratio - 1 as a signed percentage (`+6.6 %`, `-0.8 %`). */
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${pct(x)}`;
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -107,7 +110,7 @@ async function main(): Promise<void> {
       `${Math.round(r.promclient.rps)} (${pct(tp('promclient'))})`,
       `${r.bare.p99.toFixed(0)} / ${r.prodmon.p99.toFixed(0)} / ${r.promclient.p99.toFixed(0)}`,
       `${r.bare.cpu.toFixed(1)} / ${r.prodmon.cpu.toFixed(1)} / ${r.promclient.cpu.toFixed(1)}`,
-      `+${pct(cpu('prodmon'))} vs +${pct(cpu('promclient'))}`,
+      `${signed(cpu('prodmon'))} vs ${signed(cpu('promclient'))}`,
     ]);
     const yes = (b: boolean) => (b ? 'yes' : 'NO');
     verdicts.push(

@@ -4,13 +4,14 @@
  * hand; and its module graph free of the packages that make a whole monitor heavy.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { closeServer, listenLocal } from '../test/support/http-load.js';
 import { tempDir } from '../test/support/services.js';
-import { type Agent, ConfigError, createAgent, UNMATCHED } from './agent.js';
+import { AGENT_OPTIONS, type Agent, ConfigError, createAgent, UNMATCHED } from './agent.js';
 import { METRIC } from './core/metric-names.js';
 import { MINUTE_MS } from './core/rollup.js';
 import { createMonitor, type Monitor } from './index.js';
@@ -148,6 +149,13 @@ describe('agent', () => {
       },
     );
     assert.throws(() => createAgent({} as never), /push: expected an object \{ url, token \}, got undefined/);
+    assert.throws(
+      () => createAgent({ push: { url: 'http://m:9464', token: 12345678 } } as never),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /push\.token: .*got number$/.test(err.message) &&
+        !/12345678/.test(err.message),
+    );
   });
 
   test('its module graph holds none of the packages of a whole monitor', async () => {
@@ -180,5 +188,16 @@ describe('agent', () => {
       !files.some((f) => /src\/(config|store|metrics\/prometheus|metrics\/wire)\b/.test(f)),
       files.join('\n'),
     );
+  });
+
+  test('the README documents every option', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### The agent'));
+    const table = section.slice(
+      section.indexOf('| option |'),
+      section.indexOf('\n\n', section.indexOf('| option |')),
+    );
+    const documented = [...table.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
+    assert.deepEqual(documented, [...AGENT_OPTIONS]);
   });
 });

@@ -49,6 +49,18 @@ export interface AgentOptions {
   error_statuses?: '5xx' | '4xx+5xx';
 }
 
+/** The names of the agent's options (the README's table lists each). */
+export const AGENT_OPTIONS = [
+  'push',
+  'instance',
+  'flush_interval',
+  'sample_interval',
+  'disk_paths',
+  'max_series',
+  'max_buffered_rows',
+  'error_statuses',
+] as const satisfies readonly (keyof AgentOptions)[];
+
 /** What the agent can be given besides its options (tests and special setups). */
 export interface AgentRuntime {
   clock?: Clock;
@@ -66,16 +78,7 @@ function checkOptions(o: AgentOptions): ConstructorParameters<typeof Instrumenta
     problems.push(
       `createAgent options: ${field}: expected ${want}, got ${JSON.stringify(got) ?? String(got)}`,
     );
-  const known = new Set([
-    'push',
-    'instance',
-    'flush_interval',
-    'sample_interval',
-    'max_series',
-    'max_buffered_rows',
-    'disk_paths',
-    'error_statuses',
-  ]);
+  const known = new Set<string>(AGENT_OPTIONS);
   if (!o || typeof o !== 'object')
     throw new ConfigError(['createAgent options: expected an object with push: { url, token }']);
   for (const k of Object.keys(o))
@@ -105,7 +108,11 @@ function checkOptions(o: AgentOptions): ConstructorParameters<typeof Instrumenta
     } catch {}
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
       bad('push.url', 'an http(s) URL such as "http://monitor.internal:9464"', url);
-    if (typeof token !== 'string' || token.length === 0) bad('push.token', 'a non-empty string', token);
+    // the token's value is never echoed (it may be a secret passed in the wrong field)
+    if (typeof token !== 'string' || token.length === 0)
+      problems.push(
+        `createAgent options: push.token: expected a non-empty string, got ${token === '' ? 'an empty string' : typeof token}`,
+      );
     for (const k of Object.keys(push)) {
       if (k !== 'url' && k !== 'token' && k !== 'interval')
         problems.push(`createAgent options: push.${k}: unknown option`);
