@@ -16,7 +16,7 @@ import { METRIC } from './core/metric-names.js';
 import { MINUTE_MS } from './core/rollup.js';
 import { createMonitor, type Monitor } from './index.js';
 
-const ADMIN = 'agent-admin-token-0123456789';
+const PUSH = 'agent-push-token-0123456789';
 
 function get(base: string, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,7 +40,7 @@ describe('agent', () => {
         data_dir: dir.path,
         logs: { stdout: false },
         instance: 'monitor',
-        auth: { tokens: [{ name: 'push', token: ADMIN, role: 'admin' }] },
+        auth: { tokens: [{ name: 'agents', token: PUSH, role: 'push' }] },
       },
       { env: {}, fileLogs: false },
     );
@@ -63,7 +63,7 @@ describe('agent', () => {
     const app = express();
     app.set('env', 'test'); // Express's final handler would print the thrown error
     try {
-      agent = createAgent({ instance: 'web-1', push: { url: monitorBase, token: ADMIN } });
+      agent = createAgent({ instance: 'web-1', push: { url: monitorBase, token: PUSH } });
       agent.start();
       app.use(agent.middleware());
       app.get('/products/:id', (_req, res) => {

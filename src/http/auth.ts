@@ -52,9 +52,9 @@ export class TokenAuth {
   }
 }
 
-/** Whether a role may do what needs `needed` (admin may do everything). */
+/** Whether a role may do what needs `needed` (admin may do everything; push only push). */
 export function allows(role: Role, needed: Role): boolean {
-  return role === 'admin' || needed === 'read';
+  return role === 'admin' || role === needed;
 }
 
 declare module 'fastify' {

@@ -96,6 +96,16 @@ describe('sessions', () => {
     });
   });
 
+  test('a push token cannot sign in; a user cannot be given the push role', async () => {
+    const PUSH = 'push-token-0123456789abcdef';
+    const m = manager(new FakeClock(), { tokens: [{ name: 'agents', token: PUSH, role: 'push' }] });
+    assert.deepEqual(await m.login({ token: PUSH, ip: '10.0.0.2' }), { ok: false, reason: 'invalid' });
+    assert.throws(
+      () => manager(new FakeClock(), { users: [{ name: 'bob', password_hash: hash, role: 'push' }] }),
+      /auth\.users\[0\]\.role: expected one of "admin", "read", got "push"/,
+    );
+  });
+
   test('a tampered, expired or revoked cookie is no session; revocation survives a restart', async () => {
     const clock = new FakeClock();
     const m = manager(clock);

@@ -8,6 +8,10 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { FastifyRequest } from 'fastify';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Role } from '../config/sections/auth.js';
+
+/** The roles a signed-in session can have. */
+export type SessionRole = Exclude<Role, 'push'>;
+
 import type { Clock } from '../core/clock.js';
 import { cookie, isUnsafe, parseCookies, sameOrigin, unmaskCsrf } from '../dashboard/cookies.js';
 import { LoginLimiter } from '../dashboard/login-limit.js';
@@ -49,6 +53,8 @@ interface SessionClaims {
 
 /** A signed-in dashboard user. */
 export interface Session extends Principal {
+  /** A session reads or acts; push tokens cannot sign in. */
+  role: SessionRole;
   sid: string;
   via: 'user' | 'token';
   expiresAt: number;
@@ -123,13 +129,13 @@ export class SessionManager implements SessionVerifier {
   }
 
   /** Role and credential fingerprint of a name, from the current config (null: no such credential). */
-  #credential(via: 'user' | 'token', name: string): { role: Role; cf: string } | null {
+  #credential(via: 'user' | 'token', name: string): { role: SessionRole; cf: string } | null {
     if (via === 'user') {
       const u = this.#config.auth.users.find((x) => x.name === name);
       return u ? { role: u.role, cf: fingerprint(u.password_hash) } : null;
     }
     const t = this.#config.auth.tokens.find((x) => x.name === name);
-    return t ? { role: t.role, cf: fingerprint(t.token) } : null;
+    return t && t.role !== 'push' ? { role: t.role, cf: fingerprint(t.token) } : null;
   }
 
   /**
@@ -165,7 +171,7 @@ export class SessionManager implements SessionVerifier {
     for (const t of this.#config.auth.tokens) {
       if (timingSafeEqual(hash, digest(t.token)) && !found) found = { name: t.name, role: t.role };
     }
-    return found;
+    return found?.role === 'push' ? null : found; // a push token cannot sign in to the dashboard
   }
 
   async #issue(via: 'user' | 'token', name: string): Promise<LoginResult> {
@@ -186,7 +192,7 @@ export class SessionManager implements SessionVerifier {
     return { ok: true, session, cookie: value };
   }
 
-  #session(key: Buffer, c: SessionClaims, role: Role): Session {
+  #session(key: Buffer, c: SessionClaims, role: SessionRole): Session {
     return {
       name: c.sub,
       role,

@@ -2,8 +2,14 @@
 import { z } from 'zod';
 import { duration, nonEmpty, obj } from '../zod-helpers.js';
 
-export const ROLES = ['admin', 'read'] as const;
+/**
+ * Roles of API tokens: `read` reads everything, `admin` also changes things, `push` may only send
+ * metrics to `POST /production/ingest` (what agents and pushing monitors need, nothing more).
+ */
+export const ROLES = ['admin', 'read', 'push'] as const;
 export type Role = (typeof ROLES)[number];
+/** Roles of dashboard users (a person signs in to read or act, never to push). */
+export const USER_ROLES = ['admin', 'read'] as const;
 
 const token = obj({
   name: nonEmpty(),
@@ -19,7 +25,7 @@ const user = obj({
   password_hash: z.string().regex(SCRYPT_HASH, {
     error: 'expected an scrypt hash "scrypt$N$r$p$salt$hash" (see docs/readme/dashboard.md to make one)',
   }),
-  role: z.enum(ROLES).default('read'),
+  role: z.enum(USER_ROLES).default('read'),
 });
 
 export const authSection = obj({

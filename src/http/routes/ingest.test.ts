@@ -14,6 +14,7 @@ import type { Store } from '../../store/index.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const READ = 'read-token-0123456789abcdef';
+const PUSH = 'push-token-0123456789abcdef';
 const HTTP = METRIC.httpRequest;
 const labels = { route: '/a', method: 'GET', status_class: '2xx' };
 
@@ -45,6 +46,7 @@ describe('POST /production/ingest', () => {
           tokens: [
             { name: 'push', token: ADMIN, role: 'admin' },
             { name: 'viewer', token: READ, role: 'read' },
+            { name: 'agents', token: PUSH, role: 'push' },
           ],
         },
       },
@@ -78,9 +80,17 @@ describe('POST /production/ingest', () => {
       payload: body as object,
     });
 
-  test('needs an admin token', async () => {
+  test('needs a push (or admin) token; a push token opens nothing else', async () => {
     assert.equal((await post(batch, null)).statusCode, 401);
     assert.equal((await post(batch, READ)).statusCode, 403);
+    assert.equal((await post(batch, PUSH)).statusCode, 200);
+    const asPush = (url: string) =>
+      receiver.http.inject({ method: 'GET', url, headers: { authorization: `Bearer ${PUSH}` } });
+    const api = await asPush('/production/api/status');
+    assert.equal(api.statusCode, 403);
+    assert.match(api.json().error.message, /has role "push"; this needs "read"/);
+    assert.equal((await asPush('/production/api/alerts')).statusCode, 403);
+    assert.notEqual((await asPush('/production/dashboard/')).statusCode, 200);
   });
 
   test('stores valid rows under the sender’s instance, visible to reads and announced to onData', async () => {
