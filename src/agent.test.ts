@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { closeServer, listenLocal } from '../test/support/http-load.js';
 import { tempDir } from '../test/support/services.js';
 import { AGENT_OPTIONS, type Agent, ConfigError, createAgent, UNMATCHED } from './agent.js';
+import { FakeClock } from './core/clock.js';
 import { METRIC } from './core/metric-names.js';
 import { MINUTE_MS } from './core/rollup.js';
 import { createMonitor, type Monitor } from './index.js';
@@ -118,6 +119,58 @@ describe('agent', () => {
     const summary = await monitor.metrics.performanceSummary({ since: now - 5 * MINUTE_MS, until: now + 1 });
     assert.deepEqual([summary.overall.count, summary.overall.errors], [22, 1]);
     assert.equal(summary.queries.overall.count, 1);
+  });
+
+  test('an unreachable standalone: the failure is reported once, the rows wait and are delivered later', async () => {
+    // a port nothing listens on (a server opened and closed)
+    const gone = createServer();
+    const goneBase = await listenLocal(gone);
+    await closeServer(gone);
+    const clock = new FakeClock(Date.now());
+    const warnings: string[] = [];
+    const log = { warn: (o: object, m: string) => warnings.push(`${m} ${JSON.stringify(o)}`), error() {} };
+    const agent = createAgent(
+      { instance: 'web-2', flush_interval: '1s', push: { url: goneBase, token: PUSH, interval: '1s' } },
+      { clock, log },
+    );
+    agent.start();
+    try {
+      agent.record(METRIC.httpRequest, { route: '/late', method: 'GET', status_class: '2xx' }, 12);
+      for (let i = 0; i < 5; i++) await clock.advance(1000); // five flush and push rounds, all failing
+      assert.ok(agent.pusher!.failures >= 4, `failures: ${agent.pusher!.failures}`);
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0]!, /metrics push failed; will retry .*ECONNREFUSED/);
+      assert.equal(agent.pusher!.buffered, 1);
+      // the standalone comes back on its address: the next round delivers what waited
+      const port = Number(new URL(goneBase).port);
+      const bodies: string[] = [];
+      const back = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => {
+          body += c;
+        });
+        req.on('end', () => {
+          bodies.push(body);
+          res.end('{}');
+        });
+      });
+      await new Promise<void>((r) => back.listen(port, '127.0.0.1', r));
+      try {
+        for (let i = 0; i < 50 && agent.pusher!.buffered > 0; i++) await clock.advance(1000);
+        assert.equal(agent.pusher!.buffered, 0);
+        const rows = bodies.flatMap(
+          (b) => (JSON.parse(b) as { rows: { labels: { route?: string } }[] }).rows,
+        );
+        assert.ok(
+          rows.some((r) => r.labels.route === '/late'),
+          bodies.join('\n'),
+        );
+      } finally {
+        await closeServer(back);
+      }
+    } finally {
+      await agent.stop();
+    }
   });
 
   test('bad options are refused with every problem named', () => {

@@ -64,6 +64,7 @@ export const AGENT_OPTIONS = [
 /** What the agent can be given besides its options (tests and special setups). */
 export interface AgentRuntime {
   clock?: Clock;
+  /** Where push and sampling failures are reported (default: a line on stderr, once per kind). */
   log?: MetricsLog;
   /** Monotonic ms for request and query durations (default performance.now). */
   hrtime?: () => number;
@@ -154,13 +155,22 @@ function checkOptions(o: AgentOptions): ConstructorParameters<typeof Instrumenta
  */
 export class Agent extends Instrumentation {}
 
+/**
+ * Where an agent reports its own trouble unless given a logger: one line on stderr per kind of
+ * failure (a push that fails keeps failing quietly until it works again or fails differently).
+ */
+const stderrLog: MetricsLog = {
+  warn: (obj, msg) => process.stderr.write(`prodmon agent: ${msg} ${JSON.stringify(obj)}\n`),
+  error: (obj, msg) => process.stderr.write(`prodmon agent: ${msg} ${JSON.stringify(obj)}\n`),
+};
+
 /** Creates an agent; throws a ConfigError naming every bad option. */
 export function createAgent(options: AgentOptions, runtime: AgentRuntime = {}): Agent {
   const checked = checkOptions(options);
   return new Agent({
     ...checked,
     clock: runtime.clock ?? checked.clock,
-    log: runtime.log,
+    log: runtime.log ?? stderrLog,
     hrtime: runtime.hrtime,
     fetch: runtime.fetch,
   });

@@ -71,7 +71,7 @@ export class Instrumentation {
   flushFailures = 0;
   lastFlushError: string | null = null;
   lastFlushAt: number | null = null;
-  protected readonly log: MetricsLog;
+  readonly #log: MetricsLog;
   readonly #opts: InstrumentationOptions;
   #loop: Loop | null = null;
   #flushing: Promise<number> | null = null;
@@ -79,7 +79,7 @@ export class Instrumentation {
 
   constructor(opts: InstrumentationOptions) {
     this.#opts = opts;
-    this.log = opts.log ?? silent;
+    this.#log = opts.log ?? silent;
     this.recorder = new Recorder({
       clock: opts.clock,
       instance: opts.instance,
@@ -108,7 +108,7 @@ export class Instrumentation {
             const key = `${message}|${this.pusher?.sent}`;
             if (key === this.#lastPushError) return;
             this.#lastPushError = key;
-            this.log.warn(
+            this.#log.warn(
               { err: message, buffered: this.pusher?.buffered },
               'metrics push failed; will retry',
             );
@@ -121,7 +121,7 @@ export class Instrumentation {
       source: opts.systemSource ?? new NodeSystemSource(),
       intervalMs: opts.sampleIntervalMs,
       diskPaths: opts.diskPaths,
-      onError: (err) => this.log.warn({ err: errorMessage(err) }, 'system sample failed'),
+      onError: (err) => this.#log.warn({ err: errorMessage(err) }, 'system sample failed'),
     });
   }
 
@@ -199,7 +199,7 @@ export class Instrumentation {
       const { err } = failure;
       this.flushFailures++;
       if (this.lastFlushError === null) {
-        this.log.error(
+        this.#log.error(
           { err: errorMessage(err), rows: batch.size },
           'writing metrics to the store failed; keeping them in memory',
         );
@@ -209,7 +209,7 @@ export class Instrumentation {
     }
     batch.commit();
     if (this.lastFlushError !== null)
-      this.log.warn({ rows: batch.size }, 'writing metrics to the store works again');
+      this.#log.warn({ rows: batch.size }, 'writing metrics to the store works again');
     this.lastFlushError = null;
     this.lastFlushAt = this.#opts.clock.now();
     return batch.size;
