@@ -6,6 +6,7 @@ import { requestCount, requestSeries, seriesOf } from '../../test/support/http-m
 import { testEngine } from '../../test/support/metrics.js';
 import { FakeClock } from '../core/clock.js';
 import type { MetricsEngine } from '../metrics/engine.js';
+import { routeReader } from './fastify.js';
 import { UNMATCHED } from './track.js';
 
 describe('Fastify 5 plugin in a real app', () => {
@@ -86,5 +87,33 @@ describe('Fastify 5 plugin in a real app', () => {
     assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, products + 5000);
     assert.ok(engine.recorder.seriesCount('http_request_duration_ms') <= 8);
     assert.equal(engine.recorder.overflowed, 0);
+  });
+});
+
+describe('the route of a Fastify request', () => {
+  test('read from the route context agrees with routeOptions and is404, on real requests', async () => {
+    const app = Fastify();
+    const read = routeReader();
+    const seen: [string | undefined, string | undefined][] = [];
+    app.addHook('onRequest', async (req) => {
+      seen.push([read(req as never), req.is404 ? undefined : req.routeOptions.url]);
+    });
+    app.register(async (sub) => sub.get('/items/:id', async () => 'ok'), { prefix: '/v1' });
+    app.get('/', async () => 'root');
+    await app.ready();
+    for (const url of ['/v1/items/3', '/', '/nowhere']) await app.inject({ method: 'GET', url });
+    await app.close();
+    assert.deepEqual(seen, [
+      ['/v1/items/:id', '/v1/items/:id'],
+      ['/', '/'],
+      [undefined, undefined],
+    ]);
+  });
+
+  test('without Fastify’s context symbol the public getters are used', () => {
+    const read = routeReader();
+    const raw = {} as never;
+    assert.equal(read({ raw, is404: false, routeOptions: { url: '/a/:id' } }), '/a/:id');
+    assert.equal(read({ raw, is404: true, routeOptions: { url: undefined } }), undefined);
   });
 });
