@@ -152,8 +152,15 @@ describe('dashboard in a browser', () => {
     const r = row(page, 'Keyboard resolves this');
     await r.locator('summary', { hasText: 'Resolve' }).focus();
     await page.keyboard.press('Enter');
+    // the page moves the focus into the opened form itself; on a loaded machine that can lag the key
+    const focused = (what: string) =>
+      page.waitForFunction(`document.activeElement?.matches(${JSON.stringify(what)}) ?? false`, undefined, {
+        timeout: 10_000,
+      });
+    await focused('textarea[name="reason"]');
     await page.keyboard.type('Handled from the keyboard');
     await page.keyboard.press('Tab');
+    await focused('button[type="submit"]');
     await Promise.all([page.waitForURL(/notice=resolved/), page.keyboard.press('Enter')]);
     assert.equal(await row(page, 'Keyboard resolves this').count(), 0);
     await ctx.close();
