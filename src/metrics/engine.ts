@@ -1,7 +1,8 @@
 /**
- * The metrics engine of one monitor: recorder, request and query instrumentation, system sampler,
- * flushing to the store (and pushing to a standalone prodmon), the Prometheus export and the reads
- * (performance summary, alert windows, data events).
+ * The metrics engine of one monitor: the instrumentation of src/metrics/instrumentation.ts (recorder,
+ * request and query instrumentation, system sampler, flush loop, push to a standalone prodmon), with
+ * its flushes written to the store, the Prometheus export and the reads (performance summary, alert
+ * windows). The agent (src/agent.ts) is the instrumentation without this layer.
  */
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
