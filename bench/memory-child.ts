@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
+import type { RequestTracker } from '../src/instrument/track.js';
 
 const variant = process.argv[2] ?? 'bare';
 const ROUTES = 1000;
@@ -23,6 +24,14 @@ function settle(): { rss: number; heap: number } {
   for (let i = 0; i < 3; i++) gc();
   const m = process.memoryUsage();
   return { rss: m.rss, heap: m.heapUsed };
+}
+
+/** Records a request of `route` taking `ms` through the tracker's close path (what a finished response runs). */
+function closePath(tracker: RequestTracker): (route: string, ms: number) => void {
+  const req = { method: 'GET' } as IncomingMessage;
+  const res = { writableFinished: true, statusCode: 200 } as ServerResponse;
+  return (route, ms) =>
+    tracker.finish({ tracker, req, res, t0: tracker.now() - ms, route, thrown: false }, res, false);
 }
 
 async function main(): Promise<void> {
@@ -60,11 +69,7 @@ async function main(): Promise<void> {
       engine.attachStore(store);
       engine.start();
     }
-    const tracker = engine.requests;
-    const req = { method: 'GET' } as IncomingMessage;
-    const res = { writableFinished: true, statusCode: 200 } as ServerResponse;
-    record = (route, ms) =>
-      tracker.finish({ tracker, req, res, t0: tracker.now() - ms, route, thrown: false }, res, false);
+    record = closePath(engine.requests);
     after = async () => {
       if (!full) return;
       await engine.flush();
@@ -75,11 +80,7 @@ async function main(): Promise<void> {
     const { createAgent } = await import('../src/agent.js');
     const agent = createAgent({ instance: 'mem', push: { url: process.argv[3]!, token: 'bench' } });
     agent.start();
-    const tracker = agent.requests;
-    const req = { method: 'GET' } as IncomingMessage;
-    const res = { writableFinished: true, statusCode: 200 } as ServerResponse;
-    record = (route, ms) =>
-      tracker.finish({ tracker, req, res, t0: tracker.now() - ms, route, thrown: false }, res, false);
+    record = closePath(agent.requests);
     after = async () => {
       await agent.flush();
       await agent.pusher!.send(); // one push round, as the loop would do

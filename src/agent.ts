@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 import { type Clock, systemClock } from './core/clock.js';
 import { parseDuration } from './core/duration.js';
 import { ConfigError } from './core/errors.js';
-import { Instrumentation, type MetricsLog } from './metrics/instrumentation.js';
+import { Instrumentation, type InstrumentationOptions, type MetricsLog } from './metrics/instrumentation.js';
 
 export { type Clock, FakeClock, systemClock } from './core/clock.js';
 export { ConfigError, ProdmonError } from './core/errors.js';
@@ -73,7 +73,7 @@ export interface AgentRuntime {
 }
 
 /** Checked options, or every problem with its field. */
-function checkOptions(o: AgentOptions): ConstructorParameters<typeof Instrumentation>[0] {
+function checkOptions(o: AgentOptions): Omit<InstrumentationOptions, 'clock'> {
   const problems: string[] = [];
   const bad = (field: string, want: string, got: unknown) =>
     problems.push(
@@ -134,7 +134,6 @@ function checkOptions(o: AgentOptions): ConstructorParameters<typeof Instrumenta
   if (errorStatuses !== '5xx' && errorStatuses !== '4xx+5xx')
     bad('error_statuses', '"5xx" or "4xx+5xx"', errorStatuses);
   const checked = {
-    clock: systemClock,
     instance,
     maxSeries: int('max_series', o.max_series, 10, 1000),
     maxBufferedRows: int('max_buffered_rows', o.max_buffered_rows, 100, 20_000),
@@ -169,7 +168,7 @@ export function createAgent(options: AgentOptions, runtime: AgentRuntime = {}): 
   const checked = checkOptions(options);
   return new Agent({
     ...checked,
-    clock: runtime.clock ?? checked.clock,
+    clock: runtime.clock ?? systemClock,
     log: runtime.log ?? stderrLog,
     hrtime: runtime.hrtime,
     fetch: runtime.fetch,

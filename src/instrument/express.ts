@@ -7,7 +7,8 @@
  * restores `req.baseUrl` before the error reaches the app's error handler, so at close it is gone. The
  * middleware therefore puts a `route` accessor on Express's request prototype (once, on the first
  * request): the router's own `req.route = route` then also notes the `baseUrl` of that moment, in the
- * tracker's state of the request (see routeAccessor). Reads of `req.route` are unchanged. Where the accessor cannot be installed, the prefix is read at close.
+ * tracker's state of the request (see routeAccessor). Reads of `req.route` are unchanged. Where the
+ * accessor cannot be installed, the prefix is read at close.
  */
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import { followRequestStarts, type RequestTracker, requestState, UNMATCHED } from './track.js';

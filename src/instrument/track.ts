@@ -89,8 +89,8 @@ let subscribed = false;
 /**
  * Whether to follow `http.server.request.start` too: only for Express (its adapter asks), where reading
  * `req` costs more than the message does. On plain node:http and Fastify requests, reading `req.socket`
- * and `req.method` is cheap and the subscription is not: it took prodmon's added CPU per hello-world
- * request from +10.6 to +8.8 % (bench/overhead-cpu.ts, in process).
+ * and `req.method` is cheap and the subscription is not: on node:http prodmon's added CPU per hello-world
+ * request was +11.8 % with it and +8.5 % without, side by side (in process, as bench/overhead-cpu.ts).
  */
 let followStarts = false;
 

@@ -57,6 +57,8 @@ export interface InstrumentationOptions {
 }
 
 const silent: MetricsLog = { warn() {}, error() {} };
+/** The base's sink: rows are already with the pusher. */
+const pushOnly = async (): Promise<void> => {};
 /** Rows per write of a flush (the store's own statement size). */
 const FLUSH_CHUNK = 200;
 
@@ -130,7 +132,7 @@ export class Instrumentation {
    * but the push: rows are handed to the pusher and forgotten.
    */
   protected sink(): ((rows: RollupRow[]) => Promise<unknown>) | null {
-    return async () => {};
+    return pushOnly;
   }
 
   /** Starts flushing, sampling and pushing. */

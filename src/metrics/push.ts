@@ -62,11 +62,9 @@ function openPost(url: string, headers: Record<string, string>, timeoutMs: numbe
   const req = send(url, {
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/json' },
-    timeout: timeoutMs,
   });
   const answered = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', (err) => {
       clearTimeout(timer);
       reject(err);
