@@ -55,14 +55,19 @@ function promTimer(h: ReturnType<typeof promHistogram>, route: (req: IncomingMes
   };
 }
 
+/** The route template of the node:http app (it has no router): given to prodmon's `wrap` and to the peer. */
+const ROUTE = '/hello/:id';
+
 /**
  * The app of `framework` in `variant`, as a node:http server not yet listening. `loops: false` leaves
  * prodmon's engine unstarted (store attached; no flush, sampling or event-loop-delay timers).
+ * `guess: true` lets prodmon's node:http `wrap` guess the route from the URL (its default) instead of
+ * being given it as the peer is.
  */
 export async function helloServer(
   framework: string,
   variant: string,
-  opts: { loops?: boolean } = {},
+  opts: { loops?: boolean; guess?: boolean } = {},
 ): Promise<Server> {
   const engine = variant === 'prodmon' ? await prodmon(opts.loops ?? true) : null;
   const hist = variant === 'promclient' ? promHistogram() : null;
@@ -72,9 +77,9 @@ export async function helloServer(
       res.setHeader('content-type', 'text/plain');
       res.end(BODY);
     };
-    const timer = hist ? promTimer(hist, () => '/hello/:id') : null;
+    const timer = hist ? promTimer(hist, () => ROUTE) : null;
     const listener = engine
-      ? engine.wrap(handler)
+      ? engine.wrap(handler, opts.guess ? {} : { route: ROUTE })
       : timer
         ? (req: IncomingMessage, res: ServerResponse) => {
             timer(req, res);

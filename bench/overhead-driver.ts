@@ -60,7 +60,10 @@ async function drive(server: Server, total: number, connections = 50): Promise<v
 
 const [framework = 'express', variant = 'bare', n = '1000', warm = '3000'] = process.argv.slice(2);
 // No engine timers: under valgrind they would fire ~50x as often per request as they really do.
-const server = await helloServer(framework, variant, { loops: false });
+const server = await helloServer(framework, variant, {
+  loops: false,
+  guess: process.env.BENCH_GUESS === '1',
+});
 await drive(server, Number(warm));
 const cpu0 = process.cpuUsage();
 await drive(server, Number(n));
