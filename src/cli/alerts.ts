@@ -22,13 +22,11 @@ import type { Alert, Labels } from '../core/types.js';
 import { openStore, type Store, storeTarget } from '../store/index.js';
 import type { AlertEvent } from '../store/repos/alerts.js';
 import {
-  configFrom,
   EXIT,
   type GlobalOptions,
   globalOptions,
   paint,
   printJson,
-  runCommand,
   runWithConfig,
   statusColor,
 } from './common.js';

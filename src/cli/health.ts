@@ -15,13 +15,11 @@ import { errorMessage } from '../core/errors.js';
 import type { HealthCheckResult, HealthStatus } from '../core/types.js';
 import { openStore, storeTarget } from '../store/index.js';
 import {
-  configFrom,
   EXIT,
   type GlobalOptions,
   globalOptions,
   paint,
   printJson,
-  runCommand,
   runWithConfig,
   statusColor,
 } from './common.js';

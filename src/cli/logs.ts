@@ -14,16 +14,7 @@ import {
   liveFilePosition,
   tailLogs,
 } from '../logging/index.js';
-import {
-  configFrom,
-  EXIT,
-  type GlobalOptions,
-  globalOptions,
-  paint,
-  printJson,
-  runCommand,
-  runWithConfig,
-} from './common.js';
+import { EXIT, type GlobalOptions, globalOptions, paint, printJson, runWithConfig } from './common.js';
 
 interface TailOptions extends GlobalOptions {
   stream: LogStream;

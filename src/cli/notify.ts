@@ -17,13 +17,11 @@ import { buildNotifier } from '../notifiers/pipeline.js';
 import { openStore, type Store, storeTarget } from '../store/index.js';
 import type { OutboxItem, OutboxStatus } from '../store/repos/outbox.js';
 import {
-  configFrom,
   EXIT,
   type GlobalOptions,
   globalOptions,
   paint,
   printJson,
-  runCommand,
   runWithConfig,
   statusColor,
 } from './common.js';

@@ -16,13 +16,11 @@ import { holderInstance, LEADER_LEASE } from '../jobs/index.js';
 import { compileSchedule } from '../jobs/schedule.js';
 import { openStore, type Store, safeHost, storeTarget } from '../store/index.js';
 import {
-  configFrom,
   EXIT,
   type GlobalOptions,
   globalOptions,
   paint,
   printJson,
-  runCommand,
   runWithConfig,
   statusColor,
 } from './common.js';

@@ -8,16 +8,8 @@ import { alertQuery, timeParam } from '../../alerting/query.js';
 import type { AppContext } from '../../app.js';
 import { parseDuration } from '../../core/duration.js';
 import { ProdmonError } from '../../core/errors.js';
-import {
-  ALERT_TYPES,
-  type AlertStatus,
-  type AlertType,
-  SEVERITIES,
-  type Severity,
-} from '../../core/types.js';
 import { rangeKey } from '../../dashboard/data.js';
 import { SECURITY_HEADERS, secure } from '../../dashboard/http.js';
-import type { AlertFilter } from '../../store/repos/alerts.js';
 import { requireRole } from '../auth.js';
 import { maskCsrf } from '../session.js';
 
