@@ -25,13 +25,17 @@ interface BinsLike {
   count: number;
 }
 
+/** The bins of an empty store: never written (the first add replaces it), so one serves every store. */
+const NO_BINS = new Uint32Array(0);
+
 /**
  * A collapsing-lowest dense store with 32-bit counts grown in small chunks: the library's store keeps
  * counts as 8-byte numbers grown 128 at a time, which is most of a recorder's memory. Same layout
  * (`bins` from `offset`), so the library's stores can merge or copy from it; only recording uses it.
  */
 export class CompactStore implements BinsLike {
-  bins = new Uint32Array(0);
+  /** Shared by every store until its first add (a negative store of durations never has one). */
+  bins: Uint32Array = NO_BINS;
   offset = 0;
   minKey = Number.POSITIVE_INFINITY;
   maxKey = Number.NEGATIVE_INFINITY;
@@ -73,7 +77,7 @@ export class CompactStore implements BinsLike {
 
   /** Replaces the contents with another store's. */
   copy(store: BinsLike): void {
-    this.bins = new Uint32Array(0);
+    this.bins = NO_BINS;
     this.count = 0;
     this.minKey = Number.POSITIVE_INFINITY;
     this.maxKey = Number.NEGATIVE_INFINITY;
@@ -113,12 +117,17 @@ export class CompactStore implements BinsLike {
   }
 }
 
-/** A new, empty sketch with bounded, compact memory (for recording). */
+/**
+ * A new, empty sketch with bounded, compact memory (for recording). Built as the decoded ones are
+ * (`sketchOf`): the library's constructor would make a mapping and two stores per sketch, kept (the
+ * mapping) or thrown away (the stores), for each series every minute.
+ */
 export function newSketch(): Sketch {
-  const s = new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
-  s.store = new CompactStore() as unknown as Sketch['store'];
-  s.negativeStore = new CompactStore() as unknown as Sketch['store'];
-  return s;
+  return sketchOf(
+    new CompactStore() as unknown as Sketch['store'],
+    new CompactStore() as unknown as Sketch['store'],
+    0,
+  );
 }
 
 /** Adds a value (negative values, which no duration or ratio has, count as 0). */
@@ -220,10 +229,16 @@ function decodedStore(bins: ProtoBins): Sketch['store'] {
  * rollups decodes tens of thousands.
  */
 function decodedSketch(positive: ProtoBins, negative: ProtoBins, zeroCount: number): Sketch {
+  return sketchOf(decodedStore(positive), decodedStore(negative), zeroCount);
+}
+
+/**
+ * A DDSketch of prodmon's mapping over the given stores, sharing the one mapping object (the library's
+ * constructor builds one per sketch). The fields are set in the order the library's constructor sets
+ * them, so recorded, decoded and library-built sketches share one shape.
+ */
+function sketchOf(store: Sketch['store'], negativeStore: Sketch['store'], zeroCount: number): Sketch {
   const sketch = Object.create(DDSketch.prototype) as Sketch;
-  const store = decodedStore(positive);
-  const negativeStore = decodedStore(negative);
-  // The fields in the order the library's constructor sets them: decoded sketches share its shape.
   sketch.mapping = REFERENCE.mapping;
   sketch.store = store;
   sketch.negativeStore = negativeStore;
