@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  binsRange,
   type CompactStore,
   decodeSketch,
   emptySketch,
@@ -133,6 +134,30 @@ describe('sketch', () => {
     into.merge(dense);
     assert.equal(into.count, dense.count);
     assert.equal(sketchQuantile(into, 0.9), sketchQuantile(dense, 0.9));
+  });
+
+  test('a sketch with its bins reserved records in place and encodes like one that grew them', () => {
+    const r = rng(7);
+    const values = Array.from({ length: 5000 }, () => DISTRIBUTIONS.lognormal!(r));
+    const grown = newSketch();
+    const arrays = new Set<Uint32Array>();
+    for (const v of values) {
+      sketchAdd(grown, v);
+      arrays.add((grown.store as unknown as CompactStore).bins);
+    }
+    // growing one in 32-bin steps took several arrays: the cost a reservation saves
+    assert.ok(arrays.size >= 5, `grown through ${arrays.size} arrays`);
+    const [from, length] = binsRange(grown);
+    const reserved = newSketch(from, length);
+    const before = (reserved.store as unknown as CompactStore).bins;
+    assert.equal(before.length, length);
+    for (const v of values) sketchAdd(reserved, v);
+    assert.equal((reserved.store as unknown as CompactStore).bins, before, 'no new array');
+    assert.deepEqual(encodeSketch(reserved), encodeSketch(grown));
+    // a value outside the reserved range still lands (the store grows as before)
+    sketchAdd(reserved, 1e9);
+    assert.equal(sketchQuantile(reserved, 1), sketchQuantile(decodeSketch(encodeSketch(reserved)), 1));
+    assert.ok(relErr(sketchQuantile(reserved, 1), 1e9) <= SKETCH_ACCURACY);
   });
 
   test('quantiles are clamped to the exact min and max when given', () => {

@@ -55,6 +55,18 @@ export class CompactStore implements BinsLike {
     this.count += weight;
   }
 
+  /**
+   * Allocates bins for keys `from..from + length - 1` ahead of the first add (nothing once it has
+   * counts): a series' new minute reserves the range its previous minute grew to, so recording it
+   * allocates one array instead of growing one in steps (about ten per series-minute for log-normal
+   * latencies), each step an allocation and a copy, and a freed block left to the allocator.
+   */
+  reserve(from: number, length: number): void {
+    if (this.count > 0 || !(length > 0)) return;
+    this.bins = new Uint32Array(Math.min(length, this.binLimit));
+    this.offset = from;
+  }
+
   /** The key of the bin holding `rank` (as the library's DenseStore.keyAtRank). */
   keyAtRank(rank: number, lower = true): number {
     let running = 0;
@@ -118,16 +130,21 @@ export class CompactStore implements BinsLike {
 }
 
 /**
- * A new, empty sketch with bounded, compact memory (for recording). Built as the decoded ones are
+ * A new, empty sketch with bounded, compact memory (for recording), with bins reserved for keys
+ * `reserveFrom..reserveFrom + reserveLength - 1` (see `CompactStore.reserve`). Built as the decoded ones are
  * (`sketchOf`): the library's constructor would make a mapping and two stores per sketch, kept (the
  * mapping) or thrown away (the stores), for each series every minute.
  */
-export function newSketch(): Sketch {
-  return sketchOf(
-    new CompactStore() as unknown as Sketch['store'],
-    new CompactStore() as unknown as Sketch['store'],
-    0,
-  );
+export function newSketch(reserveFrom = 0, reserveLength = 0): Sketch {
+  const store = new CompactStore();
+  store.reserve(reserveFrom, reserveLength);
+  return sketchOf(store as unknown as Sketch['store'], new CompactStore() as unknown as Sketch['store'], 0);
+}
+
+/** The range of bins a recording sketch's positive store holds: `[from, length]` (length 0: none). */
+export function binsRange(sketch: Sketch): [number, number] {
+  const store = sketch.store as unknown as CompactStore;
+  return store instanceof CompactStore ? [store.offset, store.bins.length] : [0, 0];
 }
 
 /** Adds a value (negative values, which no duration or ratio has, count as 0). */

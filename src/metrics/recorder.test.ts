@@ -5,6 +5,7 @@ import { STORE_FIXTURES } from '../../test/support/stores.js';
 import { FakeClock } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
 import { MINUTE_MS } from '../core/rollup.js';
+import { binsRange } from '../core/sketch.js';
 import type { Store } from '../store/index.js';
 import type { RollupRow } from '../store/repos/rollups.js';
 import type { MetricsEngine } from './engine.js';
@@ -168,6 +169,28 @@ describe('recorder on a fake clock with a real SQLite store', () => {
     flaky.failing = false;
     assert.equal(await e.flush(), 450);
     assert.equal((await stored()).length, 450);
+  });
+
+  test('a series’ next minute reserves the bins its previous minute grew to, also after a flush closed it', () => {
+    const r = new Recorder({ clock, instance: 'i1', maxSeries: 10 });
+    const s = r.series(HTTP, route('/a'));
+    const range = () => binsRange(s.cur!.sketch);
+    for (let i = 1; i <= 400; i++) r.observe(s, i * 0.5, false, T0 + i);
+    const first = range();
+    assert.ok(first[1] > 32, `grew to ${first[1]} bins`);
+    // rolled over by a sample of the next minute
+    r.observe(s, 3, false, T0 + MINUTE_MS);
+    assert.deepEqual(range(), first);
+    // rolled over by a flush closing the minute, then a sample
+    r.collect(T0 + 2 * MINUTE_MS).commit();
+    r.observe(s, 3, false, T0 + 2 * MINUTE_MS + 1);
+    assert.deepEqual(range(), first);
+    // the rows are those of the samples, whatever the reservation
+    const rows = r.collect(T0 + 3 * MINUTE_MS).rows;
+    assert.deepEqual(
+      rows.map((x) => [(x.bucket - T0) / MINUTE_MS, x.count, x.min, x.max]),
+      [[2, 1, 3, 3]],
+    );
   });
 
   test('the buffer of unflushed closed buckets is bounded: the oldest go first and are counted', () => {

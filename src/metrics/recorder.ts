@@ -133,7 +133,7 @@ export class Recorder {
     // Fast path: still inside the open bucket (a sample from before it, after a clock step back, joins it).
     if (b === null || now >= b.start + this.resolution) {
       if (b !== null) this.#close(s, b);
-      b = openBucket(now - (now % this.resolution));
+      b = openBucket(now - (now % this.resolution), s);
       s.cur = b;
     }
     addToBucket(b, value, error);
@@ -281,6 +281,7 @@ export class Recorder {
   }
 
   #close(s: Series, b: OpenBucket): void {
+    s.rememberBins(b);
     if (b.count === 0 || b.version === b.flushedVersion) return; // empty, or already stored whole
     if (this.#closed.length >= this.#maxBuffered) {
       this.#closed.shift();

@@ -1,5 +1,5 @@
 /** One recorded series (metric + labels) in memory: its open bucket and its totals since start. */
-import { newSketch, type Sketch, sketchAdd } from '../core/sketch.js';
+import { binsRange, newSketch, type Sketch, sketchAdd } from '../core/sketch.js';
 import type { Labels } from '../core/types.js';
 
 /** The bucket a series is currently filling. */
@@ -16,8 +16,11 @@ export interface OpenBucket {
   flushedVersion: number;
 }
 
-/** A new, empty bucket starting at `start`. */
-export function openBucket(start: number): OpenBucket {
+/**
+ * A new, empty bucket starting at `start`; `series` (when given) has its sketch's bins reserved over the
+ * range the series' previous bucket grew to.
+ */
+export function openBucket(start: number, series?: Series): OpenBucket {
   return {
     start,
     count: 0,
@@ -25,7 +28,7 @@ export function openBucket(start: number): OpenBucket {
     min: Number.POSITIVE_INFINITY,
     max: Number.NEGATIVE_INFINITY,
     errors: 0,
-    sketch: newSketch(),
+    sketch: newSketch(series?.binsFrom, series?.binsLength),
     version: 0,
     flushedVersion: 0,
   };
@@ -63,6 +66,9 @@ export class Series {
   readonly bucketCounts: Float64Array | null;
   /** Which onData round last saw this series (so each round adds its metric once). */
   dataEpoch = -1;
+  /** The bins range (first key, length) of the series' last closed bucket: its next bucket reserves it. */
+  binsFrom = 0;
+  binsLength = 0;
 
   constructor(
     metric: string,
@@ -77,6 +83,14 @@ export class Series {
     this.bounds = bounds;
     this.bucketCounts = bounds ? new Float64Array(bounds.length + 1) : null;
     this.overflow = overflow;
+  }
+
+  /** Remembers the bins range of a bucket that closes, for the series' next bucket. */
+  rememberBins(b: OpenBucket): void {
+    const [from, length] = binsRange(b.sketch);
+    if (length === 0) return;
+    this.binsFrom = from;
+    this.binsLength = length;
   }
 
   /** Updates the totals, the last value and the histogram buckets. */
