@@ -131,9 +131,9 @@ export class CompactStore implements BinsLike {
 
 /**
  * A new, empty sketch with bounded, compact memory (for recording), with bins reserved for keys
- * `reserveFrom..reserveFrom + reserveLength - 1` (see `CompactStore.reserve`). Built as the decoded ones are
- * (`sketchOf`): the library's constructor would make a mapping and two stores per sketch, kept (the
- * mapping) or thrown away (the stores), for each series every minute.
+ * `reserveFrom..reserveFrom + reserveLength - 1` (see `CompactStore.reserve`). Built as the decoded
+ * ones are (`sketchOf`): the library's constructor would make a mapping and two stores per sketch,
+ * kept (the mapping) or thrown away (the stores), for each series every minute.
  */
 export function newSketch(reserveFrom = 0, reserveLength = 0): Sketch {
   const store = new CompactStore();
