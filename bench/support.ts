@@ -36,21 +36,15 @@ const cannonWithEvents = autocannon as unknown as (
  */
 export function autocannonLatencies(
   opts: Parameters<typeof autocannon>[0],
-): Promise<{ result: CannonResult; latencies: Float64Array }> {
-  let lat = new Float64Array(1 << 16);
-  let n = 0;
+): Promise<{ result: CannonResult; latencies: number[] }> {
+  const latencies: number[] = [];
   return new Promise((resolve, reject) => {
     const instance = cannonWithEvents(opts, (err, result) => {
       if (err) reject(err);
-      else resolve({ result, latencies: lat.subarray(0, n) });
+      else resolve({ result, latencies });
     });
     instance.on('response', (_client, _status, _bytes, ms) => {
-      if (n === lat.length) {
-        const grown = new Float64Array(lat.length * 2);
-        grown.set(lat);
-        lat = grown;
-      }
-      lat[n++] = ms;
+      latencies.push(ms);
     });
   });
 }

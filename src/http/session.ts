@@ -7,17 +7,16 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { ResolvedConfig } from '../config/load.js';
-import type { Role } from '../config/sections/auth.js';
-
-/** The roles a signed-in session can have. */
-export type SessionRole = Exclude<Role, 'push'>;
-
+import type { UserRole } from '../config/sections/auth.js';
 import type { Clock } from '../core/clock.js';
 import { cookie, isUnsafe, parseCookies, sameOrigin, unmaskCsrf } from '../dashboard/cookies.js';
 import { LoginLimiter } from '../dashboard/login-limit.js';
 import { hashPassword, verifyPassword } from '../dashboard/password.js';
 import type { Store } from '../store/index.js';
 import type { Principal, SessionVerifier } from './auth.js';
+
+/** The roles a signed-in session can have: a user's (push tokens cannot sign in). */
+export type SessionRole = UserRole;
 
 export { isUnsafe, maskCsrf, parseCookies, sameOrigin } from '../dashboard/cookies.js';
 export { LoginLimiter } from '../dashboard/login-limit.js';

@@ -10,6 +10,7 @@ export const ROLES = ['admin', 'read', 'push'] as const;
 export type Role = (typeof ROLES)[number];
 /** Roles of dashboard users (a person signs in to read or act, never to push). */
 export const USER_ROLES = ['admin', 'read'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
 
 const token = obj({
   name: nonEmpty(),
