@@ -140,7 +140,8 @@ describe('agent', () => {
       assert.ok(agent.pusher!.failures >= 4, `failures: ${agent.pusher!.failures}`);
       assert.equal(warnings.length, 1, warnings.join('\n'));
       assert.match(warnings[0]!, /metrics push failed; will retry .*ECONNREFUSED/);
-      assert.equal(agent.pusher!.buffered, 1);
+      // the request's row waits (a real GC during the test may add a gc-pause row beside it)
+      assert.ok(agent.pusher!.buffered >= 1, `buffered: ${agent.pusher!.buffered}`);
       // the standalone comes back on its address: the next round delivers what waited
       const port = Number(new URL(goneBase).port);
       const bodies: string[] = [];
