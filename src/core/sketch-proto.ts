@@ -195,12 +195,40 @@ const varintSize = (n: number) => {
 };
 const zigzag = (n: number) => (n >= 0 ? 2 * n : -2 * n - 1);
 
+/**
+ * Memory that encoded sketches are written into, one after the other, and that is written over again
+ * once they are done with (`reset`): a flush encodes every changed series' sketch (a few KB each, every
+ * 10 s), and a Buffer per sketch would be that much garbage outside V8's heap each time, freed only by
+ * a full collection. The encoded bytes are views into it, valid until the next `reset`.
+ */
+export class EncodeArena {
+  buf: Buffer;
+  used = 0;
+
+  constructor(size = 64 * 1024) {
+    this.buf = Buffer.allocUnsafeSlow(size);
+  }
+
+  /** Where `size` more bytes go: a bigger buffer when this one is full (views into the old stay valid). */
+  room(size: number): void {
+    if (this.used + size <= this.buf.length) return;
+    this.buf = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, size));
+    this.used = 0;
+  }
+
+  /** Writes over everything encoded so far. */
+  reset(): void {
+    this.used = 0;
+  }
+}
+
 class Writer {
-  pos = 0;
+  pos: number;
   readonly buf: Buffer;
 
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
+  constructor(buf: Buffer, pos = 0) {
+    this.buf = buf;
+    this.pos = pos;
   }
 
   varint(n: number): void {
@@ -238,13 +266,15 @@ function writeStore(w: Writer, tag: number, s: BinsView, range: { from: number; 
 /**
  * The DDSketch protobuf of a sketch (logarithmic mapping of `gamma`, contiguous bins), as the library
  * writes it but with only the bins from the first to the last non-zero one: the library writes every
- * allocated bin, mostly zeros for the few values of a minute. Any DDSketch reader reads it.
+ * allocated bin, mostly zeros for the few values of a minute. Any DDSketch reader reads it. Written into
+ * `arena` when given (the result is a view into it), else into a Buffer of its own.
  */
 export function writeSketchProto(
   gamma: number,
   positive: BinsView,
   negative: BinsView,
   zeroCount: number,
+  arena?: EncodeArena,
 ): Buffer {
   const pos = nonZero(positive);
   const neg = nonZero(negative);
@@ -252,7 +282,9 @@ export function writeSketchProto(
   const negSize = storeSize(neg, neg ? neg.from : 0);
   const mappingSize = 20; // gamma, index offset 0, interpolation NONE
   const size = 2 + mappingSize + 1 + varintSize(posSize) + posSize + 1 + varintSize(negSize) + negSize + 9;
-  const w = new Writer(size);
+  arena?.room(size);
+  const start = arena ? arena.used : 0;
+  const w = new Writer(arena ? arena.buf : Buffer.allocUnsafe(size), start);
   w.varint(10);
   w.varint(mappingSize);
   w.varint(9);
@@ -265,5 +297,9 @@ export function writeSketchProto(
   writeStore(w, 26, negative, neg);
   w.varint(33);
   w.double(zeroCount);
+  if (arena) {
+    arena.used = w.pos;
+    return w.buf.subarray(start, w.pos);
+  }
   return w.pos === size ? w.buf : w.buf.subarray(0, w.pos);
 }

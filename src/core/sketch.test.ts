@@ -7,11 +7,14 @@ import {
   emptySketch,
   encodeSketch,
   newSketch,
+  releaseBins,
   SKETCH_ACCURACY,
   sketchAdd,
   sketchMerge,
   sketchQuantile,
+  sketchSnapshot,
 } from './sketch.js';
+import { EncodeArena } from './sketch-proto.js';
 
 /** A seeded PRNG (mulberry32), so a failure can be reproduced. */
 function rng(seed: number): () => number {
@@ -158,6 +161,74 @@ describe('sketch', () => {
     sketchAdd(reserved, 1e9);
     assert.equal(sketchQuantile(reserved, 1), sketchQuantile(decodeSketch(encodeSketch(reserved)), 1));
     assert.ok(relErr(sketchQuantile(reserved, 1), 1e9) <= SKETCH_ACCURACY);
+  });
+
+  test('released bins serve a new sketch, cleared, and it encodes like a fresh one', () => {
+    const r = rng(11);
+    const first = newSketch();
+    for (let i = 0; i < 3000; i++) sketchAdd(first, DISTRIBUTIONS.lognormal!(r));
+    const [from, length] = binsRange(first);
+    const bins = releaseBins(first);
+    assert.ok(bins instanceof Uint32Array && bins.length === length);
+    assert.equal(first.count, 0, 'the released sketch is left empty');
+    assert.equal(releaseBins(first), null, 'nothing left to release');
+    const values = Array.from({ length: 2000 }, () => DISTRIBUTIONS.lognormal!(r) * 1.5);
+    const reused = newSketch(from, length, bins);
+    assert.equal((reused.store as unknown as CompactStore).bins, bins, 'the same array');
+    const fresh = newSketch();
+    for (const v of values) {
+      sketchAdd(reused, v);
+      sketchAdd(fresh, v);
+    }
+    assert.deepEqual(encodeSketch(reused), encodeSketch(fresh), 'no count of the earlier sketch left');
+    // a spare shorter than the range wanted is not used
+    const short = new Uint32Array(8);
+    assert.notEqual((newSketch(from, length, short).store as unknown as CompactStore).bins, short);
+  });
+
+  test('a snapshot keeps its counts while the sketch it copies goes on, and after its bins are reused', () => {
+    const r = rng(12);
+    const live = newSketch();
+    const values = Array.from({ length: 4000 }, () => DISTRIBUTIONS.lognormal!(r));
+    for (const v of values) sketchAdd(live, v);
+    const snap = sketchSnapshot(live);
+    const expected = [0.5, 0.9, 0.99].map((q) => sketchQuantile(live, q));
+    assert.deepEqual(encodeSketch(snap), encodeSketch(live));
+    assert.equal(snap.count, live.count);
+    for (let i = 0; i < 4000; i++) sketchAdd(live, 900 + i);
+    const [from, length] = binsRange(live);
+    const bins = releaseBins(live)!;
+    const next = newSketch(from, length, bins);
+    assert.equal((next.store as unknown as CompactStore).bins, bins);
+    for (let i = 0; i < 3000; i++) sketchAdd(next, 20 + (i % 50));
+    assert.deepEqual(
+      [0.5, 0.9, 0.99].map((q) => sketchQuantile(snap, q)),
+      expected,
+    );
+    assert.equal(snap.count, 4000);
+  });
+
+  test('sketches encoded one after the other into an arena read back as encoded alone, across its growth', () => {
+    const r = rng(13);
+    const arena = new EncodeArena(1024);
+    const sketches = Array.from({ length: 60 }, (_, i) => {
+      const s = newSketch();
+      for (let k = 0; k < 200 + i * 10; k++) sketchAdd(s, DISTRIBUTIONS.lognormal!(r) * (i + 1));
+      return s;
+    });
+    const first = arena.buf;
+    const views = sketches.map((s) => encodeSketch(s, arena));
+    assert.notEqual(arena.buf, first, 'the arena grew');
+    assert.deepEqual(
+      views,
+      sketches.map((s) => encodeSketch(s)),
+    );
+    // after a reset the same memory serves again
+    arena.reset();
+    const buf = arena.buf;
+    const again = encodeSketch(sketches[0]!, arena);
+    assert.equal(again.buffer, buf.buffer);
+    assert.deepEqual(again, encodeSketch(sketches[0]!));
   });
 
   test('quantiles are clamped to the exact min and max when given', () => {

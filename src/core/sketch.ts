@@ -4,7 +4,13 @@
  * accepts decoded sketches, and a protobuf round trip that checks the mapping.
  */
 import { DDSketch } from '@datadog/sketches-js';
-import { type ProtoBins, readSketchProto, scanSketchProto, writeSketchProto } from './sketch-proto.js';
+import {
+  type EncodeArena,
+  type ProtoBins,
+  readSketchProto,
+  scanSketchProto,
+  writeSketchProto,
+} from './sketch-proto.js';
 
 /** The relative accuracy of every sketch prodmon keeps (1 %). */
 export const SKETCH_ACCURACY = 0.01;
@@ -61,10 +67,30 @@ export class CompactStore implements BinsLike {
    * allocates one array instead of growing one in steps (about ten per series-minute for log-normal
    * latencies), each step an allocation and a copy, and a freed block left to the allocator.
    */
-  reserve(from: number, length: number): void {
+  reserve(from: number, length: number, spare: Uint32Array | null = null): void {
     if (this.count > 0 || !(length > 0)) return;
-    this.bins = new Uint32Array(Math.min(length, this.binLimit));
+    const wanted = Math.min(length, this.binLimit);
+    if (spare !== null && spare.length >= wanted && spare.length <= this.binLimit) {
+      spare.fill(0);
+      this.bins = spare;
+    } else {
+      this.bins = new Uint32Array(wanted);
+    }
     this.offset = from;
+  }
+
+  /**
+   * Gives up the bins array (the store is left empty): a series hands the bins of a minute that is
+   * written and forgotten to its next minute (see `Series.recycle`). Null when the store has none.
+   */
+  release(): Uint32Array | null {
+    const bins = this.bins;
+    this.bins = NO_BINS;
+    this.count = 0;
+    this.minKey = Number.POSITIVE_INFINITY;
+    this.maxKey = Number.NEGATIVE_INFINITY;
+    this.isCollapsed = false;
+    return bins === NO_BINS ? null : bins;
   }
 
   /** The key of the bin holding `rank` (as the library's DenseStore.keyAtRank). */
@@ -135,9 +161,9 @@ export class CompactStore implements BinsLike {
  * ones are (`sketchOf`): the library's constructor would make a mapping and two stores per sketch,
  * kept (the mapping) or thrown away (the stores), for each series every minute.
  */
-export function newSketch(reserveFrom = 0, reserveLength = 0): Sketch {
+export function newSketch(reserveFrom = 0, reserveLength = 0, spare: Uint32Array | null = null): Sketch {
   const store = new CompactStore();
-  store.reserve(reserveFrom, reserveLength);
+  store.reserve(reserveFrom, reserveLength, spare);
   return sketchOf(store as unknown as Sketch['store'], new CompactStore() as unknown as Sketch['store'], 0);
 }
 
@@ -145,6 +171,38 @@ export function newSketch(reserveFrom = 0, reserveLength = 0): Sketch {
 export function binsRange(sketch: Sketch): [number, number] {
   const store = sketch.store as unknown as CompactStore;
   return store instanceof CompactStore ? [store.offset, store.bins.length] : [0, 0];
+}
+
+/**
+ * Takes the bins array of a recording sketch's positive store for reuse, leaving the sketch empty
+ * (null when it has none, or is not a recording sketch). Only for a sketch nothing reads any more.
+ */
+export function releaseBins(sketch: Sketch): Uint32Array | null {
+  const store = sketch.store as unknown as CompactStore;
+  if (!(store instanceof CompactStore)) return null;
+  const bins = store.release();
+  sketch.count = sketch.negativeStore.count + sketch.zeroCount;
+  return bins;
+}
+
+/**
+ * A copy of a sketch whose counts live in V8's heap (plain arrays of the bins in use): what a reader
+ * keeps of a recording sketch, whose bins array goes on to a later minute of its series once that
+ * minute is written. Young garbage when the reader is done, collected at once.
+ */
+export function sketchSnapshot(sketch: Sketch): Sketch {
+  const copy = sketchOf(binsCopy(sketch.store), binsCopy(sketch.negativeStore), sketch.zeroCount);
+  copy.min = sketch.min;
+  copy.max = sketch.max;
+  copy.sum = sketch.sum;
+  return copy;
+}
+
+function binsCopy(store: Sketch['store']): Sketch['store'] {
+  const s = store as unknown as BinsLike;
+  const counts: number[] = [];
+  if (s.count > 0) for (let k = s.minKey; k <= s.maxKey; k++) counts.push(s.bins[k - s.offset] ?? 0);
+  return decodedStore({ offset: s.count > 0 ? s.minKey : 0, counts });
 }
 
 /** Adds a value (negative values, which no duration or ratio has, count as 0). */
@@ -179,14 +237,18 @@ function isLogarithmic(sketch: Sketch): boolean {
   return sketch.mapping.constructor === REFERENCE.mapping.constructor && m._offset === 0;
 }
 
-/** Protobuf bytes of a sketch (the DDSketch wire format, only the bins from the lowest to the highest in use). */
-export function encodeSketch(sketch: Sketch): Buffer {
+/**
+ * Protobuf bytes of a sketch (the DDSketch wire format, only the bins from the lowest to the highest in
+ * use); written into `arena` when given (see `EncodeArena`: the bytes are valid until its next reset).
+ */
+export function encodeSketch(sketch: Sketch, arena?: EncodeArena): Buffer {
   if (sketch.mapping.gamma === REFERENCE.mapping.gamma && isLogarithmic(sketch)) {
     return writeSketchProto(
       sketch.mapping.gamma,
       sketch.store as unknown as BinsLike,
       sketch.negativeStore as unknown as BinsLike,
       sketch.zeroCount,
+      arena,
     );
   }
   let plain = sketch;

@@ -195,6 +195,7 @@ export class Instrumentation {
         await write(rows);
       } catch (err) {
         failure = { err };
+        batch.detach(); // the failed write may still hold these bytes
       }
     }
     if (failure) {

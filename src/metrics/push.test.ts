@@ -83,6 +83,16 @@ describe('pusher', () => {
     assert.equal(p.buffered, 0);
   });
 
+  test('a queued row keeps its sketch as it was when queued (the flush writes over its encoding memory)', async () => {
+    received.length = 0;
+    const p = pusher();
+    const sketch = Buffer.from([10, 20, 30, 40, 50]);
+    p.enqueue([{ ...row(0), sketch: sketch.subarray(1, 4) }]);
+    sketch.fill(0); // the next chunk of the flush is encoded over it
+    assert.equal(await p.send(), 1);
+    assert.equal(received[0]!.batch.rows[0]!.sketch, Buffer.from([20, 30, 40]).toString('base64'));
+  });
+
   test('a 5xx keeps the rows for the next round; a 400 drops them as invalid', async () => {
     const p = pusher({ batchSize: 2 });
     p.enqueue([row(0), row(60_000), row(120_000)]);

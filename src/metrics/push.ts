@@ -12,28 +12,31 @@ import { errorMessage } from '../core/errors.js';
 import { type Loop, startLoop } from '../core/loop.js';
 import { parseLabels } from '../core/rollup.js';
 import type { RollupRow } from '../store/repos/rollups.js';
-import type { WireBatch } from './wire.js';
+import type { WireBatch, WireRow } from './wire.js';
+
+/** A row waiting to be pushed: a stored row with its sketch already in base64 (as it will be sent). */
+type QueuedRow = Omit<RollupRow, 'sketch'> & { sketch: string | null };
+
+/**
+ * A row as queued: the sketch copied out as base64 text, so the row no longer refers to the flush's
+ * encoding memory (which the next chunk writes over) and keeps nothing outside V8's heap.
+ */
+function queued(r: RollupRow): QueuedRow {
+  // base64 of a view on the encoded bytes, not of a copy
+  const sketch = r.sketch
+    ? Buffer.from(r.sketch.buffer, r.sketch.byteOffset, r.sketch.byteLength).toString('base64')
+    : null;
+  return { ...r, sketch };
+}
+
+function wireRow(r: QueuedRow): WireRow {
+  const { instance: _, labels, ...rest } = r;
+  return { ...rest, labels: parseLabels(labels) };
+}
 
 /** The wire form of stored rows. */
 export function toWire(instance: string, rows: readonly RollupRow[]): WireBatch {
-  return {
-    instance,
-    rows: rows.map((r) => ({
-      metric: r.metric,
-      labels: parseLabels(r.labels),
-      resolution: r.resolution,
-      bucket: r.bucket,
-      count: r.count,
-      sum: r.sum,
-      min: r.min,
-      max: r.max,
-      errors: r.errors,
-      // a view on the encoded bytes, not a copy (one less allocation per row in a push)
-      sketch: r.sketch
-        ? Buffer.from(r.sketch.buffer, r.sketch.byteOffset, r.sketch.byteLength).toString('base64')
-        : null,
-    })),
-  };
+  return { instance, rows: rows.map((r) => wireRow(queued(r))) };
 }
 
 /**
@@ -109,7 +112,7 @@ export function ingestUrl(url: string): string {
 
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
-const rowKey = (r: RollupRow) => `${r.metric}\u0000${r.labels}\u0000${r.resolution}\u0000${r.bucket}`;
+const rowKey = (r: QueuedRow) => `${r.metric}\u0000${r.labels}\u0000${r.resolution}\u0000${r.bucket}`;
 
 /** Sends rollups to another prodmon. */
 export class Pusher {
@@ -122,7 +125,7 @@ export class Pusher {
   sent = 0;
   lastError: string | null = null;
   readonly #opts: PusherOptions;
-  readonly #buffer = new Map<string, RollupRow>();
+  readonly #buffer = new Map<string, QueuedRow>();
   readonly #max: number;
   #loop: Loop | null = null;
   #sending: Promise<number> | null = null;
@@ -138,9 +141,10 @@ export class Pusher {
     return this.#buffer.size;
   }
 
-  /** Queues rows (replacing older versions of the same bucket). */
+  /** Queues rows (replacing older versions of the same bucket); keeps a copy of each. */
   enqueue(rows: readonly RollupRow[]): void {
-    for (const r of rows) {
+    for (const row of rows) {
+      const r = queued(row);
       const k = rowKey(r);
       this.#buffer.delete(k);
       this.#buffer.set(k, r);
@@ -194,13 +198,13 @@ export class Pusher {
   }
 
   /** The buffer in batches of at most `batchSize` rows and about 4 MB of JSON (under the receiver's body limit). */
-  #batches(): [string, RollupRow][][] {
+  #batches(): [string, QueuedRow][][] {
     const maxRows = this.#opts.batchSize ?? 2000;
-    const out: [string, RollupRow][][] = [];
-    let cur: [string, RollupRow][] = [];
+    const out: [string, QueuedRow][][] = [];
+    let cur: [string, QueuedRow][] = [];
     let bytes = 0;
     for (const entry of this.#buffer.entries()) {
-      const size = 300 + entry[1].labels.length + Math.ceil(((entry[1].sketch?.length ?? 0) * 4) / 3);
+      const size = 300 + entry[1].labels.length + (entry[1].sketch?.length ?? 0);
       if (cur.length > 0 && (cur.length >= maxRows || bytes + size > MAX_BATCH_BYTES)) {
         out.push(cur);
         cur = [];
@@ -213,9 +217,12 @@ export class Pusher {
     return out;
   }
 
-  async #post(rows: RollupRow[]): Promise<number> {
+  async #post(rows: QueuedRow[]): Promise<number> {
     const f = this.#opts.fetch;
-    const body = JSON.stringify(toWire(this.#opts.instance, rows));
+    const body = JSON.stringify({
+      instance: this.#opts.instance,
+      rows: rows.map(wireRow),
+    } satisfies WireBatch);
     const auth = `Bearer ${this.#opts.token}`;
     const timeoutMs = this.#opts.timeoutMs ?? 10_000;
     try {

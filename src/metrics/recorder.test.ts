@@ -5,13 +5,14 @@ import { STORE_FIXTURES } from '../../test/support/stores.js';
 import { FakeClock } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
 import { MINUTE_MS } from '../core/rollup.js';
-import { binsRange } from '../core/sketch.js';
+import { binsRange, type CompactStore, decodeSketch, sketchQuantile } from '../core/sketch.js';
 import type { Store } from '../store/index.js';
 import type { RollupRow } from '../store/repos/rollups.js';
 import type { MetricsEngine } from './engine.js';
 import { OVERFLOW, Recorder } from './recorder.js';
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
+const relErr = (got: number, want: number) => Math.abs(got - want) / want;
 const sqlite = STORE_FIXTURES.find((f) => f.name === 'sqlite')!;
 const HTTP = METRIC.httpRequest;
 const route = (r: string, extra: Record<string, string> = {}) => ({
@@ -135,16 +136,25 @@ describe('recorder on a fake clock with a real SQLite store', () => {
     const first = chunks.next().value as RollupRow[];
     assert.equal(first.length, 200);
     assert.deepEqual([first[0]!.bucket, first[0]!.sum], [T0, 3], 'the closed minute comes first');
+    await store.rollups.upsert(first); // each chunk written before the next is made (their bytes share memory)
     e.record(HTTP, route('/r449'), 1000); // after the first chunk was made, before the last
-    const rest = [...{ [Symbol.iterator]: () => chunks }];
+    const rest: RollupRow[][] = [];
+    for (let c = chunks.next(); !c.done; c = chunks.next()) {
+      rest.push(c.value);
+      await store.rollups.upsert(c.value);
+    }
     assert.deepEqual(
       rest.map((c) => c.length),
       [200, 51],
     );
     const r449 = rest[1]!.find((r) => r.labels.includes('"/r449"'))!;
     assert.deepEqual([r449.count, r449.max], [2, 1000], 'its row reads the bucket when the chunk is made');
-    await store.rollups.upsert([...first, ...rest.flat()]);
     batch.commit();
+    // every stored sketch is that of its own row
+    for (const r of await stored()) {
+      assert.equal(decodeSketch(r.sketch!).count, r.count, r.labels);
+      assert.ok(relErr(sketchQuantile(decodeSketch(r.sketch!), 1)!, r.max) <= 0.011, r.labels);
+    }
     assert.equal(e.recorder.buffered, 0);
     assert.equal(await e.flush(), 0, 'every row made is clean');
 
@@ -190,6 +200,90 @@ describe('recorder on a fake clock with a real SQLite store', () => {
     assert.deepEqual(
       rows.map((x) => [(x.bucket - T0) / MINUTE_MS, x.count, x.min, x.max]),
       [[2, 1, 3, 3]],
+    );
+  });
+
+  test('a written minute’s bins serve a later minute of its series; the rows are those of fresh sketches', () => {
+    const recycling = new Recorder({ clock, instance: 'i1', maxSeries: 10 });
+    const keeping = new Recorder({ clock, instance: 'i1', maxSeries: 10 });
+    const sa = recycling.series(HTTP, route('/a'));
+    const sb = keeping.series(HTTP, route('/a'));
+    const binsOf = () => (sa.cur!.sketch.store as unknown as CompactStore).bins;
+    const arrays: Uint32Array[] = [];
+    const written: RollupRow[] = [];
+    let seed = 3;
+    for (let m = 0; m < 6; m++) {
+      for (let i = 0; i < 500; i++) {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        const v = 5 + (seed % 4000) / (m + 1); // each minute a different spread
+        const at = T0 + m * MINUTE_MS + i * 10;
+        recycling.observe(sa, v, false, at);
+        keeping.observe(sb, v, false, at);
+      }
+      arrays.push(binsOf());
+      // a flush 10 s into the next minute writes the closed minute (only the recycling recorder commits)
+      const batch = recycling.collect(T0 + (m + 1) * MINUTE_MS + 10_000);
+      written.push(...batch.rows);
+      batch.commit();
+    }
+    // minutes 2.. record into arrays of minutes written before (two arrays in turn, none new)
+    assert.ok(new Set(arrays.slice(2)).size <= 2, `${new Set(arrays).size} arrays for 6 minutes`);
+    assert.ok(arrays.slice(2).every((a) => arrays.slice(0, 2).includes(a)));
+    const kept = keeping.collect(T0 + 7 * MINUTE_MS).rows;
+    assert.equal(kept.length, 6);
+    assert.deepEqual(
+      written.map((r) => [r.bucket, r.count, r.sum, r.min, r.max, r.sketch]),
+      kept.map((r) => [r.bucket, r.count, r.sum, r.min, r.max, r.sketch]),
+    );
+  });
+
+  test('a chunk’s sketches share memory with the next chunk’s, unless the batch is detached', () => {
+    const r = new Recorder({ clock, instance: 'i1', maxSeries: 100 });
+    for (let i = 0; i < 40; i++) for (let k = 1; k <= 50; k++) r.record(HTTP, route(`/r${i}`), k * (i + 1));
+    const batch = r.collect(T0 + 1000);
+    const chunks = batch.chunks(10)[Symbol.iterator]();
+    const bytes = (rows: RollupRow[]) => rows.map((x) => Buffer.from(x.sketch!)); // copies
+    const c1 = chunks.next().value as RollupRow[];
+    const c1Bytes = bytes(c1);
+    const c2 = chunks.next().value as RollupRow[];
+    assert.equal(
+      c2[0]!.sketch!.buffer,
+      c1[0]!.sketch!.buffer,
+      'the next chunk is encoded into the same memory',
+    );
+    assert.notDeepEqual(bytes(c1), c1Bytes, 'and writes over it');
+    const c2Bytes = bytes(c2);
+    batch.detach(); // as a flush does when a write fails: the driver may still hold chunk 2's bytes
+    const c3 = chunks.next().value as RollupRow[];
+    assert.notEqual(c3[0]!.sketch!.buffer, c2[0]!.sketch!.buffer);
+    assert.deepEqual(bytes(c2), c2Bytes, 'chunk 2 is left as it was');
+    // and every row, read in a chunk of its own, is the same as when encoded alone
+    const alone = r.collect(T0 + 1000).rows;
+    assert.deepEqual(
+      [...c1Bytes, ...c2Bytes, ...bytes(c3)],
+      alone.slice(0, 30).map((x) => Buffer.from(x.sketch!)),
+    );
+  });
+
+  test('a read keeps what a memory bucket held after it is written and its bins serve the next minute', () => {
+    const r = new Recorder({ clock, instance: 'i1', maxSeries: 10 });
+    const s = r.series(HTTP, route('/a'));
+    for (let i = 1; i <= 1000; i++) r.observe(s, i % 100, false, T0 + i);
+    r.observe(s, 7, false, T0 + MINUTE_MS); // closes minute 0
+    const read = [...r.memoryBuckets()].find((m) => m.bucket === T0)!;
+    const before = [0.5, 0.99].map((q) => sketchQuantile(read.sketch, q));
+    const bytes = r.collect(T0 + MINUTE_MS + 1).rows.find((x) => x.bucket === T0)!.sketch!;
+    const batch = r.collect(T0 + 2 * MINUTE_MS); // closes minute 1; minute 0 written...
+    batch.commit(); // ...and forgotten: its bins go to minute 2
+    for (let i = 1; i <= 1000; i++) r.observe(s, 5000 + i, false, T0 + 2 * MINUTE_MS + i);
+    assert.deepEqual(
+      [0.5, 0.99].map((q) => sketchQuantile(read.sketch, q)),
+      before,
+    );
+    assert.equal(read.sketch.count, 1000);
+    assert.deepEqual(
+      [0.5, 0.99].map((q) => sketchQuantile(decodeSketch(bytes), q)),
+      before,
     );
   });
 

@@ -5,7 +5,8 @@
  */
 import type { Clock } from '../core/clock.js';
 import { canonicalLabels, MINUTE_MS } from '../core/rollup.js';
-import { encodeSketch } from '../core/sketch.js';
+import { encodeSketch, type Sketch, sketchSnapshot } from '../core/sketch.js';
+import { EncodeArena } from '../core/sketch-proto.js';
 import type { Labels } from '../core/types.js';
 import type { RollupRow } from '../store/repos/rollups.js';
 import { addToBucket, type OpenBucket, openBucket, Series } from './series.js';
@@ -38,12 +39,21 @@ export interface RecorderOptions {
 export interface FlushBatch {
   /** Number of rows in the batch. */
   readonly size: number;
-  /** The rows, a chunk at a time; an open bucket is read as it is when its chunk is made. */
+  /**
+   * The rows, a chunk at a time; an open bucket is read as it is when its chunk is made. A chunk's
+   * sketches are views into the recorder's encoding memory, written over by the next chunk (or the
+   * next flush): whatever keeps rows longer than that copies them (the push keeps base64 text).
+   */
   chunks(size: number): Iterable<RollupRow[]>;
-  /** Every row at once. */
+  /** Every row at once (each sketch in a Buffer of its own). */
   readonly rows: RollupRow[];
   /** Marks the rows made as stored: closed buckets leave memory, open ones become clean. */
   commit(): void;
+  /**
+   * Leaves the chunks made so far their memory: later chunks are encoded elsewhere. For a write that
+   * failed, whose driver may still hold the bytes (a statement queued behind a dead connection).
+   */
+  detach(): void;
 }
 
 /** A bucket held for a flush: closed (its minute is over) or open with new samples; encoded only when written. */
@@ -58,8 +68,11 @@ export interface MemoryBucket {
   labelsJson: string;
   bucket: number;
   row: Omit<RollupRow, 'sketch'>;
-  /** The live sketch of the bucket (closed buckets keep theirs unencoded until their flush). */
-  sketch: OpenBucket['sketch'] | Buffer | null;
+  /**
+   * A copy of the bucket's sketch, taken when the bucket was read: the recording one goes on changing,
+   * and its bins array goes to a later minute of the series once the bucket is written.
+   */
+  sketch: Sketch;
 }
 
 /** Listener of new data: the set of metric names that received samples. */
@@ -90,6 +103,8 @@ export class Recorder {
   #dataScheduled = false;
   readonly #debounceMs: number;
   readonly #stop = new AbortController();
+  /** Where flushes encode sketches (see `EncodeArena`); made on the first flush. */
+  #arena: EncodeArena | null = null;
 
   constructor(opts: RecorderOptions) {
     this.#clock = opts.clock;
@@ -187,20 +202,24 @@ export class Recorder {
     }
     /** Version of each open bucket as its row was made (what a commit marks as stored). */
     const made: [OpenBucket, number][] = [];
-    const row = (i: number): RollupRow => {
-      if (i < closed.length) return this.#row(closed[i]!.series, closed[i]!.bucket);
+    const row = (i: number, arena?: EncodeArena): RollupRow => {
+      if (i < closed.length) return this.#row(closed[i]!.series, closed[i]!.bucket, true, arena);
       const { series, bucket } = open[i - closed.length]!;
       made.push([bucket, bucket.version]);
-      return this.#row(series, bucket);
+      return this.#row(series, bucket, true, arena);
     };
+    const recorder = this;
     const size = closed.length + open.length;
     let all: RollupRow[] | null = null;
     return {
       size,
       *chunks(n: number) {
         for (let i = 0; i < size; i += n) {
+          recorder.#arena ??= new EncodeArena();
+          const arena = recorder.#arena;
+          arena.reset();
           const chunk: RollupRow[] = [];
-          for (let j = i; j < Math.min(size, i + n); j++) chunk.push(row(j));
+          for (let j = i; j < Math.min(size, i + n); j++) chunk.push(row(j, arena));
           yield chunk;
         }
       },
@@ -211,7 +230,11 @@ export class Recorder {
       commit: () => {
         const done = new Set(closed);
         this.#closed = this.#closed.filter((c) => !done.has(c));
+        for (const c of closed) c.series.recycle(c.bucket); // written and forgotten: its bins serve again
         for (const [b, v] of made) if (v > b.flushedVersion) b.flushedVersion = v;
+      },
+      detach: () => {
+        this.#arena = null;
       },
     };
   }
@@ -220,16 +243,25 @@ export class Recorder {
   *memoryBuckets(metrics?: ReadonlySet<string>): Iterable<MemoryBucket> {
     for (const { series: s, bucket: b } of this.#closed) {
       if (metrics && !metrics.has(s.metric)) continue;
-      const { sketch: _, ...row } = this.#row(s, b, false);
-      yield { metric: s.metric, labelsJson: s.labelsJson, bucket: b.start, row, sketch: b.sketch };
+      yield this.#memoryBucket(s, b);
     }
     for (const s of this.allSeries()) {
       if (metrics && !metrics.has(s.metric)) continue;
       const b = s.cur;
       if (!b || b.count === 0) continue;
-      const { sketch, ...row } = this.#row(s, b, false);
-      yield { metric: s.metric, labelsJson: s.labelsJson, bucket: b.start, row, sketch: sketch ?? b.sketch };
+      yield this.#memoryBucket(s, b);
     }
+  }
+
+  #memoryBucket(s: Series, b: OpenBucket): MemoryBucket {
+    const { sketch: _, ...row } = this.#row(s, b, false);
+    return {
+      metric: s.metric,
+      labelsJson: s.labelsJson,
+      bucket: b.start,
+      row,
+      sketch: sketchSnapshot(b.sketch),
+    };
   }
 
   /** Calls `listener` (at most about every 250 ms) with the metrics that received samples; returns an unsubscribe. */
@@ -282,7 +314,10 @@ export class Recorder {
 
   #close(s: Series, b: OpenBucket): void {
     s.rememberBins(b);
-    if (b.count === 0 || b.version === b.flushedVersion) return; // empty, or already stored whole
+    if (b.count === 0 || b.version === b.flushedVersion) {
+      s.recycle(b); // empty, or already stored whole: nothing will read it again
+      return;
+    }
     if (this.#closed.length >= this.#maxBuffered) {
       this.#closed.shift();
       this.dropped++;
@@ -290,7 +325,7 @@ export class Recorder {
     this.#closed.push({ series: s, bucket: b });
   }
 
-  #row(s: Series, b: OpenBucket, withSketch = true): RollupRow {
+  #row(s: Series, b: OpenBucket, withSketch = true, arena?: EncodeArena): RollupRow {
     return {
       metric: s.metric,
       labels: s.labelsJson,
@@ -302,7 +337,7 @@ export class Recorder {
       min: b.min,
       max: b.max,
       errors: b.errors,
-      sketch: withSketch ? encodeSketch(b.sketch) : null,
+      sketch: withSketch ? encodeSketch(b.sketch, arena) : null,
     };
   }
 }

@@ -1,5 +1,5 @@
 /** One recorded series (metric + labels) in memory: its open bucket and its totals since start. */
-import { binsRange, newSketch, type Sketch, sketchAdd } from '../core/sketch.js';
+import { binsRange, newSketch, releaseBins, type Sketch, sketchAdd } from '../core/sketch.js';
 import type { Labels } from '../core/types.js';
 
 /** The bucket a series is currently filling. */
@@ -18,9 +18,12 @@ export interface OpenBucket {
 
 /**
  * A new, empty bucket starting at `start`; `series` (when given) has its sketch's bins reserved over the
- * range the series' previous bucket grew to.
+ * range the series' previous bucket grew to, in the bins array of a minute already written when the
+ * series holds one (see `Series.recycle`).
  */
 export function openBucket(start: number, series?: Series): OpenBucket {
+  const spare = series?.spareBins ?? null;
+  if (spare !== null) series!.spareBins = null;
   return {
     start,
     count: 0,
@@ -28,7 +31,7 @@ export function openBucket(start: number, series?: Series): OpenBucket {
     min: Number.POSITIVE_INFINITY,
     max: Number.NEGATIVE_INFINITY,
     errors: 0,
-    sketch: newSketch(series?.binsFrom, series?.binsLength),
+    sketch: newSketch(series?.binsFrom, series?.binsLength, spare),
     version: 0,
     flushedVersion: 0,
   };
@@ -69,6 +72,8 @@ export class Series {
   /** The bins range (first key, length) of the series' last closed bucket: its next bucket reserves it. */
   binsFrom = 0;
   binsLength = 0;
+  /** The bins array of a written minute, for the next bucket (see `recycle`). */
+  spareBins: Uint32Array | null = null;
 
   constructor(
     metric: string,
@@ -91,6 +96,22 @@ export class Series {
     if (length === 0) return;
     this.binsFrom = from;
     this.binsLength = length;
+  }
+
+  /**
+   * Takes the bins array of a closed bucket that nothing reads any more (written to the store and
+   * forgotten, or closed empty or already written whole) for the series' next bucket. Without it every
+   * series drops an array each minute: arrays outside V8's heap that die in its old generation and are
+   * freed only by a full collection, which V8 starts on such memory late (tens of MB of it); with it a
+   * series keeps two arrays (the open minute's and the one being written), whatever the minutes.
+   * Readers never keep a recording sketch: `Recorder.memoryBuckets` hands out copies. Never for the
+   * open bucket (`cur`), which goes on recording.
+   */
+  recycle(b: OpenBucket): void {
+    const bins = releaseBins(b.sketch);
+    if (bins !== null && (this.spareBins === null || bins.length > this.spareBins.length)) {
+      this.spareBins = bins;
+    }
   }
 
   /** Updates the totals, the last value and the histogram buckets. */
