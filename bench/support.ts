@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleOptions } from '../scripts/bundle.js';
 
 /** The parts of autocannon's result read here. */
 export interface CannonResult {
@@ -131,12 +132,12 @@ export function table(header: string[], rows: (string | number)[][]): void {
 }
 
 /**
- * Bundles a benchmark's child script to plain JavaScript (esbuild, which tsx brings; packages stay
- * external), so the child pays nothing for compiling TypeScript at run time, as none would in
- * production. Dynamic imports stay separate chunks (`splitting`), so a child loads only the packages
- * of the code it runs, as prodmon's compiled modules do. `outDir` (default node_modules/.cache/
- * prodmon-bench) must be inside the repository, so package imports resolve from its node_modules.
- * Returns the bundle's path.
+ * Bundles a benchmark's child script to plain JavaScript as the package's own code is built
+ * (`bundleOptions` of scripts/bundle.ts: esbuild, Kysely and zod inlined, other packages external), so
+ * the child runs prodmon as it ships and pays nothing for compiling TypeScript at run time. Dynamic
+ * imports stay separate chunks (`splitting`), so a child loads only the code it runs. `outDir` (default
+ * node_modules/.cache/prodmon-bench) must be inside the repository, so package imports resolve from its
+ * node_modules. Returns the bundle's path.
  */
 export async function bundleChild(
   source: string,
@@ -147,16 +148,10 @@ export async function bundleChild(
     build(o: Record<string, unknown>): Promise<unknown>;
   };
   await esbuild.build({
+    ...bundleOptions(),
     entryPoints: [source],
     outdir: outDir,
     outExtension: { '.js': '.mjs' },
-    splitting: true,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
   });
   return join(outDir, `${basename(source, '.ts')}.mjs`);
 }

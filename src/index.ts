@@ -16,6 +16,7 @@ export type { WrapOptions } from './instrument/node-http.js';
 export type { QueryLabels } from './instrument/query-timer.js';
 export type { SqlOperation } from './instrument/sql.js';
 export { ABORTED, type RouteSource, templateFromPath, UNMATCHED } from './instrument/track.js';
+export { listArchives, readArchive } from './jobs/archive/reader.js';
 export { MetricsEngine, type WindowQuery } from './metrics/engine.js';
 export type { CompactionResult, RetentionResult } from './metrics/maintenance.js';
 export type { HealthProviders } from './metrics/prometheus.js';

@@ -37,11 +37,15 @@ const UPLOT_FILES: Record<string, [string, string]> = {
 
 /**
  * Where the page's own files are: beside this module when run from source (`src/dashboard/static`),
- * and from the compiled `dist/dashboard/` the same folder in the package's `src/`.
+ * and from the built package (`dist/`, or a chunk in `dist/chunks/`) the same folder in its `src/`.
  */
 export function staticDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'static'), join(here, '..', '..', 'src', 'dashboard', 'static')];
+  const candidates = [
+    join(here, 'static'),
+    join(here, '..', 'src', 'dashboard', 'static'),
+    join(here, '..', '..', 'src', 'dashboard', 'static'),
+  ];
   const found = candidates.find((d) => existsSync(join(d, 'app.js')));
   if (!found) throw new Error(`dashboard assets not found (looked in ${candidates.join(', ')})`);
   return found;
