@@ -53,8 +53,9 @@ export interface ReadRange {
   until: number;
 }
 
-function lazySketch(raw: Buffer | Uint8Array | Sketch | null): () => Sketch | null {
+function lazySketch(raw: Buffer | Uint8Array | Sketch | (() => Sketch) | null): () => Sketch | null {
   if (raw === null) return () => null;
+  if (typeof raw === 'function') return raw;
   if (!(raw instanceof Uint8Array)) return () => raw;
   let decoded: Sketch | null | undefined;
   return () => {
@@ -76,7 +77,7 @@ export function entryFromRow(row: RollupRow): RollupEntry {
 
 function fromRow(
   r: Omit<RollupRow, 'sketch'>,
-  sketch: Buffer | Uint8Array | Sketch | null,
+  sketch: Buffer | Uint8Array | Sketch | (() => Sketch) | null,
   labelsJson = r.labels,
 ): RollupEntry {
   return {

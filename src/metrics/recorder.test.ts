@@ -268,19 +268,28 @@ describe('recorder on a fake clock with a real SQLite store', () => {
   test('a read keeps what a memory bucket held after it is written and its bins serve the next minute', () => {
     const r = new Recorder({ clock, instance: 'i1', maxSeries: 10 });
     const s = r.series(HTTP, route('/a'));
+    const unread = r.series('other_metric', {});
     for (let i = 1; i <= 1000; i++) r.observe(s, i % 100, false, T0 + i);
+    r.observe(unread, 3, false, T0 + 5);
+    const minute0 = s.cur!;
+    const unread0 = unread.cur!;
     r.observe(s, 7, false, T0 + MINUTE_MS); // closes minute 0
-    const read = [...r.memoryBuckets()].find((m) => m.bucket === T0)!;
-    const before = [0.5, 0.99].map((q) => sketchQuantile(read.sketch, q));
+    const reads = [...r.memoryBuckets(new Set([HTTP]))];
+    reads.push(...r.memoryBuckets(new Set([HTTP]))); // read twice: still one copy when the bins move on
+    const read = reads.find((m) => m.bucket === T0)!;
+    const before = [0.5, 0.99].map((q) => sketchQuantile(read.sketch(), q));
     const bytes = r.collect(T0 + MINUTE_MS + 1).rows.find((x) => x.bucket === T0)!.sketch!;
     const batch = r.collect(T0 + 2 * MINUTE_MS); // closes minute 1; minute 0 written...
     batch.commit(); // ...and forgotten: its bins go to minute 2
     for (let i = 1; i <= 1000; i++) r.observe(s, 5000 + i, false, T0 + 2 * MINUTE_MS + i);
     assert.deepEqual(
-      [0.5, 0.99].map((q) => sketchQuantile(read.sketch, q)),
+      [0.5, 0.99].map((q) => sketchQuantile(read.sketch(), q)),
       before,
     );
-    assert.equal(read.sketch.count, 1000);
+    assert.equal(read.sketch().count, 1000);
+    assert.equal(read.sketch(), minute0.retired, 'the read sees the copy kept when the bins moved on');
+    assert.equal(unread0.retired, null, 'a bucket never read is not copied');
+    assert.equal(unread0.sketch.count, 0, 'its bins went on too');
     assert.deepEqual(
       [0.5, 0.99].map((q) => sketchQuantile(decodeSketch(bytes), q)),
       before,

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { canonicalLabels, MINUTE_MS } from '../core/rollup.js';
-import { encodeSketch, type Sketch, sketchSnapshot } from '../core/sketch.js';
+import { encodeSketch, type Sketch } from '../core/sketch.js';
 import { EncodeArena } from '../core/sketch-proto.js';
 import type { Labels } from '../core/types.js';
 import type { RollupRow } from '../store/repos/rollups.js';
@@ -69,10 +69,10 @@ export interface MemoryBucket {
   bucket: number;
   row: Omit<RollupRow, 'sketch'>;
   /**
-   * A copy of the bucket's sketch, taken when the bucket was read: the recording one goes on changing,
-   * and its bins array goes to a later minute of the series once the bucket is written.
+   * The bucket's sketch: the recording one while the bucket holds its bins (an open bucket's goes on
+   * changing, as its counts do not), then the copy kept when the bins went to a later minute.
    */
-  sketch: Sketch;
+  sketch: () => Sketch;
 }
 
 /** Listener of new data: the set of metric names that received samples. */
@@ -255,12 +255,13 @@ export class Recorder {
 
   #memoryBucket(s: Series, b: OpenBucket): MemoryBucket {
     const { sketch: _, ...row } = this.#row(s, b, false);
+    b.lent = true;
     return {
       metric: s.metric,
       labelsJson: s.labelsJson,
       bucket: b.start,
       row,
-      sketch: sketchSnapshot(b.sketch),
+      sketch: () => b.retired ?? b.sketch,
     };
   }
 

@@ -1,5 +1,5 @@
 /** One recorded series (metric + labels) in memory: its open bucket and its totals since start. */
-import { binsRange, newSketch, releaseBins, type Sketch, sketchAdd } from '../core/sketch.js';
+import { binsRange, newSketch, releaseBins, type Sketch, sketchAdd, sketchSnapshot } from '../core/sketch.js';
 import type { Labels } from '../core/types.js';
 
 /** The bucket a series is currently filling. */
@@ -14,6 +14,10 @@ export interface OpenBucket {
   /** Bumped on every sample; equal to `flushedVersion` when the store has all of it. */
   version: number;
   flushedVersion: number;
+  /** Whether a read was handed this bucket's sketch (see `Recorder.memoryBuckets`). */
+  lent: boolean;
+  /** A lent bucket's sketch as it was when its bins went to a later minute (see `Series.recycle`). */
+  retired: Sketch | null;
 }
 
 /**
@@ -34,6 +38,8 @@ export function openBucket(start: number, series?: Series): OpenBucket {
     sketch: newSketch(series?.binsFrom, series?.binsLength, spare),
     version: 0,
     flushedVersion: 0,
+    lent: false,
+    retired: null,
   };
 }
 
@@ -104,10 +110,12 @@ export class Series {
    * series drops an array each minute: arrays outside V8's heap that die in its old generation and are
    * freed only by a full collection, which V8 starts on such memory late (tens of MB of it); with it a
    * series keeps two arrays (the open minute's and the one being written), whatever the minutes.
-   * Readers never keep a recording sketch: `Recorder.memoryBuckets` hands out copies. Never for the
-   * open bucket (`cur`), which goes on recording.
+   * A bucket that a read was handed (`lent`) keeps a copy of its sketch first (`retired`, in V8's heap),
+   * which the read then sees: one copy per lent minute, not one per read. Never for the open bucket
+   * (`cur`), which goes on recording.
    */
   recycle(b: OpenBucket): void {
+    if (b.lent && b.retired === null) b.retired = sketchSnapshot(b.sketch);
     const bins = releaseBins(b.sketch);
     if (bins !== null && (this.spareBins === null || bins.length > this.spareBins.length)) {
       this.spareBins = bins;
