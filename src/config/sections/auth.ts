@@ -24,7 +24,8 @@ const SCRYPT_HASH = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;
 const user = obj({
   name: nonEmpty(),
   password_hash: z.string().regex(SCRYPT_HASH, {
-    error: 'expected an scrypt hash "scrypt$N$r$p$salt$hash" (see docs/readme/dashboard.md to make one)',
+    error:
+      'expected an scrypt hash "scrypt$N$r$p$salt$hash" (the README, Dashboard → "Signing in, roles, security", shows how to make one)',
   }),
   role: z.enum(USER_ROLES).default('read'),
 });

@@ -1,5 +1,5 @@
 /**
- * The webhook payload, version 1 (documented in docs/readme/notifications.md):
+ * The webhook payload, version 1 (documented in the README, Notifications → Payloads):
  * `{ type, timestamp, version, data }` following the Standard Webhooks payload recommendations.
  */
 import { PAYLOAD_VERSION } from '../message.js';
