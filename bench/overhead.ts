@@ -18,7 +18,10 @@
  * the median of those per-round ratios is printed (this VM's speed drifts by tens of percent over
  * minutes, which a ratio of medians over the whole run would carry). p99 is computed from every
  * response's latency as autocannon measured it (float ms), not from autocannon's histogram, which keeps
- * whole milliseconds (3 vs 4 ms would read as +33 %).
+ * whole milliseconds (3 vs 4 ms would read as +33 %). Every BENCH_ROUNDS_PER_PROCESS (5) rounds the
+ * three servers are started anew: pairing by round cannot remove what one process brings to all its
+ * rounds (its code's placement, its JIT's choices), and one run with a single set of processes for 40
+ * rounds put prodmon at 111 % of bare, the peer at 103 %, while new processes a minute later said 93-96 %.
  * node:http has no router: both prodmon's `wrap` and the peer are given the route template
  * (`/hello/:id`), as an app without a router would pass it; `BENCH_GUESS=1` lets `wrap` guess it from
  * the URL instead (its default; a Map lookup per request).
@@ -45,6 +48,8 @@ import {
 const SERVER = fileURLToPath(new URL('./hello-server.ts', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+/** Rounds per set of server processes: each set is new, so no one process's luck decides a figure. */
+const ROUNDS_PER_PROCESS = Number(process.env.BENCH_ROUNDS_PER_PROCESS ?? 5);
 const FRAMEWORKS = (process.env.BENCH_FRAMEWORKS ?? 'http,express,fastify').split(',');
 const VARIANTS = ['bare', 'prodmon', 'promclient'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -77,21 +82,25 @@ const median = (xs: number[]) => {
  */
 type Result = Round & { ratio: Round; q1: Round; q3: Round };
 
-async function measure(framework: string): Promise<Record<Load, Record<Variant, Result>>> {
-  const args = process.env.BENCH_GUESS === '1' ? ['guess'] : [];
+/**
+ * Rounds `from` to `to` (exclusive) of one framework, in a new process per variant (warmed up first),
+ * appended to `rounds`.
+ */
+async function roundsInNewProcesses(
+  framework: string,
+  args: string[],
+  from: number,
+  to: number,
+  rounds: Record<Load, Round[][]>,
+): Promise<void> {
   const children = await Promise.all(VARIANTS.map((v) => startChild(SERVER, [framework, v, ...args])));
   const url = (i: number) => `http://127.0.0.1:${children[i]!.port}/hello/42`;
-  const loads = Object.keys(LOADS) as Load[];
-  const rounds = Object.fromEntries(loads.map((l) => [l, VARIANTS.map((): Round[] => [])])) as Record<
-    Load,
-    Round[][]
-  >;
   try {
     for (let i = 0; i < VARIANTS.length; i++) await autocannon({ url: url(i), connections: 50, duration: 1 });
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = from; round < to; round++) {
       const order = [0, 1, 2].map((k) => (k + round) % 3);
       for (const i of order) {
-        for (const load of loads) {
+        for (const load of Object.keys(LOADS) as Load[]) {
           const cpu0 = await childCpu(children[i]!.child);
           const t0 = performance.now();
           const { result: r, latencies } = await autocannonLatencies({
@@ -115,6 +124,16 @@ async function measure(framework: string): Promise<Record<Load, Record<Variant, 
     }
   } finally {
     await Promise.all(children.map((c) => stopChild(c.child)));
+  }
+}
+
+async function measure(framework: string): Promise<Record<Load, Record<Variant, Result>>> {
+  const args = process.env.BENCH_GUESS === '1' ? ['guess'] : [];
+  const rounds = Object.fromEntries(
+    (Object.keys(LOADS) as Load[]).map((l) => [l, VARIANTS.map((): Round[] => [])]),
+  ) as Record<Load, Round[][]>;
+  for (let first = 0; first < ROUNDS; first += ROUNDS_PER_PROCESS) {
+    await roundsInNewProcesses(framework, args, first, Math.min(ROUNDS, first + ROUNDS_PER_PROCESS), rounds);
   }
   const summarize = (per: Round[][]): Record<Variant, Result> => {
     const of = (xs: Round[], k: keyof Round) => median(xs.map((x) => x[k]));
