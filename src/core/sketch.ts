@@ -186,9 +186,9 @@ export function releaseBins(sketch: Sketch): Uint32Array | null {
 }
 
 /**
- * A copy of a sketch whose counts live in V8's heap (plain arrays of the bins in use): what a reader
- * keeps of a recording sketch, whose bins array goes on to a later minute of its series once that
- * minute is written. Young garbage when the reader is done, collected at once.
+ * A copy of a sketch whose counts live in V8's heap (plain arrays of the bins in use): what a bucket
+ * that a read was handed keeps when its bins array goes on to a later minute of its series
+ * (`Series.recycle`). Garbage of V8's own heap once the read is done, collected as such.
  */
 export function sketchSnapshot(sketch: Sketch): Sketch {
   const copy = sketchOf(binsCopy(sketch.store), binsCopy(sketch.negativeStore), sketch.zeroCount);
