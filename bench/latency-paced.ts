@@ -20,6 +20,7 @@ import {
   pinned,
   pinSelfAwayFromServer,
   quantile,
+  signedPct,
   startChild,
   stopChild,
   table,
@@ -31,8 +32,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const PACE = Number(process.env.BENCH_PACE ?? 0.15);
 const FRAMEWORKS = (process.env.BENCH_FRAMEWORKS ?? 'http,express,fastify').split(',');
 const VARIANTS = ['bare', 'prodmon', 'promclient'] as const;
-
-const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
 
 async function measure(fw: string) {
   const children = await Promise.all(VARIANTS.map((v) => startChild(SERVER, [fw, v])));
@@ -75,7 +74,8 @@ for (const fw of FRAMEWORKS) {
   const ratios = (k: 'p50' | 'p99', i: number) => per[i]!.p99.map((_, j) => per[i]![k][j]! / per[0]![k][j]!);
   const three = (k: 'p50' | 'p99' | 'p999', digits: number) =>
     per.map((p) => med(p[k]).toFixed(digits)).join(' / ');
-  const vs = (k: 'p50' | 'p99') => `${signed(med(ratios(k, 1)) - 1)} / ${signed(med(ratios(k, 2)) - 1)}`;
+  const vs = (k: 'p50' | 'p99') =>
+    `${signedPct(med(ratios(k, 1)) - 1)} / ${signedPct(med(ratios(k, 2)) - 1)}`;
   rows.push([fw, String(rate), three('p50', 3), vs('p50'), three('p99', 2), vs('p99'), three('p999', 1)]);
   const r = ratios('p99', 1);
   const q1 = quantile(r, 0.25);
@@ -83,8 +83,8 @@ for (const fw of FRAMEWORKS) {
   // A verdict only when the rounds agree: their middle half within a band as wide as the goal's.
   const verdict = q3 - q1 > 0.2 ? 'cannot tell' : med(r) <= 1.1 ? 'yes' : 'NO';
   verdicts.push(
-    `${fw}: p99 within 10 % ${verdict} (${signed(med(r) - 1)}, quartiles of the rounds ` +
-      `${signed(q1 - 1)} to ${signed(q3 - 1)}); p50 ${signed(med(ratios('p50', 1)) - 1)}`,
+    `${fw}: p99 within 10 % ${verdict} (${signedPct(med(r) - 1)}, quartiles of the rounds ` +
+      `${signedPct(q1 - 1)} to ${signedPct(q3 - 1)}); p50 ${signedPct(med(ratios('p50', 1)) - 1)}`,
   );
 }
 table(

@@ -40,6 +40,7 @@ import {
   pinned,
   pinSelfAwayFromServer,
   quantile,
+  signedPct,
   startChild,
   stopChild,
   table,
@@ -67,9 +68,6 @@ interface Round {
   /** Server CPU time / wall time of the round. */
   busy: number;
 }
-
-/** A ratio - 1 as a signed percentage (`+6.6 %`, `-0.8 %`). */
-const signed = (x: number) => `${x >= 0 ? '+' : ''}${pct(x)}`;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -185,9 +183,9 @@ async function main(): Promise<void> {
         Math.round(r.bare.rps),
         vs(r, (x) => pct(x.rps)),
         three(r, (x) => x.p99.toFixed(2)),
-        vs(r, (x) => signed(x.p99 - 1)),
+        vs(r, (x) => signedPct(x.p99 - 1)),
         three(r, (x) => x.cpu.toFixed(1)),
-        vs(r, (x) => signed(x.cpu - 1)),
+        vs(r, (x) => signedPct(x.cpu - 1)),
         three(r, (x) => `${Math.round(x.busy * 100)}`),
       ]);
     }
@@ -197,7 +195,7 @@ async function main(): Promise<void> {
       `${fw}: throughput >= 95 % (pipelined${saturated ? '' : ', server NOT saturated'}) ${yes(pipelined.prodmon.ratio.rps >= 0.95)} ` +
         `(${pct(pipelined.prodmon.ratio.rps)}, quartiles of the rounds ${pct(pipelined.prodmon.q1.rps)} to ${pct(pipelined.prodmon.q3.rps)}), ` +
         `p99 within 10 % (plain) ${yes(plain.prodmon.ratio.p99 <= 1.1)} ` +
-        `(${signed(plain.prodmon.ratio.p99 - 1)}, quartiles ${signed(plain.prodmon.q1.p99 - 1)} to ${signed(plain.prodmon.q3.p99 - 1)}), ` +
+        `(${signedPct(plain.prodmon.ratio.p99 - 1)}, quartiles ${signedPct(plain.prodmon.q1.p99 - 1)} to ${signedPct(plain.prodmon.q3.p99 - 1)}), ` +
         `less CPU overhead than prom-client (pipelined) ${yes(pipelined.prodmon.ratio.cpu < pipelined.promclient.ratio.cpu)}`,
     );
   }

@@ -121,6 +121,9 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 /** `12.3 %`. */
 export const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
+/** A ratio - 1 as a signed percentage (`+6.6 %`, `-0.8 %`). */
+export const signedPct = (x: number) => `${x >= 0 ? '+' : ''}${pct(x)}`;
+
 /** Prints rows as an aligned table. */
 export function table(header: string[], rows: (string | number)[][]): void {
   const all = [header, ...rows.map((r) => r.map(String))];
