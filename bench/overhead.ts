@@ -40,6 +40,7 @@ import {
   autocannonLatencies,
   childCpu,
   LatencyBins,
+  medianInterval,
   pct,
   pinned,
   pinSelfAwayFromServer,
@@ -83,7 +84,13 @@ const median = (xs: number[]) => {
  * A variant's figures under one load: medians over the rounds, medians of the per-round ratios to bare,
  * and the quartiles of those ratios (how far one round's ratio strays).
  */
-type Result = Round & { ratio: Round; q1: Round; q3: Round };
+type Result = Round & {
+  ratio: Round;
+  q1: Round;
+  q3: Round;
+  /** 90 % interval of the median throughput ratio (resampled rounds). */
+  rpsInterval: { lo: number; hi: number };
+};
 
 /**
  * Rounds `from` to `to` (exclusive) of one framework, in a new process per variant (warmed up first),
@@ -164,6 +171,7 @@ async function measure(
           ratio: round((k) => median(ratios(per[i]!, k))),
           q1: round((k) => quantile(ratios(per[i]!, k), 0.25)),
           q3: round((k) => quantile(ratios(per[i]!, k), 0.75)),
+          rpsInterval: medianInterval(ratios(per[i]!, 'rps')),
         },
       ]),
     ) as Record<Variant, Result>;
@@ -209,9 +217,13 @@ async function main(): Promise<void> {
     }
     const yes = (b: boolean) => (b ? 'yes' : 'NO');
     const saturated = pipelined.bare.busy >= 0.95;
+    const tp = pipelined.prodmon;
+    // A verdict only when the median's interval is on one side of 95 %.
+    const rpsVerdict = tp.rpsInterval.lo >= 0.95 ? 'yes' : tp.rpsInterval.hi < 0.95 ? 'NO' : 'cannot tell';
     verdicts.push(
-      `${fw}: throughput >= 95 % (pipelined${saturated ? '' : ', server NOT saturated'}) ${yes(pipelined.prodmon.ratio.rps >= 0.95)} ` +
-        `(${pct(pipelined.prodmon.ratio.rps)}, quartiles of the rounds ${pct(pipelined.prodmon.q1.rps)} to ${pct(pipelined.prodmon.q3.rps)}), ` +
+      `${fw}: throughput >= 95 % (pipelined${saturated ? '' : ', server NOT saturated'}) ${rpsVerdict} ` +
+        `(${pct(tp.ratio.rps)}, 90 % interval of the median ${pct(tp.rpsInterval.lo)} to ${pct(tp.rpsInterval.hi)}; ` +
+        `quartiles of the rounds ${pct(tp.q1.rps)} to ${pct(tp.q3.rps)}), ` +
         `p99 within 10 % (plain, pooled) ${pooled.hi <= 1.1 ? 'yes' : pooled.lo > 1.1 ? 'NO' : 'cannot tell'} ` +
         `(${signedPct(pooled.ratio - 1)}, 90 % interval ${signedPct(pooled.lo - 1)} to ${signedPct(pooled.hi - 1)}; ` +
         `per round ${signedPct(plain.prodmon.ratio.p99 - 1)}, quartiles ${signedPct(plain.prodmon.q1.p99 - 1)} to ${signedPct(plain.prodmon.q3.p99 - 1)}), ` +

@@ -106,6 +106,35 @@ function pooledQuantileOf(
   return Number.NaN;
 }
 
+/** Uniform numbers in [0, 1) from a fixed seed (mulberry32): the same data prints the same interval. */
+function seededRandom(): () => number {
+  let seed = 0x9e3779b9;
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A 90 % interval for the median of `xs` (per-round ratios), from resampling them: how far the
+ * median printed could be from the one of a rerun under the same conditions.
+ */
+export function medianInterval(xs: readonly number[], resamples = 2000): { lo: number; hi: number } {
+  const random = seededRandom();
+  const medians = new Float64Array(resamples);
+  const pick = new Float64Array(xs.length);
+  for (let k = 0; k < resamples; k++) {
+    for (let j = 0; j < xs.length; j++) pick[j] = xs[Math.floor(random() * xs.length)]!;
+    pick.sort();
+    const n = pick.length;
+    medians[k] = n % 2 ? pick[(n - 1) / 2]! : (pick[n / 2 - 1]! + pick[n / 2]!) / 2;
+  }
+  medians.sort();
+  return { lo: medians[Math.floor(resamples * 0.05)]!, hi: medians[Math.floor(resamples * 0.95)]! };
+}
+
 /**
  * The ratio of quantile `q` of `variant`'s rounds pooled to that of `base`'s rounds pooled, with a
  * 90 % interval from resampling the rounds (the same rounds for both: round j of each ran back to
@@ -123,13 +152,7 @@ export function pooledRatio(
   const all = Array.from({ length: n }, (_, i) => i);
   const sum = new Float64Array(LAT_BINS);
   const ratio = pooledQuantileOf(variant, all, q, sum) / pooledQuantileOf(base, all, q, sum);
-  let seed = 0x9e3779b9; // a fixed seed (mulberry32): the same run prints the same interval
-  const random = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom();
   const ratios = new Float64Array(resamples);
   const pick = new Array<number>(n);
   for (let k = 0; k < resamples; k++) {
