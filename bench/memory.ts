@@ -19,7 +19,7 @@
  * prodmon/agent (the instrumentation alone, pushing to a standalone prodmon) pushes to a receiver in
  * this process, which reads and discards (so it is not counted in the agent's RSS).
  *
- * The engine and the embedded variants run a second time with MALLOC_ARENA_MAX=2 (bare too, to compare
+ * The agent, engine and embedded variants run a second time with MALLOC_ARENA_MAX=2 (bare too, to compare
  * with): what glibc keeps of V8's compiler threads' memory shows as their difference.
  *
  * Goal: prodmon's RSS at most 10 MB above bare.
@@ -80,7 +80,7 @@ const started = performance.now();
 const CHILD = await bundleChild(SOURCE);
 // Each variant RUNS times, in rotating order; the run with the median RSS is kept (RSS after GC moves
 // by a few MB from one process to the next, and drift in the machine hits every variant alike).
-// The last three again with MALLOC_ARENA_MAX=2 (each compared with bare under the same setting): glibc
+// The prodmon variants again with MALLOC_ARENA_MAX=2 (each compared with bare under the same setting): glibc
 // gives each thread that allocates a heap ("arena") of its own and keeps what is freed there. V8's
 // compiler threads allocate while optimizing the code that runs, so a process that compiles more keeps
 // more: about 5 MB of the embedded variant's RSS (see the README, Metrics -> Performance).
@@ -91,6 +91,7 @@ const VARIANTS = [
   'prodmon',
   'promclient',
   'bare+arenas2',
+  'agent+arenas2',
   'recorder+arenas2',
   'prodmon+arenas2',
 ];
