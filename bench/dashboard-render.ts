@@ -30,7 +30,7 @@ import { COMPACTED_UNTIL_KEY } from '../src/metrics/read.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { tempDir } from '../test/support/services.js';
-import { table } from './support.js';
+import { median, table } from './support.js';
 
 const ROUTES = 50;
 const DAYS = 7;
@@ -170,8 +170,6 @@ async function seed(store: Store, now: number): Promise<number> {
   }
   return rows;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const dir = tempDir('prodmon-bench-dash-');
 const now = Date.now();

@@ -8,7 +8,16 @@
  *   npx tsx bench/health-endpoint.ts        (BENCH_SECONDS=10, BENCH_ROUNDS=2, BENCH_CONNECTIONS=10)
  */
 import { fileURLToPath } from 'node:url';
-import { autocannon, pct, pinned, pinSelfAwayFromServer, startChild, stopChild, table } from './support.js';
+import {
+  autocannon,
+  median,
+  pct,
+  pinned,
+  pinSelfAwayFromServer,
+  startChild,
+  stopChild,
+  table,
+} from './support.js';
 
 const SECONDS = Math.min(30, Number(process.env.BENCH_SECONDS ?? 10));
 const ROUNDS = Math.min(15, Number(process.env.BENCH_ROUNDS ?? 2));
@@ -49,11 +58,6 @@ async function serve(variant: Server): Promise<void> {
       }),
   );
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 async function main(): Promise<void> {
   pinSelfAwayFromServer();

@@ -24,7 +24,9 @@ import { fileURLToPath } from 'node:url';
 import { pacedLoad } from './paced-load.js';
 import {
   autocannon,
+  intervalVerdict,
   LatencyBins,
+  median,
   pinned,
   pinSelfAwayFromServer,
   pooledRatio,
@@ -100,10 +102,9 @@ const rows: string[][] = [];
 const verdicts: string[] = [];
 for (const fw of FRAMEWORKS) {
   const { rate, per } = await measure(fw);
-  const med = (xs: number[]) => quantile(xs, 0.5);
-  const p50 = (i: number) => med(per[i]!.p50.map((x, j) => x / per[0]!.p50[j]!));
+  const p50 = (i: number) => median(per[i]!.p50.map((x, j) => x / per[0]!.p50[j]!));
   const three = (k: 'p50' | 'p99' | 'p999', digits: number) =>
-    per.map((p) => med(p[k]).toFixed(digits)).join(' / ');
+    per.map((p) => median(p[k]).toFixed(digits)).join(' / ');
   const p99 = [1, 2].map((i) => pooledRatio(per[0]!.bins, per[i]!.bins, 0.99));
   const interval = (r: { lo: number; hi: number }) => `${signedPct(r.lo - 1)} to ${signedPct(r.hi - 1)}`;
   rows.push([
@@ -116,8 +117,7 @@ for (const fw of FRAMEWORKS) {
     three('p999', 1),
   ]);
   const r = p99[0]!;
-  // A verdict only when the interval is on one side of the goal.
-  const verdict = r.hi <= 1.1 ? 'yes' : r.lo > 1.1 ? 'NO' : 'cannot tell';
+  const verdict = intervalVerdict(r, ROUNDS, (x) => x <= 1.1);
   verdicts.push(
     `${fw}: p99 within 10 % ${verdict} (pooled ${signedPct(r.ratio - 1)}, 90 % interval ${interval(r)}); ` +
       `p50 ${signedPct(p50(1) - 1)}`,

@@ -28,7 +28,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { bundleChild, table } from './support.js';
+import { bundleChild, middleSample, table } from './support.js';
 
 const SOURCE = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
 const MB = 1024 * 1024;
@@ -41,7 +41,6 @@ interface Figures {
 }
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Where the agent variant pushes: a receiver in this process that reads and discards (not measured). */
 const receiver = createServer((req, res) => {
@@ -103,7 +102,7 @@ for (let r = 0; r < RUNS; r++) {
   }
 }
 const results = runs.map((rs) => {
-  const m = median(rs.map((f) => f.after.rss));
+  const m = middleSample(rs.map((f) => f.after.rss));
   return rs.find((f) => f.after.rss === m)!;
 });
 const spread = runs.map((rs) => {

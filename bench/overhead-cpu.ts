@@ -15,7 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bundleChild, table } from './support.js';
+import { bundleChild, median, table } from './support.js';
 
 const SOURCE = fileURLToPath(new URL('./overhead-driver.ts', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -37,7 +37,6 @@ function run(framework: string, variant: string): number {
 }
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rows: string[][] = [];
 for (const fw of FRAMEWORKS) {
   const got: number[][] = VARIANTS.map(() => []);

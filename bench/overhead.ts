@@ -39,7 +39,9 @@ import {
   autocannon,
   autocannonLatencies,
   childCpu,
+  intervalVerdict,
   LatencyBins,
+  median,
   medianInterval,
   pct,
   pinned,
@@ -74,11 +76,6 @@ interface Round {
   /** Server CPU time / wall time of the round. */
   busy: number;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /**
  * A variant's figures under one load: medians over the rounds, medians of the per-round ratios to bare,
@@ -218,13 +215,12 @@ async function main(): Promise<void> {
     const yes = (b: boolean) => (b ? 'yes' : 'NO');
     const saturated = pipelined.bare.busy >= 0.95;
     const tp = pipelined.prodmon;
-    // A verdict only when the median's interval is on one side of 95 %.
-    const rpsVerdict = tp.rpsInterval.lo >= 0.95 ? 'yes' : tp.rpsInterval.hi < 0.95 ? 'NO' : 'cannot tell';
+    const rpsVerdict = intervalVerdict(tp.rpsInterval, ROUNDS, (x) => x >= 0.95);
     verdicts.push(
       `${fw}: throughput >= 95 % (pipelined${saturated ? '' : ', server NOT saturated'}) ${rpsVerdict} ` +
         `(${pct(tp.ratio.rps)}, 90 % interval of the median ${pct(tp.rpsInterval.lo)} to ${pct(tp.rpsInterval.hi)}; ` +
         `quartiles of the rounds ${pct(tp.q1.rps)} to ${pct(tp.q3.rps)}), ` +
-        `p99 within 10 % (plain, pooled) ${pooled.hi <= 1.1 ? 'yes' : pooled.lo > 1.1 ? 'NO' : 'cannot tell'} ` +
+        `p99 within 10 % (plain, pooled) ${intervalVerdict(pooled, ROUNDS, (x) => x <= 1.1)} ` +
         `(${signedPct(pooled.ratio - 1)}, 90 % interval ${signedPct(pooled.lo - 1)} to ${signedPct(pooled.hi - 1)}; ` +
         `per round ${signedPct(plain.prodmon.ratio.p99 - 1)}, quartiles ${signedPct(plain.prodmon.q1.p99 - 1)} to ${signedPct(plain.prodmon.q3.p99 - 1)}), ` +
         `less CPU overhead than prom-client (pipelined) ${yes(pipelined.prodmon.ratio.cpu < pipelined.promclient.ratio.cpu)}`,

@@ -21,7 +21,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { bundleChild, table } from './support.js';
+import { bundleChild, median, table } from './support.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MINUTES = Number(process.env.BENCH_MINUTES ?? 30);
@@ -44,7 +44,6 @@ function run(mode: string, minutes: number): Figures {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Figures;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sides = ['steps', 'reserved', 'bins-reused', 'recycled'] as const;
 const got: Record<string, Figures[]> = Object.fromEntries([...sides, 'loaded'].map((k) => [k, []]));
 for (let i = 0; i < RUNS; i++) {

@@ -57,6 +57,39 @@ export function quantile(samples: ArrayLike<number>, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
+/** The median of `xs` (the mean of the two middle values when their number is even). */
+export function median(xs: ArrayLike<number>): number {
+  const s = Float64Array.from(xs).sort();
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+}
+
+/**
+ * The middle sample of `xs` (the upper of the two middle ones when their number is even): a value
+ * that was measured, so the run it came from can be found by it.
+ */
+export function middleSample(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
+/** Rounds below which a resampled interval is too coarse to decide anything. */
+const MIN_ROUNDS_FOR_VERDICT = 10;
+
+/**
+ * A goal's verdict from a 90 % interval over `rounds` rounds: "yes" or "NO" only when the whole
+ * interval is on one side of the goal (`ok`), and only from enough rounds to resample.
+ */
+export function intervalVerdict(
+  interval: { lo: number; hi: number },
+  rounds: number,
+  ok: (x: number) => boolean,
+): string {
+  if (rounds < MIN_ROUNDS_FOR_VERDICT) return `cannot tell (fewer than ${MIN_ROUNDS_FOR_VERDICT} rounds)`;
+  if (ok(interval.lo) && ok(interval.hi)) return 'yes';
+  if (!ok(interval.lo) && !ok(interval.hi)) return 'NO';
+  return 'cannot tell';
+}
+
 /** Bins of a {@link LatencyBins}: 0.5 % wide from 1 µs, up to about 60 s. */
 const LAT_BINS = 3600;
 const LAT_MIN_MS = 0.001;
@@ -127,9 +160,7 @@ export function medianInterval(xs: readonly number[], resamples = 2000): { lo: n
   const pick = new Float64Array(xs.length);
   for (let k = 0; k < resamples; k++) {
     for (let j = 0; j < xs.length; j++) pick[j] = xs[Math.floor(random() * xs.length)]!;
-    pick.sort();
-    const n = pick.length;
-    medians[k] = n % 2 ? pick[(n - 1) / 2]! : (pick[n / 2 - 1]! + pick[n / 2]!) / 2;
+    medians[k] = median(pick);
   }
   medians.sort();
   return { lo: medians[Math.floor(resamples * 0.05)]!, hi: medians[Math.floor(resamples * 0.95)]! };
