@@ -6,6 +6,7 @@
 import {
   type Aggregation,
   aggregate,
+  type BucketFigures,
   bucketStart,
   emptyStats,
   HOUR_MS,
@@ -24,17 +25,10 @@ import type { Recorder } from './recorder.js';
 export const COMPACTED_UNTIL_KEY = 'metrics.compacted_until';
 
 /** One bucket of one series of one instance, whatever its source. */
-export interface RollupEntry {
+export interface RollupEntry extends BucketFigures {
   metric: string;
   labelsJson: string;
   instance: string;
-  resolution: number;
-  bucket: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  errors: number;
   /** The sketch, decoded on demand (null when the bucket has none or it cannot be read). */
   sketch(): Sketch | null;
   /** The stored bytes of the sketch, when the entry is a stored row (merges add them without decoding). */

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ProdmonError } from '../core/errors.js';
-import { canonicalLabels, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
+import { type BucketFigures, canonicalLabels, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
 import { decodeSketch } from '../core/sketch.js';
 import type { RollupRow } from '../store/repos/rollups.js';
 
@@ -12,16 +12,9 @@ import type { RollupRow } from '../store/repos/rollups.js';
 export const MAX_ROWS_PER_BATCH = 5000;
 
 /** One row on the wire. */
-export interface WireRow {
+export interface WireRow extends BucketFigures {
   metric: string;
   labels: Record<string, string>;
-  resolution: number;
-  bucket: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  errors: number;
   /** Base64 of the DDSketch protobuf, or null. */
   sketch: string | null;
 }
