@@ -1,18 +1,12 @@
 /** Table row types as Kysely sees them (camelCase in code, snake_case in the database). */
-export interface RollupTable {
+import type { BucketFigures } from '../core/rollup.js';
+
+/** A rollup row: a bucket's figures (resolution, bucket, count, sum, min, max, errors) and these. */
+export interface RollupTable extends BucketFigures {
   metric: string;
   /** Canonical JSON of the labels (sorted keys). */
   labels: string;
   instance: string;
-  /** Bucket width in ms: 60_000 (minute) or 3_600_000 (hour). */
-  resolution: number;
-  /** Bucket start, ms since epoch. */
-  bucket: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  errors: number;
   /** Serialized DDSketch (protobuf), null for counters without a distribution. */
   sketch: Buffer | null;
 }
