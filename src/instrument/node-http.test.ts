@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { closeServer, listenLocal, requestAll, until } from '../../test/support/http-load.js';
-import { requestCount, seriesOf } from '../../test/support/http-metrics.js';
+import { requestCount, requestSeries, seriesOf } from '../../test/support/http-metrics.js';
 import { testEngine } from '../../test/support/metrics.js';
 import { FakeClock } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
@@ -113,6 +113,33 @@ describe('node:http wrapper in a real server', () => {
     await requestAll(base, ['/missing']);
     await until(() => requestCount(engine) === 1, 'the 404');
     assert.equal(seriesOf(engine, UNMATCHED, '4xx')?.errors, 1);
+  });
+
+  test('requests whose method and route change from one to the next are each counted under their own', async () => {
+    const plain: Handler = (req, res) => {
+      res.statusCode = req.url === '/missing' ? 404 : 200;
+      res.end();
+    };
+    const [engine, base] = await serve((e) => e.wrap(plain));
+    // one at a time, so every request follows one of another method or route (or both)
+    const plan: [string, string][] = [];
+    for (let i = 0; i < 10; i++) {
+      plan.push(['GET', '/a/1'], ['GET', '/b/2'], ['POST', '/a/3'], ['POST', '/missing'], ['DELETE', '/b/4']);
+      if (i % 2 === 0) plan.push(['GET', '/missing'], ['GET', '/a/5']);
+    }
+    for (const [method, path] of plan) await requestAll(base, [path], { method, concurrency: 1 });
+    await until(() => requestCount(engine) === plan.length, 'every request');
+    const counts = new Map<string, number>();
+    for (const s of requestSeries(engine)) counts.set(`${s.method} ${s.route} ${s.status_class}`, s.count);
+    const expected: [string, number][] = [
+      ['DELETE /b/:id 2xx', 10],
+      [`GET ${UNMATCHED} 4xx`, 5],
+      ['GET /a/:id 2xx', 15],
+      ['GET /b/:id 2xx', 10],
+      [`POST ${UNMATCHED} 4xx`, 10],
+      ['POST /a/:id 2xx', 10],
+    ];
+    assert.deepEqual([...counts].sort(), expected.sort());
   });
 
   test('the label cap holds under 10,000 distinct URLs used as routes: one overflow series takes the rest', async () => {

@@ -231,10 +231,22 @@ function classIndex(status: number): number {
   return status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
 }
 
+/**
+ * The method last looked up and its index: node's parser hands every request the same string object
+ * per method (`req.method` comes from one table), so most lookups are one identity comparison instead of
+ * a Map lookup (which compares the strings' contents: the parser's strings are not V8's interned ones).
+ */
+let lastMethod: string | undefined;
+let lastMethodIndex = OTHER_METHOD;
+
 function methodIndex(method: string | undefined): number {
   if (method === undefined) return OTHER_METHOD;
+  if (method === lastMethod) return lastMethodIndex;
   const i = METHOD_INDEX.get(method) ?? METHOD_INDEX.get(method.toUpperCase());
-  return i === undefined || i === OTHER_METHOD ? OTHER_METHOD : i;
+  const index = i === undefined || i === OTHER_METHOD ? OTHER_METHOD : i;
+  lastMethod = method;
+  lastMethodIndex = index;
+  return index;
 }
 
 /** `2xx`... for a status code (`other` outside 100-599). */
@@ -338,6 +350,9 @@ export class RequestTracker {
   wallOffset: number | undefined = undefined;
   /** Series per route, indexed by method and status class (no key string built per request). */
   readonly #cache = new Map<string, (Series | undefined)[]>();
+  /** The route last recorded and its entry of `#cache` (a run of one route's requests skips the Map). */
+  #lastRoute: string | undefined = undefined;
+  #lastByRoute: (Series | undefined)[] | undefined = undefined;
 
   constructor(recorder: Recorder, opts: TrackerOptions = {}) {
     this.#recorder = recorder;
@@ -421,7 +436,7 @@ export class RequestTracker {
     const routeLabel = typeof route === 'string' && route !== '' ? route : route ? String(route) : UNMATCHED;
     const m = methodIndex(st.method ?? st.req.method);
     const slot = m * CLASS_SLOTS + (aborted ? CLASS_SLOTS - 1 : classIndex(status));
-    let byRoute = this.#cache.get(routeLabel);
+    let byRoute = routeLabel === this.#lastRoute ? this.#lastByRoute : this.#cache.get(routeLabel);
     let series = byRoute?.[slot];
     if (series === undefined) {
       series = this.#recorder.series(METRIC.httpRequest, {
@@ -437,6 +452,10 @@ export class RequestTracker {
         }
         byRoute[slot] = series;
       }
+    }
+    if (byRoute !== undefined) {
+      this.#lastRoute = routeLabel;
+      this.#lastByRoute = byRoute;
     }
     const off = this.wallOffset;
     this.#recorder.observe(series, duration, error, off === undefined ? undefined : end + off);
