@@ -19,15 +19,15 @@
  * compiled JavaScript): what garbage collection and the JIT compiler (V8's heap and compiler code)
  * took in the window is printed apart, and "added, work" is what is left, the request's own work. GC
  * and compilation in a window of one process depend on where its collections and tiering decisions
- * happened to fall (over 40,000 requests, one run of node:http had 1.3k fewer GC instructions per
- * request in prodmon's process than in bare's, another 2.6k more), so "added, work" is the steadier
+ * happened to fall (over 40,000 requests, three runs of node:http put prodmon's GC at -0.1k, -1.8k
+ * and +2.9k instructions per request against bare's), so "added, work" is the steadier
  * figure of what prodmon makes a request do; the total is still what a request costs on average.
  * `BENCH_TOP=n` also lists the n functions whose instructions per request differ most from bare's
  * (V8 inlines small functions into their callers, so a function's figure can include code of others,
  * and bare's own code can appear inlined differently).
  *
- *   node --import tsx bench/overhead-instructions.ts     # needs valgrind; about 20 min (2 runs at once)
- *   BENCH_FRAMEWORKS=express node --import tsx bench/overhead-instructions.ts     # about 13 min
+ *   node --import tsx bench/overhead-instructions.ts     # needs valgrind; about 45 min (2 runs at once)
+ *   BENCH_FRAMEWORKS=http,fastify node --import tsx bench/overhead-instructions.ts     # about 13 min
  *
  * What it counts is the per-request path. prodmon's engine runs without its timers (flush and
  * sampling loops, event-loop-delay monitor): under valgrind a request takes ~50x longer, so work done
@@ -181,12 +181,10 @@ function count(
       err += d.toString();
     });
     proc.on('close', (code) => {
-      const m = /I\s+refs:\s+([\d,]+)/.exec(err);
       try {
-        if (code !== 0 || !m)
-          throw new Error(`${framework}/${variant}/${n}: exit ${code}\n${err.slice(-2000)}`);
-        const c = parseCallgrind(out, perfMap, child, modules);
-        resolve({ ...c, total: Number(m[1]!.replaceAll(',', '')) });
+        if (code !== 0) throw new Error(`${framework}/${variant}/${n}: exit ${code}\n${err.slice(-2000)}`);
+        // the functions' self counts add up to valgrind's total (its `I refs`)
+        resolve(parseCallgrind(out, perfMap, child, modules));
       } catch (e) {
         reject(e);
       } finally {
