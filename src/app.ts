@@ -378,6 +378,11 @@ export class App {
       }),
     };
     this.metrics.attachStore(this.#store);
+    // /metrics: the outbox and the open alerts as the shared store has them (every instance says the same)
+    this.metrics.setProviders({
+      outboxBacklog: () => store.outbox.backlog(),
+      activeAlerts: () => store.alerts.openBySeverity(),
+    });
     this.health.attachStore(this.#store);
     this.health.addSelfProbe('store', async () => {
       const t0 = performance.now();
