@@ -26,7 +26,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 /** The marked code blocks of a README, by name, in order. */
-export function readmeExamples(text: string): Map<string, string> {
+function readmeExamples(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const m of text.matchAll(/<!-- readme-example: ([a-z-]+) -->\n```ts\n([\s\S]*?)```/g)) {
     assert.ok(!out.has(m[1]!), `two README examples named ${m[1]}`);
