@@ -15,10 +15,18 @@ import Fastify from 'fastify';
 import { Histogram, Registry } from 'prom-client';
 import { parseConfig } from '../src/config/load.js';
 import { systemClock } from '../src/core/clock.js';
+import { createMonitor, type Monitor } from '../src/index.js';
 import { MetricsEngine } from '../src/metrics/engine.js';
 import { openStore } from '../src/store/index.js';
 
 export const FRAMEWORKS = ['http', 'express', 'fastify'] as const;
+/**
+ * Also served: `express-handler`, the Express app with a whole monitor's `monitor.handler` mounted
+ * first in its `prodmon` variant (the README's first example: the handler records what it passes on)
+ * instead of the engine's `middleware()`. With `loops: false` the monitor is not started, so every
+ * request is passed on without the check of prodmon's own paths.
+ */
+export const EXPRESS_HANDLER = 'express-handler';
 export const VARIANTS = ['bare', 'prodmon', 'promclient'] as const;
 /** What every app answers to `GET /hello/:id`. */
 export const BODY = 'hello world';
@@ -33,6 +41,17 @@ async function prodmon(loops: boolean): Promise<MetricsEngine> {
   engine.attachStore(store);
   if (loops) engine.start();
   return engine;
+}
+
+async function monitorOf(loops: boolean): Promise<Monitor> {
+  const dir = mkdtempSync(join(tmpdir(), 'prodmon-bench-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const monitor = createMonitor(
+    { instance: 'bench', data_dir: dir, logs: { stdout: false } },
+    { env: {}, fileLogs: false },
+  );
+  if (loops) await monitor.start();
+  return monitor;
 }
 
 function promHistogram(): Histogram<'route' | 'method' | 'status_code'> {
@@ -69,7 +88,9 @@ export async function helloServer(
   variant: string,
   opts: { loops?: boolean; guess?: boolean } = {},
 ): Promise<Server> {
-  const engine = variant === 'prodmon' ? await prodmon(opts.loops ?? true) : null;
+  const mounted = framework === EXPRESS_HANDLER;
+  const monitor = variant === 'prodmon' && mounted ? await monitorOf(opts.loops ?? true) : null;
+  const engine = variant === 'prodmon' && !mounted ? await prodmon(opts.loops ?? true) : null;
   const hist = variant === 'promclient' ? promHistogram() : null;
 
   if (framework === 'http') {
@@ -89,9 +110,10 @@ export async function helloServer(
     return createServer(listener);
   }
 
-  if (framework === 'express') {
+  if (framework === 'express' || mounted) {
     const app = express();
     if (engine) app.use(engine.middleware());
+    if (monitor) app.use(monitor.handler);
     if (hist) {
       const timer = promTimer(hist, (req) => {
         const r = req as express.Request;

@@ -8,6 +8,8 @@
  * prodmon's engine has its SQLite store but no timers (as in the instruction count).
  *
  *   node --import tsx bench/overhead-cpu.ts        # about 3 minutes
+ *   BENCH_FRAMEWORKS=express,express-handler BENCH_ROUNDS=3 node --import tsx bench/overhead-cpu.ts
+ *                                                  # Express with middleware() vs with monitor.handler
  *
  * A served request also pays the kernel's TCP work, which is the same with or without prodmon, so the
  * share prodmon adds to a request served over the network is smaller than the one printed here.
@@ -21,7 +23,10 @@ const SOURCE = fileURLToPath(new URL('./overhead-driver.ts', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const FRAMEWORKS = (process.env.BENCH_FRAMEWORKS ?? 'http,express,fastify').split(',');
 const VARIANTS = ['bare', 'prodmon', 'promclient'] as const;
-const N = { http: 200_000, express: 30_000, fastify: 200_000 } as Record<string, number>;
+const N = { http: 200_000, express: 30_000, 'express-handler': 30_000, fastify: 200_000 } as Record<
+  string,
+  number
+>;
 
 const started = performance.now();
 const child = await bundleChild(SOURCE);

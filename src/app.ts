@@ -9,6 +9,7 @@ import { AlertEngine } from './alerting/engine.js';
 import type { SecurityEvent } from './alerting/sources.js';
 import { OwnProblems } from './checks/self/problems.js';
 import { HealthService } from './checks/service.js';
+import type { SelfProbeResult } from './checks/types.js';
 import type { ResolvedConfig } from './config/load.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
@@ -17,8 +18,9 @@ import { METRIC } from './core/metric-names.js';
 import { type HealthStatus, worstStatus } from './core/types.js';
 import { Dashboard } from './dashboard/index.js';
 import { TokenAuth } from './http/auth.js';
-import { buildHttp, type HttpServer } from './http/server.js';
+import { buildHttp, type HttpServer, ownedPaths } from './http/server.js';
 import { SessionManager } from './http/session.js';
+import { PassOn, PassOnWatch, passOnWindow } from './instrument/mount.js';
 import { createLeadership, type Leadership, leaseHolder, type Scheduler } from './jobs/index.js';
 import { createScheduler, jobLog } from './jobs/wiring.js';
 import {
@@ -100,6 +102,9 @@ export class App {
   #leadership: Leadership | undefined;
   #scheduler: Scheduler | undefined;
   #notifications: NotificationPipeline | undefined;
+  /** Records the requests `handler` passes on to the app; whether prodmon's paths are `handler`'s own. */
+  readonly #passOn: PassOn;
+  readonly #owned: (url: string | undefined) => boolean;
   /** Own problems without a check of their own (failing channels, failed jobs), reported by `self`. */
   readonly #problems = new OwnProblems(() => {
     if (this.lifecycle?.ready) this.health.run().catch(() => {});
@@ -167,6 +172,35 @@ export class App {
       return { status: s.status, detail: s.status === 'healthy' ? { dropped: s.dropped } : { ...s } };
     });
     this.metrics.setProviders({ checks: () => this.health.latest() });
+    this.#passOn = new PassOn(this.metrics.requests);
+    this.#owned = ownedPaths(config.server.prefix);
+    this.health.addSelfProbe('handler', this.#handlerProbe());
+  }
+
+  /**
+   * The `self` probe of `handler`: degraded (and a warning logged) while requests it passed on in the
+   * last minute went unrecorded (see PassOnWatch).
+   */
+  #handlerProbe(): () => SelfProbeResult {
+    const window = passOnWindow(this.config.health.refresh_interval);
+    const watch = new PassOnWatch(this.#passOn, this.clock.now(), window);
+    let warned = false;
+    return () => {
+      const finding = watch.check(this.clock.now());
+      if (finding === null) {
+        if (warned) this.logger.app.info('requests passed on by monitor.handler are recorded again');
+        warned = false;
+        return { status: 'healthy', detail: { passed: this.#passOn.passed } };
+      }
+      if (!warned) {
+        this.logger.app.warn(
+          { passed: finding.passed, windowMs: finding.spanMs },
+          `${finding.message}: check that the app answers them, and how prodmon is mounted`,
+        );
+      }
+      warned = true;
+      return { status: 'degraded', detail: finding.message };
+    };
   }
 
   // ---- embedded instrumentation (see MetricsEngine) ----
@@ -344,6 +378,11 @@ export class App {
       }),
     };
     this.metrics.attachStore(this.#store);
+    // /metrics: the outbox and the open alerts as the shared store has them (every instance says the same)
+    this.metrics.setProviders({
+      outboxBacklog: () => store.outbox.backlog(),
+      activeAlerts: () => store.alerts.openBySeverity(),
+    });
     this.health.attachStore(this.#store);
     this.health.addSelfProbe('store', async () => {
       const t0 = performance.now();
@@ -406,13 +445,17 @@ export class App {
     }
   }
 
-  /** A `node:http` handler for prodmon's routes; calls `next` for other paths (Express/Connect style). */
+  /**
+   * A `node:http` handler for prodmon's routes; calls `next` for other paths (Express/Connect style),
+   * and for every path before `start()`. Every request passed on to `next` is recorded (see PassOn).
+   */
   handler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
+    if (next !== undefined && (this.#http === undefined || !this.#owned(req.url))) {
+      this.#passOn.record(req, res);
+      next();
+      return;
+    }
     if (!this.#http) {
-      if (next) {
-        next();
-        return;
-      }
       res.statusCode = 503;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ status: 'unhealthy', error: 'prodmon is not started' }));

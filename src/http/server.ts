@@ -32,6 +32,23 @@ const ROUTES: RouteModule[] = [
 /** The top-level path segments prodmon answers (under the configured prefix). */
 export const OWNED_ROOTS = ['health', 'production', 'metrics'];
 
+/**
+ * Whether a request URL is one of prodmon's paths under `prefix` (a root itself, or below it; the
+ * query string aside). Read on every request through `monitor.handler`: no string is built.
+ */
+export function ownedPaths(prefix: string): (url: string | undefined) => boolean {
+  const roots = OWNED_ROOTS.map((r) => `${prefix}/${r}`);
+  return (url) => {
+    const u = url ?? '/';
+    for (const root of roots) {
+      if (!u.startsWith(root)) continue;
+      const after = u.charCodeAt(root.length); // NaN at the end
+      if (Number.isNaN(after) || after === 47 /* / */ || after === 63 /* ? */) return true;
+    }
+    return false;
+  };
+}
+
 const STATUS_OF: Partial<Record<ProdmonError['code'], number>> = {
   PRODMON_E_BAD_REQUEST: 400,
   PRODMON_E_UNAUTHORIZED: 401,
@@ -105,13 +122,11 @@ export async function buildHttp(ctx: AppContext): Promise<HttpServer> {
   );
   await app.ready();
 
-  const owned = OWNED_ROOTS.map((r) => `${prefix}/${r}`);
+  const owned = ownedPaths(prefix);
   return {
     app,
     handler(req, res, next) {
-      const path = (req.url ?? '/').split('?')[0]!;
-      const mine = owned.some((o) => path === o || path.startsWith(`${o}/`));
-      if (!mine && next) return next();
+      if (next && !owned(req.url)) return next();
       fastifyHandler!(req, res);
     },
   };

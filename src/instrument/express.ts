@@ -104,6 +104,21 @@ export function expressRoute(req: IncomingMessage): string | undefined {
   return template(route.path, r.baseUrl);
 }
 
+/** Whether a request's prototype is an Express app's `request` (which carries the app). */
+export function isExpressRequest(proto: object | null): boolean {
+  return proto !== null && proto !== IncomingMessage.prototype && Object.hasOwn(proto, 'app');
+}
+
+/**
+ * Prepares reading the route of Express requests like `req` with {@link expressRoute}: the `route`
+ * accessor on their prototype, and the socket and method of each request read from node's message
+ * rather than from Express's `req`. Once per kind of request is enough.
+ */
+export function prepareExpressRoutes(req: IncomingMessage): void {
+  followRequestStarts();
+  installRouteCapture(req);
+}
+
 /** `app.use(monitor.middleware())` — put it first, before the routes. */
 export function expressMiddleware(tracker: RequestTracker) {
   followRequestStarts(); // the socket and method of each request from node's message, not Express's req
@@ -115,7 +130,7 @@ export function expressMiddleware(tracker: RequestTracker) {
   ): void {
     if (!tried) {
       tried = true;
-      installRouteCapture(req);
+      prepareExpressRoutes(req);
     }
     tracker.track(req, res, expressRoute);
     next();

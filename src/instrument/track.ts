@@ -353,6 +353,8 @@ export class RequestTracker {
   /** The route last recorded and its entry of `#cache` (a run of one route's requests skips the Map). */
   #lastRoute: string | undefined = undefined;
   #lastByRoute: (Series | undefined)[] | undefined = undefined;
+  /** Requests recorded since the tracker was built (read by the `self` check of `monitor.handler`). */
+  recorded = 0;
 
   constructor(recorder: Recorder, opts: TrackerOptions = {}) {
     this.#recorder = recorder;
@@ -421,6 +423,7 @@ export class RequestTracker {
    */
   finish(st: TrackState, res: ServerResponse, aborted: boolean): void {
     const end = this.now();
+    this.recorded++;
     const duration = end - st.t0;
     const status = res.statusCode;
     const sc = aborted ? ABORTED : statusClass(status);

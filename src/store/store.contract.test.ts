@@ -163,6 +163,11 @@ for (const fixture of STORE_FIXTURES) {
         (await store.alerts.listOpen()).map((x) => x.id),
         [b.id],
       );
+      assert.deepEqual(
+        await store.alerts.openBySeverity(),
+        { critical: 1 },
+        'the resolved one is not counted',
+      );
       const page = await store.alerts.list({ limit: 1 });
       assert.equal(page.total, 2);
       assert.deepEqual(

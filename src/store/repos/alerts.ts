@@ -180,6 +180,20 @@ export class AlertRepo {
     return rows.map(toAlert);
   }
 
+  /** Open (pending or firing) alerts per severity (severities without one are left out). */
+  async openBySeverity(): Promise<Partial<Record<Severity, number>>> {
+    const rows = await this.db
+      .selectFrom('alerts')
+      .select(['severity'])
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '<>', 'resolved')
+      .groupBy('severity')
+      .execute();
+    const out: Partial<Record<Severity, number>> = {};
+    for (const r of rows) out[r.severity as Severity] = Number(r.n);
+    return out;
+  }
+
   /** A page of alerts matching the filter, newest first, with the total count. */
   async list(f: AlertFilter = {}): Promise<{ items: StoredAlert[]; total: number }> {
     let q = this.db.selectFrom('alerts');
