@@ -98,6 +98,11 @@ describe('pg_terminate_backend of all of a standalone monitor’s sessions', () 
 
   test(`a breach pushed within a second of the termination is alerted within 5 s, ${ROUNDS} times`, async (t) => {
     const took: number[] = [];
+    let stepDowns = 0;
+    const off = monitor.leadership.onChange((leader) => {
+      if (!leader) stepDowns++;
+    });
+    t.after(off);
     for (let round = 1; round <= ROUNDS; round++) {
       const route = `/breach-${round}`;
       await until(() => monitor.leadership.isLeader(), 15_000, 'the monitor to lead');
@@ -121,6 +126,11 @@ describe('pg_terminate_backend of all of a standalone monitor’s sessions', () 
         `round ${round}: the firing of ${route} at the receiver`,
       );
       took.push(Math.round(firingOf(route)!.at - t0));
+      assert.equal(
+        stepDowns,
+        round,
+        `round ${round}: the leader lock's session was ended too (it stepped down)`,
+      );
     }
     t.diagnostic(`termination to webhook, per round: ${took.join(', ')} ms`);
   });
