@@ -348,6 +348,8 @@ export class App {
       logger: this.logger,
       escalateAfterMs: this.config.notifications.escalate_after,
       isLeader: () => leadership.isLeader(),
+      // Gaining leadership evaluates at once: data that arrived while stepping down is not left for the next tick.
+      onLeaderChange: (fn) => leadership.onChange((leader) => fn(leader)),
       sink: this.#notifications.sink,
       // The engine's transitions are written fenced: a stale leader's roll back instead of being stored.
       fence: (tx) => leadership.fence(tx),

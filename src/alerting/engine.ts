@@ -47,6 +47,8 @@ export interface AlertEngineOptions {
   escalateAfterMs?: number;
   /** With several instances, only the leader evaluates (default: always). */
   isLeader?: () => boolean;
+  /** Calls back on every change of leadership; returns an unsubscribe. Gaining it evaluates every rule at once. */
+  onLeaderChange?: (fn: (leader: boolean) => void) => () => void;
   /** Persist a change of an alert's value alone at most this often (default 5 min). */
   persistEveryMs?: number;
 }
@@ -59,6 +61,8 @@ const NO_SINK: TransitionSink = { accept: async () => {} };
 const PERSIST_EVERY_MS = 5 * 60_000;
 /** Lower bound of the loop's sleep, so a deadline in the past never spins it. */
 const MIN_SLEEP_MS = 1000;
+/** The first retry of a failed full evaluation comes this soon; each further one waits twice as long, up to the interval. */
+const FIRST_RETRY_MS = 1000;
 
 /** The alert engine; `start()` it, feed it data, `stop()` it. */
 export class AlertEngine {
@@ -81,10 +85,16 @@ export class AlertEngine {
   readonly #onData: (metrics: ReadonlySet<string>) => void;
   readonly #onResults: (results: HealthCheckResult[]) => void;
   readonly #onSecurity: (hit: true) => void;
+  readonly #onLeading: (gained: true) => void;
   #startedAt: number | null = null;
   #scanFrom: number | null = null;
   #nextWake: number | null = null;
-  #loop: { stop(): Promise<void> } | null = null;
+  #loop: { stop(): Promise<void>; reschedule(): void } | null = null;
+  /** A full evaluation was skipped (not leading) or failed since the last one: the next chance makes it up. */
+  #behind = false;
+  /** After a failed full evaluation: when the loop tries again, and how long it waited last. */
+  #retryAt: number | null = null;
+  #retryMs = 0;
 
   constructor(opts: AlertEngineOptions) {
     this.#o = opts;
@@ -141,6 +151,12 @@ export class AlertEngine {
       () => this.#evaluateRules(this.#security.rules, now()),
       (err) => this.#logError(err, 'security evaluation failed'),
     );
+    this.#onLeading = coalesced<true>(
+      this.#queue,
+      () => true,
+      () => this.#evaluateAll(),
+      (err) => this.#logError(err, 'alert evaluation on gaining leadership failed'),
+    );
   }
 
   /** Restores open alerts from the store, records a gap after downtime, subscribes to data, starts the loop. */
@@ -157,13 +173,15 @@ export class AlertEngine {
       (results) => this.#startedAt !== null && this.#onResults(results),
     );
     if (typeof offChecks === 'function') this.#unsubscribe.push(offChecks);
+    const offLeader = this.#o.onLeaderChange?.((leader) => leader && this.#onLeading(true));
+    if (offLeader) this.#unsubscribe.push(offLeader);
     if (opts.loop === false) return;
     this.#loop = startWakingLoop({
       clock: this.#o.clock,
       intervalMs: this.#o.config.evaluation_interval,
       minSleepMs: MIN_SLEEP_MS,
       body: () => this.evaluateNow().catch((err) => this.#logError(err, 'alert evaluation failed')),
-      wakeAt: () => this.#nextWake,
+      wakeAt: () => this.#wakeAt(),
     });
   }
 
@@ -178,7 +196,7 @@ export class AlertEngine {
 
   /** Runs one full evaluation now (every rule, checks, security, owed notices). */
   evaluateNow(): Promise<void> {
-    return this.#queue.run(() => this.#tick());
+    return this.#queue.run(() => this.#evaluateAll());
   }
 
   /** Resolves once every evaluation queued so far has finished. */
@@ -256,6 +274,38 @@ export class AlertEngine {
     );
   }
 
+  /**
+   * A full evaluation that leaves no gap: one skipped because this instance does not lead, or one that
+   * failed (the store unreachable), leaves the engine behind, so that fresh data, gaining leadership or
+   * the loop's retry (soon after a failure) evaluates every rule at once.
+   */
+  async #evaluateAll(): Promise<void> {
+    if (!this.#leader()) {
+      this.#behind = true;
+      return this.#tick();
+    }
+    this.#behind = false;
+    await this.#tick().catch(this.#fellBehind);
+    this.#retryMs = 0;
+    this.#retryAt = null;
+  }
+
+  /** Rethrows `err` after noting that an evaluation failed: the loop retries soon, fresh data evaluates everything. */
+  readonly #fellBehind = (err: unknown): never => {
+    this.#behind = true;
+    this.#retryMs = Math.min(this.#o.config.evaluation_interval, Math.max(FIRST_RETRY_MS, 2 * this.#retryMs));
+    this.#retryAt = this.#o.clock.now() + this.#retryMs;
+    this.#loop?.reschedule();
+    throw err;
+  };
+
+  /** When the loop wakes next: the earliest deadline of an open alert or mute, or the retry of a failed evaluation. */
+  #wakeAt(): number | null {
+    const wake = this.#nextWake;
+    const retry = this.#retryAt;
+    return wake === null ? retry : retry === null ? wake : Math.min(wake, retry);
+  }
+
   async #tick(): Promise<void> {
     const { clock, store } = this.#o;
     const now = clock.now();
@@ -286,8 +336,10 @@ export class AlertEngine {
     now: number,
     results?: HealthCheckResult[],
   ): Promise<void> {
-    if (!this.#leader() || rules.length === 0) return;
-    const mutes = await this.#muting.at(now);
+    if (rules.length === 0) return;
+    // Not leading: remembered. Behind: every rule now, over everything that arrived meanwhile.
+    if (!this.#leader() || this.#behind) return this.#evaluateAll();
+    const mutes = await this.#muting.at(now).catch(this.#fellBehind);
     for (const rule of rules) {
       try {
         await this.#evaluateRule(rule, now, mutes, results);

@@ -50,7 +50,8 @@ export function coalesced<T>(
 
 /**
  * Runs `body` now and then every `intervalMs` on `clock`, sooner when `wakeAt()` names an earlier
- * time (never sooner than `minSleepMs`), until stopped.
+ * time (never sooner than `minSleepMs` after the last run), until stopped. `reschedule()` makes a
+ * sleeping loop read `wakeAt()` again (a retry planned outside the loop's own run).
  */
 export function startWakingLoop(o: {
   clock: Clock;
@@ -58,18 +59,24 @@ export function startWakingLoop(o: {
   minSleepMs: number;
   body: () => Promise<void>;
   wakeAt: () => number | null;
-}): { stop(): Promise<void> } {
+}): { stop(): Promise<void>; reschedule(): void } {
   const ctl = new AbortController();
+  let nap = new AbortController();
   const done = (async () => {
     while (!ctl.signal.aborted) {
       await o.body();
-      const wake = o.wakeAt();
-      const wait =
-        wake === null ? o.intervalMs : Math.min(o.intervalMs, Math.max(o.minSleepMs, wake - o.clock.now()));
-      try {
-        await o.clock.sleep(wait, ctl.signal);
-      } catch {
-        break;
+      const ranAt = o.clock.now();
+      for (;;) {
+        const wake = o.wakeAt();
+        const due = ranAt + o.intervalMs;
+        const at = wake === null ? due : Math.min(due, Math.max(ranAt + o.minSleepMs, wake));
+        nap = new AbortController();
+        try {
+          await o.clock.sleep(Math.max(0, at - o.clock.now()), AbortSignal.any([ctl.signal, nap.signal]));
+          break;
+        } catch {
+          if (ctl.signal.aborted) return;
+        }
       }
     }
   })();
@@ -77,6 +84,9 @@ export function startWakingLoop(o: {
     async stop() {
       ctl.abort(new Error('loop stopped'));
       await done;
+    },
+    reschedule() {
+      nap.abort();
     },
   };
 }

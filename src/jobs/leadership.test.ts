@@ -178,6 +178,35 @@ describe('leadership with the PostgreSQL advisory lock', () => {
     assert.equal(b.isLeader(), true, 'B leads within two polls, long before the 10 s lease would expire');
     assert.equal(b.epoch, 2);
     assert.equal(a.isLeader(), false);
+    // A candidate again, A holds a new lock session named after it: end both, so that the next test's
+    // holders of the same names do not look alive (sessions are found by name across the database).
+    await a.stop();
+    await b.stop();
+  });
+
+  test('a lone leader whose session is killed leads again after one and a half polls, in a new epoch', async () => {
+    const { store, schema } = await postgresStore();
+    const clock = new FakeClock(T0);
+    const a = leader(store, clock, 'lone', await lockOf(schema, 'lone'));
+    await a.start();
+    assert.equal(a.epoch, 1);
+    assert.equal(await terminate('lone'), 1);
+    await until(() => !a.isLeader(), 5000, 'the leader to step down');
+    await tick(clock, 1000, 1, 500);
+    assert.equal(a.isLeader(), false, 'not within the first poll: another instance would take over first');
+    await tick(clock, 500, 1, 500);
+    assert.equal(a.isLeader(), true, 'leads again 1.5 polls after the step-down (not after renew, 3 s)');
+    assert.equal(a.epoch, 2, 'a new term');
+    assert.deepEqual(a.changes, [
+      [true, 1],
+      [false, null],
+      [true, 2],
+    ]);
+    const fenced = (epoch: number) =>
+      store.transaction((tx) => tx.leases.fence('leader', 'lone', epoch, clock.now(), 5000));
+    assert.equal(await fenced(1), false, 'writes of the old term stay fenced off');
+    assert.equal(await fenced(2), true);
+    await a.stop();
   });
 
   test("a candidate that gets the lock while the holder's session is gone takes the lease over at once", async () => {

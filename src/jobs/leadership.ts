@@ -99,7 +99,9 @@ export class LeaseLeadership implements Leadership {
     this.#log = o.log ?? silentJobLog;
     o.lock?.onLost(() => {
       if (!this.#leader) return;
-      this.#stepDown('its dedicated database session (the leader lock) died', true);
+      // The others polling get the lease first (they try within one poll); a lone instance leads again
+      // after one and a half polls, with a new epoch, instead of after `renew`.
+      this.#stepDown('its dedicated database session (the leader lock) died', true, 1.5 * this.#poll);
       this.#wake?.abort();
     });
   }
@@ -156,15 +158,19 @@ export class LeaseLeadership implements Leadership {
     while (!signal.aborted) {
       this.#wake = new AbortController();
       try {
-        await this.#o.clock.sleep(
-          this.#leader ? this.#renew : this.#poll,
-          AbortSignal.any([signal, this.#wake.signal]),
-        );
+        await this.#o.clock.sleep(this.#pause(), AbortSignal.any([signal, this.#wake.signal]));
       } catch {
         if (signal.aborted) return;
       }
       await this.#round();
     }
+  }
+
+  /** Until the next round: `renew` while leading; else `poll`, or less when a cool-down ends sooner. */
+  #pause(): number {
+    if (this.#leader) return this.#renew;
+    const left = this.#cooldownUntil - this.#o.clock.now();
+    return left > 0 ? Math.min(this.#poll, left) : this.#poll;
   }
 
   #round(): Promise<void> {
@@ -227,12 +233,13 @@ export class LeaseLeadership implements Leadership {
     this.#emit();
   }
 
-  #stepDown(reason: string, release: boolean): void {
+  /** Stops leading; no new term is sought for `cooldownMs` (default `renew`), so that another can take over. */
+  #stepDown(reason: string, release: boolean, cooldownMs = this.#renew): void {
     if (!this.#leader) return;
     const epoch = this.#epoch;
     this.#leader = false;
     this.#epoch = null;
-    this.#cooldownUntil = this.#o.clock.now() + this.#renew;
+    this.#cooldownUntil = this.#o.clock.now() + cooldownMs;
     this.#log.warn({ holder: this.holder, epoch, reason }, 'stepped down as leader');
     if (release) void this.#o.store.leases.release(this.name, this.holder).catch(() => {});
     this.#emit();

@@ -5,6 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
 import { pgModule } from '../core/lazy.js';
+import { retryingPool } from './pg-retry.js';
 import type { Database } from './schema.js';
 
 /**
@@ -55,7 +56,8 @@ export function openPostgres(
   // transaction (pg_terminate_backend, an idle-in-transaction timeout) must not crash the process.
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool }),
+    // A statement on a connection whose session the server ended is sent again on another (pg-retry.ts).
+    dialect: new PostgresDialect({ pool: retryingPool(pool, poolSize) }),
     plugins: [new CamelCasePlugin()],
   });
   return { db, pool };

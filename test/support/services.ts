@@ -40,3 +40,29 @@ export function tempDir(prefix = 'prodmon-test-'): { path: string; cleanup: () =
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
+
+/**
+ * A fresh PostgreSQL database, for tests that end every session of their database with
+ * `pg_terminate_backend` (only a database of their own makes that safe beside other tests); `drop()`
+ * removes it, ending whatever sessions are left.
+ */
+export async function pgDatabase(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const name = uniqueName();
+  const admin = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try {
+      return await fn(c);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin((c) => c.query(`create database "${name}"`));
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.href,
+    name,
+    drop: () => admin((c) => c.query(`drop database if exists "${name}" with (force)`)).then(() => {}),
+  };
+}
