@@ -4,7 +4,7 @@ import { METRIC } from '../core/metric-names.js';
 import { canonicalLabels, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
 import { newSketch, sketchAdd } from '../core/sketch.js';
 import type { RollupEntry } from '../metrics/read.js';
-import { buildCharts, sparkline } from './charts.js';
+import { buildCharts, dataSpan, sparkline } from './charts.js';
 
 function entry(
   metric: string,
@@ -76,6 +76,37 @@ describe('chart series', () => {
     const tp = c.charts.find((x) => x.id === 'throughput')!.series[0]!.values;
     assert.equal(tp.length, 6);
     for (const v of tp) assert.equal(v, Math.round((100 / 600) * 1000) / 1000);
+  });
+
+  test('throughput has no value before the first or after the last minute with data, and a rate over the covered part of a slot', () => {
+    const route = { route: '/a', method: 'GET', status_class: '2xx' };
+    const entries = [
+      entry(METRIC.cpu, { scope: 'host' }, T0 + 2 * MINUTE_MS, [10]),
+      entry(
+        METRIC.httpRequest,
+        route,
+        T0 + 3 * MINUTE_MS,
+        Array.from({ length: 120 }, () => 5),
+      ),
+      entry(METRIC.cpu, { scope: 'host' }, T0 + 4 * MINUTE_MS, [10]),
+    ];
+    const minutes = buildCharts(entries, T0, T0 + 6 * MINUTE_MS, MINUTE_MS);
+    assert.deepEqual(
+      minutes.charts.find((x) => x.id === 'throughput')!.series[0]!.values,
+      [null, null, 0, 2, 0, null],
+      'no value where nothing was recorded; a recorded minute without requests is a rate of 0',
+    );
+    // 10-minute slots: the data covers minutes 2 to 5 of the first, so its rate is over 3 minutes.
+    const blocks = buildCharts(entries, T0, T0 + 20 * MINUTE_MS, 10 * MINUTE_MS);
+    assert.deepEqual(blocks.charts.find((x) => x.id === 'throughput')!.series[0]!.values, [
+      Math.round((120 / 180) * 1000) / 1000,
+      null,
+    ]);
+    assert.deepEqual(dataSpan(entries, T0, T0 + 20 * MINUTE_MS), {
+      from: T0 + 2 * MINUTE_MS,
+      until: T0 + 5 * MINUTE_MS,
+    });
+    assert.equal(dataSpan([], T0, T0 + MINUTE_MS), null);
   });
 
   test('system figures are averaged per slot, one disk series per path', () => {

@@ -110,6 +110,29 @@ export function slotStats(
   return accs;
 }
 
+/** The part of a period that has data: the first to the last bucket with anything recorded in it. */
+export interface DataSpan {
+  from: number;
+  until: number;
+}
+
+/**
+ * The span of [from, until) covered by data: from the start of the first bucket with anything
+ * recorded (any metric) to the end of the last one, within the period; null when nothing was recorded.
+ */
+export function dataSpan(entries: readonly RollupEntry[], from: number, until: number): DataSpan | null {
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const e of entries) {
+    if (e.count <= 0) continue;
+    if (e.bucket < first) first = e.bucket;
+    const end = e.bucket + Math.max(1, e.resolution);
+    if (end > last) last = end;
+  }
+  const span = { from: Math.max(from, first), until: Math.min(until, last) };
+  return span.until > span.from ? span : null;
+}
+
 const avg = (s: RollupStats) => (s.count > 0 ? s.sum / s.count : null);
 const round = (v: number | null) => (v === null || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000);
 
@@ -139,11 +162,26 @@ export function buildCharts(
     if (present.length > 0)
       charts.push({ id, title, unit, series: present.map(([label, values]) => ({ label, values })) });
   };
-  // The last slot is still filling: its rate is over the part that has passed.
-  const seconds = (i: number) => Math.max(1, Math.min(stepMs, until - (start + i * stepMs))) / 1000;
+  // A rate is over the part of its slot that has data: none before the first bucket with data or
+  // after the last (nothing was recorded then, which is not a rate of zero), and the last slot, still
+  // filling, over the part that has passed.
+  const span = dataSpan(entries, start, until);
+  const seconds = (i: number) => {
+    if (!span) return null;
+    const covered = Math.min(span.until, start + (i + 1) * stepMs) - Math.max(span.from, start + i * stepMs);
+    return covered > 0 ? Math.max(1, covered) / 1000 : null;
+  };
   const perSlot = (key: string, f: (s: RollupStats, i: number) => number | null) =>
     accs.get(key)?.slots.map((s, i) => round(f(s, i))) ?? null;
-  add('throughput', 'Throughput', 'req/s', [['requests/s', perSlot('http', (s, i) => s.count / seconds(i))]]);
+  add('throughput', 'Throughput', 'req/s', [
+    [
+      'requests/s',
+      perSlot('http', (s, i) => {
+        const sec = seconds(i);
+        return sec === null ? null : s.count / sec;
+      }),
+    ],
+  ]);
   add('errors', 'Error rate', '%', [
     ['errors', map('http', (s) => (s.count > 0 ? (100 * s.errors) / s.count : null))],
   ]);

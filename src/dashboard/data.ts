@@ -11,7 +11,6 @@ import { MINUTE_MS } from '../core/rollup.js';
 import {
   type Alert,
   type HealthCheckResult,
-  type HealthStatus,
   overallStatus,
   SEVERITIES,
   type Severity,
@@ -26,15 +25,25 @@ import type { Delivery, OutboxItem } from '../store/repos/outbox.js';
 import type { Silence } from '../store/repos/silences.js';
 import { sparkline } from './charts.js';
 import { PerformanceReader, type PerformanceView, type RangeKey } from './performance.js';
-import { statusSince } from './status.js';
+import { banner, type StatusView, statusSince } from './status.js';
 
 export { type PerformanceView, RANGES, type RangeKey, rangeKey } from './performance.js';
+export {
+  alertLevel,
+  type BannerAlert,
+  type BannerStatus,
+  type StatusView,
+  worseOf,
+} from './status.js';
 
 /** The latest results of the health checks (the app's HealthService). */
 export interface HealthSource {
   latest(): Promise<readonly HealthCheckResult[]> | readonly HealthCheckResult[];
-  /** The cached picture, with when the overall status last changed while this process watched. */
-  report?(): { since: number | null };
+  /**
+   * The cached picture: when the overall status last changed while this process watched, and the
+   * checks that have no result yet.
+   */
+  report?(): { since: number | null; pending?: readonly string[] };
   /** Called with the results of every run; returns an unsubscribe. */
   onResults?(fn: (results: HealthCheckResult[]) => void): () => void;
 }
@@ -49,15 +58,6 @@ export interface DashboardDeps {
   metrics: Pick<MetricsEngine, 'recorder'>;
   health?: HealthSource;
   logs?: LogReader;
-}
-
-/** The banner: overall status, since when, alerts by severity. */
-export interface StatusView {
-  status: HealthStatus;
-  since: number | null;
-  checks: { total: number; healthy: number; degraded: number; unhealthy: number };
-  alerts: { firing: number; pending: number; silenced: number; bySeverity: Record<Severity, number> };
-  generatedAt: number;
 }
 
 /** A check's latest result with its recent response times (oldest first). */
@@ -115,10 +115,19 @@ export class DashboardData {
     return this.#d.clock.now();
   }
 
-  /** Latest result of each check. */
+  /** Checks of the health service that have no result yet (since this process started). */
+  pendingChecks(): string[] {
+    return [...(this.#d.health?.report?.().pending ?? [])].sort((a, b) => a.localeCompare(b));
+  }
+
+  /**
+   * Latest result of each check: the health service's; the stored ones only when it has no check at
+   * all (a check still waiting for its first run is pending, never shown with an older stored result).
+   */
   async latestChecks(): Promise<HealthCheckResult[]> {
     const live = this.#d.health ? await this.#d.health.latest() : null;
-    const results = live && live.length > 0 ? [...live] : await this.#d.store.checks.latest();
+    const useLive = live !== null && (live.length > 0 || this.pendingChecks().length > 0);
+    const results = useLive ? [...live] : await this.#d.store.checks.latest();
     return results
       .map(({ id: _id, ...r }: HealthCheckResult & { id?: string }) => r)
       .sort((a, b) => a.name.localeCompare(b.name));
@@ -153,38 +162,14 @@ export class DashboardData {
     };
   }
 
-  /** The banner, from given checks and alerts (so a page reads each once). */
+  /** The banner, from given checks, alerts and pending checks (so a page reads each once); see {@link banner}. */
   statusOf(
     checks: readonly HealthCheckResult[],
     alerts: readonly AlertView[],
     since: number | null,
+    pending: readonly string[] = [],
   ): StatusView {
-    const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-    let firing = 0;
-    let pending = 0;
-    let silenced = 0;
-    for (const a of alerts) {
-      if (a.status === 'pending') pending++;
-      else if (a.status === 'firing') {
-        firing++;
-        bySeverity[a.severity]++;
-        if (a.silenced) silenced++;
-      }
-    }
-    const count = (s: HealthStatus) =>
-      checks.filter((c) => (c.status === 'unhealthy' && !c.critical ? 'degraded' : c.status) === s).length;
-    return {
-      status: overallStatus(checks),
-      since,
-      checks: {
-        total: checks.length,
-        healthy: count('healthy'),
-        degraded: count('degraded'),
-        unhealthy: count('unhealthy'),
-      },
-      alerts: { firing, pending, silenced, bySeverity },
-      generatedAt: this.#now,
-    };
+    return { ...banner(checks, alerts, since, pending), generatedAt: this.#now };
   }
 
   /**
@@ -204,7 +189,7 @@ export class DashboardData {
   /** The banner: status, since when, alert counts. */
   async status(): Promise<StatusView> {
     const [checks, alerts] = await Promise.all([this.latestChecks(), this.activeAlerts()]);
-    return this.statusOf(checks, alerts, await this.since(checks));
+    return this.statusOf(checks, alerts, await this.since(checks), this.pendingChecks());
   }
 
   /** Checks with their recent response times (the last hour, from recorded check durations or stored results). */
@@ -285,6 +270,7 @@ export class DashboardData {
       checks,
       alerts,
       silences.map((s) => s.id),
+      this.pendingChecks(),
     );
   }
 
@@ -293,14 +279,17 @@ export class DashboardData {
     checks: readonly HealthCheckResult[],
     alerts: readonly AlertView[],
     silenceIds: readonly string[],
+    pending: readonly string[] = [],
   ) {
     const alertKey = alerts.map((a) => [a.id, a.status, a.severity, a.updatedAt, a.silenced]);
     return {
+      // The banner names the most severe firing alert: a change of which one fires changes it.
       banner: hash([
         checks.map((c) => [c.name, c.status, c.critical]),
-        alerts.map((a) => [a.status, a.severity, a.silenced]),
+        pending,
+        alerts.map((a) => [a.id, a.rule, a.status, a.severity, a.silenced]),
       ]),
-      checks: hash(checks.map((c) => [c.name, c.status, c.checkedAt])),
+      checks: hash([checks.map((c) => [c.name, c.status, c.checkedAt]), pending]),
       alerts: hash([alertKey, silenceIds]),
       history: hash(alertKey.map((k) => k[0])),
     };

@@ -49,18 +49,23 @@ export async function renderSections(
     dash.data.silences(),
   ]);
   const now = dash.clock.now();
+  const pending = dash.data.pendingChecks();
   const digest = dash.data.digestOf(
     checks,
     alerts,
     silences.filter((s) => s.expiredAt === null && s.startsAt <= now && now < s.endsAt).map((s) => s.id),
+    pending,
   );
   const out: Record<string, Fragment> = {};
   if (names.includes('banner')) {
-    const status = dash.data.statusOf(checks, alerts, await dash.data.since(checks));
-    out.banner = { html: bannerSection(status, now).value, digest: digest.banner };
+    const status = dash.data.statusOf(checks, alerts, await dash.data.since(checks), pending);
+    out.banner = { html: bannerSection(status, now, dash.paths).value, digest: digest.banner };
   }
   if (names.includes('checks')) {
-    out.checks = { html: checksSection(await dash.data.checks(checks), now).value, digest: digest.checks };
+    out.checks = {
+      html: checksSection(await dash.data.checks(checks), now, pending).value,
+      digest: digest.checks,
+    };
   }
   if (names.includes('alerts')) {
     out.alerts = {

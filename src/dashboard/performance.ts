@@ -5,11 +5,17 @@
  */
 import type { Clock } from '../core/clock.js';
 import { bucketStart, MINUTE_MS } from '../core/rollup.js';
+import type { PerformanceFigures } from '../core/types.js';
 import type { MetricsEngine } from '../metrics/engine.js';
 import { COMPACTED_UNTIL_KEY, readEntries, readRange } from '../metrics/read.js';
-import { type PerformanceSummary, SUMMARY_METRICS, summarize } from '../metrics/summary.js';
+import {
+  type GroupFigures,
+  type PerformanceSummary,
+  SUMMARY_METRICS,
+  summarize,
+} from '../metrics/summary.js';
 import type { Store } from '../store/index.js';
-import { buildCharts, type ChartData } from './charts.js';
+import { buildCharts, type ChartData, type DataSpan, dataSpan } from './charts.js';
 import { HourCache } from './hours.js';
 import { ViewEntries } from './reduce.js';
 
@@ -33,8 +39,31 @@ export interface PerformanceView {
   range: RangeKey;
   since: number;
   until: number;
+  /**
+   * The part of the period with data (the first to the last minute with anything recorded, to the
+   * chart step for periods read in blocks); null when nothing was recorded in the period. Rates
+   * (`throughput`) in the summary are over this span, not the whole period.
+   */
+  covered: DataSpan | null;
   summary: PerformanceSummary;
   charts: ChartData;
+}
+
+/** The summary with its rates over `ms` (the time covered by data) instead of the whole period. */
+export function ratesOver(summary: PerformanceSummary, ms: number): PerformanceSummary {
+  const seconds = ms / 1000;
+  const over = (f: PerformanceFigures): PerformanceFigures => ({
+    ...f,
+    throughput: seconds > 0 ? f.count / seconds : 0,
+  });
+  const groups = (list: readonly GroupFigures[]) => list.map((g) => ({ ...g, figures: over(g.figures) }));
+  return {
+    ...summary,
+    overall: over(summary.overall),
+    routes: groups(summary.routes),
+    slowest: groups(summary.slowest),
+    queries: { overall: over(summary.queries.overall), byDatabase: groups(summary.queries.byDatabase) },
+  };
 }
 
 /** What the reader needs. */
@@ -126,12 +155,16 @@ export class PerformanceReader {
             readEntries({ store: this.#d.store, recorder: this.#d.metrics.recorder }, SUMMARY_METRICS, range),
         ];
     for (const read of parts) reduced.add(await read());
+    const entries = reduced.charts();
+    const covered = dataSpan(entries, range.from, until);
+    const summary = summarize(reduced.summary(), { ...range, since });
     return {
       range: key,
       since,
       until,
-      summary: summarize(reduced.summary(), { ...range, since }),
-      charts: buildCharts(reduced.charts(), since, until, r.stepMs),
+      covered,
+      summary: covered ? ratesOver(summary, covered.until - covered.from) : summary,
+      charts: buildCharts(entries, since, until, r.stepMs),
     };
   }
 }

@@ -3,7 +3,12 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { checkFrom, hungServer, selfSignedCert } from '../../../test/support/health.js';
+import {
+  checkFrom,
+  runAbortedAgainstHungServer,
+  runAgainstHungServer,
+  selfSignedCert,
+} from '../../../test/support/health.js';
 import { tempDir } from '../../../test/support/services.js';
 import { displayUrl } from './index.js';
 
@@ -113,25 +118,38 @@ describe('http check', () => {
     assert.match(r.error ?? '', /^slow: [\d.]+ ms \(threshold 20 ms\)$/);
   });
 
-  test('a server that accepts and never answers times out at the timeout, and the socket is closed', async () => {
-    const hung = await hungServer();
-    try {
-      const t0 = performance.now();
-      const r = await checkFrom({
+  test('a server that accepts and never answers: timed out, and the server sees the close by timeout + 100 ms', async () => {
+    const t0 = performance.now();
+    const r = await runAgainstHungServer(
+      (port) => ({ name: 'a', kind: 'http', url: `http://127.0.0.1:${port}/` }),
+      400,
+    );
+    const took = performance.now() - t0;
+    assert.equal(r.status, 'unhealthy');
+    assert.equal(r.error, 'timed out after 400 ms');
+    assert.ok(took >= 390, `took ${Math.round(took)} ms`);
+  });
+
+  test('a timeout that passes before the check has connected leaves no connection open', async () => {
+    await runAbortedAgainstHungServer(
+      (port) => ({
         name: 'a',
         kind: 'http',
-        url: `http://127.0.0.1:${hung.port}/`,
-        timeout: '400ms',
-      }).run();
-      const took = performance.now() - t0;
-      assert.equal(r.status, 'unhealthy');
-      assert.equal(r.error, 'timed out after 400 ms');
-      assert.ok(took >= 390 && took < 900, `took ${Math.round(took)} ms`);
-      await new Promise((res) => setTimeout(res, 100));
-      assert.equal(hung.open(), 0, 'the request was aborted');
-    } finally {
-      await hung.close();
-    }
+        url: `http://127.0.0.1:${port}/`,
+      }),
+      'before',
+    );
+  });
+
+  test('a timeout while the TCP connection is being made destroys that socket: it does not connect later and stay open', async () => {
+    await runAbortedAgainstHungServer(
+      (port) => ({
+        name: 'a',
+        kind: 'http',
+        url: `http://127.0.0.1:${port}/`,
+      }),
+      'connecting',
+    );
   });
 
   test("https: the certificate's days left are reported, degraded under cert_days_warning", async () => {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkFrom, freePort, hungServer } from '../../../test/support/health.js';
+import {
+  checkFrom,
+  freePort,
+  runAbortedAgainstHungServer,
+  runAgainstHungServer,
+} from '../../../test/support/health.js';
 import { MYSQL_URL } from '../../../test/support/services.js';
 
 describe('mysql check (MariaDB)', () => {
@@ -49,24 +54,36 @@ describe('mysql check (MariaDB)', () => {
     assert.match(r.error ?? '', /ECONNREFUSED/);
   });
 
-  test('a hung server times out and the connection is destroyed', async () => {
-    const hung = await hungServer();
-    const { check, run } = checkFrom({
+  test('a server that accepts and never answers: timed out, and the server sees the close by timeout + 100 ms', async () => {
+    const r = await runAgainstHungServer((port) => ({
       name: 'm',
       kind: 'mysql',
-      url: `mysql://root@127.0.0.1:${hung.port}/x`,
-      timeout: '300ms',
-    });
-    try {
-      const r = await run();
-      assert.equal(r.status, 'unhealthy');
-      assert.match(r.error ?? '', /timed out after 300 ms|ETIMEDOUT|timeout/i);
-      await new Promise((res) => setTimeout(res, 100));
-      assert.equal(hung.open(), 0);
-    } finally {
-      await check.close?.();
-      await hung.close();
-    }
+      url: `mysql://root@127.0.0.1:${port}/x`,
+    }));
+    assert.equal(r.status, 'unhealthy');
+    assert.match(r.error ?? '', /timed out after 300 ms|ETIMEDOUT|timeout/i);
+  });
+
+  test('a timeout that passes before the check has connected leaves no connection open', async () => {
+    await runAbortedAgainstHungServer(
+      (port) => ({
+        name: 'm',
+        kind: 'mysql',
+        url: `mysql://root@127.0.0.1:${port}/x`,
+      }),
+      'before',
+    );
+  });
+
+  test('a timeout while the TCP connection is being made destroys that socket: it does not connect later and stay open', async () => {
+    await runAbortedAgainstHungServer(
+      (port) => ({
+        name: 'm',
+        kind: 'mysql',
+        url: `mysql://root@127.0.0.1:${port}/x`,
+      }),
+      'connecting',
+    );
   });
 
   test('a latency above the threshold is degraded', async () => {

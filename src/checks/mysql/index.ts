@@ -44,6 +44,7 @@ export const mysqlCheck: CheckDefinition<Options> = {
         try {
           if (!conn) {
             const mysql = await import('mysql2');
+            signal.throwIfAborted(); // timed out during the import: open nothing
             const c = mysql.createConnection({ uri: spec.url, connectTimeout: spec.timeout });
             c.on('error', () => {
               if (conn === c) conn = null; // lost between runs: reconnect on the next one

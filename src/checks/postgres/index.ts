@@ -43,6 +43,7 @@ export const postgresCheck: CheckDefinition<Options> = {
         try {
           if (!client) {
             const { default: PG } = await import('pg');
+            signal.throwIfAborted(); // timed out during the import: open nothing
             const c = new PG.Client({ connectionString: spec.url, connectionTimeoutMillis: spec.timeout });
             c.on('error', () => client === c && drop()); // lost between runs: reconnect on the next one
             client = c;

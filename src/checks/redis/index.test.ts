@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createClient } from 'redis';
-import { checkFrom, freePort, hungServer, startRedis } from '../../../test/support/health.js';
+import {
+  checkFrom,
+  freePort,
+  runAbortedAgainstHungServer,
+  runAgainstHungServer,
+  startRedis,
+} from '../../../test/support/health.js';
 import { REDIS_URL, uniqueName } from '../../../test/support/services.js';
 import { parseInfo } from './index.js';
 
@@ -63,24 +69,36 @@ describe('redis check', () => {
     }
   });
 
-  test('a hung server times out and the connection is destroyed', async () => {
-    const hung = await hungServer();
-    const { check, run } = checkFrom({
+  test('a server that accepts and never answers: timed out, and the server sees the close by timeout + 100 ms', async () => {
+    const r = await runAgainstHungServer((port) => ({
       name: 'c',
       kind: 'redis',
-      url: `redis://127.0.0.1:${hung.port}`,
-      timeout: '300ms',
-    });
-    try {
-      const r = await run();
-      assert.equal(r.status, 'unhealthy');
-      assert.match(r.error ?? '', /timed out after 300 ms|timeout/i);
-      await new Promise((res) => setTimeout(res, 100));
-      assert.equal(hung.open(), 0);
-    } finally {
-      await check.close?.();
-      await hung.close();
-    }
+      url: `redis://127.0.0.1:${port}`,
+    }));
+    assert.equal(r.status, 'unhealthy');
+    assert.equal(r.error, 'timed out after 300 ms');
+  });
+
+  test('a timeout that passes before the check has connected leaves no connection open', async () => {
+    await runAbortedAgainstHungServer(
+      (port) => ({
+        name: 'c',
+        kind: 'redis',
+        url: `redis://127.0.0.1:${port}`,
+      }),
+      'before',
+    );
+  });
+
+  test('a timeout while the TCP connection is being made destroys that socket: it does not connect later and stay open', async () => {
+    await runAbortedAgainstHungServer(
+      (port) => ({
+        name: 'c',
+        kind: 'redis',
+        url: `redis://127.0.0.1:${port}`,
+      }),
+      'connecting',
+    );
   });
 
   test('INFO replies parse into fields', () => {

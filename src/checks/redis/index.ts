@@ -1,8 +1,9 @@
 /**
  * `redis` (node-redis): the read/write test — a unique key written with a TTL, read back, compared and
  * deleted — timed; server version, memory (INFO memory) and clients. One kept client, without reconnect
- * (`reconnectStrategy: false`): a failure drops it and the next run connects anew. `redis` is imported on
- * the first run.
+ * (`reconnectStrategy: false`): a failure drops it and the next run connects anew. The connection's socket
+ * is tied to the signal of the run that opens it, so a timeout destroys it at once, connected or not.
+ * `redis` is imported on the first run.
  */
 import { randomBytes } from 'node:crypto';
 import type { RedisClientType } from 'redis';
@@ -62,10 +63,14 @@ export const redisCheck: CheckDefinition<Options> = {
           if (!client?.isReady) {
             drop();
             const { createClient } = await import('redis');
+            signal.throwIfAborted(); // timed out during the import (a socket made with an aborted signal still connects)
+            // The socket carries this run's signal, so the timeout destroys it even while it is connecting:
+            // node-redis's destroy() only reaches a socket once it has connected, and one it missed then
+            // finished connecting and stayed open on a server that never answered.
             const c = createClient({
               url: spec.url,
               disableOfflineQueue: true,
-              socket: { connectTimeout: spec.timeout, reconnectStrategy: false },
+              socket: { connectTimeout: spec.timeout, reconnectStrategy: false, signal },
             }) as RedisClientType;
             c.on('error', () => {}); // errors surface through the commands; never crash the process
             client = c;

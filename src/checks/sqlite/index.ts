@@ -1,6 +1,8 @@
 /**
  * `sqlite` (better-sqlite3): opens the file (read-only by default, never creating it), `select 1` timed,
- * SQLite version, file size and journal mode. The handle is kept between runs and closed on stop.
+ * SQLite version, file size and journal mode. The handle is kept between runs and closed on stop. The work
+ * is synchronous: a locked database is waited for (SQLite's busy timeout) up to the check's timeout, then
+ * the run fails and the handle is closed.
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -40,11 +42,12 @@ export const sqliteCheck: CheckDefinition<Options> = {
       kind: spec.kind,
       critical: spec.critical,
       timeout: spec.timeout,
-      async run() {
+      async run(signal) {
         const details: Record<string, unknown> = { path };
         try {
           if (!db) {
             const { default: Database } = await import('better-sqlite3');
+            signal.throwIfAborted(); // timed out during the import: open nothing
             db = new Database(path, { readonly: spec.readonly, fileMustExist: true, timeout: spec.timeout });
           }
           const t0 = monotonic();
@@ -56,6 +59,7 @@ export const sqliteCheck: CheckDefinition<Options> = {
           return latencyOutcome(latency, threshold, details);
         } catch (err) {
           drop();
+          if (signal.aborted) throw err;
           return { status: 'unhealthy', details, error: `SQLite ${path}: ${targetError(err)}` };
         }
       },

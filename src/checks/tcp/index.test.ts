@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
-import { checkFrom, freePort } from '../../../test/support/health.js';
+import {
+  checkFrom,
+  freePort,
+  runAbortedAgainstHungServer,
+  runAgainstHungServer,
+} from '../../../test/support/health.js';
 
 describe('tcp check', () => {
   test('a listening port is healthy with the connect latency', async () => {
@@ -31,6 +36,25 @@ describe('tcp check', () => {
     const r = await checkFrom({ name: 'smtp', kind: 'tcp', host: '127.0.0.1', port }).run();
     assert.equal(r.status, 'unhealthy');
     assert.equal(r.error, `TCP 127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`);
+  });
+
+  test('a server that accepts and never answers: healthy, and the server sees the close at once', async () => {
+    const r = await runAgainstHungServer((port) => ({ name: 'smtp', kind: 'tcp', host: '127.0.0.1', port }));
+    assert.equal(r.status, 'healthy', r.error ?? '');
+  });
+
+  test('a timeout that passes before the check has connected leaves no connection open', async () => {
+    await runAbortedAgainstHungServer(
+      (port) => ({ name: 'smtp', kind: 'tcp', host: '127.0.0.1', port }),
+      'before',
+    );
+  });
+
+  test('a timeout while the TCP connection is being made destroys that socket: it does not connect later and stay open', async () => {
+    await runAbortedAgainstHungServer(
+      (port) => ({ name: 'smtp', kind: 'tcp', host: '127.0.0.1', port }),
+      'connecting',
+    );
   });
 
   test('an invalid port is a config error', () => {

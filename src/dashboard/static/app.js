@@ -66,8 +66,8 @@ async function refreshSections(names) {
     void el.offsetWidth;
     el.classList.add('updated');
     if (name === 'banner') {
-      const status = el.querySelector('[data-status]')?.getAttribute('data-status');
-      if (status) document.title = `${status} · ${document.title.replace(/^\S+ · /, '')}`;
+      const state = el.querySelector('[data-status] .state')?.textContent;
+      if (state) document.title = `${state} · ${document.title.replace(/^[^·]+ · (?=.+ · )/, '')}`;
     }
   }
 }

@@ -29,7 +29,7 @@ function cssVar(name) {
  * @param {string} unit
  */
 export function formatValue(v, unit) {
-  if (v === null || v === undefined || Number.isNaN(v)) return '–';
+  if (v === null || v === undefined || Number.isNaN(v)) return 'no data';
   if (unit === 'bytes') {
     const units = ['B', 'KB', 'MB', 'GB', 'TB'];
     let i = 0;

@@ -10,7 +10,8 @@ import type { Paths, Viewer } from './layout.js';
 /** Durations offered when silencing. */
 export const SILENCE_DURATIONS = ['1h', '4h', '8h', '24h', '7d'] as const;
 
-const alertLink = (p: Paths, id: string) => `${p.dashboard}/alerts/${encodeURIComponent(id)}`;
+/** The page of one alert. */
+export const alertLink = (p: Paths, id: string) => `${p.dashboard}/alerts/${encodeURIComponent(id)}`;
 
 /** Resolve and silence forms of an alert (admins only); `back` is where to return. */
 export function alertActions(a: AlertView, viewer: Viewer, p: Paths, back: string): SafeHtml {

@@ -29,6 +29,14 @@ export function dur(ms: number | null | undefined): string {
   return ms === null || ms === undefined || !Number.isFinite(ms) ? '–' : formatDuration(Math.max(0, ms));
 }
 
+/** What a figure whose data is missing shows: never a default that looks healthy (0, 0 %). */
+export const NO_DATA = 'no data';
+
+/** A measured figure: {@link num}, or "no data" when it is missing. */
+export function figure(v: number | null | undefined, unit = ''): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? NO_DATA : num(v, unit);
+}
+
 /** A number with a unit, short (`12.3 ms`, `1.2k`, `45%`). */
 export function num(v: number | null | undefined, unit = ''): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
@@ -99,9 +107,7 @@ export function spark(values: readonly (number | null)[], title: string): SafeHt
   const w = 120;
   const h = 28;
   const present = values.filter((v): v is number => v !== null && Number.isFinite(v));
-  if (present.length === 0) {
-    return html`<svg class="spark" viewBox="0 0 ${w} ${h}" role="img" aria-label="${title}: no data"><line class="empty" x1="0" y1="${h / 2}" x2="${w}" y2="${h / 2}"/></svg>`;
-  }
+  if (present.length === 0) return html`<span class="no-data">${NO_DATA}</span>`;
   const max = Math.max(...present) || 1;
   const stepX = values.length > 1 ? w / (values.length - 1) : w;
   const segments: string[][] = [[]];

@@ -1,19 +1,50 @@
 /** The overview page's sections: status banner, health checks, performance. */
 import { SEVERITIES } from '../../core/types.js';
-import type { CheckView, PerformanceView, RangeKey, StatusView } from '../data.js';
-import { RANGES } from '../data.js';
+import type { BannerStatus, CheckView, PerformanceView, RangeKey, StatusView } from '../data.js';
+import { alertLevel, RANGES } from '../data.js';
 import { html, jsonForScript, type SafeHtml } from '../html.js';
-import { ago, badge, dur, empty, num, spark, time } from './format.js';
+import { alertLink } from './alerts.js';
+import { ago, badge, dur, empty, figure, NO_DATA, num, spark, time } from './format.js';
+import type { Paths } from './layout.js';
 
-/** The status banner. */
-export function bannerSection(s: StatusView, now: number): SafeHtml {
+/** The banner's words for each state. */
+const STATE_TEXT: Record<BannerStatus, string> = {
+  healthy: 'Healthy',
+  degraded: 'Degraded',
+  unhealthy: 'Unhealthy',
+  'no-data': 'No data',
+};
+
+/** Why the banner shows what it shows: the firing alert it names, or the checks. */
+function bannerReason(s: StatusView, paths: Paths): SafeHtml | string {
+  const a = s.alert;
+  if (a && alertLevel(a.severity) === s.status) {
+    const more = s.alerts.firing > 1 ? ` and ${s.alerts.firing - 1} more` : '';
+    return html`<a class="banner-alert" href="${alertLink(paths, a.id)}" data-alert-rule="${a.rule}">${a.severity} alert firing: <strong>${a.rule}</strong></a>${a.silenced ? ' (silenced)' : ''}${more}`;
+  }
+  if (s.status === 'no-data') {
+    return s.checks.total === 0
+      ? 'No check has run yet and no alert is firing.'
+      : `${s.checks.noData} of ${s.checks.total} checks have no result yet.`;
+  }
+  return '';
+}
+
+/** The status banner: the worst of the checks and the firing alerts (see {@link StatusView}). */
+export function bannerSection(s: StatusView, now: number, paths: Paths): SafeHtml {
   const counts = SEVERITIES.slice()
     .reverse()
     .filter((sev) => s.alerts.bySeverity[sev] > 0)
     .map((sev) => html`<a href="#active-alerts" class="badge ${sev}">${s.alerts.bySeverity[sev]} ${sev}</a>`);
+  const c = s.checks;
+  const checks =
+    c.total === 0
+      ? html`Checks: ${NO_DATA}`
+      : html`Checks: ${c.healthy} healthy · ${c.degraded} degraded · ${c.unhealthy} unhealthy${c.noData > 0 ? html` · ${c.noData} ${NO_DATA}` : ''}`;
   return html`<div class="banner ${s.status}" data-status="${s.status}">
-<div><div class="state">${s.status}</div>
-<div class="small">${s.since !== null ? html`since ${time(s.since)} (${dur(now - s.since)})` : s.checks.total === 0 ? 'no check has run yet' : ''}</div></div>
+<div><div class="state">${STATE_TEXT[s.status]}</div>
+<div class="small">${s.since !== null ? html`since ${time(s.since)} (${dur(now - s.since)})` : ''}</div></div>
+<div class="reason">${bannerReason(s, paths)}</div>
 <div class="counts" aria-label="Active alerts by severity">${
     s.alerts.firing === 0
       ? html`<span>No firing alerts</span>`
@@ -21,13 +52,17 @@ export function bannerSection(s: StatusView, now: number): SafeHtml {
   }${s.alerts.pending ? html` <span class="badge pending">${s.alerts.pending} pending</span>` : ''}${
     s.alerts.silenced ? html` <span class="badge silenced">${s.alerts.silenced} silenced</span>` : ''
   }</div>
-<div class="small counts">Checks: ${s.checks.healthy} healthy · ${s.checks.degraded} degraded · ${s.checks.unhealthy} unhealthy</div>
+<div class="small counts">${checks}</div>
 </div>`;
 }
 
-/** The health checks table. */
-export function checksSection(checks: readonly CheckView[], now: number): SafeHtml {
-  if (checks.length === 0) {
+/** The health checks table; checks without a result yet are listed with "no data". */
+export function checksSection(
+  checks: readonly CheckView[],
+  now: number,
+  pending: readonly string[] = [],
+): SafeHtml {
+  if (checks.length === 0 && pending.length === 0) {
     return empty(html`No health check has run yet. Checks are listed under <code>health.checks</code> in
 <code>prodmon.yaml</code> (for example <code>{ name: db, kind: postgres, url: "\${DATABASE_URL}" }</code>); the
 built-in disk, memory, CPU, event-loop and self checks run unless <code>health.builtin_checks</code> is false.`);
@@ -38,10 +73,19 @@ built-in disk, memory, CPU, event-loop and self checks run unless <code>health.b
     (c) => html`<tr data-check="${c.name}">
 <td><strong>${c.name}</strong> <span class="muted small">${[c.kind === c.name ? '' : c.kind, c.critical ? '' : 'non-critical'].filter(Boolean).join(' · ')}</span></td>
 <td data-label="Status">${badge(c.status === 'unhealthy' && !c.critical ? 'degraded' : c.status, c.status)}</td>
-<td class="num" data-label="Response">${num(c.responseTimeMs, 'ms')}</td>
+<td class="num" data-label="Response">${figure(c.responseTimeMs, 'ms')}</td>
 <td data-label="Last hour">${spark(c.recent, `${c.name} response time`)}</td>
 <td data-label="Checked">${time(c.checkedAt)} <span class="muted small">${ago(c.checkedAt, now)}</span></td>
 <td class="error">${c.error ?? ''}</td>
+</tr>`,
+  )}${pending.map(
+    (name) => html`<tr data-check="${name}" data-pending="true">
+<td><strong>${name}</strong></td>
+<td data-label="Status">${badge('no-data', NO_DATA)}</td>
+<td class="num" data-label="Response">${NO_DATA}</td>
+<td data-label="Last hour"><span class="no-data">${NO_DATA}</span></td>
+<td data-label="Checked"><span class="muted">not run yet</span></td>
+<td class="error"></td>
 </tr>`,
   )}</tbody></table></div>`;
 }
@@ -55,7 +99,7 @@ export function rangePicker(current: RangeKey, href: (k: RangeKey) => string): S
 }
 
 function stat(label: string, value: string): SafeHtml {
-  return html`<div class="stat"><div class="label">${label}</div><div class="value">${value}</div></div>`;
+  return html`<div class="stat"><div class="label">${label}</div><div class="value${value === NO_DATA ? ' no-data' : ''}">${value}</div></div>`;
 }
 
 /** The performance section: figures, charts, slowest routes, queries, resources. */
@@ -70,17 +114,19 @@ app (<code>app.use(monitor.middleware())</code> for Express, <code>monitor.koa()
 or set <code>metrics.push</code> in an embedded monitor to send its data to this one.`)
       : '';
   const charts = p.charts.charts;
+  // No request recorded: their figures are missing, not zero (the middleware may not even be mounted).
+  const requests = o.count > 0;
   return html`<div class="section-head"><h2 id="perf-h">Performance</h2>${picker}</div>
 <div class="stats">
-${stat('Requests', num(o.count))}
-${stat('Throughput', num(o.throughput, 'req/s'))}
-${stat('Error rate', num(o.errorRate * 100, '%'))}
-${stat('p50', num(o.p50, 'ms'))}
-${stat('p95', num(o.p95, 'ms'))}
-${stat('p99', num(o.p99, 'ms'))}
-${stat('CPU (host)', num(sys.cpuHost.last, '%'))}
-${stat('Memory', num(sys.memory.last, '%'))}
-${stat('Event loop lag', num(sys.eventLoopLag.last, 'ms'))}
+${stat('Requests', requests ? num(o.count) : NO_DATA)}
+${stat('Throughput', requests ? figure(o.throughput, 'req/s') : NO_DATA)}
+${stat('Error rate', requests ? figure(o.errorRate * 100, '%') : NO_DATA)}
+${stat('p50', figure(o.p50, 'ms'))}
+${stat('p95', figure(o.p95, 'ms'))}
+${stat('p99', figure(o.p99, 'ms'))}
+${stat('CPU (host)', figure(sys.cpuHost.last, '%'))}
+${stat('Memory', figure(sys.memory.last, '%'))}
+${stat('Event loop lag', figure(sys.eventLoopLag.last, 'ms'))}
 </div>
 ${noRequests}
 <div class="grid">${charts.map(
@@ -102,7 +148,7 @@ ${noRequests}
         )
       : html`<div class="table-wrap"><table><thead><tr><th scope="col">Path</th><th scope="col" class="num">Used</th><th scope="col" class="num">Max</th><th scope="col" class="num">Free</th></tr></thead><tbody>${sys.disks.map(
           (d) =>
-            html`<tr><td class="route">${d.path}</td><td class="num">${num(d.usedPercent.last, '%')}</td><td class="num">${num(d.usedPercent.max, '%')}</td><td class="num">${num(d.freeBytes.last, 'bytes')}</td></tr>`,
+            html`<tr><td class="route">${d.path}</td><td class="num">${figure(d.usedPercent.last, '%')}</td><td class="num">${figure(d.usedPercent.max, '%')}</td><td class="num">${figure(d.freeBytes.last, 'bytes')}</td></tr>`,
         )}</tbody></table></div>`
   }`;
 }
@@ -115,8 +161,8 @@ function routesTable(rows: PerformanceView['summary']['routes'], none: string): 
     (
       r,
     ) => html`<tr><td class="route">${r.labels.method ? html`<span class="muted">${r.labels.method}</span> ` : ''}${r.labels.route ?? ''}</td>
-<td class="num">${num(r.figures.count)}</td><td class="num hide-narrow">${num(r.figures.errorRate * 100, '%')}</td>
-<td class="num">${num(r.figures.p50, 'ms')}</td><td class="num">${num(r.figures.p95, 'ms')}</td><td class="num hide-narrow">${num(r.figures.p99, 'ms')}</td></tr>`,
+<td class="num">${num(r.figures.count)}</td><td class="num hide-narrow">${r.figures.count > 0 ? figure(r.figures.errorRate * 100, '%') : NO_DATA}</td>
+<td class="num">${figure(r.figures.p50, 'ms')}</td><td class="num">${figure(r.figures.p95, 'ms')}</td><td class="num hide-narrow">${figure(r.figures.p99, 'ms')}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -132,6 +178,6 @@ function queriesTable(p: PerformanceView): SafeHtml {
     (
       r,
     ) => html`<tr><td class="route">${r.labels.db ?? ''}</td><td>${r.labels.operation ?? ''}</td><td class="num">${num(r.figures.count)}</td>
-<td class="num">${num(r.figures.p50, 'ms')}</td><td class="num">${num(r.figures.p95, 'ms')}</td><td class="num hide-narrow">${num(r.figures.max, 'ms')}</td></tr>`,
+<td class="num">${figure(r.figures.p50, 'ms')}</td><td class="num">${figure(r.figures.p95, 'ms')}</td><td class="num hide-narrow">${figure(r.figures.max, 'ms')}</td></tr>`,
   )}</tbody></table></div>`;
 }
