@@ -2,8 +2,7 @@
  * Alerts and silences over HTTP: `GET /production/alerts/` (active + history, filters, pagination),
  * `GET /production/alerts/:id` (one alert with its history), `POST /production/alerts/resolve/`
  * (manual resolution, audited), and `/production/alerts/silences/` (list, create, expire). Reading
- * needs a token with role `read`, changing needs `admin`. Failed authentications feed the `security`
- * alerts.
+ * needs a token with role `read`, changing needs `admin`.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MaintenanceCalendar } from '../../alerting/maintenance.js';
@@ -17,7 +16,8 @@ import { parseDuration } from '../../core/duration.js';
 import { ProdmonError } from '../../core/errors.js';
 import { type Labels, SEVERITIES } from '../../core/types.js';
 import type { AlertFilter, StoredAlert } from '../../store/repos/alerts.js';
-import { type AuthEvents, requireRole } from '../auth.js';
+import { requireRole } from '../auth.js';
+import { JSON_BODY_LIMIT } from '../limits.js';
 
 type Query = Record<string, string | undefined>;
 type Req = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
@@ -106,16 +106,8 @@ export function silenceRequest(b: Record<string, unknown>, createdBy: string): S
 /** Registers the alert and silence routes. */
 export function alertRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { store, clock } = ctx;
-  const events: AuthEvents = {
-    onFailure(req, reason) {
-      if (reason === 'missing') return;
-      // An unknown token is a failed login; a known token lacking the role is only an authorization failure.
-      const kind = reason === 'invalid' ? 'api_auth_failure' : 'api_forbidden';
-      ctx.alerting?.security({ kind, ip: req.ip, detail: { reason, path: req.url.split('?')[0] } });
-    },
-  };
-  const read = { preHandler: [requireRole(ctx.auth, 'read', events)] };
-  const admin = { preHandler: [requireRole(ctx.auth, 'admin', events)] };
+  const read = requireRole(ctx.auth, 'read');
+  const admin = { ...requireRole(ctx.auth, 'admin'), bodyLimit: JSON_BODY_LIMIT };
   const muting = new Muting(
     store,
     ctx.alerting?.calendar ?? new MaintenanceCalendar(ctx.config.alerting.maintenance),

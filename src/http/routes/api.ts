@@ -11,6 +11,7 @@ import { ProdmonError } from '../../core/errors.js';
 import { rangeKey } from '../../dashboard/data.js';
 import { SECURITY_HEADERS, secure } from '../../dashboard/http.js';
 import { requireRole } from '../auth.js';
+import { JSON_BODY_LIMIT } from '../limits.js';
 import { maskCsrf } from '../session.js';
 
 type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string> }>;
@@ -26,8 +27,8 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { dashboard: dash, sessions } = ctx;
   if (!dash || !sessions) return; // a partial context (route tests of other modules)
   const api = '/production/api';
-  const read = { preHandler: [requireRole(ctx.auth, 'read')] };
-  const admin = { preHandler: [requireRole(ctx.auth, 'admin')] };
+  const read = requireRole(ctx.auth, 'read');
+  const admin = { ...requireRole(ctx.auth, 'admin'), bodyLimit: JSON_BODY_LIMIT };
 
   app.get(`${api}/session`, read, async (req, reply) => {
     const s = req.headers.authorization ? null : await sessions.fromRequest(req);
