@@ -197,7 +197,7 @@ describe('unauthenticated request bodies (prodmon start)', () => {
     }
   });
 
-  test('24 posts of 19 MB, 8 at a time, without a valid token: refused unread, RSS flat, /health/ quick', async () => {
+  test('24 posts of 19 MB, 8 at a time, without a valid token: refused unread, RSS flat, /health/ quick', async (t) => {
     const pid = child.pid!;
     // Not JSON at all: a body that was parsed would be answered 400, not 401.
     const junk = Buffer.alloc(19 * MB, 'x');
@@ -240,8 +240,8 @@ describe('unauthenticated request bodies (prodmon start)', () => {
     }
     assert.ok(outcomes.filter((o) => typeof o.status === 'number').length > 0);
     const growth = peak - before;
-    console.log(
-      `FIGURES rss ${Math.round(before / MB)} -> ${Math.round(peak / MB)} MB, health p50 ${[...latencies].sort((a, b) => a - b)[latencies.length >> 1]!.toFixed(1)} p99 ${p99(latencies).toFixed(1)} max ${Math.max(...latencies).toFixed(1)} ms over ${latencies.length}, ${outcomes.length} posts`,
+    t.diagnostic(
+      `RSS ${Math.round(before / MB)} -> ${Math.round(peak / MB)} MB, health p50 ${[...latencies].sort((a, b) => a - b)[latencies.length >> 1]!.toFixed(1)} p99 ${p99(latencies).toFixed(1)} max ${Math.max(...latencies).toFixed(1)} ms over ${latencies.length}, ${outcomes.length} posts`,
     );
     assert.ok(
       growth < 64 * MB,
