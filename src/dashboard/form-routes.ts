@@ -57,7 +57,7 @@ export function formRoutes(scope: FastifyInstance, kit: PageKit): void {
         rule: field(req.body, 'rule').trim() || undefined,
         type: field(req.body, 'type') || undefined,
         labels: Object.keys(labels).length ? labels : undefined,
-        durationMs: durationMs && durationMs <= 90 * 86_400_000 ? durationMs : undefined,
+        durationMs: durationMs ?? undefined, // bounded (90d) by buildSilence, which names it
         comment: field(req.body, 'comment').slice(0, 500),
         createdBy: c.name,
       });
