@@ -210,15 +210,19 @@ export class AlertEngine {
     return this.#queue.run(() => this.#evaluateRules(rules, this.#o.clock.now()));
   }
 
-  /** Records a security event (`monitor.security(event)`): logged, counted, evaluated at once. */
-  security(event: SecurityEvent): void {
+  /**
+   * Records a security event (`monitor.security(event)`): logged, counted, evaluated at once.
+   * `log: false` counts it without a log line (a caller bounding its lines, e.g. refused requests).
+   */
+  security(event: SecurityEvent, opts: { log?: boolean } = {}): void {
     if (!event || typeof event.kind !== 'string' || !event.kind) return;
     const now = this.#o.clock.now();
     const { kind, source, ip, user, detail } = event;
-    this.#o.logger?.security?.warn(
-      { event: 'security', kind, source, ip, user, detail },
-      `security event: ${kind}`,
-    );
+    if (opts.log !== false)
+      this.#o.logger?.security?.warn(
+        { event: 'security', kind, source, ip, user, detail },
+        `security event: ${kind}`,
+      );
     if (this.#security.record(event, now).length > 0 && this.#startedAt !== null) this.#onSecurity(true);
   }
 

@@ -1,4 +1,5 @@
 /** Alert list filters from text (query strings, CLI flags): statuses, severities, types, times, paging. */
+import { inTimeRange } from '../core/bounds.js';
 import { parseDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
 import { ALERT_TYPES, type AlertStatus, type AlertType, SEVERITIES, type Severity } from '../core/types.js';
@@ -23,16 +24,18 @@ function list<T extends string>(
   return items as T[];
 }
 
-/** A time: ms since the epoch, an ISO date, or a duration back from now (`1h`). */
+/** A time: ms since the epoch, an ISO date, or a duration back from now (`1h`); from 1970 to 9999. */
 export function timeParam(value: string | undefined, name: string, now: number): number | undefined {
   if (!value) return undefined;
-  if (/^\d{10,}$/.test(value)) return Number(value);
   const ago = parseDuration(value);
-  if (ago !== null && /[a-z]$/i.test(value)) return now - ago;
-  const t = Date.parse(value);
-  if (!Number.isFinite(t))
+  const t = /^\d{10,}$/.test(value)
+    ? Number(value)
+    : ago !== null && /[a-z]$/i.test(value)
+      ? now - ago
+      : Date.parse(value);
+  if (!inTimeRange(t))
     throw bad(
-      `"${name}" must be a time (ISO date, ms since the epoch, or a duration such as 1h); got "${value}"`,
+      `"${name}" must be a time from 1970 to 9999 (ISO date, ms since the epoch, or a duration back such as 1h); got "${value.slice(0, 100)}"`,
     );
   return t;
 }

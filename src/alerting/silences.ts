@@ -4,6 +4,9 @@
  * a resolution is still told to those who were told of the firing. Creating and expiring one is
  * audited. Shared by the HTTP API and the CLI.
  */
+import { z } from 'zod';
+import { inTimeRange } from '../core/bounds.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { ALERT_TYPES, type AlertType, type Labels } from '../core/types.js';
@@ -18,6 +21,14 @@ export function silenceMatches(m: SilenceMatchers, t: MuteTarget): boolean {
   return labelsMatch(m.labels, t.labels);
 }
 
+const DAY_MS = 86_400_000;
+/** The longest a silence may last. */
+export const MAX_SILENCE_MS = 90 * DAY_MS;
+/** How far ahead a silence may start. */
+export const MAX_SILENCE_LEAD_MS = 90 * DAY_MS;
+/** The longest comment kept (characters). */
+export const MAX_SILENCE_COMMENT = 1000;
+
 /** What a caller asks for. */
 export interface SilenceRequest {
   rule?: string;
@@ -31,7 +42,11 @@ export interface SilenceRequest {
   durationMs?: number;
   createdBy: string;
   comment: string;
+  /** How the caller names the start, end and duration in its errors (default: the API's names). */
+  fields?: { startsAt: string; endsAt: string; duration: string };
 }
+
+const API_FIELDS = { startsAt: '"starts_at"', endsAt: '"ends_at"', duration: '"duration"' };
 
 const bad = (message: string) => new ProdmonError('PRODMON_E_BAD_REQUEST', message, { exitCode: 2 });
 
@@ -62,14 +77,24 @@ export function buildSilence(req: SilenceRequest, now: number): Silence {
   }
   if (typeof req.comment !== 'string' || !req.comment.trim())
     throw bad('a silence needs a comment saying why');
+  if (req.comment.length > MAX_SILENCE_COMMENT)
+    throw bad(`the comment is longer than ${MAX_SILENCE_COMMENT} characters`);
+  const f = req.fields ?? API_FIELDS;
+  const max = formatDuration(MAX_SILENCE_MS);
   const startsAt = req.startsAt ?? now;
-  if (!Number.isFinite(startsAt)) throw bad('"starts_at" must be a date-time');
+  if (!inTimeRange(startsAt)) throw bad(`${f.startsAt} must be a date-time from 1970 to 9999`);
+  if (startsAt > now + MAX_SILENCE_LEAD_MS)
+    throw bad(`${f.startsAt} must be at most ${formatDuration(MAX_SILENCE_LEAD_MS)} ahead`);
+  if (req.durationMs !== undefined && !(req.durationMs > 0 && req.durationMs <= MAX_SILENCE_MS))
+    throw bad(`${f.duration} must be more than 0 and at most ${max}`);
   let endsAt = req.endsAt;
   if (endsAt === undefined && req.durationMs !== undefined) endsAt = startsAt + req.durationMs;
   if (endsAt === undefined || !Number.isFinite(endsAt))
-    throw bad('a silence needs an end ("ends_at") or a duration ("duration": "30m")');
+    throw bad(`a silence needs an end (${f.endsAt}) or a duration (${f.duration}, e.g. 30m)`);
   if (endsAt <= startsAt) throw bad('a silence must end after it starts');
   if (endsAt <= now) throw bad('a silence must end in the future');
+  if (endsAt - Math.max(startsAt, now) > MAX_SILENCE_MS)
+    throw bad(`${f.endsAt} must be at most ${max} after the silence starts`);
   return {
     id: newId(now, 'si_'),
     matchers,
@@ -79,6 +104,75 @@ export function buildSilence(req: SilenceRequest, now: number): Silence {
     comment: req.comment.trim(),
     createdAt: now,
     expiredAt: null,
+  };
+}
+
+/** A time in a body: ms since the epoch (number or digits) or an ISO date-time, from 1970 to 9999. */
+const when = z
+  .union([z.number(), z.string()])
+  .transform((v, ctx) => {
+    const t = typeof v === 'number' ? v : /^\d+$/.test(v.trim()) ? Number(v) : Date.parse(v);
+    if (inTimeRange(t)) return t;
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be an ISO date-time or ms since the epoch (1970 to 9999)',
+    });
+    return z.NEVER;
+  })
+  .nullish();
+
+/** A duration in a body: text with a unit (`30m`, `4h`, `7d`) or a number of ms. */
+const duration = z
+  .union([z.number(), z.string()])
+  .transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms !== null && ms > 0 && ms <= MAX_SILENCE_MS) return ms;
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a duration such as "30m" or "4h", more than 0 and at most ${formatDuration(MAX_SILENCE_MS)}`,
+    });
+    return z.NEVER;
+  })
+  .optional();
+
+const silenceBody = z.object({
+  rule: z.string().max(200).optional(),
+  labels: z
+    .record(z.string().max(100), z.string().max(500), { error: 'must be an object of string values' })
+    .refine((l) => Object.keys(l).length <= 20, { error: 'at most 20 labels' })
+    .optional(),
+  type: z.string().optional(),
+  all: z.boolean().optional(),
+  starts_at: when,
+  startsAt: when,
+  ends_at: when,
+  endsAt: when,
+  duration,
+  comment: z.string().max(MAX_SILENCE_COMMENT).optional(),
+});
+
+/**
+ * A silence request from a JSON body (snake_case or camelCase times); a 400 names the field
+ * (`"duration": must be ... at most 90d`). The rest is checked by {@link buildSilence}.
+ */
+export function silenceFromBody(body: unknown, createdBy: string): SilenceRequest {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw bad('expected a JSON object');
+  const r = silenceBody.safeParse(body);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw bad(`"${issue.path.join('.')}": ${issue.message}`);
+  }
+  const b = r.data;
+  return {
+    rule: b.rule,
+    labels: b.labels,
+    type: b.type,
+    all: b.all === true,
+    startsAt: b.starts_at ?? b.startsAt ?? undefined,
+    endsAt: b.ends_at ?? b.endsAt ?? undefined,
+    durationMs: b.duration,
+    comment: b.comment ?? '',
+    createdBy,
   };
 }
 

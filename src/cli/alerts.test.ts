@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { testEngine } from '../../test/support/alerting.js';
+import { storeUnboundedSilence, testEngine } from '../../test/support/alerting.js';
 import { runCli } from '../../test/support/cli.js';
 import { tempDir } from '../../test/support/services.js';
 import { FakeClock } from '../core/clock.js';
@@ -126,7 +126,7 @@ describe('prodmon alerts', () => {
       '--label',
       'route=/checkout',
       '--until',
-      '2099-01-01T00:00:00Z',
+      new Date(Date.now() + 7 * 86_400_000).toISOString(),
       '--comment',
       'x',
       '--json',
@@ -134,6 +134,40 @@ describe('prodmon alerts', () => {
     assert.deepEqual((JSON.parse(label.stdout) as { silence: { matchers: unknown } }).silence.matchers, {
       labels: { route: '/checkout' },
     });
+  });
+
+  test('silence bounds: --for, --until and --start beyond 90 days exit 2 naming the flag; nothing is stored', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--for', '999999999d'], /--for must be more than 0 and at most 90d/],
+      [['--until', '9999-12-31T00:00:00Z'], /--until must be at most 90d after the silence starts/],
+      [
+        ['--start', new Date(Date.now() + 100 * 86_400_000).toISOString(), '--for', '1h'],
+        /--start must be at most 90d ahead/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli('silence', '--rule', 'bounded', ...args, '--comment', 'x');
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+    const list = await cli('silences', '--all', '--json');
+    const rules = (JSON.parse(list.stdout) as { silences: { matchers: { rule?: string } }[] }).silences;
+    assert.equal(rules.filter((s) => s.matchers.rule === 'bounded').length, 0);
+  });
+
+  test('a silence stored before the bounds, ending beyond any date, is listed (ending "never"), not a crash', async () => {
+    const store = await openStore({ driver: 'sqlite', path: db });
+    const now = Date.now();
+    try {
+      await storeUnboundedSilence(store, 'si_old_unbounded', now);
+    } finally {
+      await store.close();
+    }
+    const r = await cli('silences');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /si_old_unbounded.*active.*legacy.*never.*stored before the bounds/);
+    const expired = await cli('expire', 'si_old_unbounded');
+    assert.equal(expired.code, 0, expired.stderr);
   });
 
   test('in a data directory prodmon never ran from, list says there is nothing', async () => {

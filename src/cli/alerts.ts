@@ -62,13 +62,16 @@ async function withStore<T>(
   }
 }
 
+/** A time for a table; one no date can show (a row stored before times were bounded) is `never`. */
 const iso = (t: number | null) =>
   t === null
     ? ''
-    : new Date(t)
-        .toISOString()
-        .replace('T', ' ')
-        .replace(/\.\d+Z$/, 'Z');
+    : Number.isNaN(new Date(t).getTime())
+      ? 'never'
+      : new Date(t)
+          .toISOString()
+          .replace('T', ' ')
+          .replace(/\.\d+Z$/, 'Z');
 const labelText = (l: Labels) =>
   Object.entries(l)
     .map(([k, v]) => `${k}=${v}`)
@@ -277,6 +280,7 @@ export function registerAlerts(program: Command): void {
           durationMs: durationFlag(o.for, '--for'),
           createdBy: actor(o),
           comment: String(o.comment),
+          fields: { startsAt: '--start', endsAt: '--until', duration: '--for' },
         };
         const s = (await withStore(config, true, (store) =>
           store.transaction((tx) => createSilence(tx, req, now)),

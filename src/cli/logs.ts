@@ -24,16 +24,22 @@ interface TailOptions extends GlobalOptions {
   follow?: boolean;
 }
 
+/** The most lines `logs tail` prints (they are held in memory to be printed oldest first). */
+export const MAX_TAIL_LINES = 100_000;
+/** The longest `--since` (ten years). */
+export const MAX_TAIL_SINCE_MS = 3650 * 86_400_000;
+
 function lineCount(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError('expected a whole number of lines, 1 or more');
+  if (!Number.isInteger(n) || n < 1 || n > MAX_TAIL_LINES)
+    throw new InvalidArgumentError(`expected a whole number of lines from 1 to ${MAX_TAIL_LINES}`);
   return n;
 }
 
 function sinceDuration(text: string): number {
   const ms = parseDuration(text);
-  if (ms === null) throw new InvalidArgumentError('expected a duration such as 15m, 2h, 1d');
+  if (ms === null || ms > MAX_TAIL_SINCE_MS)
+    throw new InvalidArgumentError('expected a duration such as 15m, 2h, 1d, at most 3650d');
   return ms;
 }
 

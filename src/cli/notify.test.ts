@@ -130,6 +130,9 @@ describe('prodmon notify', () => {
     };
     assert.deepEqual(after.items.map((i) => i.key).sort(), ['t1:firing', 't2:firing', 't4:firing']);
     assert.equal((await cli('notify', 'outbox', '--status', 'bogus')).code, 2);
+    const many = await cli('notify', 'outbox', '--limit', '1e9');
+    assert.equal(many.code, 2);
+    assert.match(many.stderr, /--limit: expected a whole number from 1 to 10000, got "1e9"/);
   });
 
   test('enable re-enables a disabled channel', async () => {

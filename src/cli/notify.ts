@@ -26,6 +26,9 @@ import {
   statusColor,
 } from './common.js';
 
+/** The most outbox items `notify outbox` lists. */
+const MAX_OUTBOX_LIST = 10_000;
+
 const STATUSES: OutboxStatus[] = ['pending', 'delivered', 'failed', 'dead'];
 
 function channelSpec(config: ResolvedConfig, name: string) {
@@ -179,15 +182,15 @@ export function registerNotify(program: Command): void {
     .option('--json', 'print JSON')
     .option('--retry', 're-queue failed and dead notifications')
     .option('--status <list>', 'statuses to list, comma-separated (default pending,failed,dead)')
-    .option('--limit <n>', 'most items to list (default 50)')
+    .option('--limit <n>', `most items to list (default 50, at most ${MAX_OUTBOX_LIST})`)
     .action((_o, cmd: Command) =>
       run(cmd, (config, opts) => {
         const o = opts as GlobalOptions & { retry?: boolean; status?: string; limit?: string };
         const limit = o.limit === undefined ? undefined : Number(o.limit);
-        if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+        if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_OUTBOX_LIST)) {
           throw new ProdmonError(
             'PRODMON_E_CONFIG',
-            `--limit: expected a positive integer, got "${o.limit}"`,
+            `--limit: expected a whole number from 1 to ${MAX_OUTBOX_LIST}, got "${o.limit}"`,
             { exitCode: EXIT.usage },
           );
         }

@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import { inTimeRange } from '../core/bounds.js';
 import { parseDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
 import { buildReport, REPORT_FORMATS, type ReportFormat, renderReport } from '../report/index.js';
@@ -18,15 +19,17 @@ interface ReportOptions extends GlobalOptions {
   groupBy: string;
 }
 
-/** A time: a duration before `now` (`24h`) or an ISO date. */
+/** The longest period a report covers (a year and a day). */
+export const MAX_REPORT_PERIOD_MS = 366 * 86_400_000;
+
+/** A time: a duration before `now` (`24h`) or an ISO date, from 1970 to 9999. */
 export function parseWhen(text: string, now: number, flag: string): number {
   const d = parseDuration(text);
-  if (d !== null && /[a-z]$/i.test(text.trim())) return now - d;
-  const t = Date.parse(text);
-  if (!Number.isNaN(t)) return t;
+  const t = d !== null && /[a-z]$/i.test(text.trim()) ? now - d : Date.parse(text);
+  if (inTimeRange(t)) return t;
   throw new ProdmonError(
     'PRODMON_E_CONFIG',
-    `${flag}: expected a duration such as "1h", "24h", "7d" or a date, got "${text}"`,
+    `${flag}: expected a duration such as "1h", "24h", "7d" or a date (1970 to 9999), got "${text}"`,
     {
       exitCode: 2,
     },
@@ -52,6 +55,13 @@ export function registerReport(program: Command): void {
         const since = parseWhen(opts.since, until === now ? now : until, '--since');
         if (!(since < until)) {
           throw new ProdmonError('PRODMON_E_CONFIG', '--since must be before --until', { exitCode: 2 });
+        }
+        if (until - since > MAX_REPORT_PERIOD_MS) {
+          throw new ProdmonError(
+            'PRODMON_E_CONFIG',
+            '--since: a report covers at most 366d (from --since to --until)',
+            { exitCode: 2 },
+          );
         }
         const format: ReportFormat = opts.json ? 'json' : opts.format;
         const store = await openDataStore(config);

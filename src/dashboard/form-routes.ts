@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { parseDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
+import { FORM_BODY_LIMIT } from '../http/limits.js';
 import { type Caller, field, fields, safeReturn, secure } from './http.js';
 import { type PageKit, type Req, viewerOf } from './page-kit.js';
 import { messagePage } from './pages.js';
@@ -9,6 +10,8 @@ import { messagePage } from './pages.js';
 /** Registers the form posts on the dashboard's scope. */
 export function formRoutes(scope: FastifyInstance, kit: PageKit): void {
   const { dash, d, full, sendPage, requireAdminForm } = kit;
+  // The caller is checked from the headers before the form is read.
+  const form = { onRequest: kit.formGate, bodyLimit: FORM_BODY_LIMIT };
   const done = (reply: FastifyReply, back: string, notice: string) => {
     const sep = back.includes('?') ? '&' : '?';
     return secure(reply).redirect(`${back}${sep}notice=${notice}`, 303);
@@ -21,7 +24,7 @@ export function formRoutes(scope: FastifyInstance, kit: PageKit): void {
     return sendPage(reply, messagePage(dash, viewerOf(c), 'Not done', err.message, back), code);
   };
 
-  scope.post(`${d}/alerts/:id/resolve`, async (req: Req, reply) => {
+  scope.post(`${d}/alerts/:id/resolve`, form, async (req: Req, reply) => {
     const c = await requireAdminForm(req, reply);
     if (!c) return reply;
     const back = safeReturn(field(req.body, 'back'), full, `${full}/`);
@@ -38,7 +41,7 @@ export function formRoutes(scope: FastifyInstance, kit: PageKit): void {
     return done(reply, back, 'resolved');
   });
 
-  scope.post(`${d}/silences`, async (req: Req, reply) => {
+  scope.post(`${d}/silences`, form, async (req: Req, reply) => {
     const c = await requireAdminForm(req, reply);
     if (!c) return reply;
     const back = safeReturn(field(req.body, 'back'), full, `${full}/silences`);
@@ -54,7 +57,7 @@ export function formRoutes(scope: FastifyInstance, kit: PageKit): void {
         rule: field(req.body, 'rule').trim() || undefined,
         type: field(req.body, 'type') || undefined,
         labels: Object.keys(labels).length ? labels : undefined,
-        durationMs: durationMs && durationMs <= 90 * 86_400_000 ? durationMs : undefined,
+        durationMs: durationMs ?? undefined, // bounded (90d) by buildSilence, which names it
         comment: field(req.body, 'comment').slice(0, 500),
         createdBy: c.name,
       });
@@ -65,7 +68,7 @@ export function formRoutes(scope: FastifyInstance, kit: PageKit): void {
     return done(reply, back, 'silenced');
   });
 
-  scope.post(`${d}/silences/:id/expire`, async (req: Req, reply) => {
+  scope.post(`${d}/silences/:id/expire`, form, async (req: Req, reply) => {
     const c = await requireAdminForm(req, reply);
     if (!c) return reply;
     const back = safeReturn(field(req.body, 'back'), full, `${full}/silences`);

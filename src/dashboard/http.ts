@@ -46,7 +46,7 @@ export interface Caller {
 
 /**
  * The caller of a request: a valid bearer token wins; otherwise the session cookie. `invalid` when a
- * bearer token is sent but not valid (never falls back to the cookie then).
+ * bearer token is sent but not valid (never falls back to the cookie then; reported to `auth.events`).
  */
 export async function callerOf(
   req: FastifyRequest,
@@ -57,7 +57,9 @@ export async function callerOf(
   if (header) {
     const p = auth.fromHeader(header);
     // a push token sends metrics and nothing else: it is no key to the dashboard
-    return p && p.role !== 'push' ? { name: p.name, role: p.role, session: null } : 'invalid';
+    if (p && p.role !== 'push') return { name: p.name, role: p.role, session: null };
+    auth.events?.onFailure(req, p ? 'forbidden' : 'invalid');
+    return 'invalid';
   }
   const s = await sessions.fromRequest(req);
   return s ? { name: s.name, role: s.role, session: s } : null;

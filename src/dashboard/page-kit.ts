@@ -4,7 +4,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { TokenAuth } from '../http/auth.js';
+import { closeUnread, type TokenAuth } from '../http/auth.js';
 import type { SessionManager } from '../http/session.js';
 import { type Caller, callerOf, csrfOk, pageCsrf, safeReturn, secure } from './http.js';
 import type { Dashboard } from './index.js';
@@ -20,6 +20,7 @@ export const viewerOf = (c: Caller): Viewer => ({ name: c.name, role: c.role, cs
 /** The route helpers of one dashboard. */
 export interface PageKit {
   dash: Dashboard;
+  auth: TokenAuth;
   sessions: SessionManager;
   /** Route path of the dashboard (without the prefix) and its full path (with it). */
   d: string;
@@ -29,6 +30,11 @@ export interface PageKit {
   requireViewer(req: Req, reply: FastifyReply): Promise<Caller | null>;
   /** For a form post: the caller with CSRF, origin and admin role checked, or null when refused. */
   requireAdminForm(req: Req, reply: FastifyReply): Promise<Caller | null>;
+  /**
+   * `onRequest` of a form post: the caller must be known from the headers (a bearer token, or a session
+   * from this site) before the body is read; otherwise answered as `requireViewer` does, body unread.
+   */
+  formGate(req: Req, reply: FastifyReply): Promise<FastifyReply | undefined>;
 }
 
 /** The helpers for one dashboard. */
@@ -44,10 +50,14 @@ export function pageKit(dash: Dashboard, auth: TokenAuth, sessions: SessionManag
     return reply.send(body.value);
   };
 
+  /** Callers already found by `formGate`, so the handler does not look again. */
+  const known = new WeakMap<FastifyRequest, Caller>();
+
   /** The caller, or a reply already sent (sign-in redirect or 401) when there is none. */
   const requireViewer = async (req: Req, reply: FastifyReply): Promise<Caller | null> => {
-    const c = await callerOf(req, auth, sessions);
+    const c = known.get(req) ?? (await callerOf(req, auth, sessions));
     if (c && c !== 'invalid') return c;
+    closeUnread(reply);
     if (c === 'invalid') {
       sendPage(reply, messagePage(dash, null, 'Not signed in', 'The bearer token is not valid.'), 401);
       return null;
@@ -64,21 +74,31 @@ export function pageKit(dash: Dashboard, auth: TokenAuth, sessions: SessionManag
     return null;
   };
 
+  const refused = (reply: FastifyReply, c: Caller) =>
+    sendPage(
+      closeUnread(reply),
+      messagePage(
+        dash,
+        viewerOf(c),
+        'Request refused',
+        'This form was not sent from this dashboard (missing or wrong CSRF token, or another origin). Reload the page and try again.',
+      ),
+      403,
+    );
+
+  const formGate = async (req: Req, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const c = await requireViewer(req, reply);
+    if (!c) return reply;
+    if (c.session && !sessions.sameOrigin(req)) return refused(reply, c);
+    known.set(req, c);
+  };
+
   /** For a form post: the caller, with CSRF and role checked (or a reply already sent). */
   const requireAdminForm = async (req: Req, reply: FastifyReply): Promise<Caller | null> => {
     const c = await requireViewer(req, reply);
     if (!c) return null;
     if (!csrfOk(req, c, sessions)) {
-      sendPage(
-        reply,
-        messagePage(
-          dash,
-          viewerOf(c),
-          'Request refused',
-          'This form was not sent from this dashboard (missing or wrong CSRF token, or another origin). Reload the page and try again.',
-        ),
-        403,
-      );
+      refused(reply, c);
       return null;
     }
     if (c.role !== 'admin') {
@@ -97,5 +117,5 @@ export function pageKit(dash: Dashboard, auth: TokenAuth, sessions: SessionManag
     }
     return c;
   };
-  return { dash, sessions, d, full, sendPage, requireViewer, requireAdminForm };
+  return { dash, auth, sessions, d, full, sendPage, requireViewer, requireAdminForm, formGate };
 }

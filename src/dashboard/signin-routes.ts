@@ -2,6 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ResolvedConfig } from '../config/load.js';
+import { closeUnread } from '../http/auth.js';
+import { FORM_BODY_LIMIT, SIGN_IN_BODY_LIMIT } from '../http/limits.js';
 import { LOGIN_COOKIE, parseCookies } from '../http/session.js';
 import { field, safeReturn, secure } from './http.js';
 import { type PageKit, type Req, viewerOf } from './page-kit.js';
@@ -41,67 +43,98 @@ export function signInRoutes(scope: FastifyInstance, kit: PageKit, config: Resol
     return showLogin(req, reply, { next });
   });
 
-  scope.post(`${d}/login`, async (req: Req, reply) => {
-    const next = safeReturn(field(req.body, 'next'), full, `${full}/`);
-    const cookie = parseCookies(req.headers.cookie)[LOGIN_COOKIE];
-    if (!sessions.sameOrigin(req) || !cookie || field(req.body, '_csrf') !== cookie) {
-      return showLogin(
-        req,
-        reply,
-        { next, error: 'The sign-in form expired or came from another site. Try again.' },
-        403,
-      );
-    }
-    const token = field(req.body, 'token');
-    const name = field(req.body, 'name').slice(0, 200);
-    const result = await sessions.login(
-      token
-        ? { token, ip: req.ip }
-        : { name, password: field(req.body, 'password').slice(0, 1024), ip: req.ip },
+  const expired = (req: FastifyRequest, reply: FastifyReply, next: string) =>
+    showLogin(
+      req,
+      reply,
+      { next, error: 'The sign-in form expired or came from another site. Try again.' },
+      403,
     );
-    if (!result.ok) {
-      if (result.reason === 'limited') {
-        const minutes = Math.max(1, Math.ceil(result.retryAfterMs / 60_000));
-        reply.header('retry-after', String(Math.ceil(result.retryAfterMs / 1000)));
+  // The form's own cookie and the origin are checked from the headers before the form is read.
+  const signInGate = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (sessions.sameOrigin(req) && parseCookies(req.headers.cookie)[LOGIN_COOKIE]) return;
+    return expired(req, closeUnread(reply), `${full}/`);
+  };
+
+  scope.post(
+    `${d}/login`,
+    { onRequest: signInGate, bodyLimit: SIGN_IN_BODY_LIMIT },
+    async (req: Req, reply) => {
+      const next = safeReturn(field(req.body, 'next'), full, `${full}/`);
+      const cookie = parseCookies(req.headers.cookie)[LOGIN_COOKIE];
+      if (!cookie || field(req.body, '_csrf') !== cookie) return expired(req, reply, next);
+      const token = field(req.body, 'token');
+      const name = field(req.body, 'name').slice(0, 200);
+      const result = await sessions.login(
+        token
+          ? { token, ip: req.ip }
+          : { name, password: field(req.body, 'password').slice(0, 1024), ip: req.ip },
+      );
+      if (!result.ok) {
+        kit.auth.events?.signInFailed?.(req, {
+          user: token ? undefined : name,
+          via: token ? 'token' : 'password',
+          limited: result.reason === 'limited',
+        });
+        if (result.reason === 'limited') {
+          const minutes = Math.max(1, Math.ceil(result.retryAfterMs / 60_000));
+          reply.header('retry-after', String(Math.ceil(result.retryAfterMs / 1000)));
+          return showLogin(
+            req,
+            reply,
+            {
+              next,
+              name,
+              error: `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+            },
+            429,
+          );
+        }
         return showLogin(
           req,
           reply,
-          {
-            next,
-            name,
-            error: `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
-          },
-          429,
+          { next, name, error: token ? 'That token is not valid.' : 'Wrong user name or password.' },
+          401,
         );
       }
-      return showLogin(
-        req,
-        reply,
-        { next, name, error: token ? 'That token is not valid.' : 'Wrong user name or password.' },
-        401,
-      );
-    }
-    reply.header('set-cookie', [sessions.sessionCookie(req, result.cookie), sessions.loginCookie(req, null)]);
-    return secure(reply).redirect(next, 303);
-  });
+      reply.header('set-cookie', [
+        sessions.sessionCookie(req, result.cookie),
+        sessions.loginCookie(req, null),
+      ]);
+      return secure(reply).redirect(next, 303);
+    },
+  );
 
-  scope.post(`${d}/logout`, async (req: Req, reply) => {
-    const s = await sessions.fromRequest(req);
-    if (s && !sessions.checkCsrf(req, s)) {
-      return sendPage(
-        reply,
-        messagePage(
-          dash,
-          viewerOf({ ...s, session: s }),
-          'Request refused',
-          'Sign-out must come from this dashboard.',
-          `${full}/`,
-        ),
-        403,
-      );
-    }
-    if (s) await sessions.revoke(s);
+  const signedOut = (req: FastifyRequest, reply: FastifyReply) => {
     reply.header('set-cookie', sessions.sessionCookie(req, null));
     return secure(reply).redirect(`${full}/login`, 303);
-  });
+  };
+  // Without a session there is nothing to end: answered before the form is read.
+  const logoutGate = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (await sessions.fromRequest(req)) return;
+    return signedOut(req, closeUnread(reply));
+  };
+
+  scope.post(
+    `${d}/logout`,
+    { onRequest: logoutGate, bodyLimit: FORM_BODY_LIMIT },
+    async (req: Req, reply) => {
+      const s = await sessions.fromRequest(req);
+      if (s && !sessions.checkCsrf(req, s)) {
+        return sendPage(
+          reply,
+          messagePage(
+            dash,
+            viewerOf({ ...s, session: s }),
+            'Request refused',
+            'Sign-out must come from this dashboard.',
+            `${full}/`,
+          ),
+          403,
+        );
+      }
+      if (s) await sessions.revoke(s);
+      return signedOut(req, reply);
+    },
+  );
 }

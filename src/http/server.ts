@@ -5,9 +5,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import { Readable } from 'node:stream';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.js';
 import { ProdmonError } from '../core/errors.js';
+import { closeUnread, hasBody } from './auth.js';
+import { securityEvents } from './auth-log.js';
+import { JSON_BODY_LIMIT } from './limits.js';
 import { alertRoutes } from './routes/alerts.js';
 import { apiRoutes } from './routes/api.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -64,12 +67,18 @@ export interface HttpServer {
   handler(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
 }
 
+function notFound(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return reply.code(404).send({
+    error: { code: 'PRODMON_E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` },
+  });
+}
+
 /** Builds the HTTP layer (routes registered, not listening). */
 export async function buildHttp(ctx: AppContext): Promise<HttpServer> {
   let fastifyHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const app = Fastify({
     logger: false,
-    bodyLimit: 5 * 1024 * 1024,
+    bodyLimit: JSON_BODY_LIMIT,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     serverFactory(handler) {
@@ -79,7 +88,7 @@ export async function buildHttp(ctx: AppContext): Promise<HttpServer> {
   });
 
   // Mounted after a host app's body parser, the request stream is already read: parse from its body.
-  app.addHook('preParsing', async (request, _reply, payload) => {
+  app.addHook('preParsing', async (request, reply, payload) => {
     const raw = request.raw as IncomingMessage & { body?: unknown };
     if (raw.readableEnded && raw.body !== undefined) {
       const text =
@@ -90,6 +99,11 @@ export async function buildHttp(ctx: AppContext): Promise<HttpServer> {
       return Object.assign(Readable.from([body]), {
         receivedEncodedLength: Number.isFinite(wire) && wire > 0 ? wire : body.length,
       });
+    }
+    // No such route: answered without reading the body sent along (the connection is closed after).
+    if (request.is404 && hasBody(request)) {
+      notFound(request, closeUnread(reply));
+      return;
     }
     return payload;
   });
@@ -107,11 +121,13 @@ export async function buildHttp(ctx: AppContext): Promise<HttpServer> {
     ctx.logger.error.error({ err }, 'request failed');
     return reply.code(500).send({ error: { code: 'PRODMON_E_INTERNAL', message: 'internal error' } });
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({
-      error: { code: 'PRODMON_E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` },
-    }),
-  );
+  app.setNotFoundHandler(notFound);
+
+  // Refused requests on every route are security events (counted; their log lines bounded).
+  ctx.auth.events ??= securityEvents(ctx.clock, (event, log) => {
+    if (ctx.alerting) ctx.alerting.security(event, { log });
+    else if (log) ctx.logger.security.warn({ event: 'security', ...event }, `security event: ${event.kind}`);
+  });
 
   const prefix = ctx.config.server.prefix;
   await app.register(

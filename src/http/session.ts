@@ -139,11 +139,12 @@ export class SessionManager implements SessionVerifier {
 
   /**
    * Signs in with a user name and password, or with an API token (name empty), for client `ip`.
-   * Failed attempts count per address and name; beyond the limit answers `limited` without checking.
+   * Attempts count per address and name from the moment they start (a success gives its attempt back);
+   * beyond the limit answers `limited` without checking, however many attempts run at once.
    */
   async login(input: { name?: string; password?: string; token?: string; ip: string }): Promise<LoginResult> {
     const limitKey = input.token !== undefined ? `token` : `user:${(input.name ?? '').toLowerCase()}`;
-    const wait = this.limiter.blockedFor(input.ip, limitKey);
+    const wait = this.limiter.attempt(input.ip, limitKey);
     if (wait > 0) return { ok: false, reason: 'limited', retryAfterMs: wait };
     let who: { via: 'user' | 'token'; name: string } | null = null;
     if (input.token !== undefined) {
@@ -155,10 +156,7 @@ export class SessionManager implements SessionVerifier {
       const ok = await verifyPassword(input.password ?? '', user?.password_hash ?? (await this.#dummyHash));
       if (user && ok) who = { via: 'user', name: user.name };
     }
-    if (!who) {
-      this.limiter.fail(input.ip, limitKey);
-      return { ok: false, reason: 'invalid' };
-    }
+    if (!who) return { ok: false, reason: 'invalid' };
     this.limiter.succeed(input.ip, limitKey);
     return this.#issue(who.via, who.name);
   }

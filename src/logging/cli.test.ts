@@ -83,6 +83,12 @@ describe('prodmon logs tail', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /Allowed choices are application, error, performance, security/);
     assert.equal((await prodmon(['-d', data.path, 'logs', 'tail', '-n', '0']).done).code, 2);
+    const many = await prodmon(['-d', data.path, 'logs', 'tail', '-n', '100001']).done;
+    assert.equal(many.code, 2);
+    assert.match(many.stderr, /--lines <n>.*expected a whole number of lines from 1 to 100000/);
+    const long = await prodmon(['-d', data.path, 'logs', 'tail', '--since', '999999999d']).done;
+    assert.equal(long.code, 2);
+    assert.match(long.stderr, /--since <duration>.*at most 3650d/);
   });
 
   test('--follow prints lines written after it started, and stops on SIGINT with exit 0', async () => {

@@ -323,5 +323,11 @@ describe('prodmon report', () => {
     const bad = await runCli(['report', '--since', 'yesterday-ish'], { cwd });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--since: expected a duration such as "1h", "24h", "7d" or a date/);
+    const ancient = await runCli(['report', '--since', '999999999d'], { cwd });
+    assert.equal(ancient.code, 2);
+    assert.match(ancient.stderr, /--since: expected .* \(1970 to 9999\), got "999999999d"/);
+    const long = await runCli(['report', '--since', '400d'], { cwd });
+    assert.equal(long.code, 2);
+    assert.match(long.stderr, /--since: a report covers at most 366d/);
   });
 });

@@ -193,3 +193,24 @@ export async function history(store: Store, t0: number, opts: { kinds?: string[]
 }
 
 export { FakeClock };
+
+/**
+ * Stores a silence the way one of `999999999d` was stored before silences were bounded (its end beyond
+ * any date), bypassing the checks of `createSilence`.
+ */
+export async function storeUnboundedSilence(
+  store: Pick<Repos, 'silences'>,
+  id: string,
+  now: number,
+): Promise<void> {
+  await store.silences.create({
+    id,
+    matchers: { rule: 'legacy' },
+    startsAt: now,
+    endsAt: now + 999_999_999 * 86_400_000,
+    createdBy: 'ops',
+    comment: 'stored before the bounds',
+    createdAt: now,
+    expiredAt: null,
+  });
+}

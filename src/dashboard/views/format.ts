@@ -3,9 +3,11 @@ import { formatDuration } from '../../core/duration.js';
 import type { Labels } from '../../core/types.js';
 import { html, type SafeHtml, safeHref } from '../html.js';
 
-/** `2026-01-01 12:00:00 UTC`. */
+/** `2026-01-01 12:00:00 UTC` (a time no date can show, e.g. a row stored before times were bounded: `never`). */
 export function utc(ms: number): string {
-  return new Date(ms)
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return 'never';
+  return d
     .toISOString()
     .replace('T', ' ')
     .replace(/\.\d+Z$/, ' UTC');
@@ -14,7 +16,10 @@ export function utc(ms: number): string {
 /** A time: UTC in the markup, shown in the viewer's zone by the page script, UTC on hover. */
 export function time(ms: number | null | undefined): SafeHtml {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return html`<span class="muted">–</span>`;
-  return html`<time datetime="${new Date(ms).toISOString()}" title="${utc(ms)}">${utc(ms)}</time>`;
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime()))
+    return html`<span class="muted" title="${String(ms)} ms since 1970">never</span>`;
+  return html`<time datetime="${d.toISOString()}" title="${utc(ms)}">${utc(ms)}</time>`;
 }
 
 /** `5m ago`-style age of a time, relative to `now`. */

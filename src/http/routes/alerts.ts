@@ -2,8 +2,7 @@
  * Alerts and silences over HTTP: `GET /production/alerts/` (active + history, filters, pagination),
  * `GET /production/alerts/:id` (one alert with its history), `POST /production/alerts/resolve/`
  * (manual resolution, audited), and `/production/alerts/silences/` (list, create, expire). Reading
- * needs a token with role `read`, changing needs `admin`. Failed authentications feed the `security`
- * alerts.
+ * needs a token with role `read`, changing needs `admin`.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MaintenanceCalendar } from '../../alerting/maintenance.js';
@@ -11,13 +10,13 @@ import { Muting } from '../../alerting/mutes.js';
 import { publicAlert } from '../../alerting/plan.js';
 import { alertQuery } from '../../alerting/query.js';
 import { logResolution, resolveAlert } from '../../alerting/resolve.js';
-import { createSilence, expireSilence, type SilenceRequest, silenceView } from '../../alerting/silences.js';
+import { createSilence, expireSilence, silenceFromBody, silenceView } from '../../alerting/silences.js';
 import type { AppContext } from '../../app.js';
-import { parseDuration } from '../../core/duration.js';
 import { ProdmonError } from '../../core/errors.js';
-import { type Labels, SEVERITIES } from '../../core/types.js';
+import { SEVERITIES } from '../../core/types.js';
 import type { AlertFilter, StoredAlert } from '../../store/repos/alerts.js';
-import { type AuthEvents, requireRole } from '../auth.js';
+import { requireRole } from '../auth.js';
+import { JSON_BODY_LIMIT } from '../limits.js';
 
 type Query = Record<string, string | undefined>;
 type Req = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
@@ -74,48 +73,11 @@ function stringField(b: Record<string, unknown>, key: string, shape: string): st
   return v.trim();
 }
 
-function when(v: unknown, name: string): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  const t = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : Number.NaN;
-  if (!Number.isFinite(t)) throw bad(`"${name}" must be an ISO date-time or ms since the epoch`);
-  return t;
-}
-
-/** A silence request from a JSON body (snake_case or camelCase times). */
-export function silenceRequest(b: Record<string, unknown>, createdBy: string): SilenceRequest {
-  const dur = b.duration;
-  let durationMs: number | undefined;
-  if (dur !== undefined) {
-    durationMs = parseDuration(dur as string) ?? undefined;
-    if (durationMs === undefined || durationMs <= 0)
-      throw bad(`"duration" must be a duration such as "30m" or "2h"`);
-  }
-  return {
-    rule: b.rule as string | undefined,
-    labels: b.labels as Labels | undefined,
-    type: b.type as string | undefined,
-    all: b.all === true,
-    startsAt: when(b.starts_at ?? b.startsAt, 'starts_at'),
-    endsAt: when(b.ends_at ?? b.endsAt, 'ends_at'),
-    durationMs,
-    createdBy,
-    comment: typeof b.comment === 'string' ? b.comment : '',
-  };
-}
-
 /** Registers the alert and silence routes. */
 export function alertRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { store, clock } = ctx;
-  const events: AuthEvents = {
-    onFailure(req, reason) {
-      if (reason === 'missing') return;
-      // An unknown token is a failed login; a known token lacking the role is only an authorization failure.
-      const kind = reason === 'invalid' ? 'api_auth_failure' : 'api_forbidden';
-      ctx.alerting?.security({ kind, ip: req.ip, detail: { reason, path: req.url.split('?')[0] } });
-    },
-  };
-  const read = { preHandler: [requireRole(ctx.auth, 'read', events)] };
-  const admin = { preHandler: [requireRole(ctx.auth, 'admin', events)] };
+  const read = requireRole(ctx.auth, 'read');
+  const admin = { ...requireRole(ctx.auth, 'admin'), bodyLimit: JSON_BODY_LIMIT };
   const muting = new Muting(
     store,
     ctx.alerting?.calendar ?? new MaintenanceCalendar(ctx.config.alerting.maintenance),
@@ -197,7 +159,7 @@ export function alertRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/production/alerts/silences/',
     { ...admin, errorHandler: jsonErrors(SILENCE_SHAPE) },
     async (req, reply) => {
-      const r = silenceRequest(body(req, SILENCE_SHAPE), req.principal!.name);
+      const r = silenceFromBody(body(req, SILENCE_SHAPE), req.principal!.name);
       const now = clock.now();
       const s = await store.transaction((tx) => createSilence(tx, r, now));
       ctx.logger.security?.info(

@@ -4,13 +4,14 @@
  * actions (resolve, silence) need the admin role. `GET /production/api/events` is the live stream.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { alertQuery, timeParam } from '../../alerting/query.js';
+import { alertQuery } from '../../alerting/query.js';
+import { silenceFromBody } from '../../alerting/silences.js';
 import type { AppContext } from '../../app.js';
-import { parseDuration } from '../../core/duration.js';
 import { ProdmonError } from '../../core/errors.js';
-import { rangeKey } from '../../dashboard/data.js';
+import { RANGES, rangeKey } from '../../dashboard/data.js';
 import { SECURITY_HEADERS, secure } from '../../dashboard/http.js';
 import { requireRole } from '../auth.js';
+import { JSON_BODY_LIMIT } from '../limits.js';
 import { maskCsrf } from '../session.js';
 
 type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string> }>;
@@ -26,8 +27,8 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { dashboard: dash, sessions } = ctx;
   if (!dash || !sessions) return; // a partial context (route tests of other modules)
   const api = '/production/api';
-  const read = { preHandler: [requireRole(ctx.auth, 'read')] };
-  const admin = { preHandler: [requireRole(ctx.auth, 'admin')] };
+  const read = requireRole(ctx.auth, 'read');
+  const admin = { ...requireRole(ctx.auth, 'admin'), bodyLimit: JSON_BODY_LIMIT };
 
   app.get(`${api}/session`, read, async (req, reply) => {
     const s = req.headers.authorization ? null : await sessions.fromRequest(req);
@@ -47,11 +48,22 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
     secure(reply).send({ checks: await dash.data.checks() }),
   );
 
-  app.get(`${api}/performance`, read, async (req: Req, reply) =>
+  // `range` is one of the dashboard's periods (400 naming it otherwise).
+  const ranged = {
+    ...read,
+    schema: {
+      querystring: {
+        type: 'object',
+        properties: { range: { type: 'string', enum: Object.keys(RANGES) } },
+      },
+    },
+  };
+
+  app.get(`${api}/performance`, ranged, async (req: Req, reply) =>
     secure(reply).send(await dash.data.performance(rangeKey(req.query.range ?? '1h'))),
   );
 
-  app.get(`${api}/performance/charts`, read, async (req: Req, reply) => {
+  app.get(`${api}/performance/charts`, ranged, async (req: Req, reply) => {
     const p = await dash.data.performance(rangeKey(req.query.range ?? '1h'));
     return secure(reply).send({ range: p.range, times: p.charts.times, charts: p.charts.charts });
   });
@@ -89,21 +101,7 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
   );
 
   app.post(`${api}/silences`, admin, async (req, reply) => {
-    const b = obj(req.body);
-    const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
-    const duration = b.duration === undefined ? undefined : parseDuration(b.duration as string | number);
-    if (duration === null) throw bad('"duration" must be a duration such as "30m" or "4h"');
-    const silence = await dash.actions.silence({
-      rule: str('rule'),
-      type: str('type'),
-      labels: b.labels as Record<string, string> | undefined,
-      all: b.all === true,
-      startsAt: timeParam(str('starts_at') ?? str('startsAt'), 'starts_at', ctx.clock.now()),
-      endsAt: timeParam(str('ends_at') ?? str('endsAt'), 'ends_at', ctx.clock.now()),
-      durationMs: duration,
-      comment: str('comment') ?? '',
-      createdBy: req.principal!.name,
-    });
+    const silence = await dash.actions.silence(silenceFromBody(obj(req.body), req.principal!.name));
     dash.live.notify();
     return secure(reply).code(201).send({ silence });
   });

@@ -48,7 +48,7 @@ export function healthDetailedRoutes(app: FastifyInstance, ctx: AppContext): voi
       .header('cache-control', 'no-store')
       .send(body);
   };
-  const opts = { preHandler: requireRole(ctx.auth, 'read') };
+  const opts = requireRole(ctx.auth, 'read');
   app.get('/production/health/detailed/', opts, handler);
   app.get('/production/health/detailed', opts, handler);
 }

@@ -12,7 +12,7 @@ import { requireRole } from '../auth.js';
 export function ingestRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post(
     '/production/ingest',
-    { preHandler: [requireRole(ctx.auth, 'push')], bodyLimit: MAX_ROWS_PER_BATCH * 4096 },
+    { ...requireRole(ctx.auth, 'push'), bodyLimit: MAX_ROWS_PER_BATCH * 4096 },
     async (req, reply) => {
       const { instance, rows } = parseBatch(req.body, ctx.clock.now());
       if (instance === ctx.config.instanceId) {

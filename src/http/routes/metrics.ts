@@ -6,8 +6,8 @@ import { requireRole } from '../auth.js';
 /** Registers the Prometheus route (unless `metrics.prometheus.enabled` is false). */
 export function metricsRoutes(app: FastifyInstance, ctx: AppContext): void {
   if (!ctx.config.metrics.prometheus.enabled) return;
-  const preHandler = ctx.config.auth.metrics_require_token ? [requireRole(ctx.auth, 'read')] : [];
-  app.get('/metrics', { preHandler }, async (_req, reply) => {
+  const auth = ctx.config.auth.metrics_require_token ? requireRole(ctx.auth, 'read') : {};
+  app.get('/metrics', auth, async (_req, reply) => {
     const body = await ctx.metrics.prometheus.metrics();
     return reply
       .header('content-type', ctx.metrics.prometheus.contentType)
