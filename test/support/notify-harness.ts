@@ -32,15 +32,16 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Starts a pipeline for these channels (and `notifications.outbox` overrides). */
+/** Starts a pipeline for these channels (and `notifications.outbox` and `grouping` overrides). */
 export async function startHarness(
   channels: Record<string, unknown>[],
   outbox: Record<string, unknown> = {},
-  opts: { start?: boolean; dir?: string } = {},
+  opts: { start?: boolean; dir?: string; grouping?: Record<string, unknown> } = {},
 ): Promise<Harness> {
   const dir = opts.dir ? { path: opts.dir, cleanup: () => {} } : tempDir();
+  const grouping = opts.grouping ? { grouping: opts.grouping } : {};
   const config = parseConfig(
-    { server: { public_url: 'https://prodmon.example' }, notifications: { channels, outbox } },
+    { server: { public_url: 'https://prodmon.example' }, notifications: { channels, outbox, ...grouping } },
     { dataDir: dir.path, env: {} },
   );
   const clock = new FakeClock(T0);

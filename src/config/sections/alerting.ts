@@ -208,6 +208,45 @@ const builtinSecurity = (kinds: string[], warning: number, critical: number) =>
     enabled: z.boolean().default(true),
   }).prefault({});
 
+/** Which alerts an inhibition side matches: every given matcher must match (none: every alert). */
+const alertMatchers = () =>
+  obj({
+    /** Rule names (any of). */
+    rules: z.array(nonEmpty()).min(1).optional(),
+    /** Alert types (any of). */
+    types: z.array(z.enum(ALERT_TYPES)).min(1).optional(),
+    /** Severities (any of). */
+    severities: z.array(z.enum(SEVERITIES)).min(1).optional(),
+    /** Label values (all of). */
+    labels: z.record(z.string(), z.string()).optional(),
+  }).prefault({});
+
+/** While a firing alert matches `source`, the alerts matching `target` (with the same `equal` labels) are not notified. */
+const inhibitRule = obj({
+  /** Shown in the history of inhibited alerts (default: `inhibit_rules[<index>]`). */
+  name: nonEmpty().optional(),
+  source: alertMatchers(),
+  target: alertMatchers(),
+  /** Label names whose values must be the same on the source and the target (a label missing on both is equal). */
+  equal: z.array(nonEmpty()).default([]),
+}).superRefine((r, ctx) => {
+  const empty = (m: typeof r.source) => Object.values(m).every((v) => v === undefined);
+  if (empty(r.source))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['source'],
+      message:
+        'needs a matcher (rules, types, severities or labels): an empty source would match every alert',
+    });
+  if (empty(r.target))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['target'],
+      message:
+        'needs a matcher (rules, types, severities or labels): an empty target would match every alert',
+    });
+});
+
 export const alertingSection = obj({
   evaluation_interval: anyDuration()
     .refine((ms) => ms >= 1000, { error: 'must be at least 1s' })
@@ -250,6 +289,13 @@ export const alertingSection = obj({
       });
     }),
   maintenance: z.array(maintenance).default([]),
+  /**
+   * Most open alerts one rule keeps (one per label set); beyond it, one summary alert per rule counts
+   * the rest (labels `overflow: "true"`), and resolves once the rule is back under the cap.
+   */
+  max_alerts_per_rule: z.number().int().min(1).max(100_000).default(100),
+  /** Root causes: while a source alert fires, the target alerts it names are recorded but not notified. */
+  inhibit_rules: z.array(inhibitRule).default([]),
   /** Security alerts fed by `monitor.security(event)`. */
   security: obj({
     failed_logins: builtinSecurity(['failed_login', 'api_auth_failure'], 10, 50),
@@ -264,5 +310,7 @@ export const alertingSection = obj({
 export type AlertingConfig = z.output<typeof alertingSection>;
 /** One entry of `alerting.rules`. */
 export type RuleConfig = AlertingConfig['rules'][number];
+/** One entry of `alerting.inhibit_rules`. */
+export type InhibitRuleConfig = AlertingConfig['inhibit_rules'][number];
 /** One entry of `alerting.maintenance`. */
 export type MaintenanceConfig = AlertingConfig['maintenance'][number];
