@@ -3,8 +3,8 @@
  * sets than the cap keeps the worst ones as alerts (by severity, then how far past the threshold) and
  * one summary alert (labels `overflow: "true"`) counting the rest. The count is exact at every
  * evaluation: each breaching label set without an alert of its own is counted, none is forgotten. The
- * summary's count, severity and worst members follow the data; it resolves once every breaching label
- * set has an alert again. Label sets counted by the summary get their own alert (starting pending
+ * summary's count (its value), severity and worst members follow the data; it resolves once every
+ * breaching label set has an alert again, keeping the last count it stood for. Label sets counted by the summary get their own alert (starting pending
  * afresh) as soon as the rule has room.
  */
 import { newId } from '../core/ids.js';
@@ -211,9 +211,7 @@ export class CappedPlans {
       status: 'resolved',
       resolvedAt: now,
       updatedAt: now,
-      value: 0,
       message: `${this.#rule.name} is back under the cap of ${this.#cap} alerts per rule`,
-      metadata: { ...prev.metadata, overflow: { count: 0, cap: this.#cap, worst: [] } },
       resolution: { kind, by: 'prodmon', at: now, reason },
     };
     markInhibited(alert, null);

@@ -7,7 +7,7 @@ import { parseConfig, type ResolvedConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import type { AlertTransition } from '../../src/core/transition.js';
 import type { ChannelFailure } from '../../src/notifiers/outbox/worker.js';
-import { NotificationPipeline } from '../../src/notifiers/pipeline.js';
+import { NotificationPipeline, type PipelineOptions } from '../../src/notifiers/pipeline.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { T0 } from './notify-fixtures.js';
 import { tempDir } from './services.js';
@@ -36,7 +36,12 @@ export interface Harness {
 export async function startHarness(
   channels: Record<string, unknown>[],
   outbox: Record<string, unknown> = {},
-  opts: { start?: boolean; dir?: string; grouping?: Record<string, unknown> } = {},
+  opts: {
+    start?: boolean;
+    dir?: string;
+    grouping?: Record<string, unknown>;
+    afterSend?: PipelineOptions['afterSend'];
+  } = {},
 ): Promise<Harness> {
   const dir = opts.dir ? { path: opts.dir, cleanup: () => {} } : tempDir();
   const grouping = opts.grouping ? { grouping: opts.grouping } : {};
@@ -59,6 +64,7 @@ export async function startHarness(
     store,
     clock,
     random: () => 0.5,
+    ...(opts.afterSend ? { afterSend: opts.afterSend } : {}),
     isLeader: () => h.leader.value,
     onChannelFailing: (f) => void h.failures.push(f),
     onChannelRecovered: (c) => void h.recovered.push(c),
