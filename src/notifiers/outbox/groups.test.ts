@@ -7,7 +7,7 @@ import {
   type HttpReceiver,
   startHttpReceiver,
 } from '../../../test/support/receivers.js';
-import type { TransitionKind } from '../../core/transition.js';
+import type { AlertTransition, TransitionKind } from '../../core/transition.js';
 
 /**
  * A transition of alert `n` of a rule (route `/<n>`, p95 `700 + n`), at the harness's current time;
@@ -109,7 +109,7 @@ describe('grouped delivery: timing, holds, order, at-least-once', () => {
     const h = await start();
     const release = h.pipeline.sink.hold();
     for (let tx = 0; tx < 3; tx++) {
-      const ts = [];
+      const ts: AlertTransition[] = [];
       for (let i = 0; i < 5; i++) ts.push(await of(h, 'firing', tx * 5 + i));
       await h.store.transaction(async (t) => {
         for (const tr of ts) await h.pipeline.sink.accept(t, tr, h.clock.now());
