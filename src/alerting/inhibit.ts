@@ -9,11 +9,11 @@
  */
 import type { InhibitRuleConfig } from '../config/sections/alerting.js';
 import type { AlertType, Labels, Severity } from '../core/types.js';
-import { INHIBITED_BY } from '../notifiers/inhibited.js';
 import type { StoredAlert } from '../store/repos/alerts.js';
 import type { AlertRule } from './rules.js';
 
-export { INHIBITED_BY };
+/** The key of an alert's metadata naming the alert that inhibits it. */
+export const INHIBITED_BY = 'inhibited_by';
 
 /** What an inhibit rule side matches on. */
 export interface InhibitTarget {
@@ -31,6 +31,13 @@ export interface InhibitSource {
   labels: Labels;
   /** The inhibit rule's name (default `inhibit_rules[<index>]`). */
   by: string;
+}
+
+/** Who inhibits an alert, as its metadata records it (null: nobody). */
+export function inhibitorOf(metadata: Record<string, unknown>): InhibitSource | null {
+  const by = metadata[INHIBITED_BY] as Partial<InhibitSource> | null | undefined;
+  if (!by || typeof by.id !== 'string') return null;
+  return { id: by.id, rule: String(by.rule ?? ''), labels: by.labels ?? {}, by: String(by.by ?? '') };
 }
 
 type Matchers = InhibitRuleConfig['source'];

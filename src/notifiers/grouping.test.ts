@@ -11,7 +11,7 @@ import {
   startSmtpReceiver,
   verifyStandardWebhook,
 } from '../../test/support/receivers.js';
-import { type Storm, startStorm } from '../../test/support/storm.js';
+import { type Storm, startStorm, stormFixture } from '../../test/support/storm.js';
 
 const METRIC = 'http_request_duration_ms';
 const SECRET = 'storm-secret';
@@ -213,5 +213,62 @@ describe('grouped notifications: a storm of one rule', () => {
     assert.equal(smtp.mails.length, 2);
     assert.equal(smtp.mails[1]!.subject, '[prodmon] RESOLVED: api_response_time: 2,000 alerts resolved');
     assert.equal((await s.store.alerts.listOpen()).length, 0);
+  });
+});
+
+describe('grouped notifications: a lone alert, the reported storm, a storm without the cap', () => {
+  const f = stormFixture();
+  const hook = () => [{ name: 'hook', kind: 'webhook', url: `${f.rx.url}/hook` }];
+
+  test('a single alert is notified at once: fresh data to webhook without any fake time passing', async () => {
+    const s = await f.start({ channels: hook() });
+    s.metrics.set(METRIC, { route: '/checkout' }, 2600);
+    s.metrics.emit(METRIC); // fresh data, as the recorder announces it: evaluated at once
+    const [r] = await f.rx.waitFor(1, 5000);
+    assert.equal(s.clock.now(), T0, 'breach to notification: 0 ms on the clock');
+    const body = r!.json as { type: string; data: { alert: { firing_at: string } } };
+    assert.equal(body.type, 'alert.firing');
+    assert.equal(body.data.alert.firing_at, new Date(T0).toISOString());
+    assert.equal(r!.headers['webhook-timestamp'], String(T0 / 1000));
+  });
+
+  test('the reported storm: 3 pushes of 2,000 new routes each give one webhook, and the summary counts 5,900', async () => {
+    const s = await f.start({ channels: hook() });
+    for (let push = 0; push < 3; push++) {
+      breach(s, 2000, push * 2000);
+      s.metrics.emit(METRIC);
+      await s.engine.idle();
+      await s.pipeline.worker.idle();
+      await s.clock.advance(5000);
+    }
+    await s.advance(120_000, 20_000);
+    assert.equal(f.rx.requests.length, 1, 'one webhook, not 6,000');
+    const body = f.rx.requests[0]!.json as Hook;
+    assert.equal(body.data.counts.label_sets_firing, 2000, 'what the first push showed');
+    const open = await s.store.alerts.listOpen();
+    assert.equal(open.length, 101);
+    assert.equal(
+      open.find((a) => a.labels.overflow === 'true')!.value,
+      5900,
+      'every breaching route counted',
+    );
+  });
+
+  test('without the cap, 2,000 alerts created by one evaluation still give exactly one message', async () => {
+    const s = await f.start({ channels: hook(), alerting: { max_alerts_per_rule: 5000 } });
+    breach(s, 2000);
+    await s.evaluate();
+    assert.equal((await s.store.alerts.listOpen()).length, 2000);
+    assert.equal(f.rx.requests.length, 1);
+    const body = f.rx.requests[0]!.json as Hook;
+    assert.deepEqual(
+      [body.data.counts.alerts, body.data.counts.label_sets_firing, body.data.omitted],
+      [2000, 2000, 1990],
+    );
+    assert.equal(
+      (await s.store.outbox.counts()).delivered,
+      2000,
+      'each alert keeps its row, delivered by the one message',
+    );
   });
 });

@@ -4,6 +4,7 @@
  * loopback receivers. For storm tests: grouping, the per-rule cap, inhibition.
  */
 import { join } from 'node:path';
+import { after, afterEach, before } from 'node:test';
 import { AlertEngine } from '../../src/alerting/engine.js';
 import type { MetricSource, WindowQuery, WindowValue } from '../../src/alerting/sources.js';
 import { parseConfig, type ResolvedConfig } from '../../src/config/load.js';
@@ -13,6 +14,7 @@ import { type HealthCheckResult, type Labels, labelsKey } from '../../src/core/t
 import { NotificationPipeline } from '../../src/notifiers/pipeline.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { T0 } from './notify-fixtures.js';
+import { type HttpReceiver, startHttpReceiver } from './receivers.js';
 import { tempDir } from './services.js';
 
 /**
@@ -56,6 +58,8 @@ export class StormMetrics implements MetricSource {
 
 /** A running engine + pipeline. */
 export interface Storm {
+  /** The directory whose `.prodmon/prodmon.db` is the store (run the CLI here). */
+  dir: string;
   config: ResolvedConfig;
   clock: FakeClock;
   store: Store;
@@ -91,17 +95,19 @@ export async function startStorm(opts: {
   alerting?: ConfigInput['alerting'];
   notifications?: Record<string, unknown>;
 }): Promise<Storm> {
+  // The store where `prodmon` run in `dir` finds it (the CLI's default data directory).
   const dir = tempDir('prodmon-storm-');
+  const db = join(dir.path, '.prodmon', 'prodmon.db');
   const config = parseConfig(
     {
       server: { public_url: 'https://prodmon.example' },
       alerting: opts.alerting ?? {},
       notifications: { ...opts.notifications, channels: opts.channels },
     } as ConfigInput,
-    { dataDir: dir.path, env: {} },
+    { dataDir: join(dir.path, '.prodmon'), env: {} },
   );
   const clock = new FakeClock(T0);
-  const store = await openStore({ driver: 'sqlite', path: join(dir.path, 'prodmon.db') });
+  const store = await openStore({ driver: 'sqlite', path: db });
   await store.migrate(T0);
   const metrics = new StormMetrics();
   const pipeline = new NotificationPipeline({ config, store, clock, random: () => 0.5 });
@@ -121,6 +127,7 @@ export async function startStorm(opts: {
   await engine.start({ loop: false });
   const settle = () => pipeline.worker.idle();
   return Object.assign(s, {
+    dir: dir.path,
     config,
     clock,
     store,
@@ -144,4 +151,36 @@ export async function startStorm(opts: {
       dir.cleanup();
     },
   });
+}
+
+/**
+ * For a `describe` block: a loopback HTTP receiver answering 204 (until told otherwise), and the storm
+ * each test starts with `start`, closed after the test.
+ */
+export function stormFixture(): {
+  readonly rx: HttpReceiver;
+  start(opts: Parameters<typeof startStorm>[0]): Promise<Storm>;
+} {
+  let rx: HttpReceiver | undefined;
+  let current: Storm | undefined;
+  before(async () => {
+    rx = await startHttpReceiver();
+    rx.answer(() => ({ status: 204 }));
+  });
+  after(() => rx?.close());
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+    if (rx) rx.requests.length = 0;
+  });
+  return {
+    get rx() {
+      if (!rx) throw new Error('the receiver starts in before()');
+      return rx;
+    },
+    async start(opts) {
+      current = await startStorm(opts);
+      return current;
+    },
+  };
 }
