@@ -122,12 +122,13 @@ notifications:
     );
     assert.deepEqual(at('/boss').map(type), ['alert.escalation', 'alert.resolved']);
 
+    // Grouped (the default): one PagerDuty alert per rule, keyed by the group.
     assert.deepEqual(
       at('/pd').map((r) => [(r.json as Json).event_action, (r.json as Json).dedup_key]),
       [
-        ['trigger', 'al_1'],
-        ['trigger', 'al_1'],
-        ['resolve', 'al_1'],
+        ['trigger', 'prodmon-group:api_response_time'],
+        ['trigger', 'prodmon-group:api_response_time'],
+        ['resolve', 'prodmon-group:api_response_time'],
       ],
     );
     assert.equal(((at('/pd')[0]!.json as Json).payload as Json).severity, 'critical');
