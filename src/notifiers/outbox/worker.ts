@@ -323,12 +323,14 @@ export class OutboxWorker {
     const pick = claimable(rows, blocked);
     if (pick.length === 0) return [];
     const batchId = pick.length === 1 ? pick[0]!.id : newId(now, 'ng_');
-    await outbox.claim(
+    const claimed = await outbox.claim(
       pick.map((r) => r.id),
       batchId,
       now,
     );
     this.#lastMessage.set(`${channel}\u0000${unit.key}`, now);
+    // All claimed (the usual case): the rows as read; else the ones this message did get.
+    if (claimed === pick.length) return pick.map((r) => ({ ...r, batchId, updatedAt: now }));
     return outbox.pendingBatch(batchId);
   }
 
