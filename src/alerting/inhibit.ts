@@ -70,7 +70,8 @@ export class Inhibition {
 
   /**
    * A lookup of the source inhibiting a target, over the firing alerts among `open` (read once: the
-   * engine takes one per rule evaluation, so sources fired by rules evaluated earlier in a pass count).
+   * engine takes one per rule evaluation, so sources fired by rules evaluated earlier in a pass count;
+   * one fired by the same rule counts from the rule's next evaluation).
    */
   lookup(open: Iterable<StoredAlert>): (t: InhibitTarget) => InhibitSource | null {
     if (this.#rules.length === 0) return () => null;
