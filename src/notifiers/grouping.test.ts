@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { T0 } from '../../test/support/notify-fixtures.js';
 import {
-  checkAlertmanagerAlerts,
-  checkPagerDutyEvent,
-  checkSlackMessage,
+  answerLikeServices,
   type HttpReceiver,
   type SmtpReceiver,
   startHttpReceiver,
@@ -47,15 +45,7 @@ describe('grouped notifications: a storm of one rule', () => {
   before(async () => {
     rx = await startHttpReceiver();
     smtp = await startSmtpReceiver();
-    rx.answer((r) => {
-      if (r.path === '/slack')
-        return checkSlackMessage(r.json).length
-          ? { status: 400, body: 'invalid_blocks' }
-          : { status: 200, body: 'ok' };
-      if (r.path === '/pd') return { status: checkPagerDutyEvent(r.json).length ? 400 : 202 };
-      if (r.path.startsWith('/am')) return { status: checkAlertmanagerAlerts(r.json).length ? 400 : 200 };
-      return { status: 204 };
-    });
+    rx.answer(answerLikeServices);
   });
   after(async () => {
     await rx.close();
@@ -72,7 +62,7 @@ describe('grouped notifications: a storm of one rule', () => {
     { name: 'hook', kind: 'webhook', url: `${rx.url}/hook`, secret: SECRET },
     { name: 'chat', kind: 'slack', url: `${rx.url}/slack` },
     { name: 'pager', kind: 'pagerduty', routing_key: 'rk', url: `${rx.url}/pd`, source: 'shop-1' },
-    { name: 'am', kind: 'alertmanager', url: `${rx.url}/am` },
+    { name: 'am', kind: 'alertmanager', url: `${rx.url}/am` }, // posts to /am/api/v2/alerts
     {
       name: 'mail',
       kind: 'email',
