@@ -169,8 +169,13 @@ describe('inhibition: one root cause pages once', () => {
       () => parse({ source: { rule: 'a' }, target: { rules: ['b'] } }),
       /unknown key "rule" \(did you mean "rules"\?\)/,
     );
+    assert.throws(
+      () => parse({ source: { rules: ['helth_check'] }, target: { rules: ['error_rate'] } }),
+      /alerting\.inhibit_rules\[0\]\.source\.rules\[0\]: unknown rule "helth_check" \(did you mean "health_check"\?\)/,
+    );
     assert.equal(
-      parse({ source: { rules: ['a'] }, target: { severities: ['medium'] } }).alerting.inhibit_rules.length,
+      parse({ source: { rules: ['health_check'] }, target: { severities: ['medium'] } }).alerting
+        .inhibit_rules.length,
       1,
     );
   });

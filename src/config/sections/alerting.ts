@@ -5,7 +5,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { ALERT_TYPES, SEVERITIES } from '../../core/types.js';
-import { anyDuration, duration, nonEmpty, obj } from '../zod-helpers.js';
+import { anyDuration, duration, nearestKey, nonEmpty, obj } from '../zod-helpers.js';
 
 /** The specification's thresholds (warning / critical), on by default. */
 export const DEFAULT_THRESHOLDS = {
@@ -247,6 +247,34 @@ const inhibitRule = obj({
     });
 });
 
+/** Rules every config has (enabled or not): the thresholds, health checks, security counters. */
+const BUILTIN_RULES = [...Object.keys(DEFAULT_THRESHOLDS), 'health_check', 'failed_logins', 'rate_limited'];
+
+/** An inhibit rule naming a rule that does not exist would never match: a typo is an error. */
+function knownInhibitRules(
+  a: {
+    rules: { name: string }[];
+    security: { rules: { name: string }[] };
+    inhibit_rules: { source: { rules?: string[] }; target: { rules?: string[] } }[];
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const known = [...BUILTIN_RULES, ...a.rules.map((r) => r.name), ...a.security.rules.map((r) => r.name)];
+  a.inhibit_rules.forEach((r, i) => {
+    for (const side of ['source', 'target'] as const) {
+      (r[side].rules ?? []).forEach((name, j) => {
+        if (known.includes(name)) return;
+        const near = nearestKey(name, known);
+        ctx.addIssue({
+          code: 'custom',
+          path: ['inhibit_rules', i, side, 'rules', j],
+          message: `unknown rule "${name}"${near ? ` (did you mean "${near}"?)` : ` (rules: ${known.join(', ')})`}`,
+        });
+      });
+    }
+  });
+}
+
 export const alertingSection = obj({
   evaluation_interval: anyDuration()
     .refine((ms) => ms >= 1000, { error: 'must be at least 1s' })
@@ -304,7 +332,9 @@ export const alertingSection = obj({
     /** Distinct sources tracked per rule (beyond this, the quietest are forgotten). */
     max_sources: z.number().int().min(1).default(10_000),
   }).prefault({}),
-}).prefault({});
+})
+  .superRefine(knownInhibitRules)
+  .prefault({});
 
 /** The `alerting` section after validation (durations in ms). */
 export type AlertingConfig = z.output<typeof alertingSection>;
