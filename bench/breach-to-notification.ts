@@ -180,6 +180,9 @@ async function prodmonRow(name: string, tag: string, alerting: Record<string, un
     alerting,
     notifications: {
       channels: [{ name: 'hook', kind: 'webhook', url: `${hookBase}${hookPath}`, secret: 'bench-secret' }],
+      // One group per route, as the peers' `group_by: [alertname, route]`: each trial's alert is the
+      // first of its group (grouped per rule only, a trial within group_interval of the last would wait).
+      grouping: { group_by: ['route'] },
     },
   });
   const traffic = healthyTraffic(base);

@@ -74,9 +74,9 @@ async function measure(store: Store, n: number, mode: 'wake' | 'poll', tag: stri
     const id = `al_${tag}_${i}`;
     const arrived = new Promise<number>((r) => waiters.set(id, r));
     const now = systemClock.now();
-    const t = transition('firing', sampleAlert({ id, fingerprint: id, createdAt: now, firingAt: now }), {
-      at: now,
-    });
+    // A rule of its own: each alert is the first of its group, sent at once (grouped, the default).
+    const alert = sampleAlert({ id, rule: `bench_${id}`, fingerprint: id, createdAt: now, firingAt: now });
+    const t = transition('firing', alert, { at: now });
     const t0 = performance.now();
     await store.transaction((tx) => sink.accept(tx, t, now));
     out.push((await arrived) - t0);

@@ -11,9 +11,11 @@ import type { TransitionSink } from '../core/transition.js';
 import type { Alert, HealthCheckResult, Labels } from '../core/types.js';
 import type { Repos, Store } from '../store/index.js';
 import type { StoredAlert } from '../store/repos/alerts.js';
+import { CappedPlans } from './cap.js';
 import { commitPlans } from './commit.js';
 import { levelOf, nextDeadline } from './evaluate.js';
 import { type GroupContext, planGroup, planOrphan, readGroups } from './group.js';
+import { Inhibition } from './inhibit.js';
 import { MaintenanceCalendar } from './maintenance.js';
 import { type Mutes, Muting } from './mutes.js';
 import { OpenAlerts } from './open-set.js';
@@ -81,7 +83,9 @@ export class AlertEngine {
   readonly #recent: RecentResolutions;
   readonly #listeners = new Set<(alert: Alert, event: string) => void>();
   readonly #unsubscribe: (() => void)[] = [];
-  readonly #queue = new SerialQueue();
+  // Each evaluation pass holds delivery of what it hands over until it ends (one message per group).
+  readonly #queue = new SerialQueue(() => this.#o.sink?.hold?.());
+  readonly #inhibition: Inhibition;
   readonly #onData: (metrics: ReadonlySet<string>) => void;
   readonly #onResults: (results: HealthCheckResult[]) => void;
   readonly #onSecurity: (hit: true) => void;
@@ -110,6 +114,7 @@ export class AlertEngine {
         }
       : sink;
     this.rules = buildRules(opts.config);
+    this.#inhibition = new Inhibition(opts.config.inhibit_rules);
     this.calendar = new MaintenanceCalendar(opts.config.maintenance);
     this.#muting = new Muting(opts.store, this.calendar);
     this.#policy = {
@@ -367,11 +372,12 @@ export class AlertEngine {
       policy: this.#policy,
       persistEveryMs: this.#o.persistEveryMs ?? PERSIST_EVERY_MS,
       refireBlock: (fp) => this.#recent.lookup(fp, now),
+      inhibitedBy: this.#inhibition.lookup(this.#open.values()),
     };
-    const plans: Plan[] = [];
-    const add = (p: Plan | null) => p && plans.push(p);
-    const seen = new Set<string>();
     const openCount = this.#open.countOf(rule.name);
+    const plans = new CappedPlans(rule, this.#o.config.max_alerts_per_rule, ctx, openCount);
+    const add = (p: Plan | null) => p && plans.add(p);
+    const seen = new Set<string>();
     const groups = await readGroups(rule, now, {
       metrics: this.#o.metrics,
       security: this.#security,
@@ -389,10 +395,11 @@ export class AlertEngine {
       const watched = rule.source.kind === 'security' && now - (this.#startedAt ?? now) >= rule.windowMs;
       for (const fp of this.#open.fingerprintsOf(rule.name)) {
         const a = this.#open.get(fp);
-        if (!seen.has(fp) && a) add(planGroup(rule, a.labels, fp, { value: watched ? 0 : null }, ctx));
+        if (!seen.has(fp) && a && !plans.owns(fp))
+          add(planGroup(rule, a.labels, fp, { value: watched ? 0 : null }, ctx));
       }
     }
-    await this.#commit(plans);
+    await this.#commit(plans.finish(groups.some((g) => g.value !== null)));
   }
 
   async #checkResults(): Promise<HealthCheckResult[] | undefined> {

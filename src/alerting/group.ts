@@ -3,6 +3,7 @@ import { newId } from '../core/ids.js';
 import type { HealthCheckResult, Labels, Severity } from '../core/types.js';
 import type { StoredAlert } from '../store/repos/alerts.js';
 import { type EvalWindow, evaluate } from './evaluate.js';
+import type { InhibitSource, InhibitTarget } from './inhibit.js';
 import { type Plan, planTransition, publicAlert, readBook } from './plan.js';
 import { decide, type PolicyOptions, recordNotification } from './policy.js';
 import type { AlertRule } from './rules.js';
@@ -70,6 +71,8 @@ export interface GroupContext {
   persistEveryMs: number;
   /** Until when a fingerprint may not open again (manual resolution), and its last notification times. */
   refireBlock(fp: string): { until: number; carry?: Partial<Record<Severity, number>> };
+  /** The firing alert inhibiting a target (absent: no inhibition). */
+  inhibitedBy?: (t: InhibitTarget) => InhibitSource | null;
 }
 
 /** Evaluates one group; returns what to commit (null: nothing changes). */
@@ -90,6 +93,7 @@ export function planGroup(
     if (block.until > ctx.now) return null; // resolved by hand: re-fires only after the cooldown
     carry = block.carry;
   }
+  const inhibited = ctx.inhibitedBy;
   return planTransition({
     rule,
     labels: prev?.labels ?? labels,
@@ -102,6 +106,12 @@ export function planGroup(
     carry,
     extras,
     persistEveryMs: ctx.persistEveryMs,
+    ...(inhibited
+      ? {
+          inhibitedBy: (severity: Severity) =>
+            inhibited({ rule: rule.name, type: rule.type, severity, labels, fingerprint: fp }),
+        }
+      : {}),
   });
 }
 

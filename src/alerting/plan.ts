@@ -8,6 +8,7 @@ import type { AlertTransition } from '../core/transition.js';
 import type { Alert, Labels, Severity } from '../core/types.js';
 import type { AlertEvent, StoredAlert } from '../store/repos/alerts.js';
 import { clearThreshold, type EvalState, type Transition, thresholdOf } from './evaluate.js';
+import { INHIBITED_BY, type InhibitSource } from './inhibit.js';
 import {
   decide,
   type NotifyBook,
@@ -65,6 +66,8 @@ export interface PlanInput {
   extras?: Record<string, unknown>;
   /** Persist a change of value alone at most this often. */
   persistEveryMs: number;
+  /** The firing alert inhibiting this one at its severity, if any (see inhibit.ts). */
+  inhibitedBy?: (severity: Severity) => InhibitSource | null;
 }
 
 /** What to commit. */
@@ -89,7 +92,13 @@ const RESOLUTION_REASON = {
   pending: 'the condition cleared before the alert fired',
 } as const;
 
-function event(a: StoredAlert, kind: string, now: number, detail: Record<string, unknown> = {}): AlertEvent {
+/** A history event of an alert as it is now. */
+export function event(
+  a: StoredAlert,
+  kind: string,
+  now: number,
+  detail: Record<string, unknown> = {},
+): AlertEvent {
   return {
     id: newId(now, 'ev_'),
     alertId: a.id,
@@ -113,6 +122,19 @@ function sameEval(a: EvalState, b: EvalState): boolean {
     a.clearSince === b.clearSince &&
     a.lowerSince === b.lowerSince
   );
+}
+
+/**
+ * Records in the alert's metadata who inhibits it (`inhibited_by`, removed when nobody does); returns
+ * whether that changed.
+ */
+export function markInhibited(alert: StoredAlert, by: InhibitSource | null): boolean {
+  const before = alert.metadata[INHIBITED_BY] ?? null;
+  const after = by ? { id: by.id, rule: by.rule, labels: by.labels, by: by.by } : null;
+  if (JSON.stringify(before) === JSON.stringify(after)) return false;
+  const { [INHIBITED_BY]: _old, ...rest } = alert.metadata;
+  alert.metadata = after ? { ...rest, [INHIBITED_BY]: after } : rest;
+  return true;
 }
 
 /** The plan of one evaluation, or null when there is nothing, not even in memory, to change. */
@@ -179,6 +201,8 @@ export function planTransition(p: PlanInput): Plan | null {
     },
   };
   if (tr.kind !== 'resolved' || !prev) alert.message = renderTemplate(rule.message, vars);
+  const inhibitor = tr.kind === 'resolved' ? null : (p.inhibitedBy?.(severity) ?? null);
+  const inhibitChanged = markInhibited(alert, inhibitor);
 
   let stateEvent: AlertEvent | null = null;
   switch (tr.kind) {
@@ -216,7 +240,7 @@ export function planTransition(p: PlanInput): Plan | null {
     book = recordSeverity(book, alert.severity, now);
   }
 
-  const decision = decide(alert, book, now, p.mutedBy.length > 0, p.policy);
+  const decision = decide(alert, book, now, p.mutedBy.length > 0, p.policy, inhibitor !== null);
   let transition: AlertTransition | null = null;
   const events: AlertEvent[] = [];
   if (decision && 'notify' in decision) {
@@ -244,6 +268,8 @@ export function planTransition(p: PlanInput): Plan | null {
     if (decision && 'suppressed' in decision) {
       stateEvent.detail.suppressed = decision.suppressed;
       if (decision.suppressed === 'silenced') stateEvent.detail.muted_by = p.mutedBy;
+      if (decision.suppressed === 'inhibited' && inhibitor)
+        stateEvent.detail.inhibited_by = { id: inhibitor.id, rule: inhibitor.rule, by: inhibitor.by };
     }
   }
   if (stateEvent) events.push(stateEvent);
@@ -257,6 +283,7 @@ export function planTransition(p: PlanInput): Plan | null {
   const changed =
     !prev ||
     events.length > 0 ||
+    inhibitChanged ||
     !before ||
     !newEval ||
     !sameEval(before.eval, newEval) ||

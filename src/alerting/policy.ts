@@ -38,7 +38,7 @@ export interface PolicyOptions {
 }
 
 /** Why a notification was not handed over. */
-export type Suppression = 'silenced' | 'cooldown';
+export type Suppression = 'silenced' | 'inhibited' | 'cooldown';
 
 /** The decision for one alert at one moment. */
 export type Decision =
@@ -55,6 +55,8 @@ export function decide(
   now: number,
   muted: boolean,
   opts: PolicyOptions,
+  /** A firing root cause inhibits the alert (see inhibit.ts). */
+  inhibited = false,
 ): Decision {
   if (alert.status === 'resolved') return book.last ? { notify: 'resolved' } : null;
   if (alert.status !== 'firing') return null;
@@ -88,6 +90,7 @@ export function decide(
     return null;
   }
   if (muted) return { suppressed: 'silenced', would: next.notify };
+  if (inhibited) return { suppressed: 'inhibited', would: next.notify };
   if (cooling) return { suppressed: 'cooldown', would: next.notify };
   return next;
 }

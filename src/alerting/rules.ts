@@ -8,6 +8,7 @@ import { METRIC } from '../core/metric-names.js';
 import type { Aggregation } from '../core/rollup.js';
 import type { AlertType, Labels, Severity } from '../core/types.js';
 import { labelsKey } from '../core/types.js';
+import { Inhibition } from './inhibit.js';
 
 /** The two levels of a threshold rule. */
 export type Level = 'warning' | 'critical';
@@ -215,7 +216,7 @@ export function buildRules(cfg: AlertingConfig): AlertRule[] {
   }
   rules.push(...securityRules(cfg).filter((r) => !user.has(r.name)));
   for (const r of cfg.rules) if (r.enabled) rules.push(fromUserRule(r, cfg));
-  return rules;
+  return new Inhibition(cfg.inhibit_rules).order(rules);
 }
 
 function securityRules(cfg: AlertingConfig): AlertRule[] {

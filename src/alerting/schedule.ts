@@ -4,10 +4,27 @@ import type { Clock } from '../core/clock.js';
 /** Runs jobs one at a time, in order; a failed job does not stop the next. */
 export class SerialQueue {
   #tail: Promise<unknown> = Promise.resolve();
+  readonly #around: (() => (() => void) | undefined) | undefined;
+
+  /** `around`: called as each job starts; what it returns is called when the job ends (a hold's release). */
+  constructor(around?: () => (() => void) | undefined) {
+    this.#around = around;
+  }
 
   /** Queues `fn`; resolves or rejects with its outcome. */
   run<T>(fn: () => Promise<T>): Promise<T> {
-    const job = this.#tail.then(fn, fn);
+    const around = this.#around;
+    const wrapped = around
+      ? async () => {
+          const release = around();
+          try {
+            return await fn();
+          } finally {
+            release?.();
+          }
+        }
+      : fn;
+    const job = this.#tail.then(wrapped, wrapped);
     this.#tail = job.catch(() => {});
     return job;
   }

@@ -3,11 +3,13 @@
  * config and data directory (no server needed). A resolution made here is audited like one made over
  * HTTP; its notification is handed over by the running monitor's next evaluation.
  */
+
 import { existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
+import { inhibitorOf } from '../alerting/inhibit.js';
 import { MaintenanceCalendar } from '../alerting/maintenance.js';
 import { publicAlert } from '../alerting/plan.js';
 import { alertQuery } from '../alerting/query.js';
@@ -83,10 +85,16 @@ function table(head: string[], rows: string[][]): string {
   return `${t.toString()}\n`;
 }
 
+/** `inhibited by health_check check=database (al_…)`, or '' when nothing inhibits the alert. */
+function inhibitedText(a: Alert): string {
+  const by = a.status === 'resolved' ? null : inhibitorOf(a.metadata);
+  return by ? `inhibited by ${by.rule} ${labelText(by.labels)} (${by.id})`.replace('  ', ' ') : '';
+}
+
 function alertRows(alerts: Alert[]): string[][] {
   return alerts.map((a) => [
     a.id,
-    paint(statusColor(a.status), a.status),
+    `${paint(statusColor(a.status), a.status)}${inhibitedText(a) ? '\ninhibited' : ''}`,
     paint(statusColor(a.severity), a.severity),
     a.rule,
     labelText(a.labels),
@@ -104,6 +112,9 @@ function showText(a: Alert, events: AlertEvent[]): string {
     `value:     ${formatValue(a.value)} (threshold ${formatValue(a.threshold)})`,
     `created:   ${iso(a.createdAt)}`,
     ...(a.firingAt ? [`firing:    ${iso(a.firingAt)}`] : []),
+    ...(inhibitedText(a)
+      ? [`inhibited: ${inhibitedText(a).slice('inhibited '.length)}: not notified while it fires`]
+      : []),
     ...(a.resolution
       ? [
           `resolved:  ${iso(a.resolution.at)} by ${a.resolution.by} (${a.resolution.kind}): ${a.resolution.reason}`,
@@ -121,10 +132,16 @@ function showText(a: Alert, events: AlertEvent[]): string {
     e.detail.reason
       ? String(e.detail.reason)
       : e.detail.notified === false
-        ? `not notified${e.detail.suppressed ? ` (${e.detail.suppressed})` : ''}`
+        ? `not notified${e.detail.suppressed ? ` (${e.detail.suppressed}${suppressor(e.detail)})` : ''}`
         : '',
   ]);
   return `${lines.join('\n')}\n${table(['time', 'event', 'severity', 'value', 'by', 'detail'], rows)}`;
+}
+
+/** ` by <rule> (<id>)` for an event suppressed by inhibition. */
+function suppressor(detail: Record<string, unknown>): string {
+  const by = detail.inhibited_by as { id?: string; rule?: string } | undefined;
+  return by?.id ? ` by ${by.rule} ${by.id}` : '';
 }
 
 /** `key=value` pairs of `--label` into labels. */

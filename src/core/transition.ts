@@ -40,4 +40,9 @@ export interface AlertTransition {
  */
 export interface TransitionSink {
   accept(tx: Repos, t: AlertTransition, now: number): Promise<void>;
+  /**
+   * Holds back delivery of what is accepted until the returned release is called: the engine holds
+   * for one evaluation pass, so the transitions it creates together go out together.
+   */
+  hold?(): () => void;
 }

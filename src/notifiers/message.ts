@@ -7,7 +7,7 @@ import { formatDuration } from '../core/duration.js';
 import type { AlertTransition } from '../core/transition.js';
 import type { Alert, Severity } from '../core/types.js';
 import type { TemplateFields } from './template.js';
-import type { AlertNotification, AlertSnapshot, Notification } from './types.js';
+import type { AlertNotification, AlertSnapshot, InhibitedAlert, Notification } from './types.js';
 
 /** The version of the stored and webhook payload shape. */
 export const PAYLOAD_VERSION = 1;
@@ -198,7 +198,21 @@ export function alertFields(n: AlertNotification): TemplateFields {
     alert_id: a.id,
     link: n.link ?? '',
     at: formatTime(n.at),
+    inhibits: inhibitedText(n.inhibits ?? []),
   };
+}
+
+/** The alerts a root cause inhibits, as one line (empty when none). */
+export function inhibitedText(list: readonly InhibitedAlert[], max = 10): string {
+  if (list.length === 0) return '';
+  const names = list.slice(0, max).map((i) => {
+    const labels = Object.entries(i.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
+    return labels ? `${i.rule} (${labels})` : i.rule;
+  });
+  const more = list.length > max ? ` and ${list.length - max} more` : '';
+  return `${list.length} alert${list.length === 1 ? '' : 's'} not notified while this fires: ${names.join('; ')}${more}`;
 }
 
 function resolutionText(r: NonNullable<AlertSnapshot['resolution']>): string {

@@ -6,7 +6,9 @@ import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import { ProdmonError } from '../core/errors.js';
 import type { Store } from '../store/index.js';
+import { inhibitedBy } from './inhibited.js';
 import { alertLink } from './message.js';
+import { GroupHolds } from './outbox/holds.js';
 import {
   type ChannelFailure,
   type ChannelRuntime,
@@ -45,7 +47,8 @@ export function buildChannels(config: ResolvedConfig, clock: Clock): Map<string,
 /** What the pipeline needs from the app. */
 export interface PipelineOptions {
   config: ResolvedConfig;
-  store: Pick<Store, 'outbox' | 'state' | 'transaction'>;
+  /** With `alerts`, a root cause's message lists the alerts it inhibits. */
+  store: Pick<Store, 'outbox' | 'state' | 'transaction'> & Partial<Pick<Store, 'alerts'>>;
   clock: Clock;
   log?: NotifyLog;
   /** Only the leader delivers (default: always). */
@@ -70,6 +73,8 @@ export class NotificationPipeline {
 
   constructor(o: PipelineOptions) {
     const out = o.config.notifications.outbox;
+    const grouping = o.config.notifications.grouping;
+    const holds = new GroupHolds(() => this.worker.wake());
     this.channels = o.channels ?? buildChannels(o.config, o.clock);
     this.worker = new OutboxWorker({
       store: o.store,
@@ -90,11 +95,22 @@ export class NotificationPipeline {
       secrets: o.config.secrets,
       random: o.random,
       afterSend: o.afterSend,
+      grouping: {
+        waitMs: grouping.group_wait,
+        intervalMs: grouping.group_interval,
+        maxListed: grouping.max_listed,
+      },
+      held: (key) => holds.isHeld(key),
+      ...(o.store.alerts && o.config.alerting.inhibit_rules.length > 0
+        ? { inhibited: inhibitedBy(o.store.alerts) }
+        : {}),
     });
     this.sink = new NotificationSink({
       channels: o.config.notifications.channels as RouteChannel[],
       link: (id) => alertLink(o.config, id),
       onEnqueued: () => this.worker.wake(),
+      grouping: grouping.enabled ? { groupBy: grouping.group_by } : null,
+      holds,
     });
   }
 

@@ -5,7 +5,9 @@
  */
 import type { AlertTransition, TransitionSink } from '../core/transition.js';
 import type { Repos } from '../store/index.js';
+import { groupOf } from './group.js';
 import { transitionPayload } from './message.js';
+import type { GroupHolds } from './outbox/holds.js';
 import { type RouteChannel, route } from './routing.js';
 
 /** The outbox key of a transition on a channel. */
@@ -21,6 +23,10 @@ export interface SinkOptions {
    * worker wakes now, when it can see them, instead of at its next tick.
    */
   onEnqueued?: (keys: string[]) => void;
+  /** Group notifications per rule (and these labels) and channel; null or absent: one message each. */
+  grouping?: { groupBy: readonly string[] } | null;
+  /** Where the groups written during an evaluation pass are held until the pass ends. */
+  holds?: GroupHolds;
 }
 
 /** Routes transitions to channels and writes them to the outbox (in the caller's transaction). */
@@ -36,6 +42,14 @@ export class NotificationSink implements TransitionSink {
     await this.enqueue(tx, t, now);
   }
 
+  /**
+   * Holds back the groups written to until the returned release is called (the engine holds for
+   * one evaluation pass, so a storm it creates goes out as one message per group and channel).
+   */
+  hold(): () => void {
+    return this.#opts.holds?.hold() ?? (() => {});
+  }
+
   /** Same as `accept`, returning the keys written. */
   async enqueue(tx: Repos, t: AlertTransition, now: number): Promise<string[]> {
     const told = new Set<string>();
@@ -44,7 +58,9 @@ export class NotificationSink implements TransitionSink {
     }
     const targets = route(t, this.#opts.channels, told);
     if (targets.length === 0) return [];
-    const payload = transitionPayload(t, this.#opts.link(t.alert.id));
+    const grouping = this.#opts.grouping;
+    const group = grouping ? groupOf(t, grouping.groupBy) : null;
+    const payload = { ...transitionPayload(t, this.#opts.link(t.alert.id)), ...(group ? { group } : {}) };
     const added: string[] = [];
     for (const channel of targets) {
       const key = outboxKey(t.id, channel);
@@ -55,9 +71,11 @@ export class NotificationSink implements TransitionSink {
         channel,
         payload: payload as unknown as Record<string, unknown>,
         now,
+        groupKey: group?.key ?? null,
       });
       if (ok) added.push(key);
     }
+    if (group && added.length > 0) this.#opts.holds?.note(group.key);
     const wake = this.#opts.onEnqueued;
     if (added.length > 0 && wake) tx.afterCommit(() => wake(added));
     return added;

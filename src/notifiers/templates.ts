@@ -25,6 +25,7 @@ Resolution:  {{resolution}}
 Reminders:   {{reminders}}
 Labels:      {{labels}}
 Alert id:    {{alert_id}}
+Suppressing: {{inhibits}}
 
 View the alert: {{link}}`;
 
@@ -49,6 +50,7 @@ const HTML_ROWS: [string, string][] = [
   ['Reminders', 'reminders'],
   ['Labels', 'labels'],
   ['Alert id', 'alert_id'],
+  ['Suppressing', 'inhibits'],
 ];
 
 const HTML_TEMPLATE = `<div style="font-family:sans-serif;max-width:640px">

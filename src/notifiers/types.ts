@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import type { TransitionKind } from '../core/transition.js';
-import type { Alert, Severity } from '../core/types.js';
+import type { Alert, Labels, Severity } from '../core/types.js';
 import type { DailySummary } from './summary/types.js';
 
 /** Common keys of every entry in `notifications.channels`. */
@@ -29,6 +29,29 @@ interface NotificationBase {
   link: string | null;
 }
 
+/** The notification group a notification went out in (grouping per rule and channel). */
+export interface GroupInfo {
+  /** The rule, plus the `group_by` label values when set: `api_response_time{route="/a"}`. */
+  key: string;
+  rule: string;
+  /** The `group_by` label values (empty: one group per rule). */
+  labels: Labels;
+  /**
+   * Alerts of the group still open that this channel was (or is being) told of, as of sending. Absent
+   * in the stored payload; the worker fills it in.
+   */
+  open?: number;
+}
+
+/** An alert that a root-cause alert inhibits (not notified while the root cause fires). */
+export interface InhibitedAlert {
+  id: string;
+  rule: string;
+  severity: Severity;
+  labels: Labels;
+  message: string;
+}
+
 /** A transition of an alert (or a test message shaped like one). */
 export interface AlertNotification extends NotificationBase {
   event: TransitionKind | 'test';
@@ -37,6 +60,23 @@ export interface AlertNotification extends NotificationBase {
   previousSeverity?: Severity;
   /** Reminders sent so far for this alert, this one included. */
   reminders?: number;
+  /** The group it belongs to (grouped channels). */
+  group?: GroupInfo;
+  /** The alerts this alert inhibits, as of sending (a root cause lists what it suppresses). */
+  inhibits?: InhibitedAlert[];
+}
+
+/**
+ * Several transitions of one group, sent as one message: the first of a group goes alone, those that
+ * follow within `group_interval` go together. Its id is the group message's (the same on every retry).
+ */
+export interface GroupNotification extends NotificationBase {
+  event: 'group';
+  group: GroupInfo & { open: number };
+  /** The transitions it carries, oldest first (each with its own outbox id). */
+  members: AlertNotification[];
+  /** How many members a message lists by name (the worst first); the rest are counted. */
+  maxListed: number;
 }
 
 /** The daily summary (email channels). */
@@ -73,6 +113,8 @@ export interface Notifier {
    * due than the channel's rate limit lets through one by one.
    */
   sendBatch?(ns: Notification[], signal: AbortSignal): Promise<SendOutcome>;
+  /** Sends the transitions of one group as one message (the kind's grouped format). */
+  sendGroup?(g: GroupNotification, signal: AbortSignal): Promise<SendOutcome>;
   /** The kind's own rate limit when the channel sets none (e.g. Slack: 1 per second). */
   readonly defaultRateLimit?: { max: number; per: number };
   /** Most notifications one batch may carry. */

@@ -229,4 +229,19 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    id: '0003_outbox_groups',
+    async up(db) {
+      // Notifications grouped per (rule, channel): the group of a row, and the group message that
+      // claimed it (stable across retries and crashes, so a re-send carries the same id).
+      await db.schema.alterTable('outbox').addColumn('group_key', 'text').execute();
+      await db.schema.alterTable('outbox').addColumn('batch_id', 'text').execute();
+      await db.schema
+        .createIndex('outbox_by_group')
+        .on('outbox')
+        .columns(['group_key', 'channel', 'status'])
+        .execute();
+      await db.schema.createIndex('outbox_by_batch').on('outbox').column('batch_id').execute();
+    },
+  },
 ];

@@ -85,6 +85,10 @@ export interface OutboxTable {
   updatedAt: number;
   deliveredAt: number | null;
   lastError: string | null;
+  /** The notification group (rule and channel grouping), null when not grouped. */
+  groupKey: string | null;
+  /** The group message that carries this row once claimed (its id on every attempt). */
+  batchId: string | null;
 }
 
 export interface DeliveryTable {

@@ -16,9 +16,7 @@ import { NotificationPipeline } from '../../src/notifiers/pipeline.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { sampleAlert, T0, transition } from '../support/notify-fixtures.js';
 import {
-  checkAlertmanagerAlerts,
-  checkPagerDutyEvent,
-  checkSlackMessage,
+  answerLikeServices,
   type HttpReceiver,
   type SmtpReceiver,
   startHttpReceiver,
@@ -44,19 +42,7 @@ describe('notifications from a YAML config to real receivers', () => {
   before(async () => {
     smtp = await startSmtpReceiver();
     http = await startHttpReceiver();
-    http.answer((r) => {
-      if (r.path === '/slack')
-        return checkSlackMessage(r.json).length
-          ? { status: 400, body: 'invalid_blocks' }
-          : { status: 200, body: 'ok' };
-      if (r.path === '/pd')
-        return checkPagerDutyEvent(r.json).length
-          ? { status: 400 }
-          : { status: 202, body: '{"status":"success"}' };
-      if (r.path === '/am/api/v2/alerts')
-        return checkAlertmanagerAlerts(r.json).length ? { status: 400 } : { status: 200 };
-      return { status: 200 };
-    });
+    http.answer(answerLikeServices);
     writeFileSync(
       join(dir.path, 'prodmon.yaml'),
       `server: { public_url: "https://ops.shop.example" }
@@ -122,12 +108,13 @@ notifications:
     );
     assert.deepEqual(at('/boss').map(type), ['alert.escalation', 'alert.resolved']);
 
+    // Grouped (the default): one PagerDuty alert per rule, keyed by the group.
     assert.deepEqual(
       at('/pd').map((r) => [(r.json as Json).event_action, (r.json as Json).dedup_key]),
       [
-        ['trigger', 'al_1'],
-        ['trigger', 'al_1'],
-        ['resolve', 'al_1'],
+        ['trigger', 'prodmon-group:api_response_time'],
+        ['trigger', 'prodmon-group:api_response_time'],
+        ['resolve', 'prodmon-group:api_response_time'],
       ],
     );
     assert.equal(((at('/pd')[0]!.json as Json).payload as Json).severity, 'critical');

@@ -7,7 +7,7 @@ import { parseConfig, type ResolvedConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import type { AlertTransition } from '../../src/core/transition.js';
 import type { ChannelFailure } from '../../src/notifiers/outbox/worker.js';
-import { NotificationPipeline } from '../../src/notifiers/pipeline.js';
+import { NotificationPipeline, type PipelineOptions } from '../../src/notifiers/pipeline.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { T0 } from './notify-fixtures.js';
 import { tempDir } from './services.js';
@@ -32,15 +32,21 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Starts a pipeline for these channels (and `notifications.outbox` overrides). */
+/** Starts a pipeline for these channels (and `notifications.outbox` and `grouping` overrides). */
 export async function startHarness(
   channels: Record<string, unknown>[],
   outbox: Record<string, unknown> = {},
-  opts: { start?: boolean; dir?: string } = {},
+  opts: {
+    start?: boolean;
+    dir?: string;
+    grouping?: Record<string, unknown>;
+    afterSend?: PipelineOptions['afterSend'];
+  } = {},
 ): Promise<Harness> {
   const dir = opts.dir ? { path: opts.dir, cleanup: () => {} } : tempDir();
+  const grouping = opts.grouping ? { grouping: opts.grouping } : {};
   const config = parseConfig(
-    { server: { public_url: 'https://prodmon.example' }, notifications: { channels, outbox } },
+    { server: { public_url: 'https://prodmon.example' }, notifications: { channels, outbox, ...grouping } },
     { dataDir: dir.path, env: {} },
   );
   const clock = new FakeClock(T0);
@@ -58,6 +64,7 @@ export async function startHarness(
     store,
     clock,
     random: () => 0.5,
+    ...(opts.afterSend ? { afterSend: opts.afterSend } : {}),
     isLeader: () => h.leader.value,
     onChannelFailing: (f) => void h.failures.push(f),
     onChannelRecovered: (c) => void h.recovered.push(c),

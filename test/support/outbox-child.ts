@@ -18,8 +18,14 @@ const [dbPath, url, flag] = process.argv.slice(2);
 if (!dbPath || !url) throw new Error('usage: outbox-child.ts <db> <url> [--hold-after-send]');
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+// Grouped as by default, with a short group_interval: a resolution goes a second after its firing.
 const config = parseConfig(
-  { notifications: { channels: [{ name: 'hook', kind: 'webhook', url, secret: 'crash-test-secret' }] } },
+  {
+    notifications: {
+      channels: [{ name: 'hook', kind: 'webhook', url, secret: 'crash-test-secret' }],
+      grouping: { group_interval: '1s' },
+    },
+  },
   { dataDir: '/tmp', env: {} },
 );
 const store = await openStore({ driver: 'sqlite', path: dbPath });

@@ -9,6 +9,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from 'node:net';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { checkAlertmanagerAlerts, checkPagerDutyEvent, checkSlackMessage } from './notify-formats.js';
 
 /** One request an HTTP receiver got. */
 export interface Received {
@@ -209,4 +210,23 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export { checkAlertmanagerAlerts, checkPagerDutyEvent, checkSlackMessage } from './notify-formats.js';
+/**
+ * Answers like the services at these paths would: `/slack` (200 `ok`, or 400 `invalid_blocks`),
+ * `/pd` (202, or 400), `/am/api/v2/alerts` (200, or 400), each checking the payload's format; 200
+ * anywhere else.
+ */
+export function answerLikeServices(r: Received): Answer {
+  if (r.path === '/slack')
+    return checkSlackMessage(r.json).length
+      ? { status: 400, body: 'invalid_blocks' }
+      : { status: 200, body: 'ok' };
+  if (r.path === '/pd')
+    return checkPagerDutyEvent(r.json).length
+      ? { status: 400 }
+      : { status: 202, body: '{"status":"success"}' };
+  if (r.path === '/am/api/v2/alerts')
+    return checkAlertmanagerAlerts(r.json).length ? { status: 400 } : { status: 200 };
+  return { status: 200 };
+}
+
+export { checkAlertmanagerAlerts, checkPagerDutyEvent, checkSlackMessage };

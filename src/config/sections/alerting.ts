@@ -5,7 +5,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { ALERT_TYPES, SEVERITIES } from '../../core/types.js';
-import { anyDuration, duration, nonEmpty, obj } from '../zod-helpers.js';
+import { anyDuration, duration, nearestKey, nonEmpty, obj } from '../zod-helpers.js';
 
 /** The specification's thresholds (warning / critical), on by default. */
 export const DEFAULT_THRESHOLDS = {
@@ -208,6 +208,73 @@ const builtinSecurity = (kinds: string[], warning: number, critical: number) =>
     enabled: z.boolean().default(true),
   }).prefault({});
 
+/** Which alerts an inhibition side matches: every given matcher must match (none: every alert). */
+const alertMatchers = () =>
+  obj({
+    /** Rule names (any of). */
+    rules: z.array(nonEmpty()).min(1).optional(),
+    /** Alert types (any of). */
+    types: z.array(z.enum(ALERT_TYPES)).min(1).optional(),
+    /** Severities (any of). */
+    severities: z.array(z.enum(SEVERITIES)).min(1).optional(),
+    /** Label values (all of). */
+    labels: z.record(z.string(), z.string()).optional(),
+  }).prefault({});
+
+/** While a firing alert matches `source`, the alerts matching `target` (with the same `equal` labels) are not notified. */
+const inhibitRule = obj({
+  /** Shown in the history of inhibited alerts (default: `inhibit_rules[<index>]`). */
+  name: nonEmpty().optional(),
+  source: alertMatchers(),
+  target: alertMatchers(),
+  /** Label names whose values must be the same on the source and the target (a label missing on both is equal). */
+  equal: z.array(nonEmpty()).default([]),
+}).superRefine((r, ctx) => {
+  const empty = (m: typeof r.source) => Object.values(m).every((v) => v === undefined);
+  if (empty(r.source))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['source'],
+      message:
+        'needs a matcher (rules, types, severities or labels): an empty source would match every alert',
+    });
+  if (empty(r.target))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['target'],
+      message:
+        'needs a matcher (rules, types, severities or labels): an empty target would match every alert',
+    });
+});
+
+/** Rules every config has (enabled or not): the thresholds, health checks, security counters. */
+const BUILTIN_RULES = [...Object.keys(DEFAULT_THRESHOLDS), 'health_check', 'failed_logins', 'rate_limited'];
+
+/** An inhibit rule naming a rule that does not exist would never match: a typo is an error. */
+function knownInhibitRules(
+  a: {
+    rules: { name: string }[];
+    security: { rules: { name: string }[] };
+    inhibit_rules: { source: { rules?: string[] }; target: { rules?: string[] } }[];
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const known = [...BUILTIN_RULES, ...a.rules.map((r) => r.name), ...a.security.rules.map((r) => r.name)];
+  a.inhibit_rules.forEach((r, i) => {
+    for (const side of ['source', 'target'] as const) {
+      (r[side].rules ?? []).forEach((name, j) => {
+        if (known.includes(name)) return;
+        const near = nearestKey(name, known);
+        ctx.addIssue({
+          code: 'custom',
+          path: ['inhibit_rules', i, side, 'rules', j],
+          message: `unknown rule "${name}"${near ? ` (did you mean "${near}"?)` : ` (rules: ${known.join(', ')})`}`,
+        });
+      });
+    }
+  });
+}
+
 export const alertingSection = obj({
   evaluation_interval: anyDuration()
     .refine((ms) => ms >= 1000, { error: 'must be at least 1s' })
@@ -250,6 +317,13 @@ export const alertingSection = obj({
       });
     }),
   maintenance: z.array(maintenance).default([]),
+  /**
+   * Most open alerts one rule keeps (one per label set); beyond it, one summary alert per rule counts
+   * the rest (labels `overflow: "true"`), and resolves once the rule is back under the cap.
+   */
+  max_alerts_per_rule: z.number().int().min(1).max(100_000).default(100),
+  /** Root causes: while a source alert fires, the target alerts it names are recorded but not notified. */
+  inhibit_rules: z.array(inhibitRule).default([]),
   /** Security alerts fed by `monitor.security(event)`. */
   security: obj({
     failed_logins: builtinSecurity(['failed_login', 'api_auth_failure'], 10, 50),
@@ -258,11 +332,15 @@ export const alertingSection = obj({
     /** Distinct sources tracked per rule (beyond this, the quietest are forgotten). */
     max_sources: z.number().int().min(1).default(10_000),
   }).prefault({}),
-}).prefault({});
+})
+  .superRefine(knownInhibitRules)
+  .prefault({});
 
 /** The `alerting` section after validation (durations in ms). */
 export type AlertingConfig = z.output<typeof alertingSection>;
 /** One entry of `alerting.rules`. */
 export type RuleConfig = AlertingConfig['rules'][number];
+/** One entry of `alerting.inhibit_rules`. */
+export type InhibitRuleConfig = AlertingConfig['inhibit_rules'][number];
 /** One entry of `alerting.maintenance`. */
 export type MaintenanceConfig = AlertingConfig['maintenance'][number];

@@ -31,6 +31,21 @@ export const notificationsSection = obj({
       });
     })
     .default([]),
+  /**
+   * Notifications are grouped per rule (and `group_by` labels) and channel: the first of a group goes at
+   * once, those that follow within `group_interval` of a group message go together as one message.
+   */
+  grouping: obj({
+    enabled: z.boolean().default(true),
+    /** Label names that split a rule's group (default: one group per rule and channel). */
+    group_by: z.array(nonEmpty()).default([]),
+    /** How long the first notification of a new group waits for others (0s: a lone alert goes at once). */
+    group_wait: duration('0s'),
+    /** After a group message, the next one of the same group waits this long, gathering what comes. */
+    group_interval: duration('1m'),
+    /** Members listed by name in a grouped message (the worst first); the rest are counted. */
+    max_listed: z.number().int().min(1).max(100).default(10),
+  }).prefault({}),
   /** A critical alert still firing after this is sent to the escalation channels too. */
   escalate_after: duration('30m'),
   outbox: obj({

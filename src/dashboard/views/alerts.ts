@@ -1,5 +1,6 @@
 /** Alert views: active alerts with their actions, history with filters, one alert's detail. */
 
+import { type InhibitSource, inhibitorOf } from '../../alerting/inhibit.js';
 import { ALERT_TYPES, type AlertStatus, SEVERITIES } from '../../core/types.js';
 import { formatLogLine } from '../../logging/format.js';
 import type { AlertDetail, AlertView } from '../data.js';
@@ -63,7 +64,7 @@ health checks and your own <code>alerting.rules</code>; who is told is set under
 <td><a class="alert-msg" href="${alertLink(p, a.id)}">${a.message}</a><div class="small muted">${a.rule} · ${a.type}</div>${labels(a.labels)}</td>
 <td class="num" data-label="Value / threshold">${valueCell(a)}</td>
 <td data-label="For">${dur(a.durationMs)}<div class="small muted">since ${time(a.firingAt ?? a.createdAt)}</div></td>
-<td data-label="State">${badge(a.status)}${a.silenced ? html` ${badge('silenced')}` : ''}</td>
+<td data-label="State">${badge(a.status)}${a.silenced ? html` ${badge('silenced')}` : ''}${inhibited(a) ? html` ${badge('silenced', 'inhibited')}` : ''}</td>
 ${viewer.role === 'admin' ? html`<td>${alertActions(a, viewer, p, back)}</td>` : ''}
 </tr>`,
   )}</tbody></table></div>`;
@@ -123,13 +124,26 @@ ${q.page > 1 ? html`<a href="${params(q.page - 1)}" rel="prev">Newer</a>` : ''}
 ${q.page < pages ? html`<a href="${params(q.page + 1)}" rel="next">Older</a>` : ''}</div>`;
 }
 
+/** Who inhibits an open alert (a firing root cause), or null. */
+function inhibited(a: AlertView): InhibitSource | null {
+  return a.status === 'resolved' ? null : inhibitorOf(a.metadata);
+}
+
+/** The "Inhibited by" fact: the root cause, linked, and the inhibit rule. */
+function inhibitedBy(a: AlertView, p: Paths): SafeHtml | string {
+  const by = inhibited(a);
+  if (!by) return '';
+  return html`
+<dt>Inhibited by</dt><dd><a href="${alertLink(p, by.id)}"><code>${by.rule}</code></a> ${labels(by.labels)}<div class="small muted">not notified while it fires (${by.by})</div></dd>`;
+}
+
 /** One alert: facts, actions, timeline, notifications, audit, error-log lines. */
 export function detailSection(d: AlertDetail, viewer: Viewer, p: Paths): SafeHtml {
   const a = d.alert;
   return html`<div class="section-head"><h1 class="alert-msg">${a.message}</h1>${alertActions(a, viewer, p, alertLink(p, a.id))}</div>
 <div class="grid">
 <section class="card" aria-labelledby="facts-h"><h2 id="facts-h">Alert</h2><dl class="facts">
-<dt>State</dt><dd>${badge(a.status)} ${a.silenced ? badge('silenced') : ''}</dd>
+<dt>State</dt><dd>${badge(a.status)} ${a.silenced ? badge('silenced') : ''} ${inhibited(a) ? badge('silenced', 'inhibited') : ''}</dd>${inhibitedBy(a, p)}
 <dt>Severity</dt><dd>${badge(a.severity)}</dd>
 <dt>Rule</dt><dd><code>${a.rule}</code> · ${a.type}</dd>
 <dt>Labels</dt><dd>${labels(a.labels)}</dd>

@@ -4,7 +4,9 @@
  * (manual resolution, audited), and `/production/alerts/silences/` (list, create, expire). Reading
  * needs a token with role `read`, changing needs `admin`.
  */
+
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { inhibitorOf } from '../../alerting/inhibit.js';
 import { MaintenanceCalendar } from '../../alerting/maintenance.js';
 import { Muting } from '../../alerting/mutes.js';
 import { publicAlert } from '../../alerting/plan.js';
@@ -99,6 +101,7 @@ export function alertRoutes(app: FastifyInstance, ctx: AppContext): void {
       .map((a: StoredAlert) => ({
         ...publicAlert(fresh.get(a.id) ?? a),
         mutedBy: muting.mutedBy(a, mutes, now),
+        inhibitedBy: inhibitorOf(a.metadata),
       }))
       .sort(
         (x, y) =>

@@ -96,6 +96,8 @@ export const alertmanagerNotifier: NotifierDefinition<AlertmanagerOptions> = {
       batchMax: 50,
       send: (n, signal) => post([n], signal),
       sendBatch: post,
+      // Alertmanager groups by itself: a group message posts each member's alert.
+      sendGroup: (g, signal) => post(g.members, signal),
     };
   },
 };

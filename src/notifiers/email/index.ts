@@ -1,7 +1,7 @@
 /**
  * `email`: SMTP through nodemailer (implicit TLS or STARTTLS, optional auth), text and HTML bodies, one
- * e-mail per notification; more due at once than the rate limit (default 5 a minute) lets through go as
- * one digest. Also sends the daily summary.
+ * e-mail per notification or group message; more due at once than the rate limit (default 5 a minute)
+ * lets through go as one digest. Also sends the daily summary.
  */
 import { z } from 'zod';
 import { obj } from '../../config/zod-helpers.js';
@@ -9,8 +9,14 @@ import { errorMessage } from '../../core/errors.js';
 import { nodemailerModule } from '../../core/lazy.js';
 import { oneLine } from '../escape.js';
 import { summaryEmail } from '../summary/render.js';
-import type { AlertNotification, Notification, NotifierDefinition, SendOutcome } from '../types.js';
-import { alertEmail, digestEmail, type EmailContent } from './render.js';
+import type {
+  AlertNotification,
+  GroupNotification,
+  Notification,
+  NotifierDefinition,
+  SendOutcome,
+} from '../types.js';
+import { alertEmail, digestEmail, type EmailContent, groupEmail } from './render.js';
 
 /** Options of an e-mail channel. */
 export interface EmailOptions {
@@ -142,6 +148,14 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
           headers,
           `<digest-${alerts[0]!.id}-${alerts.length}@prodmon>`,
         );
+      },
+      async sendGroup(g: GroupNotification) {
+        const headers = {
+          'X-Prodmon-Event': 'group',
+          'X-Prodmon-Group': oneLine(g.group.key),
+          'X-Prodmon-Alerts': String(g.members.length),
+        };
+        return mail(groupEmail(g, spec.subject_prefix), headers, `<${g.id}@prodmon>`);
       },
       async close() {
         transport.close();

@@ -1,8 +1,9 @@
-/** E-mail messages: one per notification (text + HTML), and the digest of several. */
+/** E-mail messages: one per notification (text + HTML), the digest of several, and a group message. */
 import { escapeHtml, escapeText, oneLine, truncate } from '../escape.js';
-import { colorOf, headline } from '../message.js';
+import { countsLine as groupCounts, groupFacts, groupText, memberLine } from '../group.js';
+import { COLORS, colorOf, headline, inhibitedText } from '../message.js';
 import { renderHtml, renderLine, renderSubject, renderText } from '../templates.js';
-import type { AlertNotification } from '../types.js';
+import type { AlertNotification, GroupNotification } from '../types.js';
 
 /** A rendered e-mail. */
 export interface EmailContent {
@@ -45,4 +46,39 @@ export function digestEmail(ns: AlertNotification[], prefix: string): EmailConte
     .join('\n');
   const html = `<div style="font-family:sans-serif;max-width:640px"><h2 style="font-size:18px">${escapeHtml(title)}</h2>\n<table style="border-collapse:collapse">\n${rows}\n</table></div>`;
   return { subject: truncate(`${oneLine(prefix)} ${title}`.trim(), 160), text: escapeText(text), html };
+}
+
+/** The e-mail of a group message: headline as subject, counts, the worst members, what it suppresses. */
+export function groupEmail(g: GroupNotification, prefix: string): EmailContent {
+  const f = groupFacts(g);
+  const rows = f.listed
+    .map((n) => {
+      const color = n.event === 'resolved' ? COLORS.resolved : COLORS[n.alert.severity];
+      return `<tr><td style="border-left:6px solid ${color};padding:4px 8px">${escapeHtml(memberLine(n, g.group.labels))}${n.link ? ` <a href="${escapeHtml(n.link)}">view</a>` : ''}</td></tr>`;
+    })
+    .join('\n');
+  const more = [
+    ...(f.omitted > 0 ? [`and ${f.omitted.toLocaleString('en-US')} more alerts`] : []),
+    ...(f.beyondCap > 0
+      ? [`and ${f.beyondCap.toLocaleString('en-US')} more label sets beyond the per-rule cap`]
+      : []),
+  ];
+  const inhibited = inhibitedText(f.inhibits);
+  const html = [
+    `<div style="font-family:sans-serif;max-width:640px">`,
+    `<div style="border-left:6px solid ${f.color};padding:8px 12px"><h2 style="margin:0 0 8px 0;font-size:18px">${escapeHtml(f.headline)}</h2>`,
+    `<p style="margin:0">${escapeHtml(groupCounts(f))}</p></div>`,
+    rows ? `<table style="border-collapse:collapse;margin-top:12px">\n${rows}\n</table>` : '',
+    ...more.map((m) => `<p style="margin:4px 0">${escapeHtml(m)}</p>`),
+    inhibited ? `<p><strong>Suppressing:</strong> ${escapeHtml(inhibited)}</p>` : '',
+    g.link ? `<p><a href="${escapeHtml(g.link)}">View the alerts in prodmon</a></p>` : '',
+    '</div>',
+  ]
+    .filter(Boolean)
+    .join('\n');
+  return {
+    subject: truncate(`${oneLine(prefix)} ${oneLine(f.headline)}`.trim(), 160),
+    text: escapeText(groupText(g, f)),
+    html,
+  };
 }

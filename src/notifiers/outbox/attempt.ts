@@ -33,9 +33,22 @@ function aborted(signal: AbortSignal): Promise<SendOutcome> {
  * Sends `items` (one, or a batch when the notifier can) and waits at most `timeoutMs` of the clock's
  * time; a notifier that throws or ignores the abort still gives a retryable outcome.
  */
-export async function attemptSend(
+export function attemptSend(
   notifier: Notifier,
   items: OutboxItem[],
+  o: { clock: Clock; timeoutMs: number; stop: AbortSignal },
+): Promise<Attempt> {
+  const ns = items.map(notificationFromItem);
+  return attempt(
+    (signal) =>
+      ns.length > 1 && notifier.sendBatch ? notifier.sendBatch(ns, signal) : notifier.send(ns[0]!, signal),
+    o,
+  );
+}
+
+/** Runs one send under the attempt timeout (see `attemptSend`). */
+export async function attempt(
+  send: (signal: AbortSignal) => Promise<SendOutcome>,
   o: { clock: Clock; timeoutMs: number; stop: AbortSignal },
 ): Promise<Attempt> {
   const timeout = new AbortController();
@@ -46,13 +59,10 @@ export async function attemptSend(
     () => {},
   );
   const signal = AbortSignal.any([timeout.signal, o.stop]);
-  const ns = items.map(notificationFromItem);
   const started = performance.now();
   let outcome: SendOutcome;
   try {
-    const sending =
-      ns.length > 1 && notifier.sendBatch ? notifier.sendBatch(ns, signal) : notifier.send(ns[0]!, signal);
-    outcome = await Promise.race([sending, aborted(signal)]);
+    outcome = await Promise.race([send(signal), aborted(signal)]);
   } catch (err) {
     outcome = { ok: false, retryable: true, reason: `notifier error: ${errorMessage(err)}` };
   } finally {

@@ -12,6 +12,9 @@ import {
 } from '../../../test/support/receivers.js';
 import { disabledState, enableChannel } from './channel-state.js';
 
+/** These tests are about notifications one by one (grouping has its own tests). */
+const UNGROUPED = { grouping: { enabled: false } };
+
 const firing = (id: string, severity: 'medium' | 'high' | 'critical' = 'high') =>
   transition('firing', sampleAlert({ id, fingerprint: id, severity }));
 
@@ -29,7 +32,7 @@ describe('outbox worker: channel state, rate limits, digests, leadership', () =>
   });
 
   test('410 Gone disables the channel (persisted), tells the callback, and fails later items unsent', async () => {
-    h = await startHarness([{ name: 'hook', kind: 'webhook', url: rx.url }]);
+    h = await startHarness([{ name: 'hook', kind: 'webhook', url: rx.url }], {}, UNGROUPED);
     rx.answer(() => ({ status: 410, body: 'gone' }));
     await h.accept(firing('al_1'));
     assert.deepEqual(
@@ -54,7 +57,7 @@ describe('outbox worker: channel state, rate limits, digests, leadership', () =>
   });
 
   test('Slack: at most one message a second; more due at once go as one message', async () => {
-    h = await startHarness([{ name: 'chat', kind: 'slack', url: `${rx.url}/slack` }]);
+    h = await startHarness([{ name: 'chat', kind: 'slack', url: `${rx.url}/slack` }], {}, UNGROUPED);
     rx.answer((r) =>
       checkSlackMessage(r.json).length
         ? { status: 400, body: 'invalid_blocks' }
@@ -74,9 +77,11 @@ describe('outbox worker: channel state, rate limits, digests, leadership', () =>
   });
 
   test('a configured rate_limit holds a channel back, then sends one by one when the kind cannot batch', async () => {
-    h = await startHarness([
-      { name: 'pd', kind: 'pagerduty', routing_key: 'k', url: rx.url, rate_limit: { max: 2, per: '1m' } },
-    ]);
+    h = await startHarness(
+      [{ name: 'pd', kind: 'pagerduty', routing_key: 'k', url: rx.url, rate_limit: { max: 2, per: '1m' } }],
+      {},
+      UNGROUPED,
+    );
     rx.answer(() => ({ status: 202 }));
     for (const id of ['al_1', 'al_2', 'al_3', 'al_4', 'al_5']) {
       await h.accept(firing(id));
@@ -157,7 +162,7 @@ describe('outbox worker with e-mail', () => {
 
   test('a burst beyond the rate limit becomes one digest; quieter times one mail each', async () => {
     smtp = await startSmtpReceiver();
-    h = await startHarness([channel(smtp.port)]);
+    h = await startHarness([channel(smtp.port)], {}, UNGROUPED);
     for (let i = 1; i <= 12; i++) await h.accept(firing(`al_${i}`));
     await h.advance(60_000, 10_000);
     const subjects = smtp.mails.map((m) => m.subject);

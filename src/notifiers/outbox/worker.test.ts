@@ -136,7 +136,8 @@ describe('outbox worker: delivery, retries, timeouts, giving up', () => {
     await h.accept(transition('firing'));
     await h.clock.advance(500);
     await h.accept(transition('resolved', sampleAlert(), { at: T0 + 500 }));
-    await h.advance(10_000);
+    // Grouped (the default): the resolution goes with the group's next message, a group_interval on.
+    await h.advance(70_000, 2000);
     const ok = rx.requests
       .filter((_, i) => times[i]! >= T0 + 3000)
       .map((r) => (r.json as { type: string }).type);

@@ -7,14 +7,23 @@
 import { scrub } from '../../config/mask.js';
 import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
 import type { Store } from '../../store/index.js';
 import type { OutboxItem } from '../../store/repos/outbox.js';
-import type { Notifier, SendOutcome } from '../types.js';
-import { attemptSend } from './attempt.js';
+import { notificationFromItem } from '../message.js';
+import type {
+  AlertNotification,
+  GroupNotification,
+  InhibitedAlert,
+  Notifier,
+  SendOutcome,
+} from '../types.js';
+import { attempt, attemptSend } from './attempt.js';
 import type { DeliveryPolicy } from './backoff.js';
 import { disableChannel, disabledState } from './channel-state.js';
+import { claimable, type GroupTiming, type GroupUnit, planGroups } from './groups.js';
 import { ChannelLimiter, type RateLimit } from './limiter.js';
-import { planUnits, selectDue } from './plan.js';
+import { alertKey, planUnits, selectDue } from './plan.js';
 import { recordOutcome } from './record.js';
 
 /** A configured channel as the worker uses it. */
@@ -61,7 +70,15 @@ export interface OutboxWorkerOptions {
   random?: () => number;
   /** Called after a send returned, before it is recorded (crash tests stop here). */
   afterSend?: (items: OutboxItem[], outcome: SendOutcome) => void | Promise<void>;
+  /** Timing of grouped rows and how many members a group message lists (default: 0s, 1m, 10). */
+  grouping?: GroupTiming & { maxListed: number };
+  /** Whether a group is held back by an evaluation pass still writing it. */
+  held?: (groupKey: string) => boolean;
+  /** The open alerts each of these alerts inhibits (root causes list them in their messages). */
+  inhibited?: (alertIds: string[]) => Promise<Map<string, InhibitedAlert[]>>;
 }
+
+const DEFAULT_GROUPING = { waitMs: 0, intervalMs: 60_000, maxListed: 10 };
 
 /** Delivers the outbox. `start()` runs it in the background; `wake()` makes it look now. */
 export class OutboxWorker {
@@ -70,6 +87,8 @@ export class OutboxWorker {
   readonly #limiters = new Map<string, ChannelLimiter>();
   readonly #busy = new Map<string, Promise<void>>();
   readonly #failing = new Set<string>();
+  /** When each (channel, group) last had a message claimed; null: none known. */
+  readonly #lastMessage = new Map<string, number | null>();
   #stop = new AbortController();
   #wakeCtl: AbortController | null = null;
   #loop: Promise<void> | null = null;
@@ -187,16 +206,19 @@ export class OutboxWorker {
         await this.#failAll(channel, items, why);
         continue;
       }
-      const { due, waitUntil } = selectDue(items, now);
+      const split = splitByPath(items);
+      const { due, waitUntil } = selectDue(split.plain, now);
       if (waitUntil !== undefined) nextAt = Math.min(nextAt, waitUntil);
-      if (due.length === 0) continue;
+      const groups = await this.#planGroups(channel, split.grouped, split.blocked, now);
+      if (groups.waitUntil !== undefined) nextAt = Math.min(nextAt, groups.waitUntil);
+      if (due.length === 0 && groups.units.length === 0) continue;
       const limiter = this.#limiter(channel, rt);
       const free = limiter.available(now);
       if (free <= 0) {
         nextAt = Math.min(nextAt, limiter.nextFreeAt(now));
         continue;
       }
-      const task = this.#deliver(channel, rt, due, free)
+      const task = this.#deliver(channel, rt, due, groups.units, split.blocked)
         .catch((err) =>
           this.#o.log?.error({ channel, err: this.#scrub(errorMessage(err)) }, 'delivery failed'),
         )
@@ -217,38 +239,165 @@ export class OutboxWorker {
     return l;
   }
 
-  /** Sends a channel's due items in order; stops at a retryable failure (the channel waits). */
-  async #deliver(channel: string, rt: ChannelRuntime, due: OutboxItem[], free: number): Promise<void> {
+  get #grouping(): GroupTiming & { maxListed: number } {
+    return this.#o.grouping ?? DEFAULT_GROUPING;
+  }
+
+  /** The group messages of a channel due now (learning when each group last had one, once). */
+  async #planGroups(
+    channel: string,
+    rows: OutboxItem[],
+    blocked: ReadonlySet<string>,
+    now: number,
+  ): Promise<{ units: GroupUnit[]; waitUntil?: number }> {
+    if (rows.length === 0) return { units: [] };
+    for (const key of new Set(rows.map((r) => r.groupKey ?? ''))) {
+      const k = `${channel}\u0000${key}`;
+      if (!this.#lastMessage.has(k))
+        this.#lastMessage.set(k, await this.#o.store.outbox.lastGroupMessage(channel, key));
+    }
+    return planGroups(rows, now, {
+      ...this.#grouping,
+      lastMessage: (key) => this.#lastMessage.get(`${channel}\u0000${key}`) ?? null,
+      held: (key) => this.#o.held?.(key) ?? false,
+      blocked,
+    });
+  }
+
+  /** Sends a channel's due group messages, then its other due items, in order; stops at a retryable failure. */
+  async #deliver(
+    channel: string,
+    rt: ChannelRuntime,
+    due: OutboxItem[],
+    groups: GroupUnit[],
+    blocked: ReadonlySet<string>,
+  ): Promise<void> {
     const limiter = this.#limiter(channel, rt);
+    for (const unit of groups) {
+      if (this.#stop.signal.aborted || !(await this.#leader())) return;
+      const now = this.#o.clock.now();
+      if (limiter.available(now) <= 0) return;
+      const items = await this.#claim(channel, unit, blocked, now);
+      if (items.length === 0) continue;
+      limiter.take(now);
+      const n = await this.#groupNotification(channel, items);
+      const outcome = await this.#send(channel, limiter, items, (signal) =>
+        sendGrouped(rt.notifier, n, signal),
+      );
+      if (outcome === null) return;
+      if (!outcome.ok && (outcome.retryable || outcome.disable)) return;
+    }
     const batchMax = rt.notifier.sendBatch ? (rt.notifier.batchMax ?? 20) : 1;
     const failedAlerts = new Set<string>();
-    for (const unit of planUnits(due, free, batchMax)) {
+    for (const unit of planUnits(due, limiter.available(this.#o.clock.now()), batchMax)) {
       const items = unit.filter((i) => !failedAlerts.has(i.alertId ?? i.id));
       if (items.length === 0 || this.#stop.signal.aborted) continue;
       if (!(await this.#leader())) return;
       const now = this.#o.clock.now();
       if (limiter.available(now) <= 0) return;
       limiter.take(now);
-      const { outcome, durationMs, interrupted } = await attemptSend(rt.notifier, items, {
-        clock: this.#o.clock,
-        timeoutMs: this.#o.policy.attemptTimeout,
-        stop: this.#stop.signal,
-      });
-      if (interrupted) return; // shutting down: the items stay pending, due now
-      await this.#o.afterSend?.(items, outcome);
-      const result = await recordOutcome(this.#o.store, items, outcome, {
-        now: this.#o.clock.now(),
-        durationMs,
-        policy: this.#o.policy,
-        random: this.#o.random ?? Math.random,
-        reason: outcome.ok ? null : this.#scrub(outcome.reason),
-      });
-      await this.#after(channel, limiter, outcome, result);
+      const outcome = await this.#send(channel, limiter, items, null);
+      if (outcome === null) return;
       if (!outcome.ok) {
         for (const i of items) failedAlerts.add(i.alertId ?? i.id);
         if (outcome.retryable || outcome.disable) return;
       }
     }
+  }
+
+  /**
+   * The rows of a group message: a claimed one's rows again, or, for a new message, every alert's
+   * oldest pending row of the group, claimed now under the message's id (a lone row keeps its own id).
+   */
+  async #claim(
+    channel: string,
+    unit: GroupUnit,
+    blocked: ReadonlySet<string>,
+    now: number,
+  ): Promise<OutboxItem[]> {
+    const outbox = this.#o.store.outbox;
+    if (unit.batchId) return outbox.pendingBatch(unit.batchId);
+    const rows = await outbox.pendingGroup(channel, unit.key);
+    // Checked after the read: a pass that started writing this group meanwhile holds it.
+    if (this.#o.held?.(unit.key)) return [];
+    const pick = claimable(rows, blocked);
+    if (pick.length === 0) return [];
+    const batchId = pick.length === 1 ? pick[0]!.id : newId(now, 'ng_');
+    const claimed = await outbox.claim(
+      pick.map((r) => r.id),
+      batchId,
+      now,
+    );
+    this.#lastMessage.set(`${channel}\u0000${unit.key}`, now);
+    // All claimed (the usual case): the rows as read; else the ones this message did get.
+    if (claimed === pick.length) return pick.map((r) => ({ ...r, batchId, updatedAt: now }));
+    return outbox.pendingBatch(batchId);
+  }
+
+  /** What a group message carries: one member as itself, several as one group notification. */
+  async #groupNotification(
+    channel: string,
+    items: OutboxItem[],
+  ): Promise<AlertNotification | GroupNotification> {
+    const members = items.map((i) => notificationFromItem(i) as AlertNotification);
+    const first = members[0]!;
+    const key = items[0]!.groupKey ?? first.alert.rule;
+    const open = await this.#o.store.outbox.openInGroup(channel, key);
+    const group = { key, rule: first.alert.rule, labels: {}, ...first.group, open };
+    const inhibited = await this.#inhibited(members);
+    for (const m of members) {
+      const list = inhibited.get(m.alert.id);
+      if (list?.length) m.inhibits = list;
+    }
+    if (members.length === 1) return { ...first, group };
+    return {
+      id: items[0]!.batchId ?? items[0]!.id,
+      channel,
+      event: 'group',
+      at: Math.max(...members.map((m) => m.at)),
+      link: groupLink(first.link),
+      group,
+      members,
+      maxListed: this.#grouping.maxListed,
+    };
+  }
+
+  async #inhibited(members: AlertNotification[]): Promise<Map<string, InhibitedAlert[]>> {
+    if (!this.#o.inhibited) return new Map();
+    try {
+      return await this.#o.inhibited(members.map((m) => m.alert.id));
+    } catch (err) {
+      this.#o.log?.warn({ err: this.#scrub(errorMessage(err)) }, 'reading inhibited alerts failed');
+      return new Map();
+    }
+  }
+
+  /**
+   * One attempt and its record: `send` (null: the items as they are, one or a batch); returns the
+   * outcome, or null when the worker is stopping (the items stay pending, due now).
+   */
+  async #send(
+    channel: string,
+    limiter: ChannelLimiter,
+    items: OutboxItem[],
+    send: ((signal: AbortSignal) => Promise<SendOutcome>) | null,
+  ): Promise<SendOutcome | null> {
+    const rt = this.#o.channels.get(channel)!;
+    const o = { clock: this.#o.clock, timeoutMs: this.#o.policy.attemptTimeout, stop: this.#stop.signal };
+    const { outcome, durationMs, interrupted } = send
+      ? await attempt(send, o)
+      : await attemptSend(rt.notifier, items, o);
+    if (interrupted) return null;
+    await this.#o.afterSend?.(items, outcome);
+    const result = await recordOutcome(this.#o.store, items, outcome, {
+      now: this.#o.clock.now(),
+      durationMs,
+      policy: this.#o.policy,
+      random: this.#o.random ?? Math.random,
+      reason: outcome.ok ? null : this.#scrub(outcome.reason),
+    });
+    await this.#after(channel, limiter, outcome, result);
+    return outcome;
   }
 
   async #after(
@@ -314,4 +463,55 @@ export class OutboxWorker {
   #scrub(text: string): string {
     return scrub(text, this.#o.secrets ?? []);
   }
+}
+
+/**
+ * A channel's pending rows by delivery path: grouped rows, and the others (one by one, or a digest).
+ * Each alert goes by the path of its oldest pending row; its later rows on the other path wait (the
+ * alerts in `blocked` have grouped rows waiting), so a resolution never overtakes its firing when
+ * grouping is switched on or off.
+ */
+function splitByPath(items: readonly OutboxItem[]): {
+  grouped: OutboxItem[];
+  plain: OutboxItem[];
+  blocked: Set<string>;
+} {
+  const first = new Map<string, boolean>();
+  const grouped: OutboxItem[] = [];
+  const plain: OutboxItem[] = [];
+  const blocked = new Set<string>();
+  for (const i of items) {
+    const a = alertKey(i);
+    const isGrouped = Boolean(i.groupKey);
+    const path = first.get(a) ?? isGrouped;
+    first.set(a, path);
+    if (path !== isGrouped) {
+      // A grouped row of an alert whose older rows go one by one waits; a group message must not take it.
+      if (isGrouped) blocked.add(a);
+      continue;
+    }
+    (isGrouped ? grouped : plain).push(i);
+  }
+  return { grouped, plain, blocked };
+}
+
+/** Sends a group message: a lone member as itself; several in the kind's grouped format. */
+async function sendGrouped(
+  notifier: Notifier,
+  n: AlertNotification | GroupNotification,
+  signal: AbortSignal,
+): Promise<SendOutcome> {
+  if (n.event !== 'group') return notifier.send(n, signal);
+  if (notifier.sendGroup) return notifier.sendGroup(n, signal);
+  if (notifier.sendBatch) return notifier.sendBatch(n.members, signal);
+  for (const m of n.members) {
+    const r = await notifier.send(m, signal);
+    if (!r.ok) return r;
+  }
+  return { ok: true };
+}
+
+/** The dashboard's alert list, from a member's link to one alert. */
+function groupLink(link: string | null): string | null {
+  return link ? link.replace(/\/[^/]*$/, '') : null;
 }

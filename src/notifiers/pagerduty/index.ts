@@ -1,15 +1,26 @@
 /**
  * `pagerduty`: Events API v2. Firing, escalations and reminders `trigger` with `dedup_key` = the alert id
- * (so they land on one PagerDuty alert); the resolution `resolve`s the same key. 202 is success, 400 is
- * permanent, 429 and 5xx are retried.
+ * (so they land on one PagerDuty alert); the resolution `resolve`s the same key. With grouping (the
+ * default), the key is the group's: one PagerDuty alert per rule, resolved when none of its alerts is
+ * open any more. 202 is success, 400 is permanent, 429 and 5xx are retried.
  */
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import type { Severity } from '../../core/types.js';
+import { SEVERITIES, type Severity } from '../../core/types.js';
+import { oneLine, truncate } from '../escape.js';
+import { countsLine, groupFacts, groupName, memberLine } from '../group.js';
 import { postJson } from '../http.js';
-import { alertFields, dashboardBase } from '../message.js';
+import { alertFields, dashboardBase, inhibitedText } from '../message.js';
 import { renderLine } from '../templates.js';
-import type { AlertNotification, Notification, NotifierDefinition, SendOutcome } from '../types.js';
+import type {
+  AlertNotification,
+  GroupInfo,
+  GroupNotification,
+  Notification,
+  NotifierDefinition,
+  SendOutcome,
+} from '../types.js';
 
 /** Options of a PagerDuty channel. */
 export interface PagerDutyOptions {
@@ -73,6 +84,97 @@ export function pagerDutyEvent(
   };
 }
 
+/** The `dedup_key` of a group: one PagerDuty alert per group (at most 255 characters). */
+export function groupDedupKey(key: string): string {
+  const k = `prodmon-group:${key}`;
+  return k.length <= 255 ? k : `prodmon-group:${createHash('sha256').update(key).digest('hex')}`;
+}
+
+/**
+ * The Events API v2 body of a group message (or a lone member of a group): one PagerDuty alert per
+ * group, keyed `dedup_key` = the group's. It resolves once nothing it was told of is still open;
+ * until then a message (also one of resolutions only) triggers the same key, which PagerDuty adds
+ * to the open alert's log without paging again.
+ */
+export function pagerDutyGroupEvent(
+  g: GroupNotification,
+  o: PagerDutyOptions & { clientUrl: string | null },
+): Record<string, unknown> {
+  const f = groupFacts(g);
+  const dedupKey = groupDedupKey(g.group.key);
+  if (f.firing === 0 && g.group.open === 0)
+    return { routing_key: o.routing_key, dedup_key: dedupKey, event_action: 'resolve' };
+  const summary = f.firing > 0 ? f.headline : `${groupName(g)}: ${countsLine(f)}`;
+  const open = g.members.filter((n) => n.event !== 'resolved');
+  const severity = (open.length ? open : g.members).reduce<Severity>(
+    (w, n) => (SEVERITIES.indexOf(n.alert.severity) > SEVERITIES.indexOf(w) ? n.alert.severity : w),
+    'low',
+  );
+  const inhibited = inhibitedText(f.inhibits);
+  return {
+    routing_key: o.routing_key,
+    event_action: 'trigger',
+    dedup_key: dedupKey,
+    payload: {
+      summary: truncate(oneLine(summary), 1024),
+      source: o.source ?? hostname(),
+      severity: PD_SEVERITY[severity],
+      timestamp: new Date(g.at).toISOString(),
+      ...(o.component ? { component: o.component } : {}),
+      group: o.group ?? g.members[0]!.alert.type,
+      class: g.group.rule,
+      custom_details: {
+        group: g.group.key,
+        rule: g.group.rule,
+        counts: countsLine(f),
+        firing: f.firing,
+        resolved: f.resolved,
+        label_sets_firing: f.firingLabelSets,
+        beyond_cap: f.beyondCap,
+        open: g.group.open,
+        worst: f.listed.map((n) => memberLine(n, g.group.labels)),
+        omitted: f.omitted,
+        ...(inhibited ? { suppressing: inhibited } : {}),
+        link: g.link,
+      },
+    },
+    client: 'prodmon',
+    ...(o.clientUrl ? { client_url: o.clientUrl } : {}),
+    ...(g.link ? { links: [{ href: g.link, text: 'View the alerts in prodmon' }] } : {}),
+  };
+}
+
+/** A lone member of a group, as a one-member group message (its own summary when it fires). */
+function loneGroupEvent(
+  n: AlertNotification & { group: GroupInfo },
+  o: PagerDutyOptions & { clientUrl: string | null },
+): Record<string, unknown> {
+  const open = n.group.open ?? 0;
+  const key = groupDedupKey(n.group.key);
+  if (n.event === 'resolved' && open === 0) return pagerDutyEvent(n, o, key);
+  if (n.event !== 'resolved') {
+    const event = pagerDutyEvent(n, o, key);
+    const details = (event.payload as { custom_details: Record<string, unknown> }).custom_details;
+    details.group = n.group.key;
+    details.open = open;
+    if (n.inhibits?.length) details.suppressing = inhibitedText(n.inhibits);
+    return event;
+  }
+  return pagerDutyGroupEvent(
+    {
+      id: n.id,
+      channel: n.channel,
+      event: 'group',
+      at: n.at,
+      link: n.link,
+      group: { ...n.group, open },
+      members: [n],
+      maxListed: 10,
+    },
+    o,
+  );
+}
+
 export const pagerDutyNotifier: NotifierDefinition<PagerDutyOptions> = {
   kind: 'pagerduty',
   shape: {
@@ -94,13 +196,15 @@ export const pagerDutyNotifier: NotifierDefinition<PagerDutyOptions> = {
         if (n.event === 'summary') {
           return { ok: false, retryable: false, reason: 'pagerduty channels do not take the daily summary' };
         }
-        if (n.event !== 'test') return post(pagerDutyEvent(n, o), signal);
+        if (n.event !== 'test')
+          return post(n.group ? loneGroupEvent({ ...n, group: n.group }, o) : pagerDutyEvent(n, o), signal);
         // A test opens an alert and resolves it at once, so nobody is left with an open incident.
         const key = `prodmon-test-${n.id}`;
         const opened = await post(pagerDutyEvent(n, o, key), signal);
         if (!opened.ok) return opened;
         return post(pagerDutyEvent({ ...n, event: 'resolved' }, o, key), signal);
       },
+      sendGroup: (g, signal) => post(pagerDutyGroupEvent(g, o), signal),
     };
   },
 };

@@ -4,9 +4,10 @@
  * is escaped (`&`, `<`, `>`), so `<!channel>` or `<@U123>` in an alert shows as text and pings no one.
  */
 import { escapeSlack, oneLine, truncate } from '../escape.js';
-import { alertFields, colorOf, headline } from '../message.js';
+import { countsLine, groupFacts, memberLine } from '../group.js';
+import { alertFields, colorOf, headline, inhibitedText } from '../message.js';
 import { renderLine } from '../templates.js';
-import type { AlertNotification } from '../types.js';
+import type { AlertNotification, GroupNotification } from '../types.js';
 
 type Block = Record<string, unknown>;
 
@@ -37,6 +38,7 @@ const FACTS: [string, string][] = [
   ['Resolution', 'resolution'],
   ['Reminders', 'reminders'],
   ['Labels', 'labels'],
+  ['Suppressing', 'inhibits'],
 ];
 
 /** The facts section: `*Label*` (ours) and an escaped value. */
@@ -85,5 +87,33 @@ export function slackBatchMessage(ns: AlertNotification[]): Block {
         { type: 'context', elements: [{ type: 'mrkdwn', text: linkLine(n) }] },
       ],
     })),
+  };
+}
+
+/** The message of a group: its headline, counts, the worst members, what it suppresses, a link. */
+export function slackGroupMessage(g: GroupNotification): Block {
+  const f = groupFacts(g);
+  const lines = f.listed.map((n) => `• ${truncate(oneLine(memberLine(n, g.group.labels)), 280)}`);
+  if (f.omitted > 0) lines.push(`• and ${f.omitted.toLocaleString('en-US')} more`);
+  if (f.beyondCap > 0)
+    lines.push(`• and ${f.beyondCap.toLocaleString('en-US')} more label sets beyond the per-rule cap`);
+  const inhibited = inhibitedText(f.inhibits);
+  const link = g.link
+    ? `<${slackUrl(g.link)}|View the alerts in prodmon> · ${escapeSlack(g.group.key)}`
+    : escapeSlack(g.group.key);
+  return {
+    text: escapeSlack(truncate(`${f.headline}. ${countsLine(f)}`, 2000)),
+    blocks: [{ type: 'header', text: plain(oneLine(f.headline), 150) }],
+    attachments: [
+      {
+        color: f.color,
+        blocks: [
+          { type: 'section', text: plain(countsLine(f), 3000) },
+          ...(lines.length ? [{ type: 'section', text: plain(lines.join('\n'), 3000) }] : []),
+          ...(inhibited ? [{ type: 'section', text: plain(`Suppressing: ${inhibited}`, 3000) }] : []),
+          { type: 'context', elements: [{ type: 'mrkdwn', text: link }] },
+        ],
+      },
+    ],
   };
 }

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { postJson } from '../http.js';
 import type { AlertNotification, Notification, NotifierDefinition, SendOutcome } from '../types.js';
-import { slackBatchMessage, slackMessage } from './blocks.js';
+import { slackBatchMessage, slackGroupMessage, slackMessage } from './blocks.js';
 
 /** Options of a Slack channel. */
 export interface SlackOptions {
@@ -48,6 +48,7 @@ export const slackNotifier: NotifierDefinition<SlackOptions> = {
         if (alerts.length === 0) return noSummary;
         return post(alerts.length === 1 ? slackMessage(alerts[0]!) : slackBatchMessage(alerts), signal);
       },
+      sendGroup: (g, signal) => post(slackGroupMessage(g), signal),
     };
   },
 };

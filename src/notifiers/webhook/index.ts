@@ -1,11 +1,18 @@
 /**
- * `webhook`: a signed JSON POST per notification, following Standard Webhooks: `webhook-id` (the
- * notification id, the same on every retry), `webhook-timestamp` (seconds) and `webhook-signature`.
+ * `webhook`: a signed JSON POST per notification (or group message), following Standard Webhooks:
+ * `webhook-id` (the notification id, the same on every retry), `webhook-timestamp` (seconds) and
+ * `webhook-signature`.
  */
 import { z } from 'zod';
 import { postJson } from '../http.js';
-import type { Notification, NotifierContext, NotifierDefinition, SendOutcome } from '../types.js';
-import { webhookPayload } from './payload.js';
+import type {
+  GroupNotification,
+  Notification,
+  NotifierContext,
+  NotifierDefinition,
+  SendOutcome,
+} from '../types.js';
+import { webhookGroupPayload, webhookPayload } from './payload.js';
 import { signatureHeader } from './signature.js';
 
 const RESERVED = /^(content-type|webhook-id|webhook-timestamp|webhook-signature)$/i;
@@ -21,8 +28,8 @@ export interface WebhookOptions {
 /** Sends one notification to a webhook; exported for `notify test` and tests. */
 export function webhookSender(spec: { name: string } & WebhookOptions, ctx: NotifierContext) {
   const secrets = [...(spec.secret ? [spec.secret] : []), ...(spec.secrets ?? [])];
-  return async (n: Notification, signal: AbortSignal): Promise<SendOutcome> => {
-    const body = JSON.stringify(webhookPayload(n));
+  return async (n: Notification | GroupNotification, signal: AbortSignal): Promise<SendOutcome> => {
+    const body = JSON.stringify(n.event === 'group' ? webhookGroupPayload(n) : webhookPayload(n));
     const timestamp = Math.floor(ctx.clock.now() / 1000);
     const headers: Record<string, string> = {
       ...spec.headers,
@@ -51,6 +58,6 @@ export const webhookNotifier: NotifierDefinition<WebhookOptions> = {
   },
   create(spec, ctx) {
     const send = webhookSender(spec, ctx);
-    return { kind: 'webhook', name: spec.name, send };
+    return { kind: 'webhook', name: spec.name, send, sendGroup: send };
   },
 };

@@ -1,10 +1,12 @@
 /**
- * The webhook payload, version 1 (documented in the README, Notifications → Payloads):
- * `{ type, timestamp, version, data }` following the Standard Webhooks payload recommendations.
+ * The webhook payloads (documented in the README, Notifications → Payloads): `{ type, timestamp,
+ * version, data }` following the Standard Webhooks payload recommendations. Version 1 is one alert's
+ * transition; version 2 (`alert.group`) is a group message carrying several.
  */
+import { groupFacts, groupText, overflowCount } from '../group.js';
 import { PAYLOAD_VERSION } from '../message.js';
 import { renderLine, renderText } from '../templates.js';
-import type { AlertNotification, Notification } from '../types.js';
+import type { AlertNotification, GroupInfo, GroupNotification, Notification } from '../types.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -16,6 +18,18 @@ export function eventType(n: Notification): string {
 }
 
 function alertData(n: AlertNotification) {
+  return {
+    ...alertFieldsData(n),
+    ...(n.group ? { group: groupData(n.group) } : {}),
+    ...(n.inhibits?.length ? { inhibits: n.inhibits } : {}),
+  };
+}
+
+function groupData(g: GroupInfo) {
+  return { key: g.key, rule: g.rule, labels: g.labels, open: g.open ?? null };
+}
+
+function alertFieldsData(n: AlertNotification) {
   const a = n.alert;
   return {
     notification_id: n.id,
@@ -50,6 +64,44 @@ function alertData(n: AlertNotification) {
             reason: a.resolution.reason,
           }
         : null,
+    },
+  };
+}
+
+/** The version of the grouped webhook payload (`type: alert.group`). */
+export const GROUP_PAYLOAD_VERSION = 2;
+
+/**
+ * The JSON body of a group message, version 2: the group, counts, the worst members (each in the
+ * version 1 `data` shape) and the summary alerts of label sets beyond the per-rule cap.
+ */
+export function webhookGroupPayload(g: GroupNotification): Record<string, unknown> {
+  const f = groupFacts(g);
+  const summaries = g.members.filter((n) => overflowCount(n) > 0);
+  return {
+    type: 'alert.group',
+    timestamp: iso(g.at),
+    version: GROUP_PAYLOAD_VERSION,
+    data: {
+      notification_id: g.id,
+      channel: g.channel,
+      group: groupData(g.group),
+      status: f.firing > 0 ? 'firing' : 'resolved',
+      summary: f.headline,
+      text: groupText(g, f),
+      link: g.link,
+      counts: {
+        alerts: g.members.length,
+        firing: f.firing,
+        resolved: f.resolved,
+        label_sets_firing: f.firingLabelSets,
+        label_sets_resolved: f.resolvedLabelSets,
+        beyond_cap: f.beyondCap,
+        by_severity: f.bySeverity,
+      },
+      alerts: [...f.listed, ...summaries].map(alertData),
+      omitted: f.omitted,
+      inhibits: f.inhibits,
     },
   };
 }

@@ -21,6 +21,10 @@ export interface OutboxItem {
   updatedAt: number;
   deliveredAt: number | null;
   lastError: string | null;
+  /** The notification group (rule and channel), null or absent when not grouped. */
+  groupKey?: string | null;
+  /** The group message carrying this row once claimed (the same id on every attempt). */
+  batchId?: string | null;
 }
 
 /** One attempt to deliver an outbox item. */
@@ -54,6 +58,8 @@ export class OutboxRepo {
     channel: string;
     payload: Record<string, unknown>;
     now: number;
+    /** The notification group, when grouped. */
+    groupKey?: string | null;
   }): Promise<boolean> {
     const r = await this.db
       .insertInto('outbox')
@@ -71,6 +77,8 @@ export class OutboxRepo {
         updatedAt: item.now,
         deliveredAt: null,
         lastError: null,
+        groupKey: item.groupKey ?? null,
+        batchId: null,
       })
       .onConflict((oc) => oc.column('key').doNothing())
       .executeTakeFirst();
@@ -104,6 +112,81 @@ export class OutboxRepo {
     return rows.map(toItem);
   }
 
+  /** Every pending item of a group on a channel, oldest first (claimed or not). */
+  async pendingGroup(channel: string, groupKey: string): Promise<OutboxItem[]> {
+    const rows = await this.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('groupKey', '=', groupKey)
+      .where('channel', '=', channel)
+      .where('status', '=', 'pending')
+      .orderBy('createdAt')
+      .orderBy('id')
+      .execute();
+    return rows.map(toItem);
+  }
+
+  /** The pending items a group message claimed, oldest first. */
+  async pendingBatch(batchId: string): Promise<OutboxItem[]> {
+    const rows = await this.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('batchId', '=', batchId)
+      .where('status', '=', 'pending')
+      .orderBy('createdAt')
+      .orderBy('id')
+      .execute();
+    return rows.map(toItem);
+  }
+
+  /**
+   * Claims pending, unclaimed items for the group message `batchId` (before it is sent, so a re-send
+   * after a crash carries the same id and members); returns how many were claimed.
+   */
+  async claim(ids: readonly string[], batchId: string, now: number): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < ids.length; i += 500) {
+      const r = await this.db
+        .updateTable('outbox')
+        .set({ batchId, updatedAt: now })
+        .where('id', 'in', ids.slice(i, i + 500))
+        .where('status', '=', 'pending')
+        .where('batchId', 'is', null)
+        .executeTakeFirst();
+      n += Number(r.numUpdatedRows);
+    }
+    return n;
+  }
+
+  /** When a group message of a group on a channel was last claimed or attempted (null: none kept). */
+  async lastGroupMessage(channel: string, groupKey: string): Promise<number | null> {
+    const r = await this.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.max('updatedAt').as('updated'))
+      .where('groupKey', '=', groupKey)
+      .where('channel', '=', channel)
+      .where('batchId', 'is not', null)
+      .executeTakeFirst();
+    return r?.updated === null || r?.updated === undefined ? null : Number(r.updated);
+  }
+
+  /**
+   * How many alerts of a group a channel was told (or is being told) of that are still open: a group
+   * message says how many remain, and PagerDuty resolves the group's incident only at none.
+   */
+  async openInGroup(channel: string, groupKey: string): Promise<number> {
+    const r = await this.db
+      .selectFrom('outbox')
+      .innerJoin('alerts', 'alerts.id', 'outbox.alertId')
+      .select((eb) => eb.fn.count<number>('outbox.alertId').distinct().as('n'))
+      .where('outbox.groupKey', '=', groupKey)
+      .where('outbox.channel', '=', channel)
+      .where('outbox.status', 'in', ['pending', 'delivered'])
+      .where('alerts.status', '<>', 'resolved')
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
   /** Number of items in each status. */
   async counts(): Promise<Record<OutboxStatus, number>> {
     const rows = await this.db
@@ -131,6 +214,7 @@ export class OutboxRepo {
         createdAt: now,
         updatedAt: now,
         lastError: null,
+        batchId: null,
       })
       .where('id', '=', id)
       .where('status', 'in', ['failed', 'dead'])
