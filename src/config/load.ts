@@ -84,9 +84,7 @@ export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
       ]);
     }
     const parsed = yamlModule().parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-    if (parsed.errors.length > 0) {
-      throw new ConfigError([`${file}: invalid YAML: ${parsed.errors[0]!.message.split('\n')[0]}`]);
-    }
+    if (parsed.errors.length > 0) throw new ConfigError([yamlProblem(file, text, parsed.errors[0]!)]);
     doc = parsed.toJS() ?? {};
     if (typeof doc !== 'object' || Array.isArray(doc)) {
       throw new ConfigError([
@@ -95,6 +93,39 @@ export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
     }
   }
   return parseConfig(doc, { ...opts, label, source: file });
+}
+
+/**
+ * A YAML syntax error as `file:line:col: invalid YAML: what`, then the offending line and a caret under
+ * the column (the yaml package's own excerpt sometimes shows the line before).
+ */
+export function yamlProblem(
+  file: string,
+  text: string,
+  err: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] },
+): string {
+  const what = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const pos = err.linePos?.[0];
+  if (!pos) return `${file}: invalid YAML: ${what}`;
+  const lines = text.split(/\r?\n/);
+  let n = pos.line;
+  let col = pos.col;
+  let where = '';
+  if (lines.slice(n - 1).every((l) => l.trim() === '')) {
+    // Reported past the last line (an unclosed bracket or quote): point after the last written character.
+    while (n > 1 && (lines[n - 1] ?? '').trim() === '') n--;
+    col = (lines[n - 1] ?? '').trimEnd().length + 1;
+    where = ' (at the end of the file)';
+  }
+  const line = lines[n - 1] ?? '';
+  const gutter = String(n);
+  // Keep tabs in the caret line so the caret sits under the right character on a terminal.
+  const pad = line.slice(0, col - 1).replace(/[^\t]/g, ' ');
+  return (
+    `${file}:${n}:${col}: invalid YAML: ${what}${where}\n` +
+    `  ${gutter} | ${line}\n` +
+    `  ${' '.repeat(gutter.length)} | ${pad}^`
+  );
 }
 
 /** Validates an already-parsed config document (for the embedded form: `createMonitor({...})`). */
