@@ -241,6 +241,43 @@ describe('config loading', () => {
     assert.equal(scrub(`failed to connect with ${token}`, c.secrets), 'failed to connect with ********');
   });
 
+  test('query values and headers off the allow-list are secrets too; short ones are masked but not scrubbed from text', () => {
+    const c = parseConfig(
+      {
+        health: {
+          checks: [
+            {
+              name: 'api',
+              kind: 'http',
+              url: 'http://127.0.0.1:1/s?apikey=QueryKey-123456&format=json',
+              headers: { 'x-custom-auth': 'HeaderKey-abcdef', 'x-env': 'prod', accept: 'application/json' },
+            },
+          ],
+        },
+      },
+      { env: {} },
+    );
+    assert.ok(c.secrets.includes('QueryKey-123456'));
+    assert.ok(c.secrets.includes('HeaderKey-abcdef'));
+    assert.equal(
+      scrub(
+        'GET failed: apikey=QueryKey-123456 sent HeaderKey-abcdef as application/json to prod',
+        c.secrets,
+      ),
+      'GET failed: apikey=******** sent ******** as application/json to prod',
+    );
+    const shown = maskConfig(c).health.checks[0] as unknown as {
+      url: string;
+      headers: Record<string, string>;
+    };
+    assert.equal(shown.url, 'http://127.0.0.1:1/s?apikey=********&format=********');
+    assert.deepEqual(shown.headers, {
+      'x-custom-auth': '********',
+      'x-env': '********',
+      accept: 'application/json',
+    });
+  });
+
   test('an unknown store driver is explained', () => {
     const errs = problems(() => parseConfig({ store: { driver: 'mongo' } }, { env: {}, label: 'c' }));
     assert.deepEqual(errs, ['c: store.driver: expected driver to be "sqlite" or "postgres"']);

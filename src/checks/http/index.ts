@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { z } from 'zod';
+import { maskUrl } from '../../config/mask.js';
 import { nonEmpty, size } from '../../config/zod-helpers.js';
 import type { HealthStatus } from '../../core/types.js';
 import type { CheckDefinition, CheckOutcome } from '../types.js';
@@ -66,10 +67,9 @@ type Options = {
   max_body: number;
 };
 
-/** Origin and path of a URL: no credentials, no query string (tokens live there). */
+/** The URL as health output shows it: credentials and query values masked, as `prodmon config check` does. */
 export function displayUrl(url: string): string {
-  const u = new URL(url);
-  return `${u.protocol}//${u.host}${u.pathname}`;
+  return maskUrl(url);
 }
 
 interface Response {
