@@ -6,7 +6,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { configFrom, EXIT, type GlobalOptions, globalOptions, runCommand } from './common.js';
-import { runDaemonChild, startDaemon } from './daemon.js';
+import { runWithPidFile, startDaemon } from './daemon.js';
 import { takeEarlySignals } from './signals.js';
 
 interface StartOptions extends GlobalOptions {
@@ -135,7 +135,8 @@ export function registerStart(program: Command): void {
             },
           });
           secrets = config.secrets;
-          if (opts.daemonChild) return runDaemonChild(config, (hooks) => runForeground(config, hooks));
+          if (opts.daemonChild)
+            return runWithPidFile(config, 'daemon', (hooks) => runForeground(config, hooks));
           if (opts.daemon) {
             const childArgs = [
               '--data-dir',
@@ -146,7 +147,7 @@ export function registerStart(program: Command): void {
             if (port !== undefined) childArgs.push('--port', String(port));
             return startDaemon(config, { childArgs, json: opts.json });
           }
-          return runForeground(config);
+          return runWithPidFile(config, 'foreground', (hooks) => runForeground(config, hooks));
         },
         () => secrets,
       );

@@ -9,6 +9,9 @@ import { ProdmonError } from '../core/errors.js';
 import { configFrom, EXIT, type GlobalOptions, globalOptions, printJson, runCommand } from './common.js';
 import { daemonFiles, isAlive, probeDaemon, readDaemonState, removeDaemonFiles } from './daemon.js';
 
+/** The config fields `stop` reads. */
+const STOP_FIELDS = ['data_dir'];
+
 interface StopOptions extends GlobalOptions {
   timeout: string;
   force?: boolean;
@@ -129,7 +132,8 @@ export function registerStop(program: Command): void {
             },
           );
         }
-        const config = configFrom(opts);
+        // Only the data directory is read: a `${VAR}` elsewhere (a token, a webhook URL) may be unset.
+        const config = configFrom(opts, { pick: STOP_FIELDS });
         const r = await stopDaemon(config, { timeoutMs, force: opts.force });
         if (opts.json) printJson(r);
         else (r.result === 'stopped' ? process.stdout : process.stderr).write(`${r.message}\n`);

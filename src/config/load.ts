@@ -35,6 +35,11 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Applied over the file (e.g. `--port`); nested objects are merged. */
   overrides?: Record<string, unknown>;
+  /**
+   * Read only these fields (dotted paths such as `store` or `server.port`) and take defaults for the rest:
+   * a command that needs little (`status`, `stop`) then works while a `${VAR}` it does not need is unset.
+   */
+  pick?: readonly string[];
 }
 
 /** Dotted path with indexes: `health.checks[0].url`. */
@@ -43,6 +48,25 @@ export function formatPath(path: readonly PropertyKey[]): string {
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
     else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}
+
+/** Only the fields at `paths` of a parsed document (the rest left out, so it takes its defaults). */
+function pickFields(doc: unknown, paths: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const path of paths) {
+    const keys = path.split('.');
+    let from: unknown = doc;
+    for (const k of keys)
+      from = from && typeof from === 'object' ? (from as Record<string, unknown>)[k] : undefined;
+    if (from === undefined) continue;
+    let to = out;
+    for (const k of keys.slice(0, -1)) {
+      to[k] ??= {};
+      to = to[k] as Record<string, unknown>;
+    }
+    to[keys[keys.length - 1]!] = from;
   }
   return out;
 }
@@ -136,7 +160,8 @@ export function parseConfig(
   const label = opts.label ?? 'config';
   const env = opts.env ?? process.env;
   const envProblems: { path: (string | number)[]; message: string }[] = [];
-  let raw = substituteEnv(doc ?? {}, env, envProblems) as Record<string, unknown>;
+  const fields = opts.pick ? pickFields(doc, opts.pick) : (doc ?? {});
+  let raw = substituteEnv(fields, env, envProblems) as Record<string, unknown>;
   if (opts.overrides) raw = deepMerge(raw, opts.overrides);
   const problems = envProblems.map((p) => `${label}: ${formatPath(p.path)}: ${p.message}`);
   const result = configSchema.safeParse(raw, { reportInput: true });
