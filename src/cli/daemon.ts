@@ -12,6 +12,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { EXIT, printJson } from './common.js';
+import { type FirstRunSignIn, firstRunLines } from './first-run.js';
 import { dashboardUrl, ensureDataDir } from './start.js';
 
 /** The marker argument of the detached process (also how `stop` recognises it in /proc). */
@@ -184,7 +185,7 @@ function tail(path: string, lines = 20): string {
 /** `start --daemon`: spawns the detached monitor and waits until it answers; resolves with the exit code. */
 export async function startDaemon(
   config: ResolvedConfig,
-  o: { childArgs: string[]; json?: boolean; timeoutMs?: number },
+  o: { childArgs: string[]; json?: boolean; timeoutMs?: number; signIn?: FirstRunSignIn | null },
 ): Promise<number> {
   ensureDataDir(config.dataDir);
   const files = daemonFiles(config);
@@ -260,6 +261,10 @@ export async function startDaemon(
     status,
     logs: config.paths.logs,
     pidFile: files.pid,
+    // The first-run token is shown once, when this start made it.
+    ...(o.signIn
+      ? { signIn: { tokenFile: o.signIn.file, ...(o.signIn.created ? { token: o.signIn.token } : {}) } }
+      : {}),
   };
   if (o.json) printJson(info);
   else {
@@ -267,6 +272,7 @@ export async function startDaemon(
       `prodmon ${VERSION} started in the background (pid ${child.pid})\n` +
         `listening on ${ready.url} (health: ${status})\n` +
         `dashboard: ${ready.dashboard}\n` +
+        (o.signIn ? firstRunLines(o.signIn) : '') +
         `logs: ${config.paths.logs}\n` +
         `stop it with: prodmon stop${config.dataDir === join(process.cwd(), '.prodmon') ? '' : ` --data-dir ${config.dataDir}`}\n`,
     );

@@ -120,7 +120,12 @@ describe('prodmon status and stop', () => {
     const text = await runCli(['status'], { cwd });
     assert.notEqual(text.code, 2, text.stderr);
     assert.doesNotMatch(text.stderr, /not set/);
-    const stopped = await runCli(['stop'], { cwd, timeoutMs: 60_000 });
+    const bare = await runCli(['stop', '--timeout', '30'], { cwd });
+    assert.deepEqual(
+      [bare.code, bare.stderr],
+      [2, 'prodmon: --timeout: 30 has no unit; write "30s" (or "30ms")\n'],
+    );
+    const stopped = await runCli(['stop', '--timeout', '30s'], { cwd, timeoutMs: 60_000 });
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.equal((await result).code, 0);
 
