@@ -1,3 +1,6 @@
+/** Bounds of a health check's timeout: `health.checks[].timeout` and `monitor.health.register(..., { timeout })`. */
+export const CHECK_TIMEOUT = { min: '10ms', max: '5m' } as const;
+
 /**
  * Bounds shared by the `metrics` section of the config and `createAgent(options)`, which checks its
  * options without zod (the agent's module graph stays small): one rule for both.

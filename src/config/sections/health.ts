@@ -1,13 +1,14 @@
 /** `health`: the checks, how often the cached answer is refreshed, and the endpoint's budget. */
 import { z } from 'zod';
 import { CHECK_KINDS } from '../../checks/registry.js';
+import { CHECK_TIMEOUT } from '../../core/limits.js';
 import { pluginList } from '../plugin-list.js';
 import { duration, nonEmpty, obj } from '../zod-helpers.js';
 
 export const checkCommon = {
   name: nonEmpty(),
   kind: z.string(),
-  timeout: duration('5s', { min: '10ms', max: '5m' }),
+  timeout: duration('5s', CHECK_TIMEOUT),
   critical: z.boolean().default(true),
 };
 
