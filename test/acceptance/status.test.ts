@@ -3,10 +3,12 @@
  * they do not need: the real binary in child processes, on SQLite in a temporary data directory.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { createMonitor } from '../../src/index.js';
 import { type CliResult, finished, runCli, spawnCli, waitForOutput } from '../support/cli.js';
 import { tempDir } from '../support/services.js';
 
@@ -93,6 +95,42 @@ describe('prodmon status and stop', () => {
     assert.equal(existsSync(join(cwd, '.prodmon', 'prodmon.pid')), false);
     const gone = JSON.parse((await runCli(['status', '--json'], { cwd })).stdout) as StatusJson;
     assert.deepEqual([gone.daemon.running, gone.instances.length], [false, 0]);
+  });
+
+  test('status of a monitor embedded in an app (no pid file) shows it running; a row whose process exited is gone', async () => {
+    const cwd = dir();
+    const monitor = createMonitor(
+      { data_dir: join(cwd, '.prodmon'), logs: { stdout: false }, health: { builtin_checks: false } },
+      { env: {}, fileLogs: false },
+    );
+    await monitor.start();
+    try {
+      const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+      await monitor.store.instances.heartbeat(
+        { id: 'crashed', host: hostname(), pid: gone, version: '0.1.0', startedAt: Date.now() },
+        Date.now(),
+      );
+      const s = (await statusOnceLeading(cwd)) as StatusJson & {
+        instances: { id: string; alive: boolean }[];
+      };
+      assert.deepEqual([s.daemon.running, s.daemon.mode, s.daemon.pid], [true, 'other', process.pid]);
+      assert.deepEqual(s.instances.map((i) => [i.id === 'crashed' ? 'crashed' : 'monitor', i.alive]).sort(), [
+        ['crashed', false],
+        ['monitor', true],
+      ]);
+      const text = await runCli(['status'], { cwd });
+      assert.match(
+        text.stdout,
+        new RegExp(`monitor: +running, pid ${process.pid} on this host, without a pid file here`),
+      );
+      assert.match(
+        text.stdout,
+        new RegExp(`crashed \\(pid ${gone}, v0\\.1\\.0, gone: pid ${gone} has exited`),
+      );
+      assert.doesNotMatch(text.stdout, /not running/);
+    } finally {
+      await monitor.stop();
+    }
   });
 
   test('stop and status work with a ${VAR} unset that they do not need; one they need is a clear error', async () => {
