@@ -40,7 +40,7 @@ interface StatusJson {
   statusFrom: string;
   daemon: { running: boolean; mode: string | null; pid: number | null; url: string | null };
   leader: { valid: boolean } | null;
-  instances: { id: string; pid: number; leader: boolean }[];
+  instances: { id: string; pid: number; leader: boolean; alive: boolean }[];
 }
 
 /** `status --json`, retried until the monitor has written its first heartbeat and lease. */
@@ -110,9 +110,7 @@ describe('prodmon status and stop', () => {
         { id: 'crashed', host: hostname(), pid: gone, version: '0.1.0', startedAt: Date.now() },
         Date.now(),
       );
-      const s = (await statusOnceLeading(cwd)) as StatusJson & {
-        instances: { id: string; alive: boolean }[];
-      };
+      const s = await statusOnceLeading(cwd);
       assert.deepEqual([s.daemon.running, s.daemon.mode, s.daemon.pid], [true, 'other', process.pid]);
       assert.deepEqual(s.instances.map((i) => [i.id === 'crashed' ? 'crashed' : 'monitor', i.alive]).sort(), [
         ['crashed', false],
