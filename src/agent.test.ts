@@ -202,6 +202,24 @@ describe('agent', () => {
         return true;
       },
     );
+    // Durations follow the config's rule: a unit is required, and the metrics section's bounds hold.
+    assert.throws(
+      () =>
+        createAgent({
+          push: { url: 'http://m:9464', token: PUSH, interval: 10 as never },
+          sample_interval: '10m',
+          max_buffered_rows: 2_000_000,
+        }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(err.problems, [
+          'createAgent options: push.interval: 10 has no unit; write "10s" (or "10ms")',
+          'createAgent options: max_buffered_rows: expected a whole number from 100 to 1000000, got 2000000',
+          'createAgent options: sample_interval: must be at most 5m, got "10m"',
+        ]);
+        return true;
+      },
+    );
     assert.throws(() => createAgent({} as never), /push: expected an object \{ url, token \}, got undefined/);
     assert.throws(
       () => createAgent({ push: { url: 'http://m:9464', token: 12345678 } } as never),

@@ -14,8 +14,9 @@
  */
 import { hostname } from 'node:os';
 import { type Clock, systemClock } from './core/clock.js';
-import { parseDuration } from './core/duration.js';
+import { type Bounds, configDuration } from './core/duration.js';
 import { ConfigError } from './core/errors.js';
+import { METRICS_LIMITS as L } from './core/limits.js';
 import { Instrumentation, type InstrumentationOptions, type MetricsLog } from './metrics/instrumentation.js';
 
 export { type Clock, FakeClock, systemClock } from './core/clock.js';
@@ -31,17 +32,20 @@ export { OVERFLOW } from './metrics/recorder.js';
 
 /** The agent's options: the names and defaults of the config's `metrics` section. */
 export interface AgentOptions {
-  /** Where and how to push (required): the standalone prodmon's base URL and an admin token. */
-  push: { url: string; token: string; interval?: string | number };
+  /**
+   * Where and how to push (required): the standalone prodmon's base URL and an admin token; `interval`
+   * is a duration with a unit, 1s to 5m (default 10s).
+   */
+  push: { url: string; token: string; interval?: string };
   /** This process's name in the pushed rows (default `<hostname>-<pid>`); give each process its own. */
   instance?: string;
-  /** How often the open minutes are handed to the push (default 10s). */
-  flush_interval?: string | number;
-  /** How often CPU, memory, disk and event-loop figures are sampled (default 10s). */
-  sample_interval?: string | number;
-  /** Cap on distinct label sets per metric; more fold into an overflow series (default 1000, at least 10). */
+  /** How often the open minutes are handed to the push: a duration with a unit, 1s to 5m (default 10s). */
+  flush_interval?: string;
+  /** How often CPU, memory, disk and event-loop figures are sampled: 1s to 5m (default 10s). */
+  sample_interval?: string;
+  /** Cap on distinct label sets per metric; more fold into an overflow series (default 1000; 10 to 100,000). */
   max_series?: number;
-  /** Closed minutes kept while a flush fails (default 20000, at least 100). */
+  /** Closed minutes kept while a flush fails (default 20000; 100 to 1,000,000). */
   max_buffered_rows?: number;
   /** Paths whose disk usage is sampled (default none: the standalone prodmon watches its host's disks). */
   disk_paths?: string[];
@@ -84,15 +88,18 @@ function checkOptions(o: AgentOptions): Omit<InstrumentationOptions, 'clock'> {
     throw new ConfigError(['createAgent options: expected an object with push: { url, token }']);
   for (const k of Object.keys(o))
     if (!known.has(k)) problems.push(`createAgent options: ${k}: unknown option`);
-  const ms = (field: string, v: string | number | undefined, dflt: number) => {
+  // The same rule as the config's durations: a unit is required, and the metrics section's bounds hold.
+  const ms = (field: string, v: unknown, bounds: Bounds, dflt: number) => {
     if (v === undefined) return dflt;
-    const n = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : null;
-    if (n === null || n < 100) bad(field, 'a duration of at least 100ms such as "10s"', v);
-    return n ?? dflt;
+    const r = configDuration(v, bounds);
+    if (r.ok) return r.value;
+    problems.push(`createAgent options: ${field}: ${r.problem}`);
+    return dflt;
   };
-  const int = (field: string, v: unknown, min: number, dflt: number) => {
+  const int = (field: string, v: unknown, b: { min: number; max: number }, dflt: number) => {
     if (v === undefined) return dflt;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) bad(field, `a whole number >= ${min}`, v);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < b.min || v > b.max)
+      bad(field, `a whole number from ${b.min} to ${b.max}`, v);
     return typeof v === 'number' ? v : dflt;
   };
   const push = o.push;
@@ -118,7 +125,7 @@ function checkOptions(o: AgentOptions): Omit<InstrumentationOptions, 'clock'> {
       if (k !== 'url' && k !== 'token' && k !== 'interval')
         problems.push(`createAgent options: push.${k}: unknown option`);
     }
-    pushInterval = ms('push.interval', push.interval, 10_000);
+    pushInterval = ms('push.interval', push.interval, L.push_interval, 10_000);
   }
   const instance = o.instance ?? `${hostname()}-${process.pid}`;
   if (typeof instance !== 'string' || !/^[\w.:@-]{1,200}$/.test(instance))
@@ -135,11 +142,11 @@ function checkOptions(o: AgentOptions): Omit<InstrumentationOptions, 'clock'> {
     bad('error_statuses', '"5xx" or "4xx+5xx"', errorStatuses);
   const checked = {
     instance,
-    maxSeries: int('max_series', o.max_series, 10, 1000),
-    maxBufferedRows: int('max_buffered_rows', o.max_buffered_rows, 100, 20_000),
+    maxSeries: int('max_series', o.max_series, L.max_series, 1000),
+    maxBufferedRows: int('max_buffered_rows', o.max_buffered_rows, L.max_buffered_rows, 20_000),
     errorStatuses,
-    flushIntervalMs: ms('flush_interval', o.flush_interval, 10_000),
-    sampleIntervalMs: ms('sample_interval', o.sample_interval, 10_000),
+    flushIntervalMs: ms('flush_interval', o.flush_interval, L.flush_interval, 10_000),
+    sampleIntervalMs: ms('sample_interval', o.sample_interval, L.sample_interval, 10_000),
     diskPaths,
     push: { url, token, intervalMs: pushInterval },
   };

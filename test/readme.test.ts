@@ -5,8 +5,19 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { buildProgram } from '../src/cli/main.js';
 import { parseConfig } from '../src/config/load.js';
+import { boundsTable, referenceYaml } from '../src/config/reference.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+function setAt(path: string[], value: unknown): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  let cur = root;
+  path.forEach((k, i) => {
+    if (i === path.length - 1) cur[k] = value;
+    else cur = cur[k] = {} as Record<string, unknown>;
+  });
+  return root;
+}
 
 function leafPaths(value: unknown, prefix = ''): string[] {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
@@ -30,6 +41,25 @@ test('the README config reference is a valid config listing every key at its def
     .filter((p) => !['source', 'dataDir', 'instanceId'].includes(p) && !p.startsWith('paths.'))
     .filter((p) => !documented.has(p));
   assert.deepEqual(missing, [], 'keys missing from the README reference');
+});
+
+test('the README reference and bounds table are what the schema generates (scripts/config-reference.ts)', () => {
+  const yaml =
+    /<!-- config-reference:start -->\s*```yaml\n([\s\S]*?)```\s*<!-- config-reference:end -->/.exec(readme);
+  const bounds = /<!-- config-bounds:start -->\n([\s\S]*?)\n<!-- config-bounds:end -->/.exec(readme);
+  assert.equal(yaml?.[1], referenceYaml(), 'run node --import tsx scripts/config-reference.ts');
+  assert.equal(bounds?.[1], boundsTable(), 'run node --import tsx scripts/config-reference.ts');
+  // Each bound in the table is the one the schema enforces: just past it is refused, naming the bound.
+  for (const [path, value, bound] of [
+    ['health.refresh_interval', '999ms', 'must be at least 1s'],
+    ['alerting.evaluation_interval', '61m', 'must be at most 1h'],
+    ['metrics.max_series', 100_001, 'must be at most 100000'],
+  ] as const) {
+    const row = new RegExp(`^\\| \`${path.replace('.', '\\.')}\` \\|`, 'm');
+    assert.match(bounds![1]!, row, `${path} is in the table`);
+    const doc = setAt(path.split('.'), value);
+    assert.throws(() => parseConfig(doc, { env: {}, cwd: '/x' }), new RegExp(`${path}: ${bound}`));
+  }
 });
 
 test('the README CLI table lists every command', () => {

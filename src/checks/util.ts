@@ -20,7 +20,7 @@ export const percentThresholds = () =>
   }).optional();
 
 /** An optional latency threshold (duration); above it a working target is `degraded`. */
-export const latencyThreshold = () => anyDuration().optional();
+export const latencyThreshold = () => anyDuration({ max: '5m' }).optional();
 
 /** healthy below `warning`, degraded from `warning`, unhealthy from `critical`. */
 export function levelOf(value: number, t: { warning: number; critical: number }): HealthStatus {

@@ -3,6 +3,7 @@
  * spawns itself with `--daemon-child`, waits until `GET /health/` answers, prints the pid and URL and
  * exits. The child owns the pid file (`config.paths.pid`) and a state file beside it (URL, start time,
  * and how it stopped), logs to the application log, and removes the pid file when it stops.
+ * A foreground `prodmon start` claims the same two files, so `status` and `stop` find either.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,14 +12,20 @@ import type { ResolvedConfig } from '../config/load.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { EXIT, printJson } from './common.js';
+import { type FirstRunSignIn, firstRunLines } from './first-run.js';
 import { dashboardUrl, ensureDataDir } from './start.js';
 
 /** The marker argument of the detached process (also how `stop` recognises it in /proc). */
 export const DAEMON_CHILD_FLAG = '--daemon-child';
 
-/** What the daemon writes about itself. */
+/** How a monitor with a pid file runs: detached (`start --daemon`) or in a terminal (`start`). */
+export type RunMode = 'daemon' | 'foreground';
+
+/** What the daemon (or a foreground start) writes about itself. */
 export interface DaemonState {
   pid: number;
+  /** Absent in files written before foreground starts had one: a daemon. */
+  mode?: RunMode;
   url: string | null;
   dashboard: string | null;
   startedAt: number;
@@ -44,10 +51,15 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Whether `pid` runs a prodmon daemon (false: a reused pid); null where /proc cannot tell. */
-export function isDaemonProcess(pid: number): boolean | null {
+/**
+ * Whether `pid` runs a prodmon daemon or `prodmon start` (false: a reused pid); null where /proc cannot
+ * tell. The command line names the binary (`prodmon`, or the CLI entry `cli/run`) and `start`.
+ */
+export function isMonitorProcess(pid: number): boolean | null {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(DAEMON_CHILD_FLAG);
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (args.includes(DAEMON_CHILD_FLAG)) return true;
+    return args.includes('start') && args.some((a) => /prodmon|[\\/]cli[\\/]run\.[cm]?[jt]s$/.test(a));
   } catch {
     return existsSync('/proc/self') ? false : null;
   }
@@ -81,7 +93,8 @@ export function probeDaemon(config: ResolvedConfig): DaemonProbe {
   if (!Number.isInteger(pid) || pid <= 0)
     return { state: 'stale', pid: null, reason: 'the pid file is unreadable' };
   if (!isAlive(pid)) return { state: 'stale', pid, reason: `pid ${pid} is not running` };
-  if (isDaemonProcess(pid) === false) return { state: 'stale', pid, reason: `pid ${pid} is another program` };
+  if (isMonitorProcess(pid) === false)
+    return { state: 'stale', pid, reason: `pid ${pid} is another program` };
   const info = readDaemonState(config);
   return { state: 'running', pid, info: info?.pid === pid ? info : null };
 }
@@ -110,23 +123,29 @@ function claimPidFile(config: ResolvedConfig): void {
   }
   const probe = probeDaemon(config);
   if (probe.state === 'running' && probe.pid !== process.pid) {
+    const where = probe.info?.url ? `, ${probe.info.url}` : '';
     throw new ProdmonError(
       'PRODMON_E_CONFLICT',
-      `prodmon is already running from ${config.dataDir} (pid ${probe.pid})`,
+      `prodmon is already running from ${config.dataDir} (pid ${probe.pid}${where})`,
     );
   }
   writeFileSync(path, `${process.pid}\n`);
 }
 
-/** The detached process: claims the pid file, runs the monitor, records how it ended. */
-export async function runDaemonChild(
+/**
+ * The monitor's own process (the detached child, or a foreground `start`): claims the pid file, runs
+ * the monitor, records its URL once it listens and how it ended, and removes the pid file.
+ */
+export async function runWithPidFile(
   config: ResolvedConfig,
+  mode: RunMode,
   run: (hooks: { onListening(url: string): void }) => Promise<number>,
 ): Promise<number> {
   ensureDataDir(config.dataDir);
   claimPidFile(config);
   const state: DaemonState = {
     pid: process.pid,
+    mode,
     url: null,
     dashboard: null,
     startedAt: Date.now(),
@@ -166,7 +185,7 @@ function tail(path: string, lines = 20): string {
 /** `start --daemon`: spawns the detached monitor and waits until it answers; resolves with the exit code. */
 export async function startDaemon(
   config: ResolvedConfig,
-  o: { childArgs: string[]; json?: boolean; timeoutMs?: number },
+  o: { childArgs: string[]; json?: boolean; timeoutMs?: number; signIn?: FirstRunSignIn | null },
 ): Promise<number> {
   ensureDataDir(config.dataDir);
   const files = daemonFiles(config);
@@ -242,6 +261,10 @@ export async function startDaemon(
     status,
     logs: config.paths.logs,
     pidFile: files.pid,
+    // The first-run token is shown once, when this start made it.
+    ...(o.signIn
+      ? { signIn: { tokenFile: o.signIn.file, ...(o.signIn.created ? { token: o.signIn.token } : {}) } }
+      : {}),
   };
   if (o.json) printJson(info);
   else {
@@ -249,6 +272,7 @@ export async function startDaemon(
       `prodmon ${VERSION} started in the background (pid ${child.pid})\n` +
         `listening on ${ready.url} (health: ${status})\n` +
         `dashboard: ${ready.dashboard}\n` +
+        (o.signIn ? firstRunLines(o.signIn) : '') +
         `logs: ${config.paths.logs}\n` +
         `stop it with: prodmon stop${config.dataDir === join(process.cwd(), '.prodmon') ? '' : ` --data-dir ${config.dataDir}`}\n`,
     );

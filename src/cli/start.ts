@@ -6,7 +6,8 @@ import type { ResolvedConfig } from '../config/load.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { configFrom, EXIT, type GlobalOptions, globalOptions, runCommand } from './common.js';
-import { runDaemonChild, startDaemon } from './daemon.js';
+import { runWithPidFile, startDaemon } from './daemon.js';
+import { type FirstRunSignIn, firstRunLines, firstRunSignIn, firstRunToken } from './first-run.js';
 import { takeEarlySignals } from './signals.js';
 
 interface StartOptions extends GlobalOptions {
@@ -46,10 +47,13 @@ export function dashboardUrl(config: ResolvedConfig, listening: string): string 
   return `${config.server.public_url ?? listening}${config.server.prefix}/production/dashboard/`;
 }
 
-/** Runs the monitor until a signal; resolves with the exit code. `onListening` hears the URL once it serves. */
+/**
+ * Runs the monitor until a signal; resolves with the exit code. `onListening` hears the URL once it
+ * serves; `signIn` (a first-run token) is told about under the dashboard URL.
+ */
 export async function runForeground(
   config: ResolvedConfig,
-  hooks: { onListening?(url: string): void } = {},
+  hooks: { onListening?(url: string): void; signIn?: FirstRunSignIn | null } = {},
 ): Promise<number> {
   process.stdout.write(`prodmon ${VERSION} starting (data dir ${config.dataDir})\n`);
   ensureDataDir(config.dataDir);
@@ -91,7 +95,8 @@ export async function runForeground(
       const store = config.store.driver === 'sqlite' ? `sqlite ${config.paths.db}` : 'postgres';
       process.stdout.write(
         `prodmon ${VERSION} listening on ${url} (store: ${store}, logs: ${config.paths.logs})\n` +
-          `dashboard: ${dashboardUrl(config, url)}\n`,
+          `dashboard: ${dashboardUrl(config, url)}\n` +
+          (hooks.signIn ? firstRunLines(hooks.signIn) : ''),
       );
       app.logger.app.info({ url, instance: config.instanceId, version: VERSION }, 'prodmon started');
       hooks.onListening?.(url);
@@ -127,15 +132,27 @@ export function registerStart(program: Command): void {
         opts,
         async () => {
           const port = parsePort(opts.port);
-          const config = configFrom(opts, {
-            overrides: {
-              server: { ...(opts.host ? { host: opts.host } : {}), ...(port !== undefined ? { port } : {}) },
-              // The detached process logs to the application log only: it has no terminal.
-              ...(opts.daemonChild ? { logs: { stdout: false } } : {}),
-            },
-          });
+          const overrides = {
+            server: { ...(opts.host ? { host: opts.host } : {}), ...(port !== undefined ? { port } : {}) },
+            // The detached process logs to the application log only: it has no terminal.
+            ...(opts.daemonChild ? { logs: { stdout: false } } : {}),
+          };
+          let config = configFrom(opts, { overrides });
+          // No way to sign in configured: the first-run admin token opens the dashboard.
+          ensureDataDir(config.dataDir);
+          const signIn = firstRunSignIn(config);
+          if (signIn)
+            config = configFrom(opts, {
+              overrides: { ...overrides, auth: { tokens: [firstRunToken(signIn)] } },
+            });
           secrets = config.secrets;
-          if (opts.daemonChild) return runDaemonChild(config, (hooks) => runForeground(config, hooks));
+          if (opts.daemonChild) {
+            // Its output goes to daemon.out: the token itself is told by the parent, on the terminal.
+            const quiet = signIn && { ...signIn, created: false };
+            return runWithPidFile(config, 'daemon', (hooks) =>
+              runForeground(config, { ...hooks, signIn: quiet }),
+            );
+          }
           if (opts.daemon) {
             const childArgs = [
               '--data-dir',
@@ -144,9 +161,9 @@ export function registerStart(program: Command): void {
             ];
             if (opts.host) childArgs.push('--host', opts.host);
             if (port !== undefined) childArgs.push('--port', String(port));
-            return startDaemon(config, { childArgs, json: opts.json });
+            return startDaemon(config, { childArgs, json: opts.json, signIn });
           }
-          return runForeground(config);
+          return runWithPidFile(config, 'foreground', (hooks) => runForeground(config, { ...hooks, signIn }));
         },
         () => secrets,
       );

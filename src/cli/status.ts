@@ -1,9 +1,12 @@
 /**
  * `prodmon status`: the overall status, active alerts, last health results, last job runs, the leader
- * and the instances, read from the store of the config/data dir; and whether a daemon runs from it
- * (whose live `/health/` answer, when it has one, is the overall status). `--json` for scripts.
+ * and the instances, read from the store of the config/data dir; and which monitor runs from it: a
+ * daemon or a foreground `prodmon start` (its pid file), or a live process the store's instance rows
+ * name on this host (an embedded monitor). The live `/health/` answer, when there is a URL, is the
+ * overall status. `--json` for scripts.
  */
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import type { ResolvedConfig } from '../config/load.js';
@@ -24,7 +27,7 @@ import {
   runWithConfig,
   statusColor,
 } from './common.js';
-import { type DaemonProbe, probeDaemon } from './daemon.js';
+import { type DaemonProbe, isAlive, probeDaemon } from './daemon.js';
 
 /** Instances seen within this long count as alive. */
 const LIVE_MS = 5 * 60_000;
@@ -64,26 +67,48 @@ async function liveHealth(config: ResolvedConfig, probe: DaemonProbe): Promise<s
   }
 }
 
+/** The config fields `status` reads: a `${VAR}` elsewhere may be unset. */
+export const STATUS_FIELDS = ['data_dir', 'store', 'server.host', 'server.port', 'server.prefix', 'jobs'];
+
+/** An instance row is live when seen lately and, on this host, its process still exists. */
+function instanceAlive(i: { host: string; pid: number }): boolean {
+  return i.host !== hostname() || isAlive(i.pid);
+}
+
 /** Everything `status` shows. */
 export async function collectStatus(config: ResolvedConfig, store: Store | null, now = Date.now()) {
   const probe = probeDaemon(config);
   const live = await liveHealth(config, probe);
+  const rows = store ? await store.instances.list(now - LIVE_MS) : [];
+  // Without a pid file, a live process on this host that the store names (an embedded monitor).
+  const local = rows.find((i) => i.host === hostname() && isAlive(i.pid));
   const daemon =
     probe.state === 'running'
       ? {
           running: true,
+          mode: probe.info?.mode ?? 'daemon',
           pid: probe.pid,
           url: probe.info?.url ?? null,
           startedAt: probe.info?.startedAt ?? null,
           stale: null,
         }
-      : {
-          running: false,
-          pid: null,
-          url: null,
-          startedAt: null,
-          stale: probe.state === 'stale' ? probe.reason : null,
-        };
+      : local
+        ? {
+            running: true,
+            mode: 'other' as const,
+            pid: local.pid,
+            url: null,
+            startedAt: local.startedAt,
+            stale: probe.state === 'stale' ? probe.reason : null,
+          }
+        : {
+            running: false,
+            mode: null,
+            pid: null,
+            url: null,
+            startedAt: null,
+            stale: probe.state === 'stale' ? probe.reason : null,
+          };
   const base = { generatedAt: now, dataDir: config.dataDir, store: storeLocation(config), daemon };
   if (!store)
     return {
@@ -96,16 +121,16 @@ export async function collectStatus(config: ResolvedConfig, store: Store | null,
       alerts: null,
       jobs: [],
     };
-  const [checks, open, runs, lease, instances] = await Promise.all([
+  const [checks, open, runs, lease] = await Promise.all([
     store.checks.latest(),
     store.alerts.listOpen(),
     store.jobs.latestPerJob(),
     store.leases.get(LEADER_LEASE),
-    store.instances.list(now - LIVE_MS),
   ]);
+  const instances = rows.map((i) => ({ ...i, alive: instanceAlive(i) }));
   const bySeverity: Record<Severity, number> = { low: 0, medium: 0, high: 0, critical: 0 };
   for (const a of open) if (a.status === 'firing') bySeverity[a.severity]++;
-  const liveIds = new Set(instances.map((i) => i.id));
+  const liveIds = new Set(instances.filter((i) => i.alive).map((i) => i.id));
   const leaderValid = lease !== undefined && lease.expiresAt > now;
   const tz = config.jobs.timezone;
   const jobs = JOB_NAMES.map((name) => {
@@ -137,7 +162,7 @@ export async function collectStatus(config: ResolvedConfig, store: Store | null,
       : null,
     instances: instances.map((i) => ({
       ...i,
-      leader: leaderValid && holderInstance(lease!.holder) === i.id,
+      leader: i.alive && leaderValid && holderInstance(lease!.holder) === i.id,
     })),
     checks,
     alerts: {
@@ -156,28 +181,36 @@ const ago = (now: number, at: number | null | undefined) =>
   at ? `${formatDuration(Math.max(0, now - at))} ago` : '-';
 const table = (head: string[]) => new Table({ head, style: { head: [], border: [] }, wordWrap: true });
 
+/** Which monitor runs from the data directory; never "not running" beside an instance listed as live. */
+function monitorLine(s: Status): string {
+  const d = s.daemon;
+  const up = d.startedAt ? `, up ${formatDuration(s.generatedAt - d.startedAt)}` : '';
+  const stale = d.stale ? ` (stale pid file: ${d.stale}; \`prodmon stop\` removes it)` : '';
+  if (d.running && d.mode === 'other')
+    return `running, pid ${d.pid} on this host, without a pid file here (a monitor embedded in an app, or one started from another data directory)${up}${stale}`;
+  if (d.running) {
+    const how = d.mode === 'foreground' ? 'in the foreground (prodmon start)' : 'as a daemon';
+    return `running ${how}, pid ${d.pid}${d.url ? `, ${d.url}` : ''}${up}`;
+  }
+  const elsewhere = s.instances.filter((i) => i.alive);
+  if (elsewhere.length > 0)
+    return `none from this data directory on this host${stale}; live elsewhere: ${elsewhere.map((i) => `${i.id} on ${i.host}`).join(', ')}`;
+  return `not running${stale}`;
+}
+
 function render(s: Status): string {
   const now = s.generatedAt;
   const out: string[] = [];
   const from =
     s.statusFrom === 'daemon'
-      ? 'live, from the daemon'
+      ? `live, from the ${s.daemon.mode === 'foreground' ? 'running prodmon start' : 'daemon'}`
       : s.statusFrom === 'checks'
         ? 'from the last stored check results'
         : 'no results yet';
   out.push(`prodmon status: ${paint(statusColor(s.status), s.status.toUpperCase())} (${from})`);
   out.push(`data dir:  ${s.dataDir}`);
   out.push(`store:     ${s.store}`);
-  const d = s.daemon;
-  out.push(
-    `daemon:    ${
-      d.running
-        ? `running, pid ${d.pid}${d.url ? `, ${d.url}` : ''}${d.startedAt ? `, up ${formatDuration(now - d.startedAt)}` : ''}`
-        : d.stale
-          ? `not running (stale pid file: ${d.stale}; \`prodmon stop\` removes it)`
-          : 'not running'
-    }`,
-  );
+  out.push(`monitor:   ${monitorLine(s)}`);
   if (s.leader) {
     const l = s.leader;
     out.push(
@@ -185,7 +218,7 @@ function render(s: Status): string {
     );
   } else out.push('leader:    none yet');
   out.push(
-    `instances: ${s.instances.length === 0 ? 'none seen in the last 5 minutes' : s.instances.map((i) => `${i.id} (pid ${i.pid}, v${i.version}, seen ${ago(now, i.lastSeenAt)}${i.leader ? ', leader' : ''})`).join('; ')}`,
+    `instances: ${s.instances.length === 0 ? 'none seen in the last 5 minutes' : s.instances.map((i) => `${i.id} (pid ${i.pid}${i.host === hostname() ? '' : ` on ${i.host}`}, v${i.version}, ${i.alive ? `seen ${ago(now, i.lastSeenAt)}` : `gone: pid ${i.pid} has exited, last seen ${ago(now, i.lastSeenAt)}`}${i.leader ? ', leader' : ''})`).join('; ')}`,
   );
   if (s.alerts) {
     const b = s.alerts.bySeverity;
@@ -258,31 +291,37 @@ function render(s: Status): string {
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('overall status, active alerts, last health results and job runs, leader, instances, daemon')
+    .description(
+      'overall status, active alerts, last health results and job runs, leader, instances, the running monitor',
+    )
     .option('--json', 'print JSON')
     .action(async (_o, cmd: Command) => {
       const opts = globalOptions(cmd) as GlobalOptions;
-      await runWithConfig(opts, async (config) => {
-        let store: Store | null;
-        try {
-          store = await openDataStore(config);
-        } catch (err) {
-          throw new Error(`cannot read the store (${storeLocation(config)}): ${errorMessage(err)}`);
-        }
-        try {
-          const s = await collectStatus(config, store);
-          if (opts.json) printJson(JSON.parse(scrub(JSON.stringify(s), config.secrets)));
-          else {
-            if (!store)
-              process.stderr.write(
-                `prodmon has not run from ${config.dataDir} yet (no store at ${config.paths.db})\n`,
-              );
-            process.stdout.write(scrub(render(s), config.secrets));
+      await runWithConfig(
+        opts,
+        async (config) => {
+          let store: Store | null;
+          try {
+            store = await openDataStore(config);
+          } catch (err) {
+            throw new Error(`cannot read the store (${storeLocation(config)}): ${errorMessage(err)}`);
           }
-          return s.status === 'unhealthy' || s.status === 'unknown' ? EXIT.failed : EXIT.ok;
-        } finally {
-          await store?.close();
-        }
-      });
+          try {
+            const s = await collectStatus(config, store);
+            if (opts.json) printJson(JSON.parse(scrub(JSON.stringify(s), config.secrets)));
+            else {
+              if (!store)
+                process.stderr.write(
+                  `prodmon has not run from ${config.dataDir} yet (no store at ${config.paths.db})\n`,
+                );
+              process.stdout.write(scrub(render(s), config.secrets));
+            }
+            return s.status === 'unhealthy' || s.status === 'unknown' ? EXIT.failed : EXIT.ok;
+          } finally {
+            await store?.close();
+          }
+        },
+        () => ({ pick: STATUS_FIELDS }),
+      );
     });
 }

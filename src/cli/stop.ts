@@ -4,10 +4,13 @@
  * running it says so and exits 1. `--force` kills a daemon that does not stop in time.
  */
 import type { Command } from 'commander';
-import { parseDuration } from '../core/duration.js';
+import { configDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
 import { configFrom, EXIT, type GlobalOptions, globalOptions, printJson, runCommand } from './common.js';
 import { daemonFiles, isAlive, probeDaemon, readDaemonState, removeDaemonFiles } from './daemon.js';
+
+/** The config fields `stop` reads. */
+const STOP_FIELDS = ['data_dir'];
 
 interface StopOptions extends GlobalOptions {
   timeout: string;
@@ -119,17 +122,13 @@ export function registerStop(program: Command): void {
     .action(async (_o, cmd: Command) => {
       const opts = globalOptions(cmd) as StopOptions;
       await runCommand(opts, async () => {
-        const timeoutMs = parseDuration(opts.timeout);
-        if (timeoutMs === null) {
-          throw new ProdmonError(
-            'PRODMON_E_CONFIG',
-            `--timeout: expected a duration such as "30s", got "${opts.timeout}"`,
-            {
-              exitCode: 2,
-            },
-          );
-        }
-        const config = configFrom(opts);
+        // The config's rule for durations: a unit is required (`--timeout 30` is not 30 ms).
+        const timeout = configDuration(opts.timeout, { min: '100ms', max: '1h' });
+        if (!timeout.ok)
+          throw new ProdmonError('PRODMON_E_CONFIG', `--timeout: ${timeout.problem}`, { exitCode: 2 });
+        const timeoutMs = timeout.value;
+        // Only the data directory is read: a `${VAR}` elsewhere (a token, a webhook URL) may be unset.
+        const config = configFrom(opts, { pick: STOP_FIELDS });
         const r = await stopDaemon(config, { timeoutMs, force: opts.force });
         if (opts.json) printJson(r);
         else (r.result === 'stopped' ? process.stdout : process.stderr).write(`${r.message}\n`);

@@ -35,9 +35,13 @@ export function describeIssue(iss: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `expected one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(input, key)}`;
     case 'too_small':
+      if (iss.origin === 'number' && iss.message.startsWith('Too small'))
+        return `must be ${iss.inclusive ? 'at least' : 'more than'} ${iss.minimum}, got ${describeValue(input, key)}`;
       if (iss.origin === 'string' && iss.message) return iss.message;
       return `${iss.message.replace(/^Too small: /, '')}`;
     case 'too_big':
+      if (iss.origin === 'number' && iss.message.startsWith('Too big'))
+        return `must be ${iss.inclusive ? 'at most' : 'less than'} ${iss.maximum}, got ${describeValue(input, key)}`;
       return iss.message.replace(/^Too big: /, '');
     case 'invalid_format':
       return iss.message.startsWith('Invalid') ? `expected a valid ${iss.format}` : iss.message;

@@ -78,6 +78,115 @@ describe('config loading', () => {
     );
   });
 
+  test('a duration or size without a unit is an error naming the field and suggesting the unit', () => {
+    const p = file(
+      'bare.yaml',
+      [
+        'health:',
+        '  refresh_interval: 10',
+        '  checks:',
+        '    - { name: api, kind: http, url: "http://127.0.0.1:1/", max_body: 1048576, timeout: "2000" }',
+        'metrics: { flush_interval: 60000 }',
+        'logs: { max_size: 1000 }',
+        '',
+      ].join('\n'),
+    );
+    assert.deepEqual(problems(() => loadConfig({ configPath: p, env: {} })).sort(), [
+      `${p}: health.checks[0].max_body: 1048576 has no unit; write "1MB" (or "1048576B")`,
+      `${p}: health.checks[0].timeout: 2000 has no unit; write "2000ms" (that is 2s) or "2000s"`,
+      `${p}: health.refresh_interval: 10 has no unit; write "10s" (or "10ms")`,
+      `${p}: logs.max_size: 1000 has no unit; write "1000B" (or "1000KB", "1000MB")`,
+      `${p}: metrics.flush_interval: 60000 has no unit; write "60000ms" (that is 1m) or "60000s"`,
+    ]);
+    // The embedded form and a whole-value ${VAR} (which reads as a number) follow the same rule.
+    assert.deepEqual(
+      problems(() =>
+        parseConfig({ health: { refresh_interval: 10 } }, { env: {}, label: 'createMonitor config' }),
+      ),
+      ['createMonitor config: health.refresh_interval: 10 has no unit; write "10s" (or "10ms")'],
+    );
+    assert.deepEqual(
+      problems(() =>
+        parseConfig({ health: { refresh_interval: '${EVERY}' } }, { env: { EVERY: '10' }, label: 'c' }),
+      ),
+      ['c: health.refresh_interval: 10 has no unit; write "10s" (or "10ms")'],
+    );
+    // With a unit, and 0 (the same in every unit), they are accepted.
+    const c = parseConfig(
+      {
+        health: {
+          refresh_interval: '10s',
+          drain_delay: 0,
+          checks: [{ name: 'api', kind: 'http', url: 'http://127.0.0.1:1/', max_body: '1MB' }],
+        },
+        logs: { max_size: '512KB' },
+      },
+      { env: { EVERY: '10s' } },
+    );
+    assert.equal(c.health.refresh_interval, 10_000);
+    assert.equal(c.health.drain_delay, 0);
+    assert.equal(c.health.checks[0]!.max_body, 1024 * 1024);
+    assert.equal(c.logs.max_size, 512 * 1024);
+  });
+
+  test('a YAML syntax error shows the line and a caret under the column', () => {
+    const dup = file('dup.yaml', 'server:\n  port: 9464\n  port: 9465\n');
+    assert.deepEqual(
+      problems(() => loadConfig({ configPath: dup, env: {} })),
+      [[`${dup}:3:3: invalid YAML: Map keys must be unique`, '  3 |   port: 9465', '    |   ^'].join('\n')],
+    );
+    const indent = file('indent.yaml', 'alerting:\n  cooldown: 5m\n    window: 5m\n');
+    assert.deepEqual(
+      problems(() => loadConfig({ configPath: indent, env: {} })),
+      [
+        [
+          `${indent}:2:13: invalid YAML: Nested mappings are not allowed in compact mappings`,
+          '  2 |   cooldown: 5m',
+          '    |             ^',
+        ].join('\n'),
+      ],
+    );
+    // Reported past the last line (an unclosed bracket): the caret follows the last written character.
+    const unclosed = file('unclosed.yaml', 'health:\n  checks: [\n    { name: a, kind: tcp\n\n');
+    const [msg] = problems(() => loadConfig({ configPath: unclosed, env: {} }));
+    assert.match(msg!, new RegExp(`^${unclosed}:3:25: invalid YAML: .* \\(at the end of the file\\)\n`));
+    assert.deepEqual(msg!.split('\n').slice(1), [
+      '  3 |     { name: a, kind: tcp',
+      '    |                         ^',
+    ]);
+  });
+
+  test('config numbers have bounds: out of bounds is an error naming the field and the bound', () => {
+    const errs = problems(() =>
+      parseConfig(
+        {
+          health: {
+            refresh_interval: '500ms',
+            checks: [{ name: 'x', kind: 'http', url: 'http://127.0.0.1:1/', timeout: '10m' }],
+          },
+          metrics: { max_series: 5, max_buffered_rows: 2_000_000 },
+          alerting: {
+            maintenance: [{ name: 'forever', start: '2026-01-01T00:00:00Z', duration: '91d' }],
+            repeat_interval: '0s',
+          },
+          store: { driver: 'postgres', url: 'postgres://127.0.0.1/x', pool_size: 1000 },
+          notifications: { outbox: { min_backoff: '10m', max_backoff: '1m' } },
+        },
+        { env: {}, label: 'c' },
+      ),
+    );
+    assert.deepEqual(errs.sort(), [
+      'c: alerting.maintenance[0].duration: must be at most 90d, got "91d"',
+      'c: alerting.repeat_interval: must be at least 1m, got "0s"',
+      'c: health.checks[0].timeout: must be at most 5m, got "10m"',
+      'c: health.refresh_interval: must be at least 1s, got "500ms"',
+      'c: metrics.max_buffered_rows: must be at most 1000000, got 2000000',
+      'c: metrics.max_series: must be at least 10, got 5',
+      'c: notifications.outbox.min_backoff: min_backoff must be at most max_backoff',
+      'c: store.pool_size: must be at most 100, got 1000',
+    ]);
+  });
+
   test('${VAR} and ${VAR:-default} are substituted in values, with types kept for whole values', () => {
     const p = file(
       'env.yaml',
@@ -130,6 +239,43 @@ describe('config loading', () => {
     assert.equal(errs.length, 1);
     assert.match(errs[0]!, /auth\.tokens\[0\]\.token: expected a string, got a number \(value hidden\)/);
     assert.equal(scrub(`failed to connect with ${token}`, c.secrets), 'failed to connect with ********');
+  });
+
+  test('query values and headers off the allow-list are secrets too; short ones are masked but not scrubbed from text', () => {
+    const c = parseConfig(
+      {
+        health: {
+          checks: [
+            {
+              name: 'api',
+              kind: 'http',
+              url: 'http://127.0.0.1:1/s?apikey=QueryKey-123456&format=json',
+              headers: { 'x-custom-auth': 'HeaderKey-abcdef', 'x-env': 'prod', accept: 'application/json' },
+            },
+          ],
+        },
+      },
+      { env: {} },
+    );
+    assert.ok(c.secrets.includes('QueryKey-123456'));
+    assert.ok(c.secrets.includes('HeaderKey-abcdef'));
+    assert.equal(
+      scrub(
+        'GET failed: apikey=QueryKey-123456 sent HeaderKey-abcdef as application/json to prod',
+        c.secrets,
+      ),
+      'GET failed: apikey=******** sent ******** as application/json to prod',
+    );
+    const shown = maskConfig(c).health.checks[0] as unknown as {
+      url: string;
+      headers: Record<string, string>;
+    };
+    assert.equal(shown.url, 'http://127.0.0.1:1/s?apikey=********&format=********');
+    assert.deepEqual(shown.headers, {
+      'x-custom-auth': '********',
+      'x-env': '********',
+      accept: 'application/json',
+    });
   });
 
   test('an unknown store driver is explained', () => {

@@ -35,6 +35,11 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Applied over the file (e.g. `--port`); nested objects are merged. */
   overrides?: Record<string, unknown>;
+  /**
+   * Read only these fields (dotted paths such as `store` or `server.port`) and take defaults for the rest:
+   * a command that needs little (`status`, `stop`) then works while a `${VAR}` it does not need is unset.
+   */
+  pick?: readonly string[];
 }
 
 /** Dotted path with indexes: `health.checks[0].url`. */
@@ -43,6 +48,25 @@ export function formatPath(path: readonly PropertyKey[]): string {
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
     else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}
+
+/** Only the fields at `paths` of a parsed document (the rest left out, so it takes its defaults). */
+function pickFields(doc: unknown, paths: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const path of paths) {
+    const keys = path.split('.');
+    let from: unknown = doc;
+    for (const k of keys)
+      from = from && typeof from === 'object' ? (from as Record<string, unknown>)[k] : undefined;
+    if (from === undefined) continue;
+    let to = out;
+    for (const k of keys.slice(0, -1)) {
+      to[k] ??= {};
+      to = to[k] as Record<string, unknown>;
+    }
+    to[keys[keys.length - 1]!] = from;
   }
   return out;
 }
@@ -84,9 +108,7 @@ export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
       ]);
     }
     const parsed = yamlModule().parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-    if (parsed.errors.length > 0) {
-      throw new ConfigError([`${file}: invalid YAML: ${parsed.errors[0]!.message.split('\n')[0]}`]);
-    }
+    if (parsed.errors.length > 0) throw new ConfigError([yamlProblem(file, text, parsed.errors[0]!)]);
     doc = parsed.toJS() ?? {};
     if (typeof doc !== 'object' || Array.isArray(doc)) {
       throw new ConfigError([
@@ -97,6 +119,39 @@ export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
   return parseConfig(doc, { ...opts, label, source: file });
 }
 
+/**
+ * A YAML syntax error as `file:line:col: invalid YAML: what`, then the offending line and a caret under
+ * the column (the yaml package's own excerpt sometimes shows the line before).
+ */
+export function yamlProblem(
+  file: string,
+  text: string,
+  err: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] },
+): string {
+  const what = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const pos = err.linePos?.[0];
+  if (!pos) return `${file}: invalid YAML: ${what}`;
+  const lines = text.split(/\r?\n/);
+  let n = pos.line;
+  let col = pos.col;
+  let where = '';
+  if (lines.slice(n - 1).every((l) => l.trim() === '')) {
+    // Reported past the last line (an unclosed bracket or quote): point after the last written character.
+    while (n > 1 && (lines[n - 1] ?? '').trim() === '') n--;
+    col = (lines[n - 1] ?? '').trimEnd().length + 1;
+    where = ' (at the end of the file)';
+  }
+  const line = lines[n - 1] ?? '';
+  const gutter = String(n);
+  // Keep tabs in the caret line so the caret sits under the right character on a terminal.
+  const pad = line.slice(0, col - 1).replace(/[^\t]/g, ' ');
+  return (
+    `${file}:${n}:${col}: invalid YAML: ${what}${where}\n` +
+    `  ${gutter} | ${line}\n` +
+    `  ${' '.repeat(gutter.length)} | ${pad}^`
+  );
+}
+
 /** Validates an already-parsed config document (for the embedded form: `createMonitor({...})`). */
 export function parseConfig(
   doc: unknown,
@@ -105,7 +160,8 @@ export function parseConfig(
   const label = opts.label ?? 'config';
   const env = opts.env ?? process.env;
   const envProblems: { path: (string | number)[]; message: string }[] = [];
-  let raw = substituteEnv(doc ?? {}, env, envProblems) as Record<string, unknown>;
+  const fields = opts.pick ? pickFields(doc, opts.pick) : (doc ?? {});
+  let raw = substituteEnv(fields, env, envProblems) as Record<string, unknown>;
   if (opts.overrides) raw = deepMerge(raw, opts.overrides);
   const problems = envProblems.map((p) => `${label}: ${formatPath(p.path)}: ${p.message}`);
   const result = configSchema.safeParse(raw, { reportInput: true });

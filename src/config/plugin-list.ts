@@ -14,6 +14,12 @@ export interface PluginShape {
   shape: z.ZodRawShape;
 }
 
+/** The entry schema of every plugin list, with its common keys and kinds (read by the config reference). */
+export const pluginEntries = new WeakMap<
+  z.ZodType,
+  { common: z.ZodRawShape; plugins: () => readonly PluginShape[] }
+>();
+
 /**
  * An array of plugin entries: `{ kind, ...common, ...kindOptions }`, each validated against its kind's
  * schema; the output keeps the entries flat (`{ name, kind, timeout, url, ... }`).
@@ -34,20 +40,21 @@ export function pluginList<C extends z.ZodRawShape>(
     }
     return s;
   };
-  return z.array(
-    z.looseObject({ kind: z.string({ error: `expected a ${what} kind` }) }).transform((entry, ctx) => {
-      const schema = schemaFor(entry.kind);
+  const entry = z
+    .looseObject({ kind: z.string({ error: `expected a ${what} kind` }) })
+    .transform((raw, ctx) => {
+      const schema = schemaFor(raw.kind);
       if (!schema) {
         const kinds = plugins().map((p) => p.kind);
-        const near = nearestKey(entry.kind, kinds);
+        const near = nearestKey(raw.kind, kinds);
         ctx.addIssue({
           code: 'custom',
           path: ['kind'],
-          message: `unknown ${what} kind "${entry.kind}"${near ? ` (did you mean "${near}"?)` : ''}; known kinds: ${kinds.join(', ')}`,
+          message: `unknown ${what} kind "${raw.kind}"${near ? ` (did you mean "${near}"?)` : ''}; known kinds: ${kinds.join(', ')}`,
         });
         return z.NEVER;
       }
-      const r = schema.safeParse(entry, { reportInput: true });
+      const r = schema.safeParse(raw, { reportInput: true });
       if (!r.success) {
         for (const iss of r.error.issues) {
           ctx.addIssue({ code: 'custom', path: iss.path as PropertyKey[], message: describeIssue(iss) });
@@ -55,6 +62,7 @@ export function pluginList<C extends z.ZodRawShape>(
         return z.NEVER;
       }
       return r.data as z.output<z.ZodObject<C>> & { kind: string } & Record<string, unknown>;
-    }),
-  );
+    });
+  pluginEntries.set(entry, { common, plugins });
+  return z.array(entry);
 }

@@ -1,6 +1,6 @@
 /** Small zod builders shared by the config sections: strict objects with key suggestions, durations, sizes. */
 import { z } from 'zod';
-import { parseDuration, parseSize } from '../core/duration.js';
+import { type Bounds, configDuration, configSize } from '../core/duration.js';
 
 /** Levenshtein distance, for "did you mean" suggestions. */
 export function editDistance(a: string, b: string): number {
@@ -51,41 +51,50 @@ export function obj<T extends z.ZodRawShape>(shape: T) {
   });
 }
 
-/** A duration (`500ms`, `10s`, `15m`, `4h`, `30d`, or a number of ms), parsed to ms; no default. */
-export function anyDuration() {
-  return z
-    .union([z.string(), z.number()], { error: 'expected a duration such as "500ms", "10s", "15m", "30d"' })
+/** What the config reference knows of a duration or size field: its kind and documented bounds. */
+export interface AmountMeta extends Bounds {
+  kind: 'duration' | 'size';
+}
+
+/** Every duration and size schema, with its bounds (read by the generated config reference). */
+export const amounts = z.registry<AmountMeta>();
+
+function amount(kind: AmountMeta['kind'], bounds: Bounds) {
+  const check = kind === 'duration' ? configDuration : configSize;
+  const example = kind === 'duration' ? '"500ms", "10s", "15m", "30d"' : '"512KB", "50MB"';
+  const schema = z
+    .union([z.string(), z.number()], { error: `expected a ${kind} such as ${example}` })
     .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === null) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `expected a duration such as "500ms", "10s", "15m", "30d", got ${JSON.stringify(v)}`,
-        });
-        return z.NEVER;
-      }
-      return ms;
+      const r = check(v, bounds);
+      if (r.ok) return r.value;
+      ctx.addIssue({ code: 'custom', message: r.problem });
+      return z.NEVER;
     });
+  amounts.add(schema, { kind, ...bounds });
+  return schema;
+}
+
+/**
+ * A duration with a unit (`500ms`, `10s`, `15m`, `4h`, `30d`), parsed to ms, within `bounds`; no default.
+ * A bare number is an error that suggests the unit (only `0` needs none).
+ */
+export function anyDuration(bounds: Bounds = {}) {
+  return amount('duration', bounds);
 }
 
 /** A duration with a default. */
-export function duration(defaultValue: string) {
-  return anyDuration().prefault(defaultValue);
+export function duration(defaultValue: string, bounds: Bounds = {}) {
+  return anyDuration(bounds).prefault(defaultValue);
 }
 
-/** A size (`50MB`, `1GB`, `512kb`, or a number of bytes), parsed to bytes. */
-export function size(defaultValue: string) {
-  return z
-    .union([z.string(), z.number()], { error: 'expected a size such as "50MB"' })
-    .transform((v, ctx) => {
-      const bytes = parseSize(v);
-      if (bytes === null) {
-        ctx.addIssue({ code: 'custom', message: `expected a size such as "50MB", got ${JSON.stringify(v)}` });
-        return z.NEVER;
-      }
-      return bytes;
-    })
-    .prefault(defaultValue);
+/** A size with a unit (`50MB`, `1GB`, `512KB`, `100B`), parsed to bytes, within `bounds`. */
+export function size(defaultValue: string, bounds: Bounds = {}) {
+  return amount('size', bounds).prefault(defaultValue);
+}
+
+/** A whole number within documented bounds (shown in the config reference). */
+export function count(defaultValue: number, min: number, max: number) {
+  return z.number().int().min(min).max(max).default(defaultValue);
 }
 
 /** A cron schedule (5 or 6 fields), or `false`/`off` to disable a job. */

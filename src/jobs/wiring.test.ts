@@ -22,7 +22,7 @@ describe('jobs in the running monitor', () => {
         logs: { stdout: false },
         health: {
           builtin_checks: false,
-          refresh_interval: '500ms',
+          refresh_interval: '1s',
           checks: [{ name: 'self', kind: 'self' }],
         },
         alerting: { evaluation_interval: '1s', health_checks: { for: '0s' } },

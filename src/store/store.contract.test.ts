@@ -502,6 +502,15 @@ for (const fixture of STORE_FIXTURES) {
         (await store.instances.list()).map((i) => [i.id, i.lastSeenAt]),
         [['i1', T0 + 10]],
       );
+      // Restarted under the same instance name: the row names the new process.
+      await store.instances.heartbeat(
+        { id: 'i1', host: 'h2', pid: 2, version: '0.1.0', startedAt: T0 + 20 },
+        T0 + 20,
+      );
+      assert.deepEqual(
+        (await store.instances.list()).map((i) => [i.host, i.pid, i.startedAt, i.lastSeenAt]),
+        [['h2', 2, T0 + 20, T0 + 20]],
+      );
 
       const s = {
         id: 'si_1',

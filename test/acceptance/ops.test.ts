@@ -91,7 +91,10 @@ describe('prodmon start --daemon, status, stop', () => {
       ['cleanup', 'health', 'daily_summary', 'archive', 'compact'],
     );
     const text = await runCli(['status'], { cwd });
-    assert.match(text.stdout, new RegExp(`daemon: +running, pid ${pid}, ${url.replace(/\./g, '\\.')}`));
+    assert.match(
+      text.stdout,
+      new RegExp(`monitor: +running as a daemon, pid ${pid}, ${url.replace(/\./g, '\\.')}`),
+    );
     assert.doesNotMatch(text.stdout, /\x1b\[/, 'no colours off a terminal');
 
     const stopped = await runCli(['stop'], { cwd, timeoutMs: 60_000 });

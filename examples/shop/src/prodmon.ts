@@ -67,7 +67,7 @@ export function prodmonTelemetry(opts: ProdmonEmbedOptions = {}): (parts: ShopPa
       security: (e) =>
         monitor.security({ kind: e.type, ip: e.ip, user: e.user, detail: { reason: e.reason } }),
       addHealthCheck(name, check, o) {
-        monitor.health.register(name, () => check(), { critical: o?.critical, timeout: 2000 });
+        monitor.health.register(name, () => check(), { critical: o?.critical, timeout: '2s' });
       },
       start: () => monitor.start(),
       stop: () => monitor.stop(),

@@ -37,9 +37,9 @@ const shape = {
   /** Used % thresholds (default `alerting.thresholds.cpu_usage`). */
   thresholds: percentThresholds(),
   /** How long a level must hold before the check reports it. */
-  for: anyDuration().prefault('1m'),
+  for: anyDuration({ max: '1d' }).prefault('1m'),
   /** Sampling window when there is no recent previous reading. */
-  window: anyDuration().prefault('250ms'),
+  window: anyDuration({ min: '10ms', max: '10s' }).prefault('250ms'),
 };
 type Options = { thresholds?: { warning?: number; critical?: number }; for: number; window: number };
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FakeClock } from '../../core/clock.js';
+import { ConfigError } from '../../core/errors.js';
 import { runCheck } from '../runner.js';
 import { customCheck, customOutcome } from './index.js';
 
@@ -47,7 +48,7 @@ describe('custom check', () => {
             resolve(true);
           });
         }),
-      { timeout: 300, critical: false },
+      { timeout: '300ms', critical: false },
     );
     const p = runCheck(c, { clock });
     await clock.advance(300);
@@ -55,5 +56,20 @@ describe('custom check', () => {
     assert.equal(r.error, 'timed out after 300 ms');
     assert.equal(r.critical, false);
     assert.equal(aborted, true);
+  });
+
+  test("the timeout needs a unit and stays within a check timeout's bounds", () => {
+    assert.throws(
+      () => customCheck('x', () => true, { timeout: 2000 as never }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message ===
+          'health.register("x"): timeout: 2000 has no unit; write "2000ms" (that is 2s) or "2000s"',
+    );
+    assert.throws(
+      () => customCheck('x', () => true, { timeout: '1h' }),
+      /health\.register\("x"\): timeout: must be at most 5m, got "1h"/,
+    );
+    assert.equal(customCheck('x', () => true, { timeout: '2s' }).timeout, 2000);
   });
 });

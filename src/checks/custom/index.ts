@@ -3,7 +3,9 @@
  * function gets an AbortSignal and returns a boolean or `{ status?, details?, error? }`; a throw means
  * unhealthy with the error's message.
  */
-import { errorMessage } from '../../core/errors.js';
+import { configDuration } from '../../core/duration.js';
+import { ConfigError, errorMessage } from '../../core/errors.js';
+import { CHECK_TIMEOUT } from '../../core/limits.js';
 import { HEALTH_STATUSES, type HealthStatus } from '../../core/types.js';
 import type { CheckOutcome, HealthCheck } from '../types.js';
 
@@ -24,8 +26,8 @@ export type CustomCheckFn = (
 
 /** Options of a registered check. */
 export interface CustomCheckOptions {
-  /** Timeout in ms (default 5000). */
-  timeout?: number;
+  /** Timeout: a duration with a unit (`2s`, `500ms`), 10ms to 5m like a configured check's (default 5s). */
+  timeout?: string;
   /** A failure makes the overall status unhealthy (default true) or only degraded. */
   critical?: boolean;
 }
@@ -56,11 +58,18 @@ export function customOutcome(r: CustomCheckResult | Nothing): CheckOutcome {
 
 /** A check from a function. */
 export function customCheck(name: string, fn: CustomCheckFn, opts: CustomCheckOptions = {}): HealthCheck {
+  let timeout = 5000;
+  if (opts.timeout !== undefined) {
+    // The config's rule for durations: `timeout: 2000` says neither seconds nor milliseconds.
+    const t = configDuration(opts.timeout, CHECK_TIMEOUT);
+    if (!t.ok) throw new ConfigError([`health.register("${name}"): timeout: ${t.problem}`]);
+    timeout = t.value;
+  }
   return {
     name,
     kind: 'custom',
     critical: opts.critical ?? true,
-    timeout: opts.timeout ?? 5000,
+    timeout,
     async run(signal) {
       try {
         return customOutcome(await fn(signal));

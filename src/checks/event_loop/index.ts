@@ -13,13 +13,13 @@ import { levelOf } from '../util.js';
 const shape = {
   /** p99 lag thresholds (durations): degraded from `warning`, unhealthy from `critical`. */
   thresholds: obj({
-    warning: anyDuration().prefault('200ms'),
-    critical: anyDuration().prefault('1s'),
+    warning: anyDuration({ max: '1h' }).prefault('200ms'),
+    critical: anyDuration({ max: '1h' }).prefault('1s'),
   }).prefault({}),
   /** How long a level must hold before the check reports it (a GC pause or a startup burst is not a sick loop). */
-  for: anyDuration().prefault('30s'),
+  for: anyDuration({ max: '1d' }).prefault('30s'),
   /** Sampling window on the first run. */
-  window: anyDuration().prefault('250ms'),
+  window: anyDuration({ min: '10ms', max: '10s' }).prefault('250ms'),
 };
 type Options = { thresholds: { warning: number; critical: number }; for: number; window: number };
 

@@ -55,7 +55,7 @@ describe('http check', () => {
     assert.equal(r.status, 'healthy', r.error ?? '');
     assert.equal(r.details.statusCode, 200);
     assert.equal(typeof r.details.latencyMs, 'number');
-    assert.equal(r.details.url, `${base}/health`, 'no query string');
+    assert.equal(r.details.url, `${base}/health?token=********`, 'query values masked');
     assert.deepEqual(seen.at(-1), { method: 'POST', auth: 'Bearer HeaderSecret123', body: 'ping' });
     assert.doesNotMatch(JSON.stringify(r), /QuerySecret1|HeaderSecret123/);
   });
@@ -192,11 +192,14 @@ describe('http check', () => {
     }
   });
 
-  test('connection refused is unhealthy naming the URL without credentials', async () => {
+  test('connection refused is unhealthy naming the URL with its credentials masked', async () => {
     const r = await checkFrom({ name: 'a', kind: 'http', url: 'http://user:PwInUrl99@127.0.0.1:1/x' }).run();
     assert.equal(r.status, 'unhealthy');
-    assert.match(r.error ?? '', /^GET http:\/\/127\.0\.0\.1:1\/x: connect ECONNREFUSED/);
+    assert.match(r.error ?? '', /^GET http:\/\/user:\*{8}@127\.0\.0\.1:1\/x: connect ECONNREFUSED/);
     assert.doesNotMatch(JSON.stringify(r), /PwInUrl99/);
-    assert.equal(displayUrl('https://a:b@h.example:8443/p?q=1'), 'https://h.example:8443/p');
+    assert.equal(
+      displayUrl('https://a:b@h.example:8443/p?q=1&flag'),
+      'https://a:********@h.example:8443/p?q=********&flag',
+    );
   });
 });

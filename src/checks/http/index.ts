@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { z } from 'zod';
+import { maskUrl } from '../../config/mask.js';
 import { nonEmpty, size } from '../../config/zod-helpers.js';
 import type { HealthStatus } from '../../core/types.js';
 import type { CheckDefinition, CheckOutcome } from '../types.js';
@@ -26,6 +27,9 @@ const regex = () =>
     { error: 'expected a valid regular expression' },
   );
 
+/** An HTTP status code. */
+const status = () => z.number().int().min(100).max(599);
+
 const shape = {
   url: nonEmpty().refine((s) => /^https?:\/\//i.test(s), { error: 'expected an http:// or https:// URL' }),
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS']).default('GET'),
@@ -33,20 +37,20 @@ const shape = {
   /** Request body (with POST/PUT). */
   body: z.string().optional(),
   /** Status codes that count as up (default: any 2xx). */
-  expected_status: z.union([z.number().int(), z.array(z.number().int()).min(1)]).optional(),
+  expected_status: z.union([status(), z.array(status()).min(1)]).optional(),
   /** The response body must contain this text... */
   body_contains: z.string().optional(),
   /** ...or match this regular expression. */
   body_regex: regex().optional(),
   latency_threshold: latencyThreshold(),
   /** https: `degraded` when the certificate expires in fewer days than this. */
-  cert_days_warning: z.number().min(0).default(14),
+  cert_days_warning: z.number().min(0).max(365).default(14),
   /** https: accept any certificate (self-signed test hosts); the days-left figure is still reported. */
   insecure: z.boolean().default(false),
   /** https: a PEM file of extra trusted CAs. */
   ca: z.string().optional(),
   /** Largest body read for matching. */
-  max_body: size('1MB'),
+  max_body: size('1MB', { min: '1KB', max: '100MB' }),
 };
 type Options = {
   url: string;
@@ -63,10 +67,9 @@ type Options = {
   max_body: number;
 };
 
-/** Origin and path of a URL: no credentials, no query string (tokens live there). */
+/** The URL as health output shows it: credentials and query values masked, as `prodmon config check` does. */
 export function displayUrl(url: string): string {
-  const u = new URL(url);
-  return `${u.protocol}//${u.host}${u.pathname}`;
+  return maskUrl(url);
 }
 
 interface Response {

@@ -5,7 +5,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { ALERT_TYPES, SEVERITIES } from '../../core/types.js';
-import { anyDuration, duration, nearestKey, nonEmpty, obj } from '../zod-helpers.js';
+import { anyDuration, count, duration, nearestKey, nonEmpty, obj } from '../zod-helpers.js';
 
 /** The specification's thresholds (warning / critical), on by default. */
 export const DEFAULT_THRESHOLDS = {
@@ -32,22 +32,32 @@ export const AGGREGATIONS = [
   'ratio',
 ] as const;
 
+/** Bounds of a rule's window: its value is read from that many minutes of rollups at each evaluation. */
+const WINDOW = { min: '10s', max: '7d' };
+/** Bounds of `for` and `keep_firing_for`. */
+const FOR = { max: '1d' };
+/** Longest maintenance window (a one-off or each recurrence): a forgotten window hides every alert it covers. */
+export const MAX_MAINTENANCE = '90d';
+
 /** `for: 2m` (both levels) or `for: { warning: 2m, critical: 0s }`. */
 const forDuration = () =>
-  z.union([anyDuration(), obj({ warning: anyDuration().optional(), critical: anyDuration().optional() })]);
+  z.union([
+    anyDuration(FOR),
+    obj({ warning: anyDuration(FOR).optional(), critical: anyDuration(FOR).optional() }),
+  ]);
 
 const severityMap = () =>
   obj({ warning: z.enum(SEVERITIES).optional(), critical: z.enum(SEVERITIES).optional() });
 
 /** Knobs every threshold rule shares (built-in or not); unset ones take the section's defaults. */
 const tuning = {
-  window: anyDuration().optional(),
+  window: anyDuration(WINDOW).optional(),
   /** How long the condition must hold before firing (default 2m for warning, 0 for critical). */
   for: forDuration().optional(),
   /** Clear only once the value is back past this (hysteresis; default: the lowest threshold). */
   clear: z.number().optional(),
   /** Keep firing this long after the condition cleared (flap protection). */
-  keep_firing_for: anyDuration().optional(),
+  keep_firing_for: anyDuration(FOR).optional(),
   severity: severityMap().optional(),
   /** Logic-less template: `{{value}}`, `{{threshold}}`, `{{labels.route}}`, `{{rule}}`, `{{severity}}`. */
   message: z.string().optional(),
@@ -111,7 +121,7 @@ const maintenance = obj({
   name: nonEmpty(),
   /** Cron expression of each window's start (recurring, with `duration`), or `start`/`end` for a one-off. */
   schedule: z.string().optional(),
-  duration: anyDuration().optional(),
+  duration: anyDuration({ max: MAX_MAINTENANCE }).optional(),
   /** ISO date-time of a one-off window (with `end` or `duration`). */
   start: z.string().optional(),
   end: z.string().optional(),
@@ -187,7 +197,7 @@ const securityRule = obj({
   kinds: z.array(nonEmpty()).min(1),
   /** One alert per value of this event field (`source` falls back to `ip`). */
   group_by: securityGroup.default('source'),
-  window: duration('5m'),
+  window: duration('5m', WINDOW),
   warning: z.number().optional(),
   critical: z.number().optional(),
   for: forDuration().optional(),
@@ -202,7 +212,7 @@ const builtinSecurity = (kinds: string[], warning: number, critical: number) =>
   obj({
     kinds: z.array(nonEmpty()).min(1).default(kinds),
     group_by: securityGroup.default('source'),
-    window: duration('5m'),
+    window: duration('5m', WINDOW),
     warning: z.number().default(warning),
     critical: z.number().default(critical),
     enabled: z.boolean().default(true),
@@ -276,19 +286,17 @@ function knownInhibitRules(
 }
 
 export const alertingSection = obj({
-  evaluation_interval: anyDuration()
-    .refine((ms) => ms >= 1000, { error: 'must be at least 1s' })
-    .prefault('60s'),
+  evaluation_interval: duration('60s', { min: '1s', max: '1h' }),
   /** The same alert at the same severity is not notified again within this. */
-  cooldown: duration('15m'),
+  cooldown: duration('15m', { max: '7d' }),
   /** A reminder while an alert stays firing. */
-  repeat_interval: duration('4h'),
+  repeat_interval: duration('4h', { min: '1m', max: '30d' }),
   /** An alert whose data stopped arriving resolves (reason `stale`) after this. */
-  auto_resolve_after: duration('30m'),
+  auto_resolve_after: duration('30m', { min: '1m', max: '30d' }),
   /** Default window of threshold rules. */
-  window: duration('5m'),
+  window: duration('5m', WINDOW),
   /** Default `for` of warning-level conditions (critical ones fire at once). */
-  warning_for: duration('2m'),
+  warning_for: duration('2m', FOR),
   thresholds: obj({
     api_response_time: threshold('api_response_time'),
     database_query_time: threshold('database_query_time'),
@@ -321,7 +329,7 @@ export const alertingSection = obj({
    * Most open alerts one rule keeps (one per label set); beyond it, one summary alert per rule counts
    * the rest (labels `overflow: "true"`), and resolves once the rule is back under the cap.
    */
-  max_alerts_per_rule: z.number().int().min(1).max(100_000).default(100),
+  max_alerts_per_rule: count(100, 1, 100_000),
   /** Root causes: while a source alert fires, the target alerts it names are recorded but not notified. */
   inhibit_rules: z.array(inhibitRule).default([]),
   /** Security alerts fed by `monitor.security(event)`. */
@@ -330,7 +338,7 @@ export const alertingSection = obj({
     rate_limited: builtinSecurity(['rate_limit'], 100, 1000),
     rules: z.array(securityRule).default([]),
     /** Distinct sources tracked per rule (beyond this, the quietest are forgotten). */
-    max_sources: z.number().int().min(1).default(10_000),
+    max_sources: count(10_000, 1, 1_000_000),
   }).prefault({}),
 })
   .superRefine(knownInhibitRules)

@@ -1,6 +1,6 @@
 /** `auth`: bearer tokens for the API and the dashboard, with a role each. */
 import { z } from 'zod';
-import { duration, nonEmpty, obj } from '../zod-helpers.js';
+import { count, duration, nonEmpty, obj } from '../zod-helpers.js';
 
 /**
  * Roles of API tokens: `read` reads everything, `admin` also changes things, `push` may only send
@@ -35,14 +35,14 @@ export const authSection = obj({
   /** Dashboard users who sign in with a name and password (stored as scrypt hashes). */
   users: z.array(user).default([]),
   /** How long a dashboard session lasts after sign-in. */
-  session_ttl: duration('12h'),
+  session_ttl: duration('12h', { min: '5m', max: '90d' }),
   /** Mark the session cookie `Secure` even when the request is not seen as https (behind a TLS proxy). */
   secure_cookies: z.boolean().default(false),
   /** Key that signs session cookies (default: a random key kept in the store, shared by instances). */
   session_secret: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
   /** Failed sign-ins allowed per client address and name within `login_window`. */
-  login_max_failures: z.number().int().min(1).default(5),
-  login_window: duration('15m'),
+  login_max_failures: count(5, 1, 1000),
+  login_window: duration('15m', { min: '1s', max: '1d' }),
   /** Protect `GET /metrics` with a token too. */
   metrics_require_token: z.boolean().default(false),
 }).prefault({});

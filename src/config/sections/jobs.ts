@@ -16,15 +16,15 @@ export const jobsSection = obj({
   /** IANA time zone the schedules are read in (default: the machine's). */
   timezone: z.string().optional(),
   /** A run missed by at most this much (the leader was down or changing) is made up at once; 0 = never. */
-  catch_up: duration('15m'),
+  catch_up: duration('15m', { max: '7d' }),
   /** The leader lease: only the leader runs jobs, evaluates rules and delivers notifications. */
   leader: obj({
     /** A leader that stops renewing loses the lease after this long (the takeover bound). */
-    ttl: duration('10s'),
+    ttl: duration('10s', { min: '1s', max: '5m' }),
     /** How often the leader renews its lease. */
-    renew_interval: duration('3s'),
+    renew_interval: duration('3s', { min: '100ms', max: '1m' }),
     /** How often the other instances try to take over. */
-    poll_interval: duration('1s'),
+    poll_interval: duration('1s', { min: '100ms', max: '1m' }),
   })
     .prefault({})
     .refine((l) => l.renew_interval * 2 <= l.ttl, {
@@ -65,5 +65,5 @@ export const archiveSection = obj({
   /** Directory of the compressed NDJSON archives; default `<data_dir>/archive`. */
   dir: z.string().optional(),
   /** Records older than this are archived, then deleted by cleanup. */
-  after: duration('30d'),
+  after: duration('30d', { min: '1d', max: '3650d' }),
 }).prefault({});

@@ -6,10 +6,10 @@ export const logsSection = obj({
   /** Directory of the log files; default `<data_dir>/logs`. */
   dir: z.string().optional(),
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
-  retention: duration('30d'),
+  retention: duration('30d', { min: '1h', max: '3650d' }),
   /** Rotate each file at this size (performance gets its own, larger default). */
-  max_size: size('50MB'),
-  performance_max_size: size('100MB'),
+  max_size: size('50MB', { min: '1KB', max: '10GB' }),
+  performance_max_size: size('100MB', { min: '1KB', max: '10GB' }),
   /** Also rotate once a day. */
   daily: z.boolean().default(true),
   gzip: z.boolean().default(true),

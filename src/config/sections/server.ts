@@ -13,5 +13,5 @@ export const serverSection = obj({
   /** The URL operators reach prodmon at, used for links in notifications. */
   public_url: z.string().url().optional(),
   /** How long in-flight requests get to finish on shutdown. */
-  shutdown_timeout: duration('10s'),
+  shutdown_timeout: duration('10s', { max: '10m' }),
 }).prefault({});

@@ -67,7 +67,7 @@ export const alertmanagerNotifier: NotifierDefinition<AlertmanagerOptions> = {
   shape: {
     url: z.string().url(),
     headers: z.record(z.string(), z.string()).default({}),
-    firing_ttl: duration('24h'),
+    firing_ttl: duration('24h', { min: '1m', max: '30d' }),
   },
   create(spec, ctx) {
     const endpoint = alertsEndpoint(spec.url);

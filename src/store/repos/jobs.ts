@@ -121,7 +121,16 @@ export class InstanceRepo {
     await this.db
       .insertInto('instances')
       .values({ ...info, lastSeenAt: now })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ lastSeenAt: now, version: info.version }))
+      // A restart under a fixed `instance` name is a new process: its pid, host and start replace the old.
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({
+          lastSeenAt: now,
+          version: info.version,
+          host: info.host,
+          pid: info.pid,
+          startedAt: info.startedAt,
+        }),
+      )
       .execute();
   }
 
