@@ -35,6 +35,7 @@ test('every metric of the README /metrics table has samples, and every prodmon_ 
   assert.ok(documented.length >= 25, `names read from the README table: ${documented.join(', ')}`);
 
   const rx = await startHttpReceiver();
+  after(() => rx.close()); // also when the monitor fails to start
   rx.answer((r) => (r.path === '/hook' ? { status: 503 } : { status: 200, body: '{}' })); // the channel keeps failing
   const token = 'docs-admin-token-0123456789';
   const monitor = createMonitor(
@@ -43,7 +44,7 @@ test('every metric of the README /metrics table has samples, and every prodmon_ 
       logs: { stdout: false },
       instance: 'docs',
       auth: { tokens: [{ name: 'ops', token, role: 'admin' }] },
-      metrics: { sample_interval: '200ms', push: { url: rx.url, token: 'push-token-0123456789' } },
+      metrics: { sample_interval: '1s', push: { url: rx.url, token: 'push-token-0123456789' } },
       notifications: { channels: [{ name: 'hook', kind: 'webhook', url: `${rx.url}/hook` }] },
       alerting: {
         // only the test's rule: a busy machine's CPU or disk would raise alerts of their own
@@ -105,6 +106,5 @@ test('every metric of the README /metrics table has samples, and every prodmon_ 
   } finally {
     await closeServer(server);
     await monitor.stop({ drainDelayMs: 0 });
-    await rx.close();
   }
 });

@@ -70,7 +70,12 @@ describe('pg_terminate_backend of all of a standalone monitor’s sessions', () 
         logs: { stdout: false },
         health: { builtin_checks: false },
         auth: { tokens: [{ name: 'agents', token: PUSH, role: 'push' }] },
-        notifications: { channels: [{ name: 'hook', kind: 'webhook', url: `${receiver.url}/hook` }] },
+        notifications: {
+          channels: [{ name: 'hook', kind: 'webhook', url: `${receiver.url}/hook` }],
+          // One group per route: each round's breach is the first of its group and goes at once
+          // (grouped per rule alone, rounds 2-5 would wait for the group interval by design).
+          grouping: { group_by: ['route'] },
+        },
       },
       { env: {}, fileLogs: false },
     );

@@ -23,7 +23,7 @@ before(async () => {
   f = await startMonitor({
     // One check, always healthy (no host check that a busy machine could degrade), and no system
     // sample within the test: nothing is recorded but what a test adds.
-    config: { health: { builtin_checks: false }, metrics: { sample_interval: '1h' } },
+    config: { health: { builtin_checks: false }, metrics: { sample_interval: '5m' } },
   });
   f.monitor.health.register('app', async () => ({ status: 'healthy' }));
   browser = await launchChromium();

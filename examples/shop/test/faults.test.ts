@@ -51,9 +51,7 @@ for (const store of STORES) {
     });
 
     test('slow-db: every statement waits the configured delay while it is on', async () => {
-      const t0 = performance.now();
       await call(s.url, 'GET', '/api/products/3');
-      const fast = performance.now() - t0;
       s.shop.faults.set('slow-db', true);
       const w0 = waits;
       const t1 = performance.now();
@@ -61,9 +59,9 @@ for (const store of STORES) {
       const slow = performance.now() - t1;
       s.shop.faults.set('slow-db', false);
       assert.equal(r.status, 200);
-      // Two statements (product, then its stock with no cache): at least two delays.
+      // Two statements (product, then its stock with no cache): at least two delays. A delay never
+      // ends early, so this lower bound holds however busy the machine is (an upper bound would not).
       assert.ok(slow >= 240, `slow request took ${slow.toFixed(0)} ms`);
-      assert.ok(slow > fast + 200, `fast ${fast.toFixed(0)} ms vs slow ${slow.toFixed(0)} ms`);
       if (store.name === 'sqlite')
         assert.ok(waits - w0 >= 2, 'the injected waits are timed as database waits');
     });
