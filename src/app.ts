@@ -4,10 +4,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AlertEngine } from './alerting/engine.js';
 import type { SecurityEvent } from './alerting/sources.js';
 import { OwnProblems } from './checks/self/problems.js';
+import { selfAlertSpec, storeProbe } from './checks/self/store.js';
 import { HealthService } from './checks/service.js';
 import type { ResolvedConfig } from './config/load.js';
 import { type Clock, systemClock } from './core/clock.js';
@@ -28,7 +30,9 @@ import {
   type ProductionLogger,
 } from './logging/index.js';
 import { MetricsEngine } from './metrics/engine.js';
-import { NotificationPipeline } from './notifiers/pipeline.js';
+import { DirectAlerts } from './notifiers/direct.js';
+import { alertLink } from './notifiers/message.js';
+import { buildChannels, NotificationPipeline } from './notifiers/pipeline.js';
 import { openStore, type Store, storeTarget } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -100,6 +104,9 @@ export class App {
   #leadership: Leadership | undefined;
   #scheduler: Scheduler | undefined;
   #notifications: NotificationPipeline | undefined;
+  /** The `system` alert about a failing store, sent without the store. */
+  #direct: DirectAlerts | undefined;
+  #refresh = { running: false, again: false };
   /** Own problems without a check of their own (failing channels, failed jobs), reported by `self`. */
   readonly #problems = new OwnProblems(() => {
     if (this.lifecycle?.ready) this.health.run().catch(() => {});
@@ -275,11 +282,46 @@ export class App {
     await this.#leadership.start(); // a lone instance leads when this returns
     const leadership = this.#leadership;
     const store = this.#store;
+    store.watch.configure({
+      clock: this.clock,
+      log: {
+        error: (o, m) => this.logger.error.error(o, m),
+        warn: (o, m) => this.logger.app.warn(o, m),
+        info: (o, m) => this.logger.app.info(o, m),
+      },
+      integrityIntervalMs:
+        this.config.store.driver === 'sqlite' ? this.config.store.integrity_check_interval : 0,
+    });
+    // A statement failing on a corrupt file, an I/O error, a dropped connection: `self` looks at once.
+    store.watch.onFault(() => this.#refreshSoon());
+    const channels = buildChannels(this.config, this.clock);
+    const hcFor = this.config.alerting.health_checks.for;
+    const direct = new DirectAlerts({
+      clock: this.clock,
+      channels,
+      routes: this.config.notifications.channels,
+      link: (id) => alertLink(this.config, id),
+      attemptTimeoutMs: this.config.notifications.outbox.attempt_timeout,
+      // Long enough for the engine to fire the `self` alert once it sees it (after the rule's `for`).
+      holdMs:
+        Math.max(30_000, 3 * this.config.health.refresh_interval) +
+        (typeof hcFor === 'number' ? hcFor : (hcFor?.critical ?? 0)),
+      file: join(this.config.dataDir, 'store-alert.json'),
+      mayNotify: () => leadership.isLeader(),
+      log: {
+        error: (o, m) => this.logger.error.error(o, m),
+        warn: (o, m) => this.logger.app.warn(o, m),
+        info: (o, m) => this.logger.app.info(o, m),
+      },
+    });
+    this.#direct = direct;
     // Transitions go to the outbox in the engine's transaction; only the leader delivers them.
     this.#notifications = new NotificationPipeline({
       config: this.config,
       store: this.#store,
       clock: this.clock,
+      // Told directly while the store was failing: the regular firing of that alert is not sent again.
+      channels: direct.wrap(channels),
       // Fenced: a leader that stalled and lost its lease sends nothing, even before it notices.
       isLeader: async () => {
         if (!leadership.isLeader()) return false;
@@ -317,7 +359,11 @@ export class App {
       sink: this.#notifications.sink,
       // The engine's transitions are written fenced: a stale leader's roll back instead of being stored.
       fence: (tx) => leadership.fence(tx),
+      // The alert about a failing store, already sent without it, is taken over under its id.
+      adoptAlertId: (fp) => direct.adoptId(fp),
     });
+    const engine = this.#alerting;
+    engine.onChange((a) => direct.noteChange(a));
     const sessions = new SessionManager({ config: this.config, clock: this.clock, store: this.#store });
     const ctx: AppContext = {
       config: this.config,
@@ -345,14 +391,15 @@ export class App {
     };
     this.metrics.attachStore(this.#store);
     this.health.attachStore(this.#store);
-    this.health.addSelfProbe('store', async () => {
-      const t0 = performance.now();
-      await store.ping();
-      return {
-        status: 'healthy',
-        detail: { driver: store.dialect, latencyMs: Math.round((performance.now() - t0) * 10) / 10 },
-      };
-    });
+    const selfCheck = this.health.checks.find((c) => c.kind === 'self');
+    this.health.addSelfProbe(
+      'store',
+      storeProbe({
+        watch: store.watch,
+        direct,
+        spec: (error) => (selfCheck ? selfAlertSpec(engine.rules, selfCheck, error) : null),
+      }),
+    );
     this.#http = await buildHttp(ctx);
     this.metrics.start();
     this.health.start();
@@ -406,6 +453,29 @@ export class App {
     }
   }
 
+  /** Runs the health checks again as soon as the run in progress (if any) is over. */
+  #refreshSoon(): void {
+    if (!this.lifecycle.ready || this.lifecycle.draining) return;
+    if (this.#refresh.running) {
+      this.#refresh.again = true;
+      return;
+    }
+    this.#refresh.running = true;
+    void (async () => {
+      try {
+        do {
+          this.#refresh.again = false;
+          await this.health.idle();
+          await this.health.run();
+        } while (this.#refresh.again);
+      } catch (err) {
+        this.logger.error.error({ err: errorMessage(err) }, 'health refresh failed');
+      } finally {
+        this.#refresh.running = false;
+      }
+    })();
+  }
+
   /** A `node:http` handler for prodmon's routes; calls `next` for other paths (Express/Connect style). */
   handler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
     if (!this.#http) {
@@ -438,6 +508,7 @@ export class App {
     await Promise.all(this.#loops.map((l) => l.stop()));
     await this.#scheduler?.stop(); // running jobs see their signal aborted and stop between steps
     await this.#alerting?.stop(); // waits for the evaluation in progress
+    await this.#direct?.stop(); // direct sends in flight are aborted (their record stays)
     await this.#notifications?.stop(); // sends in flight are aborted and stay pending for the next start
     await this.#leadership?.stop(); // gives the lease up: another instance takes over at once
     await this.health.stop(); // cancels checks in progress, closes their connections

@@ -49,6 +49,11 @@ export interface AlertEngineOptions {
   isLeader?: () => boolean;
   /** Persist a change of an alert's value alone at most this often (default 5 min). */
   persistEveryMs?: number;
+  /**
+   * The id a new alert of a fingerprint takes, when it must be a given one: an alert already sent
+   * without the store (the store was failing) is taken over under its id, so its resolution matches.
+   */
+  adoptAlertId?: (fingerprint: string) => string | undefined;
 }
 
 const NO_SINK: TransitionSink = { accept: async () => {} };
@@ -311,6 +316,7 @@ export class AlertEngine {
       policy: this.#policy,
       persistEveryMs: this.#o.persistEveryMs ?? PERSIST_EVERY_MS,
       refireBlock: (fp) => this.#recent.lookup(fp, now),
+      adoptId: this.#o.adoptAlertId,
     };
     const plans: Plan[] = [];
     const add = (p: Plan | null) => p && plans.push(p);

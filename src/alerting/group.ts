@@ -70,6 +70,8 @@ export interface GroupContext {
   persistEveryMs: number;
   /** Until when a fingerprint may not open again (manual resolution), and its last notification times. */
   refireBlock(fp: string): { until: number; carry?: Partial<Record<Severity, number>> };
+  /** The id a new alert of a fingerprint takes, when it must be a given one. */
+  adoptId?: (fp: string) => string | undefined;
 }
 
 /** Evaluates one group; returns what to commit (null: nothing changes). */
@@ -102,6 +104,7 @@ export function planGroup(
     carry,
     extras,
     persistEveryMs: ctx.persistEveryMs,
+    id: prev ? undefined : ctx.adoptId?.(fp),
   });
 }
 

@@ -65,6 +65,8 @@ export interface PlanInput {
   extras?: Record<string, unknown>;
   /** Persist a change of value alone at most this often. */
   persistEveryMs: number;
+  /** The id of a new alert (default: a fresh one). */
+  id?: string;
 }
 
 /** What to commit. */
@@ -145,7 +147,7 @@ export function planTransition(p: PlanInput): Plan | null {
   const base: StoredAlert = prev
     ? { ...prev }
     : {
-        id: newId(now, 'al_'),
+        id: p.id ?? newId(now, 'al_'),
         rule: rule.name,
         fingerprint: p.fingerprint,
         type: rule.type,

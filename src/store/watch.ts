@@ -209,11 +209,41 @@ export class PostgresWatch extends BaseWatch {
     this.fault('dropped', `connection lost: ${errorMessage(err)}`);
   }
 
+  /**
+   * A round trip that lost its connection (terminated, reset) is tried again on another, at most once
+   * per pooled connection (each may be dead without the pool knowing yet), then on a new one: the lost
+   * connections are reported as dropped (degraded), not as an outage.
+   */
+  protected override async roundTrip(): Promise<number> {
+    const tries = (this.#pool?.options.max ?? 10) + 1;
+    for (let i = 1; ; i++) {
+      try {
+        return await super.roundTrip();
+      } catch (err) {
+        if (!connectionLost(err) || i >= tries) throw err;
+        this.fault('dropped', `connection lost: ${errorMessage(err)}`);
+      }
+    }
+  }
+
   override async probe(): Promise<StoreReport> {
     const p = this.#pool;
     const pool = p ? { total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount } : undefined;
     return this.roundTripReport(this.takeFaults(), pool ? { pool } : {});
   }
+}
+
+/** Whether a PostgreSQL error means the connection was lost (not that the statement failed). */
+export function connectionLost(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (
+    typeof code === 'string' &&
+    (/^57P0[123]$/.test(code) || code.startsWith('08') || /^E(CONNRESET|PIPE)$/.test(code))
+  )
+    return true;
+  return /connection terminated|connection error|terminating connection|ECONNRESET|EPIPE/i.test(
+    errorMessage(err),
+  );
 }
 
 interface Repair {
@@ -328,8 +358,13 @@ export class SqliteWatch extends BaseWatch {
   #maybeCheckIntegrity(): void {
     const every = this.integrityEveryMs;
     if (every <= 0 || this.#closed || !this.#handle.opened) return;
+    const now = this.clock.now();
     const last = this.#integrityStartedAt;
-    if (last !== null && this.clock.now() - last < every) return;
+    if (last === null) {
+      this.#integrityStartedAt = now; // the first one interval after opening: not on every start
+      return;
+    }
+    if (now - last < every) return;
     void this.checkIntegrity();
   }
 

@@ -4,7 +4,7 @@ import { formatDuration } from '../../core/duration.js';
 import { errorMessage } from '../../core/errors.js';
 import type { OutboxItem } from '../../store/repos/outbox.js';
 import { notificationFromItem } from '../message.js';
-import type { Notifier, SendOutcome } from '../types.js';
+import type { Notification, Notifier, SendOutcome } from '../types.js';
 
 /** What came of an attempt. */
 export interface Attempt {
@@ -33,9 +33,18 @@ function aborted(signal: AbortSignal): Promise<SendOutcome> {
  * Sends `items` (one, or a batch when the notifier can) and waits at most `timeoutMs` of the clock's
  * time; a notifier that throws or ignores the abort still gives a retryable outcome.
  */
-export async function attemptSend(
+export function attemptSend(
   notifier: Notifier,
   items: OutboxItem[],
+  o: { clock: Clock; timeoutMs: number; stop: AbortSignal },
+): Promise<Attempt> {
+  return attemptNotifications(notifier, items.map(notificationFromItem), o);
+}
+
+/** {@link attemptSend} of notifications built elsewhere (the direct path that needs no store). */
+export async function attemptNotifications(
+  notifier: Notifier,
+  ns: Notification[],
   o: { clock: Clock; timeoutMs: number; stop: AbortSignal },
 ): Promise<Attempt> {
   const timeout = new AbortController();
@@ -46,7 +55,6 @@ export async function attemptSend(
     () => {},
   );
   const signal = AbortSignal.any([timeout.signal, o.stop]);
-  const ns = items.map(notificationFromItem);
   const started = performance.now();
   let outcome: SendOutcome;
   try {
