@@ -26,11 +26,28 @@ function getAt(obj: unknown, path: string[]): unknown {
   return path.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
 }
 
+/**
+ * `setAt(path, value)` with the string keys of the defaults along the path kept, so a leaf under a
+ * discriminated union (`store.driver: sqlite`) parses as the default variant.
+ */
+function probeInput(path: string[], value: unknown): Record<string, unknown> {
+  const root = setAt(path, value);
+  let cur = root;
+  let dflt: unknown = defaults;
+  for (const k of path.slice(0, -1)) {
+    cur = cur[k] as Record<string, unknown>;
+    dflt = (dflt as Record<string, unknown> | undefined)?.[k];
+    for (const [dk, dv] of Object.entries((dflt as Record<string, unknown>) ?? {}))
+      if (typeof dv === 'string' && !(dk in cur)) cur[dk] = dv;
+  }
+  return root;
+}
+
 /** What a numeric leaf is written as: a duration, a size, or a plain number. */
 function kindOf(path: string[]): 'duration' | 'size' | 'number' {
   const attempt = (text: string) => {
     try {
-      return getAt(plain(parseConfig(setAt(path, text), opts)), path);
+      return getAt(plain(parseConfig(probeInput(path, text), opts)), path);
     } catch (err) {
       if (err instanceof ConfigError) return undefined;
       throw err;

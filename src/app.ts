@@ -291,6 +291,17 @@ export class App {
       },
       integrityIntervalMs:
         this.config.store.driver === 'sqlite' ? this.config.store.integrity_check_interval : 0,
+      repair: true,
+      // Only a lone leader repairs: another process still holding the old file would, on closing it,
+      // remove the new file's WAL (SQLite deletes `<path>-wal` by name).
+      repairBlocker: async () => {
+        if (!leadership.isLeader()) return 'only the leading instance repairs the store';
+        const recent = this.clock.now() - 3 * this.config.health.refresh_interval;
+        const others = (await store.instances.list(recent)).filter((i) => i.id !== this.config.instanceId);
+        return others.length > 0
+          ? `other prodmon processes use this file (${others.map((i) => `${i.id}, pid ${i.pid}`).join('; ')}): stop them all, then start one`
+          : null;
+      },
     });
     // A statement failing on a corrupt file, an I/O error, a dropped connection: `self` looks at once.
     store.watch.onFault(() => this.#refreshSoon());

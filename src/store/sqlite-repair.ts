@@ -176,7 +176,7 @@ const SALVAGE_ORDER = [
 ];
 
 /** Rows read and written per step; the event loop runs between steps. */
-const SALVAGE_BATCH = 2000;
+const SALVAGE_BATCH = 1000;
 /** Seeks tried to find the end of an unreadable region (doubling, then halving). */
 const MAX_PROBES = 128;
 
@@ -197,6 +197,33 @@ function columnNames(db: BetterSqlite3.Database, table: string): string[] {
   return (db.prepare(`select name from pragma_table_info(?)`).all(table) as { name: string }[]).map(
     (r) => r.name,
   );
+}
+
+/** The primary key's columns, in key order. */
+function keyColumns(db: BetterSqlite3.Database, table: string): string[] {
+  return (
+    db.prepare(`select name from pragma_table_info(?) where pk > 0 order by pk`).all(table) as {
+      name: string;
+    }[]
+  ).map((r) => r.name);
+}
+
+/**
+ * Orders rows by their primary key: rows come in rowid order (insertion order: the rollups of one minute
+ * after another), and inserting them in key order instead cut the time to fill the key's index by 3.5x.
+ */
+function byKey(key: string[]): (a: Record<string, unknown>, b: Record<string, unknown>) => number {
+  return (a, b) => {
+    for (const k of key) {
+      const x = a[k] as string | number | null;
+      const y = b[k] as string | number | null;
+      if (x === y) continue;
+      if (x === null) return -1;
+      if (y === null) return 1;
+      return x < y ? -1 : 1;
+    }
+    return 0;
+  };
 }
 
 /**
@@ -259,8 +286,9 @@ async function salvageTable(
   const insert = dest.prepare(
     `insert or ignore into ${quote(table)} (${cols.map(quote).join(', ')}) values (${cols.map(() => '?').join(', ')})`,
   );
+  const order = byKey(keyColumns(dest, table));
   const write = dest.transaction((rows: Record<string, unknown>[]) => {
-    for (const r of rows) insert.run(cols.map((c) => r[c]));
+    for (const r of [...rows].sort(order)) insert.run(cols.map((c) => r[c]));
   });
   let last = Number.MIN_SAFE_INTEGER;
   for (;;) {
@@ -320,6 +348,17 @@ async function freshDatabase(path: string, now: number): Promise<BetterSqlite3.D
 }
 
 /**
+ * Makes the fresh file fast to fill (it is not in use, and a crash meanwhile only loses the copy): no
+ * journal, no sync, a 64 MiB page cache for this connection. Its indexes stay: building one at the end
+ * would be a single statement holding the event loop for seconds on a large file.
+ */
+function bulkLoading(dest: BetterSqlite3.Database): void {
+  dest.pragma('journal_mode = OFF');
+  dest.pragma('synchronous = OFF');
+  dest.pragma('cache_size = -65536');
+}
+
+/**
  * The file is corrupt: copies what can be read into a fresh file, moves the corrupt one aside to
  * `<path>.corrupt-<time>` and carries on with the fresh one.
  */
@@ -339,10 +378,11 @@ export function salvageSqlite(ctx: RepairContext): Promise<RepairOutcome> {
         tables.push({ table: 'sqlite_master', rows: 0, regions: 0, lostAtMost: 0, error: errorMessage(err) });
       }
       const wanted = new Set(tableNames(dest));
+      bulkLoading(dest);
       for (const name of names.filter((n) => wanted.has(n) && n !== 'prodmon_migrations')) {
         tables.push(await salvageTable(src, dest, name));
       }
-      dest.pragma('wal_checkpoint(TRUNCATE)');
+      dest.pragma('journal_mode = WAL');
     } finally {
       dest.close();
     }

@@ -42,16 +42,19 @@ function alert(n: number): StoredAlert {
   };
 }
 
-async function sqliteStore(): Promise<{ store: Store; path: string; dir: string; faults: StoreFault[] }> {
+async function sqliteStore(
+  repair = true,
+): Promise<{ store: Store; path: string; dir: string; faults: StoreFault[]; clock: FakeClock }> {
   const d = tempDir();
   dirs.push(d);
   const path = join(d.path, 'prodmon.db');
   const store = await openStore({ driver: 'sqlite', path });
   await store.migrate(T0);
-  store.watch.configure({ clock: new FakeClock(T0) });
+  const clock = new FakeClock(T0);
+  store.watch.configure({ clock, repair });
   const faults: StoreFault[] = [];
   store.watch.onFault((f) => faults.push(f));
-  return { store, path, dir: d.path, faults };
+  return { store, path, dir: d.path, faults, clock };
 }
 
 /** Rows of a table read by a connection of the test's own. */
@@ -121,6 +124,34 @@ describe('store watch: SQLite', () => {
     assert.equal(countRows(path, 'alerts'), 3, 'still there after closing');
   });
 
+  test('a repair the blocker refuses (other processes use the file) waits, and runs once it is allowed', async () => {
+    const { store, path } = await sqliteStore();
+    try {
+      let blocker: string | null =
+        'other prodmon processes use this file (b, pid 2): stop them all, then start one';
+      store.watch.configure({ repairBlocker: async () => blocker });
+      await store.alerts.insert(alert(1));
+      rmSync(path);
+      for (let i = 0; i < 2; i++) {
+        const r = await store.watch.probe();
+        assert.equal(r.status, 'unhealthy');
+        assert.match(
+          r.error ?? '',
+          /was deleted while prodmon had it open; not restored: other prodmon processes use this file/,
+        );
+        await store.watch.idle();
+        assert.equal(existsSync(path), false);
+      }
+      blocker = null;
+      assert.match((await store.watch.probe()).error ?? '', /restoring it from the open database/);
+      await store.watch.idle();
+      assert.equal((await store.watch.probe()).status, 'healthy');
+      assert.equal(countRows(path, 'alerts'), 1);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('the file replaced while open: the stranger is moved aside, the open database restored', async () => {
     const { store, path, dir } = await sqliteStore();
     try {
@@ -184,6 +215,50 @@ describe('store watch: SQLite', () => {
       await store.close();
     }
     assert.equal(countRows(path, 'alerts'), 6);
+  });
+
+  test('the integrity check runs on its schedule: one interval after the first probe, then every interval', async () => {
+    const { store, clock } = await sqliteStore();
+    try {
+      store.watch.configure({ integrityIntervalMs: 3_600_000 });
+      assert.equal((await store.watch.probe()).detail.integrity, undefined);
+      await store.watch.idle();
+      await clock.advance(3_599_000);
+      await store.watch.probe();
+      await store.watch.idle();
+      assert.equal((await store.watch.probe()).detail.integrity, undefined, 'not yet');
+      await clock.advance(1000);
+      await store.watch.probe();
+      await store.watch.idle();
+      const r = await store.watch.probe();
+      const integrity = r.detail.integrity as { ok: boolean; at: string; durationMs: number };
+      assert.equal(integrity.ok, true);
+      assert.equal(integrity.at, new Date(T0 + 3_600_000).toISOString());
+      assert.equal(typeof integrity.durationMs, 'number');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a process that does not own the store (a CLI command) reports corruption and leaves the file alone', async () => {
+    const { store, path, dir, faults } = await sqliteStore(false);
+    try {
+      await seedHistory(store, 8000, T0);
+      corruptMiddle(path);
+      const before = readdirSync(dir).sort();
+      await assert.rejects(
+        store.rollups.query({ resolution: MINUTE, since: 0, until: T0 + 10_000 * MINUTE }),
+        /malformed/,
+      );
+      assert.equal(faults[0]?.kind, 'corrupt');
+      const r = await store.watch.probe();
+      assert.equal(r.status, 'unhealthy');
+      assert.match(r.error ?? '', /the database file is corrupt/);
+      await store.watch.idle();
+      assert.deepEqual(readdirSync(dir).sort(), before, 'no file moved, none created');
+    } finally {
+      await store.close();
+    }
   });
 
   test('the scheduled integrity check finds corruption no statement touched', async () => {

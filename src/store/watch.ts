@@ -59,6 +59,13 @@ export interface WatchSettings {
   log?: WatchLog;
   /** SQLite: how often `PRAGMA quick_check` runs (0: never). */
   integrityIntervalMs?: number;
+  /**
+   * SQLite: restore a deleted or replaced file and salvage a corrupt one (default false: only report).
+   * Only the process that owns the store (the running monitor) repairs it, never a CLI command.
+   */
+  repair?: boolean;
+  /** SQLite: asked before each repair; a reason not to (other processes use the file...) stops it. */
+  repairBlocker?: () => Promise<string | null>;
 }
 
 /** The store's watch; see the module comment. */
@@ -87,6 +94,8 @@ class BaseWatch {
   protected clock: Clock = systemClock;
   protected log: WatchLog | undefined;
   protected integrityEveryMs = 0;
+  protected repair = false;
+  protected repairBlocker: (() => Promise<string | null>) | undefined;
   readonly #listeners = new Set<(f: StoreFault) => void>();
   #faults: StoreFault[] = [];
 
@@ -99,6 +108,8 @@ class BaseWatch {
     if (s.clock) this.clock = s.clock;
     if (s.log) this.log = s.log;
     if (s.integrityIntervalMs !== undefined) this.integrityEveryMs = s.integrityIntervalMs;
+    if (s.repair !== undefined) this.repair = s.repair;
+    if (s.repairBlocker) this.repairBlocker = s.repairBlocker;
   }
 
   onFault(fn: (f: StoreFault) => void): () => void {
@@ -258,10 +269,11 @@ export class SqliteWatch extends BaseWatch {
   readonly #handle: SqliteHandle;
   #repair: Repair | null = null;
   #lastRepair: (RepairOutcome & { at: number; reason: string }) | null = null;
-  #repairFailed: { kind: Repair['kind']; reason: string; error: string; at: number } | null = null;
+  #repairFailed: { kind: Repair['kind']; reason: string; error: string; retryAt: number } | null = null;
   #integrity: Promise<void> | null = null;
   #integrityStartedAt: number | null = null;
   #lastIntegrity: (IntegrityResult & { at: number }) | null = null;
+  #starting: Promise<void> | null = null;
   #closed = false;
 
   constructor(db: Kysely<Database>, handle: SqliteHandle) {
@@ -294,27 +306,25 @@ export class SqliteWatch extends BaseWatch {
       failing: true,
       detail: { driver: 'sqlite', ...detail },
     });
+    const faults = this.takeFaults();
+    const identity = this.#identityProblem();
+    if (!identity && this.#repairFailed?.kind === 'restore') this.#repairFailed = null; // put back meanwhile
+    const corrupt =
+      faults.find((f) => f.kind === 'corrupt') ??
+      (this.#repairFailed?.kind === 'salvage' ? { detail: this.#repairFailed.reason } : undefined);
+    if (identity) await this.#startRepair('restore', identity.detail);
+    else if (corrupt) await this.#startRepair('salvage', corrupt.detail);
     const r = this.#repair;
     if (r)
       return failing(
         `${r.reason}; ${r.kind === 'restore' ? 'restoring it from the open database' : 'salvaging it into a fresh file'} since ${iso(r.startedAt)}`,
       );
-    const faults = this.takeFaults();
-    const identity = this.#identityProblem();
-    if (identity) {
-      this.#startRepair('restore', identity.detail);
-      return failing(`${identity.detail}; restoring it from the open database`);
-    }
-    const corrupt = faults.find((f) => f.kind === 'corrupt');
-    if (corrupt) {
-      this.#startRepair('salvage', corrupt.detail);
-      if (this.#repair) return failing(`${corrupt.detail}; salvaging it into a fresh file`);
-    }
     const failed = this.#repairFailed;
     if (failed)
       return failing(
-        `${failed.reason}; the ${failed.kind} failed (${failed.error}), tried again after ${iso(failed.at + REPAIR_RETRY_MS)}`,
+        `${failed.reason}; not ${failed.kind === 'restore' ? 'restored' : 'salvaged'}: ${failed.error} (tried again from ${iso(failed.retryAt)})`,
       );
+    if (identity) return failing(identity.detail); // this process does not repair
     const report = await this.roundTripReport(faults, detail);
     if (report.status === 'healthy') this.#maybeCheckIntegrity();
     return report;
@@ -386,11 +396,31 @@ export class SqliteWatch extends BaseWatch {
     }
   }
 
-  #startRepair(kind: Repair['kind'], reason: string): void {
-    if (this.#repair || this.#closed) return;
+  /**
+   * Starts a repair unless one runs, this process does not repair, a failed one waits to be retried, or
+   * the blocker says no; resolves once that is decided (not when the repair ends).
+   */
+  #startRepair(kind: Repair['kind'], reason: string): Promise<void> {
+    if (this.#repair || this.#closed || !this.repair) return Promise.resolve();
+    this.#starting ??= this.#tryRepair(kind, reason).finally(() => {
+      this.#starting = null;
+    });
+    return this.#starting;
+  }
+
+  async #tryRepair(kind: Repair['kind'], reason: string): Promise<void> {
     const now = this.clock.now();
     const failed = this.#repairFailed;
-    if (failed && now - failed.at < REPAIR_RETRY_MS) return;
+    if (failed && now < failed.retryAt) return;
+    const blocked = await this.repairBlocker?.().catch(() => null);
+    if (blocked) {
+      // Asked again at the next probe: the obstacle may be gone by then.
+      this.#repairFailed = { kind, reason, error: blocked, retryAt: now };
+      if (failed?.error !== blocked)
+        this.log?.error({ reason, blocked }, `prodmon's store is failing and is not repaired: ${blocked}`);
+      return;
+    }
+    if (this.#repair || this.#closed) return;
     this.log?.error(
       { reason },
       `prodmon's store is failing: ${reason}; ${kind === 'restore' ? 'restoring' : 'salvaging'} it`,
@@ -411,7 +441,12 @@ export class SqliteWatch extends BaseWatch {
         this.takeFaults(); // they were about the old file
         this.log?.error({ reason, ...out }, `prodmon's store was repaired: ${out.summary}`);
       } catch (err) {
-        this.#repairFailed = { kind, reason, error: errorMessage(err), at: this.clock.now() };
+        this.#repairFailed = {
+          kind,
+          reason,
+          error: errorMessage(err),
+          retryAt: this.clock.now() + REPAIR_RETRY_MS,
+        };
         this.log?.error(
           { reason, err: errorMessage(err) },
           `prodmon's store could not be repaired (${kind})`,
