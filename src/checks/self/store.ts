@@ -9,8 +9,8 @@ import { severityOf } from '../../alerting/plan.js';
 import { type AlertRule, fingerprint } from '../../alerting/rules.js';
 import { renderTemplate } from '../../alerting/template.js';
 import type { DirectAlertSpec, DirectAlerts } from '../../notifiers/direct.js';
-import type { StoreWatch } from '../../store/watch.js';
-import type { SelfProbe } from '../types.js';
+import type { StoreReport, StoreWatch } from '../../store/watch.js';
+import type { SelfProbe, SelfProbeResult } from '../types.js';
 
 /**
  * What the alert engine raises when the `self` check named `check.name` is unhealthy with `error`: the
@@ -46,6 +46,11 @@ export function selfAlertSpec(
   return { rule: rule.name, fingerprint: fingerprint(rule.name, labels), severity, labels, message };
 }
 
+/** A watch report as a self probe's result (its error in the detail, where the `self` check reads it). */
+export function probeResult(r: StoreReport): SelfProbeResult {
+  return { status: r.status, detail: { ...r.detail, ...(r.error ? { error: r.error } : {}) } };
+}
+
 /** The `store` self probe; see the module comment. */
 export function storeProbe(o: {
   watch: StoreWatch;
@@ -56,16 +61,16 @@ export function storeProbe(o: {
 }): SelfProbe {
   return async () => {
     const r = await o.watch.probe();
-    const detail = { ...r.detail, ...(r.error ? { error: r.error } : {}) };
+    const result = probeResult(r);
     if (o.direct) {
       if (r.failing) {
         const error = r.error ?? 'the store is failing';
         o.direct.failing(o.spec?.(`store: unhealthy (${error})`) ?? null, error);
       } else {
         const hold = o.direct.recovered();
-        if (hold.holding) return { status: 'unhealthy', detail: { ...detail, error: hold.detail } };
+        if (hold.holding) return { status: 'unhealthy', detail: { ...r.detail, error: hold.detail } };
       }
     }
-    return { status: r.status, detail };
+    return result;
   };
 }
