@@ -201,10 +201,24 @@ describe('store failures while the monitor runs (SQLite)', () => {
     const dir = fresh();
     const { m } = await started(dir, receiver, 0);
     try {
+      // Every write of every table refused, as a full or read-only disk would; reads still work.
       const side = new BetterSqlite3(join(dir, 'prodmon.db'));
-      side.exec(`create trigger stuck before update on state begin select raise(abort, 'disk says no'); end`);
+      const tables = (
+        side
+          .prepare(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`)
+          .all() as {
+          name: string;
+        }[]
+      ).map((t) => t.name);
+      for (const t of tables)
+        for (const op of ['insert', 'update'])
+          side.exec(
+            `create trigger stuck_${op}_${t} before ${op} on ${t} begin select raise(abort, 'disk says no'); end`,
+          );
       try {
         await until(() => selfNotes(receiver).length > 0, DEADLINE_MS, 'the direct alert');
+        const stored = side.prepare(`select count(*) as n from alerts where rule = 'health_check'`).get();
+        assert.deepEqual(stored, { n: 0 }, 'the regular path could not store it');
         const detailed = (await get(m, '/production/health/detailed/')).body as {
           checks: { name: string; status: string; error: string }[];
         };
@@ -216,7 +230,8 @@ describe('store failures while the monitor runs (SQLite)', () => {
         assert.match(JSON.stringify(dash.body), /round trip failed: disk says no/);
         assert.equal((await m.http.inject({ method: 'GET', url: '/health/' })).json().status, 'degraded');
       } finally {
-        side.exec('drop trigger stuck');
+        for (const t of tables)
+          for (const op of ['insert', 'update']) side.exec(`drop trigger stuck_${op}_${t}`);
         side.close();
       }
       await assertToldOnceAndResolved(
