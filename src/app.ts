@@ -4,12 +4,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AlertEngine } from './alerting/engine.js';
 import type { SecurityEvent } from './alerting/sources.js';
 import { OwnProblems } from './checks/self/problems.js';
-import { selfAlertSpec, storeProbe } from './checks/self/store.js';
+import { StoreGuard } from './checks/self/store.js';
 import { HealthService } from './checks/service.js';
 import type { ResolvedConfig } from './config/load.js';
 import { type Clock, systemClock } from './core/clock.js';
@@ -30,8 +29,6 @@ import {
   type ProductionLogger,
 } from './logging/index.js';
 import { MetricsEngine } from './metrics/engine.js';
-import { DirectAlerts } from './notifiers/direct.js';
-import { alertLink } from './notifiers/message.js';
 import { buildChannels, NotificationPipeline } from './notifiers/pipeline.js';
 import { openStore, type Store, storeTarget } from './store/index.js';
 import { VERSION } from './version.js';
@@ -104,8 +101,8 @@ export class App {
   #leadership: Leadership | undefined;
   #scheduler: Scheduler | undefined;
   #notifications: NotificationPipeline | undefined;
-  /** The `system` alert about a failing store, sent without the store. */
-  #direct: DirectAlerts | undefined;
+  /** The store watched by `self`, and the `system` alert about it sent without the store. */
+  #guard: StoreGuard | undefined;
   #refresh = { running: false, again: false };
   /** Own problems without a check of their own (failing channels, failed jobs), reported by `self`. */
   readonly #problems = new OwnProblems(() => {
@@ -282,57 +279,29 @@ export class App {
     await this.#leadership.start(); // a lone instance leads when this returns
     const leadership = this.#leadership;
     const store = this.#store;
-    store.watch.configure({
-      clock: this.clock,
-      log: {
-        error: (o, m) => this.logger.error.error(o, m),
-        warn: (o, m) => this.logger.app.warn(o, m),
-        info: (o, m) => this.logger.app.info(o, m),
-      },
-      integrityIntervalMs:
-        this.config.store.driver === 'sqlite' ? this.config.store.integrity_check_interval : 0,
-      repair: true,
-      // Only a lone leader repairs: another process still holding the old file would, on closing it,
-      // remove the new file's WAL (SQLite deletes `<path>-wal` by name).
-      repairBlocker: async () => {
-        if (!leadership.isLeader()) return 'only the leading instance repairs the store';
-        const recent = this.clock.now() - 3 * this.config.health.refresh_interval;
-        const others = (await store.instances.list(recent)).filter((i) => i.id !== this.config.instanceId);
-        return others.length > 0
-          ? `other prodmon processes use this file (${others.map((i) => `${i.id}, pid ${i.pid}`).join('; ')}): stop them all, then start one`
-          : null;
-      },
-    });
-    // A statement failing on a corrupt file, an I/O error, a dropped connection: `self` looks at once.
-    store.watch.onFault(() => this.#refreshSoon());
     const channels = buildChannels(this.config, this.clock);
-    const hcFor = this.config.alerting.health_checks.for;
-    const direct = new DirectAlerts({
+    const guard = new StoreGuard({
+      config: this.config,
       clock: this.clock,
+      store,
+      isLeader: () => leadership.isLeader(),
       channels,
-      routes: this.config.notifications.channels,
-      link: (id) => alertLink(this.config, id),
-      attemptTimeoutMs: this.config.notifications.outbox.attempt_timeout,
-      // Long enough for the engine to fire the `self` alert once it sees it (after the rule's `for`).
-      holdMs:
-        Math.max(30_000, 3 * this.config.health.refresh_interval) +
-        (typeof hcFor === 'number' ? hcFor : (hcFor?.critical ?? 0)),
-      file: join(this.config.dataDir, 'store-alert.json'),
-      mayNotify: () => leadership.isLeader(),
       log: {
         error: (o, m) => this.logger.error.error(o, m),
         warn: (o, m) => this.logger.app.warn(o, m),
         info: (o, m) => this.logger.app.info(o, m),
       },
+      // A statement failing on a corrupt file, an I/O error, a dropped connection: `self` looks at once.
+      onFault: () => this.#refreshSoon(),
     });
-    this.#direct = direct;
+    this.#guard = guard;
     // Transitions go to the outbox in the engine's transaction; only the leader delivers them.
     this.#notifications = new NotificationPipeline({
       config: this.config,
       store: this.#store,
       clock: this.clock,
       // Told directly while the store was failing: the regular firing of that alert is not sent again.
-      channels: direct.wrap(channels),
+      channels: guard.direct.wrap(channels),
       // Fenced: a leader that stalled and lost its lease sends nothing, even before it notices.
       isLeader: async () => {
         if (!leadership.isLeader()) return false;
@@ -371,10 +340,8 @@ export class App {
       // The engine's transitions are written fenced: a stale leader's roll back instead of being stored.
       fence: (tx) => leadership.fence(tx),
       // The alert about a failing store, already sent without it, is taken over under its id.
-      adoptAlertId: (fp) => direct.adoptId(fp),
+      adoptAlertId: guard.adoptId,
     });
-    const engine = this.#alerting;
-    engine.onChange((a) => direct.noteChange(a));
     const sessions = new SessionManager({ config: this.config, clock: this.clock, store: this.#store });
     const ctx: AppContext = {
       config: this.config,
@@ -402,15 +369,7 @@ export class App {
     };
     this.metrics.attachStore(this.#store);
     this.health.attachStore(this.#store);
-    const selfCheck = this.health.checks.find((c) => c.kind === 'self');
-    this.health.addSelfProbe(
-      'store',
-      storeProbe({
-        watch: store.watch,
-        direct,
-        spec: (error) => (selfCheck ? selfAlertSpec(engine.rules, selfCheck, error) : null),
-      }),
-    );
+    guard.attach(this.#alerting, this.health);
     this.#http = await buildHttp(ctx);
     this.metrics.start();
     this.health.start();
@@ -519,7 +478,7 @@ export class App {
     await Promise.all(this.#loops.map((l) => l.stop()));
     await this.#scheduler?.stop(); // running jobs see their signal aborted and stop between steps
     await this.#alerting?.stop(); // waits for the evaluation in progress
-    await this.#direct?.stop(); // direct sends in flight are aborted (their record stays)
+    await this.#guard?.stop(); // direct sends in flight are aborted (their record stays)
     await this.#notifications?.stop(); // sends in flight are aborted and stay pending for the next start
     await this.#leadership?.stop(); // gives the lease up: another instance takes over at once
     await this.health.stop(); // cancels checks in progress, closes their connections

@@ -328,6 +328,7 @@ describe('store failures while the monitor runs (SQLite)', () => {
       const history = await again.store.checks.history({ name: 'self', limit: 100 });
       assert.ok(
         history.some((r) => r.status === 'unhealthy' && /the database file is corrupt/.test(r.error ?? '')),
+        `the unhealthy self result is stored: ${JSON.stringify(history.map((r) => [r.status, r.error]))}`,
       );
     });
   });
