@@ -423,7 +423,10 @@ export class App {
     }
   }
 
-  /** Runs the health checks again as soon as the run in progress (if any) is over. */
+  /**
+   * Runs the health checks again as soon as the run in progress (if any) is over; while failures keep
+   * coming, at most once a second (a store failing every statement must not run the checks back to back).
+   */
   #refreshSoon(): void {
     if (!this.lifecycle.ready || this.lifecycle.draining) return;
     if (this.#refresh.running) {
@@ -433,11 +436,13 @@ export class App {
     this.#refresh.running = true;
     void (async () => {
       try {
-        do {
+        for (let first = true; first || this.#refresh.again; first = false) {
+          if (!first) await this.clock.sleep(Math.min(1000, this.config.health.refresh_interval));
+          if (this.lifecycle.draining) break;
           this.#refresh.again = false;
           await this.health.idle();
           await this.health.run();
-        } while (this.#refresh.again);
+        }
       } catch (err) {
         this.logger.error.error({ err: errorMessage(err) }, 'health refresh failed');
       } finally {

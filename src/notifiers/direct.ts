@@ -95,6 +95,8 @@ export class DirectAlerts {
   #episodes: DirectEpisode[] = [];
   readonly #sending = new Map<string, Promise<void>>();
   readonly #stop = new AbortController();
+  /** Told once per failure that no rule covers `self` (not at every refresh). */
+  #saidNoRule = false;
 
   constructor(o: DirectAlertsOptions) {
     this.#o = o;
@@ -120,10 +122,12 @@ export class DirectAlerts {
     let ep = this.current;
     if (!ep) {
       if (!spec) {
-        this.#o.log?.error(
-          { reason },
-          'the store is failing and no alert rule covers the self check: nobody is told',
-        );
+        if (!this.#saidNoRule)
+          this.#o.log?.error(
+            { reason },
+            'the store is failing and no alert rule covers the self check: nobody is told',
+          );
+        this.#saidNoRule = true;
         return;
       }
       const now = this.#o.clock.now();
@@ -163,10 +167,14 @@ export class DirectAlerts {
    * taken the alert over (then the episode ends). Past `holdMs`, the direct path resolves it itself.
    */
   recovered(): { holding: boolean; detail?: string } {
+    this.#saidNoRule = false;
     const ep = this.current;
     if (!ep) return { holding: false };
     const now = this.#o.clock.now();
-    ep.recoveredAt ??= now;
+    if (ep.recoveredAt === null) {
+      ep.recoveredAt = now;
+      this.#save();
+    }
     if (ep.adopted || Object.keys(ep.told).length === 0 || !this.#o.mayNotify()) {
       this.#close(ep, now);
       return { holding: false };
@@ -180,7 +188,6 @@ export class DirectAlerts {
       this.#close(ep, now);
       return { holding: false };
     }
-    this.#save();
     return {
       holding: true,
       detail: `${ep.reason} (told directly at ${new Date(ep.startedAt).toISOString()}); the store works again, the alert engine is taking the alert over`,

@@ -307,7 +307,12 @@ export class SqliteWatch extends BaseWatch {
       detail: { driver: 'sqlite', ...detail },
     });
     const faults = this.takeFaults();
-    const identity = this.#identityProblem();
+    let identity: { kind: 'deleted' | 'replaced'; detail: string } | null;
+    try {
+      identity = this.#identityProblem();
+    } catch (err) {
+      return failing(`the SQLite file ${path} cannot be examined: ${errorMessage(err)}`);
+    }
     if (!identity && this.#repairFailed?.kind === 'restore') this.#repairFailed = null; // put back meanwhile
     const corrupt =
       faults.find((f) => f.kind === 'corrupt') ??

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { newId } from '../../src/core/ids.js';
@@ -168,7 +168,7 @@ async function assertToldOnceAndResolved(receiver: HttpReceiver, reason: RegExp)
   assert.deepEqual(
     notes.map((h) => h.type),
     ['alert.firing', 'alert.resolved'],
-    'one firing (direct) and one resolution: the regular firing was not sent again',
+    `one firing (direct) and one resolution: the regular firing was not sent again; got ${JSON.stringify(notes)}`,
   );
   const [firing, resolved] = notes as [Hook, Hook];
   assert.equal(firing.data.alert.metadata.delivery, 'direct');
@@ -181,24 +181,23 @@ async function assertToldOnceAndResolved(receiver: HttpReceiver, reason: RegExp)
 }
 
 describe('store failures while the monitor runs (SQLite)', () => {
-  let receiver: HttpReceiver;
+  const receivers: HttpReceiver[] = [];
   const dirs: { cleanup: () => void }[] = [];
-  before(async () => {
-    receiver = await startHttpReceiver();
-  });
   after(async () => {
-    await receiver.close();
+    for (const r of receivers) await r.close();
     for (const d of dirs) d.cleanup();
   });
-  const fresh = () => {
-    receiver.requests.length = 0;
+  /** A data directory and a receiver of the test's own (a stopped monitor's last send may still land). */
+  const fresh = async () => {
     const d = tempDir();
     dirs.push(d);
-    return d.path;
+    const receiver = await startHttpReceiver();
+    receivers.push(receiver);
+    return { dir: d.path, receiver };
   };
 
   test('a store that stops taking writes (select 1 still answers): self unhealthy on every view, told once without the store', async () => {
-    const dir = fresh();
+    const { dir, receiver } = await fresh();
     const { m } = await started(dir, receiver, 0);
     try {
       // Every write of every table refused, as a full or read-only disk would; reads still work.
@@ -246,7 +245,7 @@ describe('store failures while the monitor runs (SQLite)', () => {
   });
 
   test('the SQLite file deleted: self unhealthy, told once, restored; after a restart nothing is missing', async () => {
-    const dir = fresh();
+    const { dir, receiver } = await fresh();
     const path = join(dir, 'prodmon.db');
     // Refreshes are run by hand here: one after the delete must be enough.
     const { m, from } = await started(dir, receiver, 2000, '1h');
@@ -280,7 +279,7 @@ describe('store failures while the monitor runs (SQLite)', () => {
   });
 
   test('random pages over the middle of the file: self unhealthy, told once, salvaged and kept running', async () => {
-    const dir = fresh();
+    const { dir, receiver } = await fresh();
     const path = join(dir, 'prodmon.db');
     let kept = 0;
     // No refresh is due for an hour: the failing statement alone must bring the alert.
