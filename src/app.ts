@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { AlertEngine } from './alerting/engine.js';
 import type { SecurityEvent } from './alerting/sources.js';
 import { OwnProblems } from './checks/self/problems.js';
+import { StoreGuard } from './checks/self/store.js';
 import { HealthService } from './checks/service.js';
 import type { SelfProbeResult } from './checks/types.js';
 import type { ResolvedConfig } from './config/load.js';
@@ -30,7 +31,7 @@ import {
   type ProductionLogger,
 } from './logging/index.js';
 import { MetricsEngine } from './metrics/engine.js';
-import { NotificationPipeline } from './notifiers/pipeline.js';
+import { buildChannels, NotificationPipeline } from './notifiers/pipeline.js';
 import { openStore, type Store, storeTarget } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -105,6 +106,9 @@ export class App {
   /** Records the requests `handler` passes on to the app; whether prodmon's paths are `handler`'s own. */
   readonly #passOn: PassOn;
   readonly #owned: (url: string | undefined) => boolean;
+  /** The store watched by `self`, and the `system` alert about it sent without the store. */
+  #guard: StoreGuard | undefined;
+  #refresh = { running: false, again: false };
   /** Own problems without a check of their own (failing channels, failed jobs), reported by `self`. */
   readonly #problems = new OwnProblems(() => {
     if (this.lifecycle?.ready) this.health.run().catch(() => {});
@@ -309,11 +313,29 @@ export class App {
     await this.#leadership.start(); // a lone instance leads when this returns
     const leadership = this.#leadership;
     const store = this.#store;
+    const channels = buildChannels(this.config, this.clock);
+    const guard = new StoreGuard({
+      config: this.config,
+      clock: this.clock,
+      store,
+      isLeader: () => leadership.isLeader(),
+      channels,
+      log: {
+        error: (o, m) => this.logger.error.error(o, m),
+        warn: (o, m) => this.logger.app.warn(o, m),
+        info: (o, m) => this.logger.app.info(o, m),
+      },
+      // A statement failing on a corrupt file, an I/O error, a dropped connection: `self` looks at once.
+      onFault: () => this.#refreshSoon(),
+    });
+    this.#guard = guard;
     // Transitions go to the outbox in the engine's transaction; only the leader delivers them.
     this.#notifications = new NotificationPipeline({
       config: this.config,
       store: this.#store,
       clock: this.clock,
+      // Told directly while the store was failing: the regular firing of that alert is not sent again.
+      channels: guard.direct.wrap(channels),
       // Fenced: a leader that stalled and lost its lease sends nothing, even before it notices.
       isLeader: async () => {
         if (!leadership.isLeader()) return false;
@@ -353,6 +375,8 @@ export class App {
       sink: this.#notifications.sink,
       // The engine's transitions are written fenced: a stale leader's roll back instead of being stored.
       fence: (tx) => leadership.fence(tx),
+      // The alert about a failing store, already sent without it, is taken over under its id.
+      adoptAlertId: guard.adoptId,
     });
     const sessions = new SessionManager({ config: this.config, clock: this.clock, store: this.#store });
     const ctx: AppContext = {
@@ -386,14 +410,7 @@ export class App {
       activeAlerts: () => store.alerts.openBySeverity(),
     });
     this.health.attachStore(this.#store);
-    this.health.addSelfProbe('store', async () => {
-      const t0 = performance.now();
-      await store.ping();
-      return {
-        status: 'healthy',
-        detail: { driver: store.dialect, latencyMs: Math.round((performance.now() - t0) * 10) / 10 },
-      };
-    });
+    guard.attach(this.#alerting, this.health);
     this.#http = await buildHttp(ctx);
     this.metrics.start();
     this.health.start();
@@ -448,6 +465,34 @@ export class App {
   }
 
   /**
+   * Runs the health checks again as soon as the run in progress (if any) is over; while failures keep
+   * coming, at most once a second (a store failing every statement must not run the checks back to back).
+   */
+  #refreshSoon(): void {
+    if (!this.lifecycle.ready || this.lifecycle.draining) return;
+    if (this.#refresh.running) {
+      this.#refresh.again = true;
+      return;
+    }
+    this.#refresh.running = true;
+    void (async () => {
+      try {
+        for (let first = true; first || this.#refresh.again; first = false) {
+          if (!first) await this.clock.sleep(Math.min(1000, this.config.health.refresh_interval));
+          if (this.lifecycle.draining) break;
+          this.#refresh.again = false;
+          await this.health.idle();
+          await this.health.run();
+        }
+      } catch (err) {
+        this.logger.error.error({ err: errorMessage(err) }, 'health refresh failed');
+      } finally {
+        this.#refresh.running = false;
+      }
+    })();
+  }
+
+  /**
    * A `node:http` handler for prodmon's routes; calls `next` for other paths (Express/Connect style),
    * and for every path before `start()`. Every request passed on to `next` is recorded (see PassOn).
    */
@@ -483,6 +528,7 @@ export class App {
     await Promise.all(this.#loops.map((l) => l.stop()));
     await this.#scheduler?.stop(); // running jobs see their signal aborted and stop between steps
     await this.#alerting?.stop(); // waits for the evaluation in progress
+    await this.#guard?.stop(); // direct sends in flight are aborted (their record stays)
     await this.#notifications?.stop(); // sends in flight are aborted and stay pending for the next start
     await this.#leadership?.stop(); // gives the lease up: another instance takes over at once
     await this.health.stop(); // cancels checks in progress, closes their connections

@@ -53,6 +53,11 @@ export interface AlertEngineOptions {
   onLeaderChange?: (fn: (leader: boolean) => void) => () => void;
   /** Persist a change of an alert's value alone at most this often (default 5 min). */
   persistEveryMs?: number;
+  /**
+   * The id a new alert of a fingerprint takes, when it must be a given one: an alert already sent
+   * without the store (the store was failing) is taken over under its id, so its resolution matches.
+   */
+  adoptAlertId?: (fingerprint: string) => string | undefined;
 }
 
 const NO_SINK: TransitionSink = { accept: async () => {} };
@@ -373,6 +378,7 @@ export class AlertEngine {
       persistEveryMs: this.#o.persistEveryMs ?? PERSIST_EVERY_MS,
       refireBlock: (fp) => this.#recent.lookup(fp, now),
       inhibitedBy: this.#inhibition.lookup(this.#open.values()),
+      adoptId: this.#o.adoptAlertId,
     };
     const openCount = this.#open.countOf(rule.name);
     const plans = new CappedPlans(rule, this.#o.config.max_alerts_per_rule, ctx, openCount);

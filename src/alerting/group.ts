@@ -73,6 +73,8 @@ export interface GroupContext {
   refireBlock(fp: string): { until: number; carry?: Partial<Record<Severity, number>> };
   /** The firing alert inhibiting a target (absent: no inhibition). */
   inhibitedBy?: (t: InhibitTarget) => InhibitSource | null;
+  /** The id a new alert of a fingerprint takes, when it must be a given one. */
+  adoptId?: (fp: string) => string | undefined;
 }
 
 /** Evaluates one group; returns what to commit (null: nothing changes). */
@@ -112,6 +114,7 @@ export function planGroup(
             inhibited({ rule: rule.name, type: rule.type, severity, labels, fingerprint: fp }),
         }
       : {}),
+    id: prev ? undefined : ctx.adoptId?.(fp),
   });
 }
 

@@ -68,6 +68,8 @@ export interface PlanInput {
   persistEveryMs: number;
   /** The firing alert inhibiting this one at its severity, if any (see inhibit.ts). */
   inhibitedBy?: (severity: Severity) => InhibitSource | null;
+  /** The id of a new alert (default: a fresh one). */
+  id?: string;
 }
 
 /** What to commit. */
@@ -167,7 +169,7 @@ export function planTransition(p: PlanInput): Plan | null {
   const base: StoredAlert = prev
     ? { ...prev }
     : {
-        id: newId(now, 'al_'),
+        id: p.id ?? newId(now, 'al_'),
         rule: rule.name,
         fingerprint: p.fingerprint,
         type: rule.type,

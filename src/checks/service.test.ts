@@ -201,6 +201,37 @@ describe('HealthService', () => {
     await svc.stop();
   });
 
+  test('results the store could not take are stored with the next ones once it works again', async () => {
+    const store = await sqliteStore();
+    const a = new Scripted('a');
+    const { svc, logs } = service([a]);
+    let failing = true;
+    svc.attachStore({
+      checks: {
+        insert: async (rows) => {
+          if (failing) throw new Error('SQLITE_CORRUPT: database disk image is malformed');
+          await store.checks.insert(rows);
+        },
+      },
+    });
+    await svc.run(); // healthy: the first result
+    a.outcome = { status: 'unhealthy', error: 'down' };
+    await svc.run(); // a change of status
+    await svc.run(); // the same status: not due again
+    failing = false;
+    a.outcome = { status: 'healthy' };
+    await svc.run();
+    const rows = await store.checks.history({ name: 'a' });
+    assert.deepEqual(
+      rows.map((r) => r.status).reverse(),
+      ['healthy', 'unhealthy', 'healthy'],
+      'nothing lost, nothing twice',
+    );
+    assert.ok(logs.some((l) => l.level === 'info' && /stored again/.test(l.msg ?? '')));
+    await svc.stop();
+    await store.close();
+  });
+
   test('custom checks: registered by name, run at once when started, removable; a duplicate name is refused', async () => {
     const { svc } = service([new Scripted('db')]);
     svc.start();

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
+import { probeResult } from '../checks/self/store.js';
 import { HealthService } from '../checks/service.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { scrub } from '../config/mask.js';
@@ -59,7 +60,10 @@ export function summarize(r: HealthCheckResult): string {
   return parts.join(', ');
 }
 
-/** The store probe of the one-shot run: the configured store answers (an SQLite file not yet created is fine). */
+/**
+ * The store probe of the one-shot run: the store's watch (a write-then-read round trip; this process
+ * only reports, it never repairs); an SQLite file not yet created is fine.
+ */
 function storeProbe(config: ResolvedConfig) {
   return async () => {
     if (config.store.driver === 'sqlite' && !existsSync(config.paths.db)) {
@@ -70,8 +74,7 @@ function storeProbe(config: ResolvedConfig) {
     }
     const store = await openStore(storeTarget(config));
     try {
-      await store.ping();
-      return { status: 'healthy' as const, detail: { driver: store.dialect } };
+      return probeResult(await store.watch.probe());
     } finally {
       await store.close();
     }

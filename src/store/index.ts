@@ -19,6 +19,7 @@ import { RollupRepo } from './repos/rollups.js';
 import { SilenceRepo } from './repos/silences.js';
 import { StateRepo } from './repos/state.js';
 import type { Database } from './schema.js';
+import { PlainWatch, PostgresWatch, SqliteWatch, type StoreWatch } from './watch.js';
 
 /** The repositories, bound to the database or to one transaction. */
 export interface Repos {
@@ -48,8 +49,10 @@ export interface Store extends Repos {
   migrate(now: number): Promise<string[]>;
   /** Runs `fn` in one transaction with repositories bound to it. */
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
-  /** Whether the database answers (for the `self` check). */
+  /** Whether the database answers (`select 1`; `prodmon health` without a server). */
   ping(): Promise<void>;
+  /** Watches the store for the `self` check: round trip, file identity and integrity, failures at once. */
+  readonly watch: StoreWatch;
   close(): Promise<void>;
 }
 
@@ -84,12 +87,14 @@ function runHook(fn: () => void): void {
 export function storeFromKysely(
   db: Kysely<Database>,
   dialect: Dialect,
-  opts: { schema?: string; onClose?: () => Promise<void> | void } = {},
+  opts: { schema?: string; onClose?: () => Promise<void> | void; watch?: StoreWatch } = {},
 ): Store {
   let closed = false;
+  const watch = opts.watch ?? new PlainWatch(db, dialect);
   return {
     ...repos(db),
     dialect,
+    watch,
     migrate: (now) => migrate(db, dialect, { schema: opts.schema, now }),
     async transaction(fn) {
       const committed: (() => void)[] = [];
@@ -103,6 +108,7 @@ export function storeFromKysely(
     async close() {
       if (closed) return;
       closed = true;
+      await watch.close(); // a repair in progress finishes first
       await db.destroy();
       await opts.onClose?.();
     },
@@ -130,8 +136,9 @@ export function storeTarget(config: ResolvedConfig): StoreTarget {
 export async function openStore(target: StoreTarget): Promise<Store> {
   if (target.driver === 'sqlite') {
     let opened: ReturnType<typeof openSqlite>;
+    let watch: SqliteWatch | undefined;
     try {
-      opened = openSqlite(target.path);
+      opened = openSqlite(target.path, (kind, err) => watch?.failed(kind, err));
     } catch (err) {
       throw new ProdmonError(
         'PRODMON_E_STORE',
@@ -142,10 +149,16 @@ export async function openStore(target: StoreTarget): Promise<Store> {
         },
       );
     }
-    return storeFromKysely(opened.db, 'sqlite');
+    watch = new SqliteWatch(opened.db, opened.handle);
+    return storeFromKysely(opened.db, 'sqlite', { watch });
   }
-  const { db } = openPostgres(target.url, target.schema, target.poolSize ?? 10);
-  const store = storeFromKysely(db, 'postgres', { schema: target.schema });
+  let watch: PostgresWatch | undefined;
+  const { db, pool } = openPostgres(target.url, target.schema, target.poolSize ?? 10, (err) =>
+    watch?.dropped(err),
+  );
+  watch = new PostgresWatch(db);
+  watch.attachPool(pool);
+  const store = storeFromKysely(db, 'postgres', { schema: target.schema, watch });
   try {
     await store.ping();
   } catch (err) {

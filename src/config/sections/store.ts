@@ -1,11 +1,13 @@
 /** `store`: SQLite (one process, the default) or PostgreSQL (several instances, one truth). */
 import { z } from 'zod';
-import { nonEmpty, obj } from '../zod-helpers.js';
+import { duration, nonEmpty, obj } from '../zod-helpers.js';
 
 const sqlite = obj({
   driver: z.literal('sqlite'),
   /** Database file; default `<data_dir>/prodmon.db`. */
   path: z.string().optional(),
+  /** How often the `self` check runs `PRAGMA quick_check` on a worker thread (`0s`: never). */
+  integrity_check_interval: duration('1h', { max: '30d' }),
 });
 
 const postgres = obj({

@@ -4,7 +4,7 @@ import { formatDuration } from '../../core/duration.js';
 import { errorMessage } from '../../core/errors.js';
 import type { OutboxItem } from '../../store/repos/outbox.js';
 import { notificationFromItem } from '../message.js';
-import type { Notifier, SendOutcome } from '../types.js';
+import type { Notification, Notifier, SendOutcome } from '../types.js';
 
 /** What came of an attempt. */
 export interface Attempt {
@@ -38,7 +38,15 @@ export function attemptSend(
   items: OutboxItem[],
   o: { clock: Clock; timeoutMs: number; stop: AbortSignal },
 ): Promise<Attempt> {
-  const ns = items.map(notificationFromItem);
+  return attemptNotifications(notifier, items.map(notificationFromItem), o);
+}
+
+/** {@link attemptSend} of notifications built elsewhere (the direct path that needs no store). */
+export function attemptNotifications(
+  notifier: Notifier,
+  ns: Notification[],
+  o: { clock: Clock; timeoutMs: number; stop: AbortSignal },
+): Promise<Attempt> {
   return attempt(
     (signal) =>
       ns.length > 1 && notifier.sendBatch ? notifier.sendBatch(ns, signal) : notifier.send(ns[0]!, signal),
