@@ -204,7 +204,7 @@ describe('HealthService', () => {
   test('results the store could not take are stored with the next ones once it works again', async () => {
     const store = await sqliteStore();
     const a = new Scripted('a');
-    const { svc, logs } = service([a]);
+    const { svc, clock, logs } = service([a]);
     let failing = true;
     svc.attachStore({
       checks: {
@@ -214,10 +214,14 @@ describe('HealthService', () => {
         },
       },
     });
+    // A second between runs, so the stored history has one order (results of one millisecond tie).
     await svc.run(); // healthy: the first result
+    await clock.advance(1000);
     a.outcome = { status: 'unhealthy', error: 'down' };
     await svc.run(); // a change of status
+    await clock.advance(1000);
     await svc.run(); // the same status: not due again
+    await clock.advance(1000);
     failing = false;
     a.outcome = { status: 'healthy' };
     await svc.run();

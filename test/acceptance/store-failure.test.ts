@@ -21,8 +21,8 @@ import { pgSchema, tempDir, uniqueName } from '../support/services.js';
 import { corruptMiddle, seedHistory } from '../support/store-faults.js';
 
 const READ = 'store-failure-read-token-0123456789';
-/** A refresh every 250 ms; tests that count refreshes set `1h` and run them themselves. */
-const REFRESH = '250ms';
+/** A refresh every second (the shortest allowed); tests that count refreshes set `1h` and run them themselves. */
+const REFRESH = '1s';
 /** Bound on how long anything here may take: many refreshes, for a busy machine. */
 const DEADLINE_MS = 15_000;
 const MINUTE = 60_000;
@@ -48,7 +48,11 @@ function config(dataDir: string, receiver: HttpReceiver, extra: Record<string, u
     logs: { stdout: false },
     auth: { tokens: [{ name: 'ops', token: READ, role: 'read' as const }] },
     health: { refresh_interval: REFRESH },
-    notifications: { channels: [{ name: 'hook', kind: 'webhook' as const, url: `${receiver.url}/hook` }] },
+    notifications: {
+      channels: [{ name: 'hook', kind: 'webhook' as const, url: `${receiver.url}/hook` }],
+      // A resolution follows its group's last message by at least the group interval (1m by default).
+      grouping: { group_interval: '1s' },
+    },
     ...extra,
   };
 }
