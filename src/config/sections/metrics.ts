@@ -1,13 +1,16 @@
 /** `metrics`: instrumentation, rollups, system sampling and the Prometheus export. */
 import { z } from 'zod';
-import { duration, obj } from '../zod-helpers.js';
+import { duration, obj, size } from '../zod-helpers.js';
 
 export const metricsSection = obj({
   /** How often in-memory rollups are written to the store. */
   flush_interval: duration('10s'),
   /** How often CPU, memory, disk and event-loop figures are sampled. */
   sample_interval: duration('10s'),
-  /** Cap on distinct label sets per metric; more fold into an overflow series. */
+  /**
+   * Cap on distinct label sets per metric; more fold into an overflow series. Applies to this process's
+   * own series and, at a standalone prodmon, to those of each pushing instance.
+   */
   max_series: z.number().int().min(10).default(1000),
   /** Closed rollup buckets kept in memory while the store cannot be written (oldest dropped beyond). */
   max_buffered_rows: z.number().int().min(100).default(20000),
@@ -29,4 +32,27 @@ export const metricsSection = obj({
     token: z.string(),
     interval: duration('10s'),
   }).optional(),
+  /** Admission control of `POST /production/ingest` (a standalone prodmon that app processes push to). */
+  ingest: obj({
+    /** Rows in one push request at most (the wire format allows 5,000). */
+    max_rows_per_request: z.number().int().min(1).max(5000).default(5000),
+    /** Limits of each pushing instance (a token and an instance name). */
+    per_instance: obj({
+      /** Series (label sets, counting those folded into the overflow series) first seen per minute. */
+      max_new_series_per_minute: z.number().int().min(1).default(5000),
+      /** Request bytes per second, averaged (a burst of 10 seconds' worth passes). */
+      max_bytes_per_second: size('1MB'),
+    }).prefault({}),
+    /** Limits of all the instances pushing with one token together. */
+    per_token: obj({
+      /** Instances pushing at once (an instance is forgotten after an hour without a push). */
+      max_instances: z.number().int().min(1).default(1000),
+      /** Series per metric over all its instances; more fold into each instance's overflow series. */
+      max_series_per_metric: z.number().int().min(10).default(100000),
+      max_new_series_per_minute: z.number().int().min(1).default(100000),
+      max_bytes_per_second: size('16MB'),
+    }).prefault({}),
+    /** The `self` check reports a limited pusher until it has gone this long without hitting a limit. */
+    problem_clear_after: duration('10m'),
+  }).prefault({}),
 }).prefault({});

@@ -60,6 +60,23 @@ export class RollupRepo {
     return sel.orderBy('bucket').execute();
   }
 
+  /** The row of one key, or null. */
+  async get(
+    key: Pick<RollupRow, 'metric' | 'labels' | 'instance' | 'resolution' | 'bucket'>,
+  ): Promise<RollupRow | null> {
+    const row = await this.db
+      .withoutPlugins()
+      .selectFrom('rollups')
+      .selectAll()
+      .where('metric', '=', key.metric)
+      .where('labels', '=', key.labels)
+      .where('instance', '=', key.instance)
+      .where('resolution', '=', key.resolution)
+      .where('bucket', '=', key.bucket)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
   /** How many rows of a resolution are older than `before` (what `deleteBefore` would remove). */
   async countBefore(resolution: number, before: number): Promise<number> {
     const r = await this.db
