@@ -3,10 +3,12 @@ import { after, before, describe, test } from 'node:test';
 import { tempDir } from '../../../test/support/services.js';
 import { FakeClock } from '../../core/clock.js';
 import { METRIC } from '../../core/metric-names.js';
-import { MINUTE_MS, parseLabels } from '../../core/rollup.js';
+import { canonicalLabels, MINUTE_MS, parseLabels } from '../../core/rollup.js';
 import { decodeSketch, encodeSketch, newSketch, sketchAdd } from '../../core/sketch.js';
 import { createMonitor, type Monitor } from '../../index.js';
+import { Pusher } from '../../metrics/push.js';
 import type { WireRow } from '../../metrics/wire.js';
+import type { RollupRow } from '../../store/repos/rollups.js';
 
 const PUSH = 'push-token-0123456789abcdef';
 const OTHER = 'other-push-token-0123456789';
@@ -231,5 +233,48 @@ describe('push admission: a runaway pusher is bounded, what it sent is kept', ()
     assert.equal((await stored('fourth')).length, 0);
     // Another token has its own instances.
     assert.equal((await push('fourth', [row('/x', [1])], OTHER)).statusCode, 200);
+  });
+
+  test('a pusher told the rows limit cuts its batches to it; its rows wait until they are stored', async () => {
+    const url = await m.listen('127.0.0.1', 0);
+    const pusher = new Pusher({
+      url,
+      token: OTHER,
+      intervalMs: 10_000,
+      instance: 'batcher',
+      clock,
+      onError() {},
+    });
+    const rows: RollupRow[] = [];
+    for (let b = 0; b < 50; b++) {
+      for (let r = 0; r < 30; r++) {
+        rows.push({
+          metric: HTTP,
+          labels: canonicalLabels({ route: `/p/${r}`, method: 'GET', status_class: '2xx' }),
+          instance: 'batcher',
+          resolution: MINUTE_MS,
+          bucket: BUCKET - b * MINUTE_MS,
+          count: 1,
+          sum: 5,
+          min: 5,
+          max: 5,
+          errors: 0,
+          sketch: null,
+        });
+      }
+    }
+    pusher.enqueue(rows);
+    await assert.rejects(pusher.send(), /answered 429/);
+    assert.equal(pusher.buffered, 1500, 'kept for the next round');
+    assert.equal(await pusher.send(), 1500);
+    assert.equal(pusher.buffered, 0);
+    const back = await m.store.rollups.query({
+      metrics: [HTTP],
+      resolution: MINUTE_MS,
+      since: BUCKET - 50 * MINUTE_MS,
+      until: BUCKET + MINUTE_MS,
+      instance: 'batcher',
+    });
+    assert.equal(back.length, 1500);
   });
 });
