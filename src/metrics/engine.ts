@@ -7,14 +7,22 @@
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import type { Aggregation } from '../core/rollup.js';
+import { Slicer } from '../core/slice.js';
 import type { Labels } from '../core/types.js';
 import type { Store } from '../store/index.js';
 import type { RollupRow } from '../store/repos/rollups.js';
 import { Instrumentation, type MetricsLog } from './instrumentation.js';
 import { applyRetention, type CompactionResult, compact, type RetentionResult } from './maintenance.js';
 import { type HealthProviders, HISTOGRAM_BOUNDS_MS, PrometheusExporter } from './prometheus.js';
-import { readEntries, readRange, type WindowValue, windowFromEntries } from './read.js';
-import { type PerformanceSummary, SUMMARY_METRICS, summarize } from './summary.js';
+import {
+  EntryGroups,
+  readEntryPages,
+  readRange,
+  readsSketch,
+  type WindowValue,
+  windowFromGroups,
+} from './read.js';
+import { type PerformanceSummary, SUMMARY_METRICS, SummaryEntries, summarize } from './summary.js';
 import type { SystemSource } from './system-source.js';
 
 export type { MetricsLog } from './instrumentation.js';
@@ -113,12 +121,11 @@ export class MetricsEngine extends Instrumentation {
     groupBy?: readonly string[];
   }): Promise<PerformanceSummary> {
     const range = readRange(q.since, q.until);
-    const entries = await readEntries(
-      { store: this.#store, recorder: this.recorder },
-      SUMMARY_METRICS,
-      range,
-    );
-    return summarize(entries, { ...range, since: q.since }, q.groupBy);
+    const slicer = new Slicer();
+    const reduced = new SummaryEntries(range.from, range.until);
+    const src = { store: this.#store, recorder: this.recorder };
+    for await (const page of readEntryPages(src, SUMMARY_METRICS, range, slicer)) reduced.add(page);
+    return summarize(reduced.entries(), { ...range, since: q.since }, q.groupBy, reduced.instances);
   }
 
   /**
@@ -127,8 +134,15 @@ export class MetricsEngine extends Instrumentation {
    */
   async windowValues(q: WindowQuery): Promise<WindowValue[]> {
     const range = readRange(q.since, q.until);
-    const entries = await readEntries({ store: this.#store, recorder: this.recorder }, [q.metric], range);
-    return windowFromEntries(entries, q, range);
+    const groups = new EntryGroups({
+      metric: q.metric,
+      filter: q.labels,
+      groupBy: q.groupBy,
+      withSketch: readsSketch(q.aggregation),
+    });
+    const src = { store: this.#store, recorder: this.recorder };
+    for await (const page of readEntryPages(src, [q.metric], range)) groups.add(page);
+    return windowFromGroups(groups.groups(), q.aggregation, range);
   }
 
   /** Compacts minute rollups of whole hours into hourly ones. */
