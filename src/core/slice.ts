@@ -1,20 +1,48 @@
 /**
- * Long work in bounded slices: `await slicer.pause()` between steps yields to the event loop (through
- * `setImmediate`, so pending I/O and timers run first) once the current slice has run for its budget.
- * What a busy hub does over tens of thousands of series (validating a push, reading and merging an
- * hour of rollups, evaluating every group) then leaves `/health/` and the other requests answering
- * within about one budget, instead of after the whole job.
+ * Long work in bounded slices: `await slicer.pause()` between steps yields to the event loop once the
+ * current slice has run for its budget. What a busy hub does over tens of thousands of series
+ * (validating and storing pushes, reading and merging an hour of rollups, evaluating every group)
+ * then leaves `/health/` and the other requests answering within about one budget, instead of after
+ * the whole job.
+ *
+ * The jobs that yield take turns, one slice per turn of the event loop: a job that yields waits in
+ * one queue, and each turn (a `setImmediate`, so the loop polls for I/O and runs due timers in
+ * between) resumes the next one. Twenty pushes being stored at once thus cost a request that arrives
+ * meanwhile one slice, not twenty (`setImmediate` alone would run every waiting job's next slice in
+ * the same turn).
  */
 
 /** Milliseconds a slice runs before it yields (default). */
 export const SLICE_MS = 8;
 
-/** Resolves after pending I/O callbacks and timers have run. */
-export function yieldToLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+const waiting: (() => void)[] = [];
+let turnScheduled = false;
+
+function nextTurn(): void {
+  turnScheduled = false;
+  const resume = waiting.shift();
+  if (waiting.length > 0) {
+    turnScheduled = true;
+    setImmediate(nextTurn);
+  }
+  resume?.();
 }
 
-/** Cuts one job into slices of about `budgetMs` of CPU each. */
+/**
+ * Resolves on a later turn of the event loop, after pending I/O callbacks and timers have run and
+ * after the jobs that yielded earlier have had their turn.
+ */
+export function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    if (!turnScheduled) {
+      turnScheduled = true;
+      setImmediate(nextTurn);
+    }
+  });
+}
+
+/** Cuts one job into slices of about `budgetMs` each. */
 export class Slicer {
   readonly #budgetMs: number;
   #start = performance.now();
@@ -36,28 +64,10 @@ export class Slicer {
     return this.yield();
   }
 
-  /** Yields to the event loop now and starts a new slice. */
+  /** Yields to the event loop now and starts a new slice when resumed. */
   async yield(): Promise<void> {
     await yieldToLoop();
     this.yields++;
     this.#start = performance.now();
-  }
-}
-
-/**
- * Calls `fn` on every item, yielding between slices; checks the budget every `every` items (the
- * clock read costs more than a cheap step).
- */
-export async function eachSliced<T>(
-  items: Iterable<T>,
-  fn: (item: T, index: number) => void,
-  slicer = new Slicer(),
-  every = 64,
-): Promise<void> {
-  let i = 0;
-  for (const item of items) {
-    fn(item, i);
-    i++;
-    if (i % every === 0) await slicer.pause();
   }
 }

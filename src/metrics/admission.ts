@@ -118,7 +118,7 @@ export const INSTANCE_IDLE_MS = HOUR_MS;
 /** Seconds of a bytes allowance that may be spent at once. */
 const BYTES_BURST_S = 10;
 /** Rows written per statement batch (then the loop gets a turn). */
-const WRITE_CHUNK = 200;
+const WRITE_CHUNK = 64;
 
 /** What the admission needs from the store and the recorder. */
 export interface AdmissionDeps {
@@ -365,7 +365,9 @@ export class PushAdmission {
     st.bytes.spend(bytes);
     tok.bytes.spend(bytes);
 
+    // Into the queue of sliced jobs at once: pushes that arrive together take turns from the start.
     const slicer = new Slicer();
+    await slicer.yield();
     const rows = await parseRows(header, now, slicer);
     const direct: RollupRow[] = [];
     const folds: RollupRow[] = [];

@@ -126,7 +126,7 @@ export async function* readEntryPages(
   ].filter(([a, b]) => b! > a!) as [number, number][];
   if (hourUntil > hourFrom && src.store) {
     const q = { metrics: [...metrics], resolution: HOUR_MS, since: hourFrom, until: hourUntil };
-    for await (const rows of src.store.rollups.pages(q)) {
+    for await (const rows of src.store.rollups.pages(q, undefined, slicer)) {
       yield rows.map((r) => fromRow(r, r.sketch));
       await slicer.pause();
     }
@@ -142,7 +142,7 @@ export async function* readEntryPages(
     const own = src.recorder.instance;
     for (const [a, z] of minuteRanges) {
       const q = { metrics: [...metrics], resolution: src.recorder.resolution, since: a, until: z };
-      for await (const rows of src.store.rollups.pages(q)) {
+      for await (const rows of src.store.rollups.pages(q, undefined, slicer)) {
         const page: RollupEntry[] = [];
         for (const r of rows) {
           if (r.instance === own && memory.has(`${r.metric}\u0000${r.labels}\u0000${r.bucket}`)) continue;

@@ -1,5 +1,6 @@
 /** Per-minute (and hourly) rollups: one row per (metric, labels, instance, resolution, bucket). */
 import { type Kysely, SqliteAdapter, sql } from 'kysely';
+import { Slicer } from '../../core/slice.js';
 import type { Database, RollupTable } from '../schema.js';
 
 /** A rollup as stored; `labels` is canonical JSON. */
@@ -69,9 +70,13 @@ export class RollupRepo {
    * event loop: SQLite answers synchronously (the 20,000 rows of one minute took a few hundred ms), so
    * each page is one statement (keyset on the rowid, in the order of the time index); PostgreSQL
    * answers asynchronously, one query per bucket and metric. Only a page is in memory at a time;
-   * callers yield between pages.
+   * callers yield between pages, and `slicer` yields between queries.
    */
-  async *pages(q: RollupQuery & { metrics: readonly string[] }, pageSize = 256): AsyncGenerator<RollupRow[]> {
+  async *pages(
+    q: RollupQuery & { metrics: readonly string[] },
+    pageSize = 256,
+    slicer = new Slicer(),
+  ): AsyncGenerator<RollupRow[]> {
     const sqlite = this.db.getExecutor().adapter instanceof SqliteAdapter;
     const first = Math.ceil(q.since / q.resolution) * q.resolution;
     const steps = q.until > first ? Math.ceil((q.until - first) / q.resolution) : 0;
@@ -88,6 +93,8 @@ export class RollupRepo {
           .where('bucket', '=', bucket)
           .where('metric', '=', metric);
         if (q.instance) sel = sel.where('instance', '=', q.instance);
+        // Most of the bucket-and-metric queries of a long read find nothing: they take turns too.
+        await slicer.pause();
         if (!sqlite) {
           const rows = await sel.selectAll().execute();
           for (let i = 0; i < rows.length; i += pageSize) yield rows.slice(i, i + pageSize);
