@@ -20,7 +20,7 @@ import { Slicer } from '../core/slice.js';
 import type { Labels } from '../core/types.js';
 import type { Store } from '../store/index.js';
 import type { RollupRow } from '../store/repos/rollups.js';
-import type { Recorder } from './recorder.js';
+import type { MemoryBucket, Recorder } from './recorder.js';
 
 /** State key of the end of the last compacted hour (all hours before it have hourly rows). */
 export const COMPACTED_UNTIL_KEY = 'metrics.compacted_until';
@@ -91,6 +91,11 @@ function fromRow(
   };
 }
 
+/** An entry of a bucket this process holds in memory (see `Recorder.memoryBuckets`). */
+export function memoryEntry(m: MemoryBucket): RollupEntry {
+  return fromRow(m.row, m.sketch, m.labelsJson);
+}
+
 /** The range of buckets a window [since, until) reads. */
 export function readRange(since: number, until: number): ReadRange {
   return { from: bucketStart(since, MINUTE_MS), until };
@@ -136,7 +141,7 @@ export async function* readEntryPages(
   const memory = new Map<string, RollupEntry>();
   for (const m of src.recorder.memoryBuckets(wanted)) {
     if (!inRange(m.bucket)) continue;
-    memory.set(`${m.metric}\u0000${m.labelsJson}\u0000${m.bucket}`, fromRow(m.row, m.sketch, m.labelsJson));
+    memory.set(`${m.metric}\u0000${m.labelsJson}\u0000${m.bucket}`, memoryEntry(m));
   }
   if (src.store) {
     const own = src.recorder.instance;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { bucketOf } from '../../../test/support/metrics.js';
 import { tempDir } from '../../../test/support/services.js';
 import { FakeClock } from '../../core/clock.js';
 import { METRIC } from '../../core/metric-names.js';
 import { canonicalLabels, MINUTE_MS, parseLabels } from '../../core/rollup.js';
-import { decodeSketch, encodeSketch, newSketch, sketchAdd } from '../../core/sketch.js';
+import { decodeSketch } from '../../core/sketch.js';
 import { createMonitor, type Monitor } from '../../index.js';
 import { Pusher } from '../../metrics/push.js';
 import type { WireRow } from '../../metrics/wire.js';
@@ -18,19 +19,15 @@ const BUCKET = T0 - (T0 % MINUTE_MS);
 
 /** A row of `values` for one route, as a pusher sends it. */
 function row(route: string, values: number[], bucket = BUCKET): WireRow {
-  const s = newSketch();
-  for (const v of values) sketchAdd(s, v);
+  const b = bucketOf(values);
   return {
     metric: HTTP,
     labels: { route, method: 'GET', status_class: '2xx' },
     resolution: MINUTE_MS,
     bucket,
-    count: values.length,
-    sum: values.reduce((a, b) => a + b, 0),
-    min: Math.min(...values),
-    max: Math.max(...values),
+    ...b,
     errors: 0,
-    sketch: encodeSketch(s).toString('base64'),
+    sketch: b.sketch.toString('base64'),
   };
 }
 

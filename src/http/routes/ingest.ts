@@ -27,9 +27,12 @@ export function pushAdmission(ctx: AppContext): PushAdmission {
     clock: ctx.clock,
     limits: admissionLimits(ctx.config.metrics),
     ownInstance: ctx.config.instanceId,
-    upsert: (rows) => ctx.store.rollups.upsert(rows),
+    upsert: async (rows) => {
+      await ctx.store.rollups.upsert(rows);
+      ctx.metrics.written(rows); // the alert windows' kept minutes take them in
+    },
     stored: (key) => ctx.store.rollups.get(key),
-    notifyData: (metrics) => ctx.metrics.recorder.notifyData(metrics),
+    notifyData: (metrics) => ctx.metrics.notifyPushed(metrics),
     onProblem: (pusher, reason) => {
       if (reason === null) problems.clear(pusher);
       else problems.set(pusher, reason, ctx.clock.now(), 'degraded');
