@@ -120,7 +120,7 @@ export class MetricsEngine extends Instrumentation {
     return store
       ? async (rows) => {
           await store.rollups.upsert(rows);
-          this.#blocks?.written(rows);
+          this.#blocks?.written(rows, true); // (the flush's sketches are in memory it reuses)
         }
       : null;
   }

@@ -71,8 +71,11 @@ export class WindowBlocks {
     return this.#blocks.size;
   }
 
-  /** Takes in rows this process has just written to the store (their sketches are copied). */
-  written(rows: readonly RollupRow[]): void {
+  /**
+   * Takes in rows this process has just written to the store; their sketches are kept as they are,
+   * or copied with `copy` (bytes that their writer reuses, as the flush's encoding memory).
+   */
+  written(rows: readonly RollupRow[], copy = false): void {
     for (const r of rows) {
       if (r.resolution !== this.#o.recorder.resolution) continue;
       const b = this.#blocks.get(key(r.metric, r.bucket));
@@ -82,8 +85,7 @@ export class WindowBlocks {
         continue;
       }
       const k = `${r.instance}\u0000${r.labels}`;
-      const sketch = r.sketch ? Buffer.from(r.sketch) : null;
-      b.raw.set(k, entryFromRow({ ...r, sketch }));
+      b.raw.set(k, entryFromRow(copy && r.sketch ? { ...r, sketch: Buffer.from(r.sketch) } : r));
       b.fresh?.add(k);
     }
   }
