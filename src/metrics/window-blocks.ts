@@ -33,6 +33,9 @@ interface Block {
   merged: RollupEntry[] | null;
   /** Written while the block was being read from the store (the store read must not undo them). */
   fresh: Set<string> | null;
+  /** The merge under way, and whether a row was written since it began. */
+  merging: Promise<void> | null;
+  dirty: boolean;
   builtAt: number;
   usedAt: number;
   ready: Promise<void>;
@@ -87,6 +90,7 @@ export class WindowBlocks {
       const k = `${r.instance}\u0000${r.labels}`;
       b.raw.set(k, entryFromRow(copy && r.sketch ? { ...r, sketch: Buffer.from(r.sketch) } : r));
       b.fresh?.add(k);
+      b.dirty = true;
     }
   }
 
@@ -142,6 +146,8 @@ export class WindowBlocks {
         raw: new Map(),
         merged: null,
         fresh: new Set(),
+        merging: null,
+        dirty: false,
         builtAt: now,
         usedAt: now,
         ready: Promise.resolve(),
@@ -152,7 +158,10 @@ export class WindowBlocks {
     }
     b.usedAt = now;
     await b.ready;
-    if (b.raw && this.#settled(b, this.#o.clock.now())) this.#merge(b);
+    if (b.raw && !b.merging && this.#settled(b, this.#o.clock.now())) {
+      b.merging = this.#merge(b, slicer);
+      await b.merging;
+    }
     return b;
   }
 
@@ -187,14 +196,24 @@ export class WindowBlocks {
     return true;
   }
 
-  /** Merges a settled block's rows per label set (all instances together). */
-  #merge(b: Block): void {
+  /**
+   * Merges a settled block's rows per label set (all instances together), in slices; a row written
+   * meanwhile leaves the block row by row (merged at a later read).
+   */
+  async #merge(b: Block, slicer: Slicer): Promise<void> {
+    const raw = b.raw!;
+    b.dirty = false;
     const merger = new EntryMerger();
-    for (const e of b.raw!.values()) {
+    let i = 0;
+    for (const e of raw.values()) {
       merger.add(e.metric, e.labelsJson, '', b.bucket, e, true, b.bucket, e.resolution, e.labelsJson, '');
+      if (++i % 256 === 0) await slicer.pause();
     }
-    b.merged = merger.entries();
-    b.raw = null;
+    if (!b.dirty && b.raw === raw) {
+      b.merged = merger.entries();
+      b.raw = null;
+    }
+    b.merging = null;
   }
 
   /** Drops the least recently read minutes beyond `maxBlocks`, and those older than an hour. */

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app.js';
 import { OwnProblems } from '../../checks/self/problems.js';
 import { admissionLimits, LIMIT, PushAdmission } from '../../metrics/admission.js';
+import { parsePushBody } from '../../metrics/push-body.js';
 import { MAX_ROWS_PER_BATCH } from '../../metrics/wire.js';
 import { requireRole } from '../auth.js';
 
@@ -48,16 +49,23 @@ export function pushAdmission(ctx: AppContext): PushAdmission {
 /** Registers the ingest route. */
 export function ingestRoutes(app: FastifyInstance, ctx: AppContext): void {
   const admission = pushAdmission(ctx);
-  app.post(
-    '/production/ingest',
-    { preHandler: [requireRole(ctx.auth, 'push')], bodyLimit: MAX_ROWS_PER_BATCH * 4096 },
-    async (req, reply) => {
-      const out = await admission.accept(req.principal?.name ?? '', req.body, bodyBytes(req));
-      if (out.status === 429) {
-        reply.header('retry-after', String(out.retryAfterS));
-        if (out.limit?.name === LIMIT.rows) reply.header('x-prodmon-max-rows', String(out.limit.value));
-      }
-      return reply.code(out.status).send(out.body);
-    },
-  );
+  // In a scope of its own: its JSON bodies are parsed in slices (see parsePushBody), other routes'
+  // with Fastify's parser.
+  app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req: unknown, body: Buffer) =>
+      parsePushBody(body),
+    );
+    scope.post(
+      '/production/ingest',
+      { preHandler: [requireRole(ctx.auth, 'push')], bodyLimit: MAX_ROWS_PER_BATCH * 4096 },
+      async (req, reply) => {
+        const out = await admission.accept(req.principal?.name ?? '', req.body, bodyBytes(req));
+        if (out.status === 429) {
+          reply.header('retry-after', String(out.retryAfterS));
+          if (out.limit?.name === LIMIT.rows) reply.header('x-prodmon-max-rows', String(out.limit.value));
+        }
+        return reply.code(out.status).send(out.body);
+      },
+    );
+  });
 }
