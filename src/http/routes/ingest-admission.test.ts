@@ -275,3 +275,86 @@ describe('push admission: a runaway pusher is bounded, what it sent is kept', ()
     assert.equal(back.length, 1500);
   });
 });
+
+describe('push admission: the limits of a token over all its instances', () => {
+  const dir = tempDir();
+  const clock = new FakeClock(T0);
+  let m: Monitor;
+  const push = (instance: string, rows: WireRow[]) =>
+    m.http.inject({
+      method: 'POST',
+      url: '/production/ingest',
+      headers: { authorization: `Bearer ${PUSH}` },
+      payload: { instance, rows },
+    });
+  const labelSets = async (instance: string) =>
+    new Set(
+      (
+        await m.store.rollups.query({
+          metrics: [HTTP],
+          resolution: MINUTE_MS,
+          since: BUCKET - 60 * MINUTE_MS,
+          until: BUCKET + MINUTE_MS,
+          instance,
+        })
+      ).map((r) => parseLabels(r.labels).route),
+    );
+
+  before(async () => {
+    m = createMonitor(
+      {
+        data_dir: dir.path,
+        logs: { stdout: false },
+        instance: 'hub',
+        metrics: {
+          ingest: {
+            per_token: {
+              max_series_per_metric: 10,
+              max_new_series_per_minute: 30,
+              max_bytes_per_second: '100KB',
+            },
+          },
+        },
+        health: { builtin_checks: false },
+        auth: { tokens: [{ name: 'agents', token: PUSH, role: 'push' }] },
+      },
+      { env: {}, fileLogs: false, clock },
+    );
+    await m.start();
+  });
+  after(async () => {
+    await m.stop({ drainDelayMs: 0 });
+    dir.cleanup();
+  });
+
+  test('series per metric, new series per minute and bytes per second of a token: folded, then 429 naming the limit', async () => {
+    const routes = (tag: string, n: number) => Array.from({ length: n }, (_, j) => row(`/${tag}/${j}`, [5]));
+    assert.deepEqual((await push('a', routes('a', 8))).json(), { accepted: 8, instance: 'a' });
+    // The token's 10 series: 2 more for b, its other 6 label sets folded into b's overflow series.
+    assert.deepEqual((await push('b', routes('b', 8))).json(), { accepted: 8, instance: 'b', folded: 6 });
+    assert.deepEqual([...(await labelSets('b'))].sort(), ['(overflow)', '/b/0', '/b/1']);
+
+    // 16 label sets seen this minute; the token's 30 leave 14 for c.
+    const limited = await push('c', routes('c', 20));
+    assert.equal(limited.statusCode, 429);
+    assert.equal(limited.json().error.limit, 'metrics.ingest.per_token.max_new_series_per_minute');
+    assert.deepEqual([limited.json().accepted, limited.json().rejected], [14, 6]);
+    assert.ok(Number(limited.headers['retry-after']) >= 1);
+
+    // 100 KB/s with a burst of 1 MB, over all instances: about 1 MB in a row, then 429.
+    await clock.advance(MINUTE_MS);
+    // 50 minutes of one known series of the instance, about 250 KB.
+    const values = Array.from({ length: 400 }, (_, k) => 1 + k * 25);
+    const big = (instance: string) =>
+      Array.from({ length: 50 }, (_, k) => row(`/${instance}/0`, values, BUCKET - k * MINUTE_MS));
+    let refused = null;
+    for (let i = 0; i < 20 && !refused; i++) {
+      const res = await push(['a', 'b', 'c'][i % 3]!, big(['a', 'b', 'c'][i % 3]!));
+      if (res.statusCode === 429) refused = res;
+      else assert.equal(res.statusCode, 200, res.body);
+    }
+    assert.ok(refused, 'the token ran out of bytes');
+    assert.equal(refused.json().error.limit, 'metrics.ingest.per_token.max_bytes_per_second');
+    assert.equal(refused.json().accepted, 0);
+  });
+});
