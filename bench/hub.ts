@@ -10,9 +10,9 @@
  * Printed, for the measured window (after `warmup`): for both, RSS (mean and max, sampled every
  * second from /proc), CPU seconds per minute (all threads, from /proc) and rows (prodmon: rows the
  * hub accepted) or samples (Prometheus: prometheus_tsdb_head_samples_appended_total) ingested per
- * second; for prodmon, `/health/` p50 / p99 / max from a probe paced every 20 ms (and the CPU its
- * event loop spent while a probe waited), the time of each evaluation tick of the alert engine, and
- * breach to notification: every `trial` seconds one instance's own route (a series of its own) gets
+ * second; `/health/` (Prometheus: `/-/healthy`, the same probe traffic for both) p50 / p99 / max from
+ * a probe paced every 20 ms; for prodmon, the CPU its event loop spent while a probe waited, the time
+ * of each evaluation tick of the alert engine, and breach to notification: every `trial` seconds one instance's own route (a series of its own) gets
  * 20 requests of 2.5 s, above the built-in api_response_time rule's critical threshold (p95 by route
  * over 5 minutes, 2 s), which the instance flushes and pushes at once; from the moment the hub has
  * answered that push to the firing notification arriving at the webhook receiver.
@@ -219,6 +219,8 @@ const sampler = setInterval(() => {
   if (p) rss.prom.push(p.rss);
 }, 1000);
 const probe = startProbe(`${hubUrl}/health/`, 20, hub.child.pid);
+// Prometheus's own health endpoint at the same pace: both serve the same probe traffic.
+const promProbe = prom ? startProbe(`${prom.url}/-/healthy`, 20) : null;
 measuring = true;
 const t0 = performance.now();
 log(`measuring ${DURATION_S} s ...`);
@@ -249,6 +251,7 @@ const seconds = (performance.now() - t0) / 1000;
 measuring = false;
 clearInterval(sampler);
 const probed = await probe.stop();
+const promProbed = await promProbe?.stop();
 const endStats = await stats();
 const endSamples = prom ? await promSamples(prom) : 0;
 const endProc = {
@@ -285,9 +288,11 @@ const rows: (string | number)[][] = [
     prom ? `${((endSamples - startSamples) / seconds).toFixed(0)} samples` : '',
   ],
   [
-    '/health/ p50 / p99 / max (every 20 ms)',
+    'health p50 / p99 / max (probed every 20 ms)',
     `${ms(quantileOf(probed.latencies, 0.5))} / ${ms(quantileOf(probed.latencies, 0.99))} / ${ms(Math.max(...probed.latencies))}`,
-    '',
+    promProbed
+      ? `${ms(quantileOf(promProbed.latencies, 0.5))} / ${ms(quantileOf(promProbed.latencies, 0.99))} / ${ms(Math.max(...promProbed.latencies))} (/-/healthy)`
+      : '',
   ],
   [
     'hub event-loop CPU while a probe waited, p99 / max',
