@@ -12,8 +12,8 @@
  * hub accepted) or samples (Prometheus: prometheus_tsdb_head_samples_appended_total) ingested per
  * second; `/health/` (Prometheus: `/-/healthy`, the same probe traffic for both) p50 / p99 / max from
  * a probe paced every 20 ms; for prodmon, the CPU its event loop spent while a probe waited, the time
- * of each evaluation tick of the alert engine, and breach to notification: every `trial` seconds one instance's own route (a series of its own) gets
- * 20 requests of 2.5 s, above the built-in api_response_time rule's critical threshold (p95 by route
+ * of each evaluation tick of the alert engine, and breach to notification: every `trial` seconds one
+ * instance's own route (a series of its own) gets 20 requests of 2.5 s, above the built-in api_response_time rule's critical threshold (p95 by route
  * over 5 minutes, 2 s), which the instance flushes and pushes at once; from the moment the hub has
  * answered that push to the firing notification arriving at the webhook receiver.
  *
