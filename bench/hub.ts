@@ -13,9 +13,10 @@
  * second; `/health/` (Prometheus: `/-/healthy`, the same probe traffic for both) p50 / p99 / max from
  * a probe paced every 20 ms; for prodmon, the CPU its event loop spent while a probe waited, the time
  * of each evaluation tick of the alert engine, and breach to notification: every `trial` seconds one
- * instance's own route (a series of its own) gets 20 requests of 2.5 s, above the built-in api_response_time rule's critical threshold (p95 by route
- * over 5 minutes, 2 s), which the instance flushes and pushes at once; from the moment the hub has
- * answered that push to the firing notification arriving at the webhook receiver.
+ * instance's own route (a series of its own) gets 20 requests of 2.5 s, above the built-in
+ * api_response_time rule's critical threshold (p95 by route over 5 minutes, 2 s), which the instance
+ * flushes and pushes at once; from the moment the hub has answered that push to the firing
+ * notification arriving at the webhook receiver.
  *
  * Goals: /health/ p99 < 50 ms and max < 200 ms throughout, breach to notification p99 < 1 s, RSS and
  * CPU no higher than Prometheus's alone.
