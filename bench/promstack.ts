@@ -162,6 +162,14 @@ export function startAlertmanager(bin: string, webhookUrl: string, s: PromSettin
   );
 }
 
+/** Prometheus's command line: its config file and TSDB in `dir`, listening on `port`. */
+const prometheusArgs = (dir: string, port: number) => [
+  `--config.file=${join(dir, 'prometheus.yml')}`,
+  `--storage.tsdb.path=${join(dir, 'data')}`,
+  `--web.listen-address=127.0.0.1:${port}`,
+  '--log.level=warn',
+];
+
 /** Starts Prometheus scraping `target` (host:port), with `rules` (a rule file's YAML), alerting to `am`. */
 export function startPrometheus(
   bin: string,
@@ -182,17 +190,7 @@ export function startPrometheus(
     `    static_configs: [{ targets: ['${o.target}'] }]`,
     '',
   ].join('\n');
-  return startDaemon(
-    bin,
-    { 'prometheus.yml': config, 'rules.yml': o.rules },
-    (dir, port) => [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
-    'prometheus',
-  );
+  return startDaemon(bin, { 'prometheus.yml': config, 'rules.yml': o.rules }, prometheusArgs, 'prometheus');
 }
 
 /** Resolves once Prometheus has scraped its target at least once (polls its targets API). */
@@ -206,4 +204,36 @@ export async function firstScrape(prom: Daemon, timeoutMs: number): Promise<void
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`Prometheus did not scrape its target within ${timeoutMs / 1000} s`);
+}
+
+/** Where `prometheus` is (PATH or the Debian package's path), or null when it is not installed. */
+export function findPrometheus(): string | null {
+  const bin = which('prometheus');
+  if (bin) return bin;
+  return spawnSync(PROMETHEUS, ['--version']).status === 0 ? PROMETHEUS : null;
+}
+
+/** The version of a Prometheus binary (`2.42.0`). */
+export function prometheusVersion(bin: string): string {
+  return version(bin);
+}
+
+/**
+ * Starts Prometheus scraping `targets` (host:port each) every `scrapeInterval`, with no rules and its
+ * default storage (TSDB in its own temp dir), on a free loopback port.
+ */
+export function startScrapingPrometheus(
+  bin: string,
+  targets: readonly string[],
+  scrapeInterval: string,
+): Promise<Daemon> {
+  const config = [
+    'global:',
+    `  scrape_interval: ${scrapeInterval}`,
+    'scrape_configs:',
+    '  - job_name: app',
+    `    static_configs: [{ targets: [${targets.map((t) => `'${t}'`).join(', ')}] }]`,
+    '',
+  ].join('\n');
+  return startDaemon(bin, { 'prometheus.yml': config }, prometheusArgs, 'prometheus');
 }

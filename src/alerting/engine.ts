@@ -7,6 +7,7 @@
 import type { AlertingConfig } from '../config/sections/alerting.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
+import { Slicer } from '../core/slice.js';
 import type { TransitionSink } from '../core/transition.js';
 import type { Alert, HealthCheckResult, Labels } from '../core/types.js';
 import type { Repos, Store } from '../store/index.js';
@@ -331,7 +332,9 @@ export class AlertEngine {
     await this.#scanResolutions(now);
     const mutes = await this.#muting.at(now, true);
     const results = await this.#checkResults();
+    const slicer = new Slicer(); // requests are served between rules once a slice has run its time
     for (const rule of this.rules) {
+      await slicer.pause();
       try {
         await this.#evaluateRule(rule, now, mutes, results);
       } catch (err) {
@@ -389,7 +392,10 @@ export class AlertEngine {
       security: this.#security,
       results,
     });
+    // Many groups (a rule over thousands of series) are planned in slices: the loop keeps answering.
+    const slicer = new Slicer();
     for (const g of groups) {
+      await slicer.pause();
       // Fast path: nothing open for the rule and no breach, nothing to do (no fingerprint to build).
       if (openCount === 0 && (g.value === null || levelOf(rule.condition, g.value) === null)) continue;
       const fp = fingerprint(rule.name, g.labels);

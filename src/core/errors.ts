@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'PRODMON_E_CHECK'
   | 'PRODMON_E_NOTIFY'
   | 'PRODMON_E_LEADERSHIP'
+  | 'PRODMON_E_LIMIT'
   | 'PRODMON_E_INTERNAL';
 
 /** An error of prodmon itself (never a monitored target being down: that is data). */

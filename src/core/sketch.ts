@@ -283,6 +283,28 @@ export function decodeSketch(bytes: Uint8Array): Sketch {
   return sketch;
 }
 
+/**
+ * The number of values a sketch's protobuf holds, with the checks of `decodeSketch` (a DDSketch, of
+ * prodmon's accuracy, a valid count), read straight from the bytes for the usual shape: validating a
+ * push of thousands of rows then builds no sketch per row. Throws as `decodeSketch` does.
+ */
+export function sketchBytesCount(bytes: Uint8Array): number {
+  const l = scanSketchProto(bytes);
+  if (l && l.gamma === REFERENCE.mapping.gamma) {
+    let count = l.zeroCount;
+    let valid = count >= 0;
+    for (const s of [l.positive, l.negative]) {
+      for (let i = 0, p = s.at; i < s.n; i++, p += 8) {
+        const c = l.view.getFloat64(p, true);
+        if (!(c >= 0)) valid = false;
+        count += c;
+      }
+    }
+    if (valid && Number.isFinite(count)) return count;
+  }
+  return decodeSketch(bytes).count;
+}
+
 type DenseStoreClass = new () => Sketch['store'];
 const DenseStore = REFERENCE.store.constructor as DenseStoreClass;
 
@@ -430,4 +452,18 @@ export class SketchSum {
 /** An empty sketch for merging decoded sketches into (unbounded dense store, like the decoded ones). */
 export function emptySketch(): Sketch {
   return new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
+}
+
+/**
+ * Multiplies every count of a decoded sketch by `factor` (in place): a row's shape weighted to a part
+ * of its values, for folding the growth of a re-sent row (see src/metrics/admission.ts).
+ */
+export function scaleSketch(sketch: Sketch, factor: number): void {
+  for (const store of [sketch.store, sketch.negativeStore]) {
+    const s = store as unknown as BinsLike & { bins: number[] };
+    for (let i = 0; i < s.bins.length; i++) s.bins[i] = s.bins[i]! * factor;
+    s.count *= factor;
+  }
+  sketch.zeroCount *= factor;
+  sketch.count *= factor;
 }

@@ -9,6 +9,7 @@
  * always read fresh.
  */
 import { bucketStart, HOUR_MS } from '../core/rollup.js';
+import { Slicer } from '../core/slice.js';
 import { COMPACTION_GRACE_MS } from '../metrics/maintenance.js';
 import { EntryMerger } from '../metrics/merge.js';
 import type { ReadRange, RollupEntry } from '../metrics/read.js';
@@ -16,16 +17,22 @@ import type { ReadRange, RollupEntry } from '../metrics/read.js';
 /** Reads the entries of some metrics over a range (the metrics read path). */
 export type EntryReader = (metrics: readonly string[], range: ReadRange) => Promise<RollupEntry[]>;
 
-/** Merges entries into one entry per (metric, labels, instance) and `width`-wide block. */
-export function reduceBlocks(
+/**
+ * Merges entries into one entry per (metric, labels, instance) and `width`-wide block, in slices (an
+ * hour of minute rows of a hub is a million entries: the event loop gets turns meanwhile).
+ */
+export async function reduceBlocks(
   entries: readonly RollupEntry[],
   width: number,
   withSketch: (metric: string) => boolean,
-): Map<number, RollupEntry[]> {
+  slicer = new Slicer(),
+): Promise<Map<number, RollupEntry[]>> {
   const merger = new EntryMerger();
-  for (const e of entries) {
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
     const block = bucketStart(e.bucket, width);
     merger.add(e.metric, e.instance, e.labelsJson, block, e, withSketch(e.metric), block, width);
+    if (i % 256 === 255) await slicer.pause();
   }
   const out = new Map<number, RollupEntry[]>();
   for (const e of merger.entries()) {
@@ -169,7 +176,7 @@ export class HourCache {
     }
     const p = this.#o
       .read(metrics, { from: block, until: block + width })
-      .then((e) => reduceBlocks(e, width, this.#o.withSketch).get(block) ?? []);
+      .then(async (e) => (await reduceBlocks(e, width, this.#o.withSketch)).get(block) ?? []);
     this.#put(key, p);
     return p;
   }

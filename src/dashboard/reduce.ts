@@ -1,15 +1,16 @@
 /**
  * Reducing rollup entries before a view reads them. The summary of a period reads the request and
- * query series (one per route, status class and instance, or per database and operation) each over the
- * whole period; the charts read them all together per bucket. Merging each of their entries once into
- * both (its sketch decoded once) leaves summarize and buildCharts a few hundred entries to read
- * instead of the tens of thousands of a week of hourly rows, with the same figures. The other metrics
- * (one series per host, scope or path) go to both as they are.
+ * query series (one per route and status class, or per database and operation, all instances together)
+ * each over the whole period; the charts read them all together per bucket. Merging each of their
+ * entries once into both (see `SummaryEntries`) leaves summarize and buildCharts a few hundred entries
+ * to read instead of the tens of thousands of a week of hourly rows, with the same figures. The other
+ * metrics (one series per host, scope or path) go to the charts as they are.
  */
 import { METRIC } from '../core/metric-names.js';
 import { HOUR_MS, MINUTE_MS } from '../core/rollup.js';
 import { EntryMerger } from '../metrics/merge.js';
 import type { RollupEntry } from '../metrics/read.js';
+import { SummaryEntries } from '../metrics/summary.js';
 
 /** Metrics with a series per route or query: reduced for the summary and the charts. */
 export const PER_ROUTE: ReadonlySet<string> = new Set<string>([METRIC.httpRequest, METRIC.dbQuery]);
@@ -19,34 +20,41 @@ const RESOLUTION: Record<number, string> = { [MINUTE_MS]: 'm', [HOUR_MS]: 'h' };
 
 /** The entries of a period, reduced for its summary and its charts (see the module comment). */
 export class ViewEntries {
-  readonly #series = new EntryMerger();
+  /** For the summary: request and query series over the period, the rest per bucket (all instances). */
+  readonly #summary: SummaryEntries;
   readonly #buckets = new EntryMerger();
   readonly #rest: RollupEntry[] = [];
 
   constructor(
     readonly from: number,
     readonly until: number,
-  ) {}
+  ) {
+    this.#summary = new SummaryEntries(from, until);
+  }
+
+  /** The instances whose entries came in (the summary lists them). */
+  get instances(): ReadonlySet<string> {
+    return this.#summary.instances;
+  }
 
   /** Takes in entries (all of them may go afterwards: only the reductions are kept). */
   add(entries: readonly RollupEntry[]): void {
-    const whole = this.until - this.from;
+    this.#summary.add(entries);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       if (!PER_ROUTE.has(e.metric)) {
         this.#rest.push(e);
         continue;
       }
-      this.#series.add(e.metric, e.instance, e.labelsJson, 0, e, true, this.from, whole);
       // Per bucket and width (an hourly row and a minute row starting together stay apart).
       const width = RESOLUTION[e.resolution] ?? String(e.resolution);
       this.#buckets.add(e.metric, '', width, e.bucket, e, true, e.bucket, e.resolution, '{}', '');
     }
   }
 
-  /** What `summarize` reads: each request and query series over the period, the other metrics as they are. */
+  /** What `summarize` reads (see `SummaryEntries`), with `instances`. */
   summary(): RollupEntry[] {
-    return [...this.#series.entries(true), ...this.#rest];
+    return this.#summary.entries();
   }
 
   /** What `buildCharts` reads: requests and queries per bucket (all series), the other metrics as they are. */

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { testEngine } from '../../test/support/metrics.js';
 import { tempDir } from '../../test/support/services.js';
 import { STORE_FIXTURES } from '../../test/support/stores.js';
-import { FakeClock } from '../core/clock.js';
+import { FakeClock, flushAsync } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
 import { MINUTE_MS } from '../core/rollup.js';
 import { createMonitor } from '../index.js';
+import { PUSH_NOTIFY_MIN_MS } from './engine.js';
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
 
@@ -50,5 +52,25 @@ test('in the app, metrics flush every flush_interval on the clock, samples arriv
   } finally {
     await cleanup();
     dir.cleanup();
+  }
+});
+
+test('pushed data is announced at once, then paced: what comes meanwhile is announced together', async () => {
+  const clock = new FakeClock(T0);
+  const e = testEngine({ clock });
+  const seen: string[][] = [];
+  e.onData((m) => seen.push([...m].sort()));
+  try {
+    e.notifyPushed(['a']);
+    await flushAsync();
+    assert.deepEqual(seen, [['a']]);
+    e.notifyPushed(['b']);
+    e.notifyPushed(['c', 'b']);
+    await clock.advance(PUSH_NOTIFY_MIN_MS - 1);
+    assert.deepEqual(seen, [['a']], 'not before the pause');
+    await clock.advance(1);
+    assert.deepEqual(seen, [['a'], ['b', 'c']]);
+  } finally {
+    e.recorder.close();
   }
 });

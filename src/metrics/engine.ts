@@ -6,16 +6,25 @@
  */
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
-import type { Aggregation } from '../core/rollup.js';
+import { type Aggregation, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
+import { Slicer } from '../core/slice.js';
 import type { Labels } from '../core/types.js';
 import type { Store } from '../store/index.js';
 import type { RollupRow } from '../store/repos/rollups.js';
 import { Instrumentation, type MetricsLog } from './instrumentation.js';
 import { applyRetention, type CompactionResult, compact, type RetentionResult } from './maintenance.js';
 import { type HealthProviders, HISTOGRAM_BOUNDS_MS, PrometheusExporter } from './prometheus.js';
-import { readEntries, readRange, type WindowValue, windowFromEntries } from './read.js';
-import { type PerformanceSummary, SUMMARY_METRICS, summarize } from './summary.js';
+import {
+  EntryGroups,
+  readEntryPages,
+  readRange,
+  readsSketch,
+  type WindowValue,
+  windowFromGroups,
+} from './read.js';
+import { type PerformanceSummary, SUMMARY_METRICS, SummaryEntries, summarize } from './summary.js';
 import type { SystemSource } from './system-source.js';
+import { WindowBlocks } from './window-blocks.js';
 
 export type { MetricsLog } from './instrumentation.js';
 
@@ -30,6 +39,9 @@ export interface MetricsEngineOptions {
   hrtime?: () => number;
   fetch?: typeof fetch;
 }
+
+/** Shortest time between two announcements of pushed data (see `MetricsEngine.notifyPushed`). */
+export const PUSH_NOTIFY_MIN_MS = 250;
 
 /** A windowed read for alert rules. */
 export interface WindowQuery {
@@ -50,6 +62,15 @@ export class MetricsEngine extends Instrumentation {
   readonly prometheus: PrometheusExporter;
   readonly #opts: MetricsEngineOptions;
   #store: Store | null = null;
+  /** The minutes of alert windows, kept between evaluations (see `WindowBlocks`). */
+  #blocks: WindowBlocks | null = null;
+  /** Pushed metrics not announced yet, and the pacing of their announcements (see `notifyPushed`). */
+  #pushed = new Set<string>();
+  #pushTimer = false;
+  #pushedAt = Number.NEGATIVE_INFINITY;
+  /** Time spent in window reads since the last announcement, and its running average (ms). */
+  #readMs = 0;
+  #readCost = 0;
 
   constructor(opts: MetricsEngineOptions) {
     const m = opts.config.metrics;
@@ -84,12 +105,55 @@ export class MetricsEngine extends Instrumentation {
   /** The store rollups are flushed to and read from (set by the app at start). */
   attachStore(store: Store): void {
     this.#store = store;
+    // On PostgreSQL other instances write the same rows: a kept minute is read again after a minute.
+    this.#blocks = new WindowBlocks({
+      store,
+      recorder: this.recorder,
+      clock: this.#opts.clock,
+      ttlMs: store.dialect === 'postgres' ? MINUTE_MS : Number.POSITIVE_INFINITY,
+    });
   }
 
   /** Flushes write to the store; until one is attached, rows stay in memory. */
   protected override sink(): ((rows: RollupRow[]) => Promise<unknown>) | null {
     const store = this.#store;
-    return store ? (rows) => store.rollups.upsert(rows) : null;
+    return store
+      ? async (rows) => {
+          await store.rollups.upsert(rows);
+          this.#blocks?.written(rows, true); // (the flush's sketches are in memory it reuses)
+        }
+      : null;
+  }
+
+  /** Tells the reads about rows written to the store by this process (pushed rows it stored). */
+  written(rows: readonly RollupRow[]): void {
+    this.#blocks?.written(rows);
+  }
+
+  /**
+   * Announces pushed rollups to the onData listeners (the alert engine evaluates the rules of those
+   * metrics at once), paced: a hub takes in pushes all the time, and each evaluation reads its rules'
+   * windows over every series. An announcement comes at least `PUSH_NOTIFY_MIN_MS` after the previous
+   * one, and at least three times as long as the window reads that followed the previous ones took
+   * (averaged), so those reads take at most about a quarter of the time.
+   */
+  notifyPushed(metrics: Iterable<string>): void {
+    for (const m of metrics) this.#pushed.add(m);
+    if (this.#pushTimer) return;
+    this.#pushTimer = true;
+    const clock = this.#opts.clock;
+    const gap = Math.max(PUSH_NOTIFY_MIN_MS, 3 * this.#readCost);
+    const wait = Math.max(0, this.#pushedAt + gap - clock.now());
+    const due = wait > 0 ? clock.sleep(wait) : Promise.resolve();
+    due.then(() => {
+      this.#pushTimer = false;
+      this.#pushedAt = clock.now();
+      this.#readCost = (this.#readCost + this.#readMs) / 2;
+      this.#readMs = 0;
+      const metrics = this.#pushed;
+      this.#pushed = new Set();
+      this.recorder.notifyData(metrics, { now: true });
+    });
   }
 
   /** Starts flushing, sampling and pushing (and Node's default metrics for /metrics, if enabled). */
@@ -113,12 +177,11 @@ export class MetricsEngine extends Instrumentation {
     groupBy?: readonly string[];
   }): Promise<PerformanceSummary> {
     const range = readRange(q.since, q.until);
-    const entries = await readEntries(
-      { store: this.#store, recorder: this.recorder },
-      SUMMARY_METRICS,
-      range,
-    );
-    return summarize(entries, { ...range, since: q.since }, q.groupBy);
+    const slicer = new Slicer();
+    const reduced = new SummaryEntries(range.from, range.until);
+    const src = { store: this.#store, recorder: this.recorder };
+    for await (const page of readEntryPages(src, SUMMARY_METRICS, range, slicer)) reduced.add(page);
+    return summarize(reduced.entries(), { ...range, since: q.since }, q.groupBy, reduced.instances);
   }
 
   /**
@@ -126,9 +189,30 @@ export class MetricsEngine extends Instrumentation {
    * buckets (so detection never waits for a flush).
    */
   async windowValues(q: WindowQuery): Promise<WindowValue[]> {
+    const t0 = performance.now();
+    try {
+      return await this.#windowValues(q);
+    } finally {
+      this.#readMs += performance.now() - t0;
+    }
+  }
+
+  async #windowValues(q: WindowQuery): Promise<WindowValue[]> {
     const range = readRange(q.since, q.until);
-    const entries = await readEntries({ store: this.#store, recorder: this.recorder }, [q.metric], range);
-    return windowFromEntries(entries, q, range);
+    const groups = new EntryGroups({
+      metric: q.metric,
+      filter: q.labels,
+      groupBy: q.groupBy,
+      withSketch: readsSketch(q.aggregation),
+    });
+    const slicer = new Slicer();
+    // Windows of up to an hour (alert rules) from the kept minutes; longer ones from the store.
+    const pages =
+      this.#blocks && range.until - range.from <= HOUR_MS
+        ? this.#blocks.entries(q.metric, range, slicer)
+        : readEntryPages({ store: this.#store, recorder: this.recorder }, [q.metric], range, slicer);
+    for await (const page of pages) groups.add(page);
+    return windowFromGroups(groups.groups(), q.aggregation, range);
   }
 
   /** Compacts minute rollups of whole hours into hourly ones. */

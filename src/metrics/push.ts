@@ -5,7 +5,7 @@
  * Sent with node:http/https (already loaded by any web app), not the global fetch, whose first use loads
  * undici: about 3 MB of RSS in a process that pushes (measured with bench/memory.ts's stages).
  */
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
@@ -50,17 +50,24 @@ export function postJson(
   body: string,
   headers: Record<string, string>,
   timeoutMs: number,
+  onHeaders?: (headers: IncomingHttpHeaders) => void,
 ): Promise<number> {
   const { req, answered } = openPost(
     url,
     { ...headers, 'content-length': String(Buffer.byteLength(body)) },
     timeoutMs,
+    onHeaders,
   );
   req.end(body);
   return answered;
 }
 
-function openPost(url: string, headers: Record<string, string>, timeoutMs: number) {
+function openPost(
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  onHeaders?: (headers: IncomingHttpHeaders) => void,
+) {
   const send = url.startsWith('https:') ? httpsRequest : httpRequest;
   const req = send(url, {
     method: 'POST',
@@ -73,6 +80,7 @@ function openPost(url: string, headers: Record<string, string>, timeoutMs: numbe
       reject(err);
     });
     req.on('response', (res) => {
+      onHeaders?.(res.headers);
       res.resume(); // the answer's body is not needed, only read to the end
       res.on('end', () => {
         clearTimeout(timer);
@@ -129,6 +137,8 @@ export class Pusher {
   readonly #max: number;
   #loop: Loop | null = null;
   #sending: Promise<number> | null = null;
+  /** Rows per request the receiver allows, when it said so (a 429 naming its max_rows_per_request). */
+  #receiverMaxRows: number | null = null;
 
   constructor(opts: PusherOptions) {
     this.#opts = opts;
@@ -199,7 +209,7 @@ export class Pusher {
 
   /** The buffer in batches of at most `batchSize` rows and about 4 MB of JSON (under the receiver's body limit). */
   #batches(): [string, QueuedRow][][] {
-    const maxRows = this.#opts.batchSize ?? 2000;
+    const maxRows = Math.min(this.#opts.batchSize ?? 2000, this.#receiverMaxRows ?? Number.POSITIVE_INFINITY);
     const out: [string, QueuedRow][][] = [];
     let cur: [string, QueuedRow][] = [];
     let bytes = 0;
@@ -225,8 +235,17 @@ export class Pusher {
     } satisfies WireBatch);
     const auth = `Bearer ${this.#opts.token}`;
     const timeoutMs = this.#opts.timeoutMs ?? 10_000;
+    // A receiver over its rows-per-request limit says how many it takes: later batches are cut to it.
+    const maxRows = (v: string | string[] | null | undefined) => {
+      const n = Number(v);
+      if (Number.isInteger(n) && n >= 1) this.#receiverMaxRows = n;
+    };
     try {
-      if (!f) return await postJson(this.url, body, { authorization: auth }, timeoutMs);
+      if (!f) {
+        return await postJson(this.url, body, { authorization: auth }, timeoutMs, (h) =>
+          maxRows(h['x-prodmon-max-rows']),
+        );
+      }
       const res = await f(this.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: auth },
@@ -234,6 +253,7 @@ export class Pusher {
         signal: AbortSignal.timeout(timeoutMs),
       });
       await res.arrayBuffer().catch(() => undefined);
+      maxRows(res.headers.get('x-prodmon-max-rows'));
       return res.status;
     } catch (err) {
       this.failures++;

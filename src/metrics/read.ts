@@ -15,11 +15,12 @@ import {
   parseLabels,
   type RollupStats,
 } from '../core/rollup.js';
-import { decodeSketch, type Sketch } from '../core/sketch.js';
+import { decodeSketch, type Sketch, SketchSum } from '../core/sketch.js';
+import { Slicer } from '../core/slice.js';
 import type { Labels } from '../core/types.js';
 import type { Store } from '../store/index.js';
 import type { RollupRow } from '../store/repos/rollups.js';
-import type { Recorder } from './recorder.js';
+import type { MemoryBucket, Recorder } from './recorder.js';
 
 /** State key of the end of the last compacted hour (all hours before it have hourly rows). */
 export const COMPACTED_UNTIL_KEY = 'metrics.compacted_until';
@@ -90,6 +91,11 @@ function fromRow(
   };
 }
 
+/** An entry of a bucket this process holds in memory (see `Recorder.memoryBuckets`). */
+export function memoryEntry(m: MemoryBucket): RollupEntry {
+  return fromRow(m.row, m.sketch, m.labelsJson);
+}
+
 /** The range of buckets a window [since, until) reads. */
 export function readRange(since: number, until: number): ReadRange {
   return { from: bucketStart(since, MINUTE_MS), until };
@@ -97,16 +103,18 @@ export function readRange(since: number, until: number): ReadRange {
 
 /**
  * Every bucket of `metrics` in the window, from all instances: stored minute rows, this process's
- * in-memory buckets in their place, and hourly rows for whole hours already compacted.
+ * in-memory buckets in their place, and hourly rows for whole hours already compacted; in pages (see
+ * `RollupRepo.pages`), yielding to the event loop between them (`slicer`), so that reading an hour of
+ * 20,000 series never holds it. A page may be dropped once read: only the current one is in memory.
  */
-export async function readEntries(
+export async function* readEntryPages(
   src: ReadSource,
   metrics: readonly string[],
   range: ReadRange,
-): Promise<RollupEntry[]> {
+  slicer = new Slicer(),
+): AsyncGenerator<RollupEntry[]> {
   const { from, until } = range;
   const wanted = new Set(metrics);
-  const out: RollupEntry[] = [];
   // Hourly rows for whole hours inside the window that compaction has covered.
   let hourFrom = Math.ceil(from / HOUR_MS) * HOUR_MS;
   let hourUntil = bucketStart(until, HOUR_MS);
@@ -122,41 +130,48 @@ export async function readEntries(
     [hourUntil, until],
   ].filter(([a, b]) => b! > a!) as [number, number][];
   if (hourUntil > hourFrom && src.store) {
-    const rows = await src.store.rollups.query({
-      metrics: [...metrics],
-      resolution: HOUR_MS,
-      since: hourFrom,
-      until: hourUntil,
-    });
-    for (const r of rows) out.push(fromRow(r, r.sketch));
+    const q = { metrics: [...metrics], resolution: HOUR_MS, since: hourFrom, until: hourUntil };
+    for await (const rows of src.store.rollups.pages(q, undefined, slicer)) {
+      yield rows.map((r) => fromRow(r, r.sketch));
+      await slicer.pause();
+    }
   }
 
   const inRange = (b: number) => minuteRanges.some(([a, z]) => b >= a && b < z);
   const memory = new Map<string, RollupEntry>();
   for (const m of src.recorder.memoryBuckets(wanted)) {
     if (!inRange(m.bucket)) continue;
-    memory.set(`${m.metric}\u0000${m.labelsJson}\u0000${m.bucket}`, fromRow(m.row, m.sketch, m.labelsJson));
+    memory.set(`${m.metric}\u0000${m.labelsJson}\u0000${m.bucket}`, memoryEntry(m));
   }
   if (src.store) {
+    const own = src.recorder.instance;
     for (const [a, z] of minuteRanges) {
-      const rows = await src.store.rollups.query({
-        metrics: [...metrics],
-        resolution: src.recorder.resolution,
-        since: a,
-        until: z,
-      });
-      for (const r of rows) {
-        if (
-          r.instance === src.recorder.instance &&
-          memory.has(`${r.metric}\u0000${r.labels}\u0000${r.bucket}`)
-        ) {
-          continue;
+      const q = { metrics: [...metrics], resolution: src.recorder.resolution, since: a, until: z };
+      for await (const rows of src.store.rollups.pages(q, undefined, slicer)) {
+        const page: RollupEntry[] = [];
+        for (const r of rows) {
+          if (r.instance === own && memory.has(`${r.metric}\u0000${r.labels}\u0000${r.bucket}`)) continue;
+          page.push(fromRow(r, r.sketch));
         }
-        out.push(fromRow(r, r.sketch));
+        yield page;
+        await slicer.pause();
       }
     }
   }
-  out.push(...memory.values());
+  if (memory.size > 0) yield [...memory.values()];
+}
+
+/** Every bucket of `metrics` in the window, all at once (see `readEntryPages`). */
+export async function readEntries(
+  src: ReadSource,
+  metrics: readonly string[],
+  range: ReadRange,
+  slicer = new Slicer(),
+): Promise<RollupEntry[]> {
+  const out: RollupEntry[] = [];
+  for await (const page of readEntryPages(src, metrics, range, slicer)) {
+    for (const e of page) out.push(e);
+  }
   return out;
 }
 
@@ -173,38 +188,88 @@ export interface Group {
   stats: RollupStats;
 }
 
+/** What groups entries: which metric, a label filter, the grouping labels, whether quantiles are read. */
+export interface GroupOptions {
+  metric?: string;
+  filter?: Labels;
+  groupBy?: readonly string[];
+  withSketch: boolean;
+}
+
 /**
- * Merges entries into groups by the values of `groupBy` (missing labels group as ''), after keeping
- * only those whose labels match `filter`. Without `groupBy` there is one group, even when empty.
+ * Entries merged into groups by the values of `groupBy` (missing labels group as ''), after keeping
+ * only those whose labels match `filter`, as they come (a page at a time: nothing but the groups is
+ * kept). Stored sketches are added from their bytes (`SketchSum`), never decoded one by one. Without
+ * `groupBy` there is one group, even when empty.
  */
-export function groupEntries(
-  entries: readonly RollupEntry[],
-  opts: { metric?: string; filter?: Labels; groupBy?: readonly string[]; withSketch: boolean },
-): Group[] {
-  const parsed = new Map<string, Labels>();
-  const groups = new Map<string, Group>();
-  const by = opts.groupBy ?? [];
-  if (by.length === 0) groups.set('', { labels: { ...opts.filter }, stats: emptyStats() });
-  for (const e of entries) {
-    if (opts.metric !== undefined && e.metric !== opts.metric) continue;
-    let labels = parsed.get(e.labelsJson);
-    if (!labels) {
-      labels = parseLabels(e.labelsJson);
-      parsed.set(e.labelsJson, labels);
+export class EntryGroups {
+  readonly #o: GroupOptions;
+  readonly #by: readonly string[];
+  readonly #parsed = new Map<string, Labels | null>();
+  readonly #groups = new Map<string, { labels: Labels; stats: RollupStats; sum: SketchSum | null }>();
+
+  constructor(opts: GroupOptions) {
+    this.#o = opts;
+    this.#by = opts.groupBy ?? [];
+    if (this.#by.length === 0) {
+      this.#groups.set('', { labels: { ...opts.filter }, stats: emptyStats(), sum: null });
     }
-    if (!matches(labels, opts.filter)) continue;
-    let key = '';
-    for (const k of by) key += `${labels[k] ?? ''}\u0000`;
-    let g = groups.get(key);
-    if (!g) {
-      const gl: Labels = { ...opts.filter };
-      for (const k of by) gl[k] = labels[k] ?? '';
-      g = { labels: gl, stats: emptyStats() };
-      groups.set(key, g);
-    }
-    mergeStats(g.stats, e, opts.withSketch ? e.sketch() : null);
   }
-  return [...groups.values()];
+
+  /** Merges some entries in. */
+  add(entries: readonly RollupEntry[]): void {
+    const o = this.#o;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (o.metric !== undefined && e.metric !== o.metric) continue;
+      let labels = this.#parsed.get(e.labelsJson);
+      if (labels === undefined) {
+        const parsed = parseLabels(e.labelsJson);
+        labels = matches(parsed, o.filter) ? parsed : null;
+        this.#parsed.set(e.labelsJson, labels);
+      }
+      if (labels === null) continue;
+      let key = '';
+      for (const k of this.#by) key += `${labels[k] ?? ''}\u0000`;
+      let g = this.#groups.get(key);
+      if (!g) {
+        const gl: Labels = { ...o.filter };
+        for (const k of this.#by) gl[k] = labels[k] ?? '';
+        g = { labels: gl, stats: emptyStats(), sum: null };
+        this.#groups.set(key, g);
+      }
+      if (e.count <= 0) continue;
+      mergeStats(g.stats, e);
+      if (!o.withSketch) continue;
+      if (e.sketchBytes) {
+        g.sum ??= new SketchSum();
+        g.sum.addBytes(e.sketchBytes);
+      } else {
+        const sketch = e.sketch();
+        if (sketch && sketch.count > 0) {
+          g.sum ??= new SketchSum();
+          g.sum.addSketch(sketch);
+        }
+      }
+    }
+  }
+
+  /** The groups (call once, when every entry is in). */
+  groups(): Group[] {
+    const out: Group[] = [];
+    for (const g of this.#groups.values()) {
+      if (g.sum) g.stats.sketch = g.sum.toSketch();
+      out.push({ labels: g.labels, stats: g.stats });
+    }
+    return out;
+  }
+}
+
+/** Merges entries into groups (see `EntryGroups`). */
+export function groupEntries(entries: readonly RollupEntry[], opts: GroupOptions): Group[] {
+  const groups = new EntryGroups(opts);
+  groups.add(entries);
+  return groups.groups();
 }
 
 /** What `windowValues` returns per group. */
@@ -215,24 +280,37 @@ export interface WindowValue {
   errors: number;
 }
 
+/** Whether an aggregation reads quantiles (the sketches). */
+export function readsSketch(aggregation: Aggregation): boolean {
+  return ['p50', 'p90', 'p95', 'p99'].includes(aggregation);
+}
+
 /** The value of each group over a window (see `aggregate` for what each aggregation means). */
+export function windowFromGroups(
+  groups: readonly Group[],
+  aggregation: Aggregation,
+  range: ReadRange,
+): WindowValue[] {
+  const windowMs = Math.max(0, range.until - range.from);
+  return groups.map((g) => ({
+    labels: g.labels,
+    value: aggregate(g.stats, aggregation, windowMs),
+    count: g.stats.count,
+    errors: g.stats.errors,
+  }));
+}
+
+/** The value of each group of `entries` over a window (see `windowFromGroups`). */
 export function windowFromEntries(
   entries: readonly RollupEntry[],
   q: { metric: string; labels?: Labels; groupBy?: readonly string[]; aggregation: Aggregation },
   range: ReadRange,
 ): WindowValue[] {
-  const withSketch = ['p50', 'p90', 'p95', 'p99'].includes(q.aggregation);
   const groups = groupEntries(entries, {
     metric: q.metric,
     filter: q.labels,
     groupBy: q.groupBy,
-    withSketch,
+    withSketch: readsSketch(q.aggregation),
   });
-  const windowMs = Math.max(0, range.until - range.from);
-  return groups.map((g) => ({
-    labels: g.labels,
-    value: aggregate(g.stats, q.aggregation, windowMs),
-    count: g.stats.count,
-    errors: g.stats.errors,
-  }));
+  return windowFromGroups(groups, q.aggregation, range);
 }

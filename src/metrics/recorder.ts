@@ -271,11 +271,15 @@ export class Recorder {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Announces data that arrived another way (pushed rollups) to the onData listeners. */
-  notifyData(metrics: Iterable<string>): void {
+  /**
+   * Announces data that arrived another way (pushed rollups) to the onData listeners: with the next
+   * round (debounced), or at once with `now` (a caller that paces its announcements itself).
+   */
+  notifyData(metrics: Iterable<string>, opts: { now?: boolean } = {}): void {
     if (this.#listeners.size === 0) return;
     for (const m of metrics) this.#pendingData.add(m);
-    this.#scheduleData();
+    if (opts.now) this.#deliverData();
+    else this.#scheduleData();
   }
 
   /** Stops the onData timer. */
@@ -299,7 +303,7 @@ export class Recorder {
   }
 
   #deliverData(): void {
-    this.#dataScheduled = false;
+    this.#dataScheduled = false; // (a round still sleeping delivers nothing when it wakes)
     this.#epoch++;
     const metrics = this.#pendingData;
     this.#pendingData = new Set();

@@ -4,9 +4,12 @@ import { FixedSystemSource, testEngine } from '../../test/support/metrics.js';
 import { STORE_FIXTURES, type StoreFixture } from '../../test/support/stores.js';
 import { FakeClock } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
-import { MINUTE_MS } from '../core/rollup.js';
+import { canonicalLabels, MINUTE_MS } from '../core/rollup.js';
+import { encodeSketch, newSketch, sketchAdd } from '../core/sketch.js';
 import type { Store } from '../store/index.js';
 import type { MetricsEngine } from './engine.js';
+import { readEntries, readRange } from './read.js';
+import { SUMMARY_METRICS, summarize } from './summary.js';
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
 const HTTP = METRIC.httpRequest;
@@ -91,6 +94,62 @@ for (const fixture of STORE_FIXTURES as StoreFixture[]) {
         [['/data', 72, 28e9]],
       );
       assert.deepEqual(s.instances, ['i1']);
+    });
+
+    test('read a page at a time and reduced, the summary of many instances is that of all their rows', async () => {
+      const rows = [];
+      for (let i = 0; i < 3; i++) {
+        for (let m = 0; m < 3; m++) {
+          for (let r = 0; r < 4; r++) {
+            const sketch = newSketch();
+            const values = Array.from({ length: 5 + r + i }, (_, k) => 10 * (r + 1) + k * (m + 1));
+            for (const v of values) sketchAdd(sketch, v);
+            rows.push({
+              metric: HTTP,
+              labels: canonicalLabels({ route: `/r${r}`, method: 'GET', status_class: '2xx' }),
+              instance: `app-${i}`,
+              resolution: MINUTE_MS,
+              bucket: T0 + m * MINUTE_MS,
+              count: values.length,
+              sum: values.reduce((a, b) => a + b, 0),
+              min: Math.min(...values),
+              max: Math.max(...values),
+              errors: r === 3 ? 1 : 0,
+              sketch: Buffer.from(encodeSketch(sketch)),
+            });
+          }
+          rows.push({
+            metric: METRIC.cpu,
+            labels: canonicalLabels({ scope: 'host' }),
+            instance: `app-${i}`,
+            resolution: MINUTE_MS,
+            bucket: T0 + m * MINUTE_MS,
+            count: 1,
+            sum: 10 * (i + m),
+            min: 10 * (i + m),
+            max: 10 * (i + m),
+            errors: 0,
+            sketch: null,
+          });
+        }
+      }
+      await store.rollups.upsert(rows);
+      e.record(HTTP, { route: '/r0', method: 'GET', status_class: '2xx' }, 77); // this instance, in memory
+      const range = readRange(T0, T0 + 3 * MINUTE_MS);
+      const direct = summarize(await readEntries({ store, recorder: e.recorder }, SUMMARY_METRICS, range), {
+        ...range,
+        since: T0,
+      });
+      const s = await e.performanceSummary({ since: T0, until: T0 + 3 * MINUTE_MS });
+      const round = (x: unknown) =>
+        JSON.parse(JSON.stringify(x, (_k, v) => (typeof v === 'number' ? Number(v.toPrecision(12)) : v)));
+      assert.deepEqual(round(s), round(direct));
+      assert.deepEqual(s.instances, ['app-0', 'app-1', 'app-2', 'i1']);
+      assert.equal(
+        s.overall.count,
+        rows.filter((r) => r.metric === HTTP).reduce((a, r) => a + r.count, 0) + 1,
+      );
+      assert.equal(s.system.cpuHost.last, (20 + 30 + 40) / 3);
     });
 
     test('grouping by route alone merges methods', async () => {

@@ -4,8 +4,9 @@
  * `prodmon report` and the alert rules.
  */
 import { METRIC } from '../core/metric-names.js';
-import { parseLabels, performanceFigures } from '../core/rollup.js';
+import { MINUTE_MS, parseLabels, performanceFigures } from '../core/rollup.js';
 import type { Labels, PerformanceFigures } from '../core/types.js';
+import { EntryMerger } from './merge.js';
 import { groupEntries, type ReadRange, type RollupEntry } from './read.js';
 
 /** Figures of one group (route, or database + operation). */
@@ -110,11 +111,67 @@ function resource(entries: readonly RollupEntry[], metric: string, filter?: Labe
 
 const byCountDesc = (a: GroupFigures, b: GroupFigures) => b.figures.count - a.figures.count;
 
-/** Builds the summary from the entries of `SUMMARY_METRICS` over a range. */
+/** Metrics with a series per route or query: merged over the whole period by `SummaryEntries`. */
+const PER_SERIES: ReadonlySet<string> = new Set<string>([METRIC.httpRequest, METRIC.dbQuery]);
+
+/**
+ * The entries of a period reduced for `summarize` as they are read, a page at a time: the request and
+ * query series merged over the whole period per label set (all instances together: the summary groups
+ * them by route and method, or by database and operation), the other metrics per label set and bucket
+ * (the resources' latest-minute figure reads the last bucket); the instances seen kept aside. An hour
+ * of 20,000 series (1.2 million rows) leaves `summarize` a few hundred entries, with the same figures.
+ */
+export class SummaryEntries {
+  readonly #series = new EntryMerger();
+  readonly #rest = new EntryMerger();
+  readonly instances = new Set<string>();
+
+  constructor(
+    readonly from: number,
+    readonly until: number,
+  ) {}
+
+  /** Takes in entries (they may all go afterwards). */
+  add(entries: readonly RollupEntry[]): void {
+    const whole = this.until - this.from;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      this.instances.add(e.instance);
+      if (PER_SERIES.has(e.metric)) {
+        this.#series.add(e.metric, e.labelsJson, '', 0, e, true, this.from, whole, e.labelsJson, '');
+      } else {
+        const width = e.resolution === MINUTE_MS ? 'm' : String(e.resolution);
+        this.#rest.add(
+          e.metric,
+          e.labelsJson,
+          width,
+          e.bucket,
+          e,
+          true,
+          e.bucket,
+          e.resolution,
+          e.labelsJson,
+          '',
+        );
+      }
+    }
+  }
+
+  /** The reduced entries. */
+  entries(): RollupEntry[] {
+    return [...this.#series.entries(true), ...this.#rest.entries()];
+  }
+}
+
+/**
+ * Builds the summary from the entries of `SUMMARY_METRICS` over a range; `instances` (default: those
+ * of the entries) lists whose data it holds.
+ */
 export function summarize(
   entries: readonly RollupEntry[],
   range: ReadRange & { since: number },
   groupBy: readonly string[] = ['route', 'method'],
+  instances?: Iterable<string>,
 ): PerformanceSummary {
   const windowMs = Math.max(0, range.until - range.from);
   const http = { metric: METRIC.httpRequest, withSketch: true };
@@ -133,9 +190,9 @@ export function summarize(
     .sort(byCountDesc);
 
   const diskPaths = new Set<string>();
-  const instances = new Set<string>();
+  const seen = new Set<string>(instances ?? []);
   for (const e of entries) {
-    instances.add(e.instance);
+    if (!instances) seen.add(e.instance);
     if (e.metric === METRIC.disk) diskPaths.add(parseLabels(e.labelsJson).path ?? '');
   }
   return {
@@ -162,6 +219,6 @@ export function summarize(
         freeBytes: resource(entries, METRIC.diskFree, { path }),
       })),
     },
-    instances: [...instances].sort(),
+    instances: [...seen].sort(),
   };
 }

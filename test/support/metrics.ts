@@ -2,6 +2,7 @@
 import { parseConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import type { Clock } from '../../src/core/clock.js';
+import { encodeSketch, newSketch, sketchAdd } from '../../src/core/sketch.js';
 import { MetricsEngine, type MetricsEngineOptions } from '../../src/metrics/engine.js';
 import type { SystemReading, SystemSource } from '../../src/metrics/system-source.js';
 import type { Store } from '../../src/store/index.js';
@@ -70,4 +71,23 @@ export function flakyStore(store: Store): Store & { failing: boolean; attempts: 
   };
   Object.defineProperty(flaky, 'rollups', { value: rollups });
   return flaky;
+}
+
+/** The figures of a bucket of `values` as a row holds them, with its sketch's protobuf. */
+export function bucketOf(values: readonly number[]): {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  sketch: Buffer;
+} {
+  const s = newSketch();
+  for (const v of values) sketchAdd(s, v);
+  return {
+    count: values.length,
+    sum: values.reduce((a, b) => a + b, 0),
+    min: Math.min(...values),
+    max: Math.max(...values),
+    sketch: Buffer.from(encodeSketch(s)),
+  };
 }

@@ -1,5 +1,6 @@
 /** Per-minute (and hourly) rollups: one row per (metric, labels, instance, resolution, bucket). */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, SqliteAdapter, sql } from 'kysely';
+import { Slicer } from '../../core/slice.js';
 import type { Database, RollupTable } from '../schema.js';
 
 /** A rollup as stored; `labels` is canonical JSON. */
@@ -15,6 +16,9 @@ export interface RollupQuery {
   until: number;
   instance?: string;
 }
+
+/** Buckets of one read that `RollupRepo.pages` reads one by one (beyond, it reads the range in order). */
+const MAX_BUCKET_STEPS = 2000;
 
 export class RollupRepo {
   constructor(private readonly db: Kysely<Database>) {}
@@ -58,6 +62,118 @@ export class RollupRepo {
     if (q.metrics && q.metrics.length > 0) sel = sel.where('metric', 'in', q.metrics);
     if (q.instance) sel = sel.where('instance', '=', q.instance);
     return sel.orderBy('bucket').execute();
+  }
+
+  /**
+   * The rows of a query in pages of at most `pageSize` rows, metric by metric and (for up to
+   * `MAX_BUCKET_STEPS` buckets of the resolution) bucket by bucket, for reads that must not hold the
+   * event loop: SQLite answers synchronously (the 20,000 rows of one minute took a few hundred ms), so
+   * each page is one statement (keyset on the rowid, in the order of the time index); PostgreSQL
+   * answers asynchronously, one query per bucket and metric. Only a page is in memory at a time;
+   * callers yield between pages, and `slicer` yields between queries.
+   */
+  async *pages(
+    q: RollupQuery & { metrics: readonly string[] },
+    pageSize = 256,
+    slicer = new Slicer(),
+  ): AsyncGenerator<RollupRow[]> {
+    const sqlite = this.db.getExecutor().adapter instanceof SqliteAdapter;
+    const first = Math.ceil(q.since / q.resolution) * q.resolution;
+    const steps = q.until > first ? Math.ceil((q.until - first) / q.resolution) : 0;
+    for (const metric of q.metrics) {
+      if (steps > MAX_BUCKET_STEPS) {
+        yield* this.#rangePages(q, metric, pageSize, sqlite);
+        continue;
+      }
+      for (let bucket = first; bucket < q.until; bucket += q.resolution) {
+        let sel = this.db
+          .withoutPlugins()
+          .selectFrom('rollups')
+          .where('resolution', '=', q.resolution)
+          .where('bucket', '=', bucket)
+          .where('metric', '=', metric);
+        if (q.instance) sel = sel.where('instance', '=', q.instance);
+        // Most of the bucket-and-metric queries of a long read find nothing: they take turns too.
+        await slicer.pause();
+        if (!sqlite) {
+          const rows = await sel.selectAll().execute();
+          for (let i = 0; i < rows.length; i += pageSize) yield rows.slice(i, i + pageSize);
+          continue;
+        }
+        let after = Number.MIN_SAFE_INTEGER;
+        for (;;) {
+          const rows = await sel
+            .selectAll()
+            .select(sql<number>`rowid`.as('_rowid'))
+            .where(sql.ref('rowid'), '>', after)
+            .orderBy(sql.ref('rowid'))
+            .limit(pageSize)
+            .execute();
+          if (rows.length === 0) break;
+          after = rows[rows.length - 1]!._rowid;
+          yield rows; // (with their `_rowid`, left on: deleting a property slows every later read of the row)
+          if (rows.length < pageSize) break;
+        }
+      }
+    }
+  }
+
+  /** A long range of one metric in pages: keyset on (bucket, rowid) along the time index (SQLite). */
+  async *#rangePages(
+    q: RollupQuery,
+    metric: string,
+    pageSize: number,
+    sqlite: boolean,
+  ): AsyncGenerator<RollupRow[]> {
+    if (!sqlite) {
+      const rows = await this.query({ ...q, metrics: [metric] });
+      for (let i = 0; i < rows.length; i += pageSize) yield rows.slice(i, i + pageSize);
+      return;
+    }
+    let bucket = q.since;
+    let after = Number.MIN_SAFE_INTEGER;
+    for (;;) {
+      let sel = this.db
+        .withoutPlugins()
+        .selectFrom('rollups')
+        .selectAll()
+        .select(sql<number>`rowid`.as('_rowid'))
+        .where('resolution', '=', q.resolution)
+        .where('bucket', '>=', bucket)
+        .where('bucket', '<', q.until)
+        .where('metric', '=', metric)
+        .where((eb) => eb.or([eb('bucket', '>', bucket), eb(sql.ref('rowid'), '>', after)]));
+      if (q.instance) sel = sel.where('instance', '=', q.instance);
+      const rows = await sel
+        .orderBy('bucket')
+        .orderBy('metric')
+        .orderBy(sql.ref('rowid'))
+        .limit(pageSize)
+        .execute();
+      if (rows.length === 0) return;
+      const last = rows[rows.length - 1]!;
+      bucket = Number(last.bucket);
+      after = last._rowid;
+      yield rows; // (with their `_rowid`, left on: deleting a property slows every later read of the row)
+      if (rows.length < pageSize) return;
+    }
+  }
+
+  /** The row of one key, or null. */
+  async get(
+    key: Pick<RollupRow, 'metric' | 'labels' | 'instance' | 'resolution' | 'bucket'>,
+  ): Promise<RollupRow | null> {
+    const row = await this.db
+      .withoutPlugins()
+      .selectFrom('rollups')
+      .selectAll()
+      .where('metric', '=', key.metric)
+      .where('labels', '=', key.labels)
+      .where('instance', '=', key.instance)
+      .where('resolution', '=', key.resolution)
+      .where('bucket', '=', key.bucket)
+      .executeTakeFirst();
+    return row ?? null;
   }
 
   /** How many rows of a resolution are older than `before` (what `deleteBefore` would remove). */

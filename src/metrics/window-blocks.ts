@@ -1,0 +1,227 @@
+/**
+ * The minutes of the alert windows, kept between evaluations: a hub evaluates its rules on every
+ * push (each push is fresh data), and each evaluation used to read every row of the window again,
+ * 100,000 rows for a 5-minute window over 20,000 series. Here each minute of a metric is read from the
+ * store once, then kept up to date with what this process writes (pushes it accepts, its own flushes):
+ *
+ * - a minute still filling (until `settleMs` after its end: pushers send a minute again each time
+ *   it grows) is kept row by row, each write replacing its series' row;
+ * - a settled minute is merged per label set over all instances (a few hundred entries instead of
+ *   20,000 rows; alert windows group by labels, never by instance); a row written for it later (a
+ *   pusher catching up after an outage) drops it, to be read again.
+ *
+ * Another process writing the same store (several instances on PostgreSQL) is not seen: with
+ * `ttlMs` a minute is read again once it is that old. This process's unflushed buckets win over its
+ * stored rows, as in `readEntryPages`.
+ */
+import type { Clock } from '../core/clock.js';
+import { MINUTE_MS } from '../core/rollup.js';
+import type { Slicer } from '../core/slice.js';
+import type { Store } from '../store/index.js';
+import type { RollupRow } from '../store/repos/rollups.js';
+import { EntryMerger } from './merge.js';
+import { entryFromRow, memoryEntry, type ReadRange, type RollupEntry } from './read.js';
+import type { Recorder } from './recorder.js';
+
+/** One minute of one metric. */
+interface Block {
+  metric: string;
+  bucket: number;
+  /** Row by row (`instance \0 labels`), while the minute may still change. */
+  raw: Map<string, RollupEntry> | null;
+  /** Merged per label set, once settled. */
+  merged: RollupEntry[] | null;
+  /** Written while the block was being read from the store (the store read must not undo them). */
+  fresh: Set<string> | null;
+  /** The merge under way, and whether a row was written since it began. */
+  merging: Promise<void> | null;
+  dirty: boolean;
+  builtAt: number;
+  usedAt: number;
+  ready: Promise<void>;
+}
+
+/** What the blocks need. */
+export interface WindowBlocksOptions {
+  store: Store;
+  recorder: Recorder;
+  clock: Clock;
+  /** A minute is settled this long after its end (default 30 s: three pushes). */
+  settleMs?: number;
+  /** Read a minute from the store again once it is this old (other writers); default never. */
+  ttlMs?: number;
+  /** Minutes kept, all metrics (default 600); the least recently read go first. */
+  maxBlocks?: number;
+}
+
+/** Rows of a raw block handed out at a time (the reader yields between them). */
+const PAGE = 512;
+
+const key = (metric: string, bucket: number) => `${metric}\u0000${bucket}`;
+
+/** The minutes of alert windows, kept between reads (see the module comment). */
+export class WindowBlocks {
+  readonly #o: Required<Omit<WindowBlocksOptions, 'store' | 'recorder' | 'clock'>> &
+    Pick<WindowBlocksOptions, 'store' | 'recorder' | 'clock'>;
+  readonly #blocks = new Map<string, Block>();
+
+  constructor(o: WindowBlocksOptions) {
+    this.#o = { settleMs: 30_000, ttlMs: Number.POSITIVE_INFINITY, maxBlocks: 600, ...o };
+  }
+
+  /** Minutes held. */
+  get size(): number {
+    return this.#blocks.size;
+  }
+
+  /**
+   * Takes in rows this process has just written to the store; their sketches are kept as they are,
+   * or copied with `copy` (bytes that their writer reuses, as the flush's encoding memory).
+   */
+  written(rows: readonly RollupRow[], copy = false): void {
+    for (const r of rows) {
+      if (r.resolution !== this.#o.recorder.resolution) continue;
+      const b = this.#blocks.get(key(r.metric, r.bucket));
+      if (!b) continue;
+      if (!b.raw) {
+        this.#blocks.delete(key(r.metric, r.bucket)); // settled, then written again: read it afresh
+        continue;
+      }
+      const k = `${r.instance}\u0000${r.labels}`;
+      b.raw.set(k, entryFromRow(copy && r.sketch ? { ...r, sketch: Buffer.from(r.sketch) } : r));
+      b.fresh?.add(k);
+      b.dirty = true;
+    }
+  }
+
+  /**
+   * Every entry of `metric` in the minutes of `range` (at most an hour of them), with this process's
+   * unflushed buckets in place of its stored rows; in pages, yielding between them (`slicer`).
+   */
+  async *entries(metric: string, range: ReadRange, slicer: Slicer): AsyncGenerator<RollupEntry[]> {
+    const res = this.#o.recorder.resolution;
+    const own = this.#o.recorder.instance;
+    const memory = new Map<string, RollupEntry>();
+    for (const m of this.#o.recorder.memoryBuckets(new Set([metric]))) {
+      if (m.bucket < range.from || m.bucket >= range.until) continue;
+      memory.set(`${m.labelsJson}\u0000${m.bucket}`, memoryEntry(m));
+    }
+    const first = Math.ceil(range.from / res) * res;
+    for (let bucket = first; bucket < range.until; bucket += res) {
+      const b = await this.#block(metric, bucket, slicer);
+      if (b.merged) {
+        if (b.merged.length > 0) yield b.merged;
+        continue;
+      }
+      // (A block merged or written meanwhile leaves this iteration on its rows as they were.)
+      let page: RollupEntry[] = [];
+      for (const e of b.raw!.values()) {
+        if (e.instance === own && memory.has(`${e.labelsJson}\u0000${bucket}`)) continue;
+        page.push(e);
+        if (page.length < PAGE) continue;
+        yield page;
+        page = [];
+        await slicer.pause();
+      }
+      if (page.length > 0) yield page;
+      await slicer.pause();
+    }
+    if (memory.size > 0) yield [...memory.values()];
+    this.#evict();
+  }
+
+  /** The block of a minute: kept, or read from the store now (merged at once when settled). */
+  async #block(metric: string, bucket: number, slicer: Slicer): Promise<Block> {
+    const now = this.#o.clock.now();
+    const k = key(metric, bucket);
+    let b = this.#blocks.get(k);
+    if (b && now - b.builtAt >= this.#o.ttlMs) {
+      this.#blocks.delete(k);
+      b = undefined;
+    }
+    if (!b) {
+      const block: Block = {
+        metric,
+        bucket,
+        raw: new Map(),
+        merged: null,
+        fresh: new Set(),
+        merging: null,
+        dirty: false,
+        builtAt: now,
+        usedAt: now,
+        ready: Promise.resolve(),
+      };
+      block.ready = this.#read(block, slicer);
+      this.#blocks.set(k, block);
+      b = block;
+    }
+    b.usedAt = now;
+    await b.ready;
+    if (b.raw && !b.merging && this.#settled(b, this.#o.clock.now())) {
+      b.merging = this.#merge(b, slicer);
+      await b.merging;
+    }
+    return b;
+  }
+
+  /** Reads a block's rows from the store (skipping those written meanwhile, which are newer). */
+  async #read(b: Block, slicer: Slicer): Promise<void> {
+    const q = {
+      metrics: [b.metric],
+      resolution: this.#o.recorder.resolution,
+      since: b.bucket,
+      until: b.bucket + 1,
+    };
+    try {
+      for await (const rows of this.#o.store.rollups.pages(q, undefined, slicer)) {
+        for (const r of rows) {
+          const k = `${r.instance}\u0000${r.labels}`;
+          if (!b.fresh!.has(k)) b.raw!.set(k, entryFromRow(r));
+        }
+        await slicer.pause();
+      }
+    } catch (err) {
+      this.#blocks.delete(key(b.metric, b.bucket));
+      throw err;
+    }
+    b.fresh = null;
+  }
+
+  /** Whether a minute is over (and its last pushes in), with no unflushed bucket of it in memory. */
+  #settled(b: Block, now: number): boolean {
+    if (now < b.bucket + MINUTE_MS + this.#o.settleMs) return false;
+    for (const m of this.#o.recorder.memoryBuckets(new Set([b.metric])))
+      if (m.bucket === b.bucket) return false;
+    return true;
+  }
+
+  /**
+   * Merges a settled block's rows per label set (all instances together), in slices; a row written
+   * meanwhile leaves the block row by row (merged at a later read).
+   */
+  async #merge(b: Block, slicer: Slicer): Promise<void> {
+    const raw = b.raw!;
+    b.dirty = false;
+    const merger = new EntryMerger();
+    let i = 0;
+    for (const e of raw.values()) {
+      merger.add(e.metric, e.labelsJson, '', b.bucket, e, true, b.bucket, e.resolution, e.labelsJson, '');
+      if (++i % 256 === 0) await slicer.pause();
+    }
+    if (!b.dirty && b.raw === raw) {
+      b.merged = merger.entries();
+      b.raw = null;
+    }
+    b.merging = null;
+  }
+
+  /** Drops the least recently read minutes beyond `maxBlocks`, and those older than an hour. */
+  #evict(): void {
+    const oldest = this.#o.clock.now() - 2 * 60 * MINUTE_MS;
+    for (const [k, b] of this.#blocks) if (b.bucket < oldest) this.#blocks.delete(k);
+    if (this.#blocks.size <= this.#o.maxBlocks) return;
+    const byUse = [...this.#blocks].sort((a, z) => a[1].usedAt - z[1].usedAt);
+    for (const [k] of byUse.slice(0, this.#blocks.size - this.#o.maxBlocks)) this.#blocks.delete(k);
+  }
+}
