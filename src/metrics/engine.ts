@@ -71,6 +71,8 @@ export class MetricsEngine extends Instrumentation {
   /** Time spent in window reads since the last announcement, and its running average (ms). */
   #readMs = 0;
   #readCost = 0;
+  #offFeed: (() => void) | undefined;
+  #feedFailing = false;
 
   constructor(opts: MetricsEngineOptions) {
     const m = opts.config.metrics;
@@ -105,13 +107,26 @@ export class MetricsEngine extends Instrumentation {
   /** The store rollups are flushed to and read from (set by the app at start). */
   attachStore(store: Store): void {
     this.#store = store;
-    // On PostgreSQL other instances write the same rows: a kept minute is read again after a minute.
-    this.#blocks = new WindowBlocks({
+    // On PostgreSQL other instances write the same rows: they say which minutes (the rollup feed), and
+    // a kept minute is read again after a minute in case a word was lost.
+    const blocks = new WindowBlocks({
       store,
       recorder: this.recorder,
       clock: this.#opts.clock,
-      ttlMs: store.dialect === 'postgres' ? MINUTE_MS : Number.POSITIVE_INFINITY,
+      ttlMs: store.rollupFeed ? MINUTE_MS : Number.POSITIVE_INFINITY,
     });
+    this.#blocks = blocks;
+    this.#offFeed?.();
+    this.#offFeed = store.rollupFeed?.subscribe(
+      (change) => {
+        this.#feedFailing = false; // heard again (after a drop, `null`)
+        if (change === null) return blocks.forgetAll();
+        for (const [metric, buckets] of change) for (const b of buckets) blocks.forget(metric, b);
+        // Another instance flushed, or stored a push: the rules of those metrics are evaluated now.
+        this.notifyPushed(change.keys());
+      },
+      (err) => this.#feedTrouble(err),
+    );
   }
 
   /** Flushes write to the store; until one is attached, rows stay in memory. */
@@ -121,13 +136,34 @@ export class MetricsEngine extends Instrumentation {
       ? async (rows) => {
           await store.rollups.upsert(rows);
           this.#blocks?.written(rows, true); // (the flush's sketches are in memory it reuses)
+          await store.rollupFeed?.publish(rows);
         }
       : null;
   }
 
-  /** Tells the reads about rows written to the store by this process (pushed rows it stored). */
-  written(rows: readonly RollupRow[]): void {
+  /**
+   * Tells the reads about rows written to the store by this process (pushed rows it stored), and the
+   * other processes sharing the store.
+   */
+  async written(rows: readonly RollupRow[]): Promise<void> {
     this.#blocks?.written(rows);
+    await this.#store?.rollupFeed?.publish(rows);
+  }
+
+  /** A rollup feed that cannot send or listen is logged once until it works again. */
+  #feedTrouble(err: unknown): void {
+    if (this.#feedFailing) return;
+    this.#feedFailing = true;
+    this.#opts.log?.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      'rollup feed between instances failing; kept minutes are read again every minute meanwhile',
+    );
+  }
+
+  override async stop(): Promise<void> {
+    this.#offFeed?.();
+    this.#offFeed = undefined;
+    await super.stop();
   }
 
   /**

@@ -10,9 +10,11 @@
  *   20,000 rows; alert windows group by labels, never by instance); a row written for it later (a
  *   pusher catching up after an outage) drops it, to be read again.
  *
- * Another process writing the same store (several instances on PostgreSQL) is not seen: with
- * `ttlMs` a minute is read again once it is that old. This process's unflushed buckets win over its
- * stored rows, as in `readEntryPages`.
+ * Another process writing the same store (several instances on PostgreSQL) says which minutes it
+ * wrote through the store's rollup feed (src/store/rollup-feed.ts), and the engine drops those
+ * minutes (`forget`); with `ttlMs` a minute is also read again once it is that old, in case a
+ * notification was lost. This process's unflushed buckets win over its stored rows, as in
+ * `readEntryPages`.
  */
 import type { Clock } from '../core/clock.js';
 import { MINUTE_MS } from '../core/rollup.js';
@@ -92,6 +94,16 @@ export class WindowBlocks {
       b.fresh?.add(k);
       b.dirty = true;
     }
+  }
+
+  /** Drops a kept minute (another process wrote rows of it): the next read takes it from the store. */
+  forget(metric: string, bucket: number): void {
+    this.#blocks.delete(key(metric, bucket));
+  }
+
+  /** Drops every kept minute (writes of other processes may have been missed). */
+  forgetAll(): void {
+    this.#blocks.clear();
   }
 
   /**

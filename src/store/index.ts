@@ -18,6 +18,7 @@ import { OutboxRepo } from './repos/outbox.js';
 import { RollupRepo } from './repos/rollups.js';
 import { SilenceRepo } from './repos/silences.js';
 import { StateRepo } from './repos/state.js';
+import { PgRollupFeed, type RollupFeed } from './rollup-feed.js';
 import type { Database } from './schema.js';
 import { PlainWatch, PostgresWatch, SqliteWatch, type StoreWatch } from './watch.js';
 
@@ -53,6 +54,11 @@ export interface Store extends Repos {
   ping(): Promise<void>;
   /** Watches the store for the `self` check: round trip, file identity and integrity, failures at once. */
   readonly watch: StoreWatch;
+  /**
+   * Shared stores (PostgreSQL): which minutes the other processes wrote, as they write them
+   * (src/store/rollup-feed.ts). Absent for SQLite, which one process writes.
+   */
+  readonly rollupFeed?: RollupFeed;
   close(): Promise<void>;
 }
 
@@ -87,7 +93,7 @@ function runHook(fn: () => void): void {
 export function storeFromKysely(
   db: Kysely<Database>,
   dialect: Dialect,
-  opts: { schema?: string; onClose?: () => Promise<void> | void; watch?: StoreWatch } = {},
+  opts: { schema?: string; onClose?: () => Promise<void> | void; watch?: StoreWatch; feed?: RollupFeed } = {},
 ): Store {
   let closed = false;
   const watch = opts.watch ?? new PlainWatch(db, dialect);
@@ -95,6 +101,7 @@ export function storeFromKysely(
     ...repos(db),
     dialect,
     watch,
+    ...(opts.feed ? { rollupFeed: opts.feed } : {}),
     migrate: (now) => migrate(db, dialect, { schema: opts.schema, now }),
     async transaction(fn) {
       const committed: (() => void)[] = [];
@@ -109,6 +116,7 @@ export function storeFromKysely(
       if (closed) return;
       closed = true;
       await watch.close(); // a repair in progress finishes first
+      await opts.feed?.close();
       await db.destroy();
       await opts.onClose?.();
     },
@@ -158,7 +166,8 @@ export async function openStore(target: StoreTarget): Promise<Store> {
   );
   watch = new PostgresWatch(db);
   watch.attachPool(pool);
-  const store = storeFromKysely(db, 'postgres', { schema: target.schema, watch });
+  const feed = new PgRollupFeed({ db, url: target.url, schema: target.schema });
+  const store = storeFromKysely(db, 'postgres', { schema: target.schema, watch, feed });
   try {
     await store.ping();
   } catch (err) {

@@ -140,3 +140,58 @@ describe('pg_terminate_backend of all of a standalone monitor’s sessions', () 
     t.diagnostic(`termination to webhook, per round: ${took.join(', ')} ms`);
   });
 });
+
+describe('a breach pushed to a follower on PostgreSQL', () => {
+  let database: Awaited<ReturnType<typeof pgDatabase>>;
+  const dirs = [tempDir(), tempDir()];
+  let receiver: HttpReceiver;
+  const monitors: Monitor[] = [];
+
+  before(async () => {
+    database = await pgDatabase();
+    receiver = await startHttpReceiver();
+    for (const [i, name] of ['leader', 'follower'].entries()) {
+      const m = createMonitor(
+        {
+          instance: name,
+          data_dir: dirs[i]!.path,
+          store: { driver: 'postgres', url: database.url, schema: 'prodmon' },
+          logs: { stdout: false },
+          health: { builtin_checks: false },
+          auth: { tokens: [{ name: 'agents', token: PUSH, role: 'push' }] },
+          notifications: { channels: [{ name: 'hook', kind: 'webhook', url: `${receiver.url}/hook` }] },
+        },
+        { env: {}, fileLogs: false },
+      );
+      monitors.push(m);
+      await m.start(); // the first to start leads
+    }
+  });
+
+  after(async () => {
+    for (const m of monitors.reverse()) await m.stop({ drainDelayMs: 0 });
+    await receiver?.close();
+    await database?.drop();
+    for (const d of dirs) d.cleanup();
+  });
+
+  test('the leader hears of the follower’s stored push and alerts within 5 s, not at its next tick', async () => {
+    const [leader, follower] = monitors as [Monitor, Monitor];
+    assert.ok(leader.leadership.isLeader() && !follower.leadership.isLeader(), 'one leader, one follower');
+    const base = await follower.listen('127.0.0.1', 0);
+    const t0 = performance.now();
+    const res = await fetch(`${base}/production/ingest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${PUSH}`, 'content-type': 'application/json' },
+      body: JSON.stringify(breach('/via-follower', Date.now())),
+    });
+    assert.equal(res.status, 200, await res.text());
+    const fired = () =>
+      receiver.requests.find((r) => {
+        const hook = r.json as Hook | undefined;
+        return hook?.type === 'alert.firing' && hook.data.alert.labels.route === '/via-follower';
+      });
+    await until(() => fired() !== undefined, ALERT_WITHIN_MS, 'the firing of the follower’s breach');
+    assert.ok(fired()!.at - t0 < ALERT_WITHIN_MS);
+  });
+});

@@ -30,7 +30,7 @@ export function pushAdmission(ctx: AppContext): PushAdmission {
     ownInstance: ctx.config.instanceId,
     upsert: async (rows) => {
       await ctx.store.rollups.upsert(rows);
-      ctx.metrics.written(rows); // the alert windows' kept minutes take them in
+      await ctx.metrics.written(rows); // the alert windows' kept minutes take them in; other instances are told
     },
     stored: (key) => ctx.store.rollups.get(key),
     notifyData: (metrics) => ctx.metrics.notifyPushed(metrics),
