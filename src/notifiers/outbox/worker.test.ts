@@ -145,6 +145,36 @@ describe('outbox worker: delivery, retries, timeouts, giving up', () => {
     assert.equal(rx.requests.filter((r) => (r.json as { type: string }).type === 'alert.resolved').length, 1);
   });
 
+  test('a send the store cannot record is not sent again; it is recorded once the store takes writes', async () => {
+    await start();
+    answerBy(() => 200);
+    // The store reads but refuses writes in a transaction (a full disk): the send's record fails.
+    const store = h.store as { transaction: typeof h.store.transaction };
+    const real = store.transaction.bind(h.store);
+    let full = false;
+    store.transaction = (fn) =>
+      full ? Promise.reject(new Error('SQLITE_FULL: database or disk is full')) : real(fn);
+    // Accepted while the store takes writes; full before the send's answer can come back (real I/O).
+    await h.accept(transition('firing'), { settle: false });
+    full = true;
+    await h.settle();
+    assert.equal(rx.requests.length, 1, 'sent once');
+    await h.advance(30_000); // six polls, and wakes after each failed record
+    assert.equal(rx.requests.length, 1, 'not sent again while its record waits');
+    assert.ok(h.errors.some((e) => /recording sent notifications failed/.test(e.msg)));
+    full = false;
+    await h.advance(5000); // the next poll records it
+    assert.equal(rx.requests.length, 1, 'still once');
+    const [item] = await h.store.outbox.list(['delivered']);
+    assert.equal(item?.key, `${transition('firing').id}:hook`, 'recorded as delivered');
+    const log = await h.store.outbox.deliveries(item!.id);
+    assert.deepEqual(
+      log.map((d) => [d.ok, d.at]),
+      [[true, T0]],
+      'one attempt, logged at the time it was sent',
+    );
+  });
+
   test('stopping mid-send leaves the item pending; a new worker delivers it once', async () => {
     await start();
     answerBy(() => 'hold');

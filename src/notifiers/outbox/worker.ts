@@ -80,6 +80,15 @@ export interface OutboxWorkerOptions {
 
 const DEFAULT_GROUPING = { waitMs: 0, intervalMs: 60_000, maxListed: 10 };
 
+/** A send and its outcome, to be recorded. */
+interface Unrecorded {
+  channel: string;
+  items: OutboxItem[];
+  outcome: SendOutcome;
+  durationMs: number;
+  at: number;
+}
+
 /** Delivers the outbox. `start()` runs it in the background; `wake()` makes it look now. */
 export class OutboxWorker {
   readonly #o: OutboxWorkerOptions;
@@ -89,6 +98,13 @@ export class OutboxWorker {
   readonly #failing = new Set<string>();
   /** When each (channel, group) last had a message claimed; null: none known. */
   readonly #lastMessage = new Map<string, number | null>();
+  /**
+   * Sends whose outcome the store refused to record (disk full, read-only...), by item id: their rows
+   * still read as pending, but they are not sent again; each scan tries to record them first. Without
+   * this, a store that reads but cannot write had the worker send the same notification on every scan.
+   * (After a restart they are sent again: at least once, with the same id for the receiver.)
+   */
+  readonly #unrecorded = new Map<string, Unrecorded>();
   #stop = new AbortController();
   #wakeCtl: AbortController | null = null;
   #loop: Promise<void> | null = null;
@@ -185,10 +201,12 @@ export class OutboxWorker {
     const now = clock.now();
     let nextAt = now + this.#poll;
     if (!(await this.#leader())) return nextAt;
+    await this.#recordLeftovers();
     const limit = this.#o.scanLimit ?? 500;
     const pending = await store.outbox.pending(limit);
     const byChannel = new Map<string, OutboxItem[]>();
     for (const item of pending) {
+      if (this.#unrecorded.has(item.id)) continue; // sent; its record waits for the store
       const list = byChannel.get(item.channel) ?? [];
       list.push(item);
       byChannel.set(item.channel, list);
@@ -389,15 +407,46 @@ export class OutboxWorker {
       : await attemptSend(rt.notifier, items, o);
     if (interrupted) return null;
     await this.#o.afterSend?.(items, outcome);
-    const result = await recordOutcome(this.#o.store, items, outcome, {
-      now: this.#o.clock.now(),
-      durationMs,
+    const sent: Unrecorded = { channel, items, outcome, durationMs, at: this.#o.clock.now() };
+    let result: Awaited<ReturnType<typeof recordOutcome>>;
+    try {
+      result = await this.#record(sent);
+    } catch (err) {
+      for (const i of items) this.#unrecorded.set(i.id, sent);
+      throw err;
+    }
+    await this.#after(channel, limiter, outcome, result);
+    return outcome;
+  }
+
+  #record(sent: Unrecorded): ReturnType<typeof recordOutcome> {
+    const { outcome } = sent;
+    return recordOutcome(this.#o.store, sent.items, outcome, {
+      now: sent.at,
+      durationMs: sent.durationMs,
       policy: this.#o.policy,
       random: this.#o.random ?? Math.random,
       reason: outcome.ok ? null : this.#scrub(outcome.reason),
     });
-    await this.#after(channel, limiter, outcome, result);
-    return outcome;
+  }
+
+  /** Records the sends the store refused before (oldest first); stops at the first refusal. */
+  async #recordLeftovers(): Promise<void> {
+    for (const sent of new Set(this.#unrecorded.values())) {
+      let result: Awaited<ReturnType<typeof recordOutcome>>;
+      try {
+        result = await this.#record(sent);
+      } catch (err) {
+        this.#o.log?.error(
+          { err: this.#scrub(errorMessage(err)), items: this.#unrecorded.size },
+          'recording sent notifications failed; they are not sent again meanwhile',
+        );
+        return;
+      }
+      for (const i of sent.items) this.#unrecorded.delete(i.id);
+      const rt = this.#o.channels.get(sent.channel);
+      if (rt) await this.#after(sent.channel, this.#limiter(sent.channel, rt), sent.outcome, result);
+    }
   }
 
   async #after(
