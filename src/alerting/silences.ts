@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { inTimeRange } from '../core/bounds.js';
-import { formatDuration, parseDuration } from '../core/duration.js';
+import { configDuration, formatDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { ALERT_TYPES, type AlertType, type Labels } from '../core/types.js';
@@ -121,15 +121,17 @@ const when = z
   })
   .nullish();
 
-/** A duration in a body: text with a unit (`30m`, `4h`, `7d`) or a number of ms. */
+/** A duration in a body: text with a unit (`30m`, `4h`, `7d`); a bare number is refused, as in config. */
 const duration = z
   .union([z.number(), z.string()])
   .transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (ms !== null && ms > 0 && ms <= MAX_SILENCE_MS) return ms;
+    const r = configDuration(v);
+    if (r.ok && r.value > 0 && r.value <= MAX_SILENCE_MS) return r.value;
     ctx.addIssue({
       code: 'custom',
-      message: `must be a duration such as "30m" or "4h", more than 0 and at most ${formatDuration(MAX_SILENCE_MS)}`,
+      message: r.ok
+        ? `must be a duration such as "30m" or "4h", more than 0 and at most ${formatDuration(MAX_SILENCE_MS)}`
+        : r.problem,
     });
     return z.NEVER;
   })

@@ -136,9 +136,10 @@ describe('prodmon alerts', () => {
     });
   });
 
-  test('silence bounds: --for, --until and --start beyond 90 days exit 2 naming the flag; nothing is stored', async () => {
+  test('silence bounds: --for, --until and --start beyond 90 days, or --for without a unit, exit 2 naming the flag; nothing is stored', async () => {
     const cases: [string[], RegExp][] = [
       [['--for', '999999999d'], /--for must be more than 0 and at most 90d/],
+      [['--for', '30'], /--for: 30 has no unit; write "30s" \(or "30ms"\)/],
       [['--until', '9999-12-31T00:00:00Z'], /--until must be at most 90d after the silence starts/],
       [
         ['--start', new Date(Date.now() + 100 * 86_400_000).toISOString(), '--for', '1h'],

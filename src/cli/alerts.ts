@@ -18,7 +18,7 @@ import { createSilence, expireSilence, silenceView } from '../alerting/silences.
 import { formatValue, shortDuration } from '../alerting/template.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
-import { parseDuration } from '../core/duration.js';
+import { configDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
 import type { Alert, Labels } from '../core/types.js';
 import { openStore, type Store, storeTarget } from '../store/index.js';
@@ -169,12 +169,14 @@ function timeFlag(v: unknown, name: string): number | undefined {
 
 function durationFlag(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
-  const ms = parseDuration(String(v));
-  if (ms === null || ms <= 0)
-    throw new ProdmonError('PRODMON_E_CONFIG', `${name}: expected a duration such as 30m or 2h, got "${v}"`, {
-      exitCode: 2,
-    });
-  return ms;
+  const r = configDuration(String(v));
+  if (!r.ok || r.value <= 0)
+    throw new ProdmonError(
+      'PRODMON_E_CONFIG',
+      `${name}: ${r.ok ? `expected a duration such as 30m or 2h, got "${v}"` : r.problem}`,
+      { exitCode: 2 },
+    );
+  return r.value;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];

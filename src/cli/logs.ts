@@ -2,7 +2,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { scrub } from '../config/mask.js';
 import { systemClock } from '../core/clock.js';
-import { parseDuration } from '../core/duration.js';
+import { configDuration } from '../core/duration.js';
 import {
   followLogs,
   formatLogLine,
@@ -37,10 +37,11 @@ function lineCount(text: string): number {
 }
 
 function sinceDuration(text: string): number {
-  const ms = parseDuration(text);
-  if (ms === null || ms > MAX_TAIL_SINCE_MS)
+  const r = configDuration(text);
+  if (!r.ok) throw new InvalidArgumentError(r.problem);
+  if (r.value > MAX_TAIL_SINCE_MS)
     throw new InvalidArgumentError('expected a duration such as 15m, 2h, 1d, at most 3650d');
-  return ms;
+  return r.value;
 }
 
 /** Prints new lines until SIGINT/SIGTERM (or stdout is closed, e.g. piped into `head`). */

@@ -95,9 +95,10 @@ function within(value: number, b: Bounds, parse: (t: string) => number | null, g
 export function configDuration(v: unknown, bounds: Bounds = {}): ConfigAmount {
   const bare = bareNumber(v);
   if (bare !== null && bare !== 0) {
+    const written = Number.isInteger(bare) ? writtenDuration(bare) : `${bare}ms`;
     const hint =
       bare >= 1000 && Number.isInteger(bare)
-        ? `"${bare}ms" (that is ${writtenDuration(bare)}) or "${bare}s"`
+        ? `"${bare}ms"${written === `${bare}ms` ? '' : ` (that is ${written})`} or "${bare}s"`
         : `"${bare}s" (or "${bare}ms")`;
     return { ok: false, problem: `${bare} has no unit; write ${hint}` };
   }

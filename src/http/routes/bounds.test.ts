@@ -32,12 +32,13 @@ async function call(method: 'GET' | 'POST', url: string, payload?: unknown) {
 }
 
 describe('silence bounds over HTTP', () => {
-  test('a duration or end beyond 90 days, or a time no date can hold, is 400 naming the field; nothing is stored', async () => {
+  test('a duration without a unit or beyond 90 days, or a time no date can hold, is 400 naming the field; nothing is stored', async () => {
     const before = (await f.monitor.store.silences.list(1000)).length;
     const base = { rule: 'checkout_latency', comment: 'too long' };
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ duration: '999999999d' }, /^"duration": must be a duration .* at most 90d/],
       [{ duration: 1e308 }, /^"duration": /],
+      [{ duration: 3600 }, /^"duration": 3600 has no unit; write "3600ms" or "3600s"/],
       [{ duration: '91d' }, /^"duration": /],
       [{ duration: '-5m' }, /^"duration": /],
       [{ ends_at: 8.6e16 }, /^"ends_at": must be an ISO date-time or ms since the epoch \(1970 to 9999\)/],
