@@ -4,9 +4,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import express from 'express';
-import { requestAll, until } from '../test/support/http-load.js';
+import { requestAll } from '../test/support/http-load.js';
 import { requestCount, requestSeries } from '../test/support/http-metrics.js';
 import { tempDir } from '../test/support/services.js';
+import { waitFor } from '../test/support/wait.js';
 import { FakeClock } from './core/clock.js';
 import { createMonitor } from './index.js';
 import { readParsed } from './logging/fixtures/read.js';
@@ -126,7 +127,7 @@ describe('embedded monitor', () => {
         '/metrics',
       ]);
       assert.deepEqual(statuses, [200, 200, 500, 404, 200, 200]);
-      await until(() => requestCount(m.metrics) === 4, 'the four requests passed on recorded');
+      await waitFor(() => requestCount(m.metrics) === 4, { what: 'the four requests passed on recorded' });
       assert.deepEqual(
         requestSeries(m.metrics).map((s) => [s.route, s.method, s.status_class, s.count, s.errors]),
         [
@@ -155,7 +156,7 @@ describe('embedded monitor', () => {
       const url = await listen(server);
       try {
         await getAll(url, ['/api/products/1', '/api/products/2', '/api/fail', '/nothing']);
-        await until(() => requestCount(m.metrics) >= 4, 'four requests recorded');
+        await waitFor(() => requestCount(m.metrics) >= 4, { what: 'four requests recorded' });
         const ours = requestSeries(m.metrics).map((s) => [s.route, s.status_class, s.count, s.errors]);
         assert.deepEqual(ours, [
           ['(unmatched)', '4xx', 1, 0],
@@ -181,10 +182,10 @@ describe('embedded monitor', () => {
     try {
       // before start() every request is the app's, and recorded
       await getAll(url, ['/orders/42?x=1']);
-      await until(() => requestCount(m.metrics) === 1, 'the request before start recorded');
+      await waitFor(() => requestCount(m.metrics) === 1, { what: 'the request before start recorded' });
       await m.start();
       await getAll(url, ['/orders/7', '/fail', '/health/live']);
-      await until(() => requestCount(m.metrics) === 3, 'the requests passed on recorded');
+      await waitFor(() => requestCount(m.metrics) === 3, { what: 'the requests passed on recorded' });
       assert.deepEqual(
         requestSeries(m.metrics).map((s) => [s.route, s.status_class, s.count, s.errors]),
         [
@@ -220,7 +221,7 @@ describe('embedded monitor', () => {
     try {
       // answered requests: recorded, so `self` stays healthy whatever the time
       await getAll(url, ['/ok', '/ok', '/ok']);
-      await until(() => requestCount(m.metrics) === 3, 'three requests recorded');
+      await waitFor(() => requestCount(m.metrics) === 3, { what: 'three requests recorded' });
       for (const step of [0, 40_000, 70_000]) {
         await clock.advance(step);
         assert.equal((await self()).status, 'healthy');
@@ -228,7 +229,7 @@ describe('embedded monitor', () => {
       const pending = [1, 2].map(() =>
         fetch(`${url}/hang`, { signal: clients.signal }).catch((err: Error) => err.name),
       );
-      await until(() => hung.length === 2, 'both requests reached the app');
+      await waitFor(() => hung.length === 2, { what: 'both requests reached the app' });
       assert.equal((await self()).status, 'healthy', 'running requests are not counted yet');
       await clock.advance(20_000);
       assert.equal((await self()).status, 'healthy', 'nor after 20 s');
@@ -243,7 +244,7 @@ describe('embedded monitor', () => {
       // the clients give up: the aborted requests are recorded, and `self` is healthy again
       clients.abort();
       assert.deepEqual(await Promise.all(pending), ['AbortError', 'AbortError']);
-      await until(() => requestCount(m.metrics) === 5, 'the aborted requests recorded');
+      await waitFor(() => requestCount(m.metrics) === 5, { what: 'the aborted requests recorded' });
       assert.equal((await self()).status, 'healthy');
     } finally {
       clients.abort();

@@ -18,9 +18,10 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { externalPackages } from '../scripts/bundle.js';
 import { createMonitor, type Monitor } from '../src/index.js';
-import { freePort, tcpAccepts, waitUntil } from './support/health.js';
+import { freePort, tcpAccepts } from './support/health.js';
 import { parsePrometheusText } from './support/prom-parser.js';
 import { tempDir, uniqueName } from './support/services.js';
+import { waitFor } from './support/wait.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -131,13 +132,12 @@ async function start(
     }),
   );
   const base = `http://127.0.0.1:${port}`;
-  await waitUntil(
+  await waitFor(
     async () => {
       if (code !== undefined) throw new Error(`the example exited (${code}) before answering:\n${out}`);
       return ready(base);
     },
-    60_000,
-    'the example to be ready',
+    { timeout: 60_000, what: 'the example to be ready' },
   );
   return { child, base, output: () => out, exited };
 }

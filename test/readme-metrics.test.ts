@@ -11,10 +11,11 @@ import { after, test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { DEFAULT_THRESHOLDS } from '../src/config/sections/alerting.js';
 import { createMonitor } from '../src/index.js';
-import { closeServer, listenLocal, until } from './support/http-load.js';
+import { closeServer, listenLocal } from './support/http-load.js';
 import { parsePrometheusText } from './support/prom-parser.js';
 import { startHttpReceiver } from './support/receivers.js';
 import { tempDir } from './support/services.js';
+import { waitFor } from './support/wait.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -69,13 +70,15 @@ test('every metric of the README /metrics table has samples, and every prodmon_ 
   try {
     assert.equal((await fetch(`${url}/orders/1`)).status, 200); // one request
     await monitor.timeQuery('shop', async () => {}); // one query
-    await until(
+    await waitFor(
       () => monitor.alerting.openAlerts().some((a) => a.rule === 'any_request' && a.status === 'firing'),
-      'the alert firing',
-      10_000,
+      { timeout: 10_000, what: 'the alert firing' },
     );
-    await until(() => rx.requests.some((r) => r.path === '/hook'), 'a delivery attempt', 10_000);
-    await until(() => monitor.metrics.sampler.last !== null, 'a system sample', 10_000);
+    await waitFor(() => rx.requests.some((r) => r.path === '/hook'), {
+      timeout: 10_000,
+      what: 'a delivery attempt',
+    });
+    await waitFor(() => monitor.metrics.sampler.last !== null, { timeout: 10_000, what: 'a system sample' });
     // one GC pause: allocate until the collector has run (bounded)
     const gc = () => [...monitor.metrics.recorder.allSeries('gc_pause_ms')].some((s) => s.totalCount > 0);
     for (let i = 0; i < 2000 && !gc(); i++) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, get, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
+import { waitFor } from '../../test/support/wait.js';
 import { FakeClock, flushAsync } from '../core/clock.js';
 import { LiveHub } from './live.js';
 
@@ -33,14 +34,6 @@ function open(url: string): Promise<{ res: IncomingMessage; text: () => string; 
   });
 }
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
 describe('live event hub', () => {
   test('a new client gets the full digest, then only the sections that change, ticks and heartbeats', async () => {
     const clock = new FakeClock();
@@ -57,23 +50,23 @@ describe('live event hub', () => {
       const c = await open(url);
       assert.equal(c.res.headers['content-type'], 'text/event-stream; charset=utf-8');
       assert.equal(c.res.headers['x-test'], '1');
-      await until(() => c.text().includes('event: state'), 'state');
+      await waitFor(() => c.text().includes('event: state'), { what: 'state' });
       assert.match(c.text(), /^retry: 3000\n/);
       assert.match(c.text(), /event: state\ndata: \{"digest":\{"banner":"a","alerts":"x"\}/);
       digest = { banner: 'a', alerts: 'y' };
       await clock.advance(1000);
-      await until(() => c.text().includes('event: change'), 'change');
+      await waitFor(() => c.text().includes('event: change'), { what: 'change' });
       assert.match(c.text(), /event: change\ndata: \{"sections":\["alerts"\]/);
       const changes = () => c.text().split('event: change').length - 1;
       await clock.advance(1000);
       await flushAsync();
       assert.equal(changes(), 1, 'nothing changed: nothing sent');
       await clock.advance(4000);
-      await until(() => c.text().includes(': ping'), 'heartbeat');
+      await waitFor(() => c.text().includes(': ping'), { what: 'heartbeat' });
       await clock.advance(5000);
-      await until(() => c.text().includes('event: tick'), 'tick');
+      await waitFor(() => c.text().includes('event: tick'), { what: 'tick' });
       c.close();
-      await until(() => hub.clients === 0, 'client gone');
+      await waitFor(() => hub.clients === 0, { what: 'client gone' });
     } finally {
       await hub.close();
       server.close();
@@ -98,13 +91,14 @@ describe('live event hub', () => {
       assert.equal(b.res.statusCode, 200);
       assert.equal(c.res.statusCode, 503);
       assert.equal(hub.clients, 2);
-      await until(() => a.text().includes('event: state') && b.text().includes('event: state'), 'state');
+      await waitFor(() => a.text().includes('event: state') && b.text().includes('event: state'), {
+        what: 'state',
+      });
       n = 1;
       hub.notify();
-      await until(
-        () => a.text().includes('event: change') && b.text().includes('event: change'),
-        'change after notify',
-      );
+      await waitFor(() => a.text().includes('event: change') && b.text().includes('event: change'), {
+        what: 'change after notify',
+      });
       const ended = Promise.all([a, b].map((x) => new Promise((r) => x.res.on('end', r))));
       await hub.close();
       await ended;

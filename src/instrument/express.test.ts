@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { closeServer, listenLocal, requestAll, until } from '../../test/support/http-load.js';
+import { closeServer, listenLocal, requestAll } from '../../test/support/http-load.js';
 import { requestCount, requestSeries, seriesOf } from '../../test/support/http-metrics.js';
 import { testEngine } from '../../test/support/metrics.js';
+import { waitFor } from '../../test/support/wait.js';
 import { FakeClock } from '../core/clock.js';
 import type { MetricsEngine } from '../metrics/engine.js';
 import { UNMATCHED } from './track.js';
@@ -77,7 +78,7 @@ describe('Express 5 middleware in a real app', () => {
   test('requests are recorded under their route template, with the router prefix', async () => {
     const start = requestCount(engine);
     await requestAll(base, ['/products/1', '/products/2?x=1', '/api/items/7', '/api/', '/api']);
-    await until(() => requestCount(engine) === start + 5, 'five requests recorded');
+    await waitFor(() => requestCount(engine) === start + 5, { what: 'five requests recorded' });
     assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, 2);
     assert.equal(seriesOf(engine, '/api/items/:id', '2xx')?.count, 1);
     assert.equal(seriesOf(engine, '/api', '2xx')?.count, 2);
@@ -94,7 +95,7 @@ describe('Express 5 middleware in a real app', () => {
       '/shop/orders/4',
     ]);
     assert.deepEqual(statuses, [500, 500, 500, 500, 200]);
-    await until(() => requestCount(engine) === start + 5, 'five requests recorded');
+    await waitFor(() => requestCount(engine) === start + 5, { what: 'five requests recorded' });
     assert.equal(seriesOf(engine, '/api/items/:id/fail', '5xx')?.errors, 1);
     assert.equal(seriesOf(engine, '/api/items/:id/async-fail', '5xx')?.errors, 1);
     assert.equal(seriesOf(engine, '/api/v2/things/:thing', '5xx')?.errors, 1);
@@ -108,7 +109,7 @@ describe('Express 5 middleware in a real app', () => {
   test('the last route that matched names the request, even when a router passed it on', async () => {
     const start = requestCount(engine);
     assert.deepEqual(await requestAll(base, ['/api/v2/pass/5']), [200]);
-    await until(() => requestCount(engine) === start + 1, 'one request recorded');
+    await waitFor(() => requestCount(engine) === start + 1, { what: 'one request recorded' });
     assert.equal(seriesOf(engine, '/api/v2/pass/:id', '2xx')?.count, 1);
   });
 
@@ -161,7 +162,7 @@ describe('Express 5 middleware in a real app', () => {
         await requestAll(b, paths, { concurrency: 20 }),
         paths.map(() => 200),
       );
-      await until(() => requestCount(engine) === start + 40, '40 requests recorded');
+      await waitFor(() => requestCount(engine) === start + 40, { what: '40 requests recorded' });
       assert.equal(seriesOf(engine, '/late/:id', '2xx')?.count, 20);
       assert.equal(seriesOf(engine, '/other/:id', '2xx')?.count, 20);
     } finally {
@@ -191,7 +192,9 @@ describe('Express 5 middleware in a real app', () => {
     const b = await listenLocal(s);
     try {
       assert.deepEqual(await requestAll(b, ['/own/1', '/own/2']), [200, 200]);
-      await until(() => seriesOf(engine, '/own/:id', '2xx')?.count === 2, 'two requests recorded');
+      await waitFor(() => seriesOf(engine, '/own/:id', '2xx')?.count === 2, {
+        what: 'two requests recorded',
+      });
     } finally {
       await closeServer(s);
     }
@@ -201,7 +204,7 @@ describe('Express 5 middleware in a real app', () => {
     const start = requestCount(engine);
     const statuses = await requestAll(base, ['/nope/1', '/nope/2', '/also/missing']);
     assert.deepEqual(statuses, [404, 404, 404]);
-    await until(() => requestCount(engine) === start + 3, 'three 404s recorded');
+    await waitFor(() => requestCount(engine) === start + 3, { what: 'three 404s recorded' });
     assert.deepEqual(seriesOf(engine, UNMATCHED, '4xx'), {
       route: UNMATCHED,
       method: 'GET',
@@ -215,7 +218,7 @@ describe('Express 5 middleware in a real app', () => {
     const start = requestCount(engine);
     const statuses = await requestAll(base, ['/boom', '/async-boom', '/handled', '/invalid']);
     assert.deepEqual(statuses, [500, 500, 422, 400]);
-    await until(() => requestCount(engine) === start + 4, 'four failures recorded');
+    await waitFor(() => requestCount(engine) === start + 4, { what: 'four failures recorded' });
     assert.equal(seriesOf(engine, '/boom', '5xx')?.errors, 1);
     assert.equal(seriesOf(engine, '/async-boom', '5xx')?.errors, 1);
     assert.equal(seriesOf(engine, '/handled', '4xx')?.errors, 1);
@@ -229,7 +232,10 @@ describe('Express 5 middleware in a real app', () => {
       i % 2 ? `/products/${i}` : `/random/${i}/${i * 7}`,
     );
     await requestAll(base, paths, { concurrency: 64 });
-    await until(() => requestCount(engine) === start + 10_000, '10,000 requests recorded', 20_000);
+    await waitFor(() => requestCount(engine) === start + 10_000, {
+      timeout: 20_000,
+      what: '10,000 requests recorded',
+    });
     assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, 5002);
     const added = engine.recorder.seriesCount('http_request_duration_ms') - seriesBefore;
     assert.ok(added <= 2, `series stay bounded (${added} new)`);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { requestAll, until } from '../../test/support/http-load.js';
+import { requestAll } from '../../test/support/http-load.js';
 import { requestCount, requestSeries, seriesOf } from '../../test/support/http-metrics.js';
 import { testEngine } from '../../test/support/metrics.js';
+import { waitFor } from '../../test/support/wait.js';
 import { FakeClock } from '../core/clock.js';
 import type { MetricsEngine } from '../metrics/engine.js';
 import { routeReader } from './fastify.js';
@@ -44,7 +45,7 @@ describe('Fastify 5 plugin in a real app', () => {
     const start = requestCount(engine);
     await requestAll(base, ['/products/1', '/products/2?x=1', '/api/items/7']);
     await requestAll(base, ['/orders'], { method: 'POST' });
-    await until(() => requestCount(engine) === start + 4, 'four requests recorded');
+    await waitFor(() => requestCount(engine) === start + 4, { what: 'four requests recorded' });
     assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, 2);
     assert.equal(seriesOf(engine, '/api/items/:id', '2xx')?.count, 1);
     assert.deepEqual(
@@ -56,7 +57,7 @@ describe('Fastify 5 plugin in a real app', () => {
   test('404s fold into one unmatched label', async () => {
     const start = requestCount(engine);
     assert.deepEqual(await requestAll(base, ['/nope/1', '/nope/2']), [404, 404]);
-    await until(() => requestCount(engine) === start + 2, 'two 404s recorded');
+    await waitFor(() => requestCount(engine) === start + 2, { what: 'two 404s recorded' });
     assert.equal(seriesOf(engine, UNMATCHED, '4xx')?.count, 2);
     assert.equal(seriesOf(engine, UNMATCHED, '4xx')?.errors, 0);
   });
@@ -64,7 +65,7 @@ describe('Fastify 5 plugin in a real app', () => {
   test('thrown errors count as errors; a thrown 400 does not', async () => {
     const start = requestCount(engine);
     assert.deepEqual(await requestAll(base, ['/boom', '/invalid']), [500, 400]);
-    await until(() => requestCount(engine) === start + 2, 'two failures recorded');
+    await waitFor(() => requestCount(engine) === start + 2, { what: 'two failures recorded' });
     assert.equal(seriesOf(engine, '/boom', '5xx')?.errors, 1);
     assert.equal(seriesOf(engine, '/invalid', '4xx')?.errors, 0);
   });
@@ -74,7 +75,7 @@ describe('Fastify 5 plugin in a real app', () => {
     const before = seriesOf(engine, '/products/:id', '2xx')?.count ?? 0;
     const res = await app.inject({ method: 'GET', url: '/products/5' });
     assert.equal(res.statusCode, 200);
-    await until(() => requestCount(engine) === start + 1, 'the injected request recorded');
+    await waitFor(() => requestCount(engine) === start + 1, { what: 'the injected request recorded' });
     assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, before + 1);
   });
 
@@ -83,7 +84,10 @@ describe('Fastify 5 plugin in a real app', () => {
     const products = seriesOf(engine, '/products/:id', '2xx')?.count ?? 0;
     const paths = Array.from({ length: 10_000 }, (_, i) => (i % 2 ? `/products/${i}` : `/random/${i}`));
     await requestAll(base, paths, { concurrency: 64 });
-    await until(() => requestCount(engine) === start + 10_000, '10,000 requests recorded', 20_000);
+    await waitFor(() => requestCount(engine) === start + 10_000, {
+      timeout: 20_000,
+      what: '10,000 requests recorded',
+    });
     assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, products + 5000);
     assert.ok(engine.recorder.seriesCount('http_request_duration_ms') <= 8);
     assert.equal(engine.recorder.overflowed, 0);

@@ -3,9 +3,10 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import Router from '@koa/router';
 import Koa from 'koa';
-import { closeServer, listenLocal, requestAll, until } from '../../test/support/http-load.js';
+import { closeServer, listenLocal, requestAll } from '../../test/support/http-load.js';
 import { requestCount, seriesOf } from '../../test/support/http-metrics.js';
 import { testEngine } from '../../test/support/metrics.js';
+import { waitFor } from '../../test/support/wait.js';
 import { FakeClock } from '../core/clock.js';
 import type { MetricsEngine } from '../metrics/engine.js';
 import { UNMATCHED } from './track.js';
@@ -47,7 +48,7 @@ describe('Koa 3 middleware with @koa/router in a real app', () => {
   test('requests are recorded under the matched route template, with the router prefix', async () => {
     const start = requestCount(engine);
     await requestAll(base, ['/products/1', '/products/2?x=1', '/api/items/7']);
-    await until(() => requestCount(engine) === start + 3, 'three requests recorded');
+    await waitFor(() => requestCount(engine) === start + 3, { what: 'three requests recorded' });
     assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, 2);
     assert.equal(seriesOf(engine, '/api/items/:id', '2xx')?.count, 1);
   });
@@ -55,7 +56,7 @@ describe('Koa 3 middleware with @koa/router in a real app', () => {
   test('404s fold into one unmatched label', async () => {
     const start = requestCount(engine);
     assert.deepEqual(await requestAll(base, ['/nope/1', '/nope/2']), [404, 404]);
-    await until(() => requestCount(engine) === start + 2, 'two 404s recorded');
+    await waitFor(() => requestCount(engine) === start + 2, { what: 'two 404s recorded' });
     assert.deepEqual(
       [seriesOf(engine, UNMATCHED, '4xx')?.count, seriesOf(engine, UNMATCHED, '4xx')?.errors],
       [2, 0],
@@ -65,7 +66,7 @@ describe('Koa 3 middleware with @koa/router in a real app', () => {
   test('thrown errors count as errors; ctx.throw(400) does not', async () => {
     const start = requestCount(engine);
     assert.deepEqual(await requestAll(base, ['/boom', '/invalid']), [500, 400]);
-    await until(() => requestCount(engine) === start + 2, 'two failures recorded');
+    await waitFor(() => requestCount(engine) === start + 2, { what: 'two failures recorded' });
     assert.equal(seriesOf(engine, '/boom', '5xx')?.errors, 1);
     assert.equal(seriesOf(engine, '/invalid', '4xx')?.errors, 0);
   });
@@ -74,7 +75,10 @@ describe('Koa 3 middleware with @koa/router in a real app', () => {
     const start = requestCount(engine);
     const paths = Array.from({ length: 10_000 }, (_, i) => (i % 2 ? `/products/${i}` : `/random/${i}`));
     await requestAll(base, paths, { concurrency: 64 });
-    await until(() => requestCount(engine) === start + 10_000, '10,000 requests recorded', 20_000);
+    await waitFor(() => requestCount(engine) === start + 10_000, {
+      timeout: 20_000,
+      what: '10,000 requests recorded',
+    });
     assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, 5002);
     assert.ok(engine.recorder.seriesCount('http_request_duration_ms') <= 8);
     assert.equal(engine.recorder.overflowed, 0);

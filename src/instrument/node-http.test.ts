@@ -4,9 +4,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { closeServer, listenLocal, requestAll, until } from '../../test/support/http-load.js';
+import { closeServer, listenLocal, requestAll } from '../../test/support/http-load.js';
 import { requestCount, requestSeries, seriesOf } from '../../test/support/http-metrics.js';
 import { testEngine } from '../../test/support/metrics.js';
+import { waitFor } from '../../test/support/wait.js';
 import { FakeClock } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
 import type { MetricsEngine } from '../metrics/engine.js';
@@ -60,7 +61,7 @@ describe('node:http wrapper in a real server', () => {
       '/x/1',
       '/y/2',
     ]);
-    await until(() => requestCount(engine) === 5, 'five requests');
+    await waitFor(() => requestCount(engine) === 5, { what: 'five requests' });
     assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, 3);
     assert.equal(seriesOf(engine, UNMATCHED, '4xx')?.count, 2);
   });
@@ -76,7 +77,7 @@ describe('node:http wrapper in a real server', () => {
       }),
     );
     assert.deepEqual(await requestAll(base, ['/boom', '/boom']), [503, 503]);
-    await until(() => requestCount(engine) === 2, 'two failures');
+    await waitFor(() => requestCount(engine) === 2, { what: 'two failures' });
     assert.deepEqual(
       [seriesOf(engine, '/boom', '5xx')?.count, seriesOf(engine, '/boom', '5xx')?.errors],
       [2, 2],
@@ -90,7 +91,7 @@ describe('node:http wrapper in a real server', () => {
     await delay(50);
     ctl.abort();
     assert.equal(await req, 'AbortError');
-    await until(() => requestCount(engine) === 1, 'the aborted request');
+    await waitFor(() => requestCount(engine) === 1, { what: 'the aborted request' });
     assert.deepEqual(
       [seriesOf(engine, '/slow', ABORTED)?.count, seriesOf(engine, '/slow', ABORTED)?.errors],
       [1, 0],
@@ -101,7 +102,7 @@ describe('node:http wrapper in a real server', () => {
     const [engine, base] = await serve((e) => e.wrap((_req, res) => res.end('ok')));
     const paths = Array.from({ length: 2500 }, (_, i) => `/products/${i}/reviews`);
     await requestAll(base, [...paths, '/products/7/reviews', '/about'], { concurrency: 32 });
-    await until(() => requestCount(engine) === 2502, 'every request');
+    await waitFor(() => requestCount(engine) === 2502, { what: 'every request' });
     assert.equal(seriesOf(engine, '/products/:id/reviews', '2xx')?.count, 2501);
     assert.equal(seriesOf(engine, '/about', '2xx')?.count, 1);
     assert.ok(guessedTemplatesKept() <= 1000, `${guessedTemplatesKept()} kept`);
@@ -111,7 +112,7 @@ describe('node:http wrapper in a real server', () => {
   test('with error_statuses 4xx+5xx a 404 counts as an error', async () => {
     const [engine, base] = await serve((e) => e.wrap(app), { error_statuses: '4xx+5xx' });
     await requestAll(base, ['/missing']);
-    await until(() => requestCount(engine) === 1, 'the 404');
+    await waitFor(() => requestCount(engine) === 1, { what: 'the 404' });
     assert.equal(seriesOf(engine, UNMATCHED, '4xx')?.errors, 1);
   });
 
@@ -128,7 +129,7 @@ describe('node:http wrapper in a real server', () => {
       if (i % 2 === 0) plan.push(['GET', '/missing'], ['GET', '/a/5']);
     }
     for (const [method, path] of plan) await requestAll(base, [path], { method, concurrency: 1 });
-    await until(() => requestCount(engine) === plan.length, 'every request');
+    await waitFor(() => requestCount(engine) === plan.length, { what: 'every request' });
     const counts = new Map<string, number>();
     for (const s of requestSeries(engine)) counts.set(`${s.method} ${s.route} ${s.status_class}`, s.count);
     const expected: [string, number][] = [
@@ -146,7 +147,7 @@ describe('node:http wrapper in a real server', () => {
     const [engine, base] = await serve((e) => e.wrap(app, { route: (req) => req.url }), { max_series: 100 });
     const paths = Array.from({ length: 10_000 }, (_, i) => `/products/${i}`);
     await requestAll(base, paths, { concurrency: 64 });
-    await until(() => requestCount(engine) === 10_000, '10,000 requests', 20_000);
+    await waitFor(() => requestCount(engine) === 10_000, { timeout: 20_000, what: '10,000 requests' });
     assert.equal(engine.recorder.seriesCount(METRIC.httpRequest), 101);
     assert.equal(seriesOf(engine, OVERFLOW)?.count, 9_900);
     assert.equal(engine.recorder.overflowed, 9_900);
@@ -171,8 +172,8 @@ describe('node:http wrapper in a real server', () => {
   test('pipelined requests on one connection are each recorded under their own route', async () => {
     const [engine, base] = await serve((e) => e.wrap(app));
     const { socket, received } = await pipelined(base, ['/slow', '/products/1', '/x', '/products/2']);
-    await until(() => received().split('HTTP/1.1 ').length === 5, 'four responses');
-    await until(() => requestCount(engine) === 4, 'four requests');
+    await waitFor(() => received().split('HTTP/1.1 ').length === 5, { what: 'four responses' });
+    await waitFor(() => requestCount(engine) === 4, { what: 'four requests' });
     socket.destroy();
     assert.equal(seriesOf(engine, '/slow', '2xx')?.count, 1);
     assert.equal(seriesOf(engine, '/products/:id', '2xx')?.count, 2);
@@ -183,13 +184,13 @@ describe('node:http wrapper in a real server', () => {
   test('when a kept-alive connection closes, the requests still in flight on it are aborted; finished ones are not', async () => {
     const [engine, base] = await serve((e) => e.wrap(app));
     const { socket, received } = await pipelined(base, ['/products/1']);
-    await until(() => requestCount(engine) === 1, 'the first request');
+    await waitFor(() => requestCount(engine) === 1, { what: 'the first request' });
     socket.write(
       'GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
     );
     await delay(50);
     socket.destroy();
-    await until(() => requestCount(engine) === 3, 'the two abandoned requests');
+    await waitFor(() => requestCount(engine) === 3, { what: 'the two abandoned requests' });
     assert.equal(received().split('HTTP/1.1 ').length, 2, 'one response was sent');
     assert.deepEqual(
       [seriesOf(engine, '/products/:id', '2xx')?.count, seriesOf(engine, '/slow', ABORTED)?.count],
@@ -214,7 +215,7 @@ describe('node:http wrapper in a real server', () => {
       socket.write(batch.map((p) => `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`).join(''));
       await delay(5);
     }
-    await until(() => requestCount(engine) === 1000, '1,000 requests');
+    await waitFor(() => requestCount(engine) === 1000, { what: '1,000 requests' });
     const slot = (served as unknown as Record<symbol, { first?: unknown; more?: unknown }>)[
       Symbol.for('prodmon.track.socket')
     ];
@@ -232,7 +233,7 @@ describe('node:http wrapper in a real server', () => {
       res.end('ok');
     });
     await requestAll(base, ['/orders/9']);
-    await until(() => requestCount(engine) === 1, 'one request');
+    await waitFor(() => requestCount(engine) === 1, { what: 'one request' });
     assert.equal(seriesOf(engine, '/orders/:id', '2xx')?.count, 1);
   });
 });

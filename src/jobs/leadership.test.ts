@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { pgSchema, tempDir } from '../../test/support/services.js';
+import { waitFor } from '../../test/support/wait.js';
 import { FakeClock } from '../core/clock.js';
 import { openPostgres } from '../store/dialects.js';
 import { openStore, type Store, storeFromKysely } from '../store/index.js';
@@ -37,22 +38,13 @@ async function postgresStore(): Promise<{ store: Store; schema: string }> {
   return { store, schema: s.schema };
 }
 
-/** Waits (in real time) until `cond` holds; fails after `ms`. */
-async function until(cond: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** Advances `clock` by `ms` in steps of `step`, letting the `sleepers` loops finish each round (real I/O) in between. */
 async function tick(clock: FakeClock, ms: number, sleepers = 1, step = 1000): Promise<void> {
   for (let t = 0; t < ms; t += step) {
-    await until(() => clock.pending >= sleepers, 5000, 'the loops to park');
+    await waitFor(() => clock.pending >= sleepers, { timeout: 5000, what: 'the loops to park' });
     await clock.advance(Math.min(step, ms - t));
   }
-  await until(() => clock.pending >= sleepers, 5000, 'the loops to park');
+  await waitFor(() => clock.pending >= sleepers, { timeout: 5000, what: 'the loops to park' });
 }
 
 function leader(store: Store, clock: FakeClock, holder: string, lock?: PgAdvisoryLock) {
@@ -172,7 +164,7 @@ describe('leadership with the PostgreSQL advisory lock', () => {
     await tick(clock, 2000, 2);
     assert.equal(a.isLeader(), true);
     assert.equal(await terminate('a'), 1);
-    await until(() => !a.isLeader(), 5000, 'A to step down');
+    await waitFor(() => !a.isLeader(), { timeout: 5000, what: 'A to step down' });
     assert.deepEqual(a.changes.at(-1), [false, null]);
     await tick(clock, 2000, 2);
     assert.equal(b.isLeader(), true, 'B leads within two polls, long before the 10 s lease would expire');
@@ -191,7 +183,7 @@ describe('leadership with the PostgreSQL advisory lock', () => {
     await a.start();
     assert.equal(a.epoch, 1);
     assert.equal(await terminate('lone'), 1);
-    await until(() => !a.isLeader(), 5000, 'the leader to step down');
+    await waitFor(() => !a.isLeader(), { timeout: 5000, what: 'the leader to step down' });
     await tick(clock, 1000, 1, 500);
     assert.equal(a.isLeader(), false, 'not within the first poll: another instance would take over first');
     await tick(clock, 500, 1, 500);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from '../../test/support/services.js';
+import { waitFor } from '../../test/support/wait.js';
 import { FakeClock } from '../core/clock.js';
 import { logsConfig, readParsed } from './fixtures/read.js';
 import type { LogStatus } from './health.js';
@@ -22,12 +23,6 @@ function dir(): string {
   const d = tempDir('prodmon-logs-');
   dirs.push(d);
   return d.path;
-}
-
-/** Waits (real time, up to 5 s) until `cond` holds: I/O is real here, only the logger's clock is fake. */
-async function until(cond: () => boolean): Promise<void> {
-  for (let n = 0; n < 500 && !cond(); n++) await sleep(10);
-  assert.ok(cond(), 'condition not met within 5 s');
 }
 
 /** Asserts the `i` of the lines strictly increase (none torn, repeated or reordered); returns how many. */
@@ -94,7 +89,7 @@ describe('write failures', () => {
     assert.equal(logger.status().status, 'degraded', 'no retry before the retry interval');
     await clock.advance(5000);
     log(1); // the next line after the interval retries (itself dropped: the queue is still full as it arrives)
-    await until(() => logger.status().status === 'healthy');
+    await waitFor(() => logger.status().status === 'healthy');
     log(1); // and lines are accepted again
     assert.deepEqual(
       changes.map((s) => s.status),
@@ -132,7 +127,7 @@ describe('write failures', () => {
     unlinkSync(live); // the full "file" goes away
     await clock.advance(1000);
     logger.app.info({ i: 3 }, 'line');
-    await until(() => logger.status().status === 'healthy');
+    await waitFor(() => logger.status().status === 'healthy');
     await logger.close();
     assert.ok(lstatSync(live).isFile());
     assert.deepEqual(await assertOrdered(d), [0, 1, 2, 3]);
@@ -154,7 +149,7 @@ describe('write failures', () => {
     rmSync(blocker);
     await clock.advance(1000);
     logger.app.info({ i: 1 }, 'second');
-    await until(() => logger.status().status === 'healthy');
+    await waitFor(() => logger.status().status === 'healthy');
     await logger.close();
     assert.ok(existsSync(join(logs, 'error.log')));
     assert.deepEqual(await assertOrdered(logs), [0, 1]);

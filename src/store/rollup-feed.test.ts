@@ -7,17 +7,9 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { PG_URL, pgSchema } from '../../test/support/services.js';
+import { waitFor } from '../../test/support/wait.js';
 import { openStore, type Store } from './index.js';
 import { feedPayloads, type PgRollupFeed, parseFeedPayload, type RollupChange } from './rollup-feed.js';
-
-/** Resolves once `cond()` holds (rejects after `ms`, naming `what`). */
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('feed payloads', () => {
   test('many metrics and minutes: every payload under the limit, and together they name every pair once', () => {
@@ -83,14 +75,17 @@ describe('rollup feed on PostgreSQL', () => {
     writer.rollupFeed!.subscribe((c) => own.push(c));
     stranger.rollupFeed!.subscribe((c) => other.push(c));
     for (const s of [reader, writer, stranger])
-      await until(() => (s.rollupFeed as PgRollupFeed).listening, 10_000, 'the listening session');
+      await waitFor(() => (s.rollupFeed as PgRollupFeed).listening, {
+        timeout: 10_000,
+        what: 'the listening session',
+      });
 
     await writer.rollupFeed!.publish([
       { metric: 'http_request_duration_ms', bucket: 60_000 },
       { metric: 'http_request_duration_ms', bucket: 120_000 },
       { metric: 'db_query_duration_ms', bucket: 60_000 },
     ]);
-    await until(() => heard.length > 0, 10_000, 'the reader to hear the write');
+    await waitFor(() => heard.length > 0, { timeout: 10_000, what: 'the reader to hear the write' });
     assert.deepEqual(heard, [
       new Map([
         ['http_request_duration_ms', [60_000, 120_000]],
@@ -100,13 +95,13 @@ describe('rollup feed on PostgreSQL', () => {
     // A later write of the reader reaches the writer: so the writer's session has seen everything
     // sent before it (notifications arrive in commit order), and its own was not told back to it.
     await reader.rollupFeed!.publish([{ metric: 'm', bucket: 0 }]);
-    await until(() => own.length > 0, 10_000, 'the writer to hear the reader');
+    await waitFor(() => own.length > 0, { timeout: 10_000, what: 'the writer to hear the reader' });
     assert.deepEqual(own, [new Map([['m', [0]]])], 'its own write is not told back');
     // Another schema's write, then one of this schema: once the reader hears the second, the first
     // would have arrived before it (a session gets notifications in commit order).
     await stranger.rollupFeed!.publish([{ metric: 'n', bucket: 0 }]);
     await writer.rollupFeed!.publish([{ metric: 'later', bucket: 0 }]);
-    await until(() => heard.length > 1, 10_000, 'the reader to hear the later write');
+    await waitFor(() => heard.length > 1, { timeout: 10_000, what: 'the reader to hear the later write' });
     assert.deepEqual(heard[1], new Map([['later', [0]]]), 'another schema’s write was not heard');
     assert.deepEqual(other, [], 'nor did the other schema hear this one’s');
   });
@@ -117,7 +112,7 @@ describe('rollup feed on PostgreSQL', () => {
     const heard: (RollupChange | null)[] = [];
     reader.rollupFeed!.subscribe((c) => heard.push(c));
     const feed = reader.rollupFeed as PgRollupFeed;
-    await until(() => feed.listening, 10_000, 'the listening session');
+    await waitFor(() => feed.listening, { timeout: 10_000, what: 'the listening session' });
     const admin = new pg.Client({ connectionString: PG_URL });
     await admin.connect();
     try {
@@ -130,8 +125,14 @@ describe('rollup feed on PostgreSQL', () => {
     } finally {
       await admin.end();
     }
-    await until(() => heard.includes(null), 15_000, 'the reader to say it may have missed writes');
+    await waitFor(() => heard.includes(null), {
+      timeout: 15_000,
+      what: 'the reader to say it may have missed writes',
+    });
     await writer.rollupFeed!.publish([{ metric: 'after', bucket: 0 }]);
-    await until(() => heard.some((c) => c?.has('after')), 10_000, 'a write heard after the drop');
+    await waitFor(() => heard.some((c) => c?.has('after')), {
+      timeout: 10_000,
+      what: 'a write heard after the drop',
+    });
   });
 });

@@ -13,8 +13,9 @@ import { MINUTE_MS } from '../../src/core/rollup.js';
 import { encodeSketch, newSketch, sketchAdd } from '../../src/core/sketch.js';
 import { createMonitor, type Monitor } from '../../src/index.js';
 import type { WireBatch } from '../../src/metrics/wire.js';
-import { type HttpReceiver, startHttpReceiver, until } from '../support/receivers.js';
+import { type HttpReceiver, startHttpReceiver } from '../support/receivers.js';
 import { PG_URL, pgDatabase, tempDir } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
 
 const PUSH = 'push-token-0123456789abcdef';
 const ROUNDS = 5;
@@ -110,7 +111,7 @@ describe('pg_terminate_backend of all of a standalone monitor’s sessions', () 
     t.after(off);
     for (let round = 1; round <= ROUNDS; round++) {
       const route = `/breach-${round}`;
-      await until(() => monitor.leadership.isLeader(), 15_000, 'the monitor to lead');
+      await waitFor(() => monitor.leadership.isLeader(), { timeout: 15_000, what: 'the monitor to lead' });
       const ended = await admin.query(
         'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
         [database.name],
@@ -125,11 +126,10 @@ describe('pg_terminate_backend of all of a standalone monitor’s sessions', () 
         body: JSON.stringify(breach(route, Date.now())),
       });
       assert.equal(res.status, 200, `round ${round}: the push was answered ${await res.text()}`);
-      await until(
-        () => firingOf(route) !== undefined,
-        ALERT_WITHIN_MS - (performance.now() - t0),
-        `round ${round}: the firing of ${route} at the receiver`,
-      );
+      await waitFor(() => firingOf(route) !== undefined, {
+        timeout: ALERT_WITHIN_MS - (performance.now() - t0),
+        what: `round ${round}: the firing of ${route} at the receiver`,
+      });
       took.push(Math.round(firingOf(route)!.at - t0));
       assert.equal(
         stepDowns,
@@ -191,7 +191,10 @@ describe('a breach pushed to a follower on PostgreSQL', () => {
         const hook = r.json as Hook | undefined;
         return hook?.type === 'alert.firing' && hook.data.alert.labels.route === '/via-follower';
       });
-    await until(() => fired() !== undefined, ALERT_WITHIN_MS, 'the firing of the follower’s breach');
+    await waitFor(() => fired() !== undefined, {
+      timeout: ALERT_WITHIN_MS,
+      what: 'the firing of the follower’s breach',
+    });
     assert.ok(fired()!.at - t0 < ALERT_WITHIN_MS);
   });
 });

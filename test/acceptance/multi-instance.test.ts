@@ -16,6 +16,7 @@ import { holderInstance, leaderSessionName } from '../../src/jobs/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { type HttpReceiver, startHttpReceiver } from '../support/receivers.js';
 import { pgSchema, tempDir } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
 
 const CHILD = fileURLToPath(new URL('../support/leader-child.ts', import.meta.url));
 const SHOP = fileURLToPath(new URL('../support/shop-instance.ts', import.meta.url));
@@ -33,20 +34,6 @@ const schema = pgSchema();
 let store: Store;
 let admin: pg.Client;
 const instances: Instance[] = [];
-
-async function waitFor<T>(
-  what: string,
-  ms: number,
-  fn: () => Promise<T | undefined | false> | T | undefined | false,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function spawnInstance(
   id: string,
@@ -83,7 +70,7 @@ async function spawnInstance(
   });
   child.stderr!.on('data', (d) => inst.events.push({ event: 'stderr', text: String(d), t: Date.now() }));
   instances.push(inst);
-  await waitFor(`${id} to start`, 20_000, () => inst.holder !== '');
+  await waitFor(() => inst.holder !== '', { timeout: 20_000, what: `${id} to start` });
   return inst;
 }
 
@@ -149,7 +136,7 @@ describe('three instances on PostgreSQL', () => {
     let alive = [a!, b!, c!];
 
     // 1. Exactly one leader.
-    const first = await waitFor('a leader', 15_000, () => leaderOf(alive));
+    const first = await waitFor(() => leaderOf(alive), { timeout: 15_000, what: 'a leader' });
     const stableAt = Date.now() + 1000;
     await new Promise((r) => setTimeout(r, 4000));
     assert.equal((await leaderOf(alive))?.id, first.id, 'leadership is stable');
@@ -165,10 +152,13 @@ describe('three instances on PostgreSQL', () => {
     first.child.kill('SIGKILL');
     await first.exited;
     alive = alive.filter((i) => i !== first);
-    const second = await waitFor('a new leader after kill -9', 15_000, async () => {
-      const l = await lease();
-      return l && l.epoch > epoch1 ? leaderOf(alive) : undefined;
-    });
+    const second = await waitFor(
+      async () => {
+        const l = await lease();
+        return l && l.epoch > epoch1 ? leaderOf(alive) : undefined;
+      },
+      { timeout: 15_000, what: 'a new leader after kill -9' },
+    );
     const killTakeover = Date.now() - t0;
     assert.ok(killTakeover < 15_000, `took ${killTakeover} ms`);
 
@@ -177,23 +167,25 @@ describe('three instances on PostgreSQL', () => {
     const epoch2 = (await lease())!.epoch;
     const t1 = Date.now();
     process.kill(second.child.pid!, 'SIGSTOP');
-    const third = await waitFor('a new leader after SIGSTOP', 15_000, async () => {
-      const l = await lease();
-      return l && l.epoch > epoch2 && l.holder !== second.holder
-        ? alive.find((i) => i.holder === l.holder)
-        : undefined;
-    });
+    const third = await waitFor(
+      async () => {
+        const l = await lease();
+        return l && l.epoch > epoch2 && l.holder !== second.holder
+          ? alive.find((i) => i.holder === l.holder)
+          : undefined;
+      },
+      { timeout: 15_000, what: 'a new leader after SIGSTOP' },
+    );
     const thirdAt = Date.now();
     const stopTakeover = thirdAt - t1;
     assert.ok(stopTakeover < 15_000, `took ${stopTakeover} ms`);
     const epoch3 = (await lease())!.epoch;
     const resumedAt = Date.now();
     process.kill(second.child.pid!, 'SIGCONT');
-    await waitFor(
-      'the resumed leader to step down',
-      5000,
-      () => state(second)?.event === 'follower' && state(second)!.t >= resumedAt - 100,
-    );
+    await waitFor(() => state(second)?.event === 'follower' && state(second)!.t >= resumedAt - 100, {
+      timeout: 5000,
+      what: 'the resumed leader to step down',
+    });
     await new Promise((r) => setTimeout(r, 4000));
     assert.equal((await lease())?.holder, third.holder, 'the resumed instance did not take the lease back');
 
@@ -204,16 +196,18 @@ describe('three instances on PostgreSQL', () => {
       [leaderSessionName(third.holder)],
     );
     assert.equal(killed.rowCount, 1, 'the leader session is found by its application_name');
-    await waitFor(
-      'the leader to step down',
-      3000,
-      () => state(third)?.event === 'follower' && state(third)!.t >= t2,
-    );
-    const stepDownMs = state(third)!.t - t2;
-    const fourth = await waitFor('a new leader after the session was killed', 15_000, async () => {
-      const l = await lease();
-      return l && l.epoch > epoch3 ? leaderOf(alive) : undefined;
+    await waitFor(() => state(third)?.event === 'follower' && state(third)!.t >= t2, {
+      timeout: 3000,
+      what: 'the leader to step down',
     });
+    const stepDownMs = state(third)!.t - t2;
+    const fourth = await waitFor(
+      async () => {
+        const l = await lease();
+        return l && l.epoch > epoch3 ? leaderOf(alive) : undefined;
+      },
+      { timeout: 15_000, what: 'a new leader after the session was killed' },
+    );
     const sessionTakeover = Date.now() - t2;
     assert.notEqual(fourth.holder, undefined);
     await new Promise((r) => setTimeout(r, 2000));
@@ -333,9 +327,10 @@ describe('three monitors on PostgreSQL, one incident', () => {
           }))
           .filter((n) => n.alert?.rule === 'shop_errors');
       const loadAt = Date.now();
-      const first = await waitFor('the firing notification', 150_000, () =>
-        notes().find((n) => n.event === 'firing'),
-      ).catch(async (err) => {
+      const first = await waitFor(() => notes().find((n) => n.event === 'firing'), {
+        timeout: 150_000,
+        what: 'the firing notification',
+      }).catch(async (err) => {
         const { items } = await store.alerts.list({ rule: 'shop_errors' });
         throw new Error(
           `${(err as Error).message}; alerts ${JSON.stringify(items.map((a) => [a.status, a.value]))}; ${receiver.requests.length} requests at the receiver; lease ${JSON.stringify(await lease())}\n${tails(shops)}`,
@@ -346,20 +341,22 @@ describe('three monitors on PostgreSQL, one incident', () => {
       // Mid-incident: the firing is delivered and recorded. (Killed between a send and its record, a leader
       // leaves the row pending and the next leader sends it again with the same webhook-id: at-least-once,
       // receivers deduplicate by that id.)
-      await waitFor('the firing to be recorded as delivered', 10_000, async () =>
-        (await store.outbox.forAlert(first.alert.id)).every((o) => o.status === 'delivered'),
+      await waitFor(
+        async () => (await store.outbox.forAlert(first.alert.id)).every((o) => o.status === 'delivered'),
+        { timeout: 10_000, what: 'the firing to be recorded as delivered' },
       );
 
       // kill -9 of the leader mid-incident.
-      const l1 = await waitFor('a leader', 15_000, () => leaderShop(alive));
+      const l1 = await waitFor(() => leaderShop(alive), { timeout: 15_000, what: 'a leader' });
       const e1 = (await lease())!.epoch;
       l1.child.kill('SIGKILL');
       await l1.exited;
       alive = alive.filter((i) => i !== l1);
       const tk = Date.now();
-      const l2 = await waitFor('a new leader after kill -9', 15_000, async () =>
-        (await lease())!.epoch > e1 ? leaderShop(alive) : undefined,
-      );
+      const l2 = await waitFor(async () => ((await lease())!.epoch > e1 ? leaderShop(alive) : undefined), {
+        timeout: 15_000,
+        what: 'a new leader after kill -9',
+      });
       const killMs = Date.now() - tk;
 
       // SIGSTOP of the new leader until the other took over, then SIGCONT: it steps down, sends nothing.
@@ -367,21 +364,23 @@ describe('three monitors on PostgreSQL, one incident', () => {
       process.kill(l2.child.pid!, 'SIGSTOP');
       frozen.add(l2);
       const ts = Date.now();
-      const l3 = await waitFor('a leader after SIGSTOP', 15_000, async () => {
-        const l = await lease();
-        return l && l.epoch > e2
-          ? alive.find((i) => i !== l2 && i.id === holderInstance(l.holder))
-          : undefined;
-      });
+      const l3 = await waitFor(
+        async () => {
+          const l = await lease();
+          return l && l.epoch > e2
+            ? alive.find((i) => i !== l2 && i.id === holderInstance(l.holder))
+            : undefined;
+        },
+        { timeout: 15_000, what: 'a leader after SIGSTOP' },
+      );
       const stopMs = Date.now() - ts;
       const resumed = Date.now();
       process.kill(l2.child.pid!, 'SIGCONT');
       frozen.delete(l2);
-      await waitFor(
-        'the resumed leader to step down',
-        10_000,
-        () => state(l2)?.event === 'follower' && state(l2)!.t >= resumed - 200,
-      );
+      await waitFor(() => state(l2)?.event === 'follower' && state(l2)!.t >= resumed - 200, {
+        timeout: 10_000,
+        what: 'the resumed leader to step down',
+      });
 
       // The leader's database session killed: it steps down at once, the other leads.
       await new Promise((r) => setTimeout(r, 4000));
@@ -393,16 +392,18 @@ describe('three monitors on PostgreSQL, one incident', () => {
         [leaderSessionName(l3lease.holder)],
       );
       assert.equal(killed.rowCount, 1);
-      await waitFor('a leader after pg_terminate_backend', 15_000, async () =>
-        (await lease())!.epoch > l3lease.epoch ? leaderShop(alive) : undefined,
-      );
+      await waitFor(async () => ((await lease())!.epoch > l3lease.epoch ? leaderShop(alive) : undefined), {
+        timeout: 15_000,
+        what: 'a leader after pg_terminate_backend',
+      });
       const termMs = Date.now() - tt;
 
       // The errors stop; the alert resolves; the resolution arrives once.
       path = '/ok';
-      const resolved = await waitFor('the resolution', 180_000, () =>
-        notes().find((n) => n.event === 'resolved'),
-      ).catch(async (err) => {
+      const resolved = await waitFor(() => notes().find((n) => n.event === 'resolved'), {
+        timeout: 180_000,
+        what: 'the resolution',
+      }).catch(async (err) => {
         // What the store says, to tell a missing resolution from an undelivered one.
         const alert = await store.alerts.get(first.alert.id);
         const outbox = await store.outbox.forAlert(first.alert.id);

@@ -21,10 +21,10 @@ import {
   type SmtpReceiver,
   startHttpReceiver,
   startSmtpReceiver,
-  until,
   verifyStandardWebhook,
 } from '../support/receivers.js';
 import { tempDir } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
 
 const MIN = 60_000;
 const SECRET = `whsec_${Buffer.from('acceptance-test-secret-0123456789').toString('base64')}`;
@@ -174,7 +174,8 @@ function monitor(db: string, url: string, holdAfterSend = false) {
   const exited = new Promise<void>((r) => p.on('exit', () => r()));
   return {
     send: (line: string) => void p.stdin!.write(`${line}\n`),
-    expect: (re: RegExp) => until(() => re.test(out), 20_000, `${re} in child output:\n${out}\n${err}`),
+    expect: (re: RegExp) =>
+      waitFor(() => re.test(out), { timeout: 20_000, what: `${re} in child output:\n${out}\n${err}` }),
     async kill9() {
       p.kill('SIGKILL');
       await exited;

@@ -16,9 +16,10 @@ import type { HealthCheckResult } from '../../src/core/types.js';
 import { createMonitor, type Monitor } from '../../src/index.js';
 import { soleLeadership } from '../../src/jobs/index.js';
 import type { StoredAlert } from '../../src/store/repos/alerts.js';
-import { type HttpReceiver, type Received, startHttpReceiver, until } from '../support/receivers.js';
+import { type HttpReceiver, type Received, startHttpReceiver } from '../support/receivers.js';
 import { pgSchema, tempDir, uniqueName } from '../support/services.js';
 import { corruptMiddle, seedHistory } from '../support/store-faults.js';
+import { waitFor } from '../support/wait.js';
 
 const READ = 'store-failure-read-token-0123456789';
 /** A refresh every second (the shortest allowed); tests that count refreshes set `1h` and run them themselves. */
@@ -124,7 +125,10 @@ async function started(dir: string, receiver: HttpReceiver, rows: number, refres
   await m.start();
   const seen = watchSelf(m);
   const from = rows > 0 ? await seed(m, rows) : 0;
-  await until(() => seen.some((r) => r.status === 'healthy'), DEADLINE_MS, 'a healthy self');
+  await waitFor(() => seen.some((r) => r.status === 'healthy'), {
+    timeout: DEADLINE_MS,
+    what: 'a healthy self',
+  });
   return { m, seen, from };
 }
 
@@ -154,20 +158,18 @@ async function restarted(
 }
 
 async function untilSelfSays(seen: HealthCheckResult[], what: RegExp): Promise<void> {
-  await until(
-    () => seen.some((r) => r.status === 'unhealthy' && what.test(r.error ?? '')),
-    DEADLINE_MS,
-    `self saying ${what}`,
-  );
+  await waitFor(() => seen.some((r) => r.status === 'unhealthy' && what.test(r.error ?? '')), {
+    timeout: DEADLINE_MS,
+    what: `self saying ${what}`,
+  });
 }
 
 /** The firing (sent directly) and the resolution of the `self` alert, each exactly once. */
 async function assertToldOnceAndResolved(receiver: HttpReceiver, reason: RegExp): Promise<void> {
-  await until(
-    () => selfNotes(receiver).some((h) => h.type === 'alert.resolved'),
-    DEADLINE_MS,
-    'the resolution',
-  );
+  await waitFor(() => selfNotes(receiver).some((h) => h.type === 'alert.resolved'), {
+    timeout: DEADLINE_MS,
+    what: 'the resolution',
+  });
   const notes = selfNotes(receiver);
   assert.deepEqual(
     notes.map((h) => h.type),
@@ -219,7 +221,10 @@ describe('store failures while the monitor runs (SQLite)', () => {
             `create trigger stuck_${op}_${t} before ${op} on ${t} begin select raise(abort, 'disk says no'); end`,
           );
       try {
-        await until(() => selfNotes(receiver).length > 0, DEADLINE_MS, 'the direct alert');
+        await waitFor(() => selfNotes(receiver).length > 0, {
+          timeout: DEADLINE_MS,
+          what: 'the direct alert',
+        });
         const stored = side.prepare(`select count(*) as n from alerts where rule = 'health_check'`).get();
         assert.deepEqual(stored, { n: 0 }, 'the regular path could not store it');
         const detailed = (await get(m, '/production/health/detailed/')).body as {
@@ -260,7 +265,7 @@ describe('store failures while the monitor runs (SQLite)', () => {
       assert.equal(self.status, 'unhealthy');
       assert.match(self.error ?? '', /prodmon\.db was deleted while prodmon had it open/);
       // Sent during that refresh: no other refresh runs until it has arrived.
-      await until(() => selfNotes(receiver).length > 0, DEADLINE_MS, 'the direct alert');
+      await waitFor(() => selfNotes(receiver).length > 0, { timeout: DEADLINE_MS, what: 'the direct alert' });
       await refreshUntil(
         m,
         () => selfNotes(receiver).some((h) => h.type === 'alert.resolved'),
@@ -294,7 +299,7 @@ describe('store failures while the monitor runs (SQLite)', () => {
       // What the finding saw: reads of the damaged pages fail, and `self` went on saying healthy.
       await assert.rejects(historyRows(m, from), /malformed/);
       m.metrics.record('store_test_samples', {}, 7); // accepted while the store fails
-      await until(() => selfNotes(receiver).length > 0, DEADLINE_MS, 'the direct alert');
+      await waitFor(() => selfNotes(receiver).length > 0, { timeout: DEADLINE_MS, what: 'the direct alert' });
       await untilSelfSays(seen, /the database file is corrupt/);
       await refreshUntil(
         m,
@@ -359,19 +364,28 @@ describe('store failures while the monitor runs (PostgreSQL)', () => {
     await m.start();
     try {
       const seen = watchSelf(m);
-      await until(() => seen.some((r) => r.status === 'healthy'), DEADLINE_MS, 'a healthy self');
+      await waitFor(() => seen.some((r) => r.status === 'healthy'), {
+        timeout: DEADLINE_MS,
+        what: 'a healthy self',
+      });
       await admin.query(
         'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1',
         [app],
       );
-      await until(() => seen.some((r) => r.status === 'degraded'), DEADLINE_MS, 'a degraded self');
+      await waitFor(() => seen.some((r) => r.status === 'degraded'), {
+        timeout: DEADLINE_MS,
+        what: 'a degraded self',
+      });
       const degraded = seen.find((r) => r.status === 'degraded')!;
       assert.match(
         degraded.error ?? '',
         /store: degraded \(\d+ connection\(s\) dropped .*administrator command.*the pool reconnected\)/,
       );
       const at = seen.indexOf(degraded);
-      await until(() => seen.slice(at).some((r) => r.status === 'healthy'), DEADLINE_MS, 'healthy again');
+      await waitFor(() => seen.slice(at).some((r) => r.status === 'healthy'), {
+        timeout: DEADLINE_MS,
+        what: 'healthy again',
+      });
       assert.deepEqual(selfNotes(receiver), [], 'a dropped connection is not an outage: nobody is paged');
     } finally {
       await m.stop();

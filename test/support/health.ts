@@ -12,6 +12,7 @@ import type { HealthCheck, SelfProbeSource } from '../../src/checks/types.js';
 import { parseConfig, type ResolvedConfig } from '../../src/config/load.js';
 import { type Clock, systemClock } from '../../src/core/clock.js';
 import type { HealthCheckResult } from '../../src/core/types.js';
+import { waitFor } from './wait.js';
 
 /** A TCP port free on 127.0.0.1 right now. */
 export async function freePort(): Promise<number> {
@@ -22,20 +23,6 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Waits until `fn` is true (polling every 20 ms), failing after `timeoutMs`. */
-export async function waitUntil(
-  fn: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-  what = 'condition',
-): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (performance.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 /** A redis-server of the test's own on `port` (no persistence); `stop()` kills it. */
 export async function startRedis(port: number): Promise<{ port: number; stop: () => Promise<void> }> {
   const child: ChildProcess = spawn(
@@ -44,7 +31,7 @@ export async function startRedis(port: number): Promise<{ port: number; stop: ()
     { stdio: 'ignore' },
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  await waitUntil(() => tcpAccepts(port), 5000, `redis-server on ${port}`);
+  await waitFor(() => tcpAccepts(port), { what: `redis-server on ${port}` });
   return {
     port,
     async stop() {

@@ -1,7 +1,6 @@
-/** Small helpers for instrumentation tests: listen on loopback, fire many requests, wait for a condition. */
+/** Small helpers for instrumentation tests: listen on loopback, fire many requests. */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 
 /** Listens on 127.0.0.1 on a free port; returns the base URL. */
 export async function listenLocal(server: Server): Promise<string> {
@@ -33,13 +32,4 @@ export async function requestAll(
   };
   await Promise.all(Array.from({ length: opts.concurrency ?? 32 }, worker));
   return statuses;
-}
-
-/** Waits (at most `ms`) until `cond()` holds; throws with `what` if it never does. */
-export async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(5);
-  }
 }

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { checkAlertmanagerAlerts, checkPagerDutyEvent, checkSlackMessage } from './notify-formats.js';
+import { waitFor } from './wait.js';
 
 /** One request an HTTP receiver got. */
 export interface Received {
@@ -47,15 +48,6 @@ const parseJson = (text: string): unknown => {
     return undefined;
   }
 };
-
-/** Polls `cond` every 5 ms until it holds (rejects after `timeoutMs`). */
-export async function until(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** Starts an HTTP receiver on 127.0.0.1 (answers 200 `ok` unless told otherwise). */
 export async function startHttpReceiver(opts: { port?: number } = {}): Promise<HttpReceiver> {
@@ -95,8 +87,11 @@ export async function startHttpReceiver(opts: { port?: number } = {}): Promise<H
     answer(fn) {
       answer = fn;
     },
-    async waitFor(count, timeoutMs = 5000) {
-      await until(() => requests.length >= count, timeoutMs, `${count} request(s), got ${requests.length}`);
+    async waitFor(count, timeoutMs = 10_000) {
+      await waitFor(() => requests.length >= count, {
+        timeout: timeoutMs,
+        what: () => `${count} request(s), got ${requests.length}`,
+      });
       return requests;
     },
     async close() {
@@ -193,8 +188,11 @@ export async function startSmtpReceiver(
     port,
     mails,
     envelopes,
-    async waitFor(count, timeoutMs = 5000) {
-      await until(() => mails.length >= count, timeoutMs, `${count} mail(s), got ${mails.length}`);
+    async waitFor(count, timeoutMs = 10_000) {
+      await waitFor(() => mails.length >= count, {
+        timeout: timeoutMs,
+        what: () => `${count} mail(s), got ${mails.length}`,
+      });
       return mails;
     },
     close: () => new Promise<void>((r) => server.close(() => r())),

@@ -6,23 +6,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
+import { waitFor } from '../../../test/support/wait.js';
 import { freePort, RedisServer } from './support/redis-server.js';
 import { call, REDIS_URL, type Running, redisPrefix, STORES } from './support/shop.js';
 
 const [SQLITE, POSTGRES] = STORES as [(typeof STORES)[0], (typeof STORES)[0]];
-
-/** Polls `fn` until it is true (bounded). */
-async function eventually(
-  fn: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
-    await sleep(25);
-  }
-}
 
 /** Deletes a test's keys from the shared Redis. */
 async function dropKeys(prefix: string): Promise<void> {
@@ -101,7 +89,7 @@ describe('inventory cache when Redis fails', () => {
     await call(s.url, 'GET', '/api/products/20');
     assert.equal((await call(s.url, 'GET', '/api/products/20')).headers.get('x-cache'), 'hit');
     await server.kill();
-    await eventually(() => s.shop.cache.state === 'down', 'the cache notices');
+    await waitFor(() => s.shop.cache.state === 'down', { what: 'the cache notices' });
     const t0 = performance.now();
     const r = await call(s.url, 'GET', '/api/products/20');
     const ms = performance.now() - t0;
@@ -115,13 +103,16 @@ describe('inventory cache when Redis fails', () => {
     assert.equal((await s.shop.cache.ping()).ok, false);
 
     await server.start();
-    await eventually(() => s.shop.cache.state === 'up', 'the cache reconnects in the background', 15_000);
+    await waitFor(() => s.shop.cache.state === 'up', {
+      timeout: 15_000,
+      what: 'the cache reconnects in the background',
+    });
     assert.equal((await call(s.url, 'GET', '/api/products/20')).headers.get('x-cache'), 'miss');
     assert.equal((await call(s.url, 'GET', '/api/products/20')).headers.get('x-cache'), 'hit');
   });
 
   test('frozen (accepts, never answers): a request waits at most the command deadline, then bypasses', async () => {
-    await eventually(() => s.shop.cache.state === 'up', 'the cache is up');
+    await waitFor(() => s.shop.cache.state === 'up', { what: 'the cache is up' });
     server.freeze(true);
     const t0 = performance.now();
     const r = await call(s.url, 'GET', '/api/products/21');
@@ -133,7 +124,10 @@ describe('inventory cache when Redis fails', () => {
     assert.equal((await call(s.url, 'GET', '/api/products/21')).headers.get('x-cache'), 'bypass');
     assert.ok(performance.now() - t1 < 500, 'after a missed deadline the cache is skipped, not waited on');
     server.freeze(false);
-    await eventually(() => s.shop.cache.state === 'up', 'the cache recovers after the freeze', 15_000);
+    await waitFor(() => s.shop.cache.state === 'up', {
+      timeout: 15_000,
+      what: 'the cache recovers after the freeze',
+    });
   });
 });
 

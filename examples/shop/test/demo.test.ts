@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { finished } from '../../../test/support/cli.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 const DEMO = fileURLToPath(new URL('../demo.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
@@ -34,16 +35,16 @@ function collect(child: ChildProcess) {
     get text() {
       return text;
     },
-    async waitFor(re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const m = re.exec(text);
-        if (m) return m;
-        if (child.exitCode !== null)
-          throw new Error(`the demo exited (${child.exitCode}) before ${re}:\n${text}`);
-        if (Date.now() > until) throw new Error(`timed out waiting for ${re}; output:\n${text}`);
-        await sleep(100);
-      }
+    waitFor(re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+      return waitFor(
+        () => {
+          const m = re.exec(text);
+          if (!m && child.exitCode !== null)
+            throw new Error(`the demo exited (${child.exitCode}) before ${re}:\n${text}`);
+          return m;
+        },
+        { timeout: timeoutMs, interval: 100, what: () => `${re} in the output:\n${text}` },
+      );
     },
   };
 }
@@ -56,22 +57,24 @@ async function waitForAlert(
   pick: (alerts: AlertView[]) => AlertView | undefined,
   timeoutMs: number,
 ): Promise<AlertView> {
-  const until = Date.now() + timeoutMs;
   let last = '';
-  while (Date.now() < until) {
-    const res = await fetch(`${url}${path}`, {
-      headers: { authorization: `Bearer ${token}` },
-      signal: AbortSignal.timeout(5000),
-    });
-    last = `${res.status} ${await res.text()}`;
-    if (res.ok) {
+  return waitFor(
+    async () => {
+      const res = await fetch(`${url}${path}`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(5000),
+      });
+      last = `${res.status} ${await res.text()}`;
+      if (!res.ok) return undefined;
       const body = JSON.parse(last.slice(4)) as { alerts?: AlertView[]; alert?: AlertView };
-      const found = pick(body.alerts ?? (body.alert ? [body.alert] : []));
-      if (found) return found;
-    }
-    await sleep(2000);
-  }
-  throw new Error(`no such alert within ${timeoutMs} ms; last answer: ${last.slice(0, 500)}`);
+      return pick(body.alerts ?? (body.alert ? [body.alert] : []));
+    },
+    {
+      timeout: timeoutMs,
+      interval: 2000,
+      what: () => `such an alert at ${path}; last answer: ${last.slice(0, 500)}`,
+    },
+  );
 }
 
 test('the errors fault fires error_rate, notifies the webhook, resolves after the fault, and Ctrl-C stops the demo', {

@@ -1,8 +1,9 @@
 /** The health endpoints through a real App: cached answers, hung and dying dependencies, draining, secrets. */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { freePort, hungServer, startRedis, waitUntil } from '../../../test/support/health.js';
+import { freePort, hungServer, startRedis } from '../../../test/support/health.js';
 import { MYSQL_URL, PG_URL, REDIS_URL, tempDir } from '../../../test/support/services.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { App } from '../../app.js';
 import { parseConfig } from '../../config/load.js';
 import type { ConfigInput } from '../../config/schema.js';
@@ -53,11 +54,11 @@ describe('health endpoints', () => {
     const refresh = async () => {
       const before = app.health.report().lastRunAt;
       await clock.advance(10_000);
-      await waitUntil(() => app.health.report().lastRunAt !== before, 10_000, 'a refresh');
+      await waitFor(() => app.health.report().lastRunAt !== before, { timeout: 10_000, what: 'a refresh' });
     };
     try {
       await app.start();
-      await waitUntil(() => app.health.report().lastRunAt !== null, 10_000, 'the first run');
+      await waitFor(() => app.health.report().lastRunAt !== null, { timeout: 10_000, what: 'the first run' });
       let res = await app.http.inject({ method: 'GET', url: '/health/' });
       assert.equal(res.statusCode, 200, res.body);
       assert.deepEqual(res.json(), { status: 'healthy' });
@@ -124,7 +125,7 @@ describe('health endpoints', () => {
         Math.max(...early) < 100,
         `while the first run hangs: ${early.map(Math.round).join(', ')} ms`,
       );
-      await waitUntil(() => app.health.report().checks.length === 1, 3000, 'the timeout');
+      await waitFor(() => app.health.report().checks.length === 1, { timeout: 3000, what: 'the timeout' });
       const r = app.health.report().checks[0]!;
       assert.equal(r.error, 'timed out after 800 ms');
       assert.ok(r.responseTimeMs >= 790 && r.responseTimeMs < 1500, String(r.responseTimeMs));

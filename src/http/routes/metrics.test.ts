@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, describe, test } from 'node:test';
 import express from 'express';
-import { closeServer, listenLocal, requestAll, until } from '../../../test/support/http-load.js';
+import { closeServer, listenLocal, requestAll } from '../../../test/support/http-load.js';
 import { parsePrometheusText } from '../../../test/support/prom-parser.js';
 import { tempDir } from '../../../test/support/services.js';
+import { waitFor } from '../../../test/support/wait.js';
 import type { ConfigInput } from '../../config/schema.js';
 import { METRIC } from '../../core/metric-names.js';
 import { createMonitor, type Monitor } from '../../index.js';
@@ -78,7 +79,7 @@ describe('GET /metrics', () => {
       const count = () =>
         [...m.metrics.recorder.allSeries(METRIC.httpRequest)].find((s) => s.labels.route === '/products/:id')
           ?.totalCount;
-      await until(() => count() === 3, 'three requests');
+      await waitFor(() => count() === 3, { what: 'three requests' });
       const res = await fetch(`${base}/metrics`);
       const fams = parsePrometheusText(await res.text());
       const h = fams.get('prodmon_http_request_duration_seconds')!;
