@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { FakeClock, testEngine, testStore } from '../../test/support/alerting.js';
+import { waitFor } from '../../test/support/wait.js';
 import { METRIC } from '../core/metric-names.js';
 import { LeaseLeadership } from '../jobs/leadership.js';
 import type { Store } from '../store/index.js';
@@ -24,11 +25,10 @@ afterEach(async () => {
 
 /** Waits (in real time, bounded) until `n` sleepers are parked on the clock: the loops finished their round. */
 async function parked(clock: FakeClock, n: number): Promise<void> {
-  const end = Date.now() + 5000;
-  while (clock.pending < n) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${n} loops to park (${clock.pending})`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
+  await waitFor(() => clock.pending >= n, {
+    interval: 2,
+    what: () => `${n} loops to park (${clock.pending} parked)`,
+  });
 }
 
 /** Advances `clock` by `ms` in steps of `step`, letting the `n` loops finish each round in between. */

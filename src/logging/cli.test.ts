@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { finished } from '../../test/support/cli.js';
 import { tempDir } from '../../test/support/services.js';
+import { waitFor } from '../../test/support/wait.js';
 import { FakeClock } from '../core/clock.js';
 import { logsConfig } from './fixtures/read.js';
 import { createProductionLogger } from './logger.js';
@@ -91,17 +92,18 @@ describe('prodmon logs tail', () => {
     assert.match(long.stderr, /--since <duration>.*at most 3650d/);
   });
 
-  test('--follow prints lines written after it started, and stops on SIGINT with exit 0', async () => {
+  test('--follow prints lines written after it started, and stops on SIGINT with exit 0', async (t) => {
     const run = prodmon(['-d', data.path, 'logs', 'tail', '-n', '1', '--follow', '--json']);
+    t.after(() => {
+      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+    });
     let out = '';
     run.child.stdout!.on('data', (d) => {
       out += d;
     });
-    const waitFor = async (re: RegExp) => {
-      for (let n = 0; n < 400 && !re.test(out); n++) await new Promise((r) => setTimeout(r, 25));
-      assert.match(out, re);
-    };
-    await waitFor(/"i":40/);
+    const printed = (re: RegExp) =>
+      waitFor(() => re.test(out), { what: () => `${re} in the output:\n${out}` });
+    await printed(/"i":40/);
     const logger = createProductionLogger({
       dir: join(data.path, 'logs'),
       config: logsConfig({ max_size: '2KB' }),
@@ -109,7 +111,7 @@ describe('prodmon logs tail', () => {
     });
     logger.app.info({ i: 41 }, 'written while following');
     await logger.close();
-    await waitFor(/"i":41/);
+    await printed(/"i":41/);
     run.child.kill('SIGINT');
     const r = await run.done;
     assert.equal(r.code, 0, r.stderr);

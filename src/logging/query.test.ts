@@ -3,6 +3,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { tempDir } from '../../test/support/services.js';
+import { waitFor } from '../../test/support/wait.js';
 import { FakeClock } from '../core/clock.js';
 import { rotatedFileName } from './files.js';
 import { logsConfig } from './fixtures/read.js';
@@ -117,9 +118,7 @@ describe('reading logs back', () => {
         seen.push(line.msg);
     })();
     // The follower does real I/O between its sleeps on the fake clock: wait until it sleeps again.
-    const parked = async () => {
-      for (let n = 0; n < 1000 && clock.pending === 0; n++) await new Promise((r) => setTimeout(r, 5));
-    };
+    const parked = () => waitFor(() => clock.pending > 0, { what: 'the follower to sleep on the clock' });
     await parked(); // opened at the end of the file
     for (let i = 0; i < 30; i++) {
       logger.app.info(`line ${i} ${'x'.repeat(60)}`);

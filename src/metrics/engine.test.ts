@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { testEngine } from '../../test/support/metrics.js';
 import { tempDir } from '../../test/support/services.js';
 import { STORE_FIXTURES } from '../../test/support/stores.js';
+import { waitFor } from '../../test/support/wait.js';
 import { FakeClock, flushAsync } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
 import { MINUTE_MS } from '../core/rollup.js';
@@ -34,7 +35,7 @@ test('in the app, metrics flush every flush_interval on the clock, samples arriv
     // The sampler's tick at 5 s reads /proc and the disks (real I/O, slower on a loaded machine):
     // wait for its reading before the clock reaches the 10 s flush.
     await clock.advance(5_000);
-    for (let i = 0; i < 500 && !m.metrics.sampler.last; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => m.metrics.sampler.last, { what: "the sampler's reading at 5 s" });
     await clock.advance(5_000);
     const first = await stored(METRIC.httpRequest);
     assert.deepEqual(

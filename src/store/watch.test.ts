@@ -7,6 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { pgSchema, tempDir, uniqueName } from '../../test/support/services.js';
 import { corruptMiddle, seedHistory } from '../../test/support/store-faults.js';
+import { waitFor } from '../../test/support/wait.js';
 import { FakeClock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { openStore, type Store } from './index.js';
@@ -306,8 +307,7 @@ describe('store watch: PostgreSQL', () => {
         [app],
       );
       assert.ok(killed.rowCount && killed.rowCount > 0, 'prodmon had connections');
-      const end = performance.now() + 5000;
-      while (faults.length === 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 10));
+      await waitFor(() => faults.length > 0, { what: 'a fault from the watch' });
       assert.equal(faults[0]?.kind, 'dropped');
       const r = await store.watch.probe();
       assert.equal(r.status, 'degraded');

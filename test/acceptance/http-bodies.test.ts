@@ -9,10 +9,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { finished, spawnCli, waitForOutput } from '../support/cli.js';
 import { tempDir } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const PUSH = 'push-token-0123456789abcdef0';
@@ -223,7 +223,11 @@ describe('unauthenticated request bodies (prodmon start)', () => {
         }),
       );
     }
-    while (probe.count() < 150) await delay(20);
+    await waitFor(() => probe.count() >= 150, {
+      timeout: 60_000,
+      interval: 20,
+      what: () => `150 probe answers (${probe.count()})`,
+    });
     clearInterval(sampler);
     const latencies = await probe.stop();
 

@@ -134,12 +134,14 @@ async function started(dir: string, receiver: HttpReceiver, rows: number, refres
 
 /** Runs the health checks (what a refresh does) until `cond` holds. */
 async function refreshUntil(m: Monitor, cond: () => boolean, what: string): Promise<void> {
-  const end = performance.now() + DEADLINE_MS;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await m.health.run();
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(
+    async () => {
+      if (cond()) return true;
+      await m.health.run();
+      return false;
+    },
+    { timeout: DEADLINE_MS, interval: 20, what },
+  );
 }
 
 /** Runs `fn` on a monitor started again on `dir`, then stops it. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { get, type IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { waitFor } from '../../../test/support/wait.js';
 import { METRIC } from '../../core/metric-names.js';
 import { DashClient } from '../../dashboard/test-support/client.js';
 import {
@@ -200,8 +201,9 @@ describe('dashboard JSON API', () => {
       assert.equal(res.statusCode, 200);
       assert.equal(res.headers['content-type'], 'text/event-stream; charset=utf-8');
       assert.match(String(res.headers['content-security-policy']), /frame-ancestors 'none'/);
-      for (let i = 0; i < 200 && !text.includes('event: state'); i++)
-        await new Promise((r) => setTimeout(r, 25));
+      await waitFor(() => text.includes('event: state'), {
+        what: () => `the state event; got ${JSON.stringify(text)}`,
+      });
       assert.match(
         text,
         /event: state\ndata: \{"digest":\{"banner":"[\w-]+","checks":"[\w-]+","alerts":"[\w-]+","history":"[\w-]+"\}/,
@@ -213,7 +215,9 @@ describe('dashboard JSON API', () => {
       });
       f.monitor.metrics.record(METRIC.httpRequest, { route: '/x', method: 'GET', status_class: '2xx' }, 1);
       const alertsChanged = /event: change\ndata: \{"sections":\[[^\]]*"alerts"/;
-      for (let i = 0; i < 200 && !alertsChanged.test(text); i++) await new Promise((r) => setTimeout(r, 25));
+      await waitFor(() => alertsChanged.test(text), {
+        what: () => `a change of the alerts; got ${JSON.stringify(text)}`,
+      });
       assert.match(text, alertsChanged);
     } finally {
       res.destroy();
