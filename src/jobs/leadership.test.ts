@@ -234,18 +234,37 @@ describe('leadership with the PostgreSQL advisory lock', () => {
       () => store.close(),
     );
     await store.leases.acquire('leader', 'a', 10_000, T0);
-    const t0 = Date.now();
+    // The frozen leader idles in its transaction, holding the row lock, until the takeover is through; a
+    // takeover that waited for the transaction would have it idle until the 20 s bound instead.
+    let fenced!: () => void;
+    const isFenced = new Promise<void>((r) => {
+      fenced = r;
+    });
+    let tookOver!: () => void;
+    const takeover = new Promise<void>((r) => {
+      tookOver = r;
+    });
+    let idledUntil = '';
     const frozen = store.transaction(async (tx) => {
       assert.equal(await tx.leases.fence('leader', 'a', 1, T0, 300), true);
-      await new Promise((r) => setTimeout(r, 2000)); // idle in the transaction, holding the row lock
+      fenced();
+      let bound: NodeJS.Timeout | undefined;
+      idledUntil = await Promise.race([
+        takeover.then(() => 'the takeover'),
+        new Promise<string>((r) => {
+          bound = setTimeout(() => r('the 20 s bound'), 20_000);
+        }),
+      ]);
+      clearTimeout(bound);
       await tx.state.get('anything');
     });
-    await new Promise((r) => setTimeout(r, 50));
+    frozen.catch(() => {}); // asserted below
+    await isFenced;
     const taken = await store.leases.acquire('leader', 'b', 10_000, T0 + 20_000);
-    const waited = Date.now() - t0;
+    tookOver();
     assert.equal(taken?.epoch, 2);
-    assert.ok(waited < 1500, `the takeover waited ${waited} ms for the frozen transaction`);
     await assert.rejects(frozen, /terminat|idle-in-transaction|Connection/i);
+    assert.equal(idledUntil, 'the takeover', 'the takeover did not wait for the frozen transaction');
   });
 
   test('a frozen leader keeps its session and lock: the others wait for the lease to expire', async () => {

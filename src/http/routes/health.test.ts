@@ -97,7 +97,7 @@ describe('health endpoints', () => {
     }
   });
 
-  test('a hung dependency times out at its timeout while GET /health/ keeps answering within 100 ms', async () => {
+  test('a hung dependency times out at its timeout while GET /health/ keeps answering from what is known', async () => {
     const hung = await hungServer();
     const app = makeApp({
       health: {
@@ -105,42 +105,53 @@ describe('health endpoints', () => {
         budget: '50ms',
         builtin_checks: false,
         checks: [
-          { name: 'payments', kind: 'http', url: `http://127.0.0.1:${hung.port}/health`, timeout: '800ms' },
+          { name: 'payments', kind: 'http', url: `http://127.0.0.1:${hung.port}/health`, timeout: '3s' },
         ],
       },
     });
     await app.start();
     const url = await app.listen('127.0.0.1', 0);
-    const timed = async () => {
-      const t0 = performance.now();
+    // Each answer notes whether the check's run was still hanging when it arrived: an answer that came
+    // while the run hung did not wait for it (what is asserted, rather than a latency a busy machine
+    // can stretch).
+    const answer = async () => {
       const res = await fetch(`${url}/health/`);
       const body = await res.text();
-      return { ms: performance.now() - t0, status: res.status, body };
+      return { status: res.status, body, runs: hung.accepted(), hanging: hung.open() > 0 };
     };
     try {
-      await timed(); // warm the client's connection pool
-      const early: number[] = [];
-      for (let i = 0; i < 5; i++) early.push((await timed()).ms);
-      assert.ok(
-        Math.max(...early) < 100,
-        `while the first run hangs: ${early.map(Math.round).join(', ')} ms`,
-      );
-      await waitFor(() => app.health.report().checks.length === 1, { timeout: 3000, what: 'the timeout' });
-      const r = app.health.report().checks[0]!;
-      assert.equal(r.error, 'timed out after 800 ms');
-      assert.ok(r.responseTimeMs >= 790 && r.responseTimeMs < 1500, String(r.responseTimeMs));
-      const later: { ms: number; status: number; body: string }[] = [];
-      const end = performance.now() + 1500; // spans further runs that hang again
-      while (performance.now() < end) {
-        later.push(await timed());
-        await new Promise((res) => setTimeout(res, 25));
+      await answer(); // warm the client's connection pool
+      await waitFor(() => hung.open() > 0, { what: 'the first run to connect to the hung server' });
+      for (let i = 0; i < 5; i++) {
+        const a = await answer();
+        assert.equal(app.health.report().checks.length, 0, `answer ${i} came after the first run ended`);
+        assert.ok(a.hanging, `answer ${i} came while the first run hung`);
       }
-      assert.ok(later.length > 20);
-      assert.ok(
-        Math.max(...later.map((l) => l.ms)) < 100,
-        `max ${Math.round(Math.max(...later.map((l) => l.ms)))} ms`,
+      await waitFor(() => app.health.report().checks.length === 1, {
+        timeout: 5 * 3000,
+        what: 'the timeout',
+      });
+      const r = app.health.report().checks[0]!;
+      assert.equal(r.error, 'timed out after 3000 ms');
+      assert.ok(r.responseTimeMs >= 2990 && r.responseTimeMs < 5 * 3000, String(r.responseTimeMs));
+      // Further runs hang again: /health/ answers the last result meanwhile.
+      const firstRun = hung.accepted();
+      const later: Awaited<ReturnType<typeof answer>>[] = [];
+      await waitFor(
+        async () => {
+          later.push(await answer());
+          return later.filter((l) => l.runs > firstRun && l.hanging).length >= 5;
+        },
+        {
+          timeout: 20_000,
+          interval: 25,
+          what: () => `5 answers while a later run hangs; got ${JSON.stringify(later.slice(-10))}`,
+        },
       );
-      assert.ok(later.every((l) => l.status === 503 && l.body === '{"status":"unhealthy"}'));
+      assert.ok(
+        later.every((l) => l.status === 503 && l.body === '{"status":"unhealthy"}'),
+        JSON.stringify(later.filter((l) => l.status !== 503 || l.body !== '{"status":"unhealthy"}')),
+      );
     } finally {
       await app.stop();
       await hung.close();
