@@ -23,6 +23,14 @@ export function spawnCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proc
   });
 }
 
+/**
+ * Kills `child` (SIGKILL) if it has not ended: for `t.after` or a `finally`, so that a test that fails
+ * half-way leaves no process behind.
+ */
+export function killIfRunning(child: ChildProcess): void {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
 /** Collects a child's output and waits for it to end. */
 export function finished(child: ChildProcess): Promise<CliResult> {
   let stdout = '';
