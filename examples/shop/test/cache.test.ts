@@ -90,12 +90,11 @@ describe('inventory cache when Redis fails', () => {
     assert.equal((await call(s.url, 'GET', '/api/products/20')).headers.get('x-cache'), 'hit');
     await server.kill();
     await waitFor(() => s.shop.cache.state === 'down', { what: 'the cache notices' });
-    const t0 = performance.now();
+    const timeouts = s.shop.cache.stats.timeouts;
     const r = await call(s.url, 'GET', '/api/products/20');
-    const ms = performance.now() - t0;
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('x-cache'), 'bypass');
-    assert.ok(ms < 500, `served in ${ms.toFixed(0)} ms without Redis`);
+    assert.equal(s.shop.cache.stats.timeouts, timeouts, 'served without waiting on a Redis command');
     // Checkout works without Redis too.
     const cart = (await call(s.url, 'POST', '/api/carts')).body.id;
     await call(s.url, 'POST', `/api/carts/${cart}/items`, { product_id: 20, quantity: 1 });
@@ -114,15 +113,21 @@ describe('inventory cache when Redis fails', () => {
   test('frozen (accepts, never answers): a request waits at most the command deadline, then bypasses', async () => {
     await waitFor(() => s.shop.cache.state === 'up', { what: 'the cache is up' });
     server.freeze(true);
+    const timeouts = s.shop.cache.stats.timeouts;
     const t0 = performance.now();
     const r = await call(s.url, 'GET', '/api/products/21');
     const ms = performance.now() - t0;
     assert.equal(r.status, 200);
-    assert.ok(ms < 1500, `answered in ${ms.toFixed(0)} ms with a frozen Redis`);
-    assert.ok(s.shop.cache.stats.timeouts >= 1);
-    const t1 = performance.now();
+    // One missed deadline (250 ms) and the connection is dropped: the rest of the request bypasses the
+    // cache. The wall time is only bounded, with a wide margin (a loaded machine runs the suite too).
+    assert.equal(s.shop.cache.stats.timeouts, timeouts + 1, 'one command deadline waited');
+    assert.ok(ms < 20 * 250, `answered in ${ms.toFixed(0)} ms with a frozen Redis`);
     assert.equal((await call(s.url, 'GET', '/api/products/21')).headers.get('x-cache'), 'bypass');
-    assert.ok(performance.now() - t1 < 500, 'after a missed deadline the cache is skipped, not waited on');
+    assert.equal(
+      s.shop.cache.stats.timeouts,
+      timeouts + 1,
+      'after a missed deadline the cache is skipped, not waited on',
+    );
     server.freeze(false);
     await waitFor(() => s.shop.cache.state === 'up', {
       timeout: 15_000,
@@ -134,11 +139,9 @@ describe('inventory cache when Redis fails', () => {
 describe('inventory cache without Redis', () => {
   test('a shop whose Redis is not there starts at once and serves from the database', async () => {
     const port = await freePort(); // nothing listens here
-    const t0 = performance.now();
     const s = await SQLITE.start({ redisUrl: `redis://127.0.0.1:${port}`, redisPrefix: redisPrefix() });
     try {
       const r = await call(s.url, 'GET', '/api/products/1');
-      assert.ok(performance.now() - t0 < 3000, 'startup does not wait for Redis');
       assert.equal(r.status, 200);
       assert.equal(r.headers.get('x-cache'), 'bypass');
       assert.equal(s.shop.cache.state, 'down');
