@@ -34,12 +34,17 @@ describe('node:http wrapper in a real server', () => {
     return [engine, await listenLocal(server)];
   }
 
+  /** How many /slow requests the app has begun, and answered (after 300 ms, even if the client left). */
+  const slow = { begun: 0, answered: 0 };
   const app: Handler = async (req, res) => {
     if (req.url?.startsWith('/products/')) return res.end('product');
     if (req.url === '/boom') throw new Error('failure');
     if (req.url === '/slow') {
+      slow.begun++;
       await delay(300);
-      return res.end('late');
+      res.end('late');
+      slow.answered++;
+      return;
     }
     res.statusCode = 404;
     res.end('not found');
@@ -87,8 +92,9 @@ describe('node:http wrapper in a real server', () => {
   test('a request the client abandons is recorded as aborted, not as an error', async () => {
     const [engine, base] = await serve((e) => e.wrap(app, { route: '/slow' }));
     const ctl = new AbortController();
+    const begun = slow.begun;
     const req = fetch(`${base}/slow`, { signal: ctl.signal }).catch((e: Error) => e.name);
-    await delay(50);
+    await waitFor(() => slow.begun === begun + 1, { what: 'the app to begin the request' });
     ctl.abort();
     assert.equal(await req, 'AbortError');
     await waitFor(() => requestCount(engine) === 1, { what: 'the aborted request' });
@@ -185,10 +191,12 @@ describe('node:http wrapper in a real server', () => {
     const [engine, base] = await serve((e) => e.wrap(app));
     const { socket, received } = await pipelined(base, ['/products/1']);
     await waitFor(() => requestCount(engine) === 1, { what: 'the first request' });
+    const begun = slow.begun;
+    const answered = slow.answered;
     socket.write(
       'GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
     );
-    await delay(50);
+    await waitFor(() => slow.begun === begun + 2, { what: 'the app to begin both /slow requests' });
     socket.destroy();
     await waitFor(() => requestCount(engine) === 3, { what: 'the two abandoned requests' });
     assert.equal(received().split('HTTP/1.1 ').length, 2, 'one response was sent');
@@ -196,7 +204,9 @@ describe('node:http wrapper in a real server', () => {
       [seriesOf(engine, '/products/:id', '2xx')?.count, seriesOf(engine, '/slow', ABORTED)?.count],
       [1, 2],
     );
-    await delay(400); // the handlers answer after the connection is gone: nothing is recorded twice
+    // The handlers answer after the connection is gone: nothing is recorded twice.
+    await waitFor(() => slow.answered === answered + 2, { what: 'the app to answer both /slow requests' });
+    await new Promise((r) => setImmediate(r)); // and the I/O callbacks of those answers
     assert.equal(requestCount(engine), 3);
   });
 
@@ -220,8 +230,12 @@ describe('node:http wrapper in a real server', () => {
       Symbol.for('prodmon.track.socket')
     ];
     assert.deepEqual(slot, { first: undefined, more: undefined }, 'nothing left in flight on the connection');
+    // The server's side of the connection closes (the instrumentation hears of it first): nothing is
+    // then recorded as aborted.
+    const closed = new Promise((r) => served!.once('close', r));
     socket.destroy();
-    await delay(20);
+    await closed;
+    await new Promise((r) => setImmediate(r));
     assert.equal(requestCount(engine), 1000);
     assert.equal(seriesOf(engine, '/products/:id', ABORTED), undefined);
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { tempDir } from '../../test/support/services.js';
+import { waitFor } from '../../test/support/wait.js';
 import { parseConfig, type ResolvedConfig } from '../config/load.js';
 import { FakeClock } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
@@ -79,15 +80,18 @@ async function leader(store: Store, config: ResolvedConfig, clock: FakeClock, ho
   return { leadership, scheduler };
 }
 
-/** Waits (real time, bounded) until `n` compaction runs have ended. */
+/** Waits (real time, bounded) until `n` compaction runs have ended; returns them, oldest first. */
 async function runs(store: Store, n: number) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const all = await store.jobs.recent({ job: 'compact', limit: 50 });
-    const ended = all.filter((r) => r.outcome !== 'running');
-    if (ended.length >= n || Date.now() > deadline) return ended.reverse();
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  let ended: Awaited<ReturnType<typeof store.jobs.recent>> = [];
+  await waitFor(
+    async () => {
+      const all = await store.jobs.recent({ job: 'compact', limit: 50 });
+      ended = all.filter((r) => r.outcome !== 'running');
+      return ended.length >= n;
+    },
+    { interval: 20, what: () => `${n} compaction run(s) to end (${ended.length} ended)` },
+  );
+  return ended.reverse();
 }
 
 describe('the hourly compaction job', () => {

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { tempDir } from '../../test/support/services.js';
+import { waitFor } from '../../test/support/wait.js';
 import { createMonitor } from '../index.js';
 
 const dirs: { cleanup: () => void }[] = [];
@@ -63,17 +64,22 @@ describe('jobs in the running monitor', () => {
       const [run] = await m.store.jobs.recent({ job: 'cleanup' });
       assert.deepEqual([run?.outcome, run?.instance], ['failed', m.config.instanceId]);
 
-      const deadline = Date.now() + 15_000;
-      let alert: Awaited<ReturnType<typeof m.store.alerts.listOpen>>[number] | undefined;
-      while (!alert && Date.now() < deadline) {
-        alert = (await m.store.alerts.listOpen()).find(
-          (a) => a.type === 'system' && a.status === 'firing' && /job cleanup/.test(a.message),
-        );
-        if (!alert) await new Promise((r) => setTimeout(r, 200));
-      }
-      assert.ok(
-        alert,
-        `a system alert names the failed job: ${JSON.stringify((await m.store.alerts.list({})).items.map((a) => [a.rule, a.status, a.message]))} ${JSON.stringify(m.health.report().checks.map((c) => [c.name, c.status, c.error, c.details]))}`,
+      let all = '';
+      await waitFor(
+        async () => {
+          all = JSON.stringify(
+            (await m.store.alerts.list({})).items.map((a) => [a.rule, a.status, a.message]),
+          );
+          return (await m.store.alerts.listOpen()).find(
+            (a) => a.type === 'system' && a.status === 'firing' && /job cleanup/.test(a.message),
+          );
+        },
+        {
+          timeout: 15_000,
+          interval: 200,
+          what: () =>
+            `a system alert naming the failed job: ${all} ${JSON.stringify(m.health.report().checks.map((c) => [c.name, c.status, c.error, c.details]))}`,
+        },
       );
 
       m.config.paths.archive = join(d.path, 'archive'); // fixed: the next run succeeds

@@ -11,6 +11,7 @@ import { after, describe, test } from 'node:test';
 import { createMonitor } from '../../src/index.js';
 import { type CliResult, finished, runCli, spawnCli, waitForOutput } from '../support/cli.js';
 import { tempDir } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
 
 const dirs: { cleanup: () => void }[] = [];
 const children: ChildProcess[] = [];
@@ -46,15 +47,19 @@ interface StatusJson {
 /** `status --json`, retried until the monitor has written its first heartbeat and lease. */
 async function statusOnceLeading(cwd: string, env: NodeJS.ProcessEnv = {}): Promise<StatusJson> {
   let last: CliResult | null = null;
-  for (let i = 0; i < 50; i++) {
-    last = await runCli(['status', '--json'], { cwd, env });
-    if (last.code !== 2) {
+  return waitFor(
+    async () => {
+      last = await runCli(['status', '--json'], { cwd, env });
+      if (last.code === 2) return undefined;
       const s = JSON.parse(last.stdout) as StatusJson;
-      if (s.leader?.valid && s.instances.some((x) => x.leader)) return s;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`status never showed a leader: ${last?.stdout}${last?.stderr}`);
+      return s.leader?.valid && s.instances.some((x) => x.leader) ? s : undefined;
+    },
+    {
+      timeout: 60_000,
+      interval: 100,
+      what: () => `status to show a leader; last: ${last?.stdout}${last?.stderr}`,
+    },
+  );
 }
 
 describe('prodmon status and stop', () => {

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { testEngine } from '../../../test/support/metrics.js';
 import { tempDir } from '../../../test/support/services.js';
 import { STORE_FIXTURES } from '../../../test/support/stores.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { FakeClock, systemClock } from '../../core/clock.js';
 import { METRIC } from '../../core/metric-names.js';
 import { MINUTE_MS } from '../../core/rollup.js';
@@ -127,9 +128,10 @@ describe('POST /production/ingest', () => {
       until: now + 1,
     });
     assert.equal(again!.count, 3);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => seen.some((m) => m.includes(HTTP)), {
+      what: () => `onData to announce ${HTTP}; got ${JSON.stringify(seen)}`,
+    });
     off();
-    assert.ok(seen.some((m) => m.includes(HTTP)));
   });
 
   test('rejects invalid batches with a 400 that names the field', async () => {
