@@ -18,6 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { externalPackages } from '../scripts/bundle.js';
 import { createMonitor, type Monitor } from '../src/index.js';
+import { killIfRunning } from './support/cli.js';
 import { freePort, tcpAccepts } from './support/health.js';
 import { parsePrometheusText } from './support/prom-parser.js';
 import { tempDir, uniqueName } from './support/services.js';
@@ -132,13 +133,18 @@ async function start(
     }),
   );
   const base = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => {
-      if (code !== undefined) throw new Error(`the example exited (${code}) before answering:\n${out}`);
-      return ready(base);
-    },
-    { timeout: 60_000, what: 'the example to be ready' },
-  );
+  try {
+    await waitFor(
+      async () => {
+        if (code !== undefined) throw new Error(`the example exited (${code}) before answering:\n${out}`);
+        return ready(base);
+      },
+      { timeout: 60_000, what: () => `the example to be ready; output:\n${out}` },
+    );
+  } catch (err) {
+    killIfRunning(child); // the caller gets no handle on it to stop it
+    throw err;
+  }
   return { child, base, output: () => out, exited };
 }
 

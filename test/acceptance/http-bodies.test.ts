@@ -210,6 +210,13 @@ describe('unauthenticated request bodies (prodmon start)', () => {
     const sampler = setInterval(() => {
       peak = Math.max(peak, rss(pid));
     }, 5);
+    let stopped: Promise<number[]> | undefined;
+    const stopProbe = () => {
+      clearInterval(sampler);
+      stopped ??= probe.stop();
+      return stopped;
+    };
+    t.after(() => stopProbe().catch(() => {})); // a failure half-way leaves no worker running
 
     const outcomes: { path: string; expected: number; status: number | string; connection?: string }[] = [];
     // The attack: 24 posts, 8 at a time; the probe goes on to 150 answers (p99 then leaves out one
@@ -228,8 +235,7 @@ describe('unauthenticated request bodies (prodmon start)', () => {
       interval: 20,
       what: () => `150 probe answers (${probe.count()})`,
     });
-    clearInterval(sampler);
-    const latencies = await probe.stop();
+    const latencies = await stopProbe();
 
     // Each is answered, or its connection closed while the client was still sending the body it was
     // told would not be read (a client writing all before reading may see the reset first). Never 400:
@@ -251,8 +257,10 @@ describe('unauthenticated request bodies (prodmon start)', () => {
       growth < 64 * MB,
       `RSS grew by ${Math.round(growth / MB)} MB (from ${Math.round(before / MB)} MB)`,
     );
+    // The goal is well under 200 ms; bounded at 5x that, as the suite may run on a loaded machine (a
+    // body read and parsed before the answer would hold /health/ for seconds).
     assert.ok(
-      p99(latencies) < 200,
+      p99(latencies) < 5 * 200,
       `GET /health/ p99 ${p99(latencies).toFixed(1)} ms over ${latencies.length}, ${outcomes.length} posts`,
     );
   });

@@ -8,12 +8,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { NotificationPipeline } from '../../src/notifiers/pipeline.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { killIfRunning } from '../support/cli.js';
 import { sampleAlert, T0, transition } from '../support/notify-fixtures.js';
 import {
   answerLikeServices,
@@ -158,6 +159,9 @@ notifications:
 const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
 const CHILD = fileURLToPath(new URL('../support/outbox-child.ts', import.meta.url));
 
+/** Monitor processes started by the running test (killed after it, if a failure left them running). */
+const spawned: ChildProcess[] = [];
+
 /** A monitor process (test/support/outbox-child.ts) driven over stdin. */
 function monitor(db: string, url: string, holdAfterSend = false) {
   const p: ChildProcess = spawn(
@@ -167,6 +171,7 @@ function monitor(db: string, url: string, holdAfterSend = false) {
       stdio: ['pipe', 'pipe', 'pipe'],
     },
   );
+  spawned.push(p);
   let out = '';
   let err = '';
   p.stdout!.on('data', (d) => (out += d));
@@ -175,7 +180,7 @@ function monitor(db: string, url: string, holdAfterSend = false) {
   return {
     send: (line: string) => void p.stdin!.write(`${line}\n`),
     expect: (re: RegExp) =>
-      waitFor(() => re.test(out), { timeout: 20_000, what: `${re} in child output:\n${out}\n${err}` }),
+      waitFor(() => re.test(out), { timeout: 20_000, what: () => `${re} in child output:\n${out}\n${err}` }),
     async kill9() {
       p.kill('SIGKILL');
       await exited;
@@ -194,6 +199,9 @@ describe('crash safety: SIGKILL at four points, then a second process resumes', 
     rx = await startHttpReceiver();
   });
   after(() => rx.close());
+  afterEach(() => {
+    for (const p of spawned.splice(0)) killIfRunning(p);
+  });
   const fresh = () => {
     dir?.cleanup();
     dir = tempDir();
