@@ -1,6 +1,7 @@
 /** Running the real `prodmon` CLI in a child process (through tsx, from the sources). */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
 
 /** Absolute path of the CLI entry. */
 export const CLI = fileURLToPath(new URL('../../src/cli/run.ts', import.meta.url));
@@ -61,31 +62,38 @@ export async function runCli(
   }
 }
 
-/** Resolves with the first stdout line matching `re` (rejects if the child exits or `timeoutMs` passes). */
-export function waitForOutput(child: ChildProcess, re: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(
-      () => done(new Error(`timed out waiting for ${re}; output so far:\n${seen}`)),
-      timeoutMs,
+/**
+ * Resolves with the first match of `re` in what the child prints (stdout and stderr) from now on; rejects
+ * once the child has ended (its output all read) without printing it, or after `timeoutMs`.
+ */
+export async function waitForOutput(
+  child: ChildProcess,
+  re: RegExp,
+  timeoutMs = 30_000,
+): Promise<RegExpExecArray> {
+  let seen = '';
+  let ended: string | undefined;
+  const onData = (d: Buffer) => {
+    seen += d.toString();
+  };
+  const onClose = (code: number | null, signal: NodeJS.Signals | null) => {
+    ended = signal ?? String(code);
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  child.on('close', onClose);
+  try {
+    return await waitFor(
+      () => {
+        const m = re.exec(seen);
+        if (!m && ended !== undefined) throw new Error(`exited with ${ended} before ${re}; output:\n${seen}`);
+        return m;
+      },
+      { timeout: timeoutMs, what: () => `${re} in the output; so far:\n${seen}` },
     );
-    const onData = (d: Buffer) => {
-      seen += d.toString();
-      const m = re.exec(seen);
-      if (m) done(null, m);
-    };
-    const onExit = (code: number | null) =>
-      done(new Error(`exited with ${code} before ${re}; output:\n${seen}`));
-    const done = (err: Error | null, m?: RegExpExecArray) => {
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      child.stderr?.off('data', onData);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(m!);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', onExit);
-  });
+  } finally {
+    child.stdout?.off('data', onData);
+    child.stderr?.off('data', onData);
+    child.off('close', onClose);
+  }
 }

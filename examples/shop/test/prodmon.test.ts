@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from '../../../test/support/services.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { Faults } from '../src/faults.js';
 import { prodmonTelemetry } from '../src/prodmon.js';
 import { DEMO_USERS } from '../src/seed.js';
@@ -155,15 +156,15 @@ for (const store of STORES) {
         );
       }
       const auth = { authorization: `Bearer ${TOKEN}` };
-      let alert: { rule: string; status: string; type: string } | undefined;
-      for (let i = 0; i < 50 && !alert; i++) {
-        const r = await call(s.url, 'GET', '/production/alerts/?type=security', undefined, auth);
-        alert = (r.body.alerts as { rule: string; status: string; type: string }[]).find(
-          (a) => a.rule === 'failed_logins' && a.status === 'firing',
-        );
-        if (!alert) await new Promise((res) => setTimeout(res, 100));
-      }
-      assert.ok(alert, 'failed_logins is firing');
+      const alert = await waitFor(
+        async () => {
+          const r = await call(s.url, 'GET', '/production/alerts/?type=security', undefined, auth);
+          return (r.body.alerts as { rule: string; status: string; type: string }[]).find(
+            (a) => a.rule === 'failed_logins' && a.status === 'firing',
+          );
+        },
+        { timeout: 20_000, interval: 100, what: 'failed_logins to fire' },
+      );
       assert.equal(alert.type, 'security');
     });
 
