@@ -8,6 +8,7 @@ import {
   runAgainstHungServer,
 } from '../../../test/support/health.js';
 import { PG_URL } from '../../../test/support/services.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 describe('postgres check', () => {
   test('a reachable server is healthy with its version, connection figures and latency, and no URL', async () => {
@@ -55,15 +56,19 @@ describe('postgres check', () => {
         'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1',
         [appName],
       );
-      await new Promise((r) => setTimeout(r, 100));
+      await waitFor(async () => (await count()) === 0, {
+        what: 'the ended session to leave pg_stat_activity',
+      });
       // The run that finds the connection dead may fail; the next one reconnects.
       const a = await run();
       const b = a.status === 'healthy' ? a : await run();
       assert.equal(b.status, 'healthy', b.error ?? '');
       assert.equal(await count(), 1);
       await check.close?.();
-      await new Promise((r) => setTimeout(r, 100));
-      assert.equal(await count(), 0, 'closed on stop');
+      // The server sees the close a moment later.
+      await waitFor(async () => (await count()) === 0, {
+        what: 'the connection closed on stop to leave the server',
+      });
     } finally {
       await admin.end();
       await check.close?.();
