@@ -61,7 +61,7 @@ describe('alerting on the standalone monitor', () => {
     [, monitorUrl] = (await waitForOutput(
       child,
       /listening on (http:\/\/[\d.]+:\d+)/,
-      15_000,
+      60_000,
     )) as unknown as [string, string];
 
     shop = createMonitor(

@@ -177,7 +177,7 @@ describe('unauthenticated request bodies (prodmon start)', () => {
     );
     child = spawnCli(['start', '--port', '0'], { cwd: dir.path });
     result = finished(child);
-    [, url] = (await waitForOutput(child, /listening on (http:\/\/[\d.]+:\d+)/, 15_000)) as unknown as [
+    [, url] = (await waitForOutput(child, /listening on (http:\/\/[\d.]+:\d+)/, 60_000)) as unknown as [
       string,
       string,
     ];

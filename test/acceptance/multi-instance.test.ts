@@ -70,7 +70,12 @@ async function spawnInstance(
   });
   child.stderr!.on('data', (d) => inst.events.push({ event: 'stderr', text: String(d), t: Date.now() }));
   instances.push(inst);
-  await waitFor(() => inst.holder !== '', { timeout: 20_000, what: `${id} to start` });
+  // Bounded wide: a child that compiles its TypeScript (tsx) and opens its store starts slowly on a
+  // loaded machine.
+  await waitFor(() => inst.holder !== '', {
+    timeout: 60_000,
+    what: () => `${id} to start:\n${tails([inst])}`,
+  });
   return inst;
 }
 

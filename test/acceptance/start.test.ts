@@ -28,7 +28,7 @@ describe('prodmon start', () => {
     const child = spawnCli(['start', '--port', '0'], { cwd });
     t.after(() => killIfRunning(child));
     const result = finished(child);
-    const [, url] = await waitForOutput(child, LISTENING, 25_000);
+    const [, url] = await waitForOutput(child, LISTENING, 60_000);
     const res = await fetch(`${url}/health/`);
     const elapsed = performance.now() - t0;
     assert.equal(res.status, 200);
