@@ -72,10 +72,14 @@ async function spawnInstance(
   instances.push(inst);
   // Bounded wide: a child that compiles its TypeScript (tsx) and opens its store starts slowly on a
   // loaded machine.
-  await waitFor(() => inst.holder !== '', {
-    timeout: 60_000,
-    what: () => `${id} to start:\n${tails([inst])}`,
-  });
+  await waitFor(
+    () => {
+      if (inst.holder === '' && (child.exitCode !== null || child.signalCode !== null))
+        throw new Error(`${id} exited before it started:\n${tails([inst])}`);
+      return inst.holder !== '';
+    },
+    { timeout: 60_000, what: () => `${id} to start:\n${tails([inst])}` },
+  );
   return inst;
 }
 
