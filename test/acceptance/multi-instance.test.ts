@@ -217,7 +217,7 @@ describe('three instances on PostgreSQL', () => {
     const resumedAt = Date.now();
     process.kill(second.child.pid!, 'SIGCONT');
     await waitFor(() => state(second)?.event === 'follower' && state(second)!.t >= resumedAt - 100, {
-      timeout: 5000,
+      timeout: 15_000, // 5x the 3 s renewal that finds the lease gone
       what: 'the resumed leader to step down',
     });
     await renewedBy(third.holder, 2, 'the resumed instance did not take the lease back');
@@ -230,7 +230,7 @@ describe('three instances on PostgreSQL', () => {
     );
     assert.equal(killed.rowCount, 1, 'the leader session is found by its application_name');
     await waitFor(() => state(third)?.event === 'follower' && state(third)!.t >= t2, {
-      timeout: 3000,
+      timeout: 15_000, // it steps down at once (the time is printed); bounded at 5x the 3 s renewal
       what: 'the leader to step down',
     });
     const stepDownMs = state(third)!.t - t2;
