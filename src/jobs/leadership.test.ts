@@ -41,10 +41,10 @@ async function postgresStore(): Promise<{ store: Store; schema: string }> {
 /** Advances `clock` by `ms` in steps of `step`, letting the `sleepers` loops finish each round (real I/O) in between. */
 async function tick(clock: FakeClock, ms: number, sleepers = 1, step = 1000): Promise<void> {
   for (let t = 0; t < ms; t += step) {
-    await waitFor(() => clock.pending >= sleepers, { timeout: 5000, what: 'the loops to park' });
+    await waitFor(() => clock.pending >= sleepers, { what: 'the loops to park' });
     await clock.advance(Math.min(step, ms - t));
   }
-  await waitFor(() => clock.pending >= sleepers, { timeout: 5000, what: 'the loops to park' });
+  await waitFor(() => clock.pending >= sleepers, { what: 'the loops to park' });
 }
 
 function leader(store: Store, clock: FakeClock, holder: string, lock?: PgAdvisoryLock) {
@@ -164,7 +164,7 @@ describe('leadership with the PostgreSQL advisory lock', () => {
     await tick(clock, 2000, 2);
     assert.equal(a.isLeader(), true);
     assert.equal(await terminate('a'), 1);
-    await waitFor(() => !a.isLeader(), { timeout: 5000, what: 'A to step down' });
+    await waitFor(() => !a.isLeader(), { what: 'A to step down' });
     assert.deepEqual(a.changes.at(-1), [false, null]);
     await tick(clock, 2000, 2);
     assert.equal(b.isLeader(), true, 'B leads within two polls, long before the 10 s lease would expire');
@@ -183,7 +183,7 @@ describe('leadership with the PostgreSQL advisory lock', () => {
     await a.start();
     assert.equal(a.epoch, 1);
     assert.equal(await terminate('lone'), 1);
-    await waitFor(() => !a.isLeader(), { timeout: 5000, what: 'the leader to step down' });
+    await waitFor(() => !a.isLeader(), { what: 'the leader to step down' });
     await tick(clock, 1000, 1, 500);
     assert.equal(a.isLeader(), false, 'not within the first poll: another instance would take over first');
     await tick(clock, 500, 1, 500);
