@@ -67,7 +67,7 @@ describe('dashboard in a browser', () => {
     assert.match(await text(banner), /since/);
     assert.ok((await page.locator('[data-section="checks"] tbody tr').count()) >= 3);
     for (const id of ['throughput', 'errors', 'latency', 'db', 'cpu', 'memory', 'disk', 'eventloop']) {
-      await page.locator(`[data-chart="${id}"] canvas`).first().waitFor({ timeout: 5000 });
+      await page.locator(`[data-chart="${id}"] canvas`).first().waitFor({ timeout: 30_000 });
     }
     const requests = await text(page.locator('.stat', { hasText: 'Requests' }).locator('.value'));
     assert.ok(Number(requests.replace('k', '')) > 0, `requests: ${requests}`);
@@ -75,7 +75,7 @@ describe('dashboard in a browser', () => {
     // Times are shown in the viewer's zone, with UTC on hover.
     const t = page.locator('[data-section="banner"] time').first();
     assert.match((await t.getAttribute('title')) ?? '', /UTC$/);
-    await page.locator('#live-state[data-state="live"]').waitFor({ timeout: 5000 });
+    await page.locator('#live-state[data-state="live"]').waitFor({ timeout: 30_000 });
     // The period picker reloads the charts for 6 hours.
     await page.getByRole('link', { name: '6 h' }).click();
     await page.waitForURL(/range=6h/);
@@ -155,7 +155,7 @@ describe('dashboard in a browser', () => {
     // the page moves the focus into the opened form itself; on a loaded machine that can lag the key
     const focused = (what: string) =>
       page.waitForFunction(`document.activeElement?.matches(${JSON.stringify(what)}) ?? false`, undefined, {
-        timeout: 10_000,
+        timeout: 30_000,
       });
     await focused('textarea[name="reason"]');
     await page.keyboard.type('Handled from the keyboard');
@@ -304,11 +304,11 @@ describe('dashboard in a browser', () => {
 
   test('the live stream reconnects after prodmon restarts, and the page catches up', async () => {
     const { ctx, page } = await adminPage();
-    await page.locator('#live-state[data-state="live"]').waitFor({ timeout: 5000 });
+    await page.locator('#live-state[data-state="live"]').waitFor({ timeout: 30_000 });
     const port = Number(new URL(f.url).port);
     const config = f.monitor.config;
     await f.monitor.stop({ drainDelayMs: 0 });
-    await page.locator('#live-state:not([data-state="live"])').waitFor({ timeout: 10_000 });
+    await page.locator('#live-state:not([data-state="live"])').waitFor({ timeout: 30_000 });
     const { createMonitor } = await import('../../src/index.js');
     const restarted = createMonitor(config, { fileLogs: false });
     await restarted.start();

@@ -63,7 +63,7 @@ describe('first run', () => {
       page.getByRole('button', { name: 'Sign in with token' }).click(),
     ]);
     assert.doesNotMatch(page.url(), /\/login/);
-    await page.locator('[data-section="checks"]').waitFor({ timeout: 10_000 });
+    await page.locator('[data-section="checks"]').waitFor({ timeout: 30_000 });
     assert.equal(await page.getByRole('button', { name: 'Sign out' }).isVisible(), true);
     second.child.kill('SIGTERM');
     const r2 = await second.result;
