@@ -53,7 +53,7 @@ export interface AgentOptions {
   error_statuses?: '5xx' | '4xx+5xx';
 }
 
-/** The names of the agent's options (the README's table lists each). */
+/** The names of the agent's options (the table in docs/metrics.md lists each). */
 export const AGENT_OPTIONS = [
   'push',
   'instance',
