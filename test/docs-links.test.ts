@@ -72,7 +72,7 @@ const texts = new Map(PAGES.map((p) => [p, readFileSync(join(ROOT, p), 'utf8')])
 const anchorsOf = new Map([...texts].map(([p, t]) => [p, anchors(t)]));
 
 test('GitHub slug rules', () => {
-  assert.equal(slug('The `self` check and prodmon\'s own store'), 'the-self-check-and-prodmons-own-store');
+  assert.equal(slug("The `self` check and prodmon's own store"), 'the-self-check-and-prodmons-own-store');
   assert.equal(slug('Prometheus: `GET /metrics`'), 'prometheus-get-metrics');
   assert.equal(
     slug('Pushed data at a hub: admission control, no stalls'),

@@ -49,7 +49,9 @@ test('the config reference is a valid config listing every key at its default', 
 
 test('the reference and bounds table are what the schema generates (scripts/config-reference.ts)', () => {
   const yaml =
-    /<!-- config-reference:start -->\s*```yaml\n([\s\S]*?)```\s*<!-- config-reference:end -->/.exec(configDoc);
+    /<!-- config-reference:start -->\s*```yaml\n([\s\S]*?)```\s*<!-- config-reference:end -->/.exec(
+      configDoc,
+    );
   const bounds = /<!-- config-bounds:start -->\n([\s\S]*?)\n<!-- config-bounds:end -->/.exec(configDoc);
   assert.equal(yaml?.[1], referenceYaml(), 'run node --import tsx scripts/config-reference.ts');
   assert.equal(bounds?.[1], boundsTable(), 'run node --import tsx scripts/config-reference.ts');
