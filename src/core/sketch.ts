@@ -446,9 +446,36 @@ export class SketchSum {
     return sketch;
   }
 
-  /** Adds a decoded (or recording) sketch. */
+  /**
+   * Adds a decoded (or recording) sketch: its bins straight into the sum when it maps values as
+   * prodmon's do and has no negative values (sums of sums, as reads of kept minutes make), else the
+   * library's way.
+   */
   addSketch(sketch: Sketch): void {
     if (sketch.count <= 0) return;
+    const s = sketch.store as unknown as BinsLike;
+    if (
+      sketch.negativeStore.count === 0 &&
+      sketch.mapping.gamma === REFERENCE.mapping.gamma &&
+      isLogarithmic(sketch) &&
+      !(s.count > 0 && s.minKey < s.offset) // (a collapsed store's lowest bin holds several keys)
+    ) {
+      if (s.count > 0) {
+        this.#reserve(s.minKey, s.maxKey);
+        const bins = this.#bins;
+        let added = 0;
+        for (let k = s.minKey, i = k - this.#offset; k <= s.maxKey; k++, i++) {
+          const c = s.bins[k - s.offset] ?? 0;
+          bins[i] = bins[i]! + c;
+          added += c;
+        }
+        this.#count += added;
+        if (s.minKey < this.#minKey) this.#minKey = s.minKey;
+        if (s.maxKey > this.#maxKey) this.#maxKey = s.maxKey;
+      }
+      this.#zeroCount += sketch.zeroCount;
+      return;
+    }
     this.#other ??= emptySketch();
     sketchMerge(this.#other, sketch);
   }
