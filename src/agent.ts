@@ -22,7 +22,7 @@ import { Instrumentation, type InstrumentationOptions, type MetricsLog } from '.
 export { type Clock, FakeClock, systemClock } from './core/clock.js';
 export { ConfigError, ProdmonError } from './core/errors.js';
 export { METRIC, type MetricName } from './core/metric-names.js';
-export type { Labels } from './core/types.js';
+export type { Labels } from './domain/labels.js';
 export type { WrapOptions } from './instrument/node-http.js';
 export type { QueryLabels } from './instrument/query-timer.js';
 export type { SqlOperation } from './instrument/sql.js';

@@ -8,8 +8,8 @@
  * inhibited by another that does.
  */
 import type { InhibitRuleConfig } from '../config/sections/alerting.js';
-import type { AlertType, Labels, Severity } from '../core/types.js';
-import type { StoredAlert } from '../store/repos/alerts.js';
+import type { AlertType, Severity, StoredAlert } from '../domain/alert.js';
+import type { Labels } from '../domain/labels.js';
 import type { AlertRule } from './rules.js';
 
 /** The key of an alert's metadata naming the alert that inhibits it. */

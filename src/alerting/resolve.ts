@@ -7,8 +7,8 @@
 import { ProdmonError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { TransitionSink } from '../core/transition.js';
+import type { StoredAlert } from '../domain/alert.js';
 import type { Repos } from '../store/index.js';
-import type { StoredAlert } from '../store/repos/alerts.js';
 import { publicAlert, readBook } from './plan.js';
 import type { AlertingLogger } from './sources.js';
 

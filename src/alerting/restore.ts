@@ -4,8 +4,8 @@
  * each gets a `gap` event and pending ones must be seen breaching for their whole `for` again.
  */
 import type { TransitionSink } from '../core/transition.js';
+import type { StoredAlert } from '../domain/alert.js';
 import type { Store } from '../store/index.js';
-import type { StoredAlert } from '../store/repos/alerts.js';
 import { publicAlert, readBook } from './plan.js';
 
 /** State key of the time of the last full evaluation (to detect gaps after downtime). */

@@ -1,6 +1,6 @@
 /** Which health results are stored for history: the first of each check, every status change, and otherwise one per interval. */
 import { errorMessage } from '../core/errors.js';
-import type { HealthCheckResult, HealthStatus } from '../core/types.js';
+import type { HealthCheckResult, HealthStatus } from '../domain/health.js';
 import type { CheckResultRepo } from '../store/repos/checks.js';
 
 type LogFn = (obj: object, msg?: string) => void;

@@ -8,7 +8,7 @@ import { scrub } from '../config/mask.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
 import { type Loop, startLoop } from '../core/loop.js';
-import { type HealthCheckResult, type HealthStatus, overallStatus } from '../core/types.js';
+import { type HealthCheckResult, type HealthStatus, overallStatus } from '../domain/health.js';
 import type { CheckResultRepo } from '../store/repos/checks.js';
 import { buildChecks } from './build.js';
 import { type CustomCheckFn, type CustomCheckOptions, customCheck } from './custom/index.js';

@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
-import type { HealthStatus } from '../core/types.js';
+import type { HealthStatus } from '../domain/health.js';
 
 /** Common keys of every entry in `health.checks`. */
 export interface CheckSpecBase {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { scrub } from '../config/mask.js';
 import { anyDuration, obj } from '../config/zod-helpers.js';
 import { errorMessage } from '../core/errors.js';
-import type { HealthCheckResult, HealthStatus } from '../core/types.js';
+import type { HealthCheckResult, HealthStatus } from '../domain/health.js';
 
 /** Monotonic milliseconds, for measuring latency (never for logic a test controls). */
 export const monotonic = (): number => performance.now();

@@ -5,7 +5,7 @@
  */
 import { METRIC } from '../core/metric-names.js';
 import { emptyStats, mergeStats, parseLabels, type RollupStats, statsQuantile } from '../core/rollup.js';
-import type { Labels } from '../core/types.js';
+import type { Labels } from '../domain/labels.js';
 import type { RollupEntry } from '../metrics/read.js';
 
 /** One line of a chart. */

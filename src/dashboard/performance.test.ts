@@ -5,7 +5,7 @@ import { tempDir } from '../../test/support/services.js';
 import { FakeClock } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
 import { bucketStart, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
-import type { Labels } from '../core/types.js';
+import type { Labels } from '../domain/labels.js';
 import { compact } from '../metrics/maintenance.js';
 import { readEntries, readRange } from '../metrics/read.js';
 import { Recorder } from '../metrics/recorder.js';

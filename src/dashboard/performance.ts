@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { bucketStart, MINUTE_MS } from '../core/rollup.js';
-import type { PerformanceFigures } from '../core/types.js';
+import type { PerformanceFigures } from '../domain/status.js';
 import type { MetricsEngine } from '../metrics/engine.js';
 import { COMPACTED_UNTIL_KEY, readEntries, readEntryPages, readRange } from '../metrics/read.js';
 import {

@@ -5,10 +5,10 @@
  */
 import type { ResolvedConfig } from '../config/load.js';
 import { bucketStart, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
+import type { ArchiveDataset } from '../domain/archive.js';
 import { applyLogRetention, type LogRetentionOptions } from '../logging/index.js';
 import { compact } from '../metrics/maintenance.js';
 import type { Repos, Store } from '../store/index.js';
-import type { ArchiveDataset } from '../store/repos/jobs.js';
 import { ArchiveWriter } from './archive/writer.js';
 import type { JobProgress } from './types.js';
 

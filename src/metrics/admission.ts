@@ -44,8 +44,8 @@ import {
   sketchMerge,
 } from '../core/sketch.js';
 import { Slicer } from '../core/slice.js';
-import type { Labels } from '../core/types.js';
-import type { RollupRow } from '../store/repos/rollups.js';
+import type { Labels } from '../domain/labels.js';
+import type { RollupRow } from '../domain/rollup.js';
 import { OVERFLOW } from './recorder.js';
 import { batchHeader, parseRows } from './wire.js';
 

@@ -6,8 +6,8 @@
  */
 import { bucketStart, canonicalLabels, HOUR_MS, MINUTE_MS, parseLabels } from '../core/rollup.js';
 import { encodeSketch } from '../core/sketch.js';
+import type { RollupRow } from '../domain/rollup.js';
 import type { Repos, Store } from '../store/index.js';
-import type { RollupRow } from '../store/repos/rollups.js';
 import { EntryMerger } from './merge.js';
 import { COMPACTED_UNTIL_KEY, entryFromRow } from './read.js';
 

@@ -6,13 +6,9 @@
  */
 import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
 import { METRIC } from '../core/metric-names.js';
-import {
-  HEALTH_STATUSES,
-  type HealthCheckResult,
-  type Labels,
-  SEVERITIES,
-  type Severity,
-} from '../core/types.js';
+import { SEVERITIES, type Severity } from '../domain/alert.js';
+import { HEALTH_STATUSES, type HealthCheckResult } from '../domain/health.js';
+import type { Labels } from '../domain/labels.js';
 import type { Recorder } from './recorder.js';
 import type { Series } from './series.js';
 

@@ -6,7 +6,6 @@
 import {
   type Aggregation,
   aggregate,
-  type BucketFigures,
   bucketStart,
   emptyStats,
   HOUR_MS,
@@ -17,9 +16,9 @@ import {
 } from '../core/rollup.js';
 import { decodeSketch, type Sketch, SketchSum } from '../core/sketch.js';
 import { Slicer } from '../core/slice.js';
-import type { Labels } from '../core/types.js';
+import type { Labels } from '../domain/labels.js';
+import type { BucketFigures, RollupRow } from '../domain/rollup.js';
 import type { Store } from '../store/index.js';
-import type { RollupRow } from '../store/repos/rollups.js';
 import type { MemoryBucket, Recorder } from './recorder.js';
 
 /** State key of the end of the last compacted hour (all hours before it have hourly rows). */

@@ -6,8 +6,8 @@ import { FakeClock } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
 import { MINUTE_MS } from '../core/rollup.js';
 import { binsRange, type CompactStore, decodeSketch, sketchQuantile } from '../core/sketch.js';
+import type { RollupRow } from '../domain/rollup.js';
 import type { Store } from '../store/index.js';
-import type { RollupRow } from '../store/repos/rollups.js';
 import type { MetricsEngine } from './engine.js';
 import { OVERFLOW, Recorder } from './recorder.js';
 

@@ -5,7 +5,8 @@
  */
 import { METRIC } from '../core/metric-names.js';
 import { MINUTE_MS, parseLabels, performanceFigures } from '../core/rollup.js';
-import type { Labels, PerformanceFigures } from '../core/types.js';
+import type { Labels } from '../domain/labels.js';
+import type { PerformanceFigures } from '../domain/status.js';
 import { EntryMerger } from './merge.js';
 import { groupEntries, type ReadRange, type RollupEntry } from './read.js';
 

@@ -19,8 +19,8 @@
 import type { Clock } from '../core/clock.js';
 import { MINUTE_MS } from '../core/rollup.js';
 import type { Slicer } from '../core/slice.js';
+import type { RollupRow } from '../domain/rollup.js';
 import type { Store } from '../store/index.js';
-import type { RollupRow } from '../store/repos/rollups.js';
 import { EntryMerger } from './merge.js';
 import { entryFromRow, memoryEntry, type ReadRange, type RollupEntry } from './read.js';
 import type { Recorder } from './recorder.js';

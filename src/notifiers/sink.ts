@@ -3,7 +3,9 @@
  * stores a transition, it routes the transition and writes one outbox row per channel, keyed
  * `${transition.id}:${channel}` (a unique key: no code path can write a second one).
  */
-import type { AlertTransition, TransitionSink } from '../core/transition.js';
+
+import type { TransitionSink } from '../core/transition.js';
+import type { AlertTransition } from '../domain/transition.js';
 import type { Repos } from '../store/index.js';
 import { groupOf } from './group.js';
 import { transitionPayload } from './message.js';

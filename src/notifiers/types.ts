@@ -2,8 +2,9 @@
 import type { z } from 'zod';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
-import type { TransitionKind } from '../core/transition.js';
-import type { Alert, Labels, Severity } from '../core/types.js';
+import type { Alert, Severity } from '../domain/alert.js';
+import type { Labels } from '../domain/labels.js';
+import type { TransitionKind } from '../domain/transition.js';
 import type { DailySummary } from './summary/types.js';
 
 /** Common keys of every entry in `notifications.channels`. */

@@ -5,7 +5,7 @@
  */
 import { systemClock } from '../core/clock.js';
 import { MINUTE_MS } from '../core/rollup.js';
-import type { Alert, Severity } from '../core/types.js';
+import type { Alert, Severity } from '../domain/alert.js';
 import { type ReadRange, type RollupEntry, readEntries, readRange } from '../metrics/read.js';
 import { Recorder } from '../metrics/recorder.js';
 import {

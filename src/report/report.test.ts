@@ -6,8 +6,8 @@ import { newId } from '../core/ids.js';
 import { METRIC } from '../core/metric-names.js';
 import { canonicalLabels } from '../core/rollup.js';
 import { encodeSketch, newSketch, sketchAdd } from '../core/sketch.js';
+import type { RollupRow } from '../domain/rollup.js';
 import { openStore, type Store } from '../store/index.js';
-import type { RollupRow } from '../store/repos/rollups.js';
 import { buildReport } from './data.js';
 import { renderReport } from './index.js';
 

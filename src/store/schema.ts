@@ -1,15 +1,8 @@
 /** Table row types as Kysely sees them (camelCase in code, snake_case in the database). */
-import type { BucketFigures } from '../core/rollup.js';
+import type { RollupRow } from '../domain/rollup.js';
 
-/** A rollup row: a bucket's figures (resolution, bucket, count, sum, min, max, errors) and these. */
-export interface RollupTable extends BucketFigures {
-  metric: string;
-  /** Canonical JSON of the labels (sorted keys). */
-  labels: string;
-  instance: string;
-  /** Serialized DDSketch (protobuf), null for counters without a distribution. */
-  sketch: Buffer | null;
-}
+/** A rollup row: a bucket's figures and its series (src/domain/rollup.ts). */
+export type RollupTable = RollupRow;
 
 export interface CheckResultTable {
   id: string;

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { STORE_FIXTURES } from '../../test/support/stores.js';
 import { newId } from '../core/ids.js';
-import type { HealthCheckResult } from '../core/types.js';
+import type { StoredAlert } from '../domain/alert.js';
+import type { HealthCheckResult } from '../domain/health.js';
 import type { Store } from './index.js';
-import type { StoredAlert } from './repos/alerts.js';
 
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 

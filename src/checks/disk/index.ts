@@ -2,8 +2,8 @@
 import { statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import type { HealthStatus } from '../../core/types.js';
-import { worstStatus } from '../../core/types.js';
+import type { HealthStatus } from '../../domain/health.js';
+import { worstStatus } from '../../domain/health.js';
 import type { CheckDefinition } from '../types.js';
 import { humanBytes, levelOf, percentThresholds, thresholdsOf } from '../util.js';
 

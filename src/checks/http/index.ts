@@ -10,7 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import { z } from 'zod';
 import { maskUrl } from '../../config/mask.js';
 import { nonEmpty, size } from '../../config/zod-helpers.js';
-import type { HealthStatus } from '../../core/types.js';
+import type { HealthStatus } from '../../domain/health.js';
 import type { CheckDefinition, CheckOutcome } from '../types.js';
 import { latencyThreshold, monotonic, round1, targetError } from '../util.js';
 

@@ -1,6 +1,6 @@
 /** `notifications`: channels, routing, escalation and the outbox's delivery policy. */
 import { z } from 'zod';
-import { ALERT_TYPES, SEVERITIES } from '../../core/types.js';
+import { ALERT_TYPES, SEVERITIES } from '../../domain/alert.js';
 import { NOTIFIER_KINDS } from '../../notifiers/registry.js';
 import { pluginList } from '../plugin-list.js';
 import { anyDuration, count, duration, nonEmpty, obj } from '../zod-helpers.js';

@@ -6,10 +6,10 @@ import { FakeClock } from '../../core/clock.js';
 import { METRIC } from '../../core/metric-names.js';
 import { canonicalLabels, MINUTE_MS, parseLabels } from '../../core/rollup.js';
 import { decodeSketch } from '../../core/sketch.js';
+import type { RollupRow } from '../../domain/rollup.js';
 import { createMonitor, type Monitor } from '../../index.js';
 import { Pusher } from '../../metrics/push.js';
 import type { WireRow } from '../../metrics/wire.js';
-import type { RollupRow } from '../../store/repos/rollups.js';
 
 const PUSH = 'push-token-0123456789abcdef';
 const OTHER = 'other-push-token-0123456789';

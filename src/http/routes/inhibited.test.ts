@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { tempDir } from '../../../test/support/services.js';
 import { FakeClock } from '../../core/clock.js';
 import { METRIC } from '../../core/metric-names.js';
-import type { Alert } from '../../core/types.js';
+import type { Alert } from '../../domain/alert.js';
 import { createMonitor, type Monitor } from '../../index.js';
 
 const READ = 'read-token-0123456789abcdef';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { duration } from '../../config/zod-helpers.js';
-import type { Severity } from '../../core/types.js';
+import type { Severity } from '../../domain/alert.js';
 import { postJson } from '../http.js';
 import { renderLine, renderText } from '../templates.js';
 import type { AlertNotification, Notification, NotifierDefinition, SendOutcome } from '../types.js';

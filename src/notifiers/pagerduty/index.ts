@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { SEVERITIES, type Severity } from '../../core/types.js';
+import { SEVERITIES, type Severity } from '../../domain/alert.js';
 import { oneLine, truncate } from '../escape.js';
 import { countsLine, groupFacts, groupName, memberLine } from '../group.js';
 import { postJson } from '../http.js';

@@ -1,18 +1,9 @@
 /** The audit trail: who did what, when (manual resolutions, silences, config changes, token use). */
 import type { Kysely } from 'kysely';
 import { newId } from '../../core/ids.js';
+import type { AuditEntry } from '../../domain/audit.js';
 import type { Database } from '../schema.js';
 import { fromJson, toJson } from './json.js';
-
-/** One audited action. */
-export interface AuditEntry {
-  id: string;
-  at: number;
-  actor: string;
-  action: string;
-  target: string | null;
-  detail: Record<string, unknown>;
-}
 
 export class AuditRepo {
   constructor(private readonly db: Kysely<Database>) {}

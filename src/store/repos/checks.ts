@@ -1,12 +1,9 @@
 /** Health check results: history of every persisted run. */
 import type { Kysely } from 'kysely';
 import { newId } from '../../core/ids.js';
-import type { HealthCheckResult, HealthStatus } from '../../core/types.js';
+import type { HealthCheckResult, HealthStatus, StoredCheckResult } from '../../domain/health.js';
 import type { CheckResultTable, Database } from '../schema.js';
 import { fromJson, toJson } from './json.js';
-
-/** A stored result, with its id. */
-export type StoredCheckResult = HealthCheckResult & { id: string };
 
 function toResult(r: CheckResultTable): StoredCheckResult {
   return {

@@ -1,31 +1,11 @@
 /** Runs of scheduled jobs, the instances that share the store, and reading old records for archival. */
 import type { Kysely } from 'kysely';
 import { newId } from '../../core/ids.js';
+import type { ArchiveDataset, ArchiveRecord } from '../../domain/archive.js';
+import type { InstanceInfo } from '../../domain/instance.js';
+import type { JobOutcome, JobRun } from '../../domain/job.js';
 import type { Database } from '../schema.js';
 import { fromJson, toJson } from './json.js';
-
-export type JobOutcome = 'running' | 'ok' | 'failed' | 'skipped';
-
-/** One run of a job. */
-export interface JobRun {
-  id: string;
-  job: string;
-  instance: string;
-  startedAt: number;
-  endedAt: number | null;
-  outcome: JobOutcome;
-  detail: Record<string, unknown>;
-}
-
-/** A prodmon process known to the store. */
-export interface InstanceInfo {
-  id: string;
-  host: string;
-  pid: number;
-  version: string;
-  startedAt: number;
-  lastSeenAt: number;
-}
 
 export class JobRunRepo {
   /** Old records for the archive job and `prodmon cleanup` (bound to the same database or transaction). */
@@ -150,19 +130,6 @@ export class InstanceRepo {
   }
 }
 
-/** A kind of record that retention archives before deleting it. */
-export type ArchiveDataset =
-  | 'check_results'
-  | 'alerts'
-  | 'outbox'
-  | 'job_runs'
-  | 'instances'
-  | 'rollups_minute'
-  | 'rollups_hourly';
-
-/** One archived record: the stored row, JSON columns parsed, binary ones base64, children nested. */
-export type ArchiveRecord = Record<string, unknown>;
-
 interface ArchiveSpec {
   table: string;
   /** The age column: a record is old when it is before the cutoff. */
@@ -210,9 +177,6 @@ const SPECS: Record<ArchiveDataset, ArchiveSpec> = {
     binary: ['sketch'],
   },
 };
-
-/** Every dataset, in the order retention handles them. */
-export const ARCHIVE_DATASETS = Object.keys(SPECS) as ArchiveDataset[];
 
 function toRecord(row: Record<string, unknown>, json: string[] = [], binary: string[] = []): ArchiveRecord {
   const out: ArchiveRecord = { ...row };

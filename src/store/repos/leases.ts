@@ -3,15 +3,8 @@
  * of holder. The epoch is the fencing token: leader-only writes check it in the same transaction.
  */
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
+import type { Lease } from '../../domain/lease.js';
 import type { Database } from '../schema.js';
-
-/** A held lease. */
-export interface Lease {
-  name: string;
-  holder: string;
-  epoch: number;
-  expiresAt: number;
-}
 
 export class LeaseRepo {
   constructor(private readonly db: Kysely<Database>) {}

@@ -1,21 +1,8 @@
 /** Per-minute (and hourly) rollups: one row per (metric, labels, instance, resolution, bucket). */
 import { type Kysely, SqliteAdapter, sql } from 'kysely';
 import { Slicer } from '../../core/slice.js';
-import type { Database, RollupTable } from '../schema.js';
-
-/** A rollup as stored; `labels` is canonical JSON. */
-export type RollupRow = RollupTable;
-
-/** What to read. */
-export interface RollupQuery {
-  metrics?: string[];
-  resolution: number;
-  /** Bucket start >= since. */
-  since: number;
-  /** Bucket start < until. */
-  until: number;
-  instance?: string;
-}
+import type { RollupQuery, RollupRow } from '../../domain/rollup.js';
+import type { Database } from '../schema.js';
 
 /** Buckets of one read that `RollupRepo.pages` reads one by one (beyond, it reads the range in order). */
 const MAX_BUCKET_STEPS = 2000;
