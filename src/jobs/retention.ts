@@ -4,10 +4,10 @@
  * archive holds every record cleanup deletes. Used by the cleanup and archive jobs and `prodmon cleanup`.
  */
 import type { ResolvedConfig } from '../config/load.js';
-import { bucketStart, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
 import type { ArchiveDataset } from '../domain/archive.js';
 import { applyLogRetention, type LogRetentionOptions } from '../logging/index.js';
 import { compact } from '../metrics/maintenance.js';
+import { bucketStart, HOUR_MS, MINUTE_MS } from '../metrics/rollup.js';
 import type { Repos, Store } from '../store/index.js';
 import { ArchiveWriter } from './archive/writer.js';
 import type { JobProgress } from './types.js';

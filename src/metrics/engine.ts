@@ -6,7 +6,6 @@
  */
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
-import { type Aggregation, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
 import { Slicer } from '../core/slice.js';
 import type { Labels } from '../domain/labels.js';
 import type { RollupRow } from '../domain/rollup.js';
@@ -22,6 +21,7 @@ import {
   type WindowValue,
   windowFromGroups,
 } from './read.js';
+import { type Aggregation, HOUR_MS, MINUTE_MS } from './rollup.js';
 import { type PerformanceSummary, SUMMARY_METRICS, SummaryEntries, summarize } from './summary.js';
 import type { SystemSource } from './system-source.js';
 import { WindowBlocks } from './window-blocks.js';

@@ -17,13 +17,13 @@
  * `readEntryPages`.
  */
 import type { Clock } from '../core/clock.js';
-import { MINUTE_MS } from '../core/rollup.js';
 import type { Slicer } from '../core/slice.js';
 import type { RollupRow } from '../domain/rollup.js';
 import type { Store } from '../store/index.js';
 import { EntryMerger } from './merge.js';
 import { entryFromRow, memoryEntry, type ReadRange, type RollupEntry } from './read.js';
 import type { Recorder } from './recorder.js';
+import { MINUTE_MS } from './rollup.js';
 
 /** One minute of one metric. */
 interface Block {

@@ -4,10 +4,10 @@
  */
 import { z } from 'zod';
 import { ProdmonError } from '../core/errors.js';
-import { canonicalLabels, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
-import { sketchBytesCount } from '../core/sketch.js';
 import { Slicer } from '../core/slice.js';
 import type { BucketFigures, RollupRow } from '../domain/rollup.js';
+import { canonicalLabels, HOUR_MS, MINUTE_MS } from './rollup.js';
+import { sketchBytesCount } from './sketch.js';
 
 /** Rows in one request at most. */
 export const MAX_ROWS_PER_BATCH = 5000;

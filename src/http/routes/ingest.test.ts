@@ -5,10 +5,10 @@ import { testEngine } from '../../../test/support/metrics.js';
 import { tempDir } from '../../../test/support/services.js';
 import { STORE_FIXTURES } from '../../../test/support/stores.js';
 import { FakeClock, systemClock } from '../../core/clock.js';
-import { METRIC } from '../../core/metric-names.js';
-import { MINUTE_MS } from '../../core/rollup.js';
 import { createMonitor, type Monitor } from '../../index.js';
 import type { MetricsEngine } from '../../metrics/engine.js';
+import { METRIC } from '../../metrics/names.js';
+import { MINUTE_MS } from '../../metrics/rollup.js';
 import { toWire, type WireBatch } from '../../metrics/wire.js';
 import type { Store } from '../../store/index.js';
 
