@@ -9,10 +9,10 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
 import { type Loop, startLoop } from '../core/loop.js';
 import { type HealthCheckResult, type HealthStatus, overallStatus } from '../domain/health.js';
-import type { CheckResultRepo } from '../store/repos/checks.js';
 import { buildChecks } from './build.js';
 import { type CustomCheckFn, type CustomCheckOptions, customCheck } from './custom/index.js';
 import { ResultPersister } from './persist.js';
+import type { CheckResultRepository } from './repository.js';
 import { runCheck } from './runner.js';
 import type { HealthCheck, SelfProbe, SelfProbeSource } from './types.js';
 import { scrubResult } from './util.js';
@@ -87,7 +87,7 @@ export class HealthService implements SelfProbeSource {
   }
 
   /** Where results are stored for history (`store.checks`). */
-  attachStore(store: { checks: Pick<CheckResultRepo, 'insert'> }): void {
+  attachStore(store: { checks: Pick<CheckResultRepository, 'insert'> }): void {
     this.#persister.attach(store.checks);
   }
 

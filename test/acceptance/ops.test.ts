@@ -55,7 +55,7 @@ async function dataStore(cwd: string): Promise<Store> {
 
 async function counts(store: Store): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const ds of ARCHIVE_DATASETS) out[ds] = await store.jobs.archive.count(ds, Date.now() + 86_400_000);
+  for (const ds of ARCHIVE_DATASETS) out[ds] = await store.archive.count(ds, Date.now() + 86_400_000);
   return out;
 }
 

@@ -1,5 +1,7 @@
 /** Alerts and their history of transitions. */
+
 import type { Kysely } from 'kysely';
+import type { AlertRepository } from '../../alerting/repository.js';
 import type {
   AlertEvent,
   AlertFilter,
@@ -75,7 +77,7 @@ function toEvent(r: AlertEventTable): AlertEvent {
   };
 }
 
-export class AlertRepo {
+export class AlertRepo implements AlertRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Stores a new alert; fails if an open alert with the same fingerprint exists. */

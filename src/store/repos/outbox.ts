@@ -1,7 +1,9 @@
 /** The durable outbox of notifications and the log of every delivery attempt. */
+
 import type { Kysely } from 'kysely';
 import { newId } from '../../core/ids.js';
 import type { Delivery, OutboxItem, OutboxStatus } from '../../domain/outbox.js';
+import type { OutboxRepository } from '../../notifiers/outbox/repository.js';
 import type { Database, OutboxTable } from '../schema.js';
 import { fromJson, toJson } from './json.js';
 
@@ -11,7 +13,7 @@ const toItem = (r: OutboxTable): OutboxItem => ({
   payload: fromJson(r.payload, {}),
 });
 
-export class OutboxRepo {
+export class OutboxRepo implements OutboxRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /**

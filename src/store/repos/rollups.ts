@@ -1,13 +1,15 @@
 /** Per-minute (and hourly) rollups: one row per (metric, labels, instance, resolution, bucket). */
+
 import { type Kysely, SqliteAdapter, sql } from 'kysely';
 import { Slicer } from '../../core/slice.js';
 import type { RollupQuery, RollupRow } from '../../domain/rollup.js';
+import type { RollupRepository } from '../../metrics/repository.js';
 import type { Database } from '../schema.js';
 
 /** Buckets of one read that `RollupRepo.pages` reads one by one (beyond, it reads the range in order). */
 const MAX_BUCKET_STEPS = 2000;
 
-export class RollupRepo {
+export class RollupRepo implements RollupRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /**

@@ -1,12 +1,14 @@
 /** Silences: alerts matching them stay recorded but are not notified until they end. */
+
 import type { Kysely } from 'kysely';
+import type { SilenceRepository } from '../../alerting/repository.js';
 import type { Silence } from '../../domain/silence.js';
 import type { Database, SilenceTable } from '../schema.js';
 import { fromJson, toJson } from './json.js';
 
 const toSilence = (r: SilenceTable): Silence => ({ ...r, matchers: fromJson(r.matchers, {}) });
 
-export class SilenceRepo {
+export class SilenceRepo implements SilenceRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Stores a silence. */

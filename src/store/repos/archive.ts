@@ -1,134 +1,12 @@
-/** Runs of scheduled jobs, the instances that share the store, and reading old records for archival. */
+/** Reading old records for archival and deleting exactly what was archived, one spec per dataset. */
 import type { Kysely } from 'kysely';
-import { newId } from '../../core/ids.js';
 import type { ArchiveDataset, ArchiveRecord } from '../../domain/archive.js';
-import type { InstanceInfo } from '../../domain/instance.js';
-import type { JobOutcome, JobRun } from '../../domain/job.js';
+import type { ArchiveRepository } from '../../jobs/repository.js';
 import type { Database } from '../schema.js';
-import { fromJson, toJson } from './json.js';
+import { fromJson } from './json.js';
 
-export class JobRunRepo {
-  /** Old records for the archive job and `prodmon cleanup` (bound to the same database or transaction). */
-  readonly archive: ArchiveRepo;
-
-  constructor(private readonly db: Kysely<Database>) {
-    this.archive = new ArchiveRepo(db);
-  }
-
-  /** Records the start of a run (with e.g. the schedule slot it runs for); returns its id. */
-  async start(
-    job: string,
-    instance: string,
-    now: number,
-    detail: Record<string, unknown> = {},
-  ): Promise<string> {
-    const id = newId(now, 'jr_');
-    await this.db
-      .insertInto('jobRuns')
-      .values({
-        id,
-        job,
-        instance,
-        startedAt: now,
-        endedAt: null,
-        outcome: 'running',
-        detail: toJson(detail),
-      })
-      .execute();
-    return id;
-  }
-
-  /** One run by id. */
-  async get(id: string): Promise<JobRun | undefined> {
-    const r = await this.db.selectFrom('jobRuns').selectAll().where('id', '=', id).executeTakeFirst();
-    return r ? { ...r, outcome: r.outcome as JobOutcome, detail: fromJson(r.detail, {}) } : undefined;
-  }
-
-  /** The newest run of each job (any instance), by job name. */
-  async latestPerJob(): Promise<JobRun[]> {
-    const newest = this.db
-      .selectFrom('jobRuns')
-      .select(['job'])
-      .select((eb) => eb.fn.max('startedAt').as('at'))
-      .groupBy('job')
-      .as('n');
-    const rows = await this.db
-      .selectFrom('jobRuns')
-      .innerJoin(newest, (j) => j.onRef('n.job', '=', 'jobRuns.job').onRef('n.at', '=', 'jobRuns.startedAt'))
-      .selectAll('jobRuns')
-      .orderBy('jobRuns.job')
-      .orderBy('jobRuns.id', 'desc')
-      .execute();
-    const seen = new Set<string>();
-    return rows
-      .filter((r) => !seen.has(r.job) && seen.add(r.job))
-      .map((r) => ({ ...r, outcome: r.outcome as JobOutcome, detail: fromJson(r.detail, {}) }));
-  }
-
-  /** Records how a run ended. */
-  async finish(id: string, outcome: JobOutcome, detail: Record<string, unknown>, now: number): Promise<void> {
-    await this.db
-      .updateTable('jobRuns')
-      .set({ outcome, detail: toJson(detail), endedAt: now })
-      .where('id', '=', id)
-      .execute();
-  }
-
-  /** Recent runs, newest first (optionally of one job). */
-  async recent(opts: { job?: string; limit?: number } = {}): Promise<JobRun[]> {
-    let q = this.db.selectFrom('jobRuns').selectAll();
-    if (opts.job) q = q.where('job', '=', opts.job);
-    const rows = await q
-      .orderBy('startedAt', 'desc')
-      .orderBy('id', 'desc')
-      .limit(opts.limit ?? 50)
-      .execute();
-    return rows.map((r) => ({ ...r, outcome: r.outcome as JobOutcome, detail: fromJson(r.detail, {}) }));
-  }
-
-  /** Deletes runs started before `before`. */
-  async deleteBefore(before: number): Promise<number> {
-    const r = await this.db.deleteFrom('jobRuns').where('startedAt', '<', before).executeTakeFirst();
-    return Number(r.numDeletedRows);
-  }
-}
-
-export class InstanceRepo {
-  constructor(private readonly db: Kysely<Database>) {}
-
-  /** Registers or refreshes an instance's heartbeat. */
-  async heartbeat(info: Omit<InstanceInfo, 'lastSeenAt'>, now: number): Promise<void> {
-    await this.db
-      .insertInto('instances')
-      .values({ ...info, lastSeenAt: now })
-      // A restart under a fixed `instance` name is a new process: its pid, host and start replace the old.
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet({
-          lastSeenAt: now,
-          version: info.version,
-          host: info.host,
-          pid: info.pid,
-          startedAt: info.startedAt,
-        }),
-      )
-      .execute();
-  }
-
-  /** Instances seen since `since`, most recent first. */
-  async list(since = 0): Promise<InstanceInfo[]> {
-    return this.db
-      .selectFrom('instances')
-      .selectAll()
-      .where('lastSeenAt', '>=', since)
-      .orderBy('lastSeenAt', 'desc')
-      .execute();
-  }
-
-  /** Removes an instance (on clean shutdown). */
-  async remove(id: string): Promise<void> {
-    await this.db.deleteFrom('instances').where('id', '=', id).execute();
-  }
-}
+/** The tables archived, with their columns as plain values: the one code path below reads them all alike. */
+type ArchivedTables = Record<string, Record<string, unknown>>;
 
 interface ArchiveSpec {
   table: string;
@@ -189,16 +67,15 @@ function toRecord(row: Record<string, unknown>, json: string[] = [], binary: str
 }
 
 /** Reads and deletes old records table by table (one spec per dataset, the same code for all). */
-export class ArchiveRepo {
-  // biome-ignore lint/suspicious/noExplicitAny: one table-driven code path over several tables
-  readonly #db: Kysely<any>;
+export class ArchiveRepo implements ArchiveRepository {
+  readonly #db: Kysely<ArchivedTables>;
 
   constructor(db: Kysely<Database>) {
-    this.#db = db;
+    // Table and column names come from SPECS (tables of `Database`), not from input.
+    this.#db = db as unknown as Kysely<ArchivedTables>;
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: see above
-  #old(ds: ArchiveDataset, before: number): any {
+  #old(ds: ArchiveDataset, before: number) {
     const s = SPECS[ds];
     let q = this.#db.selectFrom(s.table).where(s.time, '<', before);
     if (s.filter) q = q.where(s.filter[0], s.filter[1], s.filter[2]);
@@ -208,9 +85,9 @@ export class ArchiveRepo {
   /** How many records of `ds` are older than `before`. */
   async count(ds: ArchiveDataset, before: number): Promise<number> {
     const r = await this.#old(ds, before)
-      .select((eb: { fn: { countAll: () => { as: (n: string) => unknown } } }) => eb.fn.countAll().as('n'))
+      .select((eb) => eb.fn.countAll().as('n'))
       .executeTakeFirst();
-    return Number((r as { n?: unknown } | undefined)?.n ?? 0);
+    return Number(r?.n ?? 0);
   }
 
   /** Up to `limit` records of `ds` older than `before` (skipping `offset`), oldest first, children nested. */
