@@ -4,17 +4,11 @@
  */
 import { freemem, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import { z } from 'zod';
 import type { CheckDefinition } from '../types.js';
-import { humanBytes, levelOf, percentThresholds, thresholdsOf } from '../util.js';
+import { humanBytes, levelOf, thresholdsOf } from '../util.js';
 import { type CgroupMemory, cgroupMemory, NO_LIMIT } from './cgroup.js';
+import { shape } from './options.js';
 
-const shape = {
-  /** Used % thresholds (default `alerting.thresholds.memory_usage`). */
-  thresholds: percentThresholds(),
-  /** Where cgroups are mounted (for tests and unusual hosts). */
-  cgroup_root: z.string().default('/sys/fs/cgroup'),
-};
 type Options = { thresholds?: { warning?: number; critical?: number }; cgroup_root: string };
 
 /** The memory the process may use and how much is used: the cgroup's when limited, else the host's. */

@@ -4,15 +4,10 @@
  * `pg` is imported on the first run, never when the config loads.
  */
 import type pg from 'pg';
-import { nonEmpty } from '../../config/zod-helpers.js';
 import type { CheckDefinition } from '../types.js';
-import { abortable, latencyOutcome, latencyThreshold, monotonic, safeTarget, targetError } from '../util.js';
+import { abortable, latencyOutcome, monotonic, safeTarget, targetError } from '../util.js';
+import { shape } from './options.js';
 
-const shape = {
-  /** Connection URL (`postgres://user:password@host:5432/db`); never shown. */
-  url: nonEmpty(),
-  latency_threshold: latencyThreshold(),
-};
 type Options = { url: string; latency_threshold?: number };
 
 /** The `postgres` kind. */

@@ -7,26 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RedisClientType } from 'redis';
-import { z } from 'zod';
-import { nonEmpty } from '../../config/zod-helpers.js';
 import type { CheckDefinition } from '../types.js';
-import {
-  abortable,
-  humanBytes,
-  latencyOutcome,
-  latencyThreshold,
-  monotonic,
-  safeTarget,
-  targetError,
-} from '../util.js';
+import { abortable, humanBytes, latencyOutcome, monotonic, safeTarget, targetError } from '../util.js';
+import { shape } from './options.js';
 
-const shape = {
-  /** `redis://[user:password@]host:6379[/db]` or `rediss://...`; never shown. */
-  url: nonEmpty(),
-  /** Prefix of the probe keys (each run writes one, with a short TTL, and deletes it). */
-  key_prefix: z.string().default('prodmon:health:'),
-  latency_threshold: latencyThreshold(),
-};
 type Options = { url: string; key_prefix: string; latency_threshold?: number };
 
 /** `field:value` lines of an INFO reply as numbers or strings. */

@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../../domain/alert.js';
 import { oneLine, truncate } from '../escape.js';
 import { countsLine, groupFacts, groupName, memberLine } from '../group.js';
@@ -21,6 +20,7 @@ import type {
   NotifierDefinition,
   SendOutcome,
 } from '../types.js';
+import { shape } from './options.js';
 
 /** Options of a PagerDuty channel. */
 export interface PagerDutyOptions {
@@ -177,14 +177,8 @@ function loneGroupEvent(
 
 export const pagerDutyNotifier: NotifierDefinition<PagerDutyOptions> = {
   kind: 'pagerduty',
-  shape: {
-    routing_key: z.string().min(1, { error: 'must not be empty' }),
-    url: z.string().url().default('https://events.pagerduty.com/v2/enqueue'),
-    /** `payload.source` (default: this host's name). */
-    source: z.string().min(1).optional(),
-    component: z.string().min(1).optional(),
-    group: z.string().min(1).optional(),
-  },
+  shape,
+
   create(spec, ctx) {
     const o = { ...spec, clientUrl: dashboardBase(ctx.config) };
     const post = (event: unknown, signal: AbortSignal) =>
