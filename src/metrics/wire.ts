@@ -27,7 +27,6 @@ export interface WireBatch {
 }
 
 /** The wire form of stored rows (in push.ts, which the agent loads without zod). */
-export { toWire } from './push.js';
 
 const finite = z.number().refine(Number.isFinite, { error: 'must be a finite number' });
 const name = /^[a-zA-Z_][a-zA-Z0-9_.:-]{0,199}$/;

@@ -8,8 +8,9 @@ import { FakeClock, systemClock } from '../../core/clock.js';
 import { createMonitor, type Monitor } from '../../index.js';
 import type { MetricsEngine } from '../../metrics/engine.js';
 import { METRIC } from '../../metrics/names.js';
+import { toWire } from '../../metrics/push.js';
 import { MINUTE_MS } from '../../metrics/rollup.js';
-import { toWire, type WireBatch } from '../../metrics/wire.js';
+import type { WireBatch } from '../../metrics/wire.js';
 import type { Store } from '../../store/index.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
