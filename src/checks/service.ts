@@ -82,8 +82,7 @@ export class HealthService implements SelfProbeSource {
     this.#persister = new ResultPersister(opts.config.health.persist_interval, opts.log, (t) =>
       this.#scrub(t),
     );
-    this.#configured =
-      opts.checks ?? buildChecks(opts.config, { clock: opts.clock, config: opts.config, self: this });
+    this.#configured = opts.checks ?? buildChecks(opts.config, { clock: opts.clock, self: this });
   }
 
   /** Where results are stored for history (`store.checks`). */

@@ -288,6 +288,6 @@ export function checkFrom(
     { env: {}, dataDir: '/tmp/prodmon-health-test' },
   );
   const clock = opts.clock ?? systemClock;
-  const check = buildChecks(config, { clock, config, self: opts.self })[0]!;
+  const check = buildChecks(config, { clock, self: opts.self })[0]!;
   return { check, config, run: () => runCheck(check, { clock }) };
 }

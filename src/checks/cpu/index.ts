@@ -6,7 +6,7 @@
 import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Sustain } from '../sustain.js';
-import type { CheckDefinition } from '../types.js';
+import type { CheckDefinition, Levels } from '../types.js';
 import { levelOf, thresholdsOf } from '../util.js';
 import { shape } from './options.js';
 
@@ -39,11 +39,12 @@ type Options = { thresholds?: { warning?: number; critical?: number }; for: numb
 const MAX_SPAN_MS = 5 * 60_000;
 
 /** The `cpu` kind. */
-export const cpuCheck: CheckDefinition<Options> = {
+export const cpuCheck: CheckDefinition<Options, Options & { thresholds: Levels }> = {
   kind: 'cpu',
   shape,
+  resolve: (spec, d) => ({ ...spec, thresholds: thresholdsOf(spec.thresholds, d.cpu) }),
   create(spec, ctx) {
-    const t = thresholdsOf(spec.thresholds, ctx.config.alerting.thresholds.cpu_usage);
+    const t = spec.thresholds;
     const sustain = new Sustain(spec.for);
     let previous: { at: number; times: { busy: number; total: number } } | null = null;
     return {

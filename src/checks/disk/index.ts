@@ -3,7 +3,7 @@ import { statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { HealthStatus } from '../../domain/health.js';
 import { worstStatus } from '../../domain/health.js';
-import type { CheckDefinition } from '../types.js';
+import type { CheckDefinition, Levels } from '../types.js';
 import { humanBytes, levelOf, thresholdsOf } from '../util.js';
 import { shape } from './options.js';
 
@@ -44,12 +44,17 @@ export async function diskFigures(path: string): Promise<DiskFigures> {
 type Options = { paths?: string[]; thresholds?: { warning?: number; critical?: number } };
 
 /** The `disk` kind. */
-export const diskCheck: CheckDefinition<Options> = {
+export const diskCheck: CheckDefinition<Options, Options & { paths: string[]; thresholds: Levels }> = {
   kind: 'disk',
   shape,
-  create(spec, ctx) {
-    const paths = spec.paths ?? [ctx.config.dataDir];
-    const t = thresholdsOf(spec.thresholds, ctx.config.alerting.thresholds.disk_usage);
+  resolve: (spec, d) => ({
+    ...spec,
+    paths: spec.paths ?? [d.dataDir],
+    thresholds: thresholdsOf(spec.thresholds, d.disk),
+  }),
+  create(spec) {
+    const paths = spec.paths;
+    const t = spec.thresholds;
     return {
       name: spec.name,
       kind: spec.kind,

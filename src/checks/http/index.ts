@@ -93,11 +93,12 @@ function request(
 }
 
 /** The `http` kind. */
-export const httpCheck: CheckDefinition<Options> = {
+export const httpCheck: CheckDefinition<Options, Options & { latency_threshold: number }> = {
   kind: 'http',
   shape,
+  resolve: (spec, d) => ({ ...spec, latency_threshold: spec.latency_threshold ?? d.httpLatency }),
   create(spec, ctx) {
-    const threshold = spec.latency_threshold ?? ctx.config.alerting.thresholds.api_response_time.warning;
+    const threshold = spec.latency_threshold;
     const url = new URL(spec.url);
     const shown = displayUrl(spec.url);
     const expected = spec.expected_status === undefined ? null : [spec.expected_status].flat();

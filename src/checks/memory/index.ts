@@ -4,7 +4,7 @@
  */
 import { freemem, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import type { CheckDefinition } from '../types.js';
+import type { CheckDefinition, Levels } from '../types.js';
 import { humanBytes, levelOf, thresholdsOf } from '../util.js';
 import { type CgroupMemory, cgroupMemory, NO_LIMIT } from './cgroup.js';
 import { shape } from './options.js';
@@ -34,11 +34,12 @@ export async function systemMemory(
 }
 
 /** The `memory` kind. */
-export const memoryCheck: CheckDefinition<Options> = {
+export const memoryCheck: CheckDefinition<Options, Options & { thresholds: Levels }> = {
   kind: 'memory',
   shape,
-  create(spec, ctx) {
-    const t = thresholdsOf(spec.thresholds, ctx.config.alerting.thresholds.memory_usage);
+  resolve: (spec, d) => ({ ...spec, thresholds: thresholdsOf(spec.thresholds, d.memory) }),
+  create(spec) {
+    const t = spec.thresholds;
     return {
       name: spec.name,
       kind: spec.kind,

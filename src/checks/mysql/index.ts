@@ -17,11 +17,12 @@ function query<T>(conn: Connection, sql: string): Promise<T[]> {
 }
 
 /** The `mysql` kind. */
-export const mysqlCheck: CheckDefinition<Options> = {
+export const mysqlCheck: CheckDefinition<Options, Options & { latency_threshold: number }> = {
   kind: 'mysql',
   shape,
-  create(spec, ctx) {
-    const threshold = spec.latency_threshold ?? ctx.config.alerting.thresholds.database_query_time.warning;
+  resolve: (spec, d) => ({ ...spec, latency_threshold: spec.latency_threshold ?? d.databaseLatency }),
+  create(spec) {
+    const threshold = spec.latency_threshold;
     const target = safeTarget(spec.url);
     let conn: Connection | null = null;
     const drop = () => {

@@ -11,11 +11,12 @@ import { shape } from './options.js';
 type Options = { url: string; latency_threshold?: number };
 
 /** The `postgres` kind. */
-export const postgresCheck: CheckDefinition<Options> = {
+export const postgresCheck: CheckDefinition<Options, Options & { latency_threshold: number }> = {
   kind: 'postgres',
   shape,
-  create(spec, ctx) {
-    const threshold = spec.latency_threshold ?? ctx.config.alerting.thresholds.database_query_time.warning;
+  resolve: (spec, d) => ({ ...spec, latency_threshold: spec.latency_threshold ?? d.databaseLatency }),
+  create(spec) {
+    const threshold = spec.latency_threshold;
     const target = safeTarget(spec.url);
     let client: pg.Client | null = null;
     let version: string | null = null;

@@ -24,11 +24,12 @@ export function parseInfo(text: string): Record<string, string> {
 }
 
 /** The `redis` kind. */
-export const redisCheck: CheckDefinition<Options> = {
+export const redisCheck: CheckDefinition<Options, Options & { latency_threshold: number }> = {
   kind: 'redis',
   shape,
-  create(spec, ctx) {
-    const threshold = spec.latency_threshold ?? ctx.config.alerting.thresholds.database_query_time.warning;
+  resolve: (spec, d) => ({ ...spec, latency_threshold: spec.latency_threshold ?? d.databaseLatency }),
+  create(spec) {
+    const threshold = spec.latency_threshold;
     const target = safeTarget(spec.url);
     let client: RedisClientType | null = null;
     const drop = () => {

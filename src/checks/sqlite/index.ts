@@ -14,11 +14,12 @@ import { shape } from './options.js';
 type Options = { path: string; readonly: boolean; latency_threshold?: number };
 
 /** The `sqlite` kind. */
-export const sqliteCheck: CheckDefinition<Options> = {
+export const sqliteCheck: CheckDefinition<Options, Options & { latency_threshold: number }> = {
   kind: 'sqlite',
   shape,
-  create(spec, ctx) {
-    const threshold = spec.latency_threshold ?? ctx.config.alerting.thresholds.database_query_time.warning;
+  resolve: (spec, d) => ({ ...spec, latency_threshold: spec.latency_threshold ?? d.databaseLatency }),
+  create(spec) {
+    const threshold = spec.latency_threshold;
     const path = resolve(spec.path);
     let db: BetterSqlite3.Database | null = null;
     const drop = () => {
