@@ -1,6 +1,5 @@
 /** The notifier plugin contract: one folder per channel kind under `src/notifiers/`, one line in the registry. */
 import type { z } from 'zod';
-import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import type { Alert, Severity } from '../domain/alert.js';
 import type { Labels } from '../domain/labels.js';
@@ -123,10 +122,13 @@ export interface Notifier {
   close?(): Promise<void>;
 }
 
-/** What a notifier may use besides its own options. */
+/** What a notifier may use besides its own options (built from the config by src/notifiers/pipeline.ts). */
 export interface NotifierContext {
   clock: Clock;
-  config: ResolvedConfig;
+  /** Longest one delivery attempt may take, ms (`notifications.outbox.attempt_timeout`). */
+  attemptTimeout: number;
+  /** The dashboard's public address, when `server.public_url` is set (links in messages). */
+  dashboardUrl: string | null;
 }
 
 /** A channel kind: its options (beside the common keys) and how to build one. */

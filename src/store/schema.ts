@@ -1,9 +1,6 @@
 /** Table row types as Kysely sees them (camelCase in code, snake_case in the database). */
 import type { RollupRow } from '../domain/rollup.js';
 
-/** A rollup row: a bucket's figures and its series (src/domain/rollup.ts). */
-export type RollupTable = RollupRow;
-
 export interface CheckResultTable {
   id: string;
   name: string;
@@ -144,7 +141,8 @@ export interface MigrationTable {
 }
 
 export interface Database {
-  rollups: RollupTable;
+  /** A bucket's figures and its series (src/domain/rollup.ts). */
+  rollups: RollupRow;
   checkResults: CheckResultTable;
   alerts: AlertTable;
   alertEvents: AlertEventTable;

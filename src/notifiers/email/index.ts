@@ -54,7 +54,7 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
   shape,
 
   create(spec, ctx) {
-    const timeout = ctx.config.notifications.outbox.attempt_timeout;
+    const timeout = ctx.attemptTimeout;
     const s = spec.smtp;
     const transport = nodemailerModule().createTransport({
       host: s.host,

@@ -10,7 +10,7 @@ import { SEVERITIES, type Severity } from '../../domain/alert.js';
 import { oneLine, truncate } from '../escape.js';
 import { countsLine, groupFacts, groupName, memberLine } from '../group.js';
 import { postJson } from '../http.js';
-import { alertFields, dashboardBase, inhibitedText } from '../message.js';
+import { alertFields, inhibitedText } from '../message.js';
 import { renderLine } from '../templates.js';
 import type {
   AlertNotification,
@@ -180,7 +180,7 @@ export const pagerDutyNotifier: NotifierDefinition<PagerDutyOptions> = {
   shape,
 
   create(spec, ctx) {
-    const o = { ...spec, clientUrl: dashboardBase(ctx.config) };
+    const o = { ...spec, clientUrl: ctx.dashboardUrl };
     const post = (event: unknown, signal: AbortSignal) =>
       postJson({ url: spec.url, body: JSON.stringify(event), signal, now: () => ctx.clock.now() });
     return {
