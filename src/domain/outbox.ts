@@ -33,3 +33,15 @@ export interface Delivery {
   error: string | null;
   durationMs: number;
 }
+
+/** A notification to add to the outbox (keyed: a second one with the same key is not added). */
+export interface NewOutboxItem {
+  key: string;
+  alertId: string | null;
+  transition: string;
+  channel: string;
+  payload: Record<string, unknown>;
+  now: number;
+  /** The notification group, when grouped. */
+  groupKey?: string | null;
+}

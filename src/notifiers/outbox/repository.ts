@@ -1,5 +1,5 @@
 /** What the notification pipeline needs from the store: the durable outbox and its delivery log. */
-import type { Delivery, OutboxItem, OutboxStatus } from '../../domain/outbox.js';
+import type { Delivery, NewOutboxItem, OutboxItem, OutboxStatus } from '../../domain/outbox.js';
 
 /** The durable outbox of notifications and the log of every delivery attempt. */
 export interface OutboxRepository {
@@ -7,16 +7,7 @@ export interface OutboxRepository {
    * Adds a notification unless one with the same key exists (then nothing happens).
    * Returns whether it was added.
    */
-  enqueue(item: {
-    key: string;
-    alertId: string | null;
-    transition: string;
-    channel: string;
-    payload: Record<string, unknown>;
-    now: number;
-    /** The notification group, when grouped. */
-    groupKey?: string | null;
-  }): Promise<boolean>;
+  enqueue(item: NewOutboxItem): Promise<boolean>;
   /** Pending items due at `now`, oldest first. */
   due(now: number, limit?: number): Promise<OutboxItem[]>;
   /** Every pending item (due or waiting), oldest first: the worker's view of the backlog. */

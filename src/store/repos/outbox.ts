@@ -2,7 +2,7 @@
 
 import type { Kysely } from 'kysely';
 import { newId } from '../../core/ids.js';
-import type { Delivery, OutboxItem, OutboxStatus } from '../../domain/outbox.js';
+import type { Delivery, NewOutboxItem, OutboxItem, OutboxStatus } from '../../domain/outbox.js';
 import type { OutboxRepository } from '../../notifiers/outbox/repository.js';
 import type { Database, OutboxTable } from '../schema.js';
 import { fromJson, toJson } from './json.js';
@@ -20,16 +20,7 @@ export class OutboxRepo implements OutboxRepository {
    * Adds a notification unless one with the same key exists (then nothing happens).
    * Returns whether it was added.
    */
-  async enqueue(item: {
-    key: string;
-    alertId: string | null;
-    transition: string;
-    channel: string;
-    payload: Record<string, unknown>;
-    now: number;
-    /** The notification group, when grouped. */
-    groupKey?: string | null;
-  }): Promise<boolean> {
+  async enqueue(item: NewOutboxItem): Promise<boolean> {
     const r = await this.db
       .insertInto('outbox')
       .values({
