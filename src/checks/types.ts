@@ -1,4 +1,8 @@
-/** The health-check plugin contract: one folder per kind under `src/checks/`, one line in the registry. */
+/**
+ * The health-check plugin contract: one folder per kind under `src/checks/` (its option schema in
+ * `options.ts`, zod only; its implementation in `index.ts`), one line in `kinds.ts` (what the config
+ * validates) and one in `registry.ts`.
+ */
 import type { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import type { HealthStatus } from '../domain/health.js';

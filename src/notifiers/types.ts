@@ -1,4 +1,8 @@
-/** The notifier plugin contract: one folder per channel kind under `src/notifiers/`, one line in the registry. */
+/**
+ * The notifier plugin contract: one folder per channel kind under `src/notifiers/` (its option schema in
+ * `options.ts`, zod only; its implementation in `index.ts`), one line in `kinds.ts` (what the config
+ * validates) and one in `registry.ts`.
+ */
 import type { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import type { Alert, Severity } from '../domain/alert.js';
