@@ -13,9 +13,9 @@ import { closeServer, listenLocal } from '../test/support/http-load.js';
 import { tempDir } from '../test/support/services.js';
 import { AGENT_OPTIONS, type Agent, ConfigError, createAgent, UNMATCHED } from './agent.js';
 import { FakeClock } from './core/clock.js';
-import { METRIC } from './core/metric-names.js';
-import { MINUTE_MS } from './core/rollup.js';
 import { createMonitor, type Monitor } from './index.js';
+import { METRIC } from './metrics/names.js';
+import { MINUTE_MS } from './metrics/rollup.js';
 
 const PUSH = 'agent-push-token-0123456789';
 

@@ -3,13 +3,13 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { bucketOf, testEngine } from '../../test/support/metrics.js';
 import { STORE_FIXTURES, type StoreFixture } from '../../test/support/stores.js';
 import { FakeClock } from '../core/clock.js';
-import { METRIC } from '../core/metric-names.js';
-import { canonicalLabels, MINUTE_MS } from '../core/rollup.js';
 import { Slicer } from '../core/slice.js';
+import type { RollupRow } from '../domain/rollup.js';
 import type { Store } from '../store/index.js';
-import type { RollupRow } from '../store/repos/rollups.js';
 import type { MetricsEngine, WindowQuery } from './engine.js';
+import { METRIC } from './names.js';
 import { readEntries, readRange, windowFromEntries } from './read.js';
+import { canonicalLabels, MINUTE_MS } from './rollup.js';
 import { WindowBlocks } from './window-blocks.js';
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);

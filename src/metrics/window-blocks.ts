@@ -21,14 +21,14 @@
  * `readEntryPages`.
  */
 import type { Clock } from '../core/clock.js';
-import { emptyStats, MINUTE_MS, mergeStats, type RollupStats } from '../core/rollup.js';
-import { SketchSum } from '../core/sketch.js';
 import type { Slicer } from '../core/slice.js';
+import type { RollupRow } from '../domain/rollup.js';
 import type { Store } from '../store/index.js';
-import type { RollupRow } from '../store/repos/rollups.js';
 import { EntryMerger } from './merge.js';
 import { entryFromRow, memoryEntry, type ReadRange, type RollupEntry } from './read.js';
 import type { Recorder } from './recorder.js';
+import { emptyStats, MINUTE_MS, mergeStats, type RollupStats } from './rollup.js';
+import { SketchSum } from './sketch.js';
 
 /** The rows of one label set in a minute still filling (other instances'), and their sum. */
 interface LabelSet {

@@ -9,8 +9,8 @@ import { pgSchema, tempDir, uniqueName } from '../../test/support/services.js';
 import { corruptMiddle, seedHistory } from '../../test/support/store-faults.js';
 import { FakeClock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
+import type { StoredAlert } from '../domain/alert.js';
 import { openStore, type Store } from './index.js';
-import type { StoredAlert } from './repos/alerts.js';
 import type { StoreFault } from './watch.js';
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);

@@ -1,21 +1,9 @@
 /** Per-minute (and hourly) rollups: one row per (metric, labels, instance, resolution, bucket). */
 import { CompiledQuery, type Kysely, SqliteAdapter, sql } from 'kysely';
 import { Slicer } from '../../core/slice.js';
-import type { Database, RollupTable } from '../schema.js';
-
-/** A rollup as stored; `labels` is canonical JSON. */
-export type RollupRow = RollupTable;
-
-/** What to read. */
-export interface RollupQuery {
-  metrics?: string[];
-  resolution: number;
-  /** Bucket start >= since. */
-  since: number;
-  /** Bucket start < until. */
-  until: number;
-  instance?: string;
-}
+import type { RollupQuery, RollupRow } from '../../domain/rollup.js';
+import type { RollupRepository } from '../../metrics/repository.js';
+import type { Database } from '../schema.js';
 
 /** Buckets of one read that `RollupRepo.pages` reads one by one (beyond, it reads the range in order). */
 const MAX_BUCKET_STEPS = 2000;
@@ -24,10 +12,17 @@ const MAX_BUCKET_STEPS = 2000;
 const UPSERT_BATCH = 200;
 /** The key of a rollup, and the values an upsert replaces. */
 const UPSERT_KEY = ['metric', 'labels', 'instance', 'resolution', 'bucket'] as const;
-const UPSERT_VALUES = ['count', 'sum', 'min', 'max', 'errors', 'sketch'] as const satisfies readonly (keyof RollupRow)[];
+const UPSERT_VALUES = [
+  'count',
+  'sum',
+  'min',
+  'max',
+  'errors',
+  'sketch',
+] as const satisfies readonly (keyof RollupRow)[];
 const UPSERT_COLUMNS = [...UPSERT_KEY, ...UPSERT_VALUES] as const;
 
-export class RollupRepo {
+export class RollupRepo implements RollupRepository {
   /** Upsert statements by number of rows. */
   readonly #upserts = new Map<number, string>();
 
