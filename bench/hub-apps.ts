@@ -18,7 +18,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Histogram, Registry } from 'prom-client';
 import { type Agent, createAgent } from '../src/agent.js';
-import { METRIC } from '../src/core/metric-names.js';
+import { METRIC } from '../src/metrics/names.js';
 import type { Series } from '../src/metrics/series.js';
 
 interface Options {

@@ -9,9 +9,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Histogram, Registry } from 'prom-client';
 import { parseConfig } from '../src/config/load.js';
 import { systemClock } from '../src/core/clock.js';
-import { METRIC } from '../src/core/metric-names.js';
 import { RequestTracker } from '../src/instrument/track.js';
 import { MetricsEngine } from '../src/metrics/engine.js';
+import { METRIC } from '../src/metrics/names.js';
 import { pct, table } from './support.js';
 
 const N = Number(process.env.BENCH_N ?? 2_000_000);

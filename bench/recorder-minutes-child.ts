@@ -12,9 +12,9 @@
  *   node recorder-minutes-child.mjs <recycled|bins-reused|reserved|steps> <minutes> [flushes a minute, 6]
  */
 import { FakeClock } from '../src/core/clock.js';
-import { EncodeArena } from '../src/core/sketch-proto.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import { Series } from '../src/metrics/series.js';
+import { EncodeArena } from '../src/metrics/sketch-proto.js';
 
 const [mode = 'recycled', minutesArg = '30', flushesArg = '6'] = process.argv.slice(2);
 const flushes = Number(flushesArg);

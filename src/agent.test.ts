@@ -13,9 +13,9 @@ import { closeServer, listenLocal } from '../test/support/http-load.js';
 import { tempDir } from '../test/support/services.js';
 import { AGENT_OPTIONS, type Agent, ConfigError, createAgent, UNMATCHED } from './agent.js';
 import { FakeClock } from './core/clock.js';
-import { METRIC } from './core/metric-names.js';
-import { MINUTE_MS } from './core/rollup.js';
 import { createMonitor, type Monitor } from './index.js';
+import { METRIC } from './metrics/names.js';
+import { MINUTE_MS } from './metrics/rollup.js';
 
 const PUSH = 'agent-push-token-0123456789';
 
@@ -262,9 +262,9 @@ describe('agent', () => {
     );
   });
 
-  test('the README documents every option', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('### The agent'));
+  test('docs/metrics.md documents every option', () => {
+    const doc = readFileSync(new URL('../docs/metrics.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## The agent'));
     const table = section.slice(
       section.indexOf('| option |'),
       section.indexOf('\n\n', section.indexOf('| option |')),

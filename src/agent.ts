@@ -21,13 +21,13 @@ import { Instrumentation, type InstrumentationOptions, type MetricsLog } from '.
 
 export { type Clock, FakeClock, systemClock } from './core/clock.js';
 export { ConfigError, ProdmonError } from './core/errors.js';
-export { METRIC, type MetricName } from './core/metric-names.js';
-export type { Labels } from './core/types.js';
+export type { Labels } from './domain/labels.js';
 export type { WrapOptions } from './instrument/node-http.js';
 export type { QueryLabels } from './instrument/query-timer.js';
 export type { SqlOperation } from './instrument/sql.js';
 export { ABORTED, type RouteSource, templateFromPath, UNMATCHED } from './instrument/track.js';
 export type { MetricsLog } from './metrics/instrumentation.js';
+export { METRIC, type MetricName } from './metrics/names.js';
 export { OVERFLOW } from './metrics/recorder.js';
 
 /** The agent's options: the names and defaults of the config's `metrics` section. */
@@ -53,7 +53,7 @@ export interface AgentOptions {
   error_statuses?: '5xx' | '4xx+5xx';
 }
 
-/** The names of the agent's options (the README's table lists each). */
+/** The names of the agent's options (the table in docs/metrics.md lists each). */
 export const AGENT_OPTIONS = [
   'push',
   'instance',

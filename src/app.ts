@@ -15,9 +15,8 @@ import type { ResolvedConfig } from './config/load.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { type Loop, startLoop } from './core/loop.js';
-import { METRIC } from './core/metric-names.js';
-import { type HealthStatus, worstStatus } from './core/types.js';
 import { Dashboard } from './dashboard/index.js';
+import { type HealthStatus, worstStatus } from './domain/health.js';
 import { TokenAuth } from './http/auth.js';
 import { buildHttp, type HttpServer, ownedPaths } from './http/server.js';
 import { SessionManager } from './http/session.js';
@@ -31,6 +30,7 @@ import {
   type ProductionLogger,
 } from './logging/index.js';
 import { MetricsEngine } from './metrics/engine.js';
+import { METRIC } from './metrics/names.js';
 import { buildChannels, NotificationPipeline } from './notifiers/pipeline.js';
 import { openStore, type Store, storeTarget } from './store/index.js';
 import { VERSION } from './version.js';

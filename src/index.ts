@@ -9,9 +9,10 @@ export { ConfigError, loadConfig, parseConfig, type ResolvedConfig } from './con
 export type { Config, ConfigInput } from './config/schema.js';
 export { type Clock, FakeClock, systemClock } from './core/clock.js';
 export { ProdmonError } from './core/errors.js';
-export { METRIC, type MetricName } from './core/metric-names.js';
-export type { Aggregation } from './core/rollup.js';
-export type * from './core/types.js';
+export type * from './domain/alert.js';
+export type * from './domain/health.js';
+export type * from './domain/labels.js';
+export type * from './domain/status.js';
 export type { WrapOptions } from './instrument/node-http.js';
 export type { QueryLabels } from './instrument/query-timer.js';
 export type { SqlOperation } from './instrument/sql.js';
@@ -19,9 +20,11 @@ export { ABORTED, type RouteSource, templateFromPath, UNMATCHED } from './instru
 export { listArchives, readArchive } from './jobs/archive/reader.js';
 export { MetricsEngine, type WindowQuery } from './metrics/engine.js';
 export type { CompactionResult, RetentionResult } from './metrics/maintenance.js';
+export { METRIC, type MetricName } from './metrics/names.js';
 export type { HealthProviders } from './metrics/prometheus.js';
 export type { WindowValue } from './metrics/read.js';
 export { OVERFLOW } from './metrics/recorder.js';
+export type { Aggregation } from './metrics/rollup.js';
 export type { GroupFigures, PerformanceSummary, ResourceFigures, SystemFigures } from './metrics/summary.js';
 export type { WireBatch, WireRow } from './metrics/wire.js';
 export { VERSION } from './version.js';

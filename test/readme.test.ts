@@ -1,4 +1,7 @@
-/** The README cannot drift: its config reference is the schema's defaults, its CLI table lists every command. */
+/**
+ * The docs cannot drift: the config reference of docs/configuration.md is the schema's defaults and its
+ * bounds, and the command table of docs/cli.md lists every command.
+ */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -7,7 +10,8 @@ import { buildProgram } from '../src/cli/main.js';
 import { parseConfig } from '../src/config/load.js';
 import { boundsTable, referenceYaml } from '../src/config/reference.js';
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const configDoc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
+const cliDoc = readFileSync(new URL('../docs/cli.md', import.meta.url), 'utf8');
 
 function setAt(path: string[], value: unknown): Record<string, unknown> {
   const root: Record<string, unknown> = {};
@@ -26,27 +30,29 @@ function leafPaths(value: unknown, prefix = ''): string[] {
   return [prefix];
 }
 
-test('the README config reference is a valid config listing every key at its default', () => {
+test('the config reference is a valid config listing every key at its default', () => {
   const m = /<!-- config-reference:start -->\s*```yaml\n([\s\S]*?)```\s*<!-- config-reference:end -->/.exec(
-    readme,
+    configDoc,
   );
-  assert.ok(m, 'the README has a config reference block');
+  assert.ok(m, 'docs/configuration.md has a config reference block');
   const raw = parse(m[1]!) as Record<string, unknown>;
   const env = {};
-  const fromReadme = parseConfig(raw, { env, cwd: '/x' });
+  const fromDoc = parseConfig(raw, { env, cwd: '/x' });
   const defaults = parseConfig({}, { env, cwd: '/x' });
-  assert.deepEqual(JSON.parse(JSON.stringify(fromReadme)), JSON.parse(JSON.stringify(defaults)));
+  assert.deepEqual(JSON.parse(JSON.stringify(fromDoc)), JSON.parse(JSON.stringify(defaults)));
   const documented = new Set(leafPaths(raw));
   const missing = leafPaths(JSON.parse(JSON.stringify(defaults)))
     .filter((p) => !['source', 'dataDir', 'instanceId'].includes(p) && !p.startsWith('paths.'))
     .filter((p) => !documented.has(p));
-  assert.deepEqual(missing, [], 'keys missing from the README reference');
+  assert.deepEqual(missing, [], 'keys missing from the reference in docs/configuration.md');
 });
 
-test('the README reference and bounds table are what the schema generates (scripts/config-reference.ts)', () => {
+test('the reference and bounds table are what the schema generates (scripts/config-reference.ts)', () => {
   const yaml =
-    /<!-- config-reference:start -->\s*```yaml\n([\s\S]*?)```\s*<!-- config-reference:end -->/.exec(readme);
-  const bounds = /<!-- config-bounds:start -->\n([\s\S]*?)\n<!-- config-bounds:end -->/.exec(readme);
+    /<!-- config-reference:start -->\s*```yaml\n([\s\S]*?)```\s*<!-- config-reference:end -->/.exec(
+      configDoc,
+    );
+  const bounds = /<!-- config-bounds:start -->\n([\s\S]*?)\n<!-- config-bounds:end -->/.exec(configDoc);
   assert.equal(yaml?.[1], referenceYaml(), 'run node --import tsx scripts/config-reference.ts');
   assert.equal(bounds?.[1], boundsTable(), 'run node --import tsx scripts/config-reference.ts');
   // Each bound in the table is the one the schema enforces: just past it is refused, naming the bound.
@@ -62,8 +68,8 @@ test('the README reference and bounds table are what the schema generates (scrip
   }
 });
 
-test('the README CLI table lists every command', () => {
+test('the CLI table of docs/cli.md lists every command', () => {
   const names = buildProgram().commands.map((c) => c.name());
   for (const name of names)
-    assert.match(readme, new RegExp(`\`prodmon ${name}\\b`), `prodmon ${name} is documented`);
+    assert.match(cliDoc, new RegExp(`\`prodmon ${name}\\b`), `prodmon ${name} is documented`);
 });

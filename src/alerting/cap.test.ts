@@ -3,8 +3,8 @@ import { afterEach, describe, test } from 'node:test';
 import { alertingConfig, FakeClock, RecordingSink, testStore } from '../../test/support/alerting.js';
 import { StormMetrics } from '../../test/support/storm.js';
 import { ConfigError, parseConfig } from '../config/load.js';
+import type { StoredAlert } from '../domain/alert.js';
 import type { Store } from '../store/index.js';
-import type { StoredAlert } from '../store/repos/alerts.js';
 import { overflowFingerprint } from './cap.js';
 import { AlertEngine } from './engine.js';
 

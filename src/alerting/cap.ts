@@ -8,8 +8,8 @@
  * afresh) as soon as the rule has room.
  */
 import { newId } from '../core/ids.js';
-import { SEVERITIES, type Severity } from '../core/types.js';
-import type { AlertEvent, StoredAlert } from '../store/repos/alerts.js';
+import type { AlertEvent, StoredAlert } from '../domain/alert.js';
+import { SEVERITIES, type Severity } from '../domain/alert.js';
 import type { EvalState } from './evaluate.js';
 import type { GroupContext } from './group.js';
 import { event, markInhibited, type Plan, publicAlert, readBook } from './plan.js';

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { FakeClock, testEngine, testStore } from '../../test/support/alerting.js';
 import { waitFor } from '../../test/support/wait.js';
-import { METRIC } from '../core/metric-names.js';
 import { LeaseLeadership } from '../jobs/leadership.js';
+import { METRIC } from '../metrics/names.js';
 import type { Store } from '../store/index.js';
 
 const S = 1000;

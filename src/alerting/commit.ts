@@ -4,9 +4,9 @@
  * plans are retried one by one, so one bad plan (a failing sink, a conflicting insert) does not hold
  * back the others. An update of an alert resolved elsewhere meanwhile is skipped ("gone").
  */
-import type { TransitionSink } from '../core/transition.js';
-import type { Store } from '../store/index.js';
+import type { Repos, Store } from '../store/index.js';
 import type { Plan } from './plan.js';
+import type { TransitionSink } from './transition.js';
 
 /** Plans per transaction. */
 const BATCH = 200;
@@ -21,7 +21,7 @@ export interface CommitResult {
 
 async function commitBatch(
   store: Store,
-  sink: TransitionSink,
+  sink: TransitionSink<Repos>,
   plans: Plan[],
   out: CommitResult,
 ): Promise<void> {
@@ -49,7 +49,7 @@ async function commitBatch(
 /** Writes the plans that need writing; plans that only change memory count as committed. */
 export async function commitPlans(
   store: Store,
-  sink: TransitionSink,
+  sink: TransitionSink<Repos>,
   plans: readonly Plan[],
 ): Promise<CommitResult> {
   const out: CommitResult = { committed: [], gone: [], failed: [] };

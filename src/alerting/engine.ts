@@ -8,10 +8,10 @@ import type { AlertingConfig } from '../config/sections/alerting.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { Slicer } from '../core/slice.js';
-import type { TransitionSink } from '../core/transition.js';
-import type { Alert, HealthCheckResult, Labels } from '../core/types.js';
+import type { Alert, StoredAlert } from '../domain/alert.js';
+import type { HealthCheckResult } from '../domain/health.js';
+import type { Labels } from '../domain/labels.js';
 import type { Repos, Store } from '../store/index.js';
-import type { StoredAlert } from '../store/repos/alerts.js';
 import { CappedPlans } from './cap.js';
 import { commitPlans } from './commit.js';
 import { levelOf, nextDeadline } from './evaluate.js';
@@ -29,6 +29,7 @@ import { type AlertRule, buildRules, fingerprint } from './rules.js';
 import { coalesced, SerialQueue, startWakingLoop } from './schedule.js';
 import { SecurityCounters } from './security.js';
 import type { AlertingLogger, CheckSource, MetricSource, SecurityEvent } from './sources.js';
+import type { TransitionSink } from './transition.js';
 
 export { LAST_EVALUATION_KEY };
 
@@ -42,7 +43,7 @@ export interface AlertEngineOptions {
   /** Fresh health check results (default: the newest stored ones). */
   checks?: CheckSource;
   /** The first stage of the notification pipeline (default: drops every transition). */
-  sink?: TransitionSink;
+  sink?: TransitionSink<Repos>;
   /** Checks in the same transaction that this instance still leads (leader-only writes); not used for manual resolutions. */
   fence?: (tx: Repos) => Promise<void>;
   logger?: AlertingLogger;
@@ -61,7 +62,7 @@ export interface AlertEngineOptions {
   adoptAlertId?: (fingerprint: string) => string | undefined;
 }
 
-const NO_SINK: TransitionSink = { accept: async () => {} };
+const NO_SINK: TransitionSink<Repos> = { accept: async () => {} };
 /**
  * A change of an open alert's value alone is written at most this often (the API shows the engine's
  * fresher values; a restart restarts the staleness clock anyway).
@@ -77,9 +78,9 @@ export class AlertEngine {
   readonly rules: readonly AlertRule[];
   readonly calendar: MaintenanceCalendar;
   readonly #o: AlertEngineOptions;
-  readonly #sink: TransitionSink;
+  readonly #sink: TransitionSink<Repos>;
   /** The sink for the engine's own (leader-only) transitions: fenced when a fence is given. */
-  readonly #leaderSink: TransitionSink;
+  readonly #leaderSink: TransitionSink<Repos>;
   readonly #policy: PolicyOptions;
   readonly #security: SecurityCounters;
   readonly #byName: Map<string, AlertRule>;

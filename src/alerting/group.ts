@@ -1,7 +1,8 @@
 /** Evaluating one (rule, labels) group: evaluate, look up the fingerprint's past, plan, commit. */
 import { newId } from '../core/ids.js';
-import type { HealthCheckResult, Labels, Severity } from '../core/types.js';
-import type { StoredAlert } from '../store/repos/alerts.js';
+import type { Severity, StoredAlert } from '../domain/alert.js';
+import type { HealthCheckResult } from '../domain/health.js';
+import type { Labels } from '../domain/labels.js';
 import { type EvalWindow, evaluate } from './evaluate.js';
 import type { InhibitSource, InhibitTarget } from './inhibit.js';
 import { type Plan, planTransition, publicAlert, readBook } from './plan.js';

@@ -8,9 +8,8 @@
  * inhibited by another that does.
  */
 import type { InhibitRuleConfig } from '../config/sections/alerting.js';
-import type { AlertType, Labels, Severity } from '../core/types.js';
-import type { StoredAlert } from '../store/repos/alerts.js';
-import type { AlertRule } from './rules.js';
+import type { AlertType, Severity, StoredAlert } from '../domain/alert.js';
+import type { Labels } from '../domain/labels.js';
 
 /** The key of an alert's metadata naming the alert that inhibits it. */
 export const INHIBITED_BY = 'inhibited_by';
@@ -98,7 +97,7 @@ export class Inhibition {
    * The rules in evaluation order: those that can be a source (named by a source's `rules`) first,
    * so a root cause breaching in the same pass as its dependants fires before they are evaluated.
    */
-  order(rules: AlertRule[]): AlertRule[] {
+  order<R extends { name: string }>(rules: R[]): R[] {
     const sources = new Set(this.#rules.flatMap((c) => c.rule.source.rules ?? []));
     if (sources.size === 0) return rules;
     return [...rules.filter((r) => sources.has(r.name)), ...rules.filter((r) => !sources.has(r.name))];

@@ -5,7 +5,8 @@
  */
 import { Cron } from 'croner';
 import type { MaintenanceConfig } from '../config/sections/alerting.js';
-import type { AlertType, Labels } from '../core/types.js';
+import type { AlertType } from '../domain/alert.js';
+import type { Labels } from '../domain/labels.js';
 
 /** A window that is open at some moment. */
 export interface OpenWindow {

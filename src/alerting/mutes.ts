@@ -1,7 +1,8 @@
 /** What mutes alerts at a moment: silences from the store and the config's maintenance windows. */
-import type { Alert, Labels } from '../core/types.js';
+import type { Alert } from '../domain/alert.js';
+import type { Labels } from '../domain/labels.js';
+import type { Silence } from '../domain/silence.js';
 import type { Store } from '../store/index.js';
-import type { Silence } from '../store/repos/silences.js';
 import type { MaintenanceCalendar, OpenWindow } from './maintenance.js';
 import { silenceMatches } from './silences.js';
 

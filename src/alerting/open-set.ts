@@ -1,5 +1,5 @@
 /** The engine's view of the open (pending or firing) alerts, by fingerprint and by rule. */
-import type { StoredAlert } from '../store/repos/alerts.js';
+import type { StoredAlert } from '../domain/alert.js';
 
 /** Open alerts indexed by fingerprint and by rule. */
 export class OpenAlerts {

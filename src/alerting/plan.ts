@@ -4,9 +4,9 @@
  * I/O of committing a plan.
  */
 import { newId } from '../core/ids.js';
-import type { AlertTransition } from '../core/transition.js';
-import type { Alert, Labels, Severity } from '../core/types.js';
-import type { AlertEvent, StoredAlert } from '../store/repos/alerts.js';
+import type { Alert, AlertEvent, Severity, StoredAlert } from '../domain/alert.js';
+import type { Labels } from '../domain/labels.js';
+import type { AlertTransition } from '../domain/transition.js';
 import { clearThreshold, type EvalState, type Transition, thresholdOf } from './evaluate.js';
 import { INHIBITED_BY, type InhibitSource } from './inhibit.js';
 import {

@@ -4,9 +4,10 @@
  * told once, a severity already told within the cooldown is not told again, a reminder follows
  * `repeat_interval` of quiet, and a resolution is told only to those who were told of the firing.
  */
-import type { TransitionKind } from '../core/transition.js';
-import type { AlertStatus, Severity } from '../core/types.js';
-import { SEVERITIES } from '../core/types.js';
+
+import type { AlertStatus, Severity } from '../domain/alert.js';
+import { SEVERITIES } from '../domain/alert.js';
+import type { TransitionKind } from '../domain/transition.js';
 
 /** What the engine remembers about an alert's notifications (in the alert's `state`). */
 export interface NotifyBook {

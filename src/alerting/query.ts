@@ -2,8 +2,8 @@
 import { inTimeRange } from '../core/bounds.js';
 import { parseDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
-import { ALERT_TYPES, type AlertStatus, type AlertType, SEVERITIES, type Severity } from '../core/types.js';
-import type { AlertFilter } from '../store/repos/alerts.js';
+import type { AlertFilter } from '../domain/alert.js';
+import { ALERT_TYPES, type AlertStatus, type AlertType, SEVERITIES, type Severity } from '../domain/alert.js';
 
 type Query = Record<string, string | undefined>;
 

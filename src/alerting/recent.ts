@@ -4,8 +4,7 @@
  * when each severity was last told (the cooldown spans incidents). Fed by the engine's own resolutions
  * and by each full tick's scan of resolutions made elsewhere (HTTP in another process, the CLI).
  */
-import type { Severity } from '../core/types.js';
-import type { StoredAlert } from '../store/repos/alerts.js';
+import type { Severity, StoredAlert } from '../domain/alert.js';
 import { readBook } from './plan.js';
 
 interface Entry {

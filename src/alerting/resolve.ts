@@ -6,11 +6,11 @@
  */
 import { ProdmonError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { TransitionSink } from '../core/transition.js';
+import type { StoredAlert } from '../domain/alert.js';
 import type { Repos } from '../store/index.js';
-import type { StoredAlert } from '../store/repos/alerts.js';
 import { publicAlert, readBook } from './plan.js';
 import type { AlertingLogger } from './sources.js';
+import type { TransitionSink } from './transition.js';
 
 /** A request to resolve an alert by hand. */
 export interface ManualResolution {
@@ -20,7 +20,7 @@ export interface ManualResolution {
   actor: string;
   now: number;
   /** Where to hand the resolution over; without one it is marked owed. */
-  sink?: TransitionSink;
+  sink?: TransitionSink<Repos>;
 }
 
 /** Resolves an open alert: 400 without a reason, 404 unknown id, 409 already resolved. */

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { FakeClock, history, RecordingSink, testEngine, testStore } from '../../test/support/alerting.js';
-import { METRIC } from '../core/metric-names.js';
+import { METRIC } from '../metrics/names.js';
 import type { Store } from '../store/index.js';
 
 const M = 60_000;

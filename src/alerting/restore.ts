@@ -3,10 +3,11 @@
  * get their staleness clock restarted (time nobody watched is unknown, not "no data"); after a gap
  * each gets a `gap` event and pending ones must be seen breaching for their whole `for` again.
  */
-import type { TransitionSink } from '../core/transition.js';
-import type { Store } from '../store/index.js';
-import type { StoredAlert } from '../store/repos/alerts.js';
+
+import type { StoredAlert } from '../domain/alert.js';
+import type { Repos, Store } from '../store/index.js';
 import { publicAlert, readBook } from './plan.js';
+import type { TransitionSink } from './transition.js';
 
 /** State key of the time of the last full evaluation (to detect gaps after downtime). */
 export const LAST_EVALUATION_KEY = 'alerting.last_evaluation_at';
@@ -64,7 +65,7 @@ export async function restoreOpenAlerts(
  */
 export async function handOverOwed(
   store: Store,
-  sink: TransitionSink,
+  sink: TransitionSink<Repos>,
   resolved: readonly StoredAlert[],
   now: number,
 ): Promise<StoredAlert[]> {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { alertingConfig } from '../../test/support/alerting.js';
-import { METRIC } from '../core/metric-names.js';
+import { METRIC } from '../metrics/names.js';
 import { buildRules, fingerprint } from './rules.js';
 import { renderTemplate } from './template.js';
 

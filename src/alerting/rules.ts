@@ -4,10 +4,11 @@
  * replaces it).
  */
 import { type AlertingConfig, type BuiltinMetric, CHECK_METRIC } from '../config/sections/alerting.js';
-import { METRIC } from '../core/metric-names.js';
-import type { Aggregation } from '../core/rollup.js';
-import type { AlertType, Labels, Severity } from '../core/types.js';
-import { labelsKey } from '../core/types.js';
+import type { AlertType, Severity } from '../domain/alert.js';
+import type { Labels } from '../domain/labels.js';
+import { labelsKey } from '../domain/labels.js';
+import { METRIC } from '../metrics/names.js';
+import type { Aggregation } from '../metrics/rollup.js';
 import { Inhibition } from './inhibit.js';
 
 /** The two levels of a threshold rule. */

@@ -3,7 +3,7 @@
  * window, in memory and bounded: each (rule, source) keeps at most 60 time slices of the window, and
  * each rule at most `maxSources` sources (the least recently seen are forgotten first).
  */
-import type { Labels } from '../core/types.js';
+import type { Labels } from '../domain/labels.js';
 import type { AlertRule } from './rules.js';
 import type { SecurityEvent } from './sources.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { FakeClock, history, testEngine, testStore } from '../../test/support/alerting.js';
 import type { ConfigInput } from '../config/schema.js';
-import { METRIC } from '../core/metric-names.js';
+import { METRIC } from '../metrics/names.js';
 import { buildSilence, createSilence, expireSilence } from './silences.js';
 
 const S = 1000;

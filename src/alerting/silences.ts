@@ -9,9 +9,10 @@ import { inTimeRange } from '../core/bounds.js';
 import { configDuration, formatDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { ALERT_TYPES, type AlertType, type Labels } from '../core/types.js';
+import { ALERT_TYPES, type AlertType } from '../domain/alert.js';
+import type { Labels } from '../domain/labels.js';
+import type { Silence, SilenceMatchers } from '../domain/silence.js';
 import type { Repos } from '../store/index.js';
-import type { Silence, SilenceMatchers } from '../store/repos/silences.js';
 import { labelsMatch, type MuteTarget } from './maintenance.js';
 
 /** Whether a silence's matchers match an alert (every given matcher must; none matches all). */

@@ -10,8 +10,8 @@ import {
   testStore,
 } from '../../test/support/alerting.js';
 import { testEngine as metricsEngine } from '../../test/support/metrics.js';
-import { METRIC } from '../core/metric-names.js';
-import type { HealthCheckResult } from '../core/types.js';
+import type { HealthCheckResult } from '../domain/health.js';
+import { METRIC } from '../metrics/names.js';
 import { AlertEngine } from './engine.js';
 
 const S = 1000;

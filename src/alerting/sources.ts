@@ -2,8 +2,10 @@
  * What the alert engine reads: windows of metric values (the metrics engine), health check results
  * (the health service or the store), and where it writes its own log lines.
  */
-import type { Aggregation } from '../core/rollup.js';
-import type { HealthCheckResult, Labels } from '../core/types.js';
+
+import type { HealthCheckResult } from '../domain/health.js';
+import type { Labels } from '../domain/labels.js';
+import type { Aggregation } from '../metrics/rollup.js';
 
 /** One window query: the value of `metric` over [since, until), per group of `groupBy` labels. */
 export interface WindowQuery {

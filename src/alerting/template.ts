@@ -2,7 +2,7 @@
  * Logic-less message templates: `{{value}}`, `{{threshold}}`, `{{labels.route}}`... are replaced by
  * their values; there are no expressions, loops or code. An unknown name becomes an empty string.
  */
-import type { Labels } from '../core/types.js';
+import type { Labels } from '../domain/labels.js';
 
 /** What a template can refer to. */
 export interface TemplateVars {

@@ -9,7 +9,7 @@ const parse = (doc: Record<string, unknown>) => parseConfig(doc, { env: {}, data
 describe('building checks from the config', () => {
   test('zero config gets the built-in host and self checks, none critical, disk on the data directory', () => {
     const config = parse({});
-    const checks = buildChecks(config, { clock: new FakeClock(), config });
+    const checks = buildChecks(config, { clock: new FakeClock() });
     assert.deepEqual(
       checks.map((c) => [c.name, c.kind, c.critical, c.timeout]),
       [
@@ -38,7 +38,7 @@ describe('building checks from the config', () => {
         ],
       },
     });
-    const checks = buildChecks(config, { clock: new FakeClock(), config });
+    const checks = buildChecks(config, { clock: new FakeClock() });
     assert.deepEqual(
       checks.map((c) => `${c.name}:${c.kind}:${c.critical}:${c.timeout}`),
       [
@@ -51,7 +51,7 @@ describe('building checks from the config', () => {
       ],
     );
     const off = parse({ health: { builtin_checks: false } });
-    assert.deepEqual(buildChecks(off, { clock: new FakeClock(), config: off }), []);
+    assert.deepEqual(buildChecks(off, { clock: new FakeClock() }), []);
   });
 
   test('loading the config does not load the database drivers', async () => {

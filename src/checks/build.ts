@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import type { ResolvedConfig } from '../config/load.js';
 import { checkKind } from './registry.js';
-import type { CheckContext, CheckSpecBase, HealthCheck } from './types.js';
+import type { CheckContext, CheckDefaults, CheckSpecBase, HealthCheck } from './types.js';
 
 /**
  * The built-in checks (with `health.builtin_checks`, for kinds and names the config does not already use).
@@ -25,8 +25,25 @@ export function builtinSpecs(config: ResolvedConfig): (CheckSpecBase & Record<st
   }));
 }
 
-/** Every configured check (validated config), then the built-ins; defaults of each kind's options applied. */
+/** The config-wide defaults of check options: `alerting.thresholds` and the data directory. */
+export function checkDefaults(config: ResolvedConfig): CheckDefaults {
+  const t = config.alerting.thresholds;
+  return {
+    dataDir: config.dataDir,
+    cpu: t.cpu_usage,
+    memory: t.memory_usage,
+    disk: t.disk_usage,
+    httpLatency: t.api_response_time.warning,
+    databaseLatency: t.database_query_time.warning,
+  };
+}
+
+/**
+ * Every configured check (validated config), then the built-ins; each kind gets its own options, with
+ * the defaults of its schema and the config-wide ones applied.
+ */
 export function buildChecks(config: ResolvedConfig, ctx: CheckContext): HealthCheck[] {
+  const defaults = checkDefaults(config);
   const specs = [...config.health.checks, ...builtinSpecs(config)] as (CheckSpecBase &
     Record<string, unknown>)[];
   return specs.map((spec) => {
@@ -34,7 +51,8 @@ export function buildChecks(config: ResolvedConfig, ctx: CheckContext): HealthCh
     if (!def) throw new Error(`unknown check kind "${spec.kind}"`); // config validation rules this out
     // Built-ins skip config validation: apply the kind's defaults the same way.
     const parsed = config.health.checks.includes(spec as never) ? spec : withDefaults(def.shape, spec);
-    return def.create(parsed as CheckSpecBase & Record<string, unknown>, ctx);
+    const spec0 = parsed as CheckSpecBase & Record<string, unknown>;
+    return def.create(def.resolve ? def.resolve(spec0, defaults) : spec0, ctx);
   });
 }
 

@@ -1,7 +1,7 @@
 /** Which health results are stored for history: the first of each check, every status change, and otherwise one per interval. */
 import { errorMessage } from '../core/errors.js';
-import type { HealthCheckResult, HealthStatus } from '../core/types.js';
-import type { CheckResultRepo } from '../store/repos/checks.js';
+import type { HealthCheckResult, HealthStatus } from '../domain/health.js';
+import type { CheckResultRepository } from './repository.js';
 
 type LogFn = (obj: object, msg?: string) => void;
 
@@ -14,7 +14,7 @@ const MAX_UNSTORED = 1000;
  */
 export class ResultPersister {
   readonly #last = new Map<string, { status: HealthStatus; at: number }>();
-  #repo: Pick<CheckResultRepo, 'insert'> | null = null;
+  #repo: Pick<CheckResultRepository, 'insert'> | null = null;
   #failing = false;
   #unstored: HealthCheckResult[] = [];
   #dropped = 0;
@@ -26,7 +26,7 @@ export class ResultPersister {
   ) {}
 
   /** Where results go (`store.checks`). */
-  attach(repo: Pick<CheckResultRepo, 'insert'>): void {
+  attach(repo: Pick<CheckResultRepository, 'insert'>): void {
     this.#repo = repo;
   }
 

@@ -4,8 +4,8 @@
  */
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
-import type { HealthCheckResult, HealthStatus } from '../core/types.js';
-import { HEALTH_STATUSES } from '../core/types.js';
+import type { HealthCheckResult, HealthStatus } from '../domain/health.js';
+import { HEALTH_STATUSES } from '../domain/health.js';
 import type { CheckOutcome, HealthCheck } from './types.js';
 import { monotonic, round1 } from './util.js';
 

@@ -5,7 +5,7 @@ import { tempDir } from '../../test/support/services.js';
 import { parseConfig } from '../config/load.js';
 import { FakeClock, flushAsync } from '../core/clock.js';
 import { ProdmonError } from '../core/errors.js';
-import type { HealthCheckResult, HealthStatus } from '../core/types.js';
+import type { HealthCheckResult, HealthStatus } from '../domain/health.js';
 import { openStore, type Store } from '../store/index.js';
 import { HealthService } from './service.js';
 import type { CheckOutcome, HealthCheck } from './types.js';

@@ -8,11 +8,11 @@ import { scrub } from '../config/mask.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
 import { type Loop, startLoop } from '../core/loop.js';
-import { type HealthCheckResult, type HealthStatus, overallStatus } from '../core/types.js';
-import type { CheckResultRepo } from '../store/repos/checks.js';
+import { type HealthCheckResult, type HealthStatus, overallStatus } from '../domain/health.js';
 import { buildChecks } from './build.js';
 import { type CustomCheckFn, type CustomCheckOptions, customCheck } from './custom/index.js';
 import { ResultPersister } from './persist.js';
+import type { CheckResultRepository } from './repository.js';
 import { runCheck } from './runner.js';
 import type { HealthCheck, SelfProbe, SelfProbeSource } from './types.js';
 import { scrubResult } from './util.js';
@@ -82,12 +82,11 @@ export class HealthService implements SelfProbeSource {
     this.#persister = new ResultPersister(opts.config.health.persist_interval, opts.log, (t) =>
       this.#scrub(t),
     );
-    this.#configured =
-      opts.checks ?? buildChecks(opts.config, { clock: opts.clock, config: opts.config, self: this });
+    this.#configured = opts.checks ?? buildChecks(opts.config, { clock: opts.clock, self: this });
   }
 
   /** Where results are stored for history (`store.checks`). */
-  attachStore(store: { checks: Pick<CheckResultRepo, 'insert'> }): void {
+  attachStore(store: { checks: Pick<CheckResultRepository, 'insert'> }): void {
     this.#persister.attach(store.checks);
   }
 

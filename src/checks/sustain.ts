@@ -1,5 +1,5 @@
 /** "Above the threshold for at least `for`": a level only counts once it has held that long (flap guard). */
-import type { HealthStatus } from '../core/types.js';
+import type { HealthStatus } from '../domain/health.js';
 
 const RANK: Record<HealthStatus, number> = { healthy: 0, degraded: 1, unhealthy: 2 };
 

@@ -1,8 +1,11 @@
-/** The health-check plugin contract: one folder per kind under `src/checks/`, one line in the registry. */
+/**
+ * The health-check plugin contract: one folder per kind under `src/checks/` (its option schema in
+ * `options.ts`, zod only; its implementation in `index.ts`), one line in `kinds.ts` (what the config
+ * validates) and one in `registry.ts`.
+ */
 import type { z } from 'zod';
-import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
-import type { HealthStatus } from '../core/types.js';
+import type { HealthStatus } from '../domain/health.js';
 
 /** Common keys of every entry in `health.checks`. */
 export interface CheckSpecBase {
@@ -51,18 +54,44 @@ export interface SelfProbeSource {
   probes(): ReadonlyMap<string, SelfProbe>;
 }
 
+/** Warning and critical levels of a figure. */
+export interface Levels {
+  warning: number;
+  critical: number;
+}
+
+/**
+ * The defaults a check kind's options fall back on that come from elsewhere in the config
+ * (`alerting.thresholds`, `data_dir`): built once by src/checks/build.ts, given to each kind's `resolve`.
+ */
+export interface CheckDefaults {
+  /** The data directory (what the `disk` check watches by default). */
+  dataDir: string;
+  /** Used % thresholds. */
+  cpu: Levels;
+  memory: Levels;
+  disk: Levels;
+  /** Latency above which a working target is degraded, ms: HTTP endpoints, databases and caches. */
+  httpLatency: number;
+  databaseLatency: number;
+}
+
 /** What a check may use besides its own options. */
 export interface CheckContext {
   clock: Clock;
-  config: ResolvedConfig;
   /** The self probes (for the `self` kind). */
   self?: SelfProbeSource;
 }
 
-/** A check kind: its options (beside the common keys) and how to build one (no I/O: connect in `run`). */
-export interface CheckDefinition<O = Record<string, unknown>> {
+/**
+ * A check kind: its options (beside the common keys) and how to build one (no I/O: connect in `run`).
+ * `O` is the options as validated, `R` as the check runs with them, defaults from elsewhere filled in.
+ */
+export interface CheckDefinition<O = Record<string, unknown>, R = O> {
   kind: string;
   /** zod raw shape of the kind's own options. */
   shape: z.ZodRawShape;
-  create(spec: CheckSpecBase & O, ctx: CheckContext): HealthCheck;
+  /** The options with the config-wide defaults filled in (absent: the options are complete as validated). */
+  resolve?(spec: CheckSpecBase & O, defaults: CheckDefaults): CheckSpecBase & R;
+  create(spec: CheckSpecBase & R, ctx: CheckContext): HealthCheck;
 }

@@ -1,26 +1,14 @@
 /** Small helpers shared by the check kinds: thresholds, latency, abortable waits, safe target names. */
 import { performance } from 'node:perf_hooks';
-import { z } from 'zod';
 import { scrub } from '../config/mask.js';
-import { anyDuration, obj } from '../config/zod-helpers.js';
 import { errorMessage } from '../core/errors.js';
-import type { HealthCheckResult, HealthStatus } from '../core/types.js';
+import type { HealthCheckResult, HealthStatus } from '../domain/health.js';
 
 /** Monotonic milliseconds, for measuring latency (never for logic a test controls). */
 export const monotonic = (): number => performance.now();
 
 /** Latency rounded to 0.1 ms. */
 export const round1 = (ms: number): number => Math.round(ms * 10) / 10;
-
-/** `thresholds: { warning, critical }` in percent, both optional (defaults come from `alerting.thresholds`). */
-export const percentThresholds = () =>
-  obj({
-    warning: z.number().min(0).max(100).optional(),
-    critical: z.number().min(0).max(100).optional(),
-  }).optional();
-
-/** An optional latency threshold (duration); above it a working target is `degraded`. */
-export const latencyThreshold = () => anyDuration({ max: '5m' }).optional();
 
 /** healthy below `warning`, degraded from `warning`, unhealthy from `critical`. */
 export function levelOf(value: number, t: { warning: number; critical: number }): HealthStatus {

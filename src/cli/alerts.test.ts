@@ -7,7 +7,7 @@ import { storeUnboundedSilence, testEngine } from '../../test/support/alerting.j
 import { runCli } from '../../test/support/cli.js';
 import { tempDir } from '../../test/support/services.js';
 import { FakeClock } from '../core/clock.js';
-import { METRIC } from '../core/metric-names.js';
+import { METRIC } from '../metrics/names.js';
 import { openStore } from '../store/index.js';
 
 describe('prodmon alerts', () => {

@@ -20,9 +20,9 @@ import type { ResolvedConfig } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
 import { configDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
-import type { Alert, Labels } from '../core/types.js';
+import type { Alert, AlertEvent } from '../domain/alert.js';
+import type { Labels } from '../domain/labels.js';
 import { openStore, type Store, storeTarget } from '../store/index.js';
-import type { AlertEvent } from '../store/repos/alerts.js';
 import {
   EXIT,
   type GlobalOptions,

@@ -1,9 +1,10 @@
 /** What every command shares: global options, config loading, output (table or JSON), colours, exit codes. */
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { styleText } from 'node:util';
 import type { Command } from 'commander';
 import { ConfigError, type LoadOptions, loadConfig, type ResolvedConfig } from '../config/load.js';
 import { scrub } from '../config/mask.js';
-import { ProdmonError } from '../core/errors.js';
+import { errorMessage, ProdmonError } from '../core/errors.js';
 
 /** Exit codes (DESIGN.md): 0 ok, 1 unhealthy/failed, 2 usage or config error. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -94,4 +95,23 @@ export async function runWithConfig(
     },
     () => secrets,
   );
+}
+
+/** Creates the data directory and checks it is writable (exit 2 with a clear message if not). */
+export function ensureDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new ProdmonError(
+      'PRODMON_E_DATA_DIR',
+      `data directory ${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}); choose another with --data-dir`,
+      { exitCode: 2, cause: err },
+    );
+  }
+}
+
+/** Where operators find the dashboard. */
+export function dashboardUrl(config: ResolvedConfig, listening: string): string {
+  return `${config.server.public_url ?? listening}${config.server.prefix}/production/dashboard/`;
 }

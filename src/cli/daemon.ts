@@ -11,9 +11,8 @@ import { dirname, join } from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
 import { VERSION } from '../version.js';
-import { EXIT, printJson } from './common.js';
+import { dashboardUrl, EXIT, ensureDataDir, printJson } from './common.js';
 import { type FirstRunSignIn, firstRunLines } from './first-run.js';
-import { dashboardUrl, ensureDataDir } from './start.js';
 
 /** The marker argument of the detached process (also how `stop` recognises it in /proc). */
 export const DAEMON_CHILD_FLAG = '--daemon-child';

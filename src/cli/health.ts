@@ -13,7 +13,7 @@ import { scrub } from '../config/mask.js';
 import { systemClock } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { errorMessage } from '../core/errors.js';
-import type { HealthCheckResult, HealthStatus } from '../core/types.js';
+import type { HealthCheckResult, HealthStatus } from '../domain/health.js';
 import { openStore, storeTarget } from '../store/index.js';
 import {
   EXIT,

@@ -11,11 +11,11 @@ import { systemClock } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import type { OutboxItem, OutboxStatus } from '../domain/outbox.js';
 import { dashboardBase, testNotification } from '../notifiers/message.js';
 import { enableChannel } from '../notifiers/outbox/channel-state.js';
 import { buildNotifier } from '../notifiers/pipeline.js';
 import { openStore, type Store, storeTarget } from '../store/index.js';
-import type { OutboxItem, OutboxStatus } from '../store/repos/outbox.js';
 import {
   EXIT,
   type GlobalOptions,

@@ -1,11 +1,17 @@
-/** `prodmon start`: run the monitor in the foreground until SIGINT/SIGTERM. */
-import { accessSync, constants, mkdirSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { App } from '../app.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
 import { VERSION } from '../version.js';
-import { configFrom, EXIT, type GlobalOptions, globalOptions, runCommand } from './common.js';
+import {
+  configFrom,
+  dashboardUrl,
+  EXIT,
+  ensureDataDir,
+  type GlobalOptions,
+  globalOptions,
+  runCommand,
+} from './common.js';
 import { runWithPidFile, startDaemon } from './daemon.js';
 import { type FirstRunSignIn, firstRunLines, firstRunSignIn, firstRunToken } from './first-run.js';
 import { takeEarlySignals } from './signals.js';
@@ -17,20 +23,6 @@ interface StartOptions extends GlobalOptions {
   daemonChild?: boolean;
 }
 
-/** Creates the data directory and checks it is writable (exit 2 with a clear message if not). */
-export function ensureDataDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch (err) {
-    throw new ProdmonError(
-      'PRODMON_E_DATA_DIR',
-      `data directory ${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}); choose another with --data-dir`,
-      { exitCode: 2, cause: err },
-    );
-  }
-}
-
 function parsePort(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
@@ -40,11 +32,6 @@ function parsePort(text: string | undefined): number | undefined {
     });
   }
   return n;
-}
-
-/** Where operators find the dashboard. */
-export function dashboardUrl(config: ResolvedConfig, listening: string): string {
-  return `${config.server.public_url ?? listening}${config.server.prefix}/production/dashboard/`;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * The README's config reference, generated from the schema: every key at its default with its bounds as
- * a comment, and a table of the bounds of every duration, size and bounded number, list entries
- * included. `scripts/config-reference.ts` writes both into the README; `test/readme.test.ts` checks them.
+ * The config reference of docs/configuration.md, generated from the schema: every key at its default
+ * with its bounds as a comment, and a table of the bounds of every duration, size and bounded number,
+ * list entries included. `scripts/config-reference.ts` writes both into docs/configuration.md;
+ * `test/readme.test.ts` checks them.
  */
 import { Document, type Scalar } from 'yaml';
 import type { z } from 'zod';

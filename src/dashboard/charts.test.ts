@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { METRIC } from '../core/metric-names.js';
-import { canonicalLabels, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
-import { newSketch, sketchAdd } from '../core/sketch.js';
+import { METRIC } from '../metrics/names.js';
 import type { RollupEntry } from '../metrics/read.js';
+import { canonicalLabels, HOUR_MS, MINUTE_MS } from '../metrics/rollup.js';
+import { newSketch, sketchAdd } from '../metrics/sketch.js';
 import { buildCharts, dataSpan, sparkline } from './charts.js';
 
 function entry(

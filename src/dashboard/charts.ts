@@ -3,10 +3,11 @@
  * merged into the slots its bucket covers (an hourly row spread evenly over its slots), then each
  * chart's values are computed per slot. Bounded: at most a few hundred points per series.
  */
-import { METRIC } from '../core/metric-names.js';
-import { emptyStats, mergeStats, parseLabels, type RollupStats, statsQuantile } from '../core/rollup.js';
-import type { Labels } from '../core/types.js';
+
+import type { Labels } from '../domain/labels.js';
+import { METRIC } from '../metrics/names.js';
 import type { RollupEntry } from '../metrics/read.js';
+import { emptyStats, mergeStats, parseLabels, type RollupStats, statsQuantile } from '../metrics/rollup.js';
 
 /** One line of a chart. */
 export interface ChartSeries {

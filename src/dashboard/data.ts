@@ -6,23 +6,18 @@
 import { createHash } from 'node:crypto';
 import { silenceActive, silenceMatches } from '../alerting/silences.js';
 import type { Clock } from '../core/clock.js';
-import { METRIC } from '../core/metric-names.js';
-import { MINUTE_MS } from '../core/rollup.js';
-import {
-  type Alert,
-  type HealthCheckResult,
-  overallStatus,
-  SEVERITIES,
-  type Severity,
-} from '../core/types.js';
+import type { AlertEvent, AlertFilter } from '../domain/alert.js';
+import { type Alert, SEVERITIES, type Severity } from '../domain/alert.js';
+import type { AuditEntry } from '../domain/audit.js';
+import { type HealthCheckResult, overallStatus } from '../domain/health.js';
+import type { Delivery, OutboxItem } from '../domain/outbox.js';
+import type { Silence } from '../domain/silence.js';
 import type { LogLine } from '../logging/query.js';
 import type { MetricsEngine } from '../metrics/engine.js';
+import { METRIC } from '../metrics/names.js';
 import { readEntries, readRange } from '../metrics/read.js';
+import { MINUTE_MS } from '../metrics/rollup.js';
 import type { Store } from '../store/index.js';
-import type { AlertEvent, AlertFilter } from '../store/repos/alerts.js';
-import type { AuditEntry } from '../store/repos/audit.js';
-import type { Delivery, OutboxItem } from '../store/repos/outbox.js';
-import type { Silence } from '../store/repos/silences.js';
 import { sparkline } from './charts.js';
 import { PerformanceReader, type PerformanceView, type RangeKey } from './performance.js';
 import { banner, type StatusView, statusSince } from './status.js';

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from '../../test/support/services.js';
 import { FakeClock } from '../core/clock.js';
-import { METRIC } from '../core/metric-names.js';
-import { HOUR_MS, MINUTE_MS } from '../core/rollup.js';
 import { compact } from '../metrics/maintenance.js';
+import { METRIC } from '../metrics/names.js';
 import { COMPACTED_UNTIL_KEY, type ReadRange, readEntries, readRange } from '../metrics/read.js';
 import { Recorder } from '../metrics/recorder.js';
+import { HOUR_MS, MINUTE_MS } from '../metrics/rollup.js';
 import { openStore, type Store } from '../store/index.js';
 import { HourCache } from './hours.js';
 

@@ -8,11 +8,12 @@
  * ended more than the compaction grace ago are kept (late flushes land before that); the rest is
  * always read fresh.
  */
-import { bucketStart, HOUR_MS } from '../core/rollup.js';
+
 import { Slicer } from '../core/slice.js';
 import { COMPACTION_GRACE_MS } from '../metrics/maintenance.js';
 import { EntryMerger } from '../metrics/merge.js';
 import type { ReadRange, RollupEntry } from '../metrics/read.js';
+import { bucketStart, HOUR_MS } from '../metrics/rollup.js';
 
 /** Reads the entries of some metrics over a range (the metrics read path). */
 export type EntryReader = (metrics: readonly string[], range: ReadRange) => Promise<RollupEntry[]>;

@@ -2,8 +2,9 @@
  * Whole pages and live sections: each page reads its data once, renders its sections with the digests
  * they were rendered from (so the live stream can tell the page which ones went stale).
  */
-import { ALERT_TYPES, type AlertStatus, type AlertType, SEVERITIES, type Severity } from '../core/types.js';
-import type { AlertFilter } from '../store/repos/alerts.js';
+
+import type { AlertFilter } from '../domain/alert.js';
+import { ALERT_TYPES, type AlertStatus, type AlertType, SEVERITIES, type Severity } from '../domain/alert.js';
 import { type RangeKey, rangeKey } from './data.js';
 import { html, raw, type SafeHtml } from './html.js';
 import type { Dashboard } from './index.js';

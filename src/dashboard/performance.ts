@@ -4,10 +4,10 @@
  * reused for a moment so many viewers cost one computation.
  */
 import type { Clock } from '../core/clock.js';
-import { bucketStart, MINUTE_MS } from '../core/rollup.js';
-import type { PerformanceFigures } from '../core/types.js';
+import type { PerformanceFigures } from '../domain/status.js';
 import type { MetricsEngine } from '../metrics/engine.js';
 import { COMPACTED_UNTIL_KEY, readEntries, readEntryPages, readRange } from '../metrics/read.js';
+import { bucketStart, MINUTE_MS } from '../metrics/rollup.js';
 import {
   type GroupFigures,
   type PerformanceSummary,

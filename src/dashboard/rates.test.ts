@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from '../../test/support/services.js';
 import { FakeClock } from '../core/clock.js';
-import { METRIC } from '../core/metric-names.js';
-import { bucketStart, MINUTE_MS } from '../core/rollup.js';
+import { METRIC } from '../metrics/names.js';
 import { Recorder } from '../metrics/recorder.js';
+import { bucketStart, MINUTE_MS } from '../metrics/rollup.js';
 import { openStore, type Store } from '../store/index.js';
 import { PerformanceReader } from './performance.js';
 

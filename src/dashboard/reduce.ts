@@ -6,10 +6,11 @@
  * to read instead of the tens of thousands of a week of hourly rows, with the same figures. The other
  * metrics (one series per host, scope or path) go to the charts as they are.
  */
-import { METRIC } from '../core/metric-names.js';
-import { HOUR_MS, MINUTE_MS } from '../core/rollup.js';
+
 import { EntryMerger } from '../metrics/merge.js';
+import { METRIC } from '../metrics/names.js';
 import type { RollupEntry } from '../metrics/read.js';
+import { HOUR_MS, MINUTE_MS } from '../metrics/rollup.js';
 import { SummaryEntries } from '../metrics/summary.js';
 
 /** Metrics with a series per route or query: reduced for the summary and the charts. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Severity } from '../core/types.js';
+import type { Severity } from '../domain/alert.js';
 import { banner, statusSince } from './status.js';
 
 const r = (

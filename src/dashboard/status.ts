@@ -2,14 +2,8 @@
  * The banner (pure): the overall status of the checks and since when it holds, and the worst of it and
  * the firing alerts.
  */
-import {
-  type Alert,
-  type HealthCheckResult,
-  type HealthStatus,
-  overallStatus,
-  SEVERITIES,
-  type Severity,
-} from '../core/types.js';
+import { type Alert, SEVERITIES, type Severity } from '../domain/alert.js';
+import { type HealthCheckResult, type HealthStatus, overallStatus } from '../domain/health.js';
 
 /** A state of the banner: a health status, or `no-data` when what it rests on is missing. */
 export type BannerStatus = HealthStatus | 'no-data';

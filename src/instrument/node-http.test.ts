@@ -9,8 +9,8 @@ import { requestCount, requestSeries, seriesOf } from '../../test/support/http-m
 import { testEngine } from '../../test/support/metrics.js';
 import { waitFor } from '../../test/support/wait.js';
 import { FakeClock } from '../core/clock.js';
-import { METRIC } from '../core/metric-names.js';
 import type { MetricsEngine } from '../metrics/engine.js';
+import { METRIC } from '../metrics/names.js';
 import { OVERFLOW } from '../metrics/recorder.js';
 import { ABORTED, guessedTemplatesKept, templateFromPath, UNMATCHED } from './track.js';
 

@@ -8,8 +8,8 @@ import pg from 'pg';
 import { testEngine } from '../../test/support/metrics.js';
 import { MYSQL_URL, PG_URL, tempDir, uniqueName } from '../../test/support/services.js';
 import { FakeClock } from '../core/clock.js';
-import { METRIC } from '../core/metric-names.js';
 import type { MetricsEngine } from '../metrics/engine.js';
+import { METRIC } from '../metrics/names.js';
 
 /** Count and errors per `db/operation` recorded so far. */
 function queries(engine: MetricsEngine): Record<string, [count: number, errors: number]> {

@@ -1,6 +1,6 @@
 /** Times database calls into the `db_query_duration_ms` metric, labelled by database and operation. */
 import { performance } from 'node:perf_hooks';
-import { METRIC } from '../core/metric-names.js';
+import { METRIC } from '../metrics/names.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { Series } from '../metrics/series.js';
 import { type SqlOperation, sqlOperation } from './sql.js';

@@ -6,7 +6,7 @@
 import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { METRIC } from '../core/metric-names.js';
+import { METRIC } from '../metrics/names.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { Series } from '../metrics/series.js';
 

@@ -9,8 +9,8 @@
  */
 import type { Clock } from '../core/clock.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
+import type { Lease } from '../domain/lease.js';
 import type { Repos, Store } from '../store/index.js';
-import type { Lease } from '../store/repos/leases.js';
 import { type JobLog, silentJobLog } from './types.js';
 
 /** Who leads, as seen by one instance. */

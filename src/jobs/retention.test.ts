@@ -5,9 +5,9 @@ import { after, describe, test } from 'node:test';
 import { recordKey, seedRetention } from '../../test/support/ops-seed.js';
 import { pgSchema, tempDir } from '../../test/support/services.js';
 import { parseConfig, type ResolvedConfig } from '../config/load.js';
+import { ARCHIVE_DATASETS } from '../domain/archive.js';
 import { fileStamp } from '../logging/index.js';
 import { openStore, type Store } from '../store/index.js';
-import { ARCHIVE_DATASETS } from '../store/repos/jobs.js';
 import { listArchives, readArchive } from './archive/reader.js';
 import { LeadershipLostError } from './leadership.js';
 import { retentionTotals, runRetention } from './retention.js';
@@ -41,7 +41,7 @@ async function setup(driver: keyof typeof drivers): Promise<{ store: Store; conf
 
 async function snapshot(store: Store): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const ds of ARCHIVE_DATASETS) out[ds] = await store.jobs.archive.count(ds, NOW + 1);
+  for (const ds of ARCHIVE_DATASETS) out[ds] = await store.archive.count(ds, NOW + 1);
   return out;
 }
 
@@ -129,7 +129,7 @@ for (const driver of ['sqlite', 'postgres'] as const) {
       // Nothing old is left; recent and open records stay.
       for (const [ds, keys] of Object.entries(seeded.old)) {
         const cutoff = r.datasets.find((x) => x.dataset === ds)!.cutoff;
-        assert.equal(await store.jobs.archive.count(ds as never, cutoff), 0, `${ds} ${keys.length}`);
+        assert.equal(await store.archive.count(ds as never, cutoff), 0, `${ds} ${keys.length}`);
       }
       assert.equal((await store.alerts.listOpen()).length, 1);
       assert.equal((await store.checks.history({})).length, 1);
@@ -155,7 +155,7 @@ for (const driver of ['sqlite', 'postgres'] as const) {
         LeadershipLostError,
       );
       assert.equal(
-        await store.jobs.archive.count('check_results', NOW - 30 * 86_400_000),
+        await store.archive.count('check_results', NOW - 30 * 86_400_000),
         seeded.old.check_results!.length,
       );
       const r = await runRetention({ store, config, scope: 'archive', now: NOW });

@@ -4,11 +4,11 @@
  * archive holds every record cleanup deletes. Used by the cleanup and archive jobs and `prodmon cleanup`.
  */
 import type { ResolvedConfig } from '../config/load.js';
-import { bucketStart, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
+import type { ArchiveDataset } from '../domain/archive.js';
 import { applyLogRetention, type LogRetentionOptions } from '../logging/index.js';
 import { compact } from '../metrics/maintenance.js';
+import { bucketStart, HOUR_MS, MINUTE_MS } from '../metrics/rollup.js';
 import type { Repos, Store } from '../store/index.js';
-import type { ArchiveDataset } from '../store/repos/jobs.js';
 import { ArchiveWriter } from './archive/writer.js';
 import type { JobProgress } from './types.js';
 
@@ -97,7 +97,7 @@ export async function archiveDataset(
   const { store } = o;
   const pageSize = o.pageSize ?? 1000;
   const fileRecords = Math.max(pageSize, o.fileRecords ?? 10_000);
-  const found = await store.jobs.archive.count(dataset, cutoff);
+  const found = await store.archive.count(dataset, cutoff);
   const out: DatasetOutcome = { dataset, cutoff, found, archived: 0, deleted: 0, files: [] };
   if (o.dryRun || found === 0) return out;
   const step = `archive ${dataset}`;
@@ -109,7 +109,7 @@ export async function archiveDataset(
     let writer: ArchiveWriter | null = null;
     try {
       for (let offset = 0; batch.length < fileRecords; offset += pageSize) {
-        const page = await store.jobs.archive.oldest(
+        const page = await store.archive.oldest(
           dataset,
           cutoff,
           Math.min(pageSize, fileRecords - batch.length),
@@ -133,7 +133,7 @@ export async function archiveDataset(
     out.archived += batch.length;
     out.deleted += await store.transaction(async (tx) => {
       await o.fence?.(tx);
-      return tx.jobs.archive.remove(dataset, batch);
+      return tx.archive.remove(dataset, batch);
     });
     if (batch.length < fileRecords) break;
   }

@@ -8,8 +8,8 @@
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
+import type { JobOutcome } from '../domain/job.js';
 import type { Store } from '../store/index.js';
-import type { JobOutcome } from '../store/repos/jobs.js';
 import { type Leadership, LeadershipLostError } from './leadership.js';
 import { compileSchedule, type Schedule } from './schedule.js';
 import {

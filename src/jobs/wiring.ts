@@ -4,7 +4,7 @@
  */
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
-import type { HealthCheckResult } from '../core/types.js';
+import type { HealthCheckResult } from '../domain/health.js';
 import { enqueueDailySummary, type PerformanceSummaryFn } from '../notifiers/summary/daily.js';
 import type { Store } from '../store/index.js';
 import type { DailySummarySender } from './definitions/daily-summary.js';

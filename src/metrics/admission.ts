@@ -27,26 +27,12 @@
  */
 import type { Clock } from '../core/clock.js';
 import { ProdmonError } from '../core/errors.js';
-import {
-  canonicalLabels,
-  emptyStats,
-  HOUR_MS,
-  MINUTE_MS,
-  parseLabels,
-  type RollupStats,
-} from '../core/rollup.js';
-import {
-  decodeSketch,
-  emptySketch,
-  encodeSketch,
-  type Sketch,
-  scaleSketch,
-  sketchMerge,
-} from '../core/sketch.js';
 import { Slicer } from '../core/slice.js';
-import type { Labels } from '../core/types.js';
-import type { RollupRow } from '../store/repos/rollups.js';
+import type { Labels } from '../domain/labels.js';
+import type { RollupRow } from '../domain/rollup.js';
 import { OVERFLOW } from './recorder.js';
+import { canonicalLabels, emptyStats, HOUR_MS, MINUTE_MS, parseLabels, type RollupStats } from './rollup.js';
+import { decodeSketch, emptySketch, encodeSketch, type Sketch, scaleSketch, sketchMerge } from './sketch.js';
 import { batchHeader, parseRows } from './wire.js';
 
 /** The limits (from `metrics.ingest` and `metrics.max_series`). */

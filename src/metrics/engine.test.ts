@@ -5,10 +5,10 @@ import { tempDir } from '../../test/support/services.js';
 import { STORE_FIXTURES } from '../../test/support/stores.js';
 import { waitFor } from '../../test/support/wait.js';
 import { FakeClock, flushAsync } from '../core/clock.js';
-import { METRIC } from '../core/metric-names.js';
-import { MINUTE_MS } from '../core/rollup.js';
 import { createMonitor } from '../index.js';
 import { PUSH_NOTIFY_MIN_MS } from './engine.js';
+import { METRIC } from './names.js';
+import { MINUTE_MS } from './rollup.js';
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
 

@@ -6,11 +6,10 @@
  */
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
-import { type Aggregation, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
 import { Slicer } from '../core/slice.js';
-import type { Labels } from '../core/types.js';
+import type { Labels } from '../domain/labels.js';
+import type { RollupRow } from '../domain/rollup.js';
 import type { Store } from '../store/index.js';
-import type { RollupRow } from '../store/repos/rollups.js';
 import { Instrumentation, type MetricsLog } from './instrumentation.js';
 import { applyRetention, type CompactionResult, compact, type RetentionResult } from './maintenance.js';
 import { type HealthProviders, HISTOGRAM_BOUNDS_MS, PrometheusExporter } from './prometheus.js';
@@ -22,6 +21,7 @@ import {
   type WindowValue,
   windowFromGroups,
 } from './read.js';
+import { type Aggregation, HOUR_MS, MINUTE_MS } from './rollup.js';
 import { type PerformanceSummary, SUMMARY_METRICS, SummaryEntries, summarize } from './summary.js';
 import type { SystemSource } from './system-source.js';
 import { WindowBlocks } from './window-blocks.js';

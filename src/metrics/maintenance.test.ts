@@ -3,11 +3,11 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { testEngine } from '../../test/support/metrics.js';
 import { STORE_FIXTURES } from '../../test/support/stores.js';
 import { FakeClock } from '../core/clock.js';
-import { METRIC } from '../core/metric-names.js';
-import { HOUR_MS, MINUTE_MS } from '../core/rollup.js';
-import { decodeSketch, sketchQuantile } from '../core/sketch.js';
 import type { Store } from '../store/index.js';
 import type { MetricsEngine } from './engine.js';
+import { METRIC } from './names.js';
+import { HOUR_MS, MINUTE_MS } from './rollup.js';
+import { decodeSketch, sketchQuantile } from './sketch.js';
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
 const HTTP = METRIC.httpRequest;

@@ -4,12 +4,13 @@
  * `metrics.hourly_retention` are deleted. The hourly `compact` job compacts; the cleanup job and
  * `prodmon cleanup` apply retention (compacting first).
  */
-import { bucketStart, canonicalLabels, HOUR_MS, MINUTE_MS, parseLabels } from '../core/rollup.js';
-import { encodeSketch } from '../core/sketch.js';
+
+import type { RollupRow } from '../domain/rollup.js';
 import type { Repos, Store } from '../store/index.js';
-import type { RollupRow } from '../store/repos/rollups.js';
 import { EntryMerger } from './merge.js';
 import { COMPACTED_UNTIL_KEY, entryFromRow } from './read.js';
+import { bucketStart, canonicalLabels, HOUR_MS, MINUTE_MS, parseLabels } from './rollup.js';
+import { encodeSketch } from './sketch.js';
 
 /** How long after an hour ends it is compacted (late flushes and pushes still land in its minutes). */
 export const COMPACTION_GRACE_MS = 5 * MINUTE_MS;

@@ -4,9 +4,10 @@
  * (see `SketchSum`), never decoded one by one, and the key is looked up part by part, so merging tens
  * of thousands of entries costs little more than reading them.
  */
-import { emptyStats, mergeStats, type RollupStats } from '../core/rollup.js';
-import { SketchSum } from '../core/sketch.js';
+
 import type { RollupEntry } from './read.js';
+import { emptyStats, mergeStats, type RollupStats } from './rollup.js';
+import { SketchSum } from './sketch.js';
 
 /** A group being merged. */
 interface Group {

@@ -4,9 +4,9 @@ import { Gauge, register as globalRegistry } from 'prom-client';
 import { testEngine } from '../../test/support/metrics.js';
 import { type PromFamily, parsePrometheusText } from '../../test/support/prom-parser.js';
 import { FakeClock } from '../core/clock.js';
-import { METRIC } from '../core/metric-names.js';
-import type { HealthCheckResult } from '../core/types.js';
+import type { HealthCheckResult } from '../domain/health.js';
 import type { MetricsEngine } from './engine.js';
+import { METRIC } from './names.js';
 
 const HTTP = METRIC.httpRequest;
 

@@ -5,14 +5,10 @@
  * optional providers other parts plug in.
  */
 import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
-import { METRIC } from '../core/metric-names.js';
-import {
-  HEALTH_STATUSES,
-  type HealthCheckResult,
-  type Labels,
-  SEVERITIES,
-  type Severity,
-} from '../core/types.js';
+import { SEVERITIES, type Severity } from '../domain/alert.js';
+import { HEALTH_STATUSES, type HealthCheckResult } from '../domain/health.js';
+import type { Labels } from '../domain/labels.js';
+import { METRIC } from './names.js';
 import type { Recorder } from './recorder.js';
 import type { Series } from './series.js';
 

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { closeServer, listenLocal } from '../../test/support/http-load.js';
 import { FakeClock } from '../core/clock.js';
-import type { RollupRow } from '../store/repos/rollups.js';
+import type { RollupRow } from '../domain/rollup.js';
 import { ingestUrl, Pusher } from './push.js';
 import type { WireBatch } from './wire.js';
 

@@ -10,8 +10,8 @@ import { request as httpsRequest } from 'node:https';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { type Loop, startLoop } from '../core/loop.js';
-import { parseLabels } from '../core/rollup.js';
-import type { RollupRow } from '../store/repos/rollups.js';
+import type { RollupRow } from '../domain/rollup.js';
+import { parseLabels } from './rollup.js';
 import type { WireBatch, WireRow } from './wire.js';
 
 /** A row waiting to be pushed: a stored row with its sketch already in base64 (as it will be sent). */

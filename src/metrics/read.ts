@@ -3,10 +3,15 @@
  * (memory wins for this instance's buckets it still holds, so nothing counts twice), hourly rows for
  * whole hours already compacted, and grouping/aggregation over a window.
  */
+
+import { Slicer } from '../core/slice.js';
+import type { Labels } from '../domain/labels.js';
+import type { BucketFigures, RollupRow } from '../domain/rollup.js';
+import type { Store } from '../store/index.js';
+import type { MemoryBucket, Recorder } from './recorder.js';
 import {
   type Aggregation,
   aggregate,
-  type BucketFigures,
   bucketStart,
   emptyStats,
   HOUR_MS,
@@ -14,13 +19,8 @@ import {
   mergeStats,
   parseLabels,
   type RollupStats,
-} from '../core/rollup.js';
-import { decodeSketch, type Sketch, SketchSum } from '../core/sketch.js';
-import { Slicer } from '../core/slice.js';
-import type { Labels } from '../core/types.js';
-import type { Store } from '../store/index.js';
-import type { RollupRow } from '../store/repos/rollups.js';
-import type { MemoryBucket, Recorder } from './recorder.js';
+} from './rollup.js';
+import { decodeSketch, type Sketch, SketchSum } from './sketch.js';
 
 /** State key of the end of the last compacted hour (all hours before it have hourly rows). */
 export const COMPACTED_UNTIL_KEY = 'metrics.compacted_until';

@@ -3,13 +3,13 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { flakyStore, testEngine } from '../../test/support/metrics.js';
 import { STORE_FIXTURES } from '../../test/support/stores.js';
 import { FakeClock } from '../core/clock.js';
-import { METRIC } from '../core/metric-names.js';
-import { MINUTE_MS } from '../core/rollup.js';
-import { binsRange, type CompactStore, decodeSketch, sketchQuantile } from '../core/sketch.js';
+import type { RollupRow } from '../domain/rollup.js';
 import type { Store } from '../store/index.js';
-import type { RollupRow } from '../store/repos/rollups.js';
 import type { MetricsEngine } from './engine.js';
+import { METRIC } from './names.js';
 import { OVERFLOW, Recorder } from './recorder.js';
+import { MINUTE_MS } from './rollup.js';
+import { binsRange, type CompactStore, decodeSketch, sketchQuantile } from './sketch.js';
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
 const relErr = (got: number, want: number) => Math.abs(got - want) / want;

@@ -4,12 +4,12 @@
  * tells listeners which metrics received data.
  */
 import type { Clock } from '../core/clock.js';
-import { canonicalLabels, MINUTE_MS } from '../core/rollup.js';
-import { encodeSketch, type Sketch } from '../core/sketch.js';
-import { EncodeArena } from '../core/sketch-proto.js';
-import type { Labels } from '../core/types.js';
-import type { RollupRow } from '../store/repos/rollups.js';
+import type { Labels } from '../domain/labels.js';
+import type { RollupRow } from '../domain/rollup.js';
+import { canonicalLabels, MINUTE_MS } from './rollup.js';
 import { addToBucket, type OpenBucket, openBucket, Series } from './series.js';
+import { encodeSketch, type Sketch } from './sketch.js';
+import { EncodeArena } from './sketch-proto.js';
 
 /** Label value of the series that absorbs label sets beyond `maxSeries`. */
 export const OVERFLOW = '(overflow)';

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FixedSystemSource } from '../../test/support/metrics.js';
 import { FakeClock } from '../core/clock.js';
-import { METRIC } from '../core/metric-names.js';
+import { METRIC } from './names.js';
 import { Recorder } from './recorder.js';
 import { SystemSampler } from './sampler.js';
 import { diskUsage, NodeSystemSource } from './system-source.js';

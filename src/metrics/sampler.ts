@@ -1,7 +1,7 @@
 /** The system sampler: every `metrics.sample_interval`, one reading of the host and process into the recorder. */
 import type { Clock } from '../core/clock.js';
 import { type Loop, startLoop } from '../core/loop.js';
-import { METRIC } from '../core/metric-names.js';
+import { METRIC } from './names.js';
 import type { Recorder } from './recorder.js';
 import type { Series } from './series.js';
 import type { SystemReading, SystemSource } from './system-source.js';

@@ -1,6 +1,7 @@
 /** One recorded series (metric + labels) in memory: its open bucket and its totals since start. */
-import { binsRange, newSketch, releaseBins, type Sketch, sketchAdd, sketchSnapshot } from '../core/sketch.js';
-import type { Labels } from '../core/types.js';
+
+import type { Labels } from '../domain/labels.js';
+import { binsRange, newSketch, releaseBins, type Sketch, sketchAdd, sketchSnapshot } from './sketch.js';
 
 /** The bucket a series is currently filling. */
 export interface OpenBucket {

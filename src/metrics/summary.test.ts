@@ -3,12 +3,12 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { FixedSystemSource, testEngine } from '../../test/support/metrics.js';
 import { STORE_FIXTURES, type StoreFixture } from '../../test/support/stores.js';
 import { FakeClock } from '../core/clock.js';
-import { METRIC } from '../core/metric-names.js';
-import { canonicalLabels, MINUTE_MS } from '../core/rollup.js';
-import { encodeSketch, newSketch, sketchAdd } from '../core/sketch.js';
 import type { Store } from '../store/index.js';
 import type { MetricsEngine } from './engine.js';
+import { METRIC } from './names.js';
 import { readEntries, readRange } from './read.js';
+import { canonicalLabels, MINUTE_MS } from './rollup.js';
+import { encodeSketch, newSketch, sketchAdd } from './sketch.js';
 import { SUMMARY_METRICS, summarize } from './summary.js';
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);

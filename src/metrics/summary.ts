@@ -3,11 +3,13 @@
  * quantiles), the slowest routes, query times and system resources. Read by the dashboard,
  * `prodmon report` and the alert rules.
  */
-import { METRIC } from '../core/metric-names.js';
-import { MINUTE_MS, parseLabels, performanceFigures } from '../core/rollup.js';
-import type { Labels, PerformanceFigures } from '../core/types.js';
+
+import type { Labels } from '../domain/labels.js';
+import type { PerformanceFigures } from '../domain/status.js';
 import { EntryMerger } from './merge.js';
+import { METRIC } from './names.js';
 import { groupEntries, type ReadRange, type RollupEntry } from './read.js';
+import { MINUTE_MS, parseLabels, performanceFigures } from './rollup.js';
 
 /** Figures of one group (route, or database + operation). */
 export interface GroupFigures {

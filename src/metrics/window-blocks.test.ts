@@ -3,13 +3,13 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { bucketOf, testEngine } from '../../test/support/metrics.js';
 import { STORE_FIXTURES, type StoreFixture } from '../../test/support/stores.js';
 import { FakeClock } from '../core/clock.js';
-import { METRIC } from '../core/metric-names.js';
-import { canonicalLabels, MINUTE_MS } from '../core/rollup.js';
 import { Slicer } from '../core/slice.js';
+import type { RollupRow } from '../domain/rollup.js';
 import type { Store } from '../store/index.js';
-import type { RollupRow } from '../store/repos/rollups.js';
 import type { MetricsEngine, WindowQuery } from './engine.js';
+import { METRIC } from './names.js';
 import { readEntries, readRange, windowFromEntries } from './read.js';
+import { canonicalLabels, MINUTE_MS } from './rollup.js';
 import { WindowBlocks } from './window-blocks.js';
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
@@ -111,6 +111,51 @@ for (const fixture of STORE_FIXTURES as StoreFixture[]) {
       const q = { ...queries[4]!, since: clock.now() - 5 * MINUTE_MS, until: clock.now() };
       assert.deepEqual(round(sorted(await e.windowValues(q))), round(sorted(await direct(q))));
       assert.equal((await e.windowValues(q)).find((v) => v.labels.route === '/r0')?.value, 7000);
+    });
+
+    test('a filling minute re-sent as it grows (and once restarted smaller) reads as its rows do', async () => {
+      // Five instances x three routes re-send the open minute every round with more values: each label
+      // set's sum over the instances follows the replacements; one pusher restarts (fewer values).
+      const bucket = T0 + 6 * MINUTE_MS;
+      const values = new Map<string, number[]>();
+      const queries: WindowQuery[] = (['p50', 'p95', 'p99', 'avg', 'count', 'max'] as const).map(
+        (aggregation) => ({
+          metric: HTTP,
+          aggregation,
+          groupBy: ['route'],
+          since: clock.now() - 5 * MINUTE_MS,
+          until: clock.now(),
+        }),
+      );
+      let seed = 7;
+      const next = () => {
+        seed = (seed * 48271) % 2147483647;
+        return seed / 2147483647;
+      };
+      for (let pass = 0; pass < 12; pass++) {
+        const pushed: RollupRow[] = [];
+        for (let i = 0; i < 5; i++) {
+          for (let r = 0; r < 3; r++) {
+            const k = `${i}/${r}`;
+            let vs = values.get(k) ?? [];
+            if (pass === 8 && i === 2) vs = []; // a restarted pusher starts its minute again
+            vs = [
+              ...vs,
+              ...Array.from({ length: 1 + Math.floor(next() * 20) }, () => 5 + next() * 400 * (r + 1)),
+            ];
+            values.set(k, vs);
+            pushed.push(row(`app-${i}`, `/r${r}`, bucket, vs));
+          }
+        }
+        await store.rollups.upsert(pushed);
+        e.written(pushed);
+        for (const q of queries)
+          assert.deepEqual(
+            round(sorted(await e.windowValues(q))),
+            round(sorted(await direct(q))),
+            `pass ${pass}, ${q.aggregation}`,
+          );
+      }
     });
 
     test('another writer of the store is seen once a kept minute is older than ttlMs', async () => {

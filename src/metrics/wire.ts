@@ -4,10 +4,10 @@
  */
 import { z } from 'zod';
 import { ProdmonError } from '../core/errors.js';
-import { type BucketFigures, canonicalLabels, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
-import { sketchBytesCount } from '../core/sketch.js';
 import { Slicer } from '../core/slice.js';
-import type { RollupRow } from '../store/repos/rollups.js';
+import type { BucketFigures, RollupRow } from '../domain/rollup.js';
+import { canonicalLabels, HOUR_MS, MINUTE_MS } from './rollup.js';
+import { sketchBytesCount } from './sketch.js';
 
 /** Rows in one request at most. */
 export const MAX_ROWS_PER_BATCH = 5000;
@@ -27,7 +27,6 @@ export interface WireBatch {
 }
 
 /** The wire form of stored rows (in push.ts, which the agent loads without zod). */
-export { toWire } from './push.js';
 
 const finite = z.number().refine(Number.isFinite, { error: 'must be a finite number' });
 const name = /^[a-zA-Z_][a-zA-Z0-9_.:-]{0,199}$/;

@@ -4,8 +4,10 @@
  * the per-rule cap), by severity, the worst members first (by severity, then how far past the
  * threshold), what is still open, and what the members inhibit.
  */
-import type { AlertTransition } from '../core/transition.js';
-import { type Labels, SEVERITIES, type Severity } from '../core/types.js';
+
+import { SEVERITIES, type Severity } from '../domain/alert.js';
+import type { Labels } from '../domain/labels.js';
+import type { AlertTransition } from '../domain/transition.js';
 import { COLORS, formatValue, headline, inhibitedText } from './message.js';
 import type { AlertNotification, GroupInfo, GroupNotification, InhibitedAlert } from './types.js';
 

@@ -1,11 +1,11 @@
 /** The open alerts that root-cause alerts inhibit, read at sending time so a message lists them all. */
 import { inhibitorOf } from '../alerting/inhibit.js';
-import type { AlertRepo } from '../store/repos/alerts.js';
+import type { AlertRepository } from '../alerting/repository.js';
 import type { InhibitedAlert } from './types.js';
 
 /** A lookup of the open alerts each of some alerts inhibits. */
 export function inhibitedBy(
-  alerts: Pick<AlertRepo, 'listOpen'>,
+  alerts: Pick<AlertRepository, 'listOpen'>,
 ): (ids: string[]) => Promise<Map<string, InhibitedAlert[]>> {
   return async (ids) => {
     const wanted = new Set(ids);

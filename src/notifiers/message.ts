@@ -4,8 +4,8 @@
  */
 import type { ResolvedConfig } from '../config/load.js';
 import { formatDuration } from '../core/duration.js';
-import type { AlertTransition } from '../core/transition.js';
-import type { Alert, Severity } from '../core/types.js';
+import type { Alert, Severity } from '../domain/alert.js';
+import type { AlertTransition } from '../domain/transition.js';
 import type { TemplateFields } from './template.js';
 import type { AlertNotification, AlertSnapshot, InhibitedAlert, Notification } from './types.js';
 

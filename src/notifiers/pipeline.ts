@@ -7,7 +7,7 @@ import type { Clock } from '../core/clock.js';
 import { ProdmonError } from '../core/errors.js';
 import type { Store } from '../store/index.js';
 import { inhibitedBy } from './inhibited.js';
-import { alertLink } from './message.js';
+import { alertLink, dashboardBase } from './message.js';
 import { GroupHolds } from './outbox/holds.js';
 import {
   type ChannelFailure,
@@ -29,7 +29,11 @@ export function buildNotifier(spec: ChannelConfig, ctx: { clock: Clock; config: 
   const def = notifierKind(spec.kind);
   if (!def)
     throw new ProdmonError('PRODMON_E_CONFIG', `unknown channel kind "${spec.kind}"`, { exitCode: 2 });
-  return def.create(spec as never, ctx);
+  return def.create(spec as never, {
+    clock: ctx.clock,
+    attemptTimeout: ctx.config.notifications.outbox.attempt_timeout,
+    dashboardUrl: dashboardBase(ctx.config),
+  });
 }
 
 /** Every configured channel, by name. */

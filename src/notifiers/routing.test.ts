@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { TransitionKind } from '../core/transition.js';
-import type { Severity } from '../core/types.js';
+import type { Severity } from '../domain/alert.js';
+import type { TransitionKind } from '../domain/transition.js';
 import { FAILING_CHANNEL_LABEL } from './message.js';
 import { type RouteChannel, route } from './routing.js';
 

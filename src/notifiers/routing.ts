@@ -3,8 +3,10 @@
  * critical alerts of every type; `low` goes nowhere. Escalations also go to `escalation_only` channels;
  * a resolution goes to every channel that was told about the alert.
  */
-import type { TransitionKind } from '../core/transition.js';
-import type { AlertType, Labels, Severity } from '../core/types.js';
+
+import type { AlertType, Severity } from '../domain/alert.js';
+import type { Labels } from '../domain/labels.js';
+import type { TransitionKind } from '../domain/transition.js';
 import { FAILING_CHANNEL_LABEL } from './message.js';
 
 /** What routing needs to know of a channel. */

@@ -3,12 +3,20 @@
  * stores a transition, it routes the transition and writes one outbox row per channel, keyed
  * `${transition.id}:${channel}` (a unique key: no code path can write a second one).
  */
-import type { AlertTransition, TransitionSink } from '../core/transition.js';
-import type { Repos } from '../store/index.js';
+
+import type { TransitionSink } from '../alerting/transition.js';
+import type { AlertTransition } from '../domain/transition.js';
 import { groupOf } from './group.js';
 import { transitionPayload } from './message.js';
 import type { GroupHolds } from './outbox/holds.js';
+import type { OutboxRepository } from './outbox/repository.js';
 import { type RouteChannel, route } from './routing.js';
+
+/** The transaction the sink writes in: the outbox, and a hook run once it has committed. */
+export interface SinkTx {
+  outbox: OutboxRepository;
+  afterCommit(fn: () => void): void;
+}
 
 /** The outbox key of a transition on a channel. */
 export const outboxKey = (transitionId: string, channel: string): string => `${transitionId}:${channel}`;
@@ -30,7 +38,7 @@ export interface SinkOptions {
 }
 
 /** Routes transitions to channels and writes them to the outbox (in the caller's transaction). */
-export class NotificationSink implements TransitionSink {
+export class NotificationSink implements TransitionSink<SinkTx> {
   readonly #opts: SinkOptions;
 
   constructor(opts: SinkOptions) {
@@ -38,7 +46,7 @@ export class NotificationSink implements TransitionSink {
   }
 
   /** Writes the outbox rows of `t`; returns the keys added (none when the transition goes nowhere). */
-  async accept(tx: Repos, t: AlertTransition, now: number): Promise<void> {
+  async accept(tx: SinkTx, t: AlertTransition, now: number): Promise<void> {
     await this.enqueue(tx, t, now);
   }
 
@@ -51,7 +59,7 @@ export class NotificationSink implements TransitionSink {
   }
 
   /** Same as `accept`, returning the keys written. */
-  async enqueue(tx: Repos, t: AlertTransition, now: number): Promise<string[]> {
+  async enqueue(tx: SinkTx, t: AlertTransition, now: number): Promise<string[]> {
     const told = new Set<string>();
     if (t.kind === 'resolved' || t.kind === 'deescalated') {
       for (const item of await tx.outbox.forAlert(t.alert.id)) told.add(item.channel);

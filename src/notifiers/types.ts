@@ -1,9 +1,13 @@
-/** The notifier plugin contract: one folder per channel kind under `src/notifiers/`, one line in the registry. */
+/**
+ * The notifier plugin contract: one folder per channel kind under `src/notifiers/` (its option schema in
+ * `options.ts`, zod only; its implementation in `index.ts`), one line in `kinds.ts` (what the config
+ * validates) and one in `registry.ts`.
+ */
 import type { z } from 'zod';
-import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
-import type { TransitionKind } from '../core/transition.js';
-import type { Alert, Labels, Severity } from '../core/types.js';
+import type { Alert, Severity } from '../domain/alert.js';
+import type { Labels } from '../domain/labels.js';
+import type { TransitionKind } from '../domain/transition.js';
 import type { DailySummary } from './summary/types.js';
 
 /** Common keys of every entry in `notifications.channels`. */
@@ -122,10 +126,13 @@ export interface Notifier {
   close?(): Promise<void>;
 }
 
-/** What a notifier may use besides its own options. */
+/** What a notifier may use besides its own options (built from the config by src/notifiers/pipeline.ts). */
 export interface NotifierContext {
   clock: Clock;
-  config: ResolvedConfig;
+  /** Longest one delivery attempt may take, ms (`notifications.outbox.attempt_timeout`). */
+  attemptTimeout: number;
+  /** The dashboard's public address, when `server.public_url` is set (links in messages). */
+  dashboardUrl: string | null;
 }
 
 /** A channel kind: its options (beside the common keys) and how to build one. */

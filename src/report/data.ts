@@ -4,10 +4,10 @@
  * series for the charts, and the change against the previous period of the same length.
  */
 import { systemClock } from '../core/clock.js';
-import { MINUTE_MS } from '../core/rollup.js';
-import type { Alert, Severity } from '../core/types.js';
+import type { Alert, Severity } from '../domain/alert.js';
 import { type ReadRange, type RollupEntry, readEntries, readRange } from '../metrics/read.js';
 import { Recorder } from '../metrics/recorder.js';
+import { MINUTE_MS } from '../metrics/rollup.js';
 import {
   type GroupFigures,
   type PerformanceSummary,

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { tempDir } from '../../test/support/services.js';
 import { newId } from '../core/ids.js';
-import { METRIC } from '../core/metric-names.js';
-import { canonicalLabels } from '../core/rollup.js';
-import { encodeSketch, newSketch, sketchAdd } from '../core/sketch.js';
+import type { RollupRow } from '../domain/rollup.js';
+import { METRIC } from '../metrics/names.js';
+import { canonicalLabels } from '../metrics/rollup.js';
+import { encodeSketch, newSketch, sketchAdd } from '../metrics/sketch.js';
 import { openStore, type Store } from '../store/index.js';
-import type { RollupRow } from '../store/repos/rollups.js';
 import { buildReport } from './data.js';
 import { renderReport } from './index.js';
 

@@ -1,7 +1,7 @@
 /** The report's time series: fixed steps over the period, each merging the buckets inside it. */
-import { METRIC } from '../core/metric-names.js';
-import { emptyStats, mergeStats, parseLabels, type RollupStats, statsQuantile } from '../core/rollup.js';
+import { METRIC } from '../metrics/names.js';
 import type { RollupEntry } from '../metrics/read.js';
+import { emptyStats, mergeStats, parseLabels, type RollupStats, statsQuantile } from '../metrics/rollup.js';
 
 /** One step of the period. */
 export interface SeriesPoint {

@@ -4,15 +4,28 @@
  * transition and its outbox rows are written together or not at all.
  */
 import { type Kysely, sql } from 'kysely';
+import type { AlertRepository, AuditRepository, SilenceRepository } from '../alerting/repository.js';
+import type { CheckResultRepository } from '../checks/repository.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
+import type { StateRepository } from '../domain/state.js';
+import type {
+  ArchiveRepository,
+  InstanceRepository,
+  JobRunRepository,
+  LeaseRepository,
+} from '../jobs/repository.js';
+import type { RollupRepository } from '../metrics/repository.js';
+import type { OutboxRepository } from '../notifiers/outbox/repository.js';
 import { openPostgres, openSqlite } from './dialects.js';
 import { migrate } from './migrate.js';
 import type { Dialect } from './migrations.js';
 import { AlertRepo } from './repos/alerts.js';
+import { ArchiveRepo } from './repos/archive.js';
 import { AuditRepo } from './repos/audit.js';
 import { CheckResultRepo } from './repos/checks.js';
-import { InstanceRepo, JobRunRepo } from './repos/jobs.js';
+import { InstanceRepo } from './repos/instances.js';
+import { JobRunRepo } from './repos/job-runs.js';
 import { LeaseRepo } from './repos/leases.js';
 import { OutboxRepo } from './repos/outbox.js';
 import { RollupRepo } from './repos/rollups.js';
@@ -24,16 +37,18 @@ import { PlainWatch, PostgresWatch, SqliteWatch, type StoreWatch } from './watch
 
 /** The repositories, bound to the database or to one transaction. */
 export interface Repos {
-  rollups: RollupRepo;
-  checks: CheckResultRepo;
-  alerts: AlertRepo;
-  audit: AuditRepo;
-  outbox: OutboxRepo;
-  silences: SilenceRepo;
-  leases: LeaseRepo;
-  jobs: JobRunRepo;
-  instances: InstanceRepo;
-  state: StateRepo;
+  rollups: RollupRepository;
+  checks: CheckResultRepository;
+  alerts: AlertRepository;
+  audit: AuditRepository;
+  outbox: OutboxRepository;
+  silences: SilenceRepository;
+  leases: LeaseRepository;
+  jobs: JobRunRepository;
+  instances: InstanceRepository;
+  /** Old records for the archive job and `prodmon cleanup`. */
+  archive: ArchiveRepository;
+  state: StateRepository;
   /**
    * Runs `fn` once the transaction these repositories are bound to has committed (never after a
    * rollback); outside a transaction, at once. For work that must see the committed rows from another
@@ -77,6 +92,7 @@ function repos(db: Kysely<Database>, committed?: (() => void)[]): Repos {
     leases: new LeaseRepo(db),
     jobs: new JobRunRepo(db),
     instances: new InstanceRepo(db),
+    archive: new ArchiveRepo(db),
     state: new StateRepo(db),
   };
 }

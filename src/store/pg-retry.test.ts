@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { PG_URL, pgDatabase } from '../../test/support/services.js';
-import { MINUTE_MS } from '../core/rollup.js';
+import { MINUTE_MS } from '../metrics/rollup.js';
 import { openPostgres } from './dialects.js';
 import { type Store, storeFromKysely } from './index.js';
 import { isConnectionLost } from './pg-retry.js';

@@ -1,15 +1,5 @@
 /** Table row types as Kysely sees them (camelCase in code, snake_case in the database). */
-import type { BucketFigures } from '../core/rollup.js';
-
-/** A rollup row: a bucket's figures (resolution, bucket, count, sum, min, max, errors) and these. */
-export interface RollupTable extends BucketFigures {
-  metric: string;
-  /** Canonical JSON of the labels (sorted keys). */
-  labels: string;
-  instance: string;
-  /** Serialized DDSketch (protobuf), null for counters without a distribution. */
-  sketch: Buffer | null;
-}
+import type { RollupRow } from '../domain/rollup.js';
 
 export interface CheckResultTable {
   id: string;
@@ -151,7 +141,8 @@ export interface MigrationTable {
 }
 
 export interface Database {
-  rollups: RollupTable;
+  /** A bucket's figures and its series (src/domain/rollup.ts). */
+  rollups: RollupRow;
   checkResults: CheckResultTable;
   alerts: AlertTable;
   alertEvents: AlertEventTable;

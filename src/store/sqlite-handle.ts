@@ -9,6 +9,9 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
 /** What a failed SQLite call says about the file. */
+/** Writing statements kept prepared (see `SqliteHandle.prepare`). */
+const KEPT_STATEMENTS = 64;
+
 export type SqliteFaultKind = 'corrupt' | 'io';
 
 /**
@@ -50,6 +53,12 @@ export function fileIdentity(path: string): FileIdentity | null {
 /** A better-sqlite3 database behind Kysely's `SqliteDatabase` interface; see the module comment. */
 export class SqliteHandle implements SqliteDatabase {
   #raw: BetterSqlite3.Database;
+  /**
+   * Prepared writing statements by their SQL, least recently used first: Kysely's driver prepares
+   * each query it runs, and SQLite compiling the same insert of a rollup batch again for every push
+   * was a measurable part of a hub's CPU.
+   */
+  readonly #writes = new Map<string, BetterSqlite3.Statement>();
   #opened: FileIdentity | null;
   readonly #onFault: (kind: SqliteFaultKind, err: unknown) => void;
 
@@ -81,12 +90,27 @@ export class SqliteHandle implements SqliteDatabase {
   swap(raw: BetterSqlite3.Database): BetterSqlite3.Database {
     const old = this.#raw;
     this.#raw = raw;
+    this.#writes.clear();
     this.#opened = fileIdentity(this.path);
     return old;
   }
 
   prepare(sql: string): SqliteStatement {
-    const stmt = this.#guard(() => this.#raw.prepare(sql));
+    let kept = this.#writes.get(sql);
+    if (kept) {
+      this.#writes.delete(sql); // most recently used last
+      this.#writes.set(sql, kept);
+    } else {
+      const prepared = this.#guard(() => this.#raw.prepare(sql));
+      kept = prepared;
+      // Statements that return no rows are kept for their next run (a reader cannot be: two
+      // iterations of one statement cannot overlap).
+      if (!prepared.reader) {
+        this.#writes.set(sql, prepared);
+        if (this.#writes.size > KEPT_STATEMENTS) this.#writes.delete(this.#writes.keys().next().value!);
+      }
+    }
+    const stmt = kept;
     return {
       reader: stmt.reader,
       all: (params) => this.#guard(() => stmt.all(params as unknown[])),
@@ -96,6 +120,7 @@ export class SqliteHandle implements SqliteDatabase {
   }
 
   close(): void {
+    this.#writes.clear();
     this.#raw.close();
   }
 

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { STORE_FIXTURES } from '../../test/support/stores.js';
 import { newId } from '../core/ids.js';
-import type { HealthCheckResult } from '../core/types.js';
+import type { StoredAlert } from '../domain/alert.js';
+import type { HealthCheckResult } from '../domain/health.js';
 import type { Store } from './index.js';
-import type { StoredAlert } from './repos/alerts.js';
 
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 
@@ -452,7 +452,7 @@ for (const fixture of STORE_FIXTURES) {
     test('archive: old records are read oldest first with their children, and only unchanged ones deleted', async () => {
       const OLD = Date.UTC(2020, 0, 1);
       const cutoff = OLD + 10_000;
-      const arch = store.jobs.archive;
+      const arch = store.archive;
       await store.checks.insert([
         check('arch-a', OLD + 2),
         check('arch-a', OLD + 1, 'unhealthy'),
@@ -535,7 +535,7 @@ for (const fixture of STORE_FIXTURES) {
         await arch.remove('rollups_minute', await arch.oldest('rollups_minute', cutoff + 60_000, 10)),
         1,
       );
-      assert.equal(await store.transaction((tx) => tx.jobs.archive.remove('check_results', checks)), 2);
+      assert.equal(await store.transaction((tx) => tx.archive.remove('check_results', checks)), 2);
       assert.equal(await arch.remove('alerts', [a!]), 1);
       assert.deepEqual(await store.alerts.events(resolved.id), []);
       assert.equal(await arch.count('check_results', cutoff + 1), 1);

@@ -10,8 +10,8 @@ import { corruptMiddle, seedHistory } from '../../test/support/store-faults.js';
 import { waitFor } from '../../test/support/wait.js';
 import { FakeClock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
+import type { StoredAlert } from '../domain/alert.js';
 import { openStore, type Store } from './index.js';
-import type { StoredAlert } from './repos/alerts.js';
 import type { StoreFault } from './watch.js';
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);

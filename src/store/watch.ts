@@ -14,7 +14,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { type Clock, systemClock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
-import type { HealthStatus } from '../core/types.js';
+import type { HealthStatus } from '../domain/health.js';
 import { type IntegrityResult, quickCheck } from './integrity.js';
 import { StateRepo } from './repos/state.js';
 import type { Database } from './schema.js';

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import express from 'express';
-import type { Alert } from '../../src/core/types.js';
+import type { Alert } from '../../src/domain/alert.js';
 import { createMonitor, type Monitor } from '../../src/index.js';
 import { finished, spawnCli, waitForOutput } from '../support/cli.js';
 import { tempDir } from '../support/services.js';

@@ -9,9 +9,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { MINUTE_MS } from '../../src/core/rollup.js';
-import { encodeSketch, newSketch, sketchAdd } from '../../src/core/sketch.js';
 import { createMonitor, type Monitor } from '../../src/index.js';
+import { MINUTE_MS } from '../../src/metrics/rollup.js';
+import { encodeSketch, newSketch, sketchAdd } from '../../src/metrics/sketch.js';
 import type { WireBatch } from '../../src/metrics/wire.js';
 import { type HttpReceiver, startHttpReceiver } from '../support/receivers.js';
 import { PG_URL, pgDatabase, tempDir } from '../support/services.js';

@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { METRIC } from '../../src/core/metric-names.js';
-import { canonicalLabels } from '../../src/core/rollup.js';
-import { encodeSketch, newSketch, sketchAdd } from '../../src/core/sketch.js';
+import { ARCHIVE_DATASETS } from '../../src/domain/archive.js';
 import { listArchives, readArchive } from '../../src/jobs/index.js';
 import { fileStamp } from '../../src/logging/index.js';
+import { METRIC } from '../../src/metrics/names.js';
+import { canonicalLabels } from '../../src/metrics/rollup.js';
+import { encodeSketch, newSketch, sketchAdd } from '../../src/metrics/sketch.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { ARCHIVE_DATASETS } from '../../src/store/repos/jobs.js';
 import { runCli } from '../support/cli.js';
 import { recordKey, seedRetention } from '../support/ops-seed.js';
 import { tempDir } from '../support/services.js';
@@ -55,7 +55,7 @@ async function dataStore(cwd: string): Promise<Store> {
 
 async function counts(store: Store): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const ds of ARCHIVE_DATASETS) out[ds] = await store.jobs.archive.count(ds, Date.now() + 86_400_000);
+  for (const ds of ARCHIVE_DATASETS) out[ds] = await store.archive.count(ds, Date.now() + 86_400_000);
   return out;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Takes the README's screenshots of the dashboard (docs/screenshots/*.png) from a realistic monitor:
+ * Takes the dashboard's screenshots (docs/screenshots/*.png) from a realistic monitor:
  * three hours of shop traffic fed through the recorder, live traffic from the Express shop through
  * prodmon's middleware, real checks (SQLite, Redis, an unreachable payments API), alerts fired by the
  * engine, notifications delivered to a local webhook, a silence.

@@ -5,11 +5,12 @@
 import { join } from 'node:path';
 import { AlertEngine, type AlertEngineOptions } from '../../src/alerting/engine.js';
 import type { MetricSource, WindowQuery, WindowValue } from '../../src/alerting/sources.js';
+import type { TransitionSink } from '../../src/alerting/transition.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { FakeClock } from '../../src/core/clock.js';
-import type { AlertTransition, TransitionSink } from '../../src/core/transition.js';
-import type { Labels } from '../../src/core/types.js';
+import type { Labels } from '../../src/domain/labels.js';
+import type { AlertTransition } from '../../src/domain/transition.js';
 import { openStore, type Repos, type Store } from '../../src/store/index.js';
 import { pgSchema, tempDir } from './services.js';
 

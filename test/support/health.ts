@@ -11,7 +11,7 @@ import { CheckTimeoutError, runCheck } from '../../src/checks/runner.js';
 import type { HealthCheck, SelfProbeSource } from '../../src/checks/types.js';
 import { parseConfig, type ResolvedConfig } from '../../src/config/load.js';
 import { type Clock, systemClock } from '../../src/core/clock.js';
-import type { HealthCheckResult } from '../../src/core/types.js';
+import type { HealthCheckResult } from '../../src/domain/health.js';
 import { waitFor } from './wait.js';
 
 /** A TCP port free on 127.0.0.1 right now. */
@@ -275,6 +275,6 @@ export function checkFrom(
     { env: {}, dataDir: '/tmp/prodmon-health-test' },
   );
   const clock = opts.clock ?? systemClock;
-  const check = buildChecks(config, { clock, config, self: opts.self })[0]!;
+  const check = buildChecks(config, { clock, self: opts.self })[0]!;
   return { check, config, run: () => runCheck(check, { clock }) };
 }

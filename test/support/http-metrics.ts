@@ -1,6 +1,7 @@
 /** Reading recorded request series back in instrumentation tests. */
-import { METRIC } from '../../src/core/metric-names.js';
+
 import type { MetricsEngine } from '../../src/metrics/engine.js';
+import { METRIC } from '../../src/metrics/names.js';
 
 /** One recorded request series: its labels, count and errors. */
 export interface SeenSeries {

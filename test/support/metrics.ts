@@ -2,8 +2,8 @@
 import { parseConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import type { Clock } from '../../src/core/clock.js';
-import { encodeSketch, newSketch, sketchAdd } from '../../src/core/sketch.js';
 import { MetricsEngine, type MetricsEngineOptions } from '../../src/metrics/engine.js';
+import { encodeSketch, newSketch, sketchAdd } from '../../src/metrics/sketch.js';
 import type { SystemReading, SystemSource } from '../../src/metrics/system-source.js';
 import type { Store } from '../../src/store/index.js';
 

@@ -1,6 +1,7 @@
 /** Alerts, transitions and notifications for notification tests, including hostile text. */
-import type { AlertTransition, TransitionKind } from '../../src/core/transition.js';
-import type { Alert } from '../../src/core/types.js';
+
+import type { Alert } from '../../src/domain/alert.js';
+import type { AlertTransition, TransitionKind } from '../../src/domain/transition.js';
 import { alertSnapshot } from '../../src/notifiers/message.js';
 import type { AlertNotification } from '../../src/notifiers/types.js';
 

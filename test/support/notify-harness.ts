@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { parseConfig, type ResolvedConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
-import type { AlertTransition } from '../../src/core/transition.js';
+import type { AlertTransition } from '../../src/domain/transition.js';
 import type { ChannelFailure } from '../../src/notifiers/outbox/worker.js';
 import { NotificationPipeline, type PipelineOptions } from '../../src/notifiers/pipeline.js';
 import { openStore, type Store } from '../../src/store/index.js';

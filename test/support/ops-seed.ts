@@ -1,8 +1,8 @@
 /** Old and recent records of every kind retention handles, and what the archive must then hold. */
 import { newId } from '../../src/core/ids.js';
+import type { StoredAlert } from '../../src/domain/alert.js';
+import type { RollupRow } from '../../src/domain/rollup.js';
 import type { Store } from '../../src/store/index.js';
-import type { StoredAlert } from '../../src/store/repos/alerts.js';
-import type { RollupRow } from '../../src/store/repos/rollups.js';
 
 const DAY = 86_400_000;
 

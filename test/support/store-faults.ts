@@ -2,8 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
+import type { RollupRow } from '../../src/domain/rollup.js';
 import type { Store } from '../../src/store/index.js';
-import type { RollupRow } from '../../src/store/repos/rollups.js';
 
 const MINUTE = 60_000;
 

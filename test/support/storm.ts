@@ -10,7 +10,8 @@ import type { MetricSource, WindowQuery, WindowValue } from '../../src/alerting/
 import { parseConfig, type ResolvedConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { FakeClock } from '../../src/core/clock.js';
-import { type HealthCheckResult, type Labels, labelsKey } from '../../src/core/types.js';
+import type { HealthCheckResult } from '../../src/domain/health.js';
+import { type Labels, labelsKey } from '../../src/domain/labels.js';
 import { NotificationPipeline } from '../../src/notifiers/pipeline.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { T0 } from './notify-fixtures.js';

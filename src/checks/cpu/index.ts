@@ -5,10 +5,10 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { anyDuration } from '../../config/zod-helpers.js';
 import { Sustain } from '../sustain.js';
-import type { CheckDefinition } from '../types.js';
-import { levelOf, percentThresholds, thresholdsOf } from '../util.js';
+import type { CheckDefinition, Levels } from '../types.js';
+import { levelOf, thresholdsOf } from '../util.js';
+import { shape } from './options.js';
 
 /** Busy and total CPU time of all cores so far (ms). */
 export function cpuTimes(): { busy: number; total: number } {
@@ -33,25 +33,18 @@ export function utilisation(
   return Math.min(100, Math.max(0, Math.round(((b.busy - a.busy) / total) * 1000) / 10));
 }
 
-const shape = {
-  /** Used % thresholds (default `alerting.thresholds.cpu_usage`). */
-  thresholds: percentThresholds(),
-  /** How long a level must hold before the check reports it. */
-  for: anyDuration({ max: '1d' }).prefault('1m'),
-  /** Sampling window when there is no recent previous reading. */
-  window: anyDuration({ min: '10ms', max: '10s' }).prefault('250ms'),
-};
 type Options = { thresholds?: { warning?: number; critical?: number }; for: number; window: number };
 
 /** A previous reading older than this is not used (the window would be too blurred). */
 const MAX_SPAN_MS = 5 * 60_000;
 
 /** The `cpu` kind. */
-export const cpuCheck: CheckDefinition<Options> = {
+export const cpuCheck: CheckDefinition<Options, Options & { thresholds: Levels }> = {
   kind: 'cpu',
   shape,
+  resolve: (spec, d) => ({ ...spec, thresholds: thresholdsOf(spec.thresholds, d.cpu) }),
   create(spec, ctx) {
-    const t = thresholdsOf(spec.thresholds, ctx.config.alerting.thresholds.cpu_usage);
+    const t = spec.thresholds;
     const sustain = new Sustain(spec.for);
     let previous: { at: number; times: { busy: number; total: number } } | null = null;
     return {

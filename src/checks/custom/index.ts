@@ -6,7 +6,7 @@
 import { configDuration } from '../../core/duration.js';
 import { ConfigError, errorMessage } from '../../core/errors.js';
 import { CHECK_TIMEOUT } from '../../core/limits.js';
-import { HEALTH_STATUSES, type HealthStatus } from '../../core/types.js';
+import { HEALTH_STATUSES, type HealthStatus } from '../../domain/health.js';
 import type { CheckOutcome, HealthCheck } from '../types.js';
 
 /** What a custom check function may return. */

@@ -1,11 +1,11 @@
 /** `disk`: used % and free bytes of each path's file system (fs.statfs), against the `disk_usage` thresholds. */
 import { statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { z } from 'zod';
-import type { HealthStatus } from '../../core/types.js';
-import { worstStatus } from '../../core/types.js';
-import type { CheckDefinition } from '../types.js';
-import { humanBytes, levelOf, percentThresholds, thresholdsOf } from '../util.js';
+import type { HealthStatus } from '../../domain/health.js';
+import { worstStatus } from '../../domain/health.js';
+import type { CheckDefinition, Levels } from '../types.js';
+import { humanBytes, levelOf, thresholdsOf } from '../util.js';
+import { shape } from './options.js';
 
 /** Figures of one path's file system. */
 export interface DiskFigures {
@@ -41,21 +41,20 @@ export async function diskFigures(path: string): Promise<DiskFigures> {
   }
 }
 
-const shape = {
-  /** Paths whose file systems are checked (default: the data directory). */
-  paths: z.array(z.string().min(1)).min(1).optional(),
-  /** Used % thresholds (default `alerting.thresholds.disk_usage`). */
-  thresholds: percentThresholds(),
-};
 type Options = { paths?: string[]; thresholds?: { warning?: number; critical?: number } };
 
 /** The `disk` kind. */
-export const diskCheck: CheckDefinition<Options> = {
+export const diskCheck: CheckDefinition<Options, Options & { paths: string[]; thresholds: Levels }> = {
   kind: 'disk',
   shape,
-  create(spec, ctx) {
-    const paths = spec.paths ?? [ctx.config.dataDir];
-    const t = thresholdsOf(spec.thresholds, ctx.config.alerting.thresholds.disk_usage);
+  resolve: (spec, d) => ({
+    ...spec,
+    paths: spec.paths ?? [d.dataDir],
+    thresholds: thresholdsOf(spec.thresholds, d.disk),
+  }),
+  create(spec) {
+    const paths = spec.paths;
+    const t = spec.thresholds;
     return {
       name: spec.name,
       kind: spec.kind,

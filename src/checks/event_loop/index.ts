@@ -5,22 +5,11 @@
  */
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { anyDuration, obj } from '../../config/zod-helpers.js';
 import { Sustain } from '../sustain.js';
 import type { CheckDefinition } from '../types.js';
 import { levelOf } from '../util.js';
+import { shape } from './options.js';
 
-const shape = {
-  /** p99 lag thresholds (durations): degraded from `warning`, unhealthy from `critical`. */
-  thresholds: obj({
-    warning: anyDuration({ max: '1h' }).prefault('200ms'),
-    critical: anyDuration({ max: '1h' }).prefault('1s'),
-  }).prefault({}),
-  /** How long a level must hold before the check reports it (a GC pause or a startup burst is not a sick loop). */
-  for: anyDuration({ max: '1d' }).prefault('30s'),
-  /** Sampling window on the first run. */
-  window: anyDuration({ min: '10ms', max: '10s' }).prefault('250ms'),
-};
 type Options = { thresholds: { warning: number; critical: number }; for: number; window: number };
 
 const ms = (ns: number) => Math.round(ns / 1e4) / 100;

@@ -4,17 +4,11 @@
  */
 import { freemem, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import { z } from 'zod';
-import type { CheckDefinition } from '../types.js';
-import { humanBytes, levelOf, percentThresholds, thresholdsOf } from '../util.js';
+import type { CheckDefinition, Levels } from '../types.js';
+import { humanBytes, levelOf, thresholdsOf } from '../util.js';
 import { type CgroupMemory, cgroupMemory, NO_LIMIT } from './cgroup.js';
+import { shape } from './options.js';
 
-const shape = {
-  /** Used % thresholds (default `alerting.thresholds.memory_usage`). */
-  thresholds: percentThresholds(),
-  /** Where cgroups are mounted (for tests and unusual hosts). */
-  cgroup_root: z.string().default('/sys/fs/cgroup'),
-};
 type Options = { thresholds?: { warning?: number; critical?: number }; cgroup_root: string };
 
 /** The memory the process may use and how much is used: the cgroup's when limited, else the host's. */
@@ -40,11 +34,12 @@ export async function systemMemory(
 }
 
 /** The `memory` kind. */
-export const memoryCheck: CheckDefinition<Options> = {
+export const memoryCheck: CheckDefinition<Options, Options & { thresholds: Levels }> = {
   kind: 'memory',
   shape,
-  create(spec, ctx) {
-    const t = thresholdsOf(spec.thresholds, ctx.config.alerting.thresholds.memory_usage);
+  resolve: (spec, d) => ({ ...spec, thresholds: thresholdsOf(spec.thresholds, d.memory) }),
+  create(spec) {
+    const t = spec.thresholds;
     return {
       name: spec.name,
       kind: spec.kind,

@@ -4,15 +4,10 @@
  * `database_query_time` warning). `mysql2` is imported on the first run.
  */
 import type { Connection } from 'mysql2';
-import { nonEmpty } from '../../config/zod-helpers.js';
 import type { CheckDefinition } from '../types.js';
-import { abortable, latencyOutcome, latencyThreshold, monotonic, safeTarget, targetError } from '../util.js';
+import { abortable, latencyOutcome, monotonic, safeTarget, targetError } from '../util.js';
+import { shape } from './options.js';
 
-const shape = {
-  /** Connection URL (`mysql://user:password@host:3306/db`); never shown. */
-  url: nonEmpty(),
-  latency_threshold: latencyThreshold(),
-};
 type Options = { url: string; latency_threshold?: number };
 
 function query<T>(conn: Connection, sql: string): Promise<T[]> {
@@ -22,11 +17,12 @@ function query<T>(conn: Connection, sql: string): Promise<T[]> {
 }
 
 /** The `mysql` kind. */
-export const mysqlCheck: CheckDefinition<Options> = {
+export const mysqlCheck: CheckDefinition<Options, Options & { latency_threshold: number }> = {
   kind: 'mysql',
   shape,
-  create(spec, ctx) {
-    const threshold = spec.latency_threshold ?? ctx.config.alerting.thresholds.database_query_time.warning;
+  resolve: (spec, d) => ({ ...spec, latency_threshold: spec.latency_threshold ?? d.databaseLatency }),
+  create(spec) {
+    const threshold = spec.latency_threshold;
     const target = safeTarget(spec.url);
     let conn: Connection | null = null;
     const drop = () => {

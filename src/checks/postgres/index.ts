@@ -4,23 +4,19 @@
  * `pg` is imported on the first run, never when the config loads.
  */
 import type pg from 'pg';
-import { nonEmpty } from '../../config/zod-helpers.js';
 import type { CheckDefinition } from '../types.js';
-import { abortable, latencyOutcome, latencyThreshold, monotonic, safeTarget, targetError } from '../util.js';
+import { abortable, latencyOutcome, monotonic, safeTarget, targetError } from '../util.js';
+import { shape } from './options.js';
 
-const shape = {
-  /** Connection URL (`postgres://user:password@host:5432/db`); never shown. */
-  url: nonEmpty(),
-  latency_threshold: latencyThreshold(),
-};
 type Options = { url: string; latency_threshold?: number };
 
 /** The `postgres` kind. */
-export const postgresCheck: CheckDefinition<Options> = {
+export const postgresCheck: CheckDefinition<Options, Options & { latency_threshold: number }> = {
   kind: 'postgres',
   shape,
-  create(spec, ctx) {
-    const threshold = spec.latency_threshold ?? ctx.config.alerting.thresholds.database_query_time.warning;
+  resolve: (spec, d) => ({ ...spec, latency_threshold: spec.latency_threshold ?? d.databaseLatency }),
+  create(spec) {
+    const threshold = spec.latency_threshold;
     const target = safeTarget(spec.url);
     let client: pg.Client | null = null;
     let version: string | null = null;

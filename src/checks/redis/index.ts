@@ -7,26 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RedisClientType } from 'redis';
-import { z } from 'zod';
-import { nonEmpty } from '../../config/zod-helpers.js';
 import type { CheckDefinition } from '../types.js';
-import {
-  abortable,
-  humanBytes,
-  latencyOutcome,
-  latencyThreshold,
-  monotonic,
-  safeTarget,
-  targetError,
-} from '../util.js';
+import { abortable, humanBytes, latencyOutcome, monotonic, safeTarget, targetError } from '../util.js';
+import { shape } from './options.js';
 
-const shape = {
-  /** `redis://[user:password@]host:6379[/db]` or `rediss://...`; never shown. */
-  url: nonEmpty(),
-  /** Prefix of the probe keys (each run writes one, with a short TTL, and deletes it). */
-  key_prefix: z.string().default('prodmon:health:'),
-  latency_threshold: latencyThreshold(),
-};
 type Options = { url: string; key_prefix: string; latency_threshold?: number };
 
 /** `field:value` lines of an INFO reply as numbers or strings. */
@@ -40,11 +24,12 @@ export function parseInfo(text: string): Record<string, string> {
 }
 
 /** The `redis` kind. */
-export const redisCheck: CheckDefinition<Options> = {
+export const redisCheck: CheckDefinition<Options, Options & { latency_threshold: number }> = {
   kind: 'redis',
   shape,
-  create(spec, ctx) {
-    const threshold = spec.latency_threshold ?? ctx.config.alerting.thresholds.database_query_time.warning;
+  resolve: (spec, d) => ({ ...spec, latency_threshold: spec.latency_threshold ?? d.databaseLatency }),
+  create(spec) {
+    const threshold = spec.latency_threshold;
     const target = safeTarget(spec.url);
     let client: RedisClientType | null = null;
     const drop = () => {

@@ -3,7 +3,7 @@
  * the store, the logger, and later the evaluation loop, the outbox, the jobs. The worst probe wins.
  */
 import { errorMessage } from '../../core/errors.js';
-import { HEALTH_STATUSES, type HealthStatus, worstStatus } from '../../core/types.js';
+import { HEALTH_STATUSES, type HealthStatus, worstStatus } from '../../domain/health.js';
 import type { CheckDefinition, SelfProbe, SelfProbeResult } from '../types.js';
 
 /** Runs one probe; a throw is `unhealthy` with its message. */

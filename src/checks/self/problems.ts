@@ -3,7 +3,7 @@
  * a scheduled job that failed), reported through the `self` check: the self check turns degraded or
  * unhealthy, and the built-in health-check rule raises a `system` alert naming the problem.
  */
-import type { HealthStatus } from '../../core/types.js';
+import type { HealthStatus } from '../../domain/health.js';
 import type { SelfProbeResult } from '../types.js';
 
 /** One open problem. */

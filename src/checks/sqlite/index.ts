@@ -7,26 +7,19 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { z } from 'zod';
-import { nonEmpty } from '../../config/zod-helpers.js';
 import type { CheckDefinition } from '../types.js';
-import { latencyOutcome, latencyThreshold, monotonic, targetError } from '../util.js';
+import { latencyOutcome, monotonic, targetError } from '../util.js';
+import { shape } from './options.js';
 
-const shape = {
-  /** The database file (must exist). */
-  path: nonEmpty(),
-  /** Open read-only (default), so the check never writes or locks for writing. */
-  readonly: z.boolean().default(true),
-  latency_threshold: latencyThreshold(),
-};
 type Options = { path: string; readonly: boolean; latency_threshold?: number };
 
 /** The `sqlite` kind. */
-export const sqliteCheck: CheckDefinition<Options> = {
+export const sqliteCheck: CheckDefinition<Options, Options & { latency_threshold: number }> = {
   kind: 'sqlite',
   shape,
-  create(spec, ctx) {
-    const threshold = spec.latency_threshold ?? ctx.config.alerting.thresholds.database_query_time.warning;
+  resolve: (spec, d) => ({ ...spec, latency_threshold: spec.latency_threshold ?? d.databaseLatency }),
+  create(spec) {
+    const threshold = spec.latency_threshold;
     const path = resolve(spec.path);
     let db: BetterSqlite3.Database | null = null;
     const drop = () => {

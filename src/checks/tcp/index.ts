@@ -1,15 +1,9 @@
 /** `tcp`: a TCP connection to host:port, timed; `degraded` above `latency_threshold` when one is set. */
 import { connect, type Socket } from 'node:net';
-import { z } from 'zod';
-import { nonEmpty } from '../../config/zod-helpers.js';
 import type { CheckDefinition } from '../types.js';
-import { abortable, latencyOutcome, latencyThreshold, monotonic, round1, targetError } from '../util.js';
+import { abortable, latencyOutcome, monotonic, round1, targetError } from '../util.js';
+import { shape } from './options.js';
 
-const shape = {
-  host: nonEmpty(),
-  port: z.number().int().min(1).max(65535),
-  latency_threshold: latencyThreshold(),
-};
 type Options = { host: string; port: number; latency_threshold?: number };
 
 /** The `tcp` kind. */

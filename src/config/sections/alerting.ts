@@ -4,7 +4,7 @@
  */
 import { Cron } from 'croner';
 import { z } from 'zod';
-import { ALERT_TYPES, SEVERITIES } from '../../core/types.js';
+import { ALERT_TYPES, SEVERITIES } from '../../domain/alert.js';
 import { anyDuration, count, duration, nearestKey, nonEmpty, obj } from '../zod-helpers.js';
 
 /** The specification's thresholds (warning / critical), on by default. */

@@ -25,7 +25,7 @@ const user = obj({
   name: nonEmpty(),
   password_hash: z.string().regex(SCRYPT_HASH, {
     error:
-      'expected an scrypt hash "scrypt$N$r$p$salt$hash" (the README, Dashboard → "Signing in, roles, security", shows how to make one)',
+      'expected an scrypt hash "scrypt$N$r$p$salt$hash" (docs/dashboard.md, "Configuration", shows how to make one)',
   }),
   role: z.enum(USER_ROLES).default('read'),
 });

@@ -1,6 +1,6 @@
 /** `health`: the checks, how often the cached answer is refreshed, and the endpoint's budget. */
 import { z } from 'zod';
-import { CHECK_KINDS } from '../../checks/registry.js';
+import { CHECK_OPTIONS } from '../../checks/kinds.js';
 import { CHECK_TIMEOUT } from '../../core/limits.js';
 import { pluginList } from '../plugin-list.js';
 import { duration, nonEmpty, obj } from '../zod-helpers.js';
@@ -23,7 +23,7 @@ export const healthSection = obj({
   drain_delay: duration('0s', { max: '10m' }),
   /** Add the host and self checks (disk, memory, cpu, event_loop, self) when not configured. */
   builtin_checks: z.boolean().default(true),
-  checks: pluginList('check', checkCommon, () => CHECK_KINDS)
+  checks: pluginList('check', checkCommon, () => CHECK_OPTIONS)
     .superRefine((checks, ctx) => {
       const seen = new Set<string>();
       checks.forEach((c, i) => {

@@ -1,7 +1,7 @@
 /** `notifications`: channels, routing, escalation and the outbox's delivery policy. */
 import { z } from 'zod';
-import { ALERT_TYPES, SEVERITIES } from '../../core/types.js';
-import { NOTIFIER_KINDS } from '../../notifiers/registry.js';
+import { ALERT_TYPES, SEVERITIES } from '../../domain/alert.js';
+import { NOTIFIER_OPTIONS } from '../../notifiers/kinds.js';
 import { pluginList } from '../plugin-list.js';
 import { anyDuration, count, duration, nonEmpty, obj } from '../zod-helpers.js';
 
@@ -23,7 +23,7 @@ export const channelCommon = {
 };
 
 export const notificationsSection = obj({
-  channels: pluginList('channel', channelCommon, () => NOTIFIER_KINDS)
+  channels: pluginList('channel', channelCommon, () => NOTIFIER_OPTIONS)
     .superRefine((channels, ctx) => {
       const seen = new Set<string>();
       channels.forEach((c, i) => {

@@ -12,10 +12,10 @@ import type { App } from '../../app.js';
 import type { ConfigInput } from '../../config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import { newId } from '../../core/ids.js';
-import { METRIC } from '../../core/metric-names.js';
-import type { Alert } from '../../core/types.js';
+import type { Alert } from '../../domain/alert.js';
 import { hashPassword } from '../../http/session.js';
 import { createMonitor } from '../../index.js';
+import { METRIC } from '../../metrics/names.js';
 import type { Recorder } from '../../metrics/recorder.js';
 import type { Store } from '../../store/index.js';
 

@@ -1,7 +1,7 @@
 /** Alert views: active alerts with their actions, history with filters, one alert's detail. */
 
 import { type InhibitSource, inhibitorOf } from '../../alerting/inhibit.js';
-import { ALERT_TYPES, type AlertStatus, SEVERITIES } from '../../core/types.js';
+import { ALERT_TYPES, type AlertStatus, SEVERITIES } from '../../domain/alert.js';
 import { formatLogLine } from '../../logging/format.js';
 import type { AlertDetail, AlertView } from '../data.js';
 import { html, type SafeHtml } from '../html.js';

@@ -1,6 +1,6 @@
 /** Small rendering helpers shared by the dashboard views: times, durations, numbers, badges, labels. */
 import { formatDuration } from '../../core/duration.js';
-import type { Labels } from '../../core/types.js';
+import type { Labels } from '../../domain/labels.js';
 import { html, type SafeHtml, safeHref } from '../html.js';
 
 /** `2026-01-01 12:00:00 UTC` (a time no date can show, e.g. a row stored before times were bounded: `never`). */

@@ -25,7 +25,7 @@ export function loginSection(v: LoginView): SafeHtml {
     - { name: ops, token: "\${PRODMON_OPS_TOKEN}", role: admin }
   users:
     - { name: alice, password_hash: "scrypt$...", role: read }</pre>
-Make a token with <code>openssl rand -hex 24</code>; a password hash as described in the README (dashboard section).</div></div>`;
+Make a token with <code>openssl rand -hex 24</code>; a password hash as described in docs/dashboard.md.</div></div>`;
   }
   return html`<div class="login card"><h1>Sign in to prodmon</h1>${error}
 ${

@@ -1,5 +1,5 @@
 /** The overview page's sections: status banner, health checks, performance. */
-import { SEVERITIES } from '../../core/types.js';
+import { SEVERITIES } from '../../domain/alert.js';
 import type { BannerStatus, CheckView, PerformanceView, RangeKey, StatusView } from '../data.js';
 import { alertLevel, RANGES } from '../data.js';
 import { html, jsonForScript, type SafeHtml } from '../html.js';

@@ -1,7 +1,7 @@
 /** The silences page: what is muted, until when, by whom; new silences and ending them (admins). */
 import { silenceActive } from '../../alerting/silences.js';
-import { ALERT_TYPES } from '../../core/types.js';
-import type { Silence } from '../../store/repos/silences.js';
+import { ALERT_TYPES } from '../../domain/alert.js';
+import type { Silence } from '../../domain/silence.js';
 import { html, type SafeHtml } from '../html.js';
 import { SILENCE_DURATIONS } from './alerts.js';
 import { badge, empty, labels, time } from './format.js';

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from '../../../test/support/services.js';
 import { FakeClock } from '../../core/clock.js';
-import { METRIC } from '../../core/metric-names.js';
-import type { Alert } from '../../core/types.js';
+import type { Alert } from '../../domain/alert.js';
 import { createMonitor, type Monitor } from '../../index.js';
+import { METRIC } from '../../metrics/names.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const READ = 'read-token-0123456789abcdef';

@@ -15,8 +15,8 @@ import { logResolution, resolveAlert } from '../../alerting/resolve.js';
 import { createSilence, expireSilence, silenceFromBody, silenceView } from '../../alerting/silences.js';
 import type { AppContext } from '../../app.js';
 import { ProdmonError } from '../../core/errors.js';
-import { SEVERITIES } from '../../core/types.js';
-import type { AlertFilter, StoredAlert } from '../../store/repos/alerts.js';
+import type { AlertFilter, StoredAlert } from '../../domain/alert.js';
+import { SEVERITIES } from '../../domain/alert.js';
 import { requireRole } from '../auth.js';
 import { JSON_BODY_LIMIT } from '../limits.js';
 

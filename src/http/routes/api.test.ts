@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { get, type IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '../../../test/support/wait.js';
-import { METRIC } from '../../core/metric-names.js';
 import { DashClient } from '../../dashboard/test-support/client.js';
 import {
   ADMIN_TOKEN,
@@ -12,6 +11,7 @@ import {
   READ_TOKEN,
   startMonitor,
 } from '../../dashboard/test-support/fixture.js';
+import { METRIC } from '../../metrics/names.js';
 
 let f: MonitorFixture;
 const A = '/production/api';

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppContext } from '../../app.js';
-import type { HealthStatus } from '../../core/types.js';
+import type { HealthStatus } from '../../domain/health.js';
 
 const BODY: Record<HealthStatus, string> = {
   healthy: '{"status":"healthy"}',

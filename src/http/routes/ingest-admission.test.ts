@@ -3,13 +3,13 @@ import { after, before, describe, test } from 'node:test';
 import { bucketOf } from '../../../test/support/metrics.js';
 import { tempDir } from '../../../test/support/services.js';
 import { FakeClock } from '../../core/clock.js';
-import { METRIC } from '../../core/metric-names.js';
-import { canonicalLabels, MINUTE_MS, parseLabels } from '../../core/rollup.js';
-import { decodeSketch } from '../../core/sketch.js';
+import type { RollupRow } from '../../domain/rollup.js';
 import { createMonitor, type Monitor } from '../../index.js';
+import { METRIC } from '../../metrics/names.js';
 import { Pusher } from '../../metrics/push.js';
+import { canonicalLabels, MINUTE_MS, parseLabels } from '../../metrics/rollup.js';
+import { decodeSketch } from '../../metrics/sketch.js';
 import type { WireRow } from '../../metrics/wire.js';
-import type { RollupRow } from '../../store/repos/rollups.js';
 
 const PUSH = 'push-token-0123456789abcdef';
 const OTHER = 'other-push-token-0123456789';

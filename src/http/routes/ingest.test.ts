@@ -6,11 +6,12 @@ import { tempDir } from '../../../test/support/services.js';
 import { STORE_FIXTURES } from '../../../test/support/stores.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { FakeClock, systemClock } from '../../core/clock.js';
-import { METRIC } from '../../core/metric-names.js';
-import { MINUTE_MS } from '../../core/rollup.js';
 import { createMonitor, type Monitor } from '../../index.js';
 import type { MetricsEngine } from '../../metrics/engine.js';
-import { toWire, type WireBatch } from '../../metrics/wire.js';
+import { METRIC } from '../../metrics/names.js';
+import { toWire } from '../../metrics/push.js';
+import { MINUTE_MS } from '../../metrics/rollup.js';
+import type { WireBatch } from '../../metrics/wire.js';
 import type { Store } from '../../store/index.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';

@@ -7,8 +7,8 @@ import { parsePrometheusText } from '../../../test/support/prom-parser.js';
 import { tempDir } from '../../../test/support/services.js';
 import { waitFor } from '../../../test/support/wait.js';
 import type { ConfigInput } from '../../config/schema.js';
-import { METRIC } from '../../core/metric-names.js';
 import { createMonitor, type Monitor } from '../../index.js';
+import { METRIC } from '../../metrics/names.js';
 
 const READ = 'read-token-0123456789abcdef';
 const dirs: { cleanup: () => void }[] = [];

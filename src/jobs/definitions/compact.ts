@@ -3,8 +3,9 @@
  * become hourly rows, so long periods read a row per series and hour instead of sixty. On becoming the
  * leader it runs at once when hours wait (after a restart or a leader change), without waiting for its slot.
  */
-import { MINUTE_MS } from '../../core/rollup.js';
+
 import { compact, compactionDue } from '../../metrics/maintenance.js';
+import { MINUTE_MS } from '../../metrics/rollup.js';
 import type { Job } from '../types.js';
 
 /** Builds the compaction job. */

@@ -1,5 +1,5 @@
 /** The health job: runs every check and stores the results for history (every 15 minutes by default). */
-import type { HealthCheckResult } from '../../core/types.js';
+import type { HealthCheckResult } from '../../domain/health.js';
 import type { Job } from '../types.js';
 
 /** What the job needs from the health service. */

@@ -1,14 +1,8 @@
-/**
- * `alertmanager`: posts alerts to a Prometheus Alertmanager (`POST /api/v2/alerts`), which then groups,
- * silences and routes them. Firing alerts carry an `endsAt` `firing_ttl` ahead (Alertmanager resolves an
- * alert nobody re-sends); the resolution sets `endsAt` to the resolution time.
- */
-import { z } from 'zod';
-import { duration } from '../../config/zod-helpers.js';
-import type { Severity } from '../../core/types.js';
+import type { Severity } from '../../domain/alert.js';
 import { postJson } from '../http.js';
 import { renderLine, renderText } from '../templates.js';
 import type { AlertNotification, Notification, NotifierDefinition, SendOutcome } from '../types.js';
+import { shape } from './options.js';
 
 /** Options of an Alertmanager channel. */
 export interface AlertmanagerOptions {
@@ -64,11 +58,8 @@ export function alertsEndpoint(url: string): string {
 
 export const alertmanagerNotifier: NotifierDefinition<AlertmanagerOptions> = {
   kind: 'alertmanager',
-  shape: {
-    url: z.string().url(),
-    headers: z.record(z.string(), z.string()).default({}),
-    firing_ttl: duration('24h', { min: '1m', max: '30d' }),
-  },
+  shape,
+
   create(spec, ctx) {
     const endpoint = alertsEndpoint(spec.url);
     const post = (ns: Notification[], signal: AbortSignal): Promise<SendOutcome> => {

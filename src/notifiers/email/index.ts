@@ -1,10 +1,3 @@
-/**
- * `email`: SMTP through nodemailer (implicit TLS or STARTTLS, optional auth), text and HTML bodies, one
- * e-mail per notification or group message; more due at once than the rate limit (default 5 a minute)
- * lets through go as one digest. Also sends the daily summary.
- */
-import { z } from 'zod';
-import { obj } from '../../config/zod-helpers.js';
 import { errorMessage } from '../../core/errors.js';
 import { nodemailerModule } from '../../core/lazy.js';
 import { oneLine } from '../escape.js';
@@ -16,6 +9,7 @@ import type {
   NotifierDefinition,
   SendOutcome,
 } from '../types.js';
+import { shape } from './options.js';
 import { alertEmail, digestEmail, type EmailContent, groupEmail } from './render.js';
 
 /** Options of an e-mail channel. */
@@ -57,24 +51,10 @@ const alertsOf = (ns: Notification[]) => ns.filter((n): n is AlertNotification =
 
 export const emailNotifier: NotifierDefinition<EmailOptions> = {
   kind: 'email',
-  shape: {
-    to: z.array(z.string().email()).min(1, { error: 'needs at least one address' }),
-    from: z.string().min(1).default('prodmon <prodmon@localhost>'),
-    subject_prefix: z.string().default('[prodmon]'),
-    smtp: obj({
-      host: z.string().min(1).default('localhost'),
-      /** Default 465 with `secure`, else 25. */
-      port: z.number().int().min(1).max(65535).optional(),
-      /** Implicit TLS from the first byte (port 465). */
-      secure: z.boolean().default(false),
-      /** Without `secure`: upgrade when offered (auto), insist (required), or never (off). */
-      starttls: z.enum(['auto', 'required', 'off']).default('auto'),
-      auth: obj({ user: z.string().min(1), pass: z.string() }).optional(),
-      reject_unauthorized: z.boolean().default(true),
-    }).prefault({}),
-  },
+  shape,
+
   create(spec, ctx) {
-    const timeout = ctx.config.notifications.outbox.attempt_timeout;
+    const timeout = ctx.attemptTimeout;
     const s = spec.smtp;
     const transport = nodemailerModule().createTransport({
       host: s.host,

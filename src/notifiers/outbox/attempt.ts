@@ -2,7 +2,7 @@
 import type { Clock } from '../../core/clock.js';
 import { formatDuration } from '../../core/duration.js';
 import { errorMessage } from '../../core/errors.js';
-import type { OutboxItem } from '../../store/repos/outbox.js';
+import type { OutboxItem } from '../../domain/outbox.js';
 import { notificationFromItem } from '../message.js';
 import type { Notification, Notifier, SendOutcome } from '../types.js';
 

@@ -1,5 +1,5 @@
 /** Channels disabled after their endpoint answered 410 Gone, persisted in `store.state`. */
-import type { StateRepo } from '../../store/repos/state.js';
+import type { StateRepository } from '../../domain/state.js';
 
 /** Why and when a channel was disabled. */
 export interface DisabledChannel {
@@ -10,7 +10,10 @@ export interface DisabledChannel {
 const keyOf = (channel: string) => `notifications.disabled.${channel}`;
 
 /** Whether (and why) a channel is disabled. */
-export async function disabledState(state: StateRepo, channel: string): Promise<DisabledChannel | undefined> {
+export async function disabledState(
+  state: StateRepository,
+  channel: string,
+): Promise<DisabledChannel | undefined> {
   const v = await state.get<Partial<DisabledChannel> & { enabledAt?: number }>(keyOf(channel));
   return v && typeof v.reason === 'string' && typeof v.at === 'number'
     ? { reason: v.reason, at: v.at }
@@ -19,7 +22,7 @@ export async function disabledState(state: StateRepo, channel: string): Promise<
 
 /** Marks a channel disabled. */
 export async function disableChannel(
-  state: StateRepo,
+  state: StateRepository,
   channel: string,
   reason: string,
   now: number,
@@ -28,7 +31,7 @@ export async function disableChannel(
 }
 
 /** Enables a channel again; returns whether it was disabled. */
-export async function enableChannel(state: StateRepo, channel: string, now: number): Promise<boolean> {
+export async function enableChannel(state: StateRepository, channel: string, now: number): Promise<boolean> {
   const was = await disabledState(state, channel);
   if (was) await state.set(keyOf(channel), { enabledAt: now }, now);
   return was !== undefined;

@@ -7,7 +7,7 @@ import {
   type HttpReceiver,
   startHttpReceiver,
 } from '../../../test/support/receivers.js';
-import type { AlertTransition, TransitionKind } from '../../core/transition.js';
+import type { AlertTransition, TransitionKind } from '../../domain/transition.js';
 
 /**
  * A transition of alert `n` of a rule (route `/<n>`, p95 `700 + n`), at the harness's current time;

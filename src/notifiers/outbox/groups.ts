@@ -5,7 +5,7 @@
  * claims its rows before it is sent; a claimed message is retried as it is (same id, same members).
  * Each alert's rows go in order: only an alert's oldest pending row can join a message.
  */
-import type { OutboxItem } from '../../store/repos/outbox.js';
+import type { OutboxItem } from '../../domain/outbox.js';
 import { alertKey } from './plan.js';
 
 /** The timing of grouped delivery. */

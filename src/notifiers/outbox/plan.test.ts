@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { OutboxItem } from '../../store/repos/outbox.js';
+import type { OutboxItem } from '../../domain/outbox.js';
 import { backoffDelay, nextAttempt } from './backoff.js';
 import { ChannelLimiter } from './limiter.js';
 import { planUnits, selectDue } from './plan.js';

@@ -2,7 +2,7 @@
  * Which pending items of a channel go now, and how (pure). Items of one alert go in the order they were
  * written (a resolution never overtakes its firing); alerts take turns by how long they have waited.
  */
-import type { OutboxItem } from '../../store/repos/outbox.js';
+import type { OutboxItem } from '../../domain/outbox.js';
 
 const alertKey = (i: OutboxItem) => i.alertId ?? i.id;
 

@@ -1,6 +1,7 @@
 /** Recording one attempt: the delivery log line and the items' new state, in one transaction. */
+
+import type { OutboxItem } from '../../domain/outbox.js';
 import type { Store } from '../../store/index.js';
-import type { OutboxItem } from '../../store/repos/outbox.js';
 import type { SendOutcome } from '../types.js';
 import { type DeliveryPolicy, nextAttempt } from './backoff.js';
 

@@ -8,8 +8,8 @@ import { scrub } from '../../config/mask.js';
 import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import type { OutboxItem } from '../../domain/outbox.js';
 import type { Store } from '../../store/index.js';
-import type { OutboxItem } from '../../store/repos/outbox.js';
 import { notificationFromItem } from '../message.js';
 import type {
   AlertNotification,

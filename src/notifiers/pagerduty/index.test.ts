@@ -14,7 +14,7 @@ import {
   type HttpReceiver,
   startHttpReceiver,
 } from '../../../test/support/receivers.js';
-import type { Severity } from '../../core/types.js';
+import type { Severity } from '../../domain/alert.js';
 
 describe('pagerduty channel (Events API v2)', () => {
   let rx: HttpReceiver;

@@ -6,12 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { z } from 'zod';
-import { SEVERITIES, type Severity } from '../../core/types.js';
+import { SEVERITIES, type Severity } from '../../domain/alert.js';
 import { oneLine, truncate } from '../escape.js';
 import { countsLine, groupFacts, groupName, memberLine } from '../group.js';
 import { postJson } from '../http.js';
-import { alertFields, dashboardBase, inhibitedText } from '../message.js';
+import { alertFields, inhibitedText } from '../message.js';
 import { renderLine } from '../templates.js';
 import type {
   AlertNotification,
@@ -21,6 +20,7 @@ import type {
   NotifierDefinition,
   SendOutcome,
 } from '../types.js';
+import { shape } from './options.js';
 
 /** Options of a PagerDuty channel. */
 export interface PagerDutyOptions {
@@ -177,16 +177,10 @@ function loneGroupEvent(
 
 export const pagerDutyNotifier: NotifierDefinition<PagerDutyOptions> = {
   kind: 'pagerduty',
-  shape: {
-    routing_key: z.string().min(1, { error: 'must not be empty' }),
-    url: z.string().url().default('https://events.pagerduty.com/v2/enqueue'),
-    /** `payload.source` (default: this host's name). */
-    source: z.string().min(1).optional(),
-    component: z.string().min(1).optional(),
-    group: z.string().min(1).optional(),
-  },
+  shape,
+
   create(spec, ctx) {
-    const o = { ...spec, clientUrl: dashboardBase(ctx.config) };
+    const o = { ...spec, clientUrl: ctx.dashboardUrl };
     const post = (event: unknown, signal: AbortSignal) =>
       postJson({ url: spec.url, body: JSON.stringify(event), signal, now: () => ctx.clock.now() });
     return {

@@ -1,12 +1,7 @@
-/**
- * `slack`: an incoming-webhook URL; Block Kit messages in the severity's colour. Slack allows about one
- * message per second per webhook: that is the default rate limit, and more due at once go as one message.
- * Only a 2xx answer whose body is `ok` is a success.
- */
-import { z } from 'zod';
 import { postJson } from '../http.js';
 import type { AlertNotification, Notification, NotifierDefinition, SendOutcome } from '../types.js';
 import { slackBatchMessage, slackGroupMessage, slackMessage } from './blocks.js';
+import { shape } from './options.js';
 
 /** Options of a Slack channel. */
 export interface SlackOptions {
@@ -24,7 +19,7 @@ const noSummary: SendOutcome = {
 
 export const slackNotifier: NotifierDefinition<SlackOptions> = {
   kind: 'slack',
-  shape: { url: z.string().url() },
+  shape,
   create(spec, ctx) {
     const post = (message: unknown, signal: AbortSignal) =>
       postJson({

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { HOSTILE, notifierFor, sampleAlert, T0 } from '../../../test/support/notify-fixtures.js';
 import { type SmtpReceiver, startSmtpReceiver } from '../../../test/support/receivers.js';
 import { STORE_FIXTURES } from '../../../test/support/stores.js';
-import type { HealthCheckResult } from '../../core/types.js';
+import type { HealthCheckResult } from '../../domain/health.js';
 import type { Store } from '../../store/index.js';
 import { buildDailySummary, enqueueDailySummary, sendDailySummary } from './daily.js';
 

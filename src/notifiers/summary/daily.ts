@@ -2,7 +2,7 @@
  * The daily summary: the day's alerts, MTTR, p95 latency and error rate against the day before, and
  * health check failures. `sendDailySummary` is what the jobs scheduler and `prodmon report --email` call.
  */
-import type { Severity } from '../../core/types.js';
+import type { Severity } from '../../domain/alert.js';
 import type { Repos } from '../../store/index.js';
 import type { Notifier, SendOutcome, SummaryNotification } from '../types.js';
 import type { DailySummary, SummaryAlert, SummaryCheckFailures, SummaryPerformance } from './types.js';

@@ -1,5 +1,7 @@
 /** The data of the daily summary e-mail (built by `buildDailySummary`, rendered by the e-mail channel). */
-import type { PerformanceFigures, Severity } from '../../core/types.js';
+
+import type { Severity } from '../../domain/alert.js';
+import type { PerformanceFigures } from '../../domain/status.js';
 
 /** One alert in the summary's list. */
 export interface SummaryAlert {

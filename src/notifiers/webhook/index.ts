@@ -1,9 +1,3 @@
-/**
- * `webhook`: a signed JSON POST per notification (or group message), following Standard Webhooks:
- * `webhook-id` (the notification id, the same on every retry), `webhook-timestamp` (seconds) and
- * `webhook-signature`.
- */
-import { z } from 'zod';
 import { postJson } from '../http.js';
 import type {
   GroupNotification,
@@ -12,10 +6,9 @@ import type {
   NotifierDefinition,
   SendOutcome,
 } from '../types.js';
+import { shape } from './options.js';
 import { webhookGroupPayload, webhookPayload } from './payload.js';
 import { signatureHeader } from './signature.js';
-
-const RESERVED = /^(content-type|webhook-id|webhook-timestamp|webhook-signature)$/i;
 
 /** Options of a webhook channel. */
 export interface WebhookOptions {
@@ -43,19 +36,8 @@ export function webhookSender(spec: { name: string } & WebhookOptions, ctx: Noti
 
 export const webhookNotifier: NotifierDefinition<WebhookOptions> = {
   kind: 'webhook',
-  shape: {
-    url: z.string().url(),
-    /** Signing secret: `whsec_<base64>` or raw text. */
-    secret: z.string().min(1).optional(),
-    /** More secrets (rotation): each signs, signatures are space-separated. */
-    secrets: z.array(z.string().min(1)).optional(),
-    headers: z
-      .record(z.string(), z.string())
-      .refine((h) => !Object.keys(h).some((k) => RESERVED.test(k)), {
-        error: 'content-type and webhook-* headers are set by prodmon',
-      })
-      .default({}),
-  },
+  shape,
+
   create(spec, ctx) {
     const send = webhookSender(spec, ctx);
     return { kind: 'webhook', name: spec.name, send, sendGroup: send };

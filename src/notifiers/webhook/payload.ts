@@ -1,5 +1,5 @@
 /**
- * The webhook payloads (documented in the README, Notifications → Payloads): `{ type, timestamp,
+ * The webhook payloads (documented in docs/notifications.md, Payloads): `{ type, timestamp,
  * version, data }` following the Standard Webhooks payload recommendations. Version 1 is one alert's
  * transition; version 2 (`alert.group`) is a group message carrying several.
  */

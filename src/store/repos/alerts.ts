@@ -1,37 +1,18 @@
 /** Alerts and their history of transitions. */
+
 import type { Kysely } from 'kysely';
-import type { Alert, AlertStatus, AlertType, ResolutionKind, Severity } from '../../core/types.js';
+import type { AlertRepository } from '../../alerting/repository.js';
+import type {
+  AlertEvent,
+  AlertFilter,
+  AlertStatus,
+  AlertType,
+  ResolutionKind,
+  Severity,
+  StoredAlert,
+} from '../../domain/alert.js';
 import type { AlertEventTable, AlertTable, Database } from '../schema.js';
 import { fromJson, toJson } from './json.js';
-
-/** An alert with the engine's private bookkeeping (`state`). */
-export type StoredAlert = Alert & { state: Record<string, unknown> };
-
-/** One transition in an alert's life. */
-export interface AlertEvent {
-  id: string;
-  alertId: string;
-  at: number;
-  kind: string;
-  status: AlertStatus;
-  severity: Severity;
-  value: number | null;
-  threshold: number | null;
-  actor: string | null;
-  detail: Record<string, unknown>;
-}
-
-/** Filters of the alert list. */
-export interface AlertFilter {
-  status?: AlertStatus[];
-  severity?: Severity[];
-  type?: AlertType[];
-  rule?: string;
-  since?: number;
-  until?: number;
-  limit?: number;
-  offset?: number;
-}
 
 function toRow(a: StoredAlert): AlertTable {
   return {
@@ -96,7 +77,7 @@ function toEvent(r: AlertEventTable): AlertEvent {
   };
 }
 
-export class AlertRepo {
+export class AlertRepo implements AlertRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Stores a new alert; fails if an open alert with the same fingerprint exists. */

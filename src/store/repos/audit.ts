@@ -1,20 +1,13 @@
 /** The audit trail: who did what, when (manual resolutions, silences, config changes, token use). */
+
 import type { Kysely } from 'kysely';
+import type { AuditRepository } from '../../alerting/repository.js';
 import { newId } from '../../core/ids.js';
+import type { AuditEntry } from '../../domain/audit.js';
 import type { Database } from '../schema.js';
 import { fromJson, toJson } from './json.js';
 
-/** One audited action. */
-export interface AuditEntry {
-  id: string;
-  at: number;
-  actor: string;
-  action: string;
-  target: string | null;
-  detail: Record<string, unknown>;
-}
-
-export class AuditRepo {
+export class AuditRepo implements AuditRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Appends an entry; returns it with its id. */

@@ -1,12 +1,11 @@
 /** Health check results: history of every persisted run. */
+
 import type { Kysely } from 'kysely';
+import type { CheckResultRepository } from '../../checks/repository.js';
 import { newId } from '../../core/ids.js';
-import type { HealthCheckResult, HealthStatus } from '../../core/types.js';
+import type { HealthCheckResult, HealthStatus, StoredCheckResult } from '../../domain/health.js';
 import type { CheckResultTable, Database } from '../schema.js';
 import { fromJson, toJson } from './json.js';
-
-/** A stored result, with its id. */
-export type StoredCheckResult = HealthCheckResult & { id: string };
 
 function toResult(r: CheckResultTable): StoredCheckResult {
   return {
@@ -22,7 +21,7 @@ function toResult(r: CheckResultTable): StoredCheckResult {
   };
 }
 
-export class CheckResultRepo {
+export class CheckResultRepo implements CheckResultRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Stores results (one row each). */

@@ -2,18 +2,13 @@
  * Leases: a named lock held by one holder until it expires, with an epoch that grows at every change
  * of holder. The epoch is the fencing token: leader-only writes check it in the same transaction.
  */
+
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
+import type { Lease } from '../../domain/lease.js';
+import type { LeaseRepository } from '../../jobs/repository.js';
 import type { Database } from '../schema.js';
 
-/** A held lease. */
-export interface Lease {
-  name: string;
-  holder: string;
-  epoch: number;
-  expiresAt: number;
-}
-
-export class LeaseRepo {
+export class LeaseRepo implements LeaseRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /**

@@ -1,42 +1,11 @@
 /** The durable outbox of notifications and the log of every delivery attempt. */
+
 import type { Kysely } from 'kysely';
 import { newId } from '../../core/ids.js';
+import type { Delivery, NewOutboxItem, OutboxItem, OutboxStatus } from '../../domain/outbox.js';
+import type { OutboxRepository } from '../../notifiers/outbox/repository.js';
 import type { Database, OutboxTable } from '../schema.js';
 import { fromJson, toJson } from './json.js';
-
-export type OutboxStatus = 'pending' | 'delivered' | 'failed' | 'dead';
-
-/** A notification waiting for (or done with) delivery. */
-export interface OutboxItem {
-  id: string;
-  key: string;
-  alertId: string | null;
-  transition: string;
-  channel: string;
-  payload: Record<string, unknown>;
-  status: OutboxStatus;
-  attempts: number;
-  nextAttemptAt: number;
-  createdAt: number;
-  updatedAt: number;
-  deliveredAt: number | null;
-  lastError: string | null;
-  /** The notification group (rule and channel), null or absent when not grouped. */
-  groupKey?: string | null;
-  /** The group message carrying this row once claimed (the same id on every attempt). */
-  batchId?: string | null;
-}
-
-/** One attempt to deliver an outbox item. */
-export interface Delivery {
-  id: string;
-  outboxId: string;
-  at: number;
-  ok: boolean;
-  statusCode: number | null;
-  error: string | null;
-  durationMs: number;
-}
 
 const toItem = (r: OutboxTable): OutboxItem => ({
   ...r,
@@ -44,23 +13,14 @@ const toItem = (r: OutboxTable): OutboxItem => ({
   payload: fromJson(r.payload, {}),
 });
 
-export class OutboxRepo {
+export class OutboxRepo implements OutboxRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /**
    * Adds a notification unless one with the same key exists (then nothing happens).
    * Returns whether it was added.
    */
-  async enqueue(item: {
-    key: string;
-    alertId: string | null;
-    transition: string;
-    channel: string;
-    payload: Record<string, unknown>;
-    now: number;
-    /** The notification group, when grouped. */
-    groupKey?: string | null;
-  }): Promise<boolean> {
+  async enqueue(item: NewOutboxItem): Promise<boolean> {
     const r = await this.db
       .insertInto('outbox')
       .values({

@@ -1,50 +1,80 @@
 /** Per-minute (and hourly) rollups: one row per (metric, labels, instance, resolution, bucket). */
-import { type Kysely, SqliteAdapter, sql } from 'kysely';
+import { CompiledQuery, type Kysely, SqliteAdapter, sql } from 'kysely';
 import { Slicer } from '../../core/slice.js';
-import type { Database, RollupTable } from '../schema.js';
-
-/** A rollup as stored; `labels` is canonical JSON. */
-export type RollupRow = RollupTable;
-
-/** What to read. */
-export interface RollupQuery {
-  metrics?: string[];
-  resolution: number;
-  /** Bucket start >= since. */
-  since: number;
-  /** Bucket start < until. */
-  until: number;
-  instance?: string;
-}
+import type { RollupQuery, RollupRow } from '../../domain/rollup.js';
+import type { RollupRepository } from '../../metrics/repository.js';
+import type { Database } from '../schema.js';
 
 /** Buckets of one read that `RollupRepo.pages` reads one by one (beyond, it reads the range in order). */
 const MAX_BUCKET_STEPS = 2000;
 
-export class RollupRepo {
+/** Rows per upsert statement. */
+const UPSERT_BATCH = 200;
+/** The key of a rollup, and the values an upsert replaces. */
+const UPSERT_KEY = ['metric', 'labels', 'instance', 'resolution', 'bucket'] as const;
+const UPSERT_VALUES = [
+  'count',
+  'sum',
+  'min',
+  'max',
+  'errors',
+  'sketch',
+] as const satisfies readonly (keyof RollupRow)[];
+const UPSERT_COLUMNS = [...UPSERT_KEY, ...UPSERT_VALUES] as const;
+
+export class RollupRepo implements RollupRepository {
+  /** Upsert statements by number of rows. */
+  readonly #upserts = new Map<number, string>();
+
   constructor(private readonly db: Kysely<Database>) {}
 
   /**
    * Writes rows, replacing any row with the same key: the recorder always writes the whole bucket
-   * it holds so far, so a repeated flush of a minute is idempotent.
+   * it holds so far, so a repeated flush of a minute is idempotent. The statement's text is built once
+   * per batch size (not by the query builder for every batch): a hub writes thousands of rows a second,
+   * and building each batch's query node by node cost more than SQLite's work.
    */
   async upsert(rows: readonly RollupRow[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += 200) {
-      const chunk = rows.slice(i, i + 200);
-      await this.db
-        .insertInto('rollups')
-        .values(chunk)
-        .onConflict((oc) =>
-          oc.columns(['metric', 'labels', 'instance', 'resolution', 'bucket']).doUpdateSet((eb) => ({
-            count: eb.ref('excluded.count'),
-            sum: eb.ref('excluded.sum'),
-            min: eb.ref('excluded.min'),
-            max: eb.ref('excluded.max'),
-            errors: eb.ref('excluded.errors'),
-            sketch: eb.ref('excluded.sketch'),
-          })),
-        )
-        .execute();
+    for (let i = 0; i < rows.length; i += UPSERT_BATCH) {
+      const n = Math.min(UPSERT_BATCH, rows.length - i);
+      const params: unknown[] = new Array(n * UPSERT_COLUMNS.length);
+      let p = 0;
+      for (let j = i; j < i + n; j++) {
+        const r = rows[j]!;
+        params[p++] = r.metric;
+        params[p++] = r.labels;
+        params[p++] = r.instance;
+        params[p++] = r.resolution;
+        params[p++] = r.bucket;
+        params[p++] = r.count;
+        params[p++] = r.sum;
+        params[p++] = r.min;
+        params[p++] = r.max;
+        params[p++] = r.errors;
+        params[p++] = r.sketch;
+      }
+      await this.db.executeQuery(CompiledQuery.raw(this.#upsertSql(n), params));
     }
+  }
+
+  /** The upsert of `n` rows in this database's placeholders (built once per `n`). */
+  #upsertSql(n: number): string {
+    let text = this.#upserts.get(n);
+    if (text !== undefined) return text;
+    const sqlite = this.db.getExecutor().adapter instanceof SqliteAdapter;
+    const k = UPSERT_COLUMNS.length;
+    const tuples: string[] = [];
+    for (let j = 0; j < n; j++) {
+      const marks = UPSERT_COLUMNS.map((_c, c) => (sqlite ? '?' : `$${j * k + c + 1}`));
+      tuples.push(`(${marks.join(', ')})`);
+    }
+    const q = (c: string) => `"${c}"`;
+    text =
+      `insert into "rollups" (${UPSERT_COLUMNS.map(q).join(', ')}) values ${tuples.join(', ')} ` +
+      `on conflict (${UPSERT_KEY.map(q).join(', ')}) do update set ` +
+      UPSERT_VALUES.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ');
+    this.#upserts.set(n, text);
+    return text;
   }
 
   /**

@@ -1,31 +1,14 @@
 /** Silences: alerts matching them stay recorded but are not notified until they end. */
+
 import type { Kysely } from 'kysely';
-import type { AlertType } from '../../core/types.js';
+import type { SilenceRepository } from '../../alerting/repository.js';
+import type { Silence } from '../../domain/silence.js';
 import type { Database, SilenceTable } from '../schema.js';
 import { fromJson, toJson } from './json.js';
 
-/** What a silence matches: every given field must match. */
-export interface SilenceMatchers {
-  rule?: string;
-  labels?: Record<string, string>;
-  type?: AlertType;
-}
-
-/** A silence. */
-export interface Silence {
-  id: string;
-  matchers: SilenceMatchers;
-  startsAt: number;
-  endsAt: number;
-  createdBy: string;
-  comment: string;
-  createdAt: number;
-  expiredAt: number | null;
-}
-
 const toSilence = (r: SilenceTable): Silence => ({ ...r, matchers: fromJson(r.matchers, {}) });
 
-export class SilenceRepo {
+export class SilenceRepo implements SilenceRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Stores a silence. */

@@ -1,9 +1,11 @@
 /** Small named values prodmon keeps across restarts (last evaluation, last status change...). */
+
 import type { Kysely } from 'kysely';
+import type { StateRepository } from '../../domain/state.js';
 import type { Database } from '../schema.js';
 import { fromJson, toJson } from './json.js';
 
-export class StateRepo {
+export class StateRepo implements StateRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** The value of `key`, or undefined. */

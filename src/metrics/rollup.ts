@@ -2,29 +2,15 @@
  * Rollup math (pure): per-bucket statistics (count, sum, min, max, errors, sketch), merging them, and
  * the aggregations alert rules and reports read from them.
  */
+
+import type { Labels } from '../domain/labels.js';
+import type { PerformanceFigures } from '../domain/status.js';
 import { emptySketch, type Sketch, sketchMerge, sketchQuantile } from './sketch.js';
-import type { Labels, PerformanceFigures } from './types.js';
 
 /** Width of a minute bucket in ms. */
 export const MINUTE_MS = 60_000;
 /** Width of an hourly bucket in ms. */
 export const HOUR_MS = 3_600_000;
-
-/**
- * The figures of one bucket of one series as it is kept and sent (a row of the store, an entry of a
- * read, a row on the push wire), its sketch and its labels aside: those differ in form between them.
- */
-export interface BucketFigures {
-  /** Width of the bucket in ms (a minute or an hour). */
-  resolution: number;
-  /** Start of the bucket (ms since the epoch, a multiple of `resolution`). */
-  bucket: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  errors: number;
-}
 
 /** What one bucket (or a merge of several) knows. */
 export interface RollupStats {

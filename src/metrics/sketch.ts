@@ -351,6 +351,9 @@ function sketchOf(store: Sketch['store'], negativeStore: Sketch['store'], zeroCo
   return sketch;
 }
 
+/** Counts within this of zero after additions and removals are zero (bins hold whole counts, or a part of one). */
+const ROUNDING = 1e-6;
+
 /**
  * The sum of many sketches, added straight from their stored bytes when they have the usual shape:
  * no decoded sketch per row, one loop over each row's bins. What reads and compaction use to merge
@@ -372,10 +375,16 @@ export class SketchSum {
     return this.#count + this.#zeroCount + (this.#other?.count ?? 0);
   }
 
-  /** Adds a stored sketch; returns false (adding nothing) when the bytes are not a sketch prodmon can merge. */
-  addBytes(bytes: Uint8Array): boolean {
+  /**
+   * Adds a stored sketch; returns false (adding nothing) when the bytes are not a sketch prodmon can
+   * merge. With `sign` -1 it takes the sketch away again (a kept sum whose part was replaced by a newer
+   * version of it): only for the usual shape, which is what a sum adds from bytes; false (taking away
+   * nothing) for anything else, whose part the sum merged the library's way and cannot take out.
+   */
+  addBytes(bytes: Uint8Array, sign: 1 | -1 = 1): boolean {
     const l = scanSketchProto(bytes);
     if (!l || l.gamma !== REFERENCE.mapping.gamma || l.negative.n > 0) {
+      if (sign < 0) return false;
       try {
         this.addSketch(decodeSketch(bytes));
         return true;
@@ -394,7 +403,7 @@ export class SketchSum {
       const view = l.view;
       let added = 0;
       for (let k = lo, i = lo - this.#offset, p = at + 8 * (lo - offset); k <= hi; k++, i++, p += 8) {
-        const c = view.getFloat64(p, true);
+        const c = sign * view.getFloat64(p, true);
         bins[i] = bins[i]! + c;
         added += c;
       }
@@ -402,13 +411,71 @@ export class SketchSum {
       if (lo < this.#minKey) this.#minKey = lo;
       if (hi > this.#maxKey) this.#maxKey = hi;
     }
-    this.#zeroCount += l.zeroCount;
+    this.#zeroCount += sign * l.zeroCount;
     return true;
   }
 
-  /** Adds a decoded (or recording) sketch. */
+  /**
+   * The sum so far as a sketch of its own (the sum goes on being added to and taken from): counts that
+   * additions and removals left a rounding error away from zero count as zero.
+   */
+  snapshot(): Sketch | null {
+    const counts: number[] = [];
+    let count = 0;
+    let first = Number.POSITIVE_INFINITY;
+    if (this.#count > ROUNDING) {
+      for (let k = this.#minKey; k <= this.#maxKey; k++) {
+        const c = this.#bins[k - this.#offset] ?? 0;
+        if (c <= ROUNDING && counts.length === 0) continue;
+        if (counts.length === 0) first = k;
+        const kept = c > ROUNDING ? c : 0;
+        counts.push(kept);
+        count += kept;
+      }
+    }
+    const zero = this.#zeroCount > ROUNDING ? this.#zeroCount : 0;
+    const other = this.#other;
+    if (count + zero <= 0 && !other) return null;
+    while (counts.length > 0 && counts[counts.length - 1] === 0) counts.pop();
+    const sketch = decodedSketch(
+      { offset: counts.length > 0 ? first : 0, counts },
+      { offset: 0, counts: [] },
+      zero,
+    );
+    if (other && other.count > 0) sketch.merge(other);
+    return sketch;
+  }
+
+  /**
+   * Adds a decoded (or recording) sketch: its bins straight into the sum when it maps values as
+   * prodmon's do and has no negative values (sums of sums, as reads of kept minutes make), else the
+   * library's way.
+   */
   addSketch(sketch: Sketch): void {
     if (sketch.count <= 0) return;
+    const s = sketch.store as unknown as BinsLike;
+    if (
+      sketch.negativeStore.count === 0 &&
+      sketch.mapping.gamma === REFERENCE.mapping.gamma &&
+      isLogarithmic(sketch) &&
+      !(s.count > 0 && s.minKey < s.offset) // (a collapsed store's lowest bin holds several keys)
+    ) {
+      if (s.count > 0) {
+        this.#reserve(s.minKey, s.maxKey);
+        const bins = this.#bins;
+        let added = 0;
+        for (let k = s.minKey, i = k - this.#offset; k <= s.maxKey; k++, i++) {
+          const c = s.bins[k - s.offset] ?? 0;
+          bins[i] = bins[i]! + c;
+          added += c;
+        }
+        this.#count += added;
+        if (s.minKey < this.#minKey) this.#minKey = s.minKey;
+        if (s.maxKey > this.#maxKey) this.#maxKey = s.maxKey;
+      }
+      this.#zeroCount += sketch.zeroCount;
+      return;
+    }
     this.#other ??= emptySketch();
     sketchMerge(this.#other, sketch);
   }

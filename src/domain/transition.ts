@@ -1,10 +1,8 @@
 /**
  * The hand-over from the alert engine to the notification pipeline: one `AlertTransition` per change
- * worth telling someone about. The engine decides *whether* to notify (dedup, cooldown, silences,
- * maintenance); the pipeline decides *where* (routing) and delivers durably (outbox).
+ * worth telling someone about.
  */
-import type { Repos } from '../store/index.js';
-import type { Alert, Severity } from './types.js';
+import type { Alert, Severity } from './alert.js';
 
 /** What happened to the alert. */
 export type TransitionKind =
@@ -32,17 +30,4 @@ export interface AlertTransition {
   previousSeverity?: Severity;
   /** How many reminders have been sent for this alert, this one included. */
   reminders?: number;
-}
-
-/**
- * The first stage of the notification pipeline. Called inside the transaction that stores the
- * transition, so the outbox rows are written with it, or not at all.
- */
-export interface TransitionSink {
-  accept(tx: Repos, t: AlertTransition, now: number): Promise<void>;
-  /**
-   * Holds back delivery of what is accepted until the returned release is called: the engine holds
-   * for one evaluation pass, so the transitions it creates together go out together.
-   */
-  hold?(): () => void;
 }

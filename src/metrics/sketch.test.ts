@@ -9,6 +9,7 @@ import {
   newSketch,
   releaseBins,
   SKETCH_ACCURACY,
+  SketchSum,
   sketchAdd,
   sketchMerge,
   sketchQuantile,
@@ -229,6 +230,39 @@ describe('sketch', () => {
     const again = encodeSketch(sketches[0]!, arena);
     assert.equal(again.buffer, buf.buffer);
     assert.deepEqual(again, encodeSketch(sketches[0]!));
+  });
+
+  test('a sum of sketches added, taken out and added again answers as the library merging what is left', () => {
+    const r = rng(9);
+    const parts = Array.from({ length: 12 }, (_v, i) => {
+      const s = newSketch();
+      for (let j = 0; j < 50 + 40 * i; j++) sketchAdd(s, DISTRIBUTIONS.lognormal!(r) * (1 + (i % 3)));
+      return s;
+    });
+    const sum = new SketchSum();
+    // Bytes (stored rows), recording sketches and decoded ones (sums of sums) go in by their bins.
+    parts.forEach((p, i) => {
+      if (i % 3 === 0) sum.addBytes(encodeSketch(p));
+      else if (i % 3 === 1) sum.addSketch(p);
+      else sum.addSketch(decodeSketch(encodeSketch(p)));
+    });
+    // Replaced versions: the first four taken out again.
+    for (const p of parts.slice(0, 4)) assert.equal(sum.addBytes(encodeSketch(p), -1), true);
+    const want = emptySketch();
+    for (const p of parts.slice(4)) sketchMerge(want, p);
+    const got = sum.snapshot()!;
+    assert.equal(got.count, want.count);
+    for (const q of [0.01, 0.5, 0.9, 0.95, 0.99, 1])
+      assert.equal(sketchQuantile(got, q), sketchQuantile(want, q), `q=${q}`);
+    // The snapshot is a copy: the sum goes on without changing it.
+    sum.addBytes(encodeSketch(parts[0]!));
+    assert.equal(got.count, want.count);
+    assert.equal(sum.snapshot()!.count, want.count + parts[0]!.count);
+    // Everything taken out leaves nothing.
+    const one = new SketchSum();
+    one.addBytes(encodeSketch(parts[5]!));
+    one.addBytes(encodeSketch(parts[5]!), -1);
+    assert.equal(one.snapshot(), null);
   });
 
   test('quantiles are clamped to the exact min and max when given', () => {

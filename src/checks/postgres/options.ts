@@ -1,0 +1,9 @@
+/** Options of the `postgres` check kind, beside the common keys (no I/O: config validation reads them). */
+import { nonEmpty } from '../../config/zod-helpers.js';
+import { latencyThreshold } from '../options.js';
+
+export const shape = {
+  /** Connection URL (`postgres://user:password@host:5432/db`); never shown. */
+  url: nonEmpty(),
+  latency_threshold: latencyThreshold(),
+};
