@@ -4,24 +4,17 @@
  * its flushes written to the store, the Prometheus export and the reads (performance summary, alert
  * windows). The agent (src/agent.ts) is the instrumentation without this layer.
  */
+import type { WindowQuery, WindowValue } from '../alerting/sources.js';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
-import { type Aggregation, HOUR_MS, MINUTE_MS } from '../core/rollup.js';
+import { HOUR_MS, MINUTE_MS } from '../core/rollup.js';
 import { Slicer } from '../core/slice.js';
-import type { Labels } from '../core/types.js';
 import type { Store } from '../store/index.js';
 import type { RollupRow } from '../store/repos/rollups.js';
 import { Instrumentation, type MetricsLog } from './instrumentation.js';
 import { applyRetention, type CompactionResult, compact, type RetentionResult } from './maintenance.js';
 import { type HealthProviders, HISTOGRAM_BOUNDS_MS, PrometheusExporter } from './prometheus.js';
-import {
-  EntryGroups,
-  readEntryPages,
-  readRange,
-  readsSketch,
-  type WindowValue,
-  windowFromGroups,
-} from './read.js';
+import { EntryGroups, readEntryPages, readRange, readsSketch, windowFromGroups } from './read.js';
 import { type PerformanceSummary, SUMMARY_METRICS, SummaryEntries, summarize } from './summary.js';
 import type { SystemSource } from './system-source.js';
 import { WindowBlocks } from './window-blocks.js';
@@ -42,17 +35,6 @@ export interface MetricsEngineOptions {
 
 /** Shortest time between two announcements of pushed data (see `MetricsEngine.notifyPushed`). */
 export const PUSH_NOTIFY_MIN_MS = 250;
-
-/** A windowed read for alert rules. */
-export interface WindowQuery {
-  metric: string;
-  /** Equality filter on labels. */
-  labels?: Labels;
-  groupBy?: readonly string[];
-  aggregation: Aggregation;
-  since: number;
-  until: number;
-}
 
 /**
  * Everything about metrics for one monitor: the instrumentation (src/metrics/instrumentation.ts) with

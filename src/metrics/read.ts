@@ -3,6 +3,7 @@
  * (memory wins for this instance's buckets it still holds, so nothing counts twice), hourly rows for
  * whole hours already compacted, and grouping/aggregation over a window.
  */
+import type { WindowValue } from '../alerting/sources.js';
 import {
   type Aggregation,
   aggregate,
@@ -270,14 +271,6 @@ export function groupEntries(entries: readonly RollupEntry[], opts: GroupOptions
   const groups = new EntryGroups(opts);
   groups.add(entries);
   return groups.groups();
-}
-
-/** What `windowValues` returns per group. */
-export interface WindowValue {
-  labels: Labels;
-  value: number | null;
-  count: number;
-  errors: number;
 }
 
 /** Whether an aggregation reads quantiles (the sketches). */

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { bucketOf, testEngine } from '../../test/support/metrics.js';
 import { STORE_FIXTURES, type StoreFixture } from '../../test/support/stores.js';
+import type { WindowQuery } from '../alerting/sources.js';
 import { FakeClock } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
 import { canonicalLabels, MINUTE_MS } from '../core/rollup.js';
 import { Slicer } from '../core/slice.js';
 import type { Store } from '../store/index.js';
 import type { RollupRow } from '../store/repos/rollups.js';
-import type { MetricsEngine, WindowQuery } from './engine.js';
+import type { MetricsEngine } from './engine.js';
 import { readEntries, readRange, windowFromEntries } from './read.js';
 import { WindowBlocks } from './window-blocks.js';
 
