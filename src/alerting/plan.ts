@@ -9,6 +9,7 @@ import type { Alert, Labels, Severity } from '../core/types.js';
 import type { AlertEvent, StoredAlert } from '../store/repos/alerts.js';
 import { clearThreshold, type EvalState, type Transition, thresholdOf } from './evaluate.js';
 import { INHIBITED_BY, type InhibitSource } from './inhibit.js';
+import { renderMessage } from './message.js';
 import {
   decide,
   type NotifyBook,
@@ -18,7 +19,6 @@ import {
   recordSeverity,
 } from './policy.js';
 import type { AlertRule, Level } from './rules.js';
-import { renderTemplate } from './template.js';
 
 /** The engine's bookkeeping in an alert's `state` column. */
 export interface AlertBook {
@@ -202,7 +202,7 @@ export function planTransition(p: PlanInput): Plan | null {
       ...(p.extras?.checkCritical !== undefined ? { check_critical: p.extras.checkCritical } : {}),
     },
   };
-  if (tr.kind !== 'resolved' || !prev) alert.message = renderTemplate(rule.message, vars);
+  if (tr.kind !== 'resolved' || !prev) alert.message = renderMessage(rule.message, vars);
   const inhibitor = tr.kind === 'resolved' ? null : (p.inhibitedBy?.(severity) ?? null);
   const inhibitChanged = markInhibited(alert, inhibitor);
 

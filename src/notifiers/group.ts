@@ -4,9 +4,11 @@
  * the per-rule cap), by severity, the worst members first (by severity, then how far past the
  * threshold), what is still open, and what the members inhibit.
  */
+
+import { formatValue } from '../alerting/message.js';
 import type { AlertTransition } from '../core/transition.js';
 import { type Labels, SEVERITIES, type Severity } from '../core/types.js';
-import { COLORS, formatValue, headline, inhibitedText } from './message.js';
+import { COLORS, headline, inhibitedText } from './message.js';
 import type { AlertNotification, GroupInfo, GroupNotification, InhibitedAlert } from './types.js';
 
 /** The group of a transition: its rule plus the values of the `group_by` labels. */
@@ -167,8 +169,8 @@ function groupHeadline(g: GroupNotification, f: GroupFacts): string {
 export function memberLine(n: AlertNotification, group: Labels): string {
   const labels = memberLabels(n, group);
   const what = resolved(n) ? 'RESOLVED' : n.event === 'firing' ? n.alert.severity.toUpperCase() : headline(n);
-  const value = formatValue(n.alert.value);
-  const threshold = formatValue(n.alert.threshold);
+  const value = formatValue(n.alert.value, '');
+  const threshold = formatValue(n.alert.threshold, '');
   const figures = value ? ` (${value}${threshold ? `, threshold ${threshold}` : ''})` : '';
   return `${what}${labels ? ` ${labels}` : ''}: ${n.alert.message}${figures}`;
 }

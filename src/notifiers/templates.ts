@@ -1,10 +1,11 @@
 /**
- * The message templates (logic-less, see template.ts). Each channel renders the same facts with its own
- * escaper: plain text for e-mail text parts, webhooks and PagerDuty; HTML for e-mail; Slack builds blocks.
+ * The message templates (logic-less, src/core/template.ts). Each channel renders the same facts with its
+ * own escaper: plain text for e-mail text parts, webhooks and PagerDuty; HTML for e-mail; Slack builds
+ * blocks. A line whose fact does not apply (empty) is left out ("Was:" only on an escalation).
  */
-import { escapeHtml, escapeText, oneLine, truncate } from './escape.js';
+import { renderTemplate, type TemplateValues } from '../core/template.js';
+import { type Escaper, escapeHtml, escapeText, oneLine, truncate } from './escape.js';
 import { alertFields, colorOf } from './message.js';
-import { render } from './template.js';
 import type { AlertNotification } from './types.js';
 
 /** The plain-text body of one alert notification. */
@@ -63,6 +64,10 @@ ${HTML_ROWS.map(([label, field]) => `<tr><th style="text-align:left;padding:2px 
 </table>
 <p><a href="{{link}}">View the alert in prodmon</a></p>
 </div>`;
+
+function render(template: string, fields: TemplateValues, esc: Escaper): string {
+  return renderTemplate(template, fields, { escape: esc, optionalLines: true });
+}
 
 /** Plain-text body. */
 export function renderText(n: AlertNotification): string {

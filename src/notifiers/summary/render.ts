@@ -1,7 +1,9 @@
 /** The daily summary as an e-mail (text and HTML; every value escaped). */
+
+import { formatDuration } from '../../core/duration.js';
 import type { EmailContent } from '../email/render.js';
 import { escapeHtml, escapeText, oneLine, truncate } from '../escape.js';
-import { formatTime, humanDuration } from '../message.js';
+import { formatTime } from '../message.js';
 import type { DailySummary, SummaryPerformance } from './types.js';
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${Math.round(v)} ms`);
@@ -36,9 +38,9 @@ function perfLines(
 
 /** The facts as label/value rows. */
 function facts(s: DailySummary): [string, string][] {
-  const mttr = s.alerts.mttrMs === null ? 'n/a' : humanDuration(s.alerts.mttrMs);
+  const mttr = s.alerts.mttrMs === null ? 'n/a' : formatDuration(s.alerts.mttrMs);
   const prevMttr =
-    s.alerts.previousMttrMs === null ? '' : ` (day before: ${humanDuration(s.alerts.previousMttrMs)})`;
+    s.alerts.previousMttrMs === null ? '' : ` (day before: ${formatDuration(s.alerts.previousMttrMs)})`;
   const sev = (['critical', 'high', 'medium', 'low'] as const)
     .map((k) => `${s.alerts.bySeverity[k]} ${k}`)
     .join(', ');
