@@ -3,8 +3,10 @@
  * own escaper: plain text for e-mail text parts, webhooks and PagerDuty; HTML for e-mail; Slack builds
  * blocks. A line whose fact does not apply (empty) is left out ("Was:" only on an escalation).
  */
+
+import { escapeHtml } from '../core/html.js';
 import { renderTemplate, type TemplateValues } from '../core/template.js';
-import { type Escaper, escapeHtml, escapeText, oneLine, truncate } from './escape.js';
+import { type Escaper, escapeText, oneLine, truncate } from './escape.js';
 import { alertFields, colorOf } from './message.js';
 import type { AlertNotification } from './types.js';
 

@@ -2,6 +2,8 @@
  * The report as one self-contained HTML file: inline CSS and SVG charts, no script, no external
  * asset (a Content-Security-Policy forbids loading any), every stored string escaped.
  */
+
+import { escapeHtml } from '../core/html.js';
 import type { PerformanceReport } from './data.js';
 import {
   bytes,
@@ -17,7 +19,7 @@ import {
   routeName,
   time,
 } from './format.js';
-import { barChart, esc, lineChart } from './svg.js';
+import { barChart, lineChart } from './svg.js';
 
 const CSS = `
 :root{color-scheme:light dark;--fg:#1d2330;--muted:#667085;--bg:#fff;--card:#f5f7fa;--line:#d0d5dd;--good:#067647;--bad:#b42318}
@@ -36,15 +38,15 @@ th:first-child,td:first-child{text-align:left}td.msg{text-align:left;white-space
 /** A summary card; `worse` says whether a rise is bad (red) or good. */
 function card(label: string, value: string, change: string, rising: boolean | null, worse = true): string {
   const cls = rising === null ? '' : rising === worse ? 'up' : 'down';
-  return `<div class="card"><small>${esc(label)}</small><b>${esc(value)}</b><small class="${cls}">${esc(change)} vs previous</small></div>`;
+  return `<div class="card"><small>${escapeHtml(label)}</small><b>${escapeHtml(value)}</b><small class="${cls}">${escapeHtml(change)} vs previous</small></div>`;
 }
 
 function table(head: string[], rows: string[][], msgCol = -1): string {
-  const th = head.map((h) => `<th>${esc(h)}</th>`).join('');
+  const th = head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const tr = rows
     .map(
       (r) =>
-        `<tr>${r.map((c, i) => `<td${i === msgCol ? ' class="msg"' : ''}>${esc(c)}</td>`).join('')}</tr>`,
+        `<tr>${r.map((c, i) => `<td${i === msgCol ? ' class="msg"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`,
     )
     .join('');
   return `<table><thead><tr>${th}</tr></thead><tbody>${tr}</tbody></table>`;
@@ -110,9 +112,9 @@ export function renderHtml(r: PerformanceReport, o: { timeZone?: string } = {}):
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(title)}</title><style>${CSS}</style></head><body>
+<title>${escapeHtml(title)}</title><style>${CSS}</style></head><body>
 <h1>Performance report</h1>
-<div class="muted">${esc(time(r.since, tz))} to ${esc(time(r.until, tz, true))} (${esc(period(r.periodMs))}), compared with the ${esc(period(r.periodMs))} before · instances: ${esc(r.current.instances.join(', ') || 'no data')} · generated ${esc(time(r.generatedAt, tz, true))}</div>
+<div class="muted">${escapeHtml(time(r.since, tz))} to ${escapeHtml(time(r.until, tz, true))} (${escapeHtml(period(r.periodMs))}), compared with the ${escapeHtml(period(r.periodMs))} before · instances: ${escapeHtml(r.current.instances.join(', ') || 'no data')} · generated ${escapeHtml(time(r.generatedAt, tz, true))}</div>
 <div class="cards">
 ${card('Requests', int(c.count), relChange(c.count, p.count), null)}
 ${card('Throughput', `${rate(c.throughput)}/s`, relChange(c.throughput, p.throughput), null)}
@@ -170,7 +172,7 @@ ${table(
     ...s.disks.map((d) => res(`disk ${d.path}`, d.usedPercent, percent)),
   ],
 )}
-<h2>Alerts (${r.alerts.total}; firing ${esc(period(r.alerts.firingMs))} in all)</h2>
+<h2>Alerts (${r.alerts.total}; firing ${escapeHtml(period(r.alerts.firingMs))} in all)</h2>
 ${table(
   ['started', 'severity', 'rule', 'status', 'duration', 'message'],
   r.alerts.items

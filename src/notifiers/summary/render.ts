@@ -1,8 +1,9 @@
 /** The daily summary as an e-mail (text and HTML; every value escaped). */
 
 import { formatDuration } from '../../core/duration.js';
+import { escapeHtml } from '../../core/html.js';
 import type { EmailContent } from '../email/render.js';
-import { escapeHtml, escapeText, oneLine, truncate } from '../escape.js';
+import { escapeText, oneLine, truncate } from '../escape.js';
 import { formatTime } from '../message.js';
 import type { DailySummary, SummaryPerformance } from './types.js';
 
