@@ -4,8 +4,9 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { HealthStatus } from '../../core/types.js';
 import { worstStatus } from '../../core/types.js';
+import { formatBytes } from '../../dashboard/static/format.js';
 import type { CheckDefinition } from '../types.js';
-import { humanBytes, levelOf, percentThresholds, thresholdsOf } from '../util.js';
+import { levelOf, percentThresholds, thresholdsOf } from '../util.js';
 
 /** Figures of one path's file system. */
 export interface DiskFigures {
@@ -73,7 +74,7 @@ export const diskCheck: CheckDefinition<Options> = {
             figures.push({ ...f, status: level });
             if (level !== 'healthy') {
               problems.push(
-                `${path} is ${f.usedPercent}% full, ${humanBytes(f.freeBytes)} free (${level === 'unhealthy' ? 'critical' : 'warning'} threshold ${level === 'unhealthy' ? t.critical : t.warning}%)`,
+                `${path} is ${f.usedPercent}% full, ${formatBytes(f.freeBytes)} free (${level === 'unhealthy' ? 'critical' : 'warning'} threshold ${level === 'unhealthy' ? t.critical : t.warning}%)`,
               );
             }
           } catch (err) {

@@ -5,8 +5,9 @@
 import { freemem, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { z } from 'zod';
+import { formatBytes } from '../../dashboard/static/format.js';
 import type { CheckDefinition } from '../types.js';
-import { humanBytes, levelOf, percentThresholds, thresholdsOf } from '../util.js';
+import { levelOf, percentThresholds, thresholdsOf } from '../util.js';
 import { type CgroupMemory, cgroupMemory, NO_LIMIT } from './cgroup.js';
 
 const shape = {
@@ -76,7 +77,7 @@ export const memoryCheck: CheckDefinition<Options> = {
           error:
             status === 'healthy'
               ? null
-              : `memory ${usedPercent}% used (${humanBytes(sys.usedBytes)} of ${humanBytes(sys.totalBytes)}, ${sys.scope}; ${status === 'unhealthy' ? 'critical' : 'warning'} threshold ${status === 'unhealthy' ? t.critical : t.warning}%)`,
+              : `memory ${usedPercent}% used (${formatBytes(sys.usedBytes)} of ${formatBytes(sys.totalBytes)}, ${sys.scope}; ${status === 'unhealthy' ? 'critical' : 'warning'} threshold ${status === 'unhealthy' ? t.critical : t.warning}%)`,
         };
       },
     };

@@ -9,16 +9,9 @@ import { randomBytes } from 'node:crypto';
 import type { RedisClientType } from 'redis';
 import { z } from 'zod';
 import { nonEmpty } from '../../config/zod-helpers.js';
+import { formatBytes } from '../../dashboard/static/format.js';
 import type { CheckDefinition } from '../types.js';
-import {
-  abortable,
-  humanBytes,
-  latencyOutcome,
-  latencyThreshold,
-  monotonic,
-  safeTarget,
-  targetError,
-} from '../util.js';
+import { abortable, latencyOutcome, latencyThreshold, monotonic, safeTarget, targetError } from '../util.js';
 
 const shape = {
   /** `redis://[user:password@]host:6379[/db]` or `rediss://...`; never shown. */
@@ -106,7 +99,7 @@ export const redisCheck: CheckDefinition<Options> = {
           const max = Number(m.maxmemory);
           details.memory = {
             usedBytes: used,
-            used: humanBytes(used),
+            used: formatBytes(used),
             peakBytes: Number(m.used_memory_peak),
             rssBytes: Number(m.used_memory_rss),
             maxBytes: max || null,
