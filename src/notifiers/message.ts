@@ -8,6 +8,7 @@ import { formatDuration } from '../core/duration.js';
 import type { TemplateValue } from '../core/template.js';
 import type { AlertTransition } from '../core/transition.js';
 import type { Alert, Severity } from '../core/types.js';
+import { formatUtc } from '../dashboard/static/format.js';
 import type { AlertNotification, AlertSnapshot, InhibitedAlert, Notification } from './types.js';
 
 /** The version of the stored and webhook payload shape. */
@@ -120,11 +121,6 @@ export function testNotification(
   };
 }
 
-/** A time as `2026-01-01 12:00:00 UTC`. */
-export function formatTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
-
 /** One line saying what happened. */
 export function headline(n: AlertNotification): string {
   const a = n.alert;
@@ -175,19 +171,19 @@ export function alertFields(n: AlertNotification): Record<string, TemplateValue>
     value,
     threshold,
     value_vs_threshold: value ? (threshold ? `${value} (threshold ${threshold})` : value) : '',
-    since: a.firingAt !== null ? formatTime(a.firingAt) : '',
+    since: a.firingAt !== null ? formatUtc(a.firingAt) : '',
     firing_for: !resolved && a.firingAt !== null ? formatDuration(Math.max(0, n.at - a.firingAt)) : '',
     down_for:
       resolved && a.firingAt !== null && a.resolvedAt !== null
         ? formatDuration(Math.max(0, a.resolvedAt - a.firingAt))
         : '',
-    resolved_at: resolved && a.resolvedAt !== null ? formatTime(a.resolvedAt) : '',
+    resolved_at: resolved && a.resolvedAt !== null ? formatUtc(a.resolvedAt) : '',
     resolution: resolved && a.resolution ? resolutionText(a.resolution) : '',
     reminders: n.reminders ? String(n.reminders) : '',
     labels,
     alert_id: a.id,
     link: n.link ?? '',
-    at: formatTime(n.at),
+    at: formatUtc(n.at),
     inhibits: inhibitedText(n.inhibits ?? []),
   };
 }

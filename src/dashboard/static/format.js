@@ -2,8 +2,9 @@
 /**
  * Figures as prodmon writes them, one module for the server and the page: the dashboard's page script
  * imports it as it is (its modules are served as written, there is no client bundle), and the server's
- * dashboard views, HTML and text reports and check messages import the same file (types beside it in
- * `format.d.ts`), so a chart's tooltip and the page around it never disagree. Durations are written by
+ * dashboard views, notifications, HTML and text reports and check messages import the same file (types beside it in
+ * `format.d.ts`), so a chart's tooltip and the page around it never disagree (nor a time's UTC title
+ * written by the server and by the page). Durations are written by
  * `formatDuration` (src/core/duration.ts): the page script writes none.
  */
 
@@ -40,4 +41,19 @@ export function formatNumber(v, unit = '') {
   else if (Math.abs(v) >= 10) text = v.toFixed(1);
   else text = v.toFixed(2);
   return unit === '%' ? `${text}%` : unit ? `${text} ${unit}` : text;
+}
+
+/**
+ * A time in UTC to the second: `2026-01-01 12:00:00 UTC`; a time no date can show (NaN, beyond year
+ * 275760) is `never`.
+ * @param {number} ms milliseconds since 1970
+ * @returns {string}
+ */
+export function formatUtc(ms) {
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return 'never';
+  return d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }

@@ -2,25 +2,18 @@
 import { formatDuration } from '../../core/duration.js';
 import type { Labels } from '../../core/types.js';
 import { html, type SafeHtml, safeHref } from '../html.js';
-import { formatNumber } from '../static/format.js';
+import { formatNumber, formatUtc } from '../static/format.js';
 
-/** `2026-01-01 12:00:00 UTC` (a time no date can show, e.g. a row stored before times were bounded: `never`). */
-export function utc(ms: number): string {
-  const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) return 'never';
-  return d
-    .toISOString()
-    .replace('T', ' ')
-    .replace(/\.\d+Z$/, ' UTC');
-}
-
-/** A time: UTC in the markup, shown in the viewer's zone by the page script, UTC on hover. */
+/**
+ * A time: UTC in the markup (`formatUtc`; a time no date can show, e.g. a row stored before times were
+ * bounded: `never`), shown in the viewer's zone by the page script, UTC on hover.
+ */
 export function time(ms: number | null | undefined): SafeHtml {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return html`<span class="muted">–</span>`;
   const d = new Date(ms);
   if (Number.isNaN(d.getTime()))
     return html`<span class="muted" title="${String(ms)} ms since 1970">never</span>`;
-  return html`<time datetime="${d.toISOString()}" title="${utc(ms)}">${utc(ms)}</time>`;
+  return html`<time datetime="${d.toISOString()}" title="${formatUtc(ms)}">${formatUtc(ms)}</time>`;
 }
 
 /** `5m ago`-style age of a time, relative to `now`. */
