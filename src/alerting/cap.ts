@@ -12,6 +12,7 @@ import { SEVERITIES, type Severity } from '../core/types.js';
 import type { AlertEvent, StoredAlert } from '../store/repos/alerts.js';
 import type { EvalState } from './evaluate.js';
 import type { GroupContext } from './group.js';
+import { labelsText } from './message.js';
 import { event, markInhibited, type Plan, publicAlert, readBook } from './plan.js';
 import { decide, newBook, recordNotification, recordSeverity } from './policy.js';
 import { type AlertRule, fingerprint, type Level } from './rules.js';
@@ -122,9 +123,7 @@ export class CappedPlans {
       severity: p.alert.severity,
     }));
     const first = worst[0]!;
-    const firstLabels = Object.entries(first.labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(', ');
+    const firstLabels = labelsText(first.labels);
     const message =
       `${count.toLocaleString('en-US')} more label set${count === 1 ? '' : 's'} of ${rule.name} breaching ` +
       `beyond the cap of ${this.#cap} alerts per rule (worst: ${firstLabels || 'no labels'}` +

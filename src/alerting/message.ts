@@ -25,6 +25,13 @@ export function formatValue(v: number | null | undefined, missing = 'n/a'): stri
   return String(Math.round(v * 100) / 100);
 }
 
+/** Labels as people read them in alerts and notifications: `route=/checkout, method=GET` ('' for none). */
+export function labelsText(labels: Labels): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+}
+
 function lookup(vars: TemplateVars, path: string): string | undefined {
   if (path.startsWith('labels.')) {
     const key = path.slice(7);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { alertingConfig } from '../../test/support/alerting.js';
 import { METRIC } from '../core/metric-names.js';
-import { renderMessage } from './message.js';
+import { formatValue, labelsText, renderMessage } from './message.js';
 import { buildRules, fingerprint } from './rules.js';
 
 const names = (cfg = alertingConfig()) => buildRules(cfg).map((r) => r.name);
@@ -143,6 +143,21 @@ describe('alert rules', () => {
       renderMessage('{{#each x}}{{/each}} <%= value %>', vars),
       '{{#each x}}{{/each}} <%= value %>',
     );
+  });
+
+  test('values and labels as people read them', () => {
+    assert.deepEqual(
+      [
+        formatValue(2345.678),
+        formatValue(0.4567),
+        formatValue(7),
+        formatValue(null),
+        formatValue(Number.NaN, ''),
+      ],
+      ['2346', '0.46', '7', 'n/a', ''],
+    );
+    assert.equal(labelsText({ route: '/checkout', method: 'GET' }), 'route=/checkout, method=GET');
+    assert.equal(labelsText({}), '');
   });
 
   test('a fingerprint is stable whatever the order of the labels', () => {

@@ -5,7 +5,7 @@
  * threshold), what is still open, and what the members inhibit.
  */
 
-import { formatValue } from '../alerting/message.js';
+import { formatValue, labelsText } from '../alerting/message.js';
 import type { AlertTransition } from '../core/transition.js';
 import { type Labels, SEVERITIES, type Severity } from '../core/types.js';
 import { COLORS, headline, inhibitedText } from './message.js';
@@ -50,10 +50,7 @@ export function worstFirst(ns: readonly AlertNotification[]): AlertNotification[
 
 /** The labels of a member beyond the group's own, as `k=v, k=v`. */
 export function memberLabels(n: AlertNotification, group: Labels): string {
-  return Object.entries(n.alert.labels)
-    .filter(([k]) => !(k in group))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', ');
+  return labelsText(Object.fromEntries(Object.entries(n.alert.labels).filter(([k]) => !(k in group))));
 }
 
 /** What every grouped format shows. */
@@ -141,8 +138,8 @@ const count = (n: number, one: string, many = `${one}s`) =>
 
 /** The group's name in text: the rule, with its `group_by` labels. */
 export function groupName(g: GroupNotification): string {
-  const labels = Object.entries(g.group.labels).map(([k, v]) => `${k}=${v}`);
-  return labels.length ? `${g.group.rule} (${labels.join(', ')})` : g.group.rule;
+  const labels = labelsText(g.group.labels);
+  return labels ? `${g.group.rule} (${labels})` : g.group.rule;
 }
 
 function groupHeadline(g: GroupNotification, f: GroupFacts): string {

@@ -2,7 +2,7 @@
  * From alert transitions to notifications, and from notifications to the facts every template shows:
  * what, how bad, since when, value vs threshold, reminders, how long it was down, and a link.
  */
-import { formatValue } from '../alerting/message.js';
+import { formatValue, labelsText } from '../alerting/message.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { formatDuration } from '../core/duration.js';
 import type { TemplateValue } from '../core/template.js';
@@ -156,9 +156,7 @@ export function alertFields(n: AlertNotification): Record<string, TemplateValue>
   const resolved = n.event === 'resolved';
   const value = formatValue(a.value, '');
   const threshold = formatValue(a.threshold, '');
-  const labels = Object.entries(a.labels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', ');
+  const labels = labelsText(a.labels);
   return {
     headline: headline(n),
     event: n.event,
@@ -192,9 +190,7 @@ export function alertFields(n: AlertNotification): Record<string, TemplateValue>
 export function inhibitedText(list: readonly InhibitedAlert[], max = 10): string {
   if (list.length === 0) return '';
   const names = list.slice(0, max).map((i) => {
-    const labels = Object.entries(i.labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(', ');
+    const labels = labelsText(i.labels);
     return labels ? `${i.rule} (${labels})` : i.rule;
   });
   const more = list.length > max ? ` and ${list.length - max} more` : '';
