@@ -14,7 +14,7 @@ import type { RollupRow } from '../store/repos/rollups.js';
 import { Instrumentation, type MetricsLog } from './instrumentation.js';
 import { applyRetention, type CompactionResult, compact, type RetentionResult } from './maintenance.js';
 import { type HealthProviders, HISTOGRAM_BOUNDS_MS, PrometheusExporter } from './prometheus.js';
-import { EntryGroups, readEntryPages, readRange, readsSketch, windowFromGroups } from './read.js';
+import { EntryGroups, readEntryPages, readRange, windowFromGroups, windowGroupOptions } from './read.js';
 import { type PerformanceSummary, SUMMARY_METRICS, SummaryEntries, summarize } from './summary.js';
 import type { SystemSource } from './system-source.js';
 import { WindowBlocks } from './window-blocks.js';
@@ -217,12 +217,7 @@ export class MetricsEngine extends Instrumentation {
 
   async #windowValues(q: WindowQuery): Promise<WindowValue[]> {
     const range = readRange(q.since, q.until);
-    const groups = new EntryGroups({
-      metric: q.metric,
-      filter: q.labels,
-      groupBy: q.groupBy,
-      withSketch: readsSketch(q.aggregation),
-    });
+    const groups = new EntryGroups(windowGroupOptions(q));
     const slicer = new Slicer();
     // Windows of up to an hour (alert rules) from the kept minutes; longer ones from the store.
     const pages =

@@ -197,6 +197,16 @@ export interface GroupOptions {
   withSketch: boolean;
 }
 
+/** The grouping of a window query: its metric, label filter and groups; sketches for quantiles. */
+export function windowGroupOptions(q: {
+  metric: string;
+  labels?: Labels;
+  groupBy?: readonly string[];
+  aggregation: Aggregation;
+}): GroupOptions {
+  return { metric: q.metric, filter: q.labels, groupBy: q.groupBy, withSketch: readsSketch(q.aggregation) };
+}
+
 /**
  * Entries merged into groups by the values of `groupBy` (missing labels group as ''), after keeping
  * only those whose labels match `filter`, as they come (a page at a time: nothing but the groups is
@@ -299,11 +309,6 @@ export function windowFromEntries(
   q: { metric: string; labels?: Labels; groupBy?: readonly string[]; aggregation: Aggregation },
   range: ReadRange,
 ): WindowValue[] {
-  const groups = groupEntries(entries, {
-    metric: q.metric,
-    filter: q.labels,
-    groupBy: q.groupBy,
-    withSketch: readsSketch(q.aggregation),
-  });
+  const groups = groupEntries(entries, windowGroupOptions(q));
   return windowFromGroups(groups, q.aggregation, range);
 }
