@@ -2,6 +2,7 @@
  * The report's tables as text cells, the same for the text and the HTML report (each lays them out and
  * escapes them its own way): routes, database queries, resources, alerts, health checks.
  */
+import type { PerformanceFigures } from '../core/types.js';
 import type { ResourceFigures } from '../metrics/summary.js';
 import type { PerformanceReport } from './data.js';
 import { bytes, int, ms, pct, percent, period, rate, relChange, routeName, time } from './format.js';
@@ -15,23 +16,18 @@ export interface Table {
 /** `text` cut to `max` characters (no limit by default). */
 const cut = (text: string, max = Number.POSITIVE_INFINITY) => (text.length > max ? text.slice(0, max) : text);
 
+/** Count, rate, error rate and latencies of a route or a query group (the columns after its name). */
+function figureCells(f: PerformanceFigures): string[] {
+  return [int(f.count), rate(f.throughput), pct(f.errorRate), ms(f.p50), ms(f.p95), ms(f.p99), ms(f.max)];
+}
+
 /** The busiest routes (at most `max`). */
 export function routesTable(r: PerformanceReport, max: number): Table {
   return {
     head: ['route', 'requests', 'req/s', 'errors', 'p50', 'p95', 'p99', 'max', 'p95 change'],
     rows: r.routes
       .slice(0, max)
-      .map((x) => [
-        routeName(x.labels),
-        int(x.figures.count),
-        rate(x.figures.throughput),
-        pct(x.figures.errorRate),
-        ms(x.figures.p50),
-        ms(x.figures.p95),
-        ms(x.figures.p99),
-        ms(x.figures.max),
-        relChange(x.figures.p95, x.previousP95),
-      ]),
+      .map((x) => [routeName(x.labels), ...figureCells(x.figures), relChange(x.figures.p95, x.previousP95)]),
   };
 }
 
@@ -43,13 +39,7 @@ export function queriesTable(r: PerformanceReport, max: number): Table {
       .slice(0, max)
       .map((g) => [
         [g.labels.db, g.labels.operation].filter(Boolean).join(' / ') || '(all)',
-        int(g.figures.count),
-        rate(g.figures.throughput),
-        pct(g.figures.errorRate),
-        ms(g.figures.p50),
-        ms(g.figures.p95),
-        ms(g.figures.p99),
-        ms(g.figures.max),
+        ...figureCells(g.figures),
       ]),
   };
 }
