@@ -12,7 +12,8 @@ import type { AlertEvent, StoredAlert } from '../domain/alert.js';
 import { SEVERITIES, type Severity } from '../domain/alert.js';
 import type { EvalState } from './evaluate.js';
 import type { GroupContext } from './group.js';
-import { event, markInhibited, type Plan, publicAlert, readBook } from './plan.js';
+import { labelsText } from './message.js';
+import { event, markInhibited, notifyCarrier, notifyTransition, type Plan, readBook } from './plan.js';
 import { decide, newBook, recordNotification, recordSeverity } from './policy.js';
 import { type AlertRule, fingerprint, type Level } from './rules.js';
 
@@ -122,9 +123,7 @@ export class CappedPlans {
       severity: p.alert.severity,
     }));
     const first = worst[0]!;
-    const firstLabels = Object.entries(first.labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(', ');
+    const firstLabels = labelsText(first.labels);
     const message =
       `${count.toLocaleString('en-US')} more label set${count === 1 ? '' : 's'} of ${rule.name} breaching ` +
       `beyond the cap of ${this.#cap} alerts per rule (worst: ${firstLabels || 'no labels'}` +
@@ -234,24 +233,10 @@ export class CappedPlans {
     let notify = book;
     if (decision && 'notify' in decision) {
       const kind = decision.notify;
-      carrier ??= event(
-        alert,
-        kind === 'reminder' || kind === 'escalation' ? kind : 'notified',
-        now,
-        kind === 'reminder' || kind === 'escalation' ? {} : { transition: kind },
-      );
-      carrier.detail.notified = true;
-      if (decision.reminders) carrier.detail.reminders = decision.reminders;
+      carrier ??= notifyCarrier(alert, decision, now);
       notify = recordNotification(book, kind, alert.severity, now);
       alert.state = { ...alert.state, notify };
-      transition = {
-        id: carrier.id,
-        kind,
-        alert: publicAlert(alert),
-        at: now,
-        ...(decision.previousSeverity ? { previousSeverity: decision.previousSeverity } : {}),
-        ...(decision.reminders ? { reminders: decision.reminders } : {}),
-      };
+      transition = notifyTransition(carrier, alert, decision, now);
     } else if (carrier) {
       carrier.detail.notified = false;
       if (decision && 'suppressed' in decision) carrier.detail.suppressed = decision.suppressed;

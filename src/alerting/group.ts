@@ -5,7 +5,7 @@ import type { HealthCheckResult } from '../domain/health.js';
 import type { Labels } from '../domain/labels.js';
 import { type EvalWindow, evaluate } from './evaluate.js';
 import type { InhibitSource, InhibitTarget } from './inhibit.js';
-import { type Plan, planTransition, publicAlert, readBook } from './plan.js';
+import { event, type Plan, planTransition, publicAlert, readBook } from './plan.js';
 import { decide, type PolicyOptions, recordNotification } from './policy.js';
 import type { AlertRule } from './rules.js';
 import type { SecurityCounters } from './security.js';
@@ -132,18 +132,7 @@ export function planOrphan(a: StoredAlert, now: number, mutedBy: string[], polic
   };
   const decision = decide(alert, book.notify, now, mutedBy.length > 0, policy);
   const told = decision !== null && 'notify' in decision;
-  const ev = {
-    id: newId(now, 'ev_'),
-    alertId: a.id,
-    at: now,
-    kind: 'resolved',
-    status: 'resolved' as const,
-    severity: a.severity,
-    value: a.value,
-    threshold: a.threshold,
-    actor: null,
-    detail: { resolution: 'auto', reason, notified: told },
-  };
+  const ev = event(alert, 'resolved', now, { resolution: 'auto', reason, notified: told });
   alert.state = {
     ...a.state,
     notify: told ? recordNotification(book.notify, 'resolved', a.severity, now) : book.notify,

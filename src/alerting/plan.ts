@@ -9,7 +9,9 @@ import type { Labels } from '../domain/labels.js';
 import type { AlertTransition } from '../domain/transition.js';
 import { clearThreshold, type EvalState, type Transition, thresholdOf } from './evaluate.js';
 import { INHIBITED_BY, type InhibitSource } from './inhibit.js';
+import { renderMessage } from './message.js';
 import {
+  type Decision,
   decide,
   type NotifyBook,
   newBook,
@@ -18,7 +20,6 @@ import {
   recordSeverity,
 } from './policy.js';
 import type { AlertRule, Level } from './rules.js';
-import { renderTemplate } from './template.js';
 
 /** The engine's bookkeeping in an alert's `state` column. */
 export interface AlertBook {
@@ -115,6 +116,38 @@ export function event(
   };
 }
 
+/** A decision to notify (see `decide`). */
+type NotifyDecision = Extract<Decision, { notify: unknown }>;
+
+/**
+ * The event that carries a notification when the alert's state did not change: a reminder or an
+ * escalation under its own kind, any other transition as `notified`.
+ */
+export function notifyCarrier(a: StoredAlert, d: NotifyDecision, now: number): AlertEvent {
+  return d.notify === 'reminder' || d.notify === 'escalation'
+    ? event(a, d.notify, now)
+    : event(a, 'notified', now, { transition: d.notify });
+}
+
+/** The transition handed to the notifiers for decision `d`, under the id of its `carrier` event. */
+export function notifyTransition(
+  carrier: AlertEvent,
+  alert: StoredAlert,
+  d: NotifyDecision,
+  now: number,
+): AlertTransition {
+  carrier.detail.notified = true;
+  if (d.reminders) carrier.detail.reminders = d.reminders;
+  return {
+    id: carrier.id,
+    kind: d.notify,
+    alert: publicAlert(alert),
+    at: now,
+    ...(d.previousSeverity ? { previousSeverity: d.previousSeverity } : {}),
+    ...(d.reminders ? { reminders: d.reminders } : {}),
+  };
+}
+
 function sameEval(a: EvalState, b: EvalState): boolean {
   return (
     a.status === b.status &&
@@ -202,7 +235,7 @@ export function planTransition(p: PlanInput): Plan | null {
       ...(p.extras?.checkCritical !== undefined ? { check_critical: p.extras.checkCritical } : {}),
     },
   };
-  if (tr.kind !== 'resolved' || !prev) alert.message = renderTemplate(rule.message, vars);
+  if (tr.kind !== 'resolved' || !prev) alert.message = renderMessage(rule.message, vars);
   const inhibitor = tr.kind === 'resolved' ? null : (p.inhibitedBy?.(severity) ?? null);
   const inhibitChanged = markInhibited(alert, inhibitor);
 
@@ -246,25 +279,11 @@ export function planTransition(p: PlanInput): Plan | null {
   let transition: AlertTransition | null = null;
   const events: AlertEvent[] = [];
   if (decision && 'notify' in decision) {
-    let carrier = stateEvent;
-    if (!carrier) {
-      const kind =
-        decision.notify === 'reminder' || decision.notify === 'escalation' ? decision.notify : 'notified';
-      carrier = event(alert, kind, now, kind === 'notified' ? { transition: decision.notify } : {});
-    }
-    carrier.detail.notified = true;
+    const carrier = stateEvent ?? notifyCarrier(alert, decision, now);
     if (stateEvent && decision.notify !== stateEvent.kind) carrier.detail.as = decision.notify;
-    if (decision.reminders) carrier.detail.reminders = decision.reminders;
+    transition = notifyTransition(carrier, alert, decision, now);
     book = recordNotification(book, decision.notify, alert.severity, now);
     stateEvent = carrier;
-    transition = {
-      id: carrier.id,
-      kind: decision.notify,
-      alert: publicAlert(alert),
-      at: now,
-      ...(decision.previousSeverity ? { previousSeverity: decision.previousSeverity } : {}),
-      ...(decision.reminders ? { reminders: decision.reminders } : {}),
-    };
   } else if (stateEvent && stateEvent.kind !== 'pending') {
     stateEvent.detail.notified = false;
     if (decision && 'suppressed' in decision) {

@@ -40,7 +40,14 @@ export function timeParam(value: string | undefined, name: string, now: number):
   return t;
 }
 
-function intParam(value: string | undefined, name: string, min: number, max: number, dflt: number): number {
+/** An integer query parameter from `min` to `max` (`dflt` when absent or empty); a clear 400 otherwise. */
+export function intParam(
+  value: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+  dflt: number,
+): number {
   if (value === undefined || value === '') return dflt;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max)

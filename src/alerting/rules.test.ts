@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { alertingConfig } from '../../test/support/alerting.js';
 import { METRIC } from '../metrics/names.js';
+import { formatValue, labelsText, renderMessage } from './message.js';
 import { buildRules, fingerprint } from './rules.js';
-import { renderTemplate } from './template.js';
 
 const names = (cfg = alertingConfig()) => buildRules(cfg).map((r) => r.name);
 
@@ -126,20 +126,38 @@ describe('alert rules', () => {
   test('templates are logic-less: values, thresholds and labels are substituted, nothing is run', () => {
     const vars = { value: 2345.678, threshold: 2000, labels: { route: '/checkout' }, window: 300_000 };
     assert.equal(
-      renderTemplate('{{labels.route}}: {{value}} > {{threshold}} over {{window}}', vars),
+      renderMessage('{{labels.route}}: {{value}} > {{threshold}} over {{window}}', vars),
       '/checkout: 2346 > 2000 over 5m',
     );
     assert.equal(
-      renderTemplate('{{ value }} {{labels.missing}}|{{constructor}}|{{process.exit}}', {
-        ...vars,
-        value: 0.4567,
-      }),
-      '0.46 ||',
+      renderMessage(
+        '{{ value }} {{labels.missing}}|{{constructor}}|{{process.exit}}|{{labels.constructor}}',
+        {
+          ...vars,
+          value: 0.4567,
+        },
+      ),
+      '0.46 |||',
     );
     assert.equal(
-      renderTemplate('{{#each x}}{{/each}} <%= value %>', vars),
+      renderMessage('{{#each x}}{{/each}} <%= value %>', vars),
       '{{#each x}}{{/each}} <%= value %>',
     );
+  });
+
+  test('values and labels as people read them', () => {
+    assert.deepEqual(
+      [
+        formatValue(2345.678),
+        formatValue(0.4567),
+        formatValue(7),
+        formatValue(null),
+        formatValue(Number.NaN, ''),
+      ],
+      ['2346', '0.46', '7', 'n/a', ''],
+    );
+    assert.equal(labelsText({ route: '/checkout', method: 'GET' }), 'route=/checkout, method=GET');
+    assert.equal(labelsText({}), '');
   });
 
   test('a fingerprint is stable whatever the order of the labels', () => {

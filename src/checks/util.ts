@@ -96,18 +96,6 @@ export function targetError(err: unknown): string {
   return msg.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1');
 }
 
-/** Bytes as a short human figure (`1.2 GB`). */
-export function humanBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
-}
-
 /** A result with every secret scrubbed from its error and (deeply) its details. */
 export function scrubResult(r: HealthCheckResult, secrets: readonly string[]): HealthCheckResult {
   if (secrets.length === 0) return r;

@@ -11,14 +11,14 @@ import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { inhibitorOf } from '../alerting/inhibit.js';
 import { MaintenanceCalendar } from '../alerting/maintenance.js';
+import { formatValue } from '../alerting/message.js';
 import { publicAlert } from '../alerting/plan.js';
 import { alertQuery } from '../alerting/query.js';
 import { resolveAlert } from '../alerting/resolve.js';
 import { createSilence, expireSilence, silenceView } from '../alerting/silences.js';
-import { formatValue, shortDuration } from '../alerting/template.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
-import { configDuration } from '../core/duration.js';
+import { configDuration, formatDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
 import type { Alert, AlertEvent } from '../domain/alert.js';
 import type { Labels } from '../domain/labels.js';
@@ -306,7 +306,7 @@ export function registerAlerts(program: Command): void {
         ))!;
         if (o.json) return printJson({ silence: silenceView(s, now) });
         process.stdout.write(
-          `silenced ${JSON.stringify(s.matchers)} until ${iso(s.endsAt)} (${shortDuration(s.endsAt - Math.max(now, s.startsAt))}): ${s.id}\n`,
+          `silenced ${JSON.stringify(s.matchers)} until ${iso(s.endsAt)} (${formatDuration(s.endsAt - Math.max(now, s.startsAt))}): ${s.id}\n`,
         );
       }),
     );

@@ -132,7 +132,11 @@ export function configSize(v: unknown, bounds: Bounds = {}): ConfigAmount {
   return within(bytes, bounds, parseSize, v);
 }
 
-/** Short human form of a duration in ms (`1h 5m`, `42s`, `350ms`). */
+/**
+ * Short human form of a duration in ms, the one prodmon writes everywhere (messages, notifications,
+ * dashboard, reports, CLI): `350ms`, `42s`, `1m 30s`, `5m`, `1h 5m`, `2d 3h`; zero parts are left out
+ * (`5m`, not `5m 0s`), at most two parts, seconds only under an hour.
+ */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const s = Math.floor(ms / 1000);
@@ -144,6 +148,6 @@ export function formatDuration(ms: number): string {
   if (d) parts.push(`${d}d`);
   if (h) parts.push(`${h}h`);
   if (m && !d) parts.push(`${m}m`);
-  if (!d && !h) parts.push(`${s % 60}s`);
+  if (!d && !h && s % 60) parts.push(`${s % 60}s`);
   return parts.join(' ');
 }

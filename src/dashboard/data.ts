@@ -4,6 +4,7 @@
  * and `/production/api/...` call the same functions, so they always agree.
  */
 import { createHash } from 'node:crypto';
+import { publicAlert } from '../alerting/plan.js';
 import { silenceActive, silenceMatches } from '../alerting/silences.js';
 import type { Clock } from '../core/clock.js';
 import type { AlertEvent, AlertFilter } from '../domain/alert.js';
@@ -78,11 +79,6 @@ export interface AlertDetail {
 
 const SPARK_SLOTS = 30;
 
-function strip<T extends Alert>(a: T): Alert {
-  const { state: _state, ...rest } = a as T & { state?: unknown };
-  return rest as Alert;
-}
-
 const hash = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('base64url').slice(0, 16);
 
 /** The dashboard's reads. */
@@ -149,7 +145,7 @@ export class DashboardData {
     const now = this.#now;
     const start = a.firingAt ?? a.createdAt;
     return {
-      ...strip(a),
+      ...publicAlert(a),
       durationMs: (a.resolvedAt ?? now) - start,
       silenced:
         a.status !== 'resolved' &&

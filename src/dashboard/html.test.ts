@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { escapeHtml, html, join, jsonForScript, raw, safeHref } from './html.js';
+import { html, join, jsonForScript, raw, safeHref } from './html.js';
 
 describe('html escaping', () => {
   test('interpolated text is escaped, nested fragments are not escaped twice', () => {
@@ -12,7 +12,7 @@ describe('html escaping', () => {
       out,
       '<p title="&quot;quoted&quot; &amp; &#39;single&#39;"><b>&lt;img src=x onerror=alert(1)&gt;</b>&lt;i&gt;1</p>',
     );
-    assert.equal(escapeHtml('`a`'), '&#96;a&#96;');
+    assert.equal(html`<p>${'`a`\u0007'}</p>`.value, '<p>&#96;a&#96;</p>');
     assert.equal(join([html`<br>`, '<x>'], ',').value, '<br>,&lt;x&gt;');
     assert.equal(raw('<hr>').value, '<hr>');
   });

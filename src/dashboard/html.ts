@@ -3,6 +3,7 @@
  * {@link SafeHtml} (the output of another `html` call), so user-supplied strings (alert messages,
  * labels, route names, check errors) can only ever be text.
  */
+import { escapeHtml } from '../core/html.js';
 
 /** A fragment of markup known to be safe (built by `html` or `raw`). */
 export class SafeHtml {
@@ -13,20 +14,6 @@ export class SafeHtml {
   toString(): string {
     return this.value;
   }
-}
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '`': '&#96;',
-};
-
-/** Escapes text for use in element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (c) => ESCAPES[c]!);
 }
 
 /** What may be interpolated: text (escaped), numbers, safe markup, lists of those, or nothing. */

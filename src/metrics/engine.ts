@@ -4,6 +4,7 @@
  * its flushes written to the store, the Prometheus export and the reads (performance summary, alert
  * windows). The agent (src/agent.ts) is the instrumentation without this layer.
  */
+import type { WindowQuery, WindowValue } from '../alerting/sources.js';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import { Slicer } from '../core/slice.js';
@@ -13,15 +14,8 @@ import type { Store } from '../store/index.js';
 import { Instrumentation, type MetricsLog } from './instrumentation.js';
 import { applyRetention, type CompactionResult, compact, type RetentionResult } from './maintenance.js';
 import { type HealthProviders, HISTOGRAM_BOUNDS_MS, PrometheusExporter } from './prometheus.js';
-import {
-  EntryGroups,
-  readEntryPages,
-  readRange,
-  readsSketch,
-  type WindowValue,
-  windowFromGroups,
-} from './read.js';
-import { type Aggregation, HOUR_MS, MINUTE_MS } from './rollup.js';
+import { EntryGroups, readEntryPages, readRange, windowFromGroups, windowGroupOptions } from './read.js';
+import { HOUR_MS, MINUTE_MS } from './rollup.js';
 import { type PerformanceSummary, SUMMARY_METRICS, SummaryEntries, summarize } from './summary.js';
 import type { SystemSource } from './system-source.js';
 import { WindowBlocks } from './window-blocks.js';
@@ -42,17 +36,6 @@ export interface MetricsEngineOptions {
 
 /** Shortest time between two announcements of pushed data (see `MetricsEngine.notifyPushed`). */
 export const PUSH_NOTIFY_MIN_MS = 250;
-
-/** A windowed read for alert rules. */
-export interface WindowQuery {
-  metric: string;
-  /** Equality filter on labels. */
-  labels?: Labels;
-  groupBy?: readonly string[];
-  aggregation: Aggregation;
-  since: number;
-  until: number;
-}
 
 /**
  * Everything about metrics for one monitor: the instrumentation (src/metrics/instrumentation.ts) with
@@ -235,12 +218,7 @@ export class MetricsEngine extends Instrumentation {
 
   async #windowValues(q: WindowQuery): Promise<WindowValue[]> {
     const range = readRange(q.since, q.until);
-    const groups = new EntryGroups({
-      metric: q.metric,
-      filter: q.labels,
-      groupBy: q.groupBy,
-      withSketch: readsSketch(q.aggregation),
-    });
+    const groups = new EntryGroups(windowGroupOptions(q));
     const slicer = new Slicer();
     // Windows of up to an hour (alert rules) from the kept minutes; longer ones from the store.
     const pages =

@@ -3,7 +3,7 @@
  * (memory wins for this instance's buckets it still holds, so nothing counts twice), hourly rows for
  * whole hours already compacted, and grouping/aggregation over a window.
  */
-
+import type { WindowValue } from '../alerting/sources.js';
 import { Slicer } from '../core/slice.js';
 import type { Labels } from '../domain/labels.js';
 import type { BucketFigures, RollupRow } from '../domain/rollup.js';
@@ -196,6 +196,16 @@ export interface GroupOptions {
   withSketch: boolean;
 }
 
+/** The grouping of a window query: its metric, label filter and groups; sketches for quantiles. */
+export function windowGroupOptions(q: {
+  metric: string;
+  labels?: Labels;
+  groupBy?: readonly string[];
+  aggregation: Aggregation;
+}): GroupOptions {
+  return { metric: q.metric, filter: q.labels, groupBy: q.groupBy, withSketch: readsSketch(q.aggregation) };
+}
+
 /**
  * Entries merged into groups by the values of `groupBy` (missing labels group as ''), after keeping
  * only those whose labels match `filter`, as they come (a page at a time: nothing but the groups is
@@ -272,14 +282,6 @@ export function groupEntries(entries: readonly RollupEntry[], opts: GroupOptions
   return groups.groups();
 }
 
-/** What `windowValues` returns per group. */
-export interface WindowValue {
-  labels: Labels;
-  value: number | null;
-  count: number;
-  errors: number;
-}
-
 /** Whether an aggregation reads quantiles (the sketches). */
 export function readsSketch(aggregation: Aggregation): boolean {
   return ['p50', 'p90', 'p95', 'p99'].includes(aggregation);
@@ -306,11 +308,6 @@ export function windowFromEntries(
   q: { metric: string; labels?: Labels; groupBy?: readonly string[]; aggregation: Aggregation },
   range: ReadRange,
 ): WindowValue[] {
-  const groups = groupEntries(entries, {
-    metric: q.metric,
-    filter: q.labels,
-    groupBy: q.groupBy,
-    withSketch: readsSketch(q.aggregation),
-  });
+  const groups = groupEntries(entries, windowGroupOptions(q));
   return windowFromGroups(groups, q.aggregation, range);
 }

@@ -59,7 +59,14 @@ function clampPercent(v: number): number {
   return Math.min(100, Math.max(0, v));
 }
 
-function cpuTimes(): { busy: number; total: number } {
+/** Busy and total CPU time of all cores so far (ms), from `os.cpus()`. */
+export interface CpuTimes {
+  busy: number;
+  total: number;
+}
+
+/** Busy and total CPU time of all cores so far (ms). */
+export function cpuTimes(): CpuTimes {
   let busy = 0;
   let total = 0;
   for (const c of cpus()) {
@@ -69,6 +76,12 @@ function cpuTimes(): { busy: number; total: number } {
     busy += all - t.idle;
   }
   return { busy, total };
+}
+
+/** Host CPU busy time between two readings in % of the time that passed (null when none passed). */
+export function cpuBusyPercent(a: CpuTimes, b: CpuTimes): number | null {
+  const total = b.total - a.total;
+  return total > 0 ? clampPercent(((b.busy - a.busy) / total) * 100) : null;
 }
 
 /** Disk usage of a path (like `df`: used / (used + available to users)), walking up to an existing directory. */
@@ -95,7 +108,7 @@ export class NodeSystemSource implements SystemSource {
   #delay: IntervalHistogram | null = null;
   #gc: PerformanceObserver | null = null;
   #elu: EventLoopUtilization | null = null;
-  #cpu: { busy: number; total: number } | null = null;
+  #cpu: CpuTimes | null = null;
   #proc: { usage: NodeJS.CpuUsage; at: bigint } | null = null;
 
   start(onGc: (ms: number) => void): void {
@@ -117,9 +130,7 @@ export class NodeSystemSource implements SystemSource {
   async read(diskPaths: readonly string[]): Promise<SystemReading> {
     const now = cpuTimes();
     let cpuHostPercent: number | null = null;
-    if (this.#cpu && now.total > this.#cpu.total) {
-      cpuHostPercent = clampPercent(((now.busy - this.#cpu.busy) / (now.total - this.#cpu.total)) * 100);
-    }
+    if (this.#cpu) cpuHostPercent = cpuBusyPercent(this.#cpu, now);
     this.#cpu = now;
 
     let cpuProcessPercent: number | null = null;

@@ -1,18 +1,14 @@
 /**
  * Message text is data: alert messages, labels and values may hold HTML, Slack control sequences
- * (`<!channel>`, `<@U123>`) or template syntax. Each channel escapes them for its own format.
+ * (`<!channel>`, `<@U123>`) or template syntax. Each channel escapes them for its own format (HTML with
+ * src/core/html.ts).
  */
 
 /** A function that makes a piece of data safe for one output format. */
 export type Escaper = (text: string) => string;
 
-const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
 /** Plain text: control characters (other than newline and tab) removed. */
 export const escapeText: Escaper = (text) => text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
-
-/** HTML element content and attribute values. */
-export const escapeHtml: Escaper = (text) => escapeText(text).replace(/[&<>"']/g, (c) => HTML[c]!);
 
 /**
  * Slack `mrkdwn` (and the message's fallback `text`): `&`, `<` and `>` are the only control characters

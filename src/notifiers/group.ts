@@ -5,10 +5,11 @@
  * threshold), what is still open, and what the members inhibit.
  */
 
+import { formatValue, labelsText } from '../alerting/message.js';
 import { SEVERITIES, type Severity } from '../domain/alert.js';
 import type { Labels } from '../domain/labels.js';
 import type { AlertTransition } from '../domain/transition.js';
-import { COLORS, formatValue, headline, inhibitedText } from './message.js';
+import { COLORS, headline, inhibitedText } from './message.js';
 import type { AlertNotification, GroupInfo, GroupNotification, InhibitedAlert } from './types.js';
 
 /** The group of a transition: its rule plus the values of the `group_by` labels. */
@@ -50,10 +51,7 @@ export function worstFirst(ns: readonly AlertNotification[]): AlertNotification[
 
 /** The labels of a member beyond the group's own, as `k=v, k=v`. */
 export function memberLabels(n: AlertNotification, group: Labels): string {
-  return Object.entries(n.alert.labels)
-    .filter(([k]) => !(k in group))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', ');
+  return labelsText(Object.fromEntries(Object.entries(n.alert.labels).filter(([k]) => !(k in group))));
 }
 
 /** What every grouped format shows. */
@@ -141,8 +139,8 @@ const count = (n: number, one: string, many = `${one}s`) =>
 
 /** The group's name in text: the rule, with its `group_by` labels. */
 export function groupName(g: GroupNotification): string {
-  const labels = Object.entries(g.group.labels).map(([k, v]) => `${k}=${v}`);
-  return labels.length ? `${g.group.rule} (${labels.join(', ')})` : g.group.rule;
+  const labels = labelsText(g.group.labels);
+  return labels ? `${g.group.rule} (${labels})` : g.group.rule;
 }
 
 function groupHeadline(g: GroupNotification, f: GroupFacts): string {
@@ -169,8 +167,8 @@ function groupHeadline(g: GroupNotification, f: GroupFacts): string {
 export function memberLine(n: AlertNotification, group: Labels): string {
   const labels = memberLabels(n, group);
   const what = resolved(n) ? 'RESOLVED' : n.event === 'firing' ? n.alert.severity.toUpperCase() : headline(n);
-  const value = formatValue(n.alert.value);
-  const threshold = formatValue(n.alert.threshold);
+  const value = formatValue(n.alert.value, '');
+  const threshold = formatValue(n.alert.threshold, '');
   const figures = value ? ` (${value}${threshold ? `, threshold ${threshold}` : ''})` : '';
   return `${what}${labels ? ` ${labels}` : ''}: ${n.alert.message}${figures}`;
 }

@@ -2,11 +2,13 @@
  * From alert transitions to notifications, and from notifications to the facts every template shows:
  * what, how bad, since when, value vs threshold, reminders, how long it was down, and a link.
  */
+import { formatValue, labelsText } from '../alerting/message.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { formatDuration } from '../core/duration.js';
+import type { TemplateValue } from '../core/template.js';
+import { formatUtc } from '../dashboard/static/format.js';
 import type { Alert, Severity } from '../domain/alert.js';
 import type { AlertTransition } from '../domain/transition.js';
-import type { TemplateFields } from './template.js';
 import type { AlertNotification, AlertSnapshot, InhibitedAlert, Notification } from './types.js';
 
 /** The version of the stored and webhook payload shape. */
@@ -119,22 +121,6 @@ export function testNotification(
   };
 }
 
-/** A duration as people say it (`35m`, `1h 5m`, `42s`). */
-export function humanDuration(ms: number): string {
-  return formatDuration(ms).replace(/ 0s$/, '');
-}
-
-/** A time as `2026-01-01 12:00:00 UTC`. */
-export function formatTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
-
-/** A number as people read it: integers as is, others with at most 2 decimals. */
-export function formatValue(v: number | null): string {
-  if (v === null || !Number.isFinite(v)) return '';
-  return Number.isInteger(v) ? String(v) : String(Math.round(v * 100) / 100);
-}
-
 /** One line saying what happened. */
 export function headline(n: AlertNotification): string {
   const a = n.alert;
@@ -149,9 +135,9 @@ export function headline(n: AlertNotification): string {
     case 'reminder':
       return `${sev}: ${a.rule} still firing${n.reminders ? ` (reminder ${n.reminders})` : ''}`;
     case 'escalation':
-      return `ESCALATION ${sev}: ${a.rule} unresolved${a.firingAt !== null ? ` for ${humanDuration(n.at - a.firingAt)}` : ''}`;
+      return `ESCALATION ${sev}: ${a.rule} unresolved${a.firingAt !== null ? ` for ${formatDuration(n.at - a.firingAt)}` : ''}`;
     case 'resolved':
-      return `RESOLVED: ${a.rule}${a.firingAt !== null && a.resolvedAt !== null ? ` after ${humanDuration(a.resolvedAt - a.firingAt)}` : ''}`;
+      return `RESOLVED: ${a.rule}${a.firingAt !== null && a.resolvedAt !== null ? ` after ${formatDuration(a.resolvedAt - a.firingAt)}` : ''}`;
     case 'test':
       return `TEST: prodmon notification check (${n.channel})`;
   }
@@ -165,14 +151,12 @@ export function colorOf(n: AlertNotification): string {
 }
 
 /** Every fact a template may show, as strings (empty when it does not apply). */
-export function alertFields(n: AlertNotification): TemplateFields {
+export function alertFields(n: AlertNotification): Record<string, TemplateValue> {
   const a = n.alert;
   const resolved = n.event === 'resolved';
-  const value = formatValue(a.value);
-  const threshold = formatValue(a.threshold);
-  const labels = Object.entries(a.labels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', ');
+  const value = formatValue(a.value, '');
+  const threshold = formatValue(a.threshold, '');
+  const labels = labelsText(a.labels);
   return {
     headline: headline(n),
     event: n.event,
@@ -185,19 +169,19 @@ export function alertFields(n: AlertNotification): TemplateFields {
     value,
     threshold,
     value_vs_threshold: value ? (threshold ? `${value} (threshold ${threshold})` : value) : '',
-    since: a.firingAt !== null ? formatTime(a.firingAt) : '',
-    firing_for: !resolved && a.firingAt !== null ? humanDuration(Math.max(0, n.at - a.firingAt)) : '',
+    since: a.firingAt !== null ? formatUtc(a.firingAt) : '',
+    firing_for: !resolved && a.firingAt !== null ? formatDuration(Math.max(0, n.at - a.firingAt)) : '',
     down_for:
       resolved && a.firingAt !== null && a.resolvedAt !== null
-        ? humanDuration(Math.max(0, a.resolvedAt - a.firingAt))
+        ? formatDuration(Math.max(0, a.resolvedAt - a.firingAt))
         : '',
-    resolved_at: resolved && a.resolvedAt !== null ? formatTime(a.resolvedAt) : '',
+    resolved_at: resolved && a.resolvedAt !== null ? formatUtc(a.resolvedAt) : '',
     resolution: resolved && a.resolution ? resolutionText(a.resolution) : '',
     reminders: n.reminders ? String(n.reminders) : '',
     labels,
     alert_id: a.id,
     link: n.link ?? '',
-    at: formatTime(n.at),
+    at: formatUtc(n.at),
     inhibits: inhibitedText(n.inhibits ?? []),
   };
 }
@@ -206,9 +190,7 @@ export function alertFields(n: AlertNotification): TemplateFields {
 export function inhibitedText(list: readonly InhibitedAlert[], max = 10): string {
   if (list.length === 0) return '';
   const names = list.slice(0, max).map((i) => {
-    const labels = Object.entries(i.labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(', ');
+    const labels = labelsText(i.labels);
     return labels ? `${i.rule} (${labels})` : i.rule;
   });
   const more = list.length > max ? ` and ${list.length - max} more` : '';

@@ -1,5 +1,6 @@
 /** Number, time and change formatting shared by the text and HTML reports. */
 import { formatDuration } from '../core/duration.js';
+import { formatBytes } from '../dashboard/static/format.js';
 
 /** `812 ms`, `1.25 s`, `-` for null. */
 export function ms(v: number | null | undefined): string {
@@ -33,15 +34,7 @@ export function rate(v: number): string {
 
 /** `512 MB`. */
 export function bytes(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let x = v;
-  let u = 0;
-  while (x >= 1024 && u < units.length - 1) {
-    x /= 1024;
-    u++;
-  }
-  return `${x >= 100 || u === 0 ? x.toFixed(0) : x.toFixed(1)} ${units[u]}`;
+  return v === null || v === undefined || !Number.isFinite(v) ? '-' : formatBytes(v);
 }
 
 /** A relative change (`+23.5%`, `-4.0%`, `new`, `-`). */

@@ -2,22 +2,12 @@
  * The report as one self-contained HTML file: inline CSS and SVG charts, no script, no external
  * asset (a Content-Security-Policy forbids loading any), every stored string escaped.
  */
+
+import { escapeHtml } from '../core/html.js';
 import type { PerformanceReport } from './data.js';
-import {
-  bytes,
-  diff,
-  int,
-  ms,
-  pct,
-  percent,
-  period,
-  ptChange,
-  rate,
-  relChange,
-  routeName,
-  time,
-} from './format.js';
-import { barChart, esc, lineChart } from './svg.js';
+import { diff, int, ms, pct, period, ptChange, rate, relChange, routeName, time } from './format.js';
+import { barChart, lineChart } from './svg.js';
+import { alertsTable, checksTable, queriesTable, resourcesTable, routesTable, type Table } from './tables.js';
 
 const CSS = `
 :root{color-scheme:light dark;--fg:#1d2330;--muted:#667085;--bg:#fff;--card:#f5f7fa;--line:#d0d5dd;--good:#067647;--bad:#b42318}
@@ -36,15 +26,15 @@ th:first-child,td:first-child{text-align:left}td.msg{text-align:left;white-space
 /** A summary card; `worse` says whether a rise is bad (red) or good. */
 function card(label: string, value: string, change: string, rising: boolean | null, worse = true): string {
   const cls = rising === null ? '' : rising === worse ? 'up' : 'down';
-  return `<div class="card"><small>${esc(label)}</small><b>${esc(value)}</b><small class="${cls}">${esc(change)} vs previous</small></div>`;
+  return `<div class="card"><small>${escapeHtml(label)}</small><b>${escapeHtml(value)}</b><small class="${cls}">${escapeHtml(change)} vs previous</small></div>`;
 }
 
-function table(head: string[], rows: string[][], msgCol = -1): string {
-  const th = head.map((h) => `<th>${esc(h)}</th>`).join('');
+function table({ head, rows }: Table, msgCol = -1): string {
+  const th = head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const tr = rows
     .map(
       (r) =>
-        `<tr>${r.map((c, i) => `<td${i === msgCol ? ' class="msg"' : ''}>${esc(c)}</td>`).join('')}</tr>`,
+        `<tr>${r.map((c, i) => `<td${i === msgCol ? ' class="msg"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`,
     )
     .join('');
   return `<table><thead><tr>${th}</tr></thead><tbody>${tr}</tbody></table>`;
@@ -97,22 +87,14 @@ export function renderHtml(r: PerformanceReport, o: { timeZone?: string } = {}):
       bars: r.current.slowest.map((g) => ({ label: routeName(g.labels), value: g.figures.p95 ?? 0 })),
     }),
   ].join('');
-  const s = r.current.system;
-  const res = (name: string, f: typeof s.cpuHost, fmt: (v: number | null) => string) => [
-    name,
-    fmt(f.avg),
-    fmt(f.p95),
-    fmt(f.max),
-    fmt(f.last),
-  ];
   const title = `prodmon performance report — ${time(r.since, tz)} to ${time(r.until, tz, true)}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(title)}</title><style>${CSS}</style></head><body>
+<title>${escapeHtml(title)}</title><style>${CSS}</style></head><body>
 <h1>Performance report</h1>
-<div class="muted">${esc(time(r.since, tz))} to ${esc(time(r.until, tz, true))} (${esc(period(r.periodMs))}), compared with the ${esc(period(r.periodMs))} before · instances: ${esc(r.current.instances.join(', ') || 'no data')} · generated ${esc(time(r.generatedAt, tz, true))}</div>
+<div class="muted">${escapeHtml(time(r.since, tz))} to ${escapeHtml(time(r.until, tz, true))} (${escapeHtml(period(r.periodMs))}), compared with the ${escapeHtml(period(r.periodMs))} before · instances: ${escapeHtml(r.current.instances.join(', ') || 'no data')} · generated ${escapeHtml(time(r.generatedAt, tz, true))}</div>
 <div class="cards">
 ${card('Requests', int(c.count), relChange(c.count, p.count), null)}
 ${card('Throughput', `${rate(c.throughput)}/s`, relChange(c.throughput, p.throughput), null)}
@@ -125,73 +107,15 @@ ${card('Check failures', int(r.checks.failures), diff(r.checks.failures, r.check
 </div>
 <div class="charts">${charts}</div>
 <h2>Routes</h2>
-${table(
-  ['route', 'requests', 'req/s', 'errors', 'p50', 'p95', 'p99', 'max', 'p95 change'],
-  r.routes
-    .slice(0, 100)
-    .map((x) => [
-      routeName(x.labels),
-      int(x.figures.count),
-      rate(x.figures.throughput),
-      pct(x.figures.errorRate),
-      ms(x.figures.p50),
-      ms(x.figures.p95),
-      ms(x.figures.p99),
-      ms(x.figures.max),
-      relChange(x.figures.p95, x.previousP95),
-    ]),
-)}
+${table(routesTable(r, 100))}
 <h2>Database queries</h2>
-${table(
-  ['database / operation', 'queries', 'per s', 'errors', 'p50', 'p95', 'p99', 'max'],
-  r.current.queries.byDatabase
-    .slice(0, 50)
-    .map((g) => [
-      [g.labels.db, g.labels.operation].filter(Boolean).join(' / ') || '(all)',
-      int(g.figures.count),
-      rate(g.figures.throughput),
-      pct(g.figures.errorRate),
-      ms(g.figures.p50),
-      ms(g.figures.p95),
-      ms(g.figures.p99),
-      ms(g.figures.max),
-    ]),
-)}
+${table(queriesTable(r, 50))}
 <h2>Resources</h2>
-${table(
-  ['', 'avg', 'p95', 'max', 'last'],
-  [
-    res('host CPU', s.cpuHost, percent),
-    res('process CPU', s.cpuProcess, percent),
-    res('memory used', s.memory, percent),
-    res('process RSS', s.processRss, bytes),
-    res('heap used', s.heapUsed, bytes),
-    res('event loop lag', s.eventLoopLag, ms),
-    ...s.disks.map((d) => res(`disk ${d.path}`, d.usedPercent, percent)),
-  ],
-)}
-<h2>Alerts (${r.alerts.total}; firing ${esc(period(r.alerts.firingMs))} in all)</h2>
-${table(
-  ['started', 'severity', 'rule', 'status', 'duration', 'message'],
-  r.alerts.items
-    .slice(0, 200)
-    .map((a) => [time(a.startedAt, tz), a.severity, a.rule, a.status, period(a.durationMs), a.message]),
-  5,
-)}
+${table(resourcesTable(r))}
+<h2>Alerts (${r.alerts.total}; firing ${escapeHtml(period(r.alerts.firingMs))} in all)</h2>
+${table(alertsTable(r, { timeZone: tz, max: 200 }), 5)}
 <h2>Health checks (${r.checks.runs} runs, ${r.checks.failures} failures)</h2>
-${table(
-  ['check', 'runs', 'unhealthy', 'degraded', 'available', 'last failure', 'last error'],
-  r.checks.items.map((x) => [
-    x.name,
-    int(x.runs),
-    int(x.unhealthy),
-    int(x.degraded),
-    pct(x.availability, 1),
-    x.lastFailureAt === null ? '-' : time(x.lastFailureAt, tz),
-    x.lastError ?? '-',
-  ]),
-  6,
-)}
+${table(checksTable(r, { timeZone: tz }), 6)}
 </body></html>
 `;
 }

@@ -1,9 +1,6 @@
 /** Small inline SVG charts for the HTML report (no script, no external asset): lines over time, bars. */
 
-/** Escapes text for HTML and SVG. */
-export function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { escapeHtml } from '../core/html.js';
 
 /** One line of a chart. */
 export interface Line {
@@ -46,13 +43,15 @@ export function lineChart(o: {
     const v = (top * i) / 4;
     parts.push(
       `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`,
-      `<text x="${PAD.l - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${esc(o.fmtY(v))}</text>`,
+      `<text x="${PAD.l - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(o.fmtY(v))}</text>`,
     );
   }
   for (let i = 0; i <= 4; i++) {
     const t = o.from + (span * i) / 4;
     const anchor = i === 0 ? 'start' : i === 4 ? 'end' : 'middle';
-    parts.push(`<text x="${x(t).toFixed(1)}" y="${H - 10}" text-anchor="${anchor}">${esc(o.fmtX(t))}</text>`);
+    parts.push(
+      `<text x="${x(t).toFixed(1)}" y="${H - 10}" text-anchor="${anchor}">${escapeHtml(o.fmtX(t))}</text>`,
+    );
   }
   for (const l of o.lines) {
     let d = '';
@@ -67,21 +66,21 @@ export function lineChart(o: {
     }
     if (d) {
       parts.push(
-        `<path d="${d}" fill="none" stroke="${l.color}" stroke-width="1.8"${l.dashed ? ' stroke-dasharray="5 4"' : ''}><title>${esc(l.name)}</title></path>`,
+        `<path d="${d}" fill="none" stroke="${l.color}" stroke-width="1.8"${l.dashed ? ' stroke-dasharray="5 4"' : ''}><title>${escapeHtml(l.name)}</title></path>`,
       );
     }
   }
   const legend = o.lines
     .map((l, i) => {
       const lx = PAD.l + i * 150;
-      return `<line x1="${lx}" x2="${lx + 18}" y1="14" y2="14" stroke="${l.color}" stroke-width="3"${l.dashed ? ' stroke-dasharray="5 4"' : ''}/><text x="${lx + 24}" y="18">${esc(l.name)}</text>`;
+      return `<line x1="${lx}" x2="${lx + 18}" y1="14" y2="14" stroke="${l.color}" stroke-width="3"${l.dashed ? ' stroke-dasharray="5 4"' : ''}/><text x="${lx + 24}" y="18">${escapeHtml(l.name)}</text>`;
     })
     .join('');
   const empty =
     values.length === 0
       ? `<text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="empty">no data in this period</text>`
       : '';
-  return `<figure><figcaption>${esc(o.title)}</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(o.title)}" xmlns="http://www.w3.org/2000/svg">${parts.join('')}${legend}${empty}</svg></figure>`;
+  return `<figure><figcaption>${escapeHtml(o.title)}</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(o.title)}" xmlns="http://www.w3.org/2000/svg">${parts.join('')}${legend}${empty}</svg></figure>`;
 }
 
 /** A horizontal bar chart (e.g. p95 per route). */
@@ -100,12 +99,12 @@ export function barChart(o: {
     .map((b, i) => {
       const yy = PAD.t + i * rowH;
       const label = b.label.length > 38 ? `${b.label.slice(0, 37)}…` : b.label;
-      return `<text x="${labelW - 8}" y="${yy + 15}" text-anchor="end">${esc(label)}<title>${esc(b.label)}</title></text><rect x="${labelW}" y="${yy + 3}" width="${Math.max(1, bw(b.value)).toFixed(1)}" height="${rowH - 8}" fill="${o.color}"/><text x="${(labelW + bw(b.value) + 6).toFixed(1)}" y="${yy + 15}">${esc(o.fmt(b.value))}</text>`;
+      return `<text x="${labelW - 8}" y="${yy + 15}" text-anchor="end">${escapeHtml(label)}<title>${escapeHtml(b.label)}</title></text><rect x="${labelW}" y="${yy + 3}" width="${Math.max(1, bw(b.value)).toFixed(1)}" height="${rowH - 8}" fill="${o.color}"/><text x="${(labelW + bw(b.value) + 6).toFixed(1)}" y="${yy + 15}">${escapeHtml(o.fmt(b.value))}</text>`;
     })
     .join('');
   const empty =
     o.bars.length === 0
       ? `<text x="${W / 2}" y="${PAD.t + 14}" text-anchor="middle" class="empty">no data in this period</text>`
       : '';
-  return `<figure><figcaption>${esc(o.title)}</figcaption><svg viewBox="0 0 ${W} ${h}" role="img" aria-label="${esc(o.title)}" xmlns="http://www.w3.org/2000/svg">${rows}${empty}</svg></figure>`;
+  return `<figure><figcaption>${escapeHtml(o.title)}</figcaption><svg viewBox="0 0 ${W} ${h}" role="img" aria-label="${escapeHtml(o.title)}" xmlns="http://www.w3.org/2000/svg">${rows}${empty}</svg></figure>`;
 }

@@ -1,20 +1,6 @@
-/** The report as plain text (aligned columns, no colours: it goes to files and pipes as well). */
-import type { ResourceFigures } from '../metrics/summary.js';
 import type { PerformanceReport } from './data.js';
-import {
-  bytes,
-  diff,
-  int,
-  ms,
-  pct,
-  percent,
-  period,
-  ptChange,
-  rate,
-  relChange,
-  routeName,
-  time,
-} from './format.js';
+import { diff, int, ms, pct, period, ptChange, rate, relChange, time } from './format.js';
+import { alertsTable, checksTable, queriesTable, resourcesTable, routesTable, type Table } from './tables.js';
 
 /** Control characters (terminal escapes, newlines) from stored text become spaces. */
 export function clean(text: string): string {
@@ -42,9 +28,7 @@ export function columns(rows: string[][], indent = '  '): string {
     .join('\n');
 }
 
-function resourceRow(name: string, f: ResourceFigures, fmt: (v: number | null) => string): string[] {
-  return [name, fmt(f.avg), fmt(f.p95), fmt(f.max), fmt(f.last)];
-}
+const tableText = (t: Table) => columns([t.head, ...t.rows]);
 
 /** Renders the report as text. */
 export function renderText(r: PerformanceReport, o: { timeZone?: string } = {}): string {
@@ -93,104 +77,32 @@ export function renderText(r: PerformanceReport, o: { timeZone?: string } = {}):
   out.push(`Routes (${r.routes.length}, busiest first)`);
   if (r.routes.length === 0) out.push('  no requests recorded');
   else {
-    out.push(
-      columns([
-        ['route', 'requests', 'req/s', 'errors', 'p50', 'p95', 'p99', 'max', 'p95 change'],
-        ...r.routes
-          .slice(0, 50)
-          .map((x) => [
-            routeName(x.labels),
-            int(x.figures.count),
-            rate(x.figures.throughput),
-            pct(x.figures.errorRate),
-            ms(x.figures.p50),
-            ms(x.figures.p95),
-            ms(x.figures.p99),
-            ms(x.figures.max),
-            relChange(x.figures.p95, x.previousP95),
-          ]),
-      ]),
-    );
+    out.push(tableText(routesTable(r, 50)));
   }
   out.push('');
   out.push('Database queries');
   const q = r.current.queries;
   if (q.byDatabase.length === 0) out.push('  no queries recorded');
   else {
-    out.push(
-      columns([
-        ['database / operation', 'queries', 'per s', 'errors', 'p50', 'p95', 'p99', 'max'],
-        ...q.byDatabase
-          .slice(0, 30)
-          .map((g) => [
-            [g.labels.db, g.labels.operation].filter(Boolean).join(' / ') || '(all)',
-            int(g.figures.count),
-            rate(g.figures.throughput),
-            pct(g.figures.errorRate),
-            ms(g.figures.p50),
-            ms(g.figures.p95),
-            ms(g.figures.p99),
-            ms(g.figures.max),
-          ]),
-      ]),
-    );
+    out.push(tableText(queriesTable(r, 30)));
   }
   out.push('');
   out.push('Resources');
-  const s = r.current.system;
-  out.push(
-    columns([
-      ['', 'avg', 'p95', 'max', 'last'],
-      resourceRow('host CPU', s.cpuHost, percent),
-      resourceRow('process CPU', s.cpuProcess, percent),
-      resourceRow('memory used', s.memory, percent),
-      resourceRow('process RSS', s.processRss, bytes),
-      resourceRow('heap used', s.heapUsed, bytes),
-      resourceRow('event loop lag', s.eventLoopLag, ms),
-      ...s.disks.map((d) => resourceRow(`disk ${d.path}`, d.usedPercent, percent)),
-    ]),
-  );
+  out.push(tableText(resourcesTable(r)));
   out.push('');
   const sev = r.alerts.bySeverity;
   out.push(
     `Alerts: ${r.alerts.total} (previous period ${r.alerts.previousTotal}); critical ${sev.critical}, high ${sev.high}, medium ${sev.medium}, low ${sev.low}; firing ${period(r.alerts.firingMs)} in all`,
   );
   if (r.alerts.items.length > 0) {
-    out.push(
-      columns([
-        ['started', 'severity', 'rule', 'status', 'duration', 'message'],
-        ...r.alerts.items
-          .slice(0, 50)
-          .map((a) => [
-            time(a.startedAt, o.timeZone),
-            a.severity,
-            a.rule,
-            a.status,
-            period(a.durationMs),
-            a.message.slice(0, 80),
-          ]),
-      ]),
-    );
+    out.push(tableText(alertsTable(r, { timeZone: o.timeZone, max: 50, messageMax: 80 })));
   }
   out.push('');
   out.push(
     `Health checks: ${r.checks.runs} runs, ${r.checks.failures} failures (previous period ${r.checks.previousFailures})`,
   );
   if (r.checks.items.length > 0) {
-    out.push(
-      columns([
-        ['check', 'runs', 'unhealthy', 'degraded', 'available', 'last failure', 'last error'],
-        ...r.checks.items.map((x) => [
-          x.name,
-          int(x.runs),
-          int(x.unhealthy),
-          int(x.degraded),
-          pct(x.availability, 1),
-          x.lastFailureAt === null ? '-' : time(x.lastFailureAt, o.timeZone),
-          (x.lastError ?? '-').slice(0, 60),
-        ]),
-      ]),
-    );
+    out.push(tableText(checksTable(r, { timeZone: o.timeZone, errorMax: 60 })));
   }
   return `${out.join('\n')}\n`;
 }

@@ -5,32 +5,16 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type CpuTimes, cpuBusyPercent, cpuTimes } from '../../metrics/system-source.js';
 import { Sustain } from '../sustain.js';
 import type { CheckDefinition, Levels } from '../types.js';
 import { levelOf, thresholdsOf } from '../util.js';
 import { shape } from './options.js';
 
-/** Busy and total CPU time of all cores so far (ms). */
-export function cpuTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const c of cpus()) {
-    const t = c.times;
-    const all = t.user + t.nice + t.sys + t.idle + t.irq;
-    total += all;
-    busy += all - t.idle;
-  }
-  return { busy, total };
-}
-
-/** Utilisation in % between two readings (null when no time passed). */
-export function utilisation(
-  a: { busy: number; total: number },
-  b: { busy: number; total: number },
-): number | null {
-  const total = b.total - a.total;
-  if (total <= 0) return null;
-  return Math.min(100, Math.max(0, Math.round(((b.busy - a.busy) / total) * 1000) / 10));
+/** Utilisation in % between two readings, to a tenth (null when no time passed). */
+export function utilisation(a: CpuTimes, b: CpuTimes): number | null {
+  const busy = cpuBusyPercent(a, b);
+  return busy === null ? null : Math.round(busy * 10) / 10;
 }
 
 type Options = { thresholds?: { warning?: number; critical?: number }; for: number; window: number };
@@ -46,7 +30,7 @@ export const cpuCheck: CheckDefinition<Options, Options & { thresholds: Levels }
   create(spec, ctx) {
     const t = spec.thresholds;
     const sustain = new Sustain(spec.for);
-    let previous: { at: number; times: { busy: number; total: number } } | null = null;
+    let previous: { at: number; times: CpuTimes } | null = null;
     return {
       name: spec.name,
       kind: spec.kind,

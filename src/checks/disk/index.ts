@@ -1,10 +1,11 @@
 /** `disk`: used % and free bytes of each path's file system (fs.statfs), against the `disk_usage` thresholds. */
 import { statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { formatBytes } from '../../dashboard/static/format.js';
 import type { HealthStatus } from '../../domain/health.js';
 import { worstStatus } from '../../domain/health.js';
 import type { CheckDefinition, Levels } from '../types.js';
-import { humanBytes, levelOf, thresholdsOf } from '../util.js';
+import { levelOf, thresholdsOf } from '../util.js';
 import { shape } from './options.js';
 
 /** Figures of one path's file system. */
@@ -72,7 +73,7 @@ export const diskCheck: CheckDefinition<Options, Options & { paths: string[]; th
             figures.push({ ...f, status: level });
             if (level !== 'healthy') {
               problems.push(
-                `${path} is ${f.usedPercent}% full, ${humanBytes(f.freeBytes)} free (${level === 'unhealthy' ? 'critical' : 'warning'} threshold ${level === 'unhealthy' ? t.critical : t.warning}%)`,
+                `${path} is ${f.usedPercent}% full, ${formatBytes(f.freeBytes)} free (${level === 'unhealthy' ? 'critical' : 'warning'} threshold ${level === 'unhealthy' ? t.critical : t.warning}%)`,
               );
             }
           } catch (err) {

@@ -4,8 +4,9 @@
  */
 import { freemem, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
+import { formatBytes } from '../../dashboard/static/format.js';
 import type { CheckDefinition, Levels } from '../types.js';
-import { humanBytes, levelOf, thresholdsOf } from '../util.js';
+import { levelOf, thresholdsOf } from '../util.js';
 import { type CgroupMemory, cgroupMemory, NO_LIMIT } from './cgroup.js';
 import { shape } from './options.js';
 
@@ -71,7 +72,7 @@ export const memoryCheck: CheckDefinition<Options, Options & { thresholds: Level
           error:
             status === 'healthy'
               ? null
-              : `memory ${usedPercent}% used (${humanBytes(sys.usedBytes)} of ${humanBytes(sys.totalBytes)}, ${sys.scope}; ${status === 'unhealthy' ? 'critical' : 'warning'} threshold ${status === 'unhealthy' ? t.critical : t.warning}%)`,
+              : `memory ${usedPercent}% used (${formatBytes(sys.usedBytes)} of ${formatBytes(sys.totalBytes)}, ${sys.scope}; ${status === 'unhealthy' ? 'critical' : 'warning'} threshold ${status === 'unhealthy' ? t.critical : t.warning}%)`,
         };
       },
     };

@@ -7,8 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RedisClientType } from 'redis';
+import { formatBytes } from '../../dashboard/static/format.js';
 import type { CheckDefinition } from '../types.js';
-import { abortable, humanBytes, latencyOutcome, monotonic, safeTarget, targetError } from '../util.js';
+import { abortable, latencyOutcome, monotonic, safeTarget, targetError } from '../util.js';
 import { shape } from './options.js';
 
 type Options = { url: string; key_prefix: string; latency_threshold?: number };
@@ -91,7 +92,7 @@ export const redisCheck: CheckDefinition<Options, Options & { latency_threshold:
           const max = Number(m.maxmemory);
           details.memory = {
             usedBytes: used,
-            used: humanBytes(used),
+            used: formatBytes(used),
             peakBytes: Number(m.used_memory_peak),
             rssBytes: Number(m.used_memory_rss),
             maxBytes: max || null,

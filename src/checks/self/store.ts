@@ -7,9 +7,9 @@
 import { join } from 'node:path';
 import type { AlertEngine } from '../../alerting/engine.js';
 import { thresholdOf } from '../../alerting/evaluate.js';
+import { renderMessage } from '../../alerting/message.js';
 import { severityOf } from '../../alerting/plan.js';
 import { type AlertRule, fingerprint } from '../../alerting/rules.js';
-import { renderTemplate } from '../../alerting/template.js';
 import type { ResolvedConfig } from '../../config/load.js';
 import type { Clock } from '../../core/clock.js';
 import { type DirectAlertSpec, DirectAlerts } from '../../notifiers/direct.js';
@@ -41,7 +41,7 @@ export function selfAlertSpec(
   const labels = { check: check.name };
   const extras = { checkCritical: check.critical, status: 'unhealthy', error, reason: `: ${error}` };
   const severity = severityOf(rule, 'critical', extras);
-  const message = renderTemplate(rule.message, {
+  const message = renderMessage(rule.message, {
     ...extras,
     value: 2,
     threshold: thresholdOf(rule.condition, 'critical'),

@@ -5,6 +5,7 @@
  * page's `<script type="application/json">`, then from the API on each refresh. Colors follow the
  * theme (CSS variables), sizes follow the container.
  */
+import { formatNumber } from './format.js';
 
 /** @type {any} */
 const uPlot = /** @type {any} */ (globalThis).uPlot;
@@ -24,24 +25,13 @@ function cssVar(name) {
 }
 
 /**
- * A value with its unit, short.
+ * A value with its unit, short, as the page's figures write it (format.js).
  * @param {number | null} v
  * @param {string} unit
  */
 export function formatValue(v, unit) {
-  if (v === null || v === undefined || Number.isNaN(v)) return 'no data';
-  if (unit === 'bytes') {
-    const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-    let i = 0;
-    let x = v;
-    while (Math.abs(x) >= 1024 && i < units.length - 1) {
-      x /= 1024;
-      i++;
-    }
-    return `${x.toFixed(x < 10 && i > 0 ? 1 : 0)} ${units[i]}`;
-  }
-  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
-  return `${v.toFixed(digits)}${unit === '%' ? '%' : unit ? ` ${unit}` : ''}`;
+  if (v === null || v === undefined || !Number.isFinite(v)) return 'no data';
+  return formatNumber(v, unit);
 }
 
 /**

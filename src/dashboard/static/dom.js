@@ -1,5 +1,6 @@
 // @ts-check
 /** Small DOM helpers shared by the dashboard's modules. */
+import { formatUtc } from './format.js';
 
 /**
  * All elements matching `sel` under `root`.
@@ -29,17 +30,6 @@ const LOCAL = new Intl.DateTimeFormat(undefined, {
 });
 
 /**
- * `2026-01-01 12:00:00 UTC` for a date.
- * @param {Date} d
- */
-export function utcText(d) {
-  return d
-    .toISOString()
-    .replace('T', ' ')
-    .replace(/\.\d+Z$/, ' UTC');
-}
-
-/**
  * Shows every `<time datetime>` under `root` in the viewer's time zone, with UTC on hover.
  * @param {ParentNode} root
  */
@@ -49,7 +39,7 @@ export function localizeTimes(root) {
     const d = new Date(t.dateTime);
     if (Number.isNaN(d.getTime()) || t.dataset.local === '1') continue;
     t.textContent = LOCAL.format(d);
-    t.title = utcText(d);
+    t.title = formatUtc(d.getTime());
     t.dataset.local = '1';
   }
 }

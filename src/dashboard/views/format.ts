@@ -2,24 +2,18 @@
 import { formatDuration } from '../../core/duration.js';
 import type { Labels } from '../../domain/labels.js';
 import { html, type SafeHtml, safeHref } from '../html.js';
+import { formatNumber, formatUtc } from '../static/format.js';
 
-/** `2026-01-01 12:00:00 UTC` (a time no date can show, e.g. a row stored before times were bounded: `never`). */
-export function utc(ms: number): string {
-  const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) return 'never';
-  return d
-    .toISOString()
-    .replace('T', ' ')
-    .replace(/\.\d+Z$/, ' UTC');
-}
-
-/** A time: UTC in the markup, shown in the viewer's zone by the page script, UTC on hover. */
+/**
+ * A time: UTC in the markup (`formatUtc`; a time no date can show, e.g. a row stored before times were
+ * bounded: `never`), shown in the viewer's zone by the page script, UTC on hover.
+ */
 export function time(ms: number | null | undefined): SafeHtml {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return html`<span class="muted">–</span>`;
   const d = new Date(ms);
   if (Number.isNaN(d.getTime()))
     return html`<span class="muted" title="${String(ms)} ms since 1970">never</span>`;
-  return html`<time datetime="${d.toISOString()}" title="${utc(ms)}">${utc(ms)}</time>`;
+  return html`<time datetime="${d.toISOString()}" title="${formatUtc(ms)}">${formatUtc(ms)}</time>`;
 }
 
 /** `5m ago`-style age of a time, relative to `now`. */
@@ -42,25 +36,9 @@ export function figure(v: number | null | undefined, unit = ''): string {
   return v === null || v === undefined || !Number.isFinite(v) ? NO_DATA : num(v, unit);
 }
 
-/** A number with a unit, short (`12.3 ms`, `1.2k`, `45%`). */
+/** A number with a unit, short (`12.3 ms`, `1.2k`, `45%`), as the page script's charts write it. */
 export function num(v: number | null | undefined, unit = ''): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
-  if (unit === 'bytes') {
-    const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-    let i = 0;
-    let x = v;
-    while (Math.abs(x) >= 1024 && i < units.length - 1) {
-      x /= 1024;
-      i++;
-    }
-    return `${x.toFixed(x < 10 && i > 0 ? 1 : 0)} ${units[i]}`;
-  }
-  let text: string;
-  if (Math.abs(v) >= 10_000) text = `${(v / 1000).toFixed(1)}k`;
-  else if (Math.abs(v) >= 100 || Number.isInteger(v)) text = String(Math.round(v));
-  else if (Math.abs(v) >= 10) text = v.toFixed(1);
-  else text = v.toFixed(2);
-  return unit === '%' ? `${text}%` : unit ? `${text} ${unit}` : text;
+  return v === null || v === undefined || !Number.isFinite(v) ? '–' : formatNumber(v, unit);
 }
 
 /** A status or severity badge (the class is chosen from a fixed list, the text escaped). */

@@ -64,6 +64,7 @@ ${o.charts ? html`<script defer src="${a('uPlot.min.js')}"></script>` : ''}
 ${
   o.viewer
     ? html`<link rel="modulepreload" href="${d}/assets/dom.js">
+<link rel="modulepreload" href="${d}/assets/format.js">
 <link rel="modulepreload" href="${d}/assets/charts.js">
 <link rel="modulepreload" href="${d}/assets/live.js">
 <script type="module" src="${a('app.js')}"></script>`

@@ -10,7 +10,7 @@ import { inhibitorOf } from '../../alerting/inhibit.js';
 import { MaintenanceCalendar } from '../../alerting/maintenance.js';
 import { Muting } from '../../alerting/mutes.js';
 import { publicAlert } from '../../alerting/plan.js';
-import { alertQuery } from '../../alerting/query.js';
+import { alertQuery, intParam } from '../../alerting/query.js';
 import { logResolution, resolveAlert } from '../../alerting/resolve.js';
 import { createSilence, expireSilence, silenceFromBody, silenceView } from '../../alerting/silences.js';
 import type { AppContext } from '../../app.js';
@@ -24,14 +24,6 @@ type Query = Record<string, string | undefined>;
 type Req = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
 
 const bad = (message: string) => new ProdmonError('PRODMON_E_BAD_REQUEST', message);
-
-function intParam(value: string | undefined, name: string, min: number, max: number, dflt: number): number {
-  if (value === undefined || value === '') return dflt;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw bad(`"${name}" must be an integer from ${min} to ${max}`);
-  return n;
-}
 
 function body(req: FastifyRequest, expected: string): Record<string, unknown> {
   const b = req.body;

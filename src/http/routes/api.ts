@@ -4,6 +4,7 @@
  * actions (resolve, silence) need the admin role. `GET /production/api/events` is the live stream.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { publicAlert } from '../../alerting/plan.js';
 import { alertQuery } from '../../alerting/query.js';
 import { silenceFromBody } from '../../alerting/silences.js';
 import type { AppContext } from '../../app.js';
@@ -92,8 +93,7 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
       actor: req.principal!.name,
     });
     dash.live.notify();
-    const { state: _state, ...pub } = alert as typeof alert & { state?: unknown };
-    return secure(reply).send({ alert: pub });
+    return secure(reply).send({ alert: publicAlert(alert) });
   });
 
   app.get(`${api}/silences`, read, async (_req, reply) =>

@@ -332,7 +332,7 @@ describe('dashboard output', () => {
     const urls = new Set(
       [...html.matchAll(/(?:src|href)="(\/production\/dashboard\/assets\/[^"]+)"/g)].map((m) => m[1]!),
     );
-    for (const mod of ['dom.js', 'live.js', 'charts.js']) urls.add(`${D}/assets/${mod}`);
+    for (const mod of ['dom.js', 'live.js', 'charts.js', 'format.js']) urls.add(`${D}/assets/${mod}`);
     let total = page.rawPayload.length;
     for (const u of urls) {
       const r = await c.request('GET', u, { headers: gz });

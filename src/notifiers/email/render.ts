@@ -1,5 +1,6 @@
 /** E-mail messages: one per notification (text + HTML), the digest of several, and a group message. */
-import { escapeHtml, escapeText, oneLine, truncate } from '../escape.js';
+import { escapeHtml } from '../../core/html.js';
+import { escapeText, oneLine, truncate } from '../escape.js';
 import { countsLine as groupCounts, groupFacts, groupText, memberLine } from '../group.js';
 import { COLORS, colorOf, headline, inhibitedText } from '../message.js';
 import { renderHtml, renderLine, renderSubject, renderText } from '../templates.js';

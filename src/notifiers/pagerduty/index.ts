@@ -39,14 +39,54 @@ export const PD_SEVERITY: Record<Severity, 'critical' | 'error' | 'warning' | 'i
   low: 'info',
 };
 
+type EventOptions = PagerDutyOptions & { clientUrl: string | null };
+
+/** An Events API v2 `resolve` of `dedupKey`. */
+function resolveEvent(o: EventOptions, dedupKey: string): Record<string, unknown> {
+  return { routing_key: o.routing_key, dedup_key: dedupKey, event_action: 'resolve' };
+}
+
+/** An Events API v2 `trigger` of `dedupKey`: the channel's source, component, group and client link around `e`. */
+function triggerEvent(
+  o: EventOptions,
+  dedupKey: string,
+  e: {
+    summary: string;
+    severity: Severity;
+    at: number;
+    type: string;
+    rule: string;
+    details: Record<string, unknown>;
+    link: { href: string | null; text: string };
+  },
+): Record<string, unknown> {
+  return {
+    routing_key: o.routing_key,
+    event_action: 'trigger',
+    dedup_key: dedupKey,
+    payload: {
+      summary: e.summary,
+      source: o.source ?? hostname(),
+      severity: PD_SEVERITY[e.severity],
+      timestamp: new Date(e.at).toISOString(),
+      ...(o.component ? { component: o.component } : {}),
+      group: o.group ?? e.type,
+      class: e.rule,
+      custom_details: e.details,
+    },
+    client: 'prodmon',
+    ...(o.clientUrl ? { client_url: o.clientUrl } : {}),
+    ...(e.link.href ? { links: [{ href: e.link.href, text: e.link.text }] } : {}),
+  };
+}
+
 /** The Events API v2 body of a notification. */
 export function pagerDutyEvent(
   n: AlertNotification,
-  o: PagerDutyOptions & { clientUrl: string | null },
+  o: EventOptions,
   dedupKey = n.alert.id,
 ): Record<string, unknown> {
-  if (n.event === 'resolved')
-    return { routing_key: o.routing_key, dedup_key: dedupKey, event_action: 'resolve' };
+  if (n.event === 'resolved') return resolveEvent(o, dedupKey);
   const a = n.alert;
   const f = alertFields(n);
   const details: Record<string, unknown> = {
@@ -64,24 +104,15 @@ export function pagerDutyEvent(
     alert_id: a.id,
     link: n.link,
   };
-  return {
-    routing_key: o.routing_key,
-    event_action: 'trigger',
-    dedup_key: dedupKey,
-    payload: {
-      summary: renderLine(n, 1024),
-      source: o.source ?? hostname(),
-      severity: PD_SEVERITY[a.severity],
-      timestamp: new Date(n.at).toISOString(),
-      ...(o.component ? { component: o.component } : {}),
-      group: o.group ?? a.type,
-      class: a.rule,
-      custom_details: details,
-    },
-    client: 'prodmon',
-    ...(o.clientUrl ? { client_url: o.clientUrl } : {}),
-    ...(n.link ? { links: [{ href: n.link, text: 'View alert in prodmon' }] } : {}),
-  };
+  return triggerEvent(o, dedupKey, {
+    summary: renderLine(n, 1024),
+    severity: a.severity,
+    at: n.at,
+    type: a.type,
+    rule: a.rule,
+    details,
+    link: { href: n.link, text: 'View alert in prodmon' },
+  });
 }
 
 /** The `dedup_key` of a group: one PagerDuty alert per group (at most 255 characters). */
@@ -96,14 +127,10 @@ export function groupDedupKey(key: string): string {
  * until then a message (also one of resolutions only) triggers the same key, which PagerDuty adds
  * to the open alert's log without paging again.
  */
-export function pagerDutyGroupEvent(
-  g: GroupNotification,
-  o: PagerDutyOptions & { clientUrl: string | null },
-): Record<string, unknown> {
+export function pagerDutyGroupEvent(g: GroupNotification, o: EventOptions): Record<string, unknown> {
   const f = groupFacts(g);
   const dedupKey = groupDedupKey(g.group.key);
-  if (f.firing === 0 && g.group.open === 0)
-    return { routing_key: o.routing_key, dedup_key: dedupKey, event_action: 'resolve' };
+  if (f.firing === 0 && g.group.open === 0) return resolveEvent(o, dedupKey);
   const summary = f.firing > 0 ? f.headline : `${groupName(g)}: ${countsLine(f)}`;
   const open = g.members.filter((n) => n.event !== 'resolved');
   const severity = (open.length ? open : g.members).reduce<Severity>(
@@ -111,43 +138,34 @@ export function pagerDutyGroupEvent(
     'low',
   );
   const inhibited = inhibitedText(f.inhibits);
-  return {
-    routing_key: o.routing_key,
-    event_action: 'trigger',
-    dedup_key: dedupKey,
-    payload: {
-      summary: truncate(oneLine(summary), 1024),
-      source: o.source ?? hostname(),
-      severity: PD_SEVERITY[severity],
-      timestamp: new Date(g.at).toISOString(),
-      ...(o.component ? { component: o.component } : {}),
-      group: o.group ?? g.members[0]!.alert.type,
-      class: g.group.rule,
-      custom_details: {
-        group: g.group.key,
-        rule: g.group.rule,
-        counts: countsLine(f),
-        firing: f.firing,
-        resolved: f.resolved,
-        label_sets_firing: f.firingLabelSets,
-        beyond_cap: f.beyondCap,
-        open: g.group.open,
-        worst: f.listed.map((n) => memberLine(n, g.group.labels)),
-        omitted: f.omitted,
-        ...(inhibited ? { suppressing: inhibited } : {}),
-        link: g.link,
-      },
+  return triggerEvent(o, dedupKey, {
+    summary: truncate(oneLine(summary), 1024),
+    severity,
+    at: g.at,
+    type: g.members[0]!.alert.type,
+    rule: g.group.rule,
+    details: {
+      group: g.group.key,
+      rule: g.group.rule,
+      counts: countsLine(f),
+      firing: f.firing,
+      resolved: f.resolved,
+      label_sets_firing: f.firingLabelSets,
+      beyond_cap: f.beyondCap,
+      open: g.group.open,
+      worst: f.listed.map((n) => memberLine(n, g.group.labels)),
+      omitted: f.omitted,
+      ...(inhibited ? { suppressing: inhibited } : {}),
+      link: g.link,
     },
-    client: 'prodmon',
-    ...(o.clientUrl ? { client_url: o.clientUrl } : {}),
-    ...(g.link ? { links: [{ href: g.link, text: 'View the alerts in prodmon' }] } : {}),
-  };
+    link: { href: g.link, text: 'View the alerts in prodmon' },
+  });
 }
 
 /** A lone member of a group, as a one-member group message (its own summary when it fires). */
 function loneGroupEvent(
   n: AlertNotification & { group: GroupInfo },
-  o: PagerDutyOptions & { clientUrl: string | null },
+  o: EventOptions,
 ): Record<string, unknown> {
   const open = n.group.open ?? 0;
   const key = groupDedupKey(n.group.key);

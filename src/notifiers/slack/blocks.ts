@@ -6,7 +6,7 @@
 import { escapeSlack, oneLine, truncate } from '../escape.js';
 import { countsLine, groupFacts, memberLine } from '../group.js';
 import { alertFields, colorOf, headline, inhibitedText } from '../message.js';
-import { renderLine } from '../templates.js';
+import { FACT_ROWS, renderLine } from '../templates.js';
 import type { AlertNotification, GroupNotification } from '../types.js';
 
 type Block = Record<string, unknown>;
@@ -27,19 +27,8 @@ function linkLine(n: AlertNotification): string {
   return n.link ? `<${slackUrl(n.link)}|View alert in prodmon> · ${id}` : `alert ${id}`;
 }
 
-const FACTS: [string, string][] = [
-  ['Severity', 'severity'],
-  ['Was', 'previous_severity'],
-  ['Type', 'type'],
-  ['Value', 'value_vs_threshold'],
-  ['Since', 'since'],
-  ['Firing for', 'firing_for'],
-  ['Down for', 'down_for'],
-  ['Resolution', 'resolution'],
-  ['Reminders', 'reminders'],
-  ['Labels', 'labels'],
-  ['Suppressing', 'inhibits'],
-];
+/** The facts Slack shows as fields (at most 10 fit): the rule is in the header, the id in the link line. */
+const FACTS = FACT_ROWS.filter(([, field]) => !['rule', 'resolved_at', 'alert_id'].includes(field));
 
 /** The facts section: `*Label*` (ours) and an escaped value. */
 function facts(n: AlertNotification): Block {

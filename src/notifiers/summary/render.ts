@@ -1,7 +1,10 @@
 /** The daily summary as an e-mail (text and HTML; every value escaped). */
+
+import { formatDuration } from '../../core/duration.js';
+import { escapeHtml } from '../../core/html.js';
+import { formatUtc } from '../../dashboard/static/format.js';
 import type { EmailContent } from '../email/render.js';
-import { escapeHtml, escapeText, oneLine, truncate } from '../escape.js';
-import { formatTime, humanDuration } from '../message.js';
+import { escapeText, oneLine, truncate } from '../escape.js';
 import type { DailySummary, SummaryPerformance } from './types.js';
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${Math.round(v)} ms`);
@@ -36,14 +39,14 @@ function perfLines(
 
 /** The facts as label/value rows. */
 function facts(s: DailySummary): [string, string][] {
-  const mttr = s.alerts.mttrMs === null ? 'n/a' : humanDuration(s.alerts.mttrMs);
+  const mttr = s.alerts.mttrMs === null ? 'n/a' : formatDuration(s.alerts.mttrMs);
   const prevMttr =
-    s.alerts.previousMttrMs === null ? '' : ` (day before: ${humanDuration(s.alerts.previousMttrMs)})`;
+    s.alerts.previousMttrMs === null ? '' : ` (day before: ${formatDuration(s.alerts.previousMttrMs)})`;
   const sev = (['critical', 'high', 'medium', 'low'] as const)
     .map((k) => `${s.alerts.bySeverity[k]} ${k}`)
     .join(', ');
   return [
-    ['Period', `${formatTime(s.since)} to ${formatTime(s.until)}`],
+    ['Period', `${formatUtc(s.since)} to ${formatUtc(s.until)}`],
     ['Alerts', `${s.alerts.total} (${sev}); ${s.alerts.open} still open; ${s.alerts.resolved} resolved`],
     ['MTTR', `${mttr}${prevMttr}`],
     ...perfLines(s.performance.current, s.performance.previous).map(
@@ -64,7 +67,7 @@ export function summaryEmail(s: DailySummary, prefix: string, link: string | nul
   );
   const checkLines = s.checks.failures.map(
     (c) =>
-      `- ${c.name}: ${c.failures} failure(s), last at ${formatTime(c.lastAt)}${c.lastError ? `: ${oneLine(c.lastError)}` : ''}`,
+      `- ${c.name}: ${c.failures} failure(s), last at ${formatUtc(c.lastAt)}${c.lastError ? `: ${oneLine(c.lastError)}` : ''}`,
   );
   const text = [
     `prodmon daily summary for ${s.day}`,
