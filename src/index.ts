@@ -3,7 +3,7 @@ import { App, type AppOptions } from './app.js';
 import { type LoadOptions, loadConfig, parseConfig, type ResolvedConfig } from './config/load.js';
 import type { ConfigInput } from './config/schema.js';
 
-export type { AppContext, AppOptions, Lifecycle } from './app.js';
+export type { AppOptions } from './app.js';
 export { App } from './app.js';
 export { ConfigError, loadConfig, parseConfig, type ResolvedConfig } from './config/load.js';
 export type { Config, ConfigInput } from './config/schema.js';
