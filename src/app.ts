@@ -12,7 +12,8 @@ import { OwnProblems } from './checks/self/problems.js';
 import { StoreGuard } from './checks/self/store.js';
 import { HealthService } from './checks/service.js';
 import type { SelfProbeResult } from './checks/types.js';
-import type { ResolvedConfig } from './config/load.js';
+import { type LoadOptions, loadConfig, parseConfig, type ResolvedConfig } from './config/load.js';
+import type { ConfigInput } from './config/schema.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { type Loop, startLoop } from './core/loop.js';
@@ -568,4 +569,23 @@ export class App {
     }
     await this.logger.close();
   }
+}
+
+/**
+ * An App from a config of the same shape as `prodmon.yaml` (parsed and validated now; a bad config
+ * throws a ConfigError naming each field) or an already resolved one; with none, `prodmon.yaml` (or
+ * `$PRODMON_CONFIG`) is read if present. The library's `createMonitor` is this, typed as the public
+ * `Monitor`; tests and the CLI use the App's internals.
+ */
+export function createApp(
+  config?: ConfigInput | ResolvedConfig,
+  opts: AppOptions & Pick<LoadOptions, 'dataDir' | 'cwd' | 'env'> = {},
+): App {
+  const resolved =
+    config && 'secrets' in config && 'paths' in config
+      ? (config as ResolvedConfig)
+      : config
+        ? parseConfig(config, { ...opts, label: 'createMonitor config' })
+        : loadConfig(opts);
+  return new App(resolved, opts);
 }

@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import { testEngine } from '../../test/support/metrics.js';
 import { tempDir } from '../../test/support/services.js';
 import { STORE_FIXTURES } from '../../test/support/stores.js';
+import { createApp } from '../app.js';
 import { FakeClock, flushAsync } from '../core/clock.js';
 import { METRIC } from '../core/metric-names.js';
 import { MINUTE_MS } from '../core/rollup.js';
-import { createMonitor } from '../index.js';
 import { PUSH_NOTIFY_MIN_MS } from './engine.js';
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
@@ -15,7 +15,7 @@ test('in the app, metrics flush every flush_interval on the clock, samples arriv
   const dir = tempDir();
   const { store, cleanup } = await STORE_FIXTURES[0]!.open();
   const clock = new FakeClock(T0);
-  const m = createMonitor(
+  const m = createApp(
     {
       data_dir: dir.path,
       logs: { stdout: false },

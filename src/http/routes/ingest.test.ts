@@ -4,10 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import { testEngine } from '../../../test/support/metrics.js';
 import { tempDir } from '../../../test/support/services.js';
 import { STORE_FIXTURES } from '../../../test/support/stores.js';
+import { type App, createApp } from '../../app.js';
 import { FakeClock, systemClock } from '../../core/clock.js';
 import { METRIC } from '../../core/metric-names.js';
 import { MINUTE_MS } from '../../core/rollup.js';
-import { createMonitor, type Monitor } from '../../index.js';
 import type { MetricsEngine } from '../../metrics/engine.js';
 import { toWire, type WireBatch } from '../../metrics/wire.js';
 import type { Store } from '../../store/index.js';
@@ -29,7 +29,7 @@ async function freePort(): Promise<number> {
 describe('POST /production/ingest', () => {
   const dir = tempDir();
   let port: number;
-  let receiver: Monitor;
+  let receiver: App;
   let base: string;
   let sender: MetricsEngine;
   let senderStore: { store: Store; cleanup: () => Promise<void> };
@@ -37,7 +37,7 @@ describe('POST /production/ingest', () => {
 
   before(async () => {
     port = await freePort();
-    receiver = createMonitor(
+    receiver = createApp(
       {
         data_dir: dir.path,
         logs: { stdout: false },
