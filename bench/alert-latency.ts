@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import express from 'express';
 import { AlertEngine } from '../src/alerting/engine.js';
 import type { MetricSource } from '../src/alerting/sources.js';
+import { createApp } from '../src/app.js';
 import { parseConfig } from '../src/config/load.js';
 import { systemClock } from '../src/core/clock.js';
-import { createMonitor } from '../src/index.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { tempDir } from '../test/support/services.js';
 import { table } from './support.js';
@@ -25,7 +25,7 @@ const RUNS = Math.min(200, Number(process.env.BENCH_RUNS ?? 25));
 const SLOW_MS = 2100;
 
 const dirs = [tempDir('prodmon-bench-'), tempDir('prodmon-bench-'), tempDir('prodmon-bench-')];
-const monitor = createMonitor(
+const monitor = createApp(
   { data_dir: dirs[0]!.path, logs: { stdout: false }, health: { builtin_checks: false } },
   { env: {}, fileLogs: false },
 );

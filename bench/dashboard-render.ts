@@ -18,11 +18,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { createApp } from '../src/app.js';
 import { FakeClock } from '../src/core/clock.js';
 import { Dashboard } from '../src/dashboard/index.js';
 import { launchChromium } from '../src/dashboard/test-support/browser.js';
 import { ADMIN_TOKEN, prng } from '../src/dashboard/test-support/fixture.js';
-import { createMonitor } from '../src/index.js';
 import { compact } from '../src/metrics/maintenance.js';
 import { METRIC } from '../src/metrics/names.js';
 import { COMPACTED_UNTIL_KEY } from '../src/metrics/read.js';
@@ -75,7 +75,7 @@ if (process.argv[2] === '--first') {
     ...monitorConfig(dataDir),
     ...(jobs === 'no-compact' ? { jobs: { compact: false as const } } : {}),
   };
-  const m = createMonitor(config, { env: {}, fileLogs: false });
+  const m = createApp(config, { env: {}, fileLogs: false });
   await m.start();
   const url = await m.listen('127.0.0.1', 0);
   const { ms } = await render(url, range);
@@ -234,7 +234,7 @@ rows.push([
 
 /** A monitor in this process on the seeded store (nothing in memory, as after a restart). */
 async function fresh() {
-  const m = createMonitor(monitorConfig(dir.path), { env: {}, fileLogs: false, store });
+  const m = createApp(monitorConfig(dir.path), { env: {}, fileLogs: false, store });
   await m.start();
   return { m, url: await m.listen('127.0.0.1', 0) };
 }

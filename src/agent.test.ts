@@ -11,9 +11,11 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { closeServer, listenLocal } from '../test/support/http-load.js';
 import { tempDir } from '../test/support/services.js';
-import { AGENT_OPTIONS, type Agent, ConfigError, createAgent, UNMATCHED } from './agent.js';
+import { type Agent, ConfigError, createAgent } from './agent.js';
+import { type App, createApp } from './app.js';
 import { FakeClock } from './core/clock.js';
-import { createMonitor, type Monitor } from './index.js';
+import { UNMATCHED } from './instrument/track.js';
+import { AGENT_OPTIONS } from './metrics/agent-options.js';
 import { METRIC } from './metrics/names.js';
 import { MINUTE_MS } from './metrics/rollup.js';
 
@@ -32,11 +34,11 @@ function get(base: string, path: string): Promise<number> {
 
 describe('agent', () => {
   const dir = tempDir();
-  let monitor: Monitor;
+  let monitor: App;
   let monitorBase: string;
 
   before(async () => {
-    monitor = createMonitor(
+    monitor = createApp(
       {
         data_dir: dir.path,
         logs: { stdout: false },

@@ -8,8 +8,8 @@ import { requestAll } from '../test/support/http-load.js';
 import { requestCount, requestSeries } from '../test/support/http-metrics.js';
 import { tempDir } from '../test/support/services.js';
 import { waitFor } from '../test/support/wait.js';
+import { createApp } from './app.js';
 import { FakeClock } from './core/clock.js';
-import { createMonitor } from './index.js';
 import { readParsed } from './logging/fixtures/read.js';
 
 const dirs: { cleanup: () => void }[] = [];
@@ -25,7 +25,7 @@ async function listen(server: Server): Promise<string> {
 function monitor() {
   const d = tempDir();
   dirs.push(d);
-  return createMonitor({ data_dir: d.path, logs: { stdout: false } }, { env: {}, fileLogs: false });
+  return createApp({ data_dir: d.path, logs: { stdout: false } }, { env: {}, fileLogs: false });
 }
 
 /** GETs each path in turn; returns the statuses. */
@@ -203,7 +203,7 @@ describe('embedded monitor', () => {
     const d = tempDir();
     dirs.push(d);
     const clock = new FakeClock(Date.UTC(2026, 0, 5, 9, 0, 0));
-    const m = createMonitor({ data_dir: d.path, logs: { stdout: false } }, { env: {}, clock });
+    const m = createApp({ data_dir: d.path, logs: { stdout: false } }, { env: {}, clock });
     await m.start();
     const hung: express.Response[] = [];
     const app = express();
@@ -269,7 +269,7 @@ describe('embedded monitor', () => {
 
   test('a bad embedded config throws a ConfigError naming the field', () => {
     assert.throws(
-      () => createMonitor({ server: { port: 'x' } } as never, { env: {} }),
+      () => createApp({ server: { port: 'x' } } as never, { env: {} }),
       /createMonitor config: server\.port: expected a number, got "x"/,
     );
   });

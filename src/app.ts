@@ -5,20 +5,30 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import { alertActions } from './alerting/actions.js';
 import { AlertEngine } from './alerting/engine.js';
 import type { SecurityEvent } from './alerting/sources.js';
 import { OwnProblems } from './checks/self/problems.js';
 import { StoreGuard } from './checks/self/store.js';
 import { HealthService } from './checks/service.js';
 import type { SelfProbeResult } from './checks/types.js';
-import type { ResolvedConfig } from './config/load.js';
+import { type LoadOptions, loadConfig, parseConfig, type ResolvedConfig } from './config/load.js';
+import type { ConfigInput } from './config/schema.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { type Loop, startLoop } from './core/loop.js';
 import { Dashboard } from './dashboard/index.js';
 import { type HealthStatus, worstStatus } from './domain/health.js';
 import { TokenAuth } from './http/auth.js';
-import { buildHttp, type HttpServer, ownedPaths } from './http/server.js';
+import type { Lifecycle } from './http/lifecycle.js';
+import { alertRoutes } from './http/routes/alerts.js';
+import { apiRoutes } from './http/routes/api.js';
+import { dashboardRoutes } from './http/routes/dashboard.js';
+import { healthRoutes } from './http/routes/health.js';
+import { healthDetailedRoutes } from './http/routes/health-detailed.js';
+import { ingestRoutes } from './http/routes/ingest.js';
+import { metricsRoutes } from './http/routes/metrics.js';
+import { buildHttp, type HttpServer, ownedPaths, type Routes } from './http/server.js';
 import { SessionManager } from './http/session.js';
 import { PassOn, PassOnWatch, passOnWindow } from './instrument/mount.js';
 import { createLeadership, type Leadership, leaseHolder, type Scheduler } from './jobs/index.js';
@@ -29,48 +39,12 @@ import {
   errorLinesAround,
   type ProductionLogger,
 } from './logging/index.js';
+import { admissionLimits } from './metrics/admission.js';
 import { MetricsEngine } from './metrics/engine.js';
 import { METRIC } from './metrics/names.js';
 import { buildChannels, NotificationPipeline } from './notifiers/pipeline.js';
 import { openStore, type Store, storeTarget } from './store/index.js';
 import { VERSION } from './version.js';
-
-/** Where the monitor is in its life; read by the health routes. */
-export interface Lifecycle {
-  /** Started and serving. */
-  ready: boolean;
-  /** Shutting down: readiness fails while in-flight work finishes. */
-  draining: boolean;
-  startedAt: number | null;
-  /** prodmon's own state: its store reachable (heartbeat) and the `self` check's latest result. */
-  selfStatus(): HealthStatus;
-}
-
-/** What routes and components may use. */
-export interface AppContext {
-  config: ResolvedConfig;
-  clock: Clock;
-  store: Store;
-  logger: ProductionLogger;
-  auth: TokenAuth;
-  lifecycle: Lifecycle;
-  /** Recorder, instrumentation, rollup reads, Prometheus export. */
-  metrics: MetricsEngine;
-  /** Health checks: cached results for the endpoints, custom checks, self probes (absent: heartbeat only). */
-  health?: HealthService;
-  /** Dashboard sessions (cookie sign-in, CSRF, sign-in rate limit); also accepted by `requireRole`. */
-  sessions?: SessionManager;
-  /** The dashboard: its reads (shared with the JSON API), assets, live stream and admin actions. */
-  dashboard?: Dashboard;
-  /** The alert engine: rules, evaluation, manual resolution, security events (absent: store-only routes). */
-  alerting?: AlertEngine;
-  /** Who leads: only the leader evaluates rules, runs jobs and delivers notifications; `fence(tx)` its writes. */
-  leadership?: Leadership;
-  /** The scheduled jobs (cleanup, health, daily summary, archive). */
-  scheduler?: Scheduler;
-  /** Notification channels, the sink the alert engine writes transitions to, and the outbox worker. */
-  notifications?: NotificationPipeline;
-}
 
 /** Optional parts a caller (a test, the CLI) provides instead of the defaults. */
 export interface AppOptions {
@@ -378,31 +352,79 @@ export class App {
       // The alert about a failing store, already sent without it, is taken over under its id.
       adoptAlertId: guard.adoptId,
     });
-    const sessions = new SessionManager({ config: this.config, clock: this.clock, store: this.#store });
-    const ctx: AppContext = {
+    const alerting = this.#alerting;
+    const sessions = new SessionManager({ config: this.config, clock: this.clock, store });
+    const auth = new TokenAuth(this.config.auth.tokens, sessions);
+    const dashboard = new Dashboard({
+      engine: alerting,
       config: this.config,
       clock: this.clock,
-      store: this.#store,
-      logger: this.logger,
-      auth: new TokenAuth(this.config.auth.tokens, sessions),
-      lifecycle: this.lifecycle,
+      store,
       metrics: this.metrics,
       health: this.health,
-      leadership,
-      sessions,
-      alerting: this.#alerting,
-      notifications: this.#notifications,
-      dashboard: new Dashboard({
-        engine: this.#alerting,
-        config: this.config,
-        clock: this.clock,
-        store: this.#store,
-        metrics: this.metrics,
-        health: this.health,
-        logs: (o) => errorLinesAround({ dir: this.config.paths.logs, ...o }),
-        onError: (err) => this.logger.error.error({ err: errorMessage(err) }, 'dashboard live update failed'),
-      }),
-    };
+      logs: (o) => errorLinesAround({ dir: this.config.paths.logs, ...o }),
+      onError: (err) => this.logger.error.error({ err: errorMessage(err) }, 'dashboard live update failed'),
+    });
+    // Every resolution and silence, whoever asks (API, dashboard), goes through these.
+    const actions = alertActions({
+      store,
+      clock: this.clock,
+      logger: this.logger,
+      engine: alerting,
+      onChange: () => dashboard.live.notify(),
+    });
+    const { config, clock, lifecycle } = this;
+    const routes: Routes[] = [
+      (app) =>
+        alertRoutes(app, {
+          store,
+          clock,
+          auth,
+          actions,
+          calendar: alerting.calendar,
+          openAlerts: () => alerting.openAlerts(),
+        }),
+      (app) => healthRoutes(app, { budget: config.health.budget, lifecycle, health: this.health }),
+      (app) =>
+        healthDetailedRoutes(app, {
+          auth,
+          clock,
+          lifecycle,
+          health: this.health,
+          instance: config.instanceId,
+          secrets: config.secrets,
+        }),
+      ...(config.metrics.prometheus.enabled
+        ? [
+            (app: FastifyInstance) =>
+              metricsRoutes(app, {
+                auth,
+                requireToken: config.auth.metrics_require_token,
+                prometheus: this.metrics.prometheus,
+              }),
+          ]
+        : []),
+      (app) =>
+        ingestRoutes(app, {
+          auth,
+          clock,
+          limits: admissionLimits(config.metrics),
+          instance: config.instanceId,
+          store,
+          metrics: this.metrics,
+          health: this.health,
+          lifecycle,
+        }),
+      (app) =>
+        dashboardRoutes(app, {
+          auth,
+          sessions,
+          dashboard,
+          actions,
+          signIn: { users: config.auth.users.length > 0, tokens: config.auth.tokens.length > 0 },
+        }),
+      (app) => apiRoutes(app, { auth, clock, sessions, dashboard, actions }),
+    ];
     this.metrics.attachStore(this.#store);
     // /metrics: the outbox and the open alerts as the shared store has them (every instance says the same)
     this.metrics.setProviders({
@@ -411,7 +433,14 @@ export class App {
     });
     this.health.attachStore(this.#store);
     guard.attach(this.#alerting, this.health);
-    this.#http = await buildHttp(ctx);
+    this.#http = await buildHttp({
+      prefix: config.server.prefix,
+      clock,
+      auth,
+      onSecurityEvent: (event, log) => alerting.security(event, { log }),
+      onError: (err) => this.logger.error.error({ err }, 'request failed'),
+      routes,
+    });
     this.metrics.start();
     this.health.start();
     this.#notifications.start(); // pending notifications from before a restart go out now
@@ -428,7 +457,6 @@ export class App {
       onFailure: (f) => this.#problems.set(`job ${f.job}`, `failed: ${f.error}`, f.at, 'degraded'),
       onRecovered: (job) => this.#problems.clear(`job ${job}`),
     });
-    ctx.scheduler = this.#scheduler;
     this.#scheduler.start();
     this.#loops.push(
       startLoop({
@@ -541,4 +569,23 @@ export class App {
     }
     await this.logger.close();
   }
+}
+
+/**
+ * An App from a config of the same shape as `prodmon.yaml` (parsed and validated now; a bad config
+ * throws a ConfigError naming each field) or an already resolved one; with none, `prodmon.yaml` (or
+ * `$PRODMON_CONFIG`) is read if present. The library's `createMonitor` is this, typed as the public
+ * `Monitor`; tests and the CLI use the App's internals.
+ */
+export function createApp(
+  config?: ConfigInput | ResolvedConfig,
+  opts: AppOptions & Pick<LoadOptions, 'dataDir' | 'cwd' | 'env'> = {},
+): App {
+  const resolved =
+    config && 'secrets' in config && 'paths' in config
+      ? (config as ResolvedConfig)
+      : config
+        ? parseConfig(config, { ...opts, label: 'createMonitor config' })
+        : loadConfig(opts);
+  return new App(resolved, opts);
 }

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { after, test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
+import { createApp } from '../src/app.js';
 import { DEFAULT_THRESHOLDS } from '../src/config/sections/alerting.js';
-import { createMonitor } from '../src/index.js';
 import { closeServer, listenLocal } from './support/http-load.js';
 import { parsePrometheusText } from './support/prom-parser.js';
 import { startHttpReceiver } from './support/receivers.js';
@@ -40,7 +40,7 @@ test('every metric of the /metrics table has samples, and every prodmon_ family 
   after(() => rx.close()); // also when the monitor fails to start
   rx.answer((r) => (r.path === '/hook' ? { status: 503 } : { status: 200, body: '{}' })); // the channel keeps failing
   const token = 'docs-admin-token-0123456789';
-  const monitor = createMonitor(
+  const monitor = createApp(
     {
       data_dir: dir.path,
       logs: { stdout: false },

@@ -23,7 +23,7 @@ import { OpenAlerts } from './open-set.js';
 import { type Plan, publicAlert, readBook } from './plan.js';
 import { nextNotifyAt, type PolicyOptions } from './policy.js';
 import { RecentResolutions } from './recent.js';
-import { logResolution, resolveAlert } from './resolve.js';
+import { resolveAlert } from './resolve.js';
 import { handOverOwed, LAST_EVALUATION_KEY, restoreOpenAlerts } from './restore.js';
 import { type AlertRule, buildRules, fingerprint } from './rules.js';
 import { coalesced, SerialQueue, startWakingLoop } from './schedule.js';
@@ -238,7 +238,10 @@ export class AlertEngine {
     if (this.#security.record(event, now).length > 0 && this.#startedAt !== null) this.#onSecurity(true);
   }
 
-  /** Resolves an alert by hand (audited; the resolution is notified if the firing was). */
+  /**
+   * Resolves an alert by hand (audited; the resolution is notified if the firing was). Called through
+   * the alert actions (actions.ts), which write the log line.
+   */
   async resolve(r: { id: string; reason: string; actor: string }): Promise<StoredAlert> {
     return this.#queue.run(async () => {
       const now = this.#o.clock.now();
@@ -247,7 +250,6 @@ export class AlertEngine {
       );
       this.#open.drop(resolved.fingerprint);
       this.#recent.note(resolved);
-      logResolution(this.#o.logger, resolved);
       this.#emit(resolved, 'resolved');
       return resolved;
     });

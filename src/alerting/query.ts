@@ -1,79 +1,106 @@
-/** Alert list filters from text (query strings, CLI flags): statuses, severities, types, times, paging. */
+/**
+ * Alert list filters from text (query strings, CLI flags): statuses, severities, types, times, paging,
+ * validated by one zod schema; a 400 (exit code 2 in the CLI) names the parameter.
+ */
+import { z } from 'zod';
 import { inTimeRange } from '../core/bounds.js';
 import { parseDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
-import type { AlertFilter } from '../domain/alert.js';
-import { ALERT_TYPES, type AlertStatus, type AlertType, SEVERITIES, type Severity } from '../domain/alert.js';
+import { ALERT_TYPES, type AlertFilter, type AlertStatus, SEVERITIES } from '../domain/alert.js';
 
-type Query = Record<string, string | undefined>;
+type Query = Record<string, unknown>;
 
-const bad = (message: string) => new ProdmonError('PRODMON_E_BAD_REQUEST', message, { exitCode: 2 });
+/** One text value (a parameter given twice is refused, naming it). */
+const text = (name: string) => z.string({ error: `"${name}" must be given once` });
 
-function list<T extends string>(
-  value: string | undefined,
-  allowed: readonly T[],
-  name: string,
-): T[] | undefined {
-  if (!value) return undefined;
-  const items = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const i of items)
-    if (!allowed.includes(i as T)) throw bad(`"${name}" must be among ${allowed.join(', ')}; got "${i}"`);
-  return items as T[];
+/** Parses `value` with `schema`; the first problem is a 400 (exit code 2) with the schema's message. */
+export function parseParams<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw new ProdmonError('PRODMON_E_BAD_REQUEST', r.error.issues[0]?.message ?? 'bad request', {
+    exitCode: 2,
+  });
+}
+
+/** A whole number in text, from `min` to `max`; empty or absent is `dflt`. */
+export function intText(name: string, min: number, max: number, dflt: number) {
+  const error = `"${name}" must be an integer from ${min} to ${max}`;
+  return z.preprocess(
+    (v) => (v === '' || v === undefined ? dflt : v),
+    z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error }),
+  );
+}
+
+/** A comma list of `allowed` values; empty or absent is undefined. */
+function listText<T extends string>(name: string, allowed: readonly T[]) {
+  const item = z.enum(allowed as readonly [T, ...T[]], {
+    error: (iss) => `"${name}" must be among ${allowed.join(', ')}; got "${String(iss.input)}"`,
+  });
+  return text(name)
+    .optional()
+    .transform((v) =>
+      v
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined,
+    )
+    .pipe(z.array(item).optional());
 }
 
 /** A time: ms since the epoch, an ISO date, or a duration back from now (`1h`); from 1970 to 9999. */
-export function timeParam(value: string | undefined, name: string, now: number): number | undefined {
-  if (!value) return undefined;
-  const ago = parseDuration(value);
-  const t = /^\d{10,}$/.test(value)
-    ? Number(value)
-    : ago !== null && /[a-z]$/i.test(value)
-      ? now - ago
-      : Date.parse(value);
-  if (!inTimeRange(t))
-    throw bad(
-      `"${name}" must be a time from 1970 to 9999 (ISO date, ms since the epoch, or a duration back such as 1h); got "${value.slice(0, 100)}"`,
-    );
-  return t;
+function timeText(name: string, now: number) {
+  return text(name)
+    .optional()
+    .transform((value, ctx) => {
+      if (!value) return undefined;
+      const ago = parseDuration(value);
+      const t = /^\d{10,}$/.test(value)
+        ? Number(value)
+        : ago !== null && /[a-z]$/i.test(value)
+          ? now - ago
+          : Date.parse(value);
+      if (inTimeRange(t)) return t;
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${name}" must be a time from 1970 to 9999 (ISO date, ms since the epoch, or a duration back such as 1h); got "${value.slice(0, 100)}"`,
+      });
+      return z.NEVER;
+    });
 }
 
-/** An integer query parameter from `min` to `max` (`dflt` when absent or empty); a clear 400 otherwise. */
-export function intParam(
-  value: string | undefined,
-  name: string,
-  min: number,
-  max: number,
-  dflt: number,
-): number {
-  if (value === undefined || value === '') return dflt;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw bad(`"${name}" must be an integer from ${min} to ${max}`);
-  return n;
+const STATUSES = ['active', 'pending', 'firing', 'resolved', 'all'] as const;
+
+/** The schema of the alert filter parameters at `now` (times may be durations back from it). */
+function alertQuerySchema(now: number) {
+  return z.object({
+    status: listText('status', STATUSES),
+    severity: listText('severity', SEVERITIES),
+    type: listText('type', ALERT_TYPES),
+    rule: text('rule').optional(),
+    since: timeText('since', now),
+    until: timeText('until', now),
+    limit: intText('limit', 1, 500, 50),
+    offset: intText('offset', 0, 10_000_000, 0),
+  });
 }
 
 /** The filter of `GET /production/alerts/` (status `active` = pending and firing, `all` = any). */
 export function alertQuery(q: Query, now: number): AlertFilter {
-  const status = list<AlertStatus | 'active' | 'all'>(
-    q.status,
-    ['active', 'pending', 'firing', 'resolved', 'all'],
-    'status',
-  );
+  const p = parseParams(alertQuerySchema(now), q);
   return {
-    status: status?.includes('all')
+    status: p.status?.includes('all')
       ? undefined
-      : status?.flatMap((s): AlertStatus[] =>
+      : p.status?.flatMap((s): AlertStatus[] =>
           s === 'active' ? ['pending', 'firing'] : s === 'all' ? [] : [s],
         ),
-    severity: list<Severity>(q.severity, SEVERITIES, 'severity'),
-    type: list<AlertType>(q.type, ALERT_TYPES, 'type'),
-    rule: q.rule || undefined,
-    since: timeParam(q.since, 'since', now),
-    until: timeParam(q.until, 'until', now),
-    limit: intParam(q.limit, 'limit', 1, 500, 50),
-    offset: intParam(q.offset, 'offset', 0, 10_000_000, 0),
+    severity: p.severity,
+    type: p.type,
+    rule: p.rule || undefined,
+    since: p.since,
+    until: p.until,
+    limit: p.limit,
+    offset: p.offset,
   };
 }

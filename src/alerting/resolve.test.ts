@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { FakeClock, history, testEngine, testStore } from '../../test/support/alerting.js';
 import { METRIC } from '../metrics/names.js';
+import { alertActions } from './actions.js';
 import { resolveAlert } from './resolve.js';
 
 const M = 60_000;
@@ -29,16 +30,17 @@ async function setup() {
     t.metrics.set(HTTP, checkout, p95);
     await t.engine.evaluateNow();
   };
-  return { store, clock, ...t, at, security };
+  const actions = alertActions({ store, clock, logger, engine: t.engine });
+  return { store, clock, ...t, at, security, actions };
 }
 
 describe('manual resolution', () => {
   test('is audited (who, when, why), told, and a still-breaching alert re-fires only after the cooldown', async () => {
-    const { store, clock, engine, sink, at, security } = await setup();
+    const { store, clock, sink, at, security, actions } = await setup();
     await at(0, 2500);
     const [open] = await store.alerts.listOpen();
     clock.set(T0 + 1 * M);
-    const resolved = await engine.resolve({ id: open!.id, reason: 'rolled back the deploy', actor: 'ops' });
+    const resolved = await actions.resolve({ id: open!.id, reason: 'rolled back the deploy', actor: 'ops' });
     assert.deepEqual(resolved.resolution, {
       kind: 'manual',
       by: 'ops',

@@ -2,14 +2,13 @@
  * Manual resolution with an audit trail: who, when and why go to the alert, its history and the audit
  * log, in one transaction. The resolution is handed to the sink when the firing was (or, where no sink
  * is at hand, e.g. the CLI, marked as owed: the running engine hands it over). Shared by the engine,
- * the HTTP API and the CLI.
+ * the HTTP API and the CLI through the alert actions (actions.ts), which write its log line.
  */
 import { ProdmonError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { StoredAlert } from '../domain/alert.js';
 import type { Repos } from '../store/index.js';
 import { publicAlert, readBook } from './plan.js';
-import type { AlertingLogger } from './sources.js';
 import type { TransitionSink } from './transition.js';
 
 /** A request to resolve an alert by hand. */
@@ -85,19 +84,4 @@ export async function resolveAlert(tx: Repos, r: ManualResolution): Promise<Stor
     );
   }
   return resolved;
-}
-
-/** Writes a manual resolution to the security log stream, when there is one. */
-export function logResolution(logger: AlertingLogger | undefined, a: StoredAlert): void {
-  const log = logger?.security;
-  if (!log || !a.resolution) return;
-  const entry = {
-    event: 'alert.resolve',
-    alert: a.id,
-    rule: a.rule,
-    actor: a.resolution.by,
-    reason: a.resolution.reason,
-    at: new Date(a.resolution.at).toISOString(),
-  };
-  (log.info ?? log.warn).call(log, entry, 'alert resolved by hand');
 }

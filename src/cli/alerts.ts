@@ -1,7 +1,8 @@
 /**
  * `prodmon alerts`: list, show, resolve, silence, silences, expire — directly on the store of the
- * config and data directory (no server needed). A resolution made here is audited like one made over
- * HTTP; its notification is handed over by the running monitor's next evaluation.
+ * config and data directory (no server needed). Resolve, silence and expire are the alert actions
+ * (src/alerting/actions.ts), as over HTTP: the same audit rows and security log lines (in the data
+ * directory's logs); a resolution's notification is handed over by the running monitor's next evaluation.
  */
 
 import { existsSync, mkdirSync } from 'node:fs';
@@ -9,19 +10,20 @@ import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
+import { type AlertActions, alertActions } from '../alerting/actions.js';
 import { inhibitorOf } from '../alerting/inhibit.js';
 import { MaintenanceCalendar } from '../alerting/maintenance.js';
 import { formatValue } from '../alerting/message.js';
 import { publicAlert } from '../alerting/plan.js';
 import { alertQuery } from '../alerting/query.js';
-import { resolveAlert } from '../alerting/resolve.js';
-import { createSilence, expireSilence, silenceView } from '../alerting/silences.js';
+import { silenceView } from '../alerting/silences.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
 import { configDuration, formatDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
 import type { Alert, AlertEvent } from '../domain/alert.js';
 import type { Labels } from '../domain/labels.js';
+import { createProductionLogger } from '../logging/index.js';
 import { openStore, type Store, storeTarget } from '../store/index.js';
 import {
   EXIT,
@@ -62,6 +64,27 @@ async function withStore<T>(
   } finally {
     await store.close();
   }
+}
+
+/** The alert actions on the store, their log lines written to the data directory's security log. */
+async function withActions<T>(
+  config: ResolvedConfig,
+  create: boolean,
+  fn: (actions: AlertActions) => Promise<T>,
+): Promise<T | null> {
+  return withStore(config, create, async (store) => {
+    const logger = createProductionLogger({
+      dir: config.paths.logs,
+      config: config.logs,
+      clock: systemClock,
+      secrets: config.secrets,
+    });
+    try {
+      return await fn(alertActions({ store, clock: systemClock, logger }));
+    } finally {
+      await logger.close();
+    }
+  });
 }
 
 /** A time for a table; one no date can show (a row stored before times were bounded) is `never`. */
@@ -260,10 +283,8 @@ export function registerAlerts(program: Command): void {
     .action((id: string, _o, cmd: Command) =>
       run(cmd, async (o, config) => {
         const by = actor(o);
-        const resolved = await withStore(config, false, (s) =>
-          s.transaction((tx) =>
-            resolveAlert(tx, { id, reason: String(o.reason), actor: by, now: systemClock.now() }),
-          ),
+        const resolved = await withActions(config, false, (actions) =>
+          actions.resolve({ id, reason: String(o.reason), actor: by }),
         );
         if (!resolved) throw new ProdmonError('PRODMON_E_NOT_FOUND', `no alert with id "${id}"`);
         if (o.json) return printJson({ alert: publicAlert(resolved) });
@@ -288,7 +309,6 @@ export function registerAlerts(program: Command): void {
     .option('--json', 'print JSON')
     .action((_o, cmd: Command) =>
       run(cmd, async (o, config) => {
-        const now = systemClock.now();
         const req = {
           rule: o.rule as string | undefined,
           labels: labelPairs(o.label as string[] | undefined),
@@ -301,9 +321,8 @@ export function registerAlerts(program: Command): void {
           comment: String(o.comment),
           fields: { startsAt: '--start', endsAt: '--until', duration: '--for' },
         };
-        const s = (await withStore(config, true, (store) =>
-          store.transaction((tx) => createSilence(tx, req, now)),
-        ))!;
+        const s = (await withActions(config, true, (actions) => actions.silence(req)))!;
+        const now = s.createdAt;
         if (o.json) return printJson({ silence: silenceView(s, now) });
         process.stdout.write(
           `silenced ${JSON.stringify(s.matchers)} until ${iso(s.endsAt)} (${formatDuration(s.endsAt - Math.max(now, s.startsAt))}): ${s.id}\n`,
@@ -354,9 +373,7 @@ export function registerAlerts(program: Command): void {
     .option('--by <name>', 'who (default: cli:<your user name>)')
     .action((id: string, _o, cmd: Command) =>
       run(cmd, async (o, config) => {
-        const s = await withStore(config, false, (store) =>
-          store.transaction((tx) => expireSilence(tx, id, actor(o), systemClock.now())),
-        );
+        const s = await withActions(config, false, (actions) => actions.expireSilence(id, actor(o)));
         if (!s) throw new ProdmonError('PRODMON_E_NOT_FOUND', `no silence with id "${id}"`);
         process.stdout.write(`expired ${s.id}\n`);
         return EXIT.ok;

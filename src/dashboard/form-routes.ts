@@ -1,5 +1,6 @@
 /** The admin forms of the dashboard: resolve an alert, create a silence, end one. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { AlertActions } from '../alerting/actions.js';
 import { parseDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
 import { FORM_BODY_LIMIT } from '../http/limits.js';
@@ -7,8 +8,8 @@ import { type Caller, field, fields, safeReturn, secure } from './http.js';
 import { type PageKit, type Req, viewerOf } from './page-kit.js';
 import { messagePage } from './pages.js';
 
-/** Registers the form posts on the dashboard's scope. */
-export function formRoutes(scope: FastifyInstance, kit: PageKit): void {
+/** Registers the form posts on the dashboard's scope; each is one call of the alert actions. */
+export function formRoutes(scope: FastifyInstance, kit: PageKit, actions: AlertActions): void {
   const { dash, d, full, sendPage, requireAdminForm } = kit;
   // The caller is checked from the headers before the form is read.
   const form = { onRequest: kit.formGate, bodyLimit: FORM_BODY_LIMIT };
@@ -29,7 +30,7 @@ export function formRoutes(scope: FastifyInstance, kit: PageKit): void {
     if (!c) return reply;
     const back = safeReturn(field(req.body, 'back'), full, `${full}/`);
     try {
-      await dash.actions.resolve({
+      await actions.resolve({
         id: String(req.params.id),
         reason: field(req.body, 'reason').slice(0, 1000),
         actor: c.name,
@@ -37,7 +38,6 @@ export function formRoutes(scope: FastifyInstance, kit: PageKit): void {
     } catch (err) {
       return failed(reply, c, err, back);
     }
-    dash.live.notify();
     return done(reply, back, 'resolved');
   });
 
@@ -53,7 +53,7 @@ export function formRoutes(scope: FastifyInstance, kit: PageKit): void {
     }
     const durationMs = parseDuration(field(req.body, 'duration') || '4h');
     try {
-      await dash.actions.silence({
+      await actions.silence({
         rule: field(req.body, 'rule').trim() || undefined,
         type: field(req.body, 'type') || undefined,
         labels: Object.keys(labels).length ? labels : undefined,
@@ -64,7 +64,6 @@ export function formRoutes(scope: FastifyInstance, kit: PageKit): void {
     } catch (err) {
       return failed(reply, c, err, back);
     }
-    dash.live.notify();
     return done(reply, back, 'silenced');
   });
 
@@ -73,11 +72,10 @@ export function formRoutes(scope: FastifyInstance, kit: PageKit): void {
     if (!c) return reply;
     const back = safeReturn(field(req.body, 'back'), full, `${full}/silences`);
     try {
-      await dash.actions.expireSilence(String(req.params.id), c.name);
+      await actions.expireSilence(String(req.params.id), c.name);
     } catch (err) {
       return failed(reply, c, err, back);
     }
-    dash.live.notify();
     return done(reply, back, 'expired');
   });
 }

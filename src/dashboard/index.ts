@@ -1,11 +1,9 @@
 /**
- * The dashboard of one monitor: its data reads, static assets, live event hub and the admin actions
- * (resolve, silence), each action going through the alerting functions that audit and notify.
- * Built in app.ts and shared by the page routes and the JSON API.
+ * The dashboard of one monitor: its data reads, static assets and live event hub. Built in app.ts and
+ * shared by the page routes and the JSON API; their admin actions (resolve, silence) are the alert
+ * actions (src/alerting/actions.ts).
  */
-import { resolveAlert } from '../alerting/resolve.js';
 import { buildRules } from '../alerting/rules.js';
-import { createSilence, expireSilence, type SilenceRequest } from '../alerting/silences.js';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import type { Alert } from '../domain/alert.js';
@@ -17,41 +15,10 @@ import { DashboardData, type HealthSource, type LogReader } from './data.js';
 import { LiveHub } from './live.js';
 import type { Paths } from './views/layout.js';
 
-/** The admin actions of the dashboard and the API. */
-export interface AlertActions {
-  /** Resolves an open alert by hand (400 without reason, 404 unknown, 409 already resolved). */
-  resolve(r: { id: string; reason: string; actor: string }): Promise<Alert>;
-  /** Creates a silence (400 naming what is wrong). */
-  silence(req: SilenceRequest): Promise<Silence>;
-  /** Ends a silence now (404 unknown, 409 already ended). */
-  expireSilence(id: string, actor: string): Promise<Silence>;
-}
-
 /** The parts of the alert engine the dashboard uses. */
 export interface AlertEnginePort {
-  resolve(r: { id: string; reason: string; actor: string }): Promise<Alert>;
   onChange?(fn: (alert: Alert, event: string) => void): () => void;
   readonly rules?: readonly { name: string }[];
-}
-
-/**
- * The actions through the alert engine when there is one (it notifies the resolution at once),
- * otherwise through the same `resolveAlert` the CLI uses (the resolution is marked owed and the
- * running engine notifies it). Silences go through the alerting functions that audit them.
- */
-export function alertActions(o: {
-  store: Store;
-  clock: Clock;
-  engine?: AlertEnginePort | null;
-}): AlertActions {
-  return {
-    resolve: (r) =>
-      o.engine
-        ? o.engine.resolve(r)
-        : o.store.transaction((tx) => resolveAlert(tx, { ...r, now: o.clock.now() })),
-    silence: (req) => o.store.transaction((tx) => createSilence(tx, req, o.clock.now())),
-    expireSilence: (id, actor) => o.store.transaction((tx) => expireSilence(tx, id, actor, o.clock.now())),
-  };
 }
 
 /** What the dashboard is built from. */
@@ -63,8 +30,6 @@ export interface DashboardOptions {
   health?: HealthSource;
   logs?: LogReader;
   engine?: AlertEnginePort | null;
-  /** Override the actions (default: {@link alertActions}). */
-  actions?: AlertActions;
   assets?: AssetStore;
   /** Live stream tuning (tests). */
   live?: { pollMs?: number; heartbeatMs?: number; tickMs?: number; maxClients?: number };
@@ -76,7 +41,6 @@ export class Dashboard {
   readonly data: DashboardData;
   readonly assets: AssetStore;
   readonly live: LiveHub;
-  readonly actions: AlertActions;
   readonly paths: Paths;
   /** Rule names, for filters and silence forms. */
   readonly rules: string[];
@@ -96,7 +60,6 @@ export class Dashboard {
       logs: o.logs,
     });
     this.assets = o.assets ?? new AssetStore();
-    this.actions = o.actions ?? alertActions({ store: o.store, clock: o.clock, engine: o.engine });
     const base = `${o.config.server.prefix}/production`;
     this.paths = { dashboard: `${base}/dashboard`, api: `${base}/api` };
     this.rules = (o.engine?.rules ?? buildRules(o.config.alerting)).map((r) => r.name).sort();

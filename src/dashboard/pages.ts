@@ -2,7 +2,7 @@
  * Whole pages and live sections: each page reads its data once, renders its sections with the digests
  * they were rendered from (so the live stream can tell the page which ones went stale).
  */
-
+import { z } from 'zod';
 import type { AlertFilter } from '../domain/alert.js';
 import { ALERT_TYPES, type AlertStatus, type AlertType, SEVERITIES, type Severity } from '../domain/alert.js';
 import { type RangeKey, rangeKey } from './data.js';
@@ -131,20 +131,40 @@ ${section('checks', frags.checks)}</section>
   );
 }
 
+/**
+ * The history filters of a page's query string. A page never refuses its link: a value that is not one
+ * of a filter's is dropped (the filter is off), a page number out of 1 to 10,000 is brought within.
+ */
+const lenient = <T extends string>(values: readonly T[]) =>
+  z
+    .enum(values as readonly [T, ...T[]])
+    .optional()
+    .catch(undefined);
+const historyParams = z.object({
+  status: lenient<AlertStatus>(['pending', 'firing', 'resolved']),
+  severity: lenient(SEVERITIES),
+  type: lenient(ALERT_TYPES),
+  rule: z
+    .string()
+    .transform((s) => s.slice(0, 200) || undefined)
+    .optional()
+    .catch(undefined),
+  page: z
+    .string()
+    .transform((s) => Math.max(1, Math.min(10_000, Number.parseInt(s, 10) || 1)))
+    .optional()
+    .catch(undefined),
+});
+
 /** History filters from a query string (unknown values are ignored). */
 export function historyQuery(q: Record<string, unknown>): HistoryQuery {
-  const str = (k: string) => (typeof q[k] === 'string' && q[k] ? (q[k] as string) : undefined);
-  const status = str('status');
-  const severity = str('severity');
-  const type = str('type');
-  const page = Math.max(1, Math.min(10_000, Number.parseInt(str('page') ?? '1', 10) || 1));
+  const p = historyParams.parse(q);
   return {
-    status:
-      status && ['pending', 'firing', 'resolved'].includes(status) ? (status as AlertStatus) : undefined,
-    severity: severity && SEVERITIES.includes(severity as Severity) ? severity : undefined,
-    type: type && ALERT_TYPES.includes(type as AlertType) ? type : undefined,
-    rule: str('rule')?.slice(0, 200),
-    page,
+    status: p.status,
+    severity: p.severity,
+    type: p.type,
+    rule: p.rule,
+    page: p.page ?? 1,
     pageSize: 50,
   };
 }

@@ -1,7 +1,6 @@
 /** Sign-in (password or API token, double-submit token, rate limit) and sign-out of the dashboard. */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ResolvedConfig } from '../config/load.js';
 import { closeUnread } from '../http/auth.js';
 import { FORM_BODY_LIMIT, SIGN_IN_BODY_LIMIT } from '../http/limits.js';
 import { LOGIN_COOKIE, parseCookies } from '../http/session.js';
@@ -9,8 +8,16 @@ import { field, safeReturn, secure } from './http.js';
 import { type PageKit, type Req, viewerOf } from './page-kit.js';
 import { loginPage, messagePage } from './pages.js';
 
+/** Which ways of signing in are configured. */
+export interface SignInWays {
+  /** Users with passwords (`auth.users`). */
+  users: boolean;
+  /** API tokens (`auth.tokens`). */
+  tokens: boolean;
+}
+
 /** Registers `login` (GET, POST) and `logout` (POST) on the dashboard's scope. */
-export function signInRoutes(scope: FastifyInstance, kit: PageKit, config: ResolvedConfig): void {
+export function signInRoutes(scope: FastifyInstance, kit: PageKit, ways: SignInWays): void {
   const { dash, sessions, d, full, sendPage } = kit;
   const loginToken = (req: FastifyRequest, reply: FastifyReply): string => {
     const existing = parseCookies(req.headers.cookie)[LOGIN_COOKIE];
@@ -30,8 +37,8 @@ export function signInRoutes(scope: FastifyInstance, kit: PageKit, config: Resol
       loginPage(dash, {
         ...v,
         csrf: loginToken(req, reply),
-        users: config.auth.users.length > 0,
-        tokens: config.auth.tokens.length > 0,
+        users: ways.users,
+        tokens: ways.tokens,
       }),
       code,
     );

@@ -1,36 +1,35 @@
 /**
  * prodmon's HTTP routes on one Fastify instance, served standalone (`listen`) or mounted into a user's
- * app (`handler`). Route modules are listed here, one line each.
+ * app (`handler`). The route modules are given by the caller (app.ts), each bound to its own
+ * dependencies: this module knows none of them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { AppContext } from '../app.js';
+import type { SecurityEvent } from '../alerting/sources.js';
+import type { Clock } from '../core/clock.js';
 import { ProdmonError } from '../core/errors.js';
-import { closeUnread, hasBody } from './auth.js';
+import { closeUnread, hasBody, type TokenAuth } from './auth.js';
 import { securityEvents } from './auth-log.js';
 import { JSON_BODY_LIMIT } from './limits.js';
-import { alertRoutes } from './routes/alerts.js';
-import { apiRoutes } from './routes/api.js';
-import { dashboardRoutes } from './routes/dashboard.js';
-import { healthRoutes } from './routes/health.js';
-import { healthDetailedRoutes } from './routes/health-detailed.js';
-import { ingestRoutes } from './routes/ingest.js';
-import { metricsRoutes } from './routes/metrics.js';
 
-/** A route module: registers its routes on the (prefixed) instance. */
-export type RouteModule = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
+/** A route module bound to its dependencies: registers its routes on the (prefixed) instance. */
+export type Routes = (app: FastifyInstance) => void | Promise<void>;
 
-const ROUTES: RouteModule[] = [
-  alertRoutes,
-  healthRoutes,
-  healthDetailedRoutes,
-  metricsRoutes,
-  ingestRoutes,
-  dashboardRoutes,
-  apiRoutes,
-];
+/** What the HTTP layer is built from. */
+export interface HttpDeps {
+  /** `server.prefix`: every route is under it. */
+  prefix: string;
+  clock: Clock;
+  auth: TokenAuth;
+  /** A refused request (counted by the `security` rules; `log`: its line is within the log budget). */
+  onSecurityEvent(event: SecurityEvent, log: boolean): void;
+  /** A request failed with an unexpected error (answered 500). */
+  onError(err: unknown): void;
+  /** The route modules, in order. */
+  routes: readonly Routes[];
+}
 
 /** The top-level path segments prodmon answers (under the configured prefix). */
 export const OWNED_ROOTS = ['health', 'production', 'metrics'];
@@ -74,7 +73,7 @@ function notFound(req: FastifyRequest, reply: FastifyReply): FastifyReply {
 }
 
 /** Builds the HTTP layer (routes registered, not listening). */
-export async function buildHttp(ctx: AppContext): Promise<HttpServer> {
+export async function buildHttp(deps: HttpDeps): Promise<HttpServer> {
   let fastifyHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const app = Fastify({
     logger: false,
@@ -118,21 +117,18 @@ export async function buildHttp(ctx: AppContext): Promise<HttpServer> {
         error: { code: 'PRODMON_E_BAD_REQUEST', message: fe.message ?? 'bad request' },
       });
     }
-    ctx.logger.error.error({ err }, 'request failed');
+    deps.onError(err);
     return reply.code(500).send({ error: { code: 'PRODMON_E_INTERNAL', message: 'internal error' } });
   });
   app.setNotFoundHandler(notFound);
 
   // Refused requests on every route are security events (counted; their log lines bounded).
-  ctx.auth.events ??= securityEvents(ctx.clock, (event, log) => {
-    if (ctx.alerting) ctx.alerting.security(event, { log });
-    else if (log) ctx.logger.security.warn({ event: 'security', ...event }, `security event: ${event.kind}`);
-  });
+  deps.auth.events ??= securityEvents(deps.clock, (event, log) => deps.onSecurityEvent(event, log));
 
-  const prefix = ctx.config.server.prefix;
+  const { prefix } = deps;
   await app.register(
     async (scoped) => {
-      for (const routes of ROUTES) await routes(scoped, ctx);
+      for (const routes of deps.routes) await routes(scoped);
     },
     { prefix },
   );

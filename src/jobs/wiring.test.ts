@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { tempDir } from '../../test/support/services.js';
 import { waitFor } from '../../test/support/wait.js';
-import { createMonitor } from '../index.js';
+import { createApp } from '../app.js';
 
 const dirs: { cleanup: () => void }[] = [];
 after(() => {
@@ -17,7 +17,7 @@ describe('jobs in the running monitor', () => {
     dirs.push(d);
     const blocker = join(d.path, 'not-a-dir');
     writeFileSync(blocker, '');
-    const m = createMonitor(
+    const m = createApp(
       {
         data_dir: d.path,
         logs: { stdout: false },

@@ -4,8 +4,8 @@ import { testEngine } from '../../test/support/metrics.js';
 import { tempDir } from '../../test/support/services.js';
 import { STORE_FIXTURES } from '../../test/support/stores.js';
 import { waitFor } from '../../test/support/wait.js';
+import { createApp } from '../app.js';
 import { FakeClock, flushAsync } from '../core/clock.js';
-import { createMonitor } from '../index.js';
 import { PUSH_NOTIFY_MIN_MS } from './engine.js';
 import { METRIC } from './names.js';
 import { MINUTE_MS } from './rollup.js';
@@ -16,7 +16,7 @@ test('in the app, metrics flush every flush_interval on the clock, samples arriv
   const dir = tempDir();
   const { store, cleanup } = await STORE_FIXTURES[0]!.open();
   const clock = new FakeClock(T0);
-  const m = createMonitor(
+  const m = createApp(
     {
       data_dir: dir.path,
       logs: { stdout: false },

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { createMonitor, type Monitor } from '../../src/index.js';
+import { type App, createApp } from '../../src/app.js';
 import { MINUTE_MS } from '../../src/metrics/rollup.js';
 import { encodeSketch, newSketch, sketchAdd } from '../../src/metrics/sketch.js';
 import type { WireBatch } from '../../src/metrics/wire.js';
@@ -59,7 +59,7 @@ describe('pg_terminate_backend of all of a standalone monitor’s sessions', () 
   const dir = tempDir();
   let admin: pg.Client;
   let receiver: HttpReceiver;
-  let monitor: Monitor;
+  let monitor: App;
   let base = '';
 
   before(async () => {
@@ -67,7 +67,7 @@ describe('pg_terminate_backend of all of a standalone monitor’s sessions', () 
     admin = new pg.Client({ connectionString: PG_URL });
     await admin.connect();
     receiver = await startHttpReceiver();
-    monitor = createMonitor(
+    monitor = createApp(
       {
         instance: 'monitor',
         data_dir: dir.path,
@@ -149,13 +149,13 @@ describe('a breach pushed to a follower on PostgreSQL', () => {
   let database: Awaited<ReturnType<typeof pgDatabase>>;
   const dirs = [tempDir(), tempDir()];
   let receiver: HttpReceiver;
-  const monitors: Monitor[] = [];
+  const monitors: App[] = [];
 
   before(async () => {
     database = await pgDatabase();
     receiver = await startHttpReceiver();
     for (const [i, name] of ['leader', 'follower'].entries()) {
-      const m = createMonitor(
+      const m = createApp(
         {
           instance: name,
           data_dir: dirs[i]!.path,
@@ -180,7 +180,7 @@ describe('a breach pushed to a follower on PostgreSQL', () => {
   });
 
   test('the leader hears of the follower’s stored push and alerts well before its next tick', async () => {
-    const [leader, follower] = monitors as [Monitor, Monitor];
+    const [leader, follower] = monitors as [App, App];
     assert.ok(leader.leadership.isLeader() && !follower.leadership.isLeader(), 'one leader, one follower');
     const base = await follower.listen('127.0.0.1', 0);
     const t0 = performance.now();

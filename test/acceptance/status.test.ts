@@ -8,7 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { createMonitor } from '../../src/index.js';
+import { createApp } from '../../src/app.js';
 import { type CliResult, finished, runCli, spawnCli, waitForOutput } from '../support/cli.js';
 import { tempDir } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
@@ -104,7 +104,7 @@ describe('prodmon status and stop', () => {
 
   test('status of a monitor embedded in an app (no pid file) shows it running; a row whose process exited is gone', async () => {
     const cwd = dir();
-    const monitor = createMonitor(
+    const monitor = createApp(
       { data_dir: join(cwd, '.prodmon'), logs: { stdout: false }, health: { builtin_checks: false } },
       { env: {}, fileLogs: false },
     );

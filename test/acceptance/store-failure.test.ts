@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
+import { type App, createApp } from '../../src/app.js';
 import { newId } from '../../src/core/ids.js';
 import type { StoredAlert } from '../../src/domain/alert.js';
 import type { HealthCheckResult } from '../../src/domain/health.js';
-import { createMonitor, type Monitor } from '../../src/index.js';
 import { soleLeadership } from '../../src/jobs/index.js';
 import { type HttpReceiver, type Received, startHttpReceiver } from '../support/receivers.js';
 import { pgSchema, tempDir, uniqueName } from '../support/services.js';
@@ -66,7 +66,7 @@ function selfNotes(receiver: HttpReceiver): Hook[] {
 }
 
 /** Every `self` result of every run, from now on. */
-function watchSelf(m: Monitor): HealthCheckResult[] {
+function watchSelf(m: App): HealthCheckResult[] {
   const seen: HealthCheckResult[] = [];
   m.health.onResults((rs) => {
     for (const r of rs) if (r.kind === 'self') seen.push(r);
@@ -97,7 +97,7 @@ function storedAlert(n: number, now: number): StoredAlert {
 }
 
 /** 75 alerts and `rows` rollups of history, as the trial had before the fault. */
-async function seed(m: Monitor, rows: number): Promise<number> {
+async function seed(m: App, rows: number): Promise<number> {
   const now = Date.now();
   for (let i = 0; i < 75; i++) await m.store.alerts.insert(storedAlert(i, now));
   const from = Math.floor((now - 2 * 86_400_000) / MINUTE) * MINUTE;
@@ -105,20 +105,20 @@ async function seed(m: Monitor, rows: number): Promise<number> {
   return from;
 }
 
-async function historyRows(m: Monitor, from: number): Promise<number> {
+async function historyRows(m: App, from: number): Promise<number> {
   return (
     await m.store.rollups.query({ resolution: MINUTE, since: from, until: Date.now(), instance: 'seed' })
   ).length;
 }
 
-async function get(m: Monitor, path: string): Promise<{ status: number; body: unknown }> {
+async function get(m: App, path: string): Promise<{ status: number; body: unknown }> {
   const res = await m.http.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${READ}` } });
   return { status: res.statusCode, body: res.json() };
 }
 
 /** A monitor started on `dir`, with `rows` of history seeded (and 75 alerts), once `self` is healthy. */
 async function started(dir: string, receiver: HttpReceiver, rows: number, refresh = REFRESH) {
-  const m = createMonitor(config(dir, receiver, { health: { refresh_interval: refresh } }), {
+  const m = createApp(config(dir, receiver, { health: { refresh_interval: refresh } }), {
     env: {},
     fileLogs: false,
   });
@@ -133,7 +133,7 @@ async function started(dir: string, receiver: HttpReceiver, rows: number, refres
 }
 
 /** Runs the health checks (what a refresh does) until `cond` holds. */
-async function refreshUntil(m: Monitor, cond: () => boolean, what: string): Promise<void> {
+async function refreshUntil(m: App, cond: () => boolean, what: string): Promise<void> {
   await waitFor(
     async () => {
       if (cond()) return true;
@@ -145,12 +145,8 @@ async function refreshUntil(m: Monitor, cond: () => boolean, what: string): Prom
 }
 
 /** Runs `fn` on a monitor started again on `dir`, then stops it. */
-async function restarted(
-  dir: string,
-  receiver: HttpReceiver,
-  fn: (m: Monitor) => Promise<void>,
-): Promise<void> {
-  const m = createMonitor(config(dir, receiver), { env: {}, fileLogs: false });
+async function restarted(dir: string, receiver: HttpReceiver, fn: (m: App) => Promise<void>): Promise<void> {
+  const m = createApp(config(dir, receiver), { env: {}, fileLogs: false });
   await m.start();
   try {
     await fn(m);
@@ -352,7 +348,7 @@ describe('store failures while the monitor runs (PostgreSQL)', () => {
     const app = uniqueName('pm_store');
     const admin = new pg.Client({ connectionString: s.url });
     await admin.connect();
-    const m = createMonitor(
+    const m = createApp(
       config(dir.path, receiver, {
         store: {
           driver: 'postgres',

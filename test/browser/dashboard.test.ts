@@ -309,8 +309,8 @@ describe('dashboard in a browser', () => {
     const config = f.monitor.config;
     await f.monitor.stop({ drainDelayMs: 0 });
     await page.locator('#live-state:not([data-state="live"])').waitFor({ timeout: 30_000 });
-    const { createMonitor } = await import('../../src/index.js');
-    const restarted = createMonitor(config, { fileLogs: false });
+    const { createApp } = await import('../../src/app.js');
+    const restarted = createApp(config, { fileLogs: false });
     await restarted.start();
     await restarted.listen('127.0.0.1', port);
     f.monitor = restarted;

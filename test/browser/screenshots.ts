@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { alertActions } from '../../src/dashboard/index.js';
+import { alertActions } from '../../src/alerting/actions.js';
 import { launchChromium, signInPage } from '../../src/dashboard/test-support/browser.js';
 import {
   insertAlert,
@@ -98,6 +98,7 @@ try {
   const actions = alertActions({
     store: f.monitor.store,
     clock: f.monitor.clock,
+    logger: f.monitor.logger,
     engine: f.monitor.alerting,
   });
   if (errors)

@@ -4,9 +4,9 @@
  * 127.0.0.1. Over IPC: `evaluate` runs one full alert evaluation and answers `{ evaluated: ms }`; every
  * evaluation of the engine's loop is reported as `{ tick: ms }` (its duration). Stops on SIGTERM.
  */
-import { createMonitor } from '../../src/index.js';
+import { createApp } from '../../src/app.js';
 
-const monitor = createMonitor(JSON.parse(process.argv[2] ?? '{}'), { env: {}, fileLogs: false });
+const monitor = createApp(JSON.parse(process.argv[2] ?? '{}'), { env: {}, fileLogs: false });
 await monitor.start();
 const send = (m: object) => process.send?.(m);
 

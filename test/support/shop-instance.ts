@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMonitor } from '../../src/index.js';
+import { createApp } from '../../src/app.js';
 
 const [url, schema, instance, receiver, dataDir] = process.argv.slice(2) as [
   string,
@@ -18,7 +18,7 @@ const say = (o: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ ...o, instance, t: Date.now() })}\n`);
 
 const off = { enabled: false };
-const monitor = createMonitor(
+const monitor = createApp(
   {
     instance,
     data_dir: dataDir,

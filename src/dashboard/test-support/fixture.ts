@@ -8,13 +8,12 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { tempDir } from '../../../test/support/services.js';
 import { fingerprint } from '../../alerting/rules.js';
-import type { App } from '../../app.js';
+import { type App, createApp } from '../../app.js';
 import type { ConfigInput } from '../../config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import { newId } from '../../core/ids.js';
 import type { Alert } from '../../domain/alert.js';
 import { hashPassword } from '../../http/session.js';
-import { createMonitor } from '../../index.js';
 import { METRIC } from '../../metrics/names.js';
 import type { Recorder } from '../../metrics/recorder.js';
 import type { Store } from '../../store/index.js';
@@ -211,7 +210,7 @@ export async function startMonitor(
     alerting: { rules: FIXTURE_RULES },
   };
   const config = { ...base, ...opts.config, auth: { ...base.auth, ...opts.config?.auth } } as ConfigInput;
-  const monitor = createMonitor(config, { env: {}, fileLogs: opts.fileLogs ?? false, clock: opts.clock });
+  const monitor = createApp(config, { env: {}, fileLogs: opts.fileLogs ?? false, clock: opts.clock });
   if (opts.backfillMinutes)
     backfill(monitor.metrics.recorder, (opts.clock ?? { now: Date.now }).now(), opts.backfillMinutes);
   await monitor.start();

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from '../../../test/support/services.js';
+import { type App, createApp } from '../../app.js';
 import { FakeClock } from '../../core/clock.js';
 import type { Alert } from '../../domain/alert.js';
-import { createMonitor, type Monitor } from '../../index.js';
 import { METRIC } from '../../metrics/names.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -14,7 +14,7 @@ const T0 = Date.UTC(2026, 2, 2, 10, 0, 0);
 describe('alert routes', () => {
   const dir = tempDir();
   const clock = new FakeClock(T0);
-  let m: Monitor;
+  let m: App;
   let firing: Alert;
 
   const req = (
@@ -36,7 +36,7 @@ describe('alert routes', () => {
     });
 
   before(async () => {
-    m = createMonitor(
+    m = createApp(
       {
         data_dir: dir.path,
         logs: { stdout: false },

@@ -6,33 +6,59 @@
  */
 
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { AlertActions } from '../../alerting/actions.js';
 import { inhibitorOf } from '../../alerting/inhibit.js';
-import { MaintenanceCalendar } from '../../alerting/maintenance.js';
+import type { MaintenanceCalendar } from '../../alerting/maintenance.js';
 import { Muting } from '../../alerting/mutes.js';
 import { publicAlert } from '../../alerting/plan.js';
-import { alertQuery, intParam } from '../../alerting/query.js';
-import { logResolution, resolveAlert } from '../../alerting/resolve.js';
-import { createSilence, expireSilence, silenceFromBody, silenceView } from '../../alerting/silences.js';
-import type { AppContext } from '../../app.js';
+import { alertQuery, intText, parseParams } from '../../alerting/query.js';
+import { silenceFromBody, silenceView } from '../../alerting/silences.js';
+import type { Clock } from '../../core/clock.js';
 import { ProdmonError } from '../../core/errors.js';
-import type { AlertFilter, StoredAlert } from '../../domain/alert.js';
-import { SEVERITIES } from '../../domain/alert.js';
-import { requireRole } from '../auth.js';
+import { type Alert, type AlertFilter, SEVERITIES, type StoredAlert } from '../../domain/alert.js';
+import type { Store } from '../../store/index.js';
+import { requireRole, type TokenAuth } from '../auth.js';
 import { JSON_BODY_LIMIT } from '../limits.js';
 
-type Query = Record<string, string | undefined>;
-type Req = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
-
-const bad = (message: string) => new ProdmonError('PRODMON_E_BAD_REQUEST', message);
-
-function body(req: FastifyRequest, expected: string): Record<string, unknown> {
-  const b = req.body;
-  if (!b || typeof b !== 'object' || Array.isArray(b)) throw bad(`expected a JSON object: ${expected}`);
-  return b as Record<string, unknown>;
+/** What the alert routes use. */
+export interface AlertRouteDeps {
+  store: Store;
+  clock: Clock;
+  auth: TokenAuth;
+  /** Resolve, silence, expire. */
+  actions: AlertActions;
+  /** The maintenance windows (shown with the silences; they mute alerts too). */
+  calendar: MaintenanceCalendar;
+  /** Open alerts as the running engine sees them (fresher values than the stored rows). */
+  openAlerts(): readonly Alert[];
 }
+
+type Req = FastifyRequest<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>;
 
 const RESOLVE_SHAPE = '{"id": "<alert id>", "reason": "<why>"}';
 const SILENCE_SHAPE = '{"rule": "...", "labels": {...}, "type": "...", "duration": "30m", "comment": "..."}';
+
+/** A required non-blank string field of a JSON body (trimmed). */
+const requiredText = (key: string, shape: string) =>
+  z
+    .string({
+      error: (iss) =>
+        iss.input === undefined || iss.input === null
+          ? `"${key}" is required: ${shape}`
+          : `"${key}" must be a string: ${shape}`,
+    })
+    .trim()
+    .min(1, { error: `"${key}" is required: ${shape}` });
+
+const resolveBody = z.object(
+  { id: requiredText('id', RESOLVE_SHAPE), reason: requiredText('reason', RESOLVE_SHAPE) },
+  { error: `expected a JSON object: ${RESOLVE_SHAPE}` },
+);
+
+const silenceBody = z.record(z.string(), z.unknown(), { error: `expected a JSON object: ${SILENCE_SHAPE}` });
+
+const silencesQuery = z.object({ limit: intText('limit', 1, 1000, 200) });
 
 /** Clear 400s for bodies that are not JSON (route-level error handler). */
 function jsonErrors(shape: string) {
@@ -59,29 +85,17 @@ function jsonErrors(shape: string) {
   };
 }
 
-function stringField(b: Record<string, unknown>, key: string, shape: string): string {
-  const v = b[key];
-  if (v === undefined || v === null || (typeof v === 'string' && !v.trim()))
-    throw bad(`"${key}" is required: ${shape}`);
-  if (typeof v !== 'string') throw bad(`"${key}" must be a string: ${shape}`);
-  return v.trim();
-}
-
 /** Registers the alert and silence routes. */
-export function alertRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const { store, clock } = ctx;
-  const read = requireRole(ctx.auth, 'read');
-  const admin = { ...requireRole(ctx.auth, 'admin'), bodyLimit: JSON_BODY_LIMIT };
-  const muting = new Muting(
-    store,
-    ctx.alerting?.calendar ?? new MaintenanceCalendar(ctx.config.alerting.maintenance),
-    0,
-  );
+export function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): void {
+  const { store, clock, actions } = deps;
+  const read = requireRole(deps.auth, 'read');
+  const admin = { ...requireRole(deps.auth, 'admin'), bodyLimit: JSON_BODY_LIMIT };
+  const muting = new Muting(store, deps.calendar, 0);
   const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
 
   /** Open alerts, with the engine's fresher values where it has them, and what mutes each. */
   async function active(f: AlertFilter, now: number) {
-    const fresh = new Map((ctx.alerting?.openAlerts() ?? []).map((a) => [a.id, a]));
+    const fresh = new Map(deps.openAlerts().map((a) => [a.id, a]));
     const mutes = await muting.at(now, true);
     return (await store.alerts.listOpen())
       .filter(
@@ -120,7 +134,8 @@ export function alertRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/production/alerts/silences/', read, async (req: Req, reply) => {
     const now = clock.now();
     const all = req.query.state === 'all';
-    const silences = (await store.silences.list(intParam(req.query.limit, 'limit', 1, 1000, 200)))
+    const { limit } = parseParams(silencesQuery, req.query);
+    const silences = (await store.silences.list(limit))
       .map((s) => silenceView(s, now))
       .filter((s) => all || s.state !== 'expired');
     return noStore(reply).send({ silences, maintenance: muting.calendar.status(now) });
@@ -136,16 +151,8 @@ export function alertRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/production/alerts/resolve/',
     { ...admin, errorHandler: jsonErrors(RESOLVE_SHAPE) },
     async (req, reply) => {
-      const b = body(req, RESOLVE_SHAPE);
-      const id = stringField(b, 'id', RESOLVE_SHAPE);
-      const reason = stringField(b, 'reason', RESOLVE_SHAPE);
-      const actor = req.principal!.name;
-      let resolved: StoredAlert;
-      if (ctx.alerting) resolved = await ctx.alerting.resolve({ id, reason, actor });
-      else {
-        resolved = await store.transaction((tx) => resolveAlert(tx, { id, reason, actor, now: clock.now() }));
-        logResolution(ctx.logger, resolved);
-      }
+      const { id, reason } = parseParams(resolveBody, req.body);
+      const resolved = await actions.resolve({ id, reason, actor: req.principal!.name });
       return noStore(reply).send({ alert: publicAlert(resolved) });
     },
   );
@@ -154,34 +161,19 @@ export function alertRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/production/alerts/silences/',
     { ...admin, errorHandler: jsonErrors(SILENCE_SHAPE) },
     async (req, reply) => {
-      const r = silenceFromBody(body(req, SILENCE_SHAPE), req.principal!.name);
-      const now = clock.now();
-      const s = await store.transaction((tx) => createSilence(tx, r, now));
-      ctx.logger.security?.info(
-        {
-          event: 'silence.create',
-          silence: s.id,
-          actor: s.createdBy,
-          matchers: s.matchers,
-          comment: s.comment,
-        },
-        'silence created',
+      const s = await actions.silence(
+        silenceFromBody(parseParams(silenceBody, req.body), req.principal!.name),
       );
       return noStore(reply)
         .code(201)
-        .send({ silence: silenceView(s, now) });
+        .send({ silence: silenceView(s, clock.now()) });
     },
   );
 
   const expire = async (req: FastifyRequest, reply: FastifyReply) => {
-    const now = clock.now();
     const id = (req.params as { id: string }).id;
-    const s = await store.transaction((tx) => expireSilence(tx, id, req.principal!.name, now));
-    ctx.logger.security?.info(
-      { event: 'silence.expire', silence: s.id, actor: req.principal!.name },
-      'silence expired',
-    );
-    return noStore(reply).send({ silence: silenceView(s, now) });
+    const s = await actions.expireSilence(id, req.principal!.name);
+    return noStore(reply).send({ silence: silenceView(s, clock.now()) });
   };
   app.delete('/production/alerts/silences/:id', admin, expire);
   app.post('/production/alerts/silences/:id/expire', admin, expire);

@@ -4,32 +4,52 @@
  * actions (resolve, silence) need the admin role. `GET /production/api/events` is the live stream.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { AlertActions } from '../../alerting/actions.js';
 import { publicAlert } from '../../alerting/plan.js';
-import { alertQuery } from '../../alerting/query.js';
+import { alertQuery, parseParams } from '../../alerting/query.js';
 import { silenceFromBody } from '../../alerting/silences.js';
-import type { AppContext } from '../../app.js';
+import type { Clock } from '../../core/clock.js';
 import { ProdmonError } from '../../core/errors.js';
 import { RANGES, rangeKey } from '../../dashboard/data.js';
 import { SECURITY_HEADERS, secure } from '../../dashboard/http.js';
-import { requireRole } from '../auth.js';
+import type { Dashboard } from '../../dashboard/index.js';
+import { requireRole, type TokenAuth } from '../auth.js';
 import { JSON_BODY_LIMIT } from '../limits.js';
-import { maskCsrf } from '../session.js';
+import { maskCsrf, type SessionManager } from '../session.js';
+
+/** What the JSON API uses. */
+export interface ApiRouteDeps {
+  auth: TokenAuth;
+  clock: Clock;
+  sessions: SessionManager;
+  /** Its reads and live stream. */
+  dashboard: Dashboard;
+  /** Resolve, silence, expire. */
+  actions: AlertActions;
+}
 
 type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string> }>;
 
-const bad = (message: string) => new ProdmonError('PRODMON_E_BAD_REQUEST', message);
+/** A body that is not a JSON object counts as an empty one (the action names what is missing). */
+const object = (b: unknown): Record<string, unknown> =>
+  b && typeof b === 'object' && !Array.isArray(b) ? (b as Record<string, unknown>) : {};
 
-function obj(body: unknown): Record<string, unknown> {
-  return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
-}
+/** `{"reason": "..."}`: a reason that is not a string is none (400 from the resolution: required). */
+const resolveBody = z.preprocess(
+  (b) => {
+    const reason = object(b).reason;
+    return { reason: typeof reason === 'string' ? reason : '' };
+  },
+  z.object({ reason: z.string().max(1000, { error: '"reason" is longer than 1000 characters' }) }),
+);
 
 /** Registers the JSON API. */
-export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const { dashboard: dash, sessions } = ctx;
-  if (!dash || !sessions) return; // a partial context (route tests of other modules)
+export function apiRoutes(app: FastifyInstance, deps: ApiRouteDeps): void {
+  const { dashboard: dash, sessions, actions } = deps;
   const api = '/production/api';
-  const read = requireRole(ctx.auth, 'read');
-  const admin = { ...requireRole(ctx.auth, 'admin'), bodyLimit: JSON_BODY_LIMIT };
+  const read = requireRole(deps.auth, 'read');
+  const admin = { ...requireRole(deps.auth, 'admin'), bodyLimit: JSON_BODY_LIMIT };
 
   app.get(`${api}/session`, read, async (req, reply) => {
     const s = req.headers.authorization ? null : await sessions.fromRequest(req);
@@ -70,7 +90,7 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.get(`${api}/alerts`, read, async (req: Req, reply) =>
-    secure(reply).send(await dash.data.alerts(alertQuery(req.query, ctx.clock.now()))),
+    secure(reply).send(await dash.data.alerts(alertQuery(req.query, deps.clock.now()))),
   );
 
   app.get(`${api}/alerts/active`, read, async (_req, reply) =>
@@ -84,15 +104,12 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.post(`${api}/alerts/:id/resolve`, admin, async (req: Req, reply) => {
-    const body = obj(req.body);
-    const reason = typeof body.reason === 'string' ? body.reason : '';
-    if (reason.length > 1000) throw bad('"reason" is longer than 1000 characters');
-    const alert = await dash.actions.resolve({
+    const { reason } = parseParams(resolveBody, req.body);
+    const alert = await actions.resolve({
       id: String(req.params.id),
       reason,
       actor: req.principal!.name,
     });
-    dash.live.notify();
     return secure(reply).send({ alert: publicAlert(alert) });
   });
 
@@ -101,14 +118,12 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
   );
 
   app.post(`${api}/silences`, admin, async (req, reply) => {
-    const silence = await dash.actions.silence(silenceFromBody(obj(req.body), req.principal!.name));
-    dash.live.notify();
+    const silence = await actions.silence(silenceFromBody(object(req.body), req.principal!.name));
     return secure(reply).code(201).send({ silence });
   });
 
   app.post(`${api}/silences/:id/expire`, admin, async (req: Req, reply) => {
-    const silence = await dash.actions.expireSilence(String(req.params.id), req.principal!.name);
-    dash.live.notify();
+    const silence = await actions.expireSilence(String(req.params.id), req.principal!.name);
     return secure(reply).send({ silence });
   });
 

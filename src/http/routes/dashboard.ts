@@ -4,9 +4,10 @@
  * a bearer token); without one, the browser is sent to the sign-in page.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { AppContext } from '../../app.js';
+import type { AlertActions } from '../../alerting/actions.js';
 import { formRoutes } from '../../dashboard/form-routes.js';
 import { addFormParser, callerOf, secure } from '../../dashboard/http.js';
+import type { Dashboard } from '../../dashboard/index.js';
 import { pageKit, type Req, viewerOf } from '../../dashboard/page-kit.js';
 import {
   alertPage,
@@ -18,12 +19,24 @@ import {
   renderSections,
   silencesPage,
 } from '../../dashboard/pages.js';
-import { signInRoutes } from '../../dashboard/signin-routes.js';
+import { type SignInWays, signInRoutes } from '../../dashboard/signin-routes.js';
+import type { TokenAuth } from '../auth.js';
+import type { SessionManager } from '../session.js';
+
+/** What the dashboard pages use. */
+export interface DashboardRouteDeps {
+  auth: TokenAuth;
+  sessions: SessionManager;
+  dashboard: Dashboard;
+  /** The admin forms: resolve, silence, expire. */
+  actions: AlertActions;
+  /** Which ways of signing in the sign-in page offers. */
+  signIn: SignInWays;
+}
 
 /** Registers the dashboard pages, forms and assets. */
-export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const { dashboard: dash, sessions, auth } = ctx;
-  if (!dash || !sessions) return; // a partial context (route tests of other modules)
+export async function dashboardRoutes(app: FastifyInstance, deps: DashboardRouteDeps): Promise<void> {
+  const { dashboard: dash, sessions, auth } = deps;
   const kit = pageKit(dash, auth, sessions);
   const { d, full, sendPage, requireViewer } = kit;
 
@@ -92,8 +105,8 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Pr
       return secure(reply).send({ sections });
     });
 
-    formRoutes(scope, kit);
-    signInRoutes(scope, kit, ctx.config);
+    formRoutes(scope, kit, deps.actions);
+    signInRoutes(scope, kit, deps.signIn);
 
     // ---- static assets -----------------------------------------------------------------------
 

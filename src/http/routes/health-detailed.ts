@@ -4,21 +4,37 @@
  * first (bounded by their timeouts). Secrets are scrubbed from the body as a last guard.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../../app.js';
-import type { HealthReport } from '../../checks/service.js';
+import type { HealthReport, HealthService } from '../../checks/service.js';
 import { scrub } from '../../config/mask.js';
-import { requireRole } from '../auth.js';
+import type { Clock } from '../../core/clock.js';
+import { requireRole, type TokenAuth } from '../auth.js';
+import type { Lifecycle } from '../lifecycle.js';
+
+/** What the detailed health route uses. */
+export interface HealthDetailedRouteDeps {
+  auth: TokenAuth;
+  clock: Clock;
+  lifecycle: Lifecycle;
+  health: Pick<HealthService, 'run' | 'report'>;
+  /** This instance's id (`instanceId`). */
+  instance: string;
+  /** Secret values of the config, scrubbed from the body. */
+  secrets: readonly string[];
+}
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The JSON body of the detailed view. */
-export function detailedBody(report: HealthReport, ctx: Pick<AppContext, 'config' | 'clock' | 'lifecycle'>) {
+export function detailedBody(
+  report: HealthReport,
+  deps: Pick<HealthDetailedRouteDeps, 'instance' | 'clock' | 'lifecycle'>,
+) {
   return {
-    status: ctx.lifecycle.draining ? 'unhealthy' : report.status,
+    status: deps.lifecycle.draining ? 'unhealthy' : report.status,
     since: iso(report.since),
-    draining: ctx.lifecycle.draining,
-    instance: ctx.config.instanceId,
-    generatedAt: iso(ctx.clock.now()),
+    draining: deps.lifecycle.draining,
+    instance: deps.instance,
+    generatedAt: iso(deps.clock.now()),
     lastRunAt: iso(report.lastRunAt),
     checks: report.checks.map((r) => ({
       name: r.name,
@@ -35,20 +51,19 @@ export function detailedBody(report: HealthReport, ctx: Pick<AppContext, 'config
 }
 
 /** Registers the detailed health route. */
-export function healthDetailedRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const health = ctx.health;
-  if (!health) return;
+export function healthDetailedRoutes(app: FastifyInstance, deps: HealthDetailedRouteDeps): void {
+  const { health } = deps;
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const q = req.query as { refresh?: string } | undefined;
     const report = q?.refresh === 'true' || q?.refresh === '1' ? await health.run() : health.report();
-    const body = scrub(JSON.stringify(detailedBody(report, ctx)), ctx.config.secrets ?? []);
+    const body = scrub(JSON.stringify(detailedBody(report, deps)), deps.secrets);
     return reply
       .code(200)
       .header('content-type', 'application/json; charset=utf-8')
       .header('cache-control', 'no-store')
       .send(body);
   };
-  const opts = requireRole(ctx.auth, 'read');
+  const opts = requireRole(deps.auth, 'read');
   app.get('/production/health/detailed/', opts, handler);
   app.get('/production/health/detailed', opts, handler);
 }

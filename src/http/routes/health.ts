@@ -5,8 +5,20 @@
  * token (`/production/health/detailed/`).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { AppContext } from '../../app.js';
 import type { HealthStatus } from '../../domain/health.js';
+import type { Lifecycle } from '../lifecycle.js';
+
+/** What the public health routes use. */
+export interface HealthRouteDeps {
+  /** The longest `GET /health/` waits for the first results (ms; `health.budget`). */
+  budget: number;
+  lifecycle: Lifecycle;
+  /** The health service's cached status, and a wait for it bounded by the budget. */
+  health: {
+    cachedStatus(): HealthStatus | null;
+    waitStatus(budgetMs: number): Promise<HealthStatus>;
+  };
+}
 
 const BODY: Record<HealthStatus, string> = {
   healthy: '{"status":"healthy"}',
@@ -23,14 +35,8 @@ function sendStatus(reply: FastifyReply, status: HealthStatus): FastifyReply {
 }
 
 /** Registers the public health routes. */
-export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const budget = ctx.config.health.budget;
-  const { lifecycle } = ctx;
-  // A context without the health service (route tests of other parts) answers from the store heartbeat.
-  const health = ctx.health ?? {
-    cachedStatus: () => lifecycle.selfStatus(),
-    waitStatus: async () => lifecycle.selfStatus(),
-  };
+export function healthRoutes(app: FastifyInstance, deps: HealthRouteDeps): void {
+  const { budget, lifecycle, health } = deps;
 
   // Hot path: a cached answer is sent synchronously; only before the first results does it wait (budget).
   const overall = (_req: unknown, reply: FastifyReply): Promise<FastifyReply> | undefined => {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { bucketOf } from '../../../test/support/metrics.js';
 import { tempDir } from '../../../test/support/services.js';
+import { type App, createApp } from '../../app.js';
 import { FakeClock } from '../../core/clock.js';
 import type { RollupRow } from '../../domain/rollup.js';
-import { createMonitor, type Monitor } from '../../index.js';
 import { METRIC } from '../../metrics/names.js';
 import { Pusher } from '../../metrics/push.js';
 import { canonicalLabels, MINUTE_MS, parseLabels } from '../../metrics/rollup.js';
@@ -38,7 +38,7 @@ const flood = (tag: string, n: number) =>
 describe('push admission: a runaway pusher is bounded, what it sent is kept', () => {
   const dir = tempDir();
   const clock = new FakeClock(T0);
-  let m: Monitor;
+  let m: App;
 
   const push = (instance: string, rows: WireRow[], token = PUSH) =>
     m.http.inject({
@@ -61,7 +61,7 @@ describe('push admission: a runaway pusher is bounded, what it sent is kept', ()
   const total = (rows: { count: number }[]) => rows.reduce((a, r) => a + r.count, 0);
 
   before(async () => {
-    m = createMonitor(
+    m = createApp(
       {
         data_dir: dir.path,
         logs: { stdout: false },
@@ -279,7 +279,7 @@ describe('push admission: a runaway pusher is bounded, what it sent is kept', ()
 describe('push admission: the limits of a token over all its instances', () => {
   const dir = tempDir();
   const clock = new FakeClock(T0);
-  let m: Monitor;
+  let m: App;
   const push = (instance: string, rows: WireRow[]) =>
     m.http.inject({
       method: 'POST',
@@ -301,7 +301,7 @@ describe('push admission: the limits of a token over all its instances', () => {
     );
 
   before(async () => {
-    m = createMonitor(
+    m = createApp(
       {
         data_dir: dir.path,
         logs: { stdout: false },

@@ -5,8 +5,8 @@ import { testEngine } from '../../../test/support/metrics.js';
 import { tempDir } from '../../../test/support/services.js';
 import { STORE_FIXTURES } from '../../../test/support/stores.js';
 import { waitFor } from '../../../test/support/wait.js';
+import { type App, createApp } from '../../app.js';
 import { FakeClock, systemClock } from '../../core/clock.js';
-import { createMonitor, type Monitor } from '../../index.js';
 import type { MetricsEngine } from '../../metrics/engine.js';
 import { METRIC } from '../../metrics/names.js';
 import { toWire } from '../../metrics/push.js';
@@ -31,7 +31,7 @@ async function freePort(): Promise<number> {
 describe('POST /production/ingest', () => {
   const dir = tempDir();
   let port: number;
-  let receiver: Monitor;
+  let receiver: App;
   let base: string;
   let sender: MetricsEngine;
   let senderStore: { store: Store; cleanup: () => Promise<void> };
@@ -39,7 +39,7 @@ describe('POST /production/ingest', () => {
 
   before(async () => {
     port = await freePort();
-    receiver = createMonitor(
+    receiver = createApp(
       {
         data_dir: dir.path,
         logs: { stdout: false },

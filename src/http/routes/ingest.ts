@@ -6,12 +6,31 @@
  * reported by the `self` check (so a `system` alert names it).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppContext } from '../../app.js';
 import { OwnProblems } from '../../checks/self/problems.js';
-import { admissionLimits, LIMIT, PushAdmission } from '../../metrics/admission.js';
+import type { HealthService } from '../../checks/service.js';
+import type { Clock } from '../../core/clock.js';
+import { type AdmissionLimits, LIMIT, PushAdmission } from '../../metrics/admission.js';
+import type { MetricsEngine } from '../../metrics/engine.js';
 import { parsePushBody } from '../../metrics/push-body.js';
 import { MAX_ROWS_PER_BATCH } from '../../metrics/wire.js';
-import { requireRole } from '../auth.js';
+import type { Store } from '../../store/index.js';
+import { requireRole, type TokenAuth } from '../auth.js';
+import type { Lifecycle } from '../lifecycle.js';
+
+/** What the ingest route uses. */
+export interface IngestRouteDeps {
+  auth: TokenAuth;
+  clock: Clock;
+  /** The limits of `metrics.ingest` (see admissionLimits). */
+  limits: AdmissionLimits;
+  /** This instance's id: rows pushed under it are refused. */
+  instance: string;
+  store: Pick<Store, 'rollups'>;
+  metrics: Pick<MetricsEngine, 'written' | 'notifyPushed'>;
+  /** Pushers over a limit are reported by the `self` check (probe `ingest`), re-run at once. */
+  health: Pick<HealthService, 'run' | 'addSelfProbe'>;
+  lifecycle: Pick<Lifecycle, 'ready'>;
+}
 
 /** Bytes of a request body: its Content-Length, or (chunked) the size of the parsed JSON. */
 function bodyBytes(req: FastifyRequest): number {
@@ -20,26 +39,27 @@ function bodyBytes(req: FastifyRequest): number {
 }
 
 /** The admission of pushed rollups for a monitor, its problems reported by the `self` check as `ingest`. */
-export function pushAdmission(ctx: AppContext): PushAdmission {
+export function pushAdmission(deps: Omit<IngestRouteDeps, 'auth'>): PushAdmission {
+  const { store, metrics, clock } = deps;
   const problems = new OwnProblems(() => {
-    if (ctx.lifecycle.ready) ctx.health?.run().catch(() => {});
+    if (deps.lifecycle.ready) deps.health.run().catch(() => {});
   });
   const admission = new PushAdmission({
-    clock: ctx.clock,
-    limits: admissionLimits(ctx.config.metrics),
-    ownInstance: ctx.config.instanceId,
+    clock,
+    limits: deps.limits,
+    ownInstance: deps.instance,
     upsert: async (rows) => {
-      await ctx.store.rollups.upsert(rows);
-      await ctx.metrics.written(rows); // the alert windows' kept minutes take them in; other instances are told
+      await store.rollups.upsert(rows);
+      await metrics.written(rows); // the alert windows' kept minutes take them in; other instances are told
     },
-    stored: (key) => ctx.store.rollups.get(key),
-    notifyData: (metrics) => ctx.metrics.notifyPushed(metrics),
+    stored: (key) => store.rollups.get(key),
+    notifyData: (names) => metrics.notifyPushed(names),
     onProblem: (pusher, reason) => {
       if (reason === null) problems.clear(pusher);
-      else problems.set(pusher, reason, ctx.clock.now(), 'degraded');
+      else problems.set(pusher, reason, clock.now(), 'degraded');
     },
   });
-  ctx.health?.addSelfProbe('ingest', () => {
+  deps.health.addSelfProbe('ingest', () => {
     admission.sweepProblems();
     return problems.probe();
   });
@@ -47,8 +67,8 @@ export function pushAdmission(ctx: AppContext): PushAdmission {
 }
 
 /** Registers the ingest route. */
-export function ingestRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const admission = pushAdmission(ctx);
+export function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps): void {
+  const admission = pushAdmission(deps);
   // In a scope of its own: its JSON bodies are parsed in slices (see parsePushBody), other routes'
   // with Fastify's parser.
   app.register(async (scope) => {
@@ -57,7 +77,7 @@ export function ingestRoutes(app: FastifyInstance, ctx: AppContext): void {
     );
     scope.post(
       '/production/ingest',
-      { ...requireRole(ctx.auth, 'push'), bodyLimit: MAX_ROWS_PER_BATCH * 4096 },
+      { ...requireRole(deps.auth, 'push'), bodyLimit: MAX_ROWS_PER_BATCH * 4096 },
       async (req, reply) => {
         const out = await admission.accept(req.principal?.name ?? '', req.body, bodyBytes(req));
         if (out.status === 429) {

@@ -2,18 +2,18 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { tempDir } from '../../../test/support/services.js';
+import { type App, createApp } from '../../app.js';
 import { FakeClock } from '../../core/clock.js';
 import type { Alert } from '../../domain/alert.js';
-import { createMonitor, type Monitor } from '../../index.js';
 import { METRIC } from '../../metrics/names.js';
 
 const READ = 'read-token-0123456789abcdef';
 const dir = tempDir();
 const clock = new FakeClock(Date.UTC(2026, 2, 2, 10, 0, 0));
-let m: Monitor;
+let m: App;
 
 before(async () => {
-  m = createMonitor(
+  m = createApp(
     {
       data_dir: dir.path,
       logs: { stdout: false },

@@ -6,22 +6,22 @@ import { closeServer, listenLocal, requestAll } from '../../../test/support/http
 import { parsePrometheusText } from '../../../test/support/prom-parser.js';
 import { tempDir } from '../../../test/support/services.js';
 import { waitFor } from '../../../test/support/wait.js';
+import { type App, createApp } from '../../app.js';
 import type { ConfigInput } from '../../config/schema.js';
-import { createMonitor, type Monitor } from '../../index.js';
 import { METRIC } from '../../metrics/names.js';
 
 const READ = 'read-token-0123456789abcdef';
 const dirs: { cleanup: () => void }[] = [];
-const monitors: Monitor[] = [];
+const monitors: App[] = [];
 after(async () => {
   for (const m of monitors) await m.stop({ drainDelayMs: 0 });
   for (const d of dirs) d.cleanup();
 });
 
-async function started(config: ConfigInput = {}): Promise<Monitor> {
+async function started(config: ConfigInput = {}): Promise<App> {
   const d = tempDir();
   dirs.push(d);
-  const m = createMonitor(
+  const m = createApp(
     { data_dir: d.path, logs: { stdout: false }, instance: 'web-1', ...config },
     { env: {}, fileLogs: false },
   );

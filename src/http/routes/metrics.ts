@@ -1,16 +1,24 @@
 /** `GET /metrics`: the Prometheus text exposition (token required when `auth.metrics_require_token`). */
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../app.js';
-import { requireRole } from '../auth.js';
+import type { MetricsEngine } from '../../metrics/engine.js';
+import { requireRole, type TokenAuth } from '../auth.js';
 
-/** Registers the Prometheus route (unless `metrics.prometheus.enabled` is false). */
-export function metricsRoutes(app: FastifyInstance, ctx: AppContext): void {
-  if (!ctx.config.metrics.prometheus.enabled) return;
-  const auth = ctx.config.auth.metrics_require_token ? requireRole(ctx.auth, 'read') : {};
+/** What the Prometheus route uses (registered only when `metrics.prometheus.enabled`). */
+export interface MetricsRouteDeps {
+  auth: TokenAuth;
+  /** Whether a token (any role) is required (`auth.metrics_require_token`). */
+  requireToken: boolean;
+  prometheus: MetricsEngine['prometheus'];
+}
+
+/** Registers the Prometheus route. */
+export function metricsRoutes(app: FastifyInstance, deps: MetricsRouteDeps): void {
+  const { prometheus } = deps;
+  const auth = deps.requireToken ? requireRole(deps.auth, 'read') : {};
   app.get('/metrics', auth, async (_req, reply) => {
-    const body = await ctx.metrics.prometheus.metrics();
+    const body = await prometheus.metrics();
     return reply
-      .header('content-type', ctx.metrics.prometheus.contentType)
+      .header('content-type', prometheus.contentType)
       .header('cache-control', 'no-store')
       .send(body);
   });
