@@ -1,7 +1,7 @@
 /**
  * The public API: what `prodmon` and `prodmon/agent` export at run time is pinned here, so a name
  * cannot be added (and become something users depend on) or dropped by accident. Every name the docs
- * import from either entry is exported, and every `monitor.x` / `agent.x` the README's examples call
+ * import from either entry is exported, and every `monitor.x` / `agent.x` the README's and docs' examples call
  * is a member of the `Monitor` interface and of a monitor (agent) as created.
  */
 import assert from 'node:assert/strict';
@@ -69,13 +69,14 @@ function exportedTypes(source: string): Set<string> {
   return names;
 }
 
-/** `x` of every `<object>.x` in the README's code (file names such as `src/agent.ts` left out). */
+/** `x` of every `<object>.x` in the code of the README and docs/ (file names such as `src/agent.ts` left out). */
 function documentedMembers(object: string): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8').replace(/[\w/.-]+\.(?:ts|js|md)\b/g, '');
-  const code = [
-    ...[...readme.matchAll(/```(?:ts|js)\n([\s\S]*?)```/g)].map((m) => m[1]!),
-    ...[...readme.replace(/```[\s\S]*?```/g, '').matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!),
-  ];
+  const code: string[] = [];
+  for (const { text } of docs()) {
+    const md = text.replace(/[\w/.-]+\.(?:ts|js|md)\b/g, '');
+    code.push(...[...md.matchAll(/```(?:ts|js)\n([\s\S]*?)```/g)].map((m) => m[1]!));
+    code.push(...[...md.replace(/```[\s\S]*?```/g, '').matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!));
+  }
   const names = new Set<string>();
   const re = new RegExp(`\\b${object}\\.(\\w+)\\b(?!:)`, 'g');
   for (const c of code) for (const m of c.matchAll(re)) names.add(m[1]!);
@@ -119,7 +120,7 @@ describe('public API', () => {
     }
   });
 
-  test('every monitor.x of the README is on the Monitor interface and on a created monitor', () => {
+  test('every monitor.x of the README and docs is on the Monitor interface and on a created monitor', () => {
     const documented = documentedMembers('monitor');
     assert.ok(documented.includes('handler') && documented.includes('health'), documented.join());
     const declared = interfaceMembers('src/index.ts', 'Monitor');
@@ -130,7 +131,7 @@ describe('public API', () => {
     }
   });
 
-  test('every agent.x of the README is on a created agent', () => {
+  test('every agent.x of the README and docs is on a created agent', () => {
     const documented = documentedMembers('agent');
     assert.ok(documented.includes('middleware'), documented.join());
     const agent = agentEntry.createAgent({ push: { url: 'http://127.0.0.1:9', token: 'push-token' } });
