@@ -75,6 +75,21 @@ const p95 = (family: string, by: string) =>
 const rate = (family: string, by?: string) =>
   `sum${by ? ` by (${by})` : ''} (rate(${family}{${SEL}}${RATE}))`;
 
+/** Labels a panel breaks its lines down by, and the legend that names a line. */
+interface By {
+  labels: string;
+  legend: string;
+}
+const ROUTE: By = { labels: 'method, route', legend: '{{method}} {{route}}' };
+const QUERY: By = { labels: 'db, operation', legend: '{{db}} {{operation}}' };
+
+/** A panel of a counter's rate, one line per label set. */
+const rateBy = (title: string, unit: string, family: string, by: By) =>
+  series(title, unit, [{ expr: rate(family, by.labels), legend: by.legend }]);
+/** A panel of a histogram's p95, one line per label set. */
+const p95By = (title: string, unit: string, family: string, by: By) =>
+  series(title, unit, [{ expr: p95(family, `le, ${by.labels}`), legend: by.legend }]);
+
 /** prodmon's dashboard, as Grafana's JSON model. */
 export function buildDashboard() {
   const variable = (name: string, label: string, query: string) =>
@@ -168,44 +183,14 @@ export function buildDashboard() {
     )
 
     .withRow(new RowBuilder('Routes'))
-    .withPanel(
-      series('Requests by route', 'reqps', [
-        { expr: rate('prodmon_http_requests_total', 'method, route'), legend: '{{method}} {{route}}' },
-      ]),
-    )
-    .withPanel(
-      series('p95 latency by route', 's', [
-        {
-          expr: p95('prodmon_http_request_duration_seconds', 'le, method, route'),
-          legend: '{{method}} {{route}}',
-        },
-      ]),
-    )
-    .withPanel(
-      series('Errors by route', 'reqps', [
-        { expr: rate('prodmon_http_request_errors_total', 'method, route'), legend: '{{method}} {{route}}' },
-      ]),
-    )
+    .withPanel(rateBy('Requests by route', 'reqps', 'prodmon_http_requests_total', ROUTE))
+    .withPanel(p95By('p95 latency by route', 's', 'prodmon_http_request_duration_seconds', ROUTE))
+    .withPanel(rateBy('Errors by route', 'reqps', 'prodmon_http_request_errors_total', ROUTE))
 
     .withRow(new RowBuilder('Database queries'))
-    .withPanel(
-      series('Queries', 'ops', [
-        { expr: rate('prodmon_db_queries_total', 'db, operation'), legend: '{{db}} {{operation}}' },
-      ]),
-    )
-    .withPanel(
-      series('p95 query time', 's', [
-        {
-          expr: p95('prodmon_db_query_duration_seconds', 'le, db, operation'),
-          legend: '{{db}} {{operation}}',
-        },
-      ]),
-    )
-    .withPanel(
-      series('Failed queries', 'ops', [
-        { expr: rate('prodmon_db_query_errors_total', 'db, operation'), legend: '{{db}} {{operation}}' },
-      ]),
-    )
+    .withPanel(rateBy('Queries', 'ops', 'prodmon_db_queries_total', QUERY))
+    .withPanel(p95By('p95 query time', 's', 'prodmon_db_query_duration_seconds', QUERY))
+    .withPanel(rateBy('Failed queries', 'ops', 'prodmon_db_query_errors_total', QUERY))
 
     .withRow(new RowBuilder('Checks'))
     .withPanel(
