@@ -7,7 +7,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { buildDashboard, DASHBOARD_FILE, DASHBOARD_UID, dashboardJson } from '../scripts/grafana-dashboard.js';
+import {
+  buildDashboard,
+  DASHBOARD_FILE,
+  DASHBOARD_UID,
+  dashboardJson,
+} from '../scripts/grafana-dashboard.js';
 import { dashboardQueries, type GrafanaDashboard } from './support/grafana.js';
 
 test('the committed dashboard is up to date with its script', () => {
