@@ -3,25 +3,27 @@
  * when missing, and runs each as a child process on a loopback port with its own temp data dir (never
  * on the packages' default ports 9090/9093, where a daemon started by the package may listen).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from '../test/support/receivers.js';
-import { tempDir } from '../test/support/services.js';
+import {
+  binaryVersion,
+  type Daemon,
+  prometheusArgs,
+  startDaemon,
+  which,
+} from '../test/support/prometheus.js';
+
+export {
+  type Daemon,
+  findPrometheus,
+  firstScrape,
+  startScrapingPrometheus,
+} from '../test/support/prometheus.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 
-/** Where a binary is on PATH, or null. */
-function which(name: string): string | null {
-  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
-}
-
-function version(bin: string): string {
-  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
-  return /version (\S+)/.exec(`${r.stdout}${r.stderr}`)?.[1] ?? 'unknown version';
-}
+const version = binaryVersion;
 
 /** The two binaries and their versions, or why they are not there. */
 export type PromStack =
@@ -61,63 +63,6 @@ export function ensurePromStack(log: (line: string) => void): PromStack {
 }
 
 const tail = (s: string | null | undefined) => (s ?? '').trim().split('\n').slice(-3).join(' / ');
-
-/** A running Prometheus or Alertmanager. */
-export interface Daemon {
-  url: string;
-  port: number;
-  child: ChildProcess;
-  /** Kills the process (SIGTERM, then SIGKILL after 5 s) and removes its data dir. */
-  stop(): Promise<void>;
-}
-
-async function startDaemon(
-  bin: string,
-  files: Record<string, string>,
-  args: (dir: string, port: number) => string[],
-  name: string,
-): Promise<Daemon> {
-  const dir = tempDir(`prodmon-bench-${name}-`);
-  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir.path, file), text);
-  const port = await freePort();
-  let output = '';
-  const child = spawn(bin, args(dir.path, port), { stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (d: Buffer) => {
-    output = (output + d.toString()).slice(-4000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    dir.cleanup();
-  };
-  const deadline = performance.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      dir.cleanup();
-      throw new Error(
-        `${name} exited with ${child.exitCode}: ${output.trim().split('\n').slice(-5).join(' / ')}`,
-      );
-    }
-    const ready = await fetch(`${url}/-/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) return { url, port, child, stop };
-    if (performance.now() > deadline) {
-      await stop();
-      throw new Error(`${name} not ready after 30 s: ${output.trim().split('\n').slice(-5).join(' / ')}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Settings of one Prometheus + Alertmanager pair; an unset interval keeps the built-in default. */
 export interface PromSettings {
@@ -162,14 +107,6 @@ export function startAlertmanager(bin: string, webhookUrl: string, s: PromSettin
   );
 }
 
-/** Prometheus's command line: its config file and TSDB in `dir`, listening on `port`. */
-const prometheusArgs = (dir: string, port: number) => [
-  `--config.file=${join(dir, 'prometheus.yml')}`,
-  `--storage.tsdb.path=${join(dir, 'data')}`,
-  `--web.listen-address=127.0.0.1:${port}`,
-  '--log.level=warn',
-];
-
 /** Starts Prometheus scraping `target` (host:port), with `rules` (a rule file's YAML), alerting to `am`. */
 export function startPrometheus(
   bin: string,
@@ -193,47 +130,7 @@ export function startPrometheus(
   return startDaemon(bin, { 'prometheus.yml': config, 'rules.yml': o.rules }, prometheusArgs, 'prometheus');
 }
 
-/** Resolves once Prometheus has scraped its target at least once (polls its targets API). */
-export async function firstScrape(prom: Daemon, timeoutMs: number): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (performance.now() < end) {
-    const body = (await fetch(`${prom.url}/api/v1/targets`)
-      .then((r) => r.json())
-      .catch(() => null)) as { data?: { activeTargets?: { health: string }[] } } | null;
-    if (body?.data?.activeTargets?.some((t) => t.health === 'up')) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`Prometheus did not scrape its target within ${timeoutMs / 1000} s`);
-}
-
-/** Where `prometheus` is (PATH or the Debian package's path), or null when it is not installed. */
-export function findPrometheus(): string | null {
-  const bin = which('prometheus');
-  if (bin) return bin;
-  return spawnSync(PROMETHEUS, ['--version']).status === 0 ? PROMETHEUS : null;
-}
-
 /** The version of a Prometheus binary (`2.42.0`). */
 export function prometheusVersion(bin: string): string {
   return version(bin);
-}
-
-/**
- * Starts Prometheus scraping `targets` (host:port each) every `scrapeInterval`, with no rules and its
- * default storage (TSDB in its own temp dir), on a free loopback port.
- */
-export function startScrapingPrometheus(
-  bin: string,
-  targets: readonly string[],
-  scrapeInterval: string,
-): Promise<Daemon> {
-  const config = [
-    'global:',
-    `  scrape_interval: ${scrapeInterval}`,
-    'scrape_configs:',
-    '  - job_name: app',
-    `    static_configs: [{ targets: [${targets.map((t) => `'${t}'`).join(', ')}] }]`,
-    '',
-  ].join('\n');
-  return startDaemon(bin, { 'prometheus.yml': config }, prometheusArgs, 'prometheus');
 }

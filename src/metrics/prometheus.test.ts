@@ -7,6 +7,7 @@ import { FakeClock } from '../core/clock.js';
 import type { HealthCheckResult } from '../domain/health.js';
 import type { MetricsEngine } from './engine.js';
 import { METRIC } from './names.js';
+import { negotiateFormat } from './prometheus.js';
 
 const HTTP = METRIC.httpRequest;
 
@@ -66,12 +67,13 @@ describe('Prometheus export', () => {
     assert.equal(fams.get('prodmon_db_query_duration_seconds')!.type, 'histogram');
 
     assert.equal(
-      sample(fams.get('prodmon_system_cpu_percent'), 'prodmon_system_cpu_percent', { scope: 'host' }),
-      50,
+      sample(fams.get('prodmon_system_cpu_ratio'), 'prodmon_system_cpu_ratio', { scope: 'host' }),
+      0.5,
+      'percentages are exported as ratios',
     );
     assert.equal(
-      sample(fams.get('prodmon_disk_used_percent'), 'prodmon_disk_used_percent', { path: '/data' }),
-      70,
+      sample(fams.get('prodmon_disk_used_ratio'), 'prodmon_disk_used_ratio', { path: '/data' }),
+      0.7,
     );
     assert.equal(
       sample(fams.get('prodmon_event_loop_lag_seconds'), 'prodmon_event_loop_lag_seconds', {}),
@@ -80,6 +82,9 @@ describe('Prometheus export', () => {
     // Node default metrics are there, on this registry only
     assert.ok(fams.has('process_cpu_user_seconds_total'));
     assert.ok(fams.has('nodejs_heap_size_used_bytes'));
+    // gauges named like counters are left out (promtool rejects them); the per-type gauges stay
+    assert.ok(!fams.has('nodejs_active_handles_total') && !fams.has('nodejs_active_resources_total'));
+    assert.ok(fams.has('nodejs_active_handles'));
     assert.equal(
       globalRegistry.getMetricsAsArray().length,
       0,
@@ -161,6 +166,37 @@ describe('Prometheus export', () => {
     );
     assert.equal(fams.get('prodmon_push_failures_total')!.samples.length, 0, 'no push configured');
     small.recorder.close();
+  });
+
+  test('OpenMetrics: counters named without _total in HELP/TYPE, no blank lines, # EOF; the text format is unchanged after it', async () => {
+    e.record(HTTP, { route: '/a', method: 'GET', status_class: '2xx' }, 12);
+    e.prometheus.enableDefaultMetrics();
+    const before = await e.prometheus.metrics();
+    const open = await e.prometheus.metrics('openmetrics');
+    assert.ok(open.endsWith('\n# EOF\n'));
+    assert.doesNotMatch(open, /\n\n/);
+    assert.match(open, /^# TYPE prodmon_http_requests counter$/m);
+    assert.match(open, /^prodmon_http_requests_total\{route="\/a",method="GET",status_class="2xx"\} 1$/m);
+    assert.match(open, /^# TYPE prodmon_rollup_dropped counter$/m);
+    assert.match(open, /^# TYPE process_cpu_user_seconds counter$/m);
+    assert.match(open, /^process_cpu_user_seconds_total [0-9.e-]+$/m);
+    assert.doesNotMatch(open, / # \{/, 'no exemplars');
+    // prom-client renames the counters it formats as OpenMetrics: the text format must not see that
+    const after = await e.prometheus.metrics();
+    assert.match(after, /^# TYPE process_cpu_user_seconds_total counter$/m);
+    assert.deepEqual([...parsePrometheusText(after).keys()], [...parsePrometheusText(before).keys()]);
+  });
+
+  test('the Accept header picks the format: OpenMetrics only when preferred to text/plain', () => {
+    const prometheusScraper =
+      'application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
+    assert.equal(negotiateFormat(prometheusScraper), 'openmetrics');
+    assert.equal(negotiateFormat('application/openmetrics-text'), 'openmetrics');
+    assert.equal(negotiateFormat(undefined), 'text');
+    assert.equal(negotiateFormat('*/*'), 'text');
+    assert.equal(negotiateFormat('text/plain;version=0.0.4'), 'text');
+    assert.equal(negotiateFormat('text/plain, application/openmetrics-text;q=0.9'), 'text');
+    assert.equal(negotiateFormat('application/openmetrics-text;q=0'), 'text');
   });
 
   test('NaN is spelled NaN (prom-client writes Nan), and only in sample values; a scrape of 1,000 series parses', async () => {

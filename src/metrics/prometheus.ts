@@ -4,7 +4,13 @@
  * hot path does its work once; system gauges are the latest samples; prodmon's own health comes from
  * optional providers other parts plug in.
  */
-import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
+import {
+  collectDefaultMetrics,
+  type Metric,
+  type OpenMetricsContentType,
+  openMetricsContentType,
+  Registry,
+} from 'prom-client';
 import { SEVERITIES, type Severity } from '../domain/alert.js';
 import { HEALTH_STATUSES, type HealthCheckResult } from '../domain/health.js';
 import type { Labels } from '../domain/labels.js';
@@ -55,26 +61,77 @@ const HISTOGRAMS: HistogramSpec[] = [
   },
 ];
 
-const GAUGES: [metric: string, name: string, help: string, scale: number][] = [
+/**
+ * The system gauges: `[recorded metric, exported name, help, divisor]`. prodmon records percentages and
+ * milliseconds; Prometheus gets base units (ratios 0-1, seconds). A division, not a multiplication by
+ * 0.01, so that 70 % is exported as 0.7 and not 0.7000000000000001.
+ */
+const GAUGES: [metric: string, name: string, help: string, divisor: number][] = [
   [
     METRIC.cpu,
-    'prodmon_system_cpu_percent',
-    'CPU utilisation in % of the machine (scope host or process).',
-    1,
+    'prodmon_system_cpu_ratio',
+    'CPU utilisation as a ratio (0-1) of the whole machine (scope host or process).',
+    100,
   ],
-  [METRIC.memory, 'prodmon_system_memory_percent', 'Memory used in % (of the cgroup limit when set).', 1],
+  [
+    METRIC.memory,
+    'prodmon_system_memory_ratio',
+    'Memory used as a ratio (0-1) of the machine (of the cgroup limit when set).',
+    100,
+  ],
   [METRIC.processRss, 'prodmon_process_rss_bytes', 'Resident set size of the process.', 1],
   [METRIC.heapUsed, 'prodmon_process_heap_used_bytes', 'V8 heap used by the process.', 1],
-  [METRIC.disk, 'prodmon_disk_used_percent', 'Disk used in % per configured path.', 1],
+  [METRIC.disk, 'prodmon_disk_used_ratio', 'Disk used as a ratio (0-1) per configured path.', 100],
   [METRIC.diskFree, 'prodmon_disk_free_bytes', 'Disk space available per configured path.', 1],
   [
     METRIC.eventLoopLag,
     'prodmon_event_loop_lag_seconds',
     'p99 event-loop delay over the last sample interval.',
-    1e-3,
+    1000,
   ],
-  [METRIC.eventLoopUtilization, 'prodmon_event_loop_utilization_percent', 'Event-loop utilisation in %.', 1],
+  [
+    METRIC.eventLoopUtilization,
+    'prodmon_event_loop_utilization_ratio',
+    'Event-loop utilisation as a ratio (0-1) over the last sample interval.',
+    100,
+  ],
 ];
+
+/**
+ * Node default metrics left out: prom-client exports them as gauges with a counter's `_total` suffix,
+ * which `promtool check metrics` rejects. Their totals are the sums of `nodejs_active_handles`,
+ * `nodejs_active_requests` and `nodejs_active_resources` (by type), which stay.
+ */
+export const OMITTED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const;
+
+/** The two exposition formats `GET /metrics` speaks. */
+export type ExpositionFormat = 'text' | 'openmetrics';
+
+export const TEXT_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+export const OPENMETRICS_CONTENT_TYPE = Registry.OPENMETRICS_CONTENT_TYPE;
+
+/**
+ * The format an `Accept` header asks for: OpenMetrics when `application/openmetrics-text` has a higher
+ * q-value than any `text/plain` or wildcard, the text format 0.0.4 otherwise (also without a header).
+ */
+export function negotiateFormat(accept: string | undefined): ExpositionFormat {
+  if (!accept) return 'text';
+  let open = 0;
+  let text = 0;
+  for (const part of accept.split(',')) {
+    const [type, ...params] = part.split(';').map((x) => x.trim().toLowerCase());
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    if (!Number.isFinite(q)) continue;
+    if (type === 'application/openmetrics-text') open = Math.max(open, q);
+    else if (type === 'text/plain' || type === 'text/*' || type === '*/*') text = Math.max(text, q);
+  }
+  return open > 0 && open > text ? 'openmetrics' : 'text';
+}
 
 /** Optional sources of prodmon's own health, plugged in by the parts that own them. */
 export interface HealthProviders {
@@ -218,6 +275,15 @@ function spellNaN(text: string): string {
   return lines.join('\n');
 }
 
+/** What a prom-client registry holds, as far as the OpenMetrics stand-ins need it. */
+interface RegisteredMetric {
+  name: string;
+  type: string;
+  help: string;
+  get(): Promise<object>;
+  getForPromString?: () => Promise<object>;
+}
+
 /** The /metrics registry of one monitor. */
 export class PrometheusExporter {
   /** prom-client's registry: prodmon's own health and the Node default metrics. */
@@ -248,10 +314,10 @@ export class PrometheusExporter {
           ),
         );
     }
-    for (const [metric, name, help, scale] of GAUGES) {
+    for (const [metric, name, help, divisor] of GAUGES) {
       this.#families.push(
         seriesFamily(name, help, 'gauge', all(metric), (s) =>
-          Number.isFinite(s.last) ? s.last * scale : null,
+          Number.isFinite(s.last) ? s.last / divisor : null,
         ),
       );
     }
@@ -264,27 +330,66 @@ export class PrometheusExporter {
     this.#providers = { ...this.#providers, ...p };
   }
 
-  /** Adds the Node default metrics (process CPU, memory, event loop, GC...) to this registry, once. */
+  /**
+   * Adds the Node default metrics (process CPU, memory, event loop, GC...) to this registry, once,
+   * without those in {@link OMITTED_DEFAULT_METRICS}.
+   */
   enableDefaultMetrics(): void {
     if (this.#defaults) return;
     this.#defaults = true;
     collectDefaultMetrics({ register: this.registry });
+    for (const name of OMITTED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
   }
 
-  /** The exposition text: the recorder's families, then the registry's (families apart by a blank line). */
-  async metrics(): Promise<string> {
+  /**
+   * The exposition: the recorder's families, then the registry's. The text format 0.0.4 by default
+   * (families apart by a blank line); OpenMetrics 1.0 on request (a counter's family named without its
+   * `_total`, no blank lines, `# EOF` at the end, no exemplars).
+   */
+  async metrics(format: ExpositionFormat = 'text'): Promise<string> {
+    const open = format === 'openmetrics';
     const lines: string[] = [];
     for (const f of this.#families) {
-      if (lines.length > 0) lines.push('');
-      lines.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`);
+      if (lines.length > 0 && !open) lines.push('');
+      const family = open && f.type === 'counter' ? f.name.replace(/_total$/, '') : f.name;
+      lines.push(`# HELP ${family} ${escapeHelp(f.help)}`, `# TYPE ${family} ${f.type}`);
       f.write(lines);
     }
     const own = lines.join('\n');
-    const text = await this.registry.metrics();
-    return `${own}\n\n${text.includes(' Nan') ? spellNaN(text) : text}`;
+    const text = open ? await this.#openMetrics() : await this.registry.metrics();
+    return `${own}\n${open ? '' : '\n'}${text.includes(' Nan') ? spellNaN(text) : text}`;
   }
 
-  /** Its content type. */
+  /**
+   * The registry in OpenMetrics, through a registry of that content type made for this scrape. It holds
+   * stand-ins, not the metrics: prom-client renames a counter it formats as OpenMetrics (drops its
+   * `_total`), which must not reach the text format of the next scrape.
+   */
+  async #openMetrics(): Promise<string> {
+    // prom-client's typings omit the constructor's content type argument
+    const OpenRegistry = Registry as unknown as new (contentType: OpenMetricsContentType) => Registry;
+    const reg = new OpenRegistry(openMetricsContentType);
+    for (const m of this.registry.getMetricsAsArray() as unknown as RegisteredMetric[]) {
+      const standIn = {
+        name: m.name,
+        type: m.type,
+        help: m.help,
+        async get() {
+          const data = m.getForPromString ? await m.getForPromString() : await m.get();
+          return { ...data, name: standIn.name };
+        },
+      };
+      reg.registerMetric(standIn as unknown as Metric);
+    }
+    return reg.metrics();
+  }
+
+  /** The content type of an exposition format. */
+  contentTypeOf(format: ExpositionFormat): string {
+    return format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE;
+  }
+
+  /** The content type of the text format. */
   get contentType(): string {
     return this.registry.contentType;
   }

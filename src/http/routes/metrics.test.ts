@@ -42,6 +42,21 @@ describe('GET /metrics', () => {
     assert.ok(fams.has('process_resident_memory_bytes'), 'default metrics are on by default');
   });
 
+  test('serves OpenMetrics to a scraper that prefers it (as Prometheus does)', async () => {
+    const m = await started();
+    m.metrics.record(METRIC.httpRequest, { route: '/a', method: 'GET', status_class: '2xx' }, 12);
+    const res = await m.http.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { accept: 'application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3' },
+    });
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /^application\/openmetrics-text; version=1\.0\.0/);
+    assert.match(String(res.headers.vary), /Accept/);
+    assert.ok(res.body.endsWith('# EOF\n'));
+    assert.match(res.body, /^prodmon_http_requests_total\{route="\/a",method="GET",status_class="2xx"\} 1$/m);
+  });
+
   test('with metrics_require_token, a token is needed', async () => {
     const m = await started({
       auth: { tokens: [{ name: 'scraper', token: READ, role: 'read' }], metrics_require_token: true },

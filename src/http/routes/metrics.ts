@@ -1,6 +1,10 @@
-/** `GET /metrics`: the Prometheus text exposition (token required when `auth.metrics_require_token`). */
+/**
+ * `GET /metrics`: the Prometheus text exposition, or OpenMetrics when the `Accept` header prefers it
+ * (token required when `auth.metrics_require_token`).
+ */
 import type { FastifyInstance } from 'fastify';
 import type { MetricsEngine } from '../../metrics/engine.js';
+import { negotiateFormat } from '../../metrics/prometheus.js';
 import { requireRole, type TokenAuth } from '../auth.js';
 
 /** What the Prometheus route uses (registered only when `metrics.prometheus.enabled`). */
@@ -15,10 +19,12 @@ export interface MetricsRouteDeps {
 export function metricsRoutes(app: FastifyInstance, deps: MetricsRouteDeps): void {
   const { prometheus } = deps;
   const auth = deps.requireToken ? requireRole(deps.auth, 'read') : {};
-  app.get('/metrics', auth, async (_req, reply) => {
-    const body = await prometheus.metrics();
+  app.get('/metrics', auth, async (req, reply) => {
+    const format = negotiateFormat(req.headers.accept);
+    const body = await prometheus.metrics(format);
     return reply
-      .header('content-type', prometheus.contentType)
+      .header('content-type', prometheus.contentTypeOf(format))
+      .header('vary', 'Accept')
       .header('cache-control', 'no-store')
       .send(body);
   });
