@@ -13,9 +13,16 @@ import type {
   SendOutcome,
 } from '../types.js';
 import { webhookGroupPayload, webhookPayload } from './payload.js';
-import { signatureHeader } from './signature.js';
+import { secretKey, secretProblem, signatureHeader } from './signature.js';
 
 const RESERVED = /^(content-type|webhook-id|webhook-timestamp|webhook-signature)$/i;
+
+/** A signing secret: `whsec_` + base64 of 24 to 64 bytes; anything else is an error saying how to make one. */
+const signingSecret = () =>
+  z.string().superRefine((s, ctx) => {
+    const problem = secretProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** Options of a webhook channel. */
 export interface WebhookOptions {
@@ -27,7 +34,7 @@ export interface WebhookOptions {
 
 /** Sends one notification to a webhook; exported for `notify test` and tests. */
 export function webhookSender(spec: { name: string } & WebhookOptions, ctx: NotifierContext) {
-  const secrets = [...(spec.secret ? [spec.secret] : []), ...(spec.secrets ?? [])];
+  const keys = [...(spec.secret ? [spec.secret] : []), ...(spec.secrets ?? [])].map(secretKey);
   return async (n: Notification | GroupNotification, signal: AbortSignal): Promise<SendOutcome> => {
     const body = JSON.stringify(n.event === 'group' ? webhookGroupPayload(n) : webhookPayload(n));
     const timestamp = Math.floor(ctx.clock.now() / 1000);
@@ -36,7 +43,7 @@ export function webhookSender(spec: { name: string } & WebhookOptions, ctx: Noti
       'webhook-id': n.id,
       'webhook-timestamp': String(timestamp),
     };
-    if (secrets.length > 0) headers['webhook-signature'] = signatureHeader(n.id, timestamp, body, secrets);
+    if (keys.length > 0) headers['webhook-signature'] = signatureHeader(n.id, timestamp, body, keys);
     return postJson({ url: spec.url, body, headers, signal, now: () => ctx.clock.now() });
   };
 }
@@ -45,10 +52,10 @@ export const webhookNotifier: NotifierDefinition<WebhookOptions> = {
   kind: 'webhook',
   shape: {
     url: z.string().url(),
-    /** Signing secret: `whsec_<base64>` or raw text. */
-    secret: z.string().min(1).optional(),
+    /** Signing secret: `whsec_<base64>` (make one with `prodmon notify secret`). */
+    secret: signingSecret().optional(),
     /** More secrets (rotation): each signs, signatures are space-separated. */
-    secrets: z.array(z.string().min(1)).optional(),
+    secrets: z.array(signingSecret()).optional(),
     headers: z
       .record(z.string(), z.string())
       .refine((h) => !Object.keys(h).some((k) => RESERVED.test(k)), {
