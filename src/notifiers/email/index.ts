@@ -3,6 +3,7 @@
  * e-mail per notification or group message; more due at once than the rate limit (default 5 a minute)
  * lets through go as one digest. Also sends the daily summary.
  */
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { obj } from '../../config/zod-helpers.js';
 import { errorMessage } from '../../core/errors.js';
@@ -16,7 +17,14 @@ import type {
   NotifierDefinition,
   SendOutcome,
 } from '../types.js';
-import { alertEmail, digestEmail, type EmailContent, groupEmail } from './render.js';
+import {
+  alertEmail,
+  digestEmail,
+  type EmailContent,
+  groupEmail,
+  htmlDocument,
+  messageIdDomain,
+} from './render.js';
 
 /** Options of an e-mail channel. */
 export interface EmailOptions {
@@ -76,6 +84,8 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
   create(spec, ctx) {
     const timeout = ctx.config.notifications.outbox.attempt_timeout;
     const s = spec.smtp;
+    const domain = messageIdDomain(ctx.config.server.public_url, hostname());
+    const msgId = (local: string) => `<${local}@${domain}>`;
     const transport = nodemailerModule().createTransport({
       host: s.host,
       port: s.port ?? (s.secure ? 465 : 25),
@@ -99,7 +109,7 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
           to: spec.to,
           subject: c.subject,
           text: c.text,
-          html: c.html,
+          html: htmlDocument(c.subject, c.html),
           messageId,
           headers,
         });
@@ -125,12 +135,12 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
           return mail(
             summaryEmail(n.summary, spec.subject_prefix, n.link),
             { 'X-Prodmon-Event': 'summary' },
-            `<${n.id}@prodmon>`,
+            msgId(n.id),
           );
         }
-        const thread = `<alert-${n.alert.id}@prodmon>`;
+        const thread = msgId(`alert-${n.alert.id}`);
         const headers = { 'X-Prodmon-Alert': n.alert.id, 'X-Prodmon-Event': n.event, References: thread };
-        return mail(alertEmail(n, spec.subject_prefix), headers, `<${n.id}@prodmon>`);
+        return mail(alertEmail(n, spec.subject_prefix), headers, msgId(n.id));
       },
       async sendBatch(ns: Notification[], signal: AbortSignal) {
         const alerts = alertsOf(ns);
@@ -146,7 +156,7 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
         return mail(
           digestEmail(alerts, spec.subject_prefix),
           headers,
-          `<digest-${alerts[0]!.id}-${alerts.length}@prodmon>`,
+          msgId(`digest-${alerts[0]!.id}-${alerts.length}`),
         );
       },
       async sendGroup(g: GroupNotification) {
@@ -155,7 +165,7 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
           'X-Prodmon-Group': oneLine(g.group.key),
           'X-Prodmon-Alerts': String(g.members.length),
         };
-        return mail(groupEmail(g, spec.subject_prefix), headers, `<${g.id}@prodmon>`);
+        return mail(groupEmail(g, spec.subject_prefix), headers, msgId(g.id));
       },
       async close() {
         transport.close();
