@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app.js';
+import { detailedHealthJson, HEALTH_JSON_CONTENT_TYPE, wantsHealthJson } from '../../checks/health-json.js';
 import type { HealthReport } from '../../checks/service.js';
 import { scrub } from '../../config/mask.js';
 import { requireRole } from '../auth.js';
@@ -41,11 +42,16 @@ export function healthDetailedRoutes(app: FastifyInstance, ctx: AppContext): voi
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const q = req.query as { refresh?: string } | undefined;
     const report = q?.refresh === 'true' || q?.refresh === '1' ? await health.run() : health.report();
-    const body = scrub(JSON.stringify(detailedBody(report, ctx)), ctx.config.secrets ?? []);
+    const hj = wantsHealthJson(req.headers.accept);
+    const doc = hj
+      ? detailedHealthJson(report, { draining: ctx.lifecycle.draining, instanceId: ctx.config.instanceId })
+      : detailedBody(report, ctx);
+    const body = scrub(JSON.stringify(doc), ctx.config.secrets ?? []);
     return reply
       .code(200)
-      .header('content-type', 'application/json; charset=utf-8')
+      .header('content-type', hj ? HEALTH_JSON_CONTENT_TYPE : 'application/json; charset=utf-8')
       .header('cache-control', 'no-store')
+      .header('vary', 'accept')
       .send(body);
   };
   const opts = requireRole(ctx.auth, 'read');
