@@ -1,25 +1,11 @@
 /** `Accept: application/health+json` on the health routes, through a real App listening on loopback. */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
+import { testApp as makeApp } from '../../test/support/app.js';
 import { freePort } from '../../test/support/health.js';
-import { PG_URL, tempDir } from '../../test/support/services.js';
-import { App } from '../app.js';
-import { parseConfig } from '../config/load.js';
-import type { ConfigInput } from '../config/schema.js';
-import { type Clock, FakeClock } from '../core/clock.js';
+import { PG_URL } from '../../test/support/services.js';
+import { FakeClock } from '../core/clock.js';
 import type { HealthJsonBody } from './health-json.js';
-
-const dirs: { cleanup: () => void }[] = [];
-after(() => {
-  for (const d of dirs) d.cleanup();
-});
-
-function makeApp(doc: ConfigInput, clock?: Clock): App {
-  const d = tempDir();
-  dirs.push(d);
-  const config = parseConfig({ logs: { stdout: false }, ...doc }, { env: {}, dataDir: d.path });
-  return new App(config, { fileLogs: false, ...(clock ? { clock } : {}) });
-}
 
 const TOKEN = 'read-token-0123456789abcdef';
 const HJ = 'application/health+json';
