@@ -52,6 +52,9 @@ import {
 } from './promstack.js';
 import { startChild, stopChild, table } from './support.js';
 
+/** The webhook's signing secret (`whsec_` + base64, as Standard Webhooks has it). */
+const BENCH_SECRET = `whsec_${Buffer.from('bench-signing-secret-0123456789').toString('base64')}`;
+
 const RUNS = Math.max(1, Math.min(200, Number(process.env.BENCH_RUNS ?? 30)));
 const PEER_RUNS = Math.max(1, Math.min(30, Number(process.env.BENCH_PEER_RUNS ?? 6)));
 const PEERS = process.env.BENCH_PEERS !== '0';
@@ -179,7 +182,7 @@ async function prodmonRow(name: string, tag: string, alerting: Record<string, un
     logs: { stdout: false },
     alerting,
     notifications: {
-      channels: [{ name: 'hook', kind: 'webhook', url: `${hookBase}${hookPath}`, secret: 'bench-secret' }],
+      channels: [{ name: 'hook', kind: 'webhook', url: `${hookBase}${hookPath}`, secret: BENCH_SECRET }],
       // One group per route, as the peers' `group_by: [alertname, route]`: each trial's alert is the
       // first of its group (grouped per rule only, a trial within group_interval of the last would wait).
       grouping: { group_by: ['route'] },

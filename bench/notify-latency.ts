@@ -22,6 +22,9 @@ import { sampleAlert, transition } from '../test/support/notify-fixtures.js';
 import { pgSchema, tempDir } from '../test/support/services.js';
 import { table } from './support.js';
 
+/** The webhook's signing secret (`whsec_` + base64, as Standard Webhooks has it). */
+const BENCH_SECRET = `whsec_${Buffer.from('bench-signing-secret-0123456789').toString('base64')}`;
+
 const RUNS = Math.max(1, Math.min(1000, Number(process.env.BENCH_RUNS ?? 100)));
 const POLL_RUNS = Math.min(RUNS, 20);
 
@@ -51,7 +54,7 @@ async function measure(store: Store, n: number, mode: 'wake' | 'poll', tag: stri
   const config = parseConfig(
     {
       notifications: {
-        channels: [{ name: 'hook', kind: 'webhook', url, secret: 'bench-secret' }],
+        channels: [{ name: 'hook', kind: 'webhook', url, secret: BENCH_SECRET }],
         outbox: { poll_interval: mode === 'wake' ? '5s' : '1s' },
       },
     },

@@ -2,13 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Webhook } from 'standardwebhooks';
 import { runCli } from '../../test/support/cli.js';
-import {
-  freePort,
-  type HttpReceiver,
-  startHttpReceiver,
-  verifyStandardWebhook,
-} from '../../test/support/receivers.js';
+import { freePort, type HttpReceiver, startHttpReceiver } from '../../test/support/receivers.js';
 import { tempDir } from '../../test/support/services.js';
 import { disableChannel, disabledState } from '../notifiers/outbox/channel-state.js';
 import { openStore } from '../store/index.js';
@@ -20,14 +16,18 @@ describe('prodmon notify', () => {
   const db = join(dir.path, 'data', 'prodmon.db');
   const cli = (...args: string[]) =>
     runCli(['--config', cfg, '--data-dir', join(dir.path, 'data'), ...args], { cwd: dir.path });
+  let secret = '';
   before(async () => {
     rx = await startHttpReceiver();
+    const made = await runCli(['notify', 'secret'], { cwd: dir.path });
+    assert.equal(made.code, 0, made.stderr);
+    secret = made.stdout.trim();
     writeFileSync(
       cfg,
       [
         'notifications:',
         '  channels:',
-        `    - { name: hook, kind: webhook, url: "${rx.url}/hooks/TOPSECRETPATH", secret: "raw-secret-123" }`,
+        `    - { name: hook, kind: webhook, url: "${rx.url}/hooks/TOPSECRETPATH", secret: "${secret}" }`,
         `    - { name: other, kind: webhook, url: "http://127.0.0.1:${await freePort()}/x" }`,
       ].join('\n'),
     );
@@ -37,6 +37,13 @@ describe('prodmon notify', () => {
     dir.cleanup();
   });
 
+  test('secret prints a new Standard Webhooks secret, without needing a config', async () => {
+    assert.match(secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
+    assert.equal(Buffer.from(secret.slice(6), 'base64').length, 32);
+    const again = await runCli(['notify', 'secret'], { cwd: dir.path });
+    assert.notEqual(again.stdout.trim(), secret);
+  });
+
   test('test <channel> sends a signed test message and prints ok; a failure exits 1 without the secret URL', async () => {
     rx.answer(() => ({ status: 200 }));
     const ok = await cli('notify', 'test', 'hook');
@@ -44,7 +51,8 @@ describe('prodmon notify', () => {
     assert.match(ok.stdout, /^ok: test notification sent through "hook" \(webhook\) in \d+ ms\n$/);
     const [r] = rx.requests;
     assert.equal((r!.json as { type: string }).type, 'prodmon.test');
-    assert.equal(verifyStandardWebhook(r!, ['raw-secret-123'], Math.floor(Date.now() / 1000)), null);
+    const headers = Object.fromEntries(Object.entries(r!.headers).map(([k, v]) => [k, String(v)]));
+    assert.equal((new Webhook(secret).verify(r!.body, headers) as { type: string }).type, 'prodmon.test');
     rx.answer(() => ({ status: 503, body: 'maintenance' }));
     const bad = await cli('notify', 'test', 'hook', '--json');
     assert.equal(bad.code, 1);
@@ -61,7 +69,8 @@ describe('prodmon notify', () => {
     const down = await cli('notify', 'test', 'other');
     assert.equal(down.code, 1);
     assert.match(down.stdout, /failed: "other" \(webhook\): network error: ECONNREFUSED \(temporary failure/);
-    assert.doesNotMatch(ok.stdout + bad.stdout + bad.stderr, /TOPSECRETPATH|raw-secret-123/);
+    const printed = ok.stdout + bad.stdout + bad.stderr;
+    assert.ok(!printed.includes('TOPSECRETPATH') && !printed.includes(secret.slice(6)), printed);
   });
 
   test('test with an unknown channel exits 2 naming the channels', async () => {

@@ -1,7 +1,8 @@
 /**
  * `prodmon notify`: `test <channel>` sends a test message through a channel and prints the outcome;
  * `outbox` lists pending, failed and dead notifications (`--retry` re-queues failed and dead ones);
- * `enable <channel>` re-enables a channel disabled after its endpoint answered 410 Gone.
+ * `enable <channel>` re-enables a channel disabled after its endpoint answered 410 Gone;
+ * `secret` prints a new random webhook signing secret (`whsec_<base64>`, no config needed).
  * They work from the config and the store; no running server is needed.
  */
 import Table from 'cli-table3';
@@ -15,6 +16,7 @@ import type { OutboxItem, OutboxStatus } from '../domain/outbox.js';
 import { dashboardBase, testNotification } from '../notifiers/message.js';
 import { enableChannel } from '../notifiers/outbox/channel-state.js';
 import { buildNotifier } from '../notifiers/pipeline.js';
+import { newSecret } from '../notifiers/webhook/signature.js';
 import { openStore, type Store, storeTarget } from '../store/index.js';
 import {
   EXIT,
@@ -197,6 +199,12 @@ export function registerNotify(program: Command): void {
         return notifyOutbox(config, { json: o.json, retry: o.retry, status: parseStatuses(o.status), limit });
       }),
     );
+  notify
+    .command('secret')
+    .description('print a new random webhook signing secret (whsec_ + base64 of 32 random bytes)')
+    .action(() => {
+      process.stdout.write(`${newSecret()}\n`);
+    });
   notify
     .command('enable <channel>')
     .description('re-enable a channel that was disabled after its endpoint answered 410 Gone')

@@ -9,7 +9,20 @@ const LEVEL_NAMES: Record<number, string> = {
   50: 'ERROR',
   60: 'FATAL',
 };
-const HIDDEN = new Set(['time', 'level', 'msg', 'pid', 'hostname', 'stream']);
+// The same on every line of a file (in pino's JSON, then in ECS lines): not repeated on each printed line.
+const HIDDEN = new Set([
+  'time',
+  'level',
+  'msg',
+  'pid',
+  'hostname',
+  'stream',
+  'process.pid',
+  'host.hostname',
+  'ecs.version',
+  'service.name',
+  'event.dataset',
+]);
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

@@ -1,5 +1,6 @@
 /** The production logger: four pino loggers (application, error, performance, security), each to its own file. */
 import { hostname } from 'node:os';
+import { ecsFormat } from '@elastic/ecs-pino-format';
 import pino from 'pino';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
@@ -70,9 +71,68 @@ export function escapeUnsafe(line: string): string {
   return line.replace(UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Builds the four pino loggers over `route`, with redaction and the clock's time. */
+/** What {@link buildLoggers} needs of the `logs` config (`format` defaults to pino's JSON). */
+export type LoggerConfig = Pick<LogsConfig, 'level' | 'redact'> &
+  Partial<Pick<LogsConfig, 'format' | 'service_name'>>;
+
+type Redactor = ReturnType<typeof createRedactor>;
+
+/** pino's own JSON lines: `level` (number), `time` (ms), `pid`, `hostname`, `stream`, fields, `msg`. */
+function jsonOptions(stream: LogStream, host: string, clock: Clock, redactor: Redactor): pino.LoggerOptions {
+  return {
+    base: { pid: process.pid, hostname: host, stream },
+    timestamp: () => `,"time":${clock.now()}`,
+    formatters: {
+      log: (obj) => redactor.value(obj) as Record<string, unknown>,
+      bindings: (b) => redactor.value(b) as pino.Bindings,
+    },
+    // Errors are already serialized (and redacted) by the log formatter.
+    serializers: {
+      msg: (m: unknown) => (typeof m === 'string' ? redactor.text(m) : m),
+      err: (e: unknown) => e,
+    },
+  };
+}
+
+/**
+ * Elastic Common Schema lines, as `@elastic/ecs-pino-format` makes them (`@timestamp`, `log.level`,
+ * `message`, `ecs.version`, `service.name`, `event.dataset`, `process.pid`, `host.hostname`, `log.logger`
+ * = the file's stream, `error.*` from `err`, `http.*`/`url.*`/`client.*`/`user_agent.*` from `req` and
+ * `res`), with the clock's time, and redacted after the conversion, so the ECS fields are redacted too.
+ */
+function ecsOptions(
+  stream: LogStream,
+  host: string,
+  clock: Clock,
+  redactor: Redactor,
+  serviceName: string,
+): pino.LoggerOptions {
+  const ecs = ecsFormat({
+    serviceName,
+    eventDataset: `${serviceName}.${stream}`,
+    convertErr: true,
+    convertReqRes: true,
+  });
+  const f = ecs.formatters!;
+  return {
+    ...ecs,
+    base: { pid: process.pid, hostname: host, name: stream },
+    timestamp: () => `,"@timestamp":"${new Date(clock.now()).toISOString()}"`,
+    formatters: {
+      level: f.level!,
+      log: (obj) => redactor.value(f.log!(obj)) as Record<string, unknown>,
+      bindings: (b) => f.bindings!(redactor.value(b) as pino.Bindings),
+    },
+    serializers: {
+      message: (m: unknown) => (typeof m === 'string' ? redactor.text(m) : m),
+      err: (e: unknown) => e,
+    },
+  };
+}
+
+/** Builds the four pino loggers over `route`, with redaction, the clock's time and the configured format. */
 export function buildLoggers(
-  config: Pick<LogsConfig, 'level' | 'redact'>,
+  config: LoggerConfig,
   clock: Clock,
   secrets: readonly string[],
   route: LineRoute,
@@ -89,23 +149,11 @@ export function buildLoggers(
         route(stream, dest.lastLevel, line);
       },
     };
-    const logger = pino(
-      {
-        level,
-        base: { pid: process.pid, hostname: host, stream },
-        timestamp: () => `,"time":${clock.now()}`,
-        formatters: {
-          log: (obj) => redactor.value(obj) as Record<string, unknown>,
-          bindings: (b) => redactor.value(b) as pino.Bindings,
-        },
-        // Errors are already serialized (and redacted) by the log formatter.
-        serializers: {
-          msg: (m: unknown) => (typeof m === 'string' ? redactor.text(m) : m),
-          err: (e: unknown) => e,
-        },
-      },
-      dest,
-    );
+    const options =
+      config.format === 'ecs'
+        ? ecsOptions(stream, host, clock, redactor, config.service_name ?? 'prodmon')
+        : jsonOptions(stream, host, clock, redactor);
+    const logger = pino({ ...options, level }, dest);
     // pino applies `formatters.bindings` to `base` only: children's bindings are redacted here, for children
     // made by anyone, at any depth (they inherit this property).
     const protoChild = Object.getPrototypeOf(logger).child as pino.Logger['child'];

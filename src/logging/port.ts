@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { LOG_STREAMS, type LogStream } from './files.js';
-import { assemble, buildLoggers, type LogsConfig, type ProductionLogger, routeOf } from './logger.js';
+import { assemble, buildLoggers, type LoggerConfig, type ProductionLogger, routeOf } from './logger.js';
 
 const TYPE = 'prodmon.logs';
 
@@ -58,7 +58,7 @@ export function attachLogPort(logger: ProductionLogger, source: LogPortSource): 
  */
 export function createPortLogger(opts: {
   port: LogPortTarget;
-  config: Pick<LogsConfig, 'level' | 'redact'>;
+  config: LoggerConfig;
   clock: Clock;
   secrets?: readonly string[];
 }): ProductionLogger {

@@ -37,6 +37,34 @@ const UNTIL_SLACK_MS = 60 * 60_000;
 
 type Matcher = (raw: string) => LogLine | null;
 
+const LEVEL_NUMBERS: Record<string, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
+
+/**
+ * A parsed line in pino's shape: an ECS line (`logs.format: ecs`) has its `@timestamp`, `log.level`,
+ * `message` and `log.logger` read as `time` (ms), `level` (number), `msg` and `stream`; its other fields
+ * are kept. A directory can hold both formats (the format was changed); each line is read as it is.
+ */
+export function asLogLine(v: Record<string, unknown>): Record<string, unknown> {
+  const ts = v['@timestamp'];
+  if (typeof ts !== 'string' || v.time !== undefined) return v;
+  const { '@timestamp': _t, 'log.level': level, message, 'log.logger': logger, ...rest } = v;
+  const out: Record<string, unknown> = {
+    time: Date.parse(ts),
+    level: typeof level === 'string' ? (LEVEL_NUMBERS[level] ?? level) : level,
+    ...(logger !== undefined ? { stream: logger } : {}),
+    ...rest,
+  };
+  if (message !== undefined) out.msg = message;
+  return out;
+}
+
 function matcher(opts: { grep?: string; since?: number; until?: number }): Matcher {
   const grep = opts.grep ? opts.grep.toLowerCase() : null;
   return (raw) => {
@@ -49,6 +77,7 @@ function matcher(opts: { grep?: string; since?: number; until?: number }): Match
       return null;
     }
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+    v = asLogLine(v as Record<string, unknown>);
     const t = (v as { time?: unknown }).time;
     if (opts.since !== undefined && !(typeof t === 'number' && t >= opts.since)) return null;
     if (opts.until !== undefined && !(typeof t === 'number' && t <= opts.until)) return null;

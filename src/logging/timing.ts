@@ -1,4 +1,5 @@
 /** Request timing lines for `performance.log`: opt-in per request, or sampled at `logs.performance_sample_rate`. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProductionLogger } from './logger.js';
 
 /** One request's timing, as the metrics code knows it. */
@@ -9,6 +10,13 @@ export interface RequestTiming {
   status: number;
   durationMs: number;
   reqId?: string;
+  /**
+   * The request and response themselves, when at hand: with `logs.format: ecs` they become the ECS
+   * `http.*`, `url.*`, `client.*` and `user_agent.*` fields (headers redacted like every field); in
+   * pino's JSON, `req` and `res` as pino serializes them.
+   */
+  req?: IncomingMessage;
+  res?: ServerResponse;
   /** Anything else worth keeping (db time, bytes...): redacted like every field. */
   [key: string]: unknown;
 }

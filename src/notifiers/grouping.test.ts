@@ -12,7 +12,7 @@ import {
 import { type Storm, startStorm, stormFixture } from '../../test/support/storm.js';
 
 const METRIC = 'http_request_duration_ms';
-const SECRET = 'storm-secret';
+const SECRET = `whsec_${Buffer.from('storm-secret-0123456789abcdef').toString('base64')}`;
 const route = (i: number) => `/r${String(i).padStart(4, '0')}`;
 
 /** `n` routes breaching critical (p95 2100 ms and up: the last route is the worst). */

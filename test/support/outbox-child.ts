@@ -22,7 +22,14 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const config = parseConfig(
   {
     notifications: {
-      channels: [{ name: 'hook', kind: 'webhook', url, secret: 'crash-test-secret' }],
+      channels: [
+        {
+          name: 'hook',
+          kind: 'webhook',
+          url,
+          secret: `whsec_${Buffer.from('crash-test-secret-0123456789').toString('base64')}`,
+        },
+      ],
       grouping: { group_interval: '1s' },
     },
   },

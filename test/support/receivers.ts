@@ -106,7 +106,7 @@ export async function startHttpReceiver(opts: { port?: number } = {}): Promise<H
  * Verifies a Standard Webhooks request (written from the spec, independently of prodmon's signer):
  * the three headers are present, the timestamp is within `toleranceSec` of `nowSec`, and one of the
  * space-separated `v1,` signatures is HMAC-SHA256(`id.timestamp.body`) under one of `secrets`
- * (`whsec_<base64>` or raw). Returns null when valid, else the problem.
+ * (`whsec_<base64>`, the key being the decoded bytes). Returns null when valid, else the problem.
  */
 export function verifyStandardWebhook(
   r: Received,
@@ -122,7 +122,8 @@ export function verifyStandardWebhook(
   if (Math.abs(Number(ts) - nowSec) > toleranceSec) return 'timestamp out of tolerance';
   const content = `${id}.${ts}.${r.body}`;
   for (const secret of secrets) {
-    const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret);
+    if (!secret.startsWith('whsec_')) throw new Error('a Standard Webhooks secret starts with whsec_');
+    const key = Buffer.from(secret.slice(6), 'base64');
     const expected = createHmac('sha256', key).update(content).digest();
     for (const part of sig.split(' ')) {
       const [version, value] = part.split(',');

@@ -6,6 +6,10 @@ export const logsSection = obj({
   /** Directory of the log files; default `<data_dir>/logs`. */
   dir: z.string().optional(),
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  /** Line format of the four files: pino's JSON, or Elastic Common Schema (ECS) JSON. */
+  format: z.enum(['json', 'ecs']).default('json'),
+  /** `service.name` of ECS lines (and the start of their `event.dataset`, `<service_name>.<file>`). */
+  service_name: z.string().min(1).default('prodmon'),
   retention: duration('30d', { min: '1h', max: '3650d' }),
   /** Rotate each file at this size (performance gets its own, larger default). */
   max_size: size('50MB', { min: '1KB', max: '10GB' }),

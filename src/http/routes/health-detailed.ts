@@ -4,6 +4,7 @@
  * first (bounded by their timeouts). Secrets are scrubbed from the body as a last guard.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { detailedHealthJson, HEALTH_JSON_CONTENT_TYPE, wantsHealthJson } from '../../checks/health-json.js';
 import type { HealthReport, HealthService } from '../../checks/service.js';
 import { scrub } from '../../config/mask.js';
 import type { Clock } from '../../core/clock.js';
@@ -56,11 +57,16 @@ export function healthDetailedRoutes(app: FastifyInstance, deps: HealthDetailedR
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const q = req.query as { refresh?: string } | undefined;
     const report = q?.refresh === 'true' || q?.refresh === '1' ? await health.run() : health.report();
-    const body = scrub(JSON.stringify(detailedBody(report, deps)), deps.secrets);
+    const hj = wantsHealthJson(req.headers.accept);
+    const doc = hj
+      ? detailedHealthJson(report, { draining: deps.lifecycle.draining, instanceId: deps.instance })
+      : detailedBody(report, deps);
+    const body = scrub(JSON.stringify(doc), deps.secrets);
     return reply
       .code(200)
-      .header('content-type', 'application/json; charset=utf-8')
+      .header('content-type', hj ? HEALTH_JSON_CONTENT_TYPE : 'application/json; charset=utf-8')
       .header('cache-control', 'no-store')
+      .header('vary', 'accept')
       .send(body);
   };
   const opts = requireRole(deps.auth, 'read');

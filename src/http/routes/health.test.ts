@@ -1,25 +1,11 @@
 /** The health endpoints through a real App: cached answers, hung and dying dependencies, draining, secrets. */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
+import { testApp as makeApp } from '../../../test/support/app.js';
 import { freePort, hungServer, startRedis } from '../../../test/support/health.js';
-import { MYSQL_URL, PG_URL, REDIS_URL, tempDir } from '../../../test/support/services.js';
+import { MYSQL_URL, PG_URL, REDIS_URL } from '../../../test/support/services.js';
 import { waitFor } from '../../../test/support/wait.js';
-import { App } from '../../app.js';
-import { parseConfig } from '../../config/load.js';
-import type { ConfigInput } from '../../config/schema.js';
-import { type Clock, FakeClock } from '../../core/clock.js';
-
-const dirs: { cleanup: () => void }[] = [];
-after(() => {
-  for (const d of dirs) d.cleanup();
-});
-
-function makeApp(doc: ConfigInput, clock?: Clock): App {
-  const d = tempDir();
-  dirs.push(d);
-  const config = parseConfig({ logs: { stdout: false }, ...doc }, { env: {}, dataDir: d.path });
-  return new App(config, { fileLogs: false, ...(clock ? { clock } : {}) });
-}
+import { FakeClock } from '../../core/clock.js';
 
 const READ_TOKEN = 'read-token-0123456789abcdef';
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';

@@ -2,9 +2,11 @@
  * The public health routes: `GET /health/` for load balancers (answered from the health service's cache,
  * never slower than `health.budget`), `/health/live` (the process only) and `/health/ready`
  * (dependencies; fails while draining on shutdown). No details, versions or errors here: those need a
- * token (`/production/health/detailed/`).
+ * token (`/production/health/detailed/`). `Accept: application/health+json` gets the IETF draft's format
+ * (`src/checks/health-json.ts`).
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { overallAnswer, wantsHealthJson } from '../../checks/health-json.js';
 import type { HealthStatus } from '../../domain/health.js';
 import type { Lifecycle } from '../lifecycle.js';
 
@@ -20,18 +22,18 @@ export interface HealthRouteDeps {
   };
 }
 
-const BODY: Record<HealthStatus, string> = {
-  healthy: '{"status":"healthy"}',
-  degraded: '{"status":"degraded"}',
-  unhealthy: '{"status":"unhealthy"}',
-};
-
-function sendStatus(reply: FastifyReply, status: HealthStatus): FastifyReply {
+function sendStatus(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  status: HealthStatus | 'draining',
+): FastifyReply {
+  const a = overallAnswer(status, wantsHealthJson(req.headers.accept));
   return reply
-    .code(status === 'unhealthy' ? 503 : 200)
-    .header('content-type', 'application/json; charset=utf-8')
+    .code(a.code)
+    .header('content-type', a.contentType)
     .header('cache-control', 'no-store')
-    .send(BODY[status]);
+    .header('vary', 'accept')
+    .send(a.body);
 }
 
 /** Registers the public health routes. */
@@ -39,17 +41,17 @@ export function healthRoutes(app: FastifyInstance, deps: HealthRouteDeps): void 
   const { budget, lifecycle, health } = deps;
 
   // Hot path: a cached answer is sent synchronously; only before the first results does it wait (budget).
-  const overall = (_req: unknown, reply: FastifyReply): Promise<FastifyReply> | undefined => {
+  const overall = (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> | undefined => {
     if (lifecycle.draining) {
-      sendStatus(reply, 'unhealthy'); // shutting down: load balancers stop sending traffic first
+      sendStatus(req, reply, 'draining'); // shutting down: load balancers stop sending traffic first
       return;
     }
     const cached = health.cachedStatus();
     if (cached) {
-      sendStatus(reply, cached);
+      sendStatus(req, reply, cached);
       return;
     }
-    return health.waitStatus(budget).then((s) => sendStatus(reply, s));
+    return health.waitStatus(budget).then((s) => sendStatus(req, reply, s));
   };
   app.get('/health/', overall);
   app.get('/health', overall);

@@ -1,3 +1,9 @@
+/**
+ * `email`: SMTP through nodemailer (implicit TLS or STARTTLS, optional auth), text and HTML bodies, one
+ * e-mail per notification or group message; more due at once than the rate limit (default 5 a minute)
+ * lets through go as one digest. Also sends the daily summary.
+ */
+import { hostname } from 'node:os';
 import { errorMessage } from '../../core/errors.js';
 import { nodemailerModule } from '../../core/lazy.js';
 import { oneLine } from '../escape.js';
@@ -10,7 +16,14 @@ import type {
   SendOutcome,
 } from '../types.js';
 import { shape } from './options.js';
-import { alertEmail, digestEmail, type EmailContent, groupEmail } from './render.js';
+import {
+  alertEmail,
+  digestEmail,
+  type EmailContent,
+  groupEmail,
+  htmlDocument,
+  messageIdDomain,
+} from './render.js';
 
 /** Options of an e-mail channel. */
 export interface EmailOptions {
@@ -56,6 +69,8 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
   create(spec, ctx) {
     const timeout = ctx.attemptTimeout;
     const s = spec.smtp;
+    const domain = messageIdDomain(ctx.dashboardUrl ?? undefined, hostname());
+    const msgId = (local: string) => `<${local}@${domain}>`;
     const transport = nodemailerModule().createTransport({
       host: s.host,
       port: s.port ?? (s.secure ? 465 : 25),
@@ -79,7 +94,7 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
           to: spec.to,
           subject: c.subject,
           text: c.text,
-          html: c.html,
+          html: htmlDocument(c.subject, c.html),
           messageId,
           headers,
         });
@@ -105,12 +120,12 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
           return mail(
             summaryEmail(n.summary, spec.subject_prefix, n.link),
             { 'X-Prodmon-Event': 'summary' },
-            `<${n.id}@prodmon>`,
+            msgId(n.id),
           );
         }
-        const thread = `<alert-${n.alert.id}@prodmon>`;
+        const thread = msgId(`alert-${n.alert.id}`);
         const headers = { 'X-Prodmon-Alert': n.alert.id, 'X-Prodmon-Event': n.event, References: thread };
-        return mail(alertEmail(n, spec.subject_prefix), headers, `<${n.id}@prodmon>`);
+        return mail(alertEmail(n, spec.subject_prefix), headers, msgId(n.id));
       },
       async sendBatch(ns: Notification[], signal: AbortSignal) {
         const alerts = alertsOf(ns);
@@ -126,7 +141,7 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
         return mail(
           digestEmail(alerts, spec.subject_prefix),
           headers,
-          `<digest-${alerts[0]!.id}-${alerts.length}@prodmon>`,
+          msgId(`digest-${alerts[0]!.id}-${alerts.length}`),
         );
       },
       async sendGroup(g: GroupNotification) {
@@ -135,7 +150,7 @@ export const emailNotifier: NotifierDefinition<EmailOptions> = {
           'X-Prodmon-Group': oneLine(g.group.key),
           'X-Prodmon-Alerts': String(g.members.length),
         };
-        return mail(groupEmail(g, spec.subject_prefix), headers, `<${g.id}@prodmon>`);
+        return mail(groupEmail(g, spec.subject_prefix), headers, msgId(g.id));
       },
       async close() {
         transport.close();

@@ -13,6 +13,37 @@ export interface EmailContent {
   html: string;
 }
 
+/**
+ * A rendered body as a complete HTML document (doctype, charset, title), as mail clients and spam
+ * filters expect of a text/html part rather than a bare fragment.
+ */
+export function htmlDocument(subject: string, body: string): string {
+  return [
+    '<!doctype html>',
+    '<html><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(oneLine(subject))}</title></head>`,
+    `<body>\n${body}\n</body></html>`,
+  ].join('\n');
+}
+
+/**
+ * The domain of prodmon's Message-IDs: the host of `server.public_url`, else this machine's host name
+ * (reduced to the characters a Message-ID's right-hand side may hold), else `localhost`.
+ */
+export function messageIdDomain(publicUrl: string | undefined, hostName: string): string {
+  if (publicUrl) {
+    const host = new URL(publicUrl).hostname;
+    if (host) return host;
+  }
+  const name = hostName
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^\.|\.$/g, '');
+  return name || 'localhost';
+}
+
 /** The e-mail of one notification. */
 export function alertEmail(n: AlertNotification, prefix: string): EmailContent {
   return { subject: renderSubject(n, prefix), text: renderText(n), html: renderHtml(n) };

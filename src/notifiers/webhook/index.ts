@@ -8,7 +8,7 @@ import type {
 } from '../types.js';
 import { shape } from './options.js';
 import { webhookGroupPayload, webhookPayload } from './payload.js';
-import { signatureHeader } from './signature.js';
+import { secretKey, secretProblem, signatureHeader } from './signature.js';
 
 /** Options of a webhook channel. */
 export interface WebhookOptions {
@@ -20,7 +20,7 @@ export interface WebhookOptions {
 
 /** Sends one notification to a webhook; exported for `notify test` and tests. */
 export function webhookSender(spec: { name: string } & WebhookOptions, ctx: NotifierContext) {
-  const secrets = [...(spec.secret ? [spec.secret] : []), ...(spec.secrets ?? [])];
+  const keys = [...(spec.secret ? [spec.secret] : []), ...(spec.secrets ?? [])].map(secretKey);
   return async (n: Notification | GroupNotification, signal: AbortSignal): Promise<SendOutcome> => {
     const body = JSON.stringify(n.event === 'group' ? webhookGroupPayload(n) : webhookPayload(n));
     const timestamp = Math.floor(ctx.clock.now() / 1000);
@@ -29,7 +29,7 @@ export function webhookSender(spec: { name: string } & WebhookOptions, ctx: Noti
       'webhook-id': n.id,
       'webhook-timestamp': String(timestamp),
     };
-    if (secrets.length > 0) headers['webhook-signature'] = signatureHeader(n.id, timestamp, body, secrets);
+    if (keys.length > 0) headers['webhook-signature'] = signatureHeader(n.id, timestamp, body, keys);
     return postJson({ url: spec.url, body, headers, signal, now: () => ctx.clock.now() });
   };
 }
