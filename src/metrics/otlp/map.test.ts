@@ -41,8 +41,8 @@ function hist(
 
 const cumulative = (points: HistogramPoint[]): OtlpData => ({ kind: 'histogram', temporality: 2, points });
 
-function rowsOf(m: OtlpMapper, r: OtlpRequest, now = T0 + 5 * MIN): WireRow[] {
-  const out = m.map('tok', r, now);
+async function rowsOf(m: OtlpMapper, r: OtlpRequest, now = T0 + 5 * MIN): Promise<WireRow[]> {
+  const out = await m.map('tok', r, now);
   return out.batches.flatMap((b) => b.rows);
 }
 
@@ -53,7 +53,7 @@ function p(row: WireRow, q: number): number {
 describe('OTLP mapping', () => {
   test('http.server.request.duration: cumulative points become per-minute rows of the differences, in ms', async () => {
     const m = new OtlpMapper();
-    const r1 = rowsOf(
+    const r1 = await rowsOf(
       m,
       req('http.server.request.duration', 's', cumulative([hist(http200, T0, T0 + 10_000, [0, 0, 4], 0.08)])),
     );
@@ -68,7 +68,7 @@ describe('OTLP mapping', () => {
     // 4 values in (10, 25] ms: at the midpoint
     assert.ok(Math.abs(p(a, 0.5) - 17.5) < 17.5 * 0.011);
     // the next export, a minute later: only the 6 new values (in (50, 75] ms)
-    const r2 = rowsOf(
+    const r2 = await rowsOf(
       m,
       req(
         'http.server.request.duration',
@@ -87,29 +87,29 @@ describe('OTLP mapping', () => {
     assert.equal(parsed.rows[0]!.count, 6);
   });
 
-  test('exports within one minute grow its row; an export sent again is not counted twice', () => {
+  test('exports within one minute grow its row; an export sent again is not counted twice', async () => {
     const m = new OtlpMapper();
     const first = req(
       'http.server.request.duration',
       's',
       cumulative([hist(http200, T0, T0 + 10_000, [2], 0.004)]),
     );
-    rowsOf(m, first);
+    await rowsOf(m, first);
     const second = req(
       'http.server.request.duration',
       's',
       cumulative([hist(http200, T0, T0 + 20_000, [5], 0.01)]),
     );
-    const grown = rowsOf(m, second);
+    const grown = await rowsOf(m, second);
     assert.equal(grown[0]!.count, 5);
-    const again = rowsOf(m, second);
+    const again = await rowsOf(m, second);
     assert.equal(again.length, 1);
     assert.equal(again[0]!.count, 5);
   });
 
-  test('5xx points count as errors (4xx too when configured); other attributes fold into the same row', () => {
+  test('5xx points count as errors (4xx too when configured); other attributes fold into the same row', async () => {
     const m = new OtlpMapper();
-    const rows = rowsOf(
+    const rows = await rowsOf(
       m,
       req(
         'http.server.request.duration',
@@ -126,7 +126,7 @@ describe('OTLP mapping', () => {
     assert.equal(byClass['5xx']!.errors, 4);
     assert.equal(byClass['4xx']!.errors, 0);
     const strict = new OtlpMapper({ errorStatuses: '4xx+5xx' });
-    const r4 = rowsOf(
+    const r4 = await rowsOf(
       strict,
       req(
         'http.server.request.duration',
@@ -137,21 +137,25 @@ describe('OTLP mapping', () => {
     assert.equal(r4[0]!.errors, 1);
   });
 
-  test('a cumulative series first seen long after its start is only the base of the next difference', () => {
+  test('a cumulative series first seen long after its start is only the base of the next difference', async () => {
     const m = new OtlpMapper();
     const old = T0 - 60 * MIN;
     assert.equal(
-      rowsOf(m, req('http.server.request.duration', 's', cumulative([hist(http200, old, T0, [100], 0.2)])))
-        .length,
+      (
+        await rowsOf(
+          m,
+          req('http.server.request.duration', 's', cumulative([hist(http200, old, T0, [100], 0.2)])),
+        )
+      ).length,
       0,
     );
-    const next = rowsOf(
+    const next = await rowsOf(
       m,
       req('http.server.request.duration', 's', cumulative([hist(http200, old, T0 + 30_000, [103], 0.206)])),
     );
     assert.equal(next[0]!.count, 3);
     // a restart (new start time): the new series counts whole
-    const restarted = rowsOf(
+    const restarted = await rowsOf(
       m,
       req(
         'http.server.request.duration',
@@ -162,10 +166,10 @@ describe('OTLP mapping', () => {
     assert.equal(restarted[0]!.count, 5);
   });
 
-  test('delta histograms are taken as they are, with their exact min and max', () => {
+  test('delta histograms are taken as they are, with their exact min and max', async () => {
     const m = new OtlpMapper();
     const point = { ...hist(http200, T0, T0 + 10_000, [0, 0, 0, 0, 0, 0, 2], 0.3), min: 0.12, max: 0.18 };
-    const rows = rowsOf(
+    const rows = await rowsOf(
       m,
       req('http.server.request.duration', 's', { kind: 'histogram', temporality: 1, points: [point] }),
     );
@@ -176,7 +180,7 @@ describe('OTLP mapping', () => {
     assert.ok(Math.abs(p(rows[0]!, 0.5) - 150) < 2);
   });
 
-  test('exponential histograms: quantiles within (b-1)/(b+1) + 1 %, differences across a lower scale', () => {
+  test('exponential histograms: quantiles within (b-1)/(b+1) + 1 %, differences across a lower scale', async () => {
     const m = new OtlpMapper();
     const scale = 3;
     const base = 2 ** (2 ** -scale);
@@ -198,21 +202,21 @@ describe('OTLP mapping', () => {
       temporality: 2,
       points: [pt],
     });
-    const r1 = rowsOf(m, req('http.server.request.duration', 's', data(exp(10, T0 + 1000))));
+    const r1 = await rowsOf(m, req('http.server.request.duration', 's', data(exp(10, T0 + 1000))));
     const bound = (base - 1) / (base + 1) + 0.011;
     assert.ok(Math.abs(p(r1[0]!, 0.95) - 100) / 100 <= bound, `p95 ${p(r1[0]!, 0.95)}`);
     // the SDK lowered the scale by one: the previous buckets are merged pairwise before the difference
-    const r2 = rowsOf(
+    const r2 = await rowsOf(
       m,
       req('http.server.request.duration', 's', data(exp(15, T0 + 2000, scale - 1, index >> 1))),
     );
     assert.equal(r2[0]!.count, 15);
   });
 
-  test('db.client.operation.duration becomes the query time metric', () => {
+  test('db.client.operation.duration becomes the query time metric', async () => {
     const m = new OtlpMapper();
     const attrs = { 'db.system.name': 'postgresql', 'db.namespace': 'shop', 'db.operation.name': 'SELECT' };
-    const rows = rowsOf(
+    const rows = await rowsOf(
       m,
       req('db.client.operation.duration', 's', cumulative([hist(attrs, T0, T0 + 1000, [1], 0.003)])),
     );
@@ -220,9 +224,9 @@ describe('OTLP mapping', () => {
     assert.deepEqual(rows[0]!.labels, { db: 'shop', operation: 'select' });
   });
 
-  test('other metrics: gauges as values, counters as increases, under their own names and attributes', () => {
+  test('other metrics: gauges as values, counters as increases, under their own names and attributes', async () => {
     const m = new OtlpMapper();
-    const gauge = rowsOf(
+    const gauge = await rowsOf(
       m,
       req('queue.depth', '{items}', {
         kind: 'gauge',
@@ -238,22 +242,22 @@ describe('OTLP mapping', () => {
       temporality: 2,
       points: [{ attributes: {}, start: T0, time, value }],
     });
-    assert.equal(rowsOf(m, req('jobs.done', '1', counter(10, T0 + 1000)))[0]!.sum, 10);
-    const grown = rowsOf(m, req('jobs.done', '1', counter(25, T0 + 2000)));
+    assert.equal((await rowsOf(m, req('jobs.done', '1', counter(10, T0 + 1000))))[0]!.sum, 10);
+    const grown = await rowsOf(m, req('jobs.done', '1', counter(25, T0 + 2000)));
     assert.equal(grown[0]!.sum, 25); // the minute's increases: 10 then 15
     assert.equal(grown[0]!.count, 2);
   });
 
-  test('summaries and unspecified temporality are rejected points, not errors', () => {
+  test('summaries and unspecified temporality are rejected points, not errors', async () => {
     const m = new OtlpMapper();
-    const out = m.map(
+    const out = await m.map(
       'tok',
       req('rpc.duration', 's', { kind: 'unsupported', what: 'summary', points: 3 }),
       T0,
     );
     assert.equal(out.rejected, 3);
     assert.match(out.reasons[0]!, /summary is not supported/);
-    const u = m.map(
+    const u = await m.map(
       'tok',
       req('x', 's', { kind: 'histogram', temporality: 0, points: [hist({}, T0, T0, [1], 1)] }),
       T0,
@@ -262,10 +266,10 @@ describe('OTLP mapping', () => {
     assert.match(u.reasons[0]!, /temporality/);
   });
 
-  test('series beyond the limit are rejected', () => {
+  test('series beyond the limit are rejected', async () => {
     const m = new OtlpMapper({ maxSeries: 2 });
     const points = [1, 2, 3].map((i) => ({ attributes: { i: String(i) }, start: 0, time: T0, value: i }));
-    const out = m.map('tok', req('g', '1', { kind: 'gauge', points }), T0);
+    const out = await m.map('tok', req('g', '1', { kind: 'gauge', points }), T0);
     assert.equal(out.rejected, 1);
     assert.equal(out.batches[0]!.rows.length, 2);
   });

@@ -44,6 +44,7 @@
  * OTLP partial-success answer says so), as are points of unspecified temporality.
  */
 
+import { Slicer } from '../../core/slice.js';
 import type { Labels } from '../../domain/labels.js';
 import { sqlOperation } from '../../instrument/sql.js';
 import { methodLabel, statusClass, UNMATCHED } from '../../instrument/track.js';
@@ -65,8 +66,11 @@ import {
 export const FIRST_POINT_MAX_AGE_MS = 5 * MINUTE_MS;
 /** A series (and a row's minute) not seen for this long is forgotten. */
 export const SERIES_IDLE_MS = 60 * MINUTE_MS;
-/** Minutes of rows kept for growing (a point older than this starts its minute's row again). */
-export const ROW_MEMORY_MS = 10 * MINUTE_MS;
+/**
+ * A minute's row is kept for growing until it has had no point for this long (an export retried
+ * within it finds it); a later point of that minute starts its row again, which replaces the stored one.
+ */
+export const ROW_MEMORY_MS = 2 * MINUTE_MS;
 /** Series whose previous point is kept, per token by default. */
 export const DEFAULT_MAX_SERIES = 100_000;
 
@@ -201,8 +205,11 @@ export class OtlpMapper {
     return this.#series.size;
   }
 
-  /** The rows of one request (`now` is the receiving time, for forgetting idle series). */
-  map(token: string, req: OtlpRequest, now: number): MapResult {
+  /**
+   * The rows of one request (`now` is the receiving time, for forgetting idle series), in slices (see
+   * `Slicer`): an export of thousands of points never holds the event loop for more than a slice.
+   */
+  async map(token: string, req: OtlpRequest, now: number, slicer = new Slicer()): Promise<MapResult> {
     this.#sweep(now);
     const touched = new Map<string, Map<string, RowState>>();
     let rejected = 0;
@@ -219,18 +226,17 @@ export class OtlpMapper {
         rows = new Map();
         touched.set(instance, rows);
       }
-      for (const m of rm.metrics) this.#metric(token, instance, m, now, rows, reject);
+      for (const m of rm.metrics) await this.#metric(token, instance, m, now, rows, reject, slicer);
     }
     const batches: WireBatch[] = [];
     for (const [instance, rows] of touched) {
       if (rows.size === 0) continue;
-      batches.push({
-        instance,
-        rows: [...rows.values()].map((r) => ({
-          ...r.row,
-          sketch: encodeSketch(r.sketch).toString('base64'),
-        })),
-      });
+      const out: WireRow[] = [];
+      for (const r of rows.values()) {
+        out.push({ ...r.row, sketch: encodeSketch(r.sketch).toString('base64') });
+        if (out.length % 64 === 0) await slicer.pause();
+      }
+      batches.push({ instance, rows: out });
     }
     return { batches, rejected, reasons: [...reasons] };
   }
@@ -269,14 +275,15 @@ export class OtlpMapper {
     return { metric: metricName(m.name), labels: genericLabels(attrs), factor: 1, error: false };
   }
 
-  #metric(
+  async #metric(
     token: string,
     instance: string,
     m: OtlpMetric,
     now: number,
     rows: Map<string, RowState>,
     reject: (n: number, why: string) => void,
-  ): void {
+    slicer: Slicer,
+  ): Promise<void> {
     const d = m.data;
     if (d.kind === 'unsupported') {
       reject(d.points, `${m.name}: ${d.what} is not supported (send histograms)`);
@@ -291,7 +298,9 @@ export class OtlpMapper {
       return;
     }
     const cumulative = d.kind !== 'gauge' && d.temporality === TEMPORALITY.cumulative;
+    let n = 0;
     for (const p of d.points) {
+      if (++n % 64 === 0) await slicer.pause();
       const key = `${token}\u0000${instance}\u0000${m.name}\u0000${JSON.stringify(Object.entries(p.attributes).sort())}`;
       let s = this.#series.get(key);
       if (!s) {

@@ -38,7 +38,7 @@ export class OtlpReceiver {
   ): Promise<OtlpAnswer> {
     const format = bodyFormat(contentType) ?? 'json';
     const req = decodeRequest(await inflate(body, encoding), format);
-    const mapped = this.mapper.map(token, req, this.clock.now());
+    const mapped = await this.mapper.map(token, req, this.clock.now());
     const totalRows = mapped.batches.reduce((n, b) => n + b.rows.length, 0);
     const chunk = Math.max(1, Math.min(MAX_ROWS_PER_BATCH, this.admission.limits.maxRowsPerRequest));
     let folded = 0;
