@@ -21,9 +21,10 @@ import {
   PeriodicExportingMetricReader,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
-import { createMonitor, type Monitor } from '../../src/index.js';
-import { type HttpReceiver, startHttpReceiver, until } from '../support/receivers.js';
+import { type App, createApp } from '../../src/app.js';
+import { type HttpReceiver, startHttpReceiver } from '../support/receivers.js';
 import { tempDir } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
 
 const PUSH = 'otel-push-token-0123456789abcdef';
 const READ = 'otel-read-token-0123456789abcdef';
@@ -75,7 +76,7 @@ interface Performance {
 describe('OpenTelemetry SDK -> POST /v1/metrics', () => {
   const dir = tempDir();
   let hooks: HttpReceiver;
-  let monitor: Monitor;
+  let monitor: App;
   let base = '';
   let app: Server;
   let appUrl = '';
@@ -86,7 +87,7 @@ describe('OpenTelemetry SDK -> POST /v1/metrics', () => {
   before(async () => {
     context.setGlobalContextManager(new AlsContextManager());
     hooks = await startHttpReceiver();
-    monitor = createMonitor(
+    monitor = createApp(
       {
         instance: 'monitor',
         data_dir: dir.path,
@@ -138,7 +139,7 @@ describe('OpenTelemetry SDK -> POST /v1/metrics', () => {
       await wait(300);
       res.status(503).json({ ok: false });
     });
-    const nodeHttp = require('http') as typeof import('node:http');
+    const nodeHttp = require('node:http') as typeof import('node:http');
     app = nodeHttp.createServer(server);
     await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
     appUrl = `http://127.0.0.1:${(app.address() as { port: number }).port}`;
@@ -198,18 +199,14 @@ describe('OpenTelemetry SDK -> POST /v1/metrics', () => {
    * says the rows are stored).
    */
   async function waitForRoute(route: string, instance: string, range: string): Promise<Performance> {
-    const end = Date.now() + WITHIN_MS;
-    for (;;) {
-      const p = await performance(range);
-      if (p.summary.routes.some((r) => r.labels.route === route) && p.summary.instances.includes(instance))
-        return p;
-      if (Date.now() > end) {
-        throw new Error(
-          `timed out waiting for ${route} of ${instance}: ${JSON.stringify(p.summary.instances)}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    return waitFor(
+      async () => {
+        const p = await performance(range);
+        const there = p.summary.routes.some((r) => r.labels.route === route);
+        return there && p.summary.instances.includes(instance) ? p : undefined;
+      },
+      { timeout: WITHIN_MS, interval: 100, what: `${route} of ${instance} in /production/api/performance` },
+    );
   }
 
   test('protobuf: routes appear under service.name/service.instance.id and a latency rule fires', async (t) => {
@@ -224,11 +221,10 @@ describe('OpenTelemetry SDK -> POST /v1/metrics', () => {
       ...Array.from({ length: 40 }, (_, i) => `/fast/${i}`),
       ...Array.from({ length: 5 }, (_, i) => `/slow/${i}`),
     ]);
-    await until(
-      () => firing('/slow/:id') !== undefined,
-      WITHIN_MS,
-      'the latency alert of /slow/:id at the webhook',
-    );
+    await waitFor(() => firing('/slow/:id') !== undefined, {
+      timeout: WITHIN_MS,
+      what: 'the latency alert of /slow/:id at the webhook',
+    });
     t.diagnostic(`alert after ${Date.now() - t0} ms`);
     const perf = await waitForRoute('/slow/:id', 'shop/proto-1', '15m');
     t.diagnostic(`route seen after ${Date.now() - t0} ms`);
@@ -244,20 +240,26 @@ describe('OpenTelemetry SDK -> POST /v1/metrics', () => {
       new JsonExporter({ url: `${base}/v1/metrics`, headers: { authorization: `Bearer ${PUSH}` } }),
     );
     await traffic(Array.from({ length: 4 }, (_, i) => `/orders/${i}`));
-    await until(() => firing('/orders/:id') !== undefined, WITHIN_MS, 'the latency alert of /orders/:id');
+    await waitFor(() => firing('/orders/:id') !== undefined, {
+      timeout: WITHIN_MS,
+      what: 'the latency alert of /orders/:id',
+    });
     t.diagnostic(`alert after ${Date.now() - t0} ms`);
     await waitForRoute('/orders/:id', 'shop/json-1', '1h');
     t.diagnostic(`route seen after ${Date.now() - t0} ms`);
-    const rows = await monitor.store.rollups.query({
-      metrics: ['http_request_duration_ms'],
-      resolution: 60_000,
-      since: 0,
-      until: Date.now() + 60_000,
-    });
-    const orders = rows.filter((r) => r.instance === 'shop/json-1' && r.labels.includes('/orders/:id'));
-    assert.equal(
-      orders.reduce((n, r) => n + r.count, 0),
-      4,
+    // the last requests may come with the next export
+    const orders = await waitFor(
+      async () => {
+        const rows = await monitor.store.rollups.query({
+          metrics: ['http_request_duration_ms'],
+          resolution: 60_000,
+          since: 0,
+          until: Date.now() + 60_000,
+        });
+        const mine = rows.filter((r) => r.instance === 'shop/json-1' && r.labels.includes('/orders/:id'));
+        return mine.reduce((n, r) => n + r.count, 0) === 4 ? mine : undefined;
+      },
+      { timeout: WITHIN_MS, what: 'the 4 requests of /orders/:id stored' },
     );
     assert.equal(
       orders.reduce((n, r) => n + r.errors, 0),

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { tempDir } from '../../../test/support/services.js';
+import { type App, createApp } from '../../app.js';
 import { FakeClock } from '../../core/clock.js';
-import { METRIC } from '../../core/metric-names.js';
-import { MINUTE_MS } from '../../core/rollup.js';
-import { createMonitor, type Monitor } from '../../index.js';
+import { METRIC } from '../../metrics/names.js';
 import { decodeResponse, encodeRequest } from '../../metrics/otlp/decode.js';
+import { MINUTE_MS } from '../../metrics/rollup.js';
 
 const PUSH = 'otlp-push-token-0123456789abcdef';
 const READ = 'otlp-read-token-0123456789abcdef';
@@ -62,10 +62,10 @@ function httpExport(instance: string, route: string, counts: number[], time = T0
 describe('POST /v1/metrics', () => {
   const dir = tempDir();
   const clock = new FakeClock(T0);
-  let m: Monitor;
+  let m: App;
 
   before(async () => {
-    m = createMonitor(
+    m = createApp(
       {
         data_dir: dir.path,
         logs: { stdout: false },
