@@ -26,8 +26,9 @@ import { apiRoutes } from './http/routes/api.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
 import { healthRoutes } from './http/routes/health.js';
 import { healthDetailedRoutes } from './http/routes/health-detailed.js';
-import { ingestRoutes } from './http/routes/ingest.js';
+import { ingestRoutes, pushAdmission } from './http/routes/ingest.js';
 import { metricsRoutes } from './http/routes/metrics.js';
+import { otlpRoutes } from './http/routes/otlp.js';
 import { buildHttp, type HttpServer, ownedPaths, type Routes } from './http/server.js';
 import { SessionManager } from './http/session.js';
 import { PassOn, PassOnWatch, passOnWindow } from './instrument/mount.js';
@@ -39,7 +40,7 @@ import {
   errorLinesAround,
   type ProductionLogger,
 } from './logging/index.js';
-import { admissionLimits } from './metrics/admission.js';
+import { admissionLimits, type PushAdmission } from './metrics/admission.js';
 import { MetricsEngine } from './metrics/engine.js';
 import { METRIC } from './metrics/names.js';
 import { buildChannels, NotificationPipeline } from './notifiers/pipeline.js';
@@ -374,6 +375,18 @@ export class App {
       onChange: () => dashboard.live.notify(),
     });
     const { config, clock, lifecycle } = this;
+    // pushed rows (POST /production/ingest, POST /v1/metrics) pass one admission: its limits are shared
+    const ingest = {
+      clock,
+      limits: admissionLimits(config.metrics),
+      instance: config.instanceId,
+      store,
+      metrics: this.metrics,
+      health: this.health,
+      lifecycle,
+    };
+    let pushes: PushAdmission | undefined;
+    const admission = () => (pushes ??= pushAdmission(ingest));
     const routes: Routes[] = [
       (app) =>
         alertRoutes(app, {
@@ -404,16 +417,13 @@ export class App {
               }),
           ]
         : []),
+      (app) => ingestRoutes(app, { ...ingest, auth, admission: admission() }),
       (app) =>
-        ingestRoutes(app, {
+        otlpRoutes(app, {
           auth,
           clock,
-          limits: admissionLimits(config.metrics),
-          instance: config.instanceId,
-          store,
-          metrics: this.metrics,
-          health: this.health,
-          lifecycle,
+          admission: admission(),
+          errorStatuses: config.metrics.error_statuses,
         }),
       (app) =>
         dashboardRoutes(app, {

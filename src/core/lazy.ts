@@ -26,3 +26,6 @@ export const nodemailerModule = onFirstUse<typeof import('nodemailer')>('nodemai
 
 /** `pg`, loaded when the first PostgreSQL connection is made (store, leader lock). */
 export const pgModule = onFirstUse<typeof import('pg')>('pg');
+
+/** protobufjs's light build (no .proto parser), loaded on the first OTLP protobuf body. */
+export const protobufLight = onFirstUse<typeof import('protobufjs/light.js')>('protobufjs/light.js');

@@ -56,7 +56,7 @@ const rowSchema = z.strictObject({
 const batchSchema = z.strictObject({
   instance: z
     .string()
-    .regex(/^[\w.:@-]{1,200}$/, { error: 'must be 1-200 characters of letters, digits and _.:@-' }),
+    .regex(/^[\w.:@/-]{1,200}$/, { error: 'must be 1-200 characters of letters, digits and _.:@/-' }),
   rows: z
     .array(z.unknown())
     .max(MAX_ROWS_PER_BATCH, { error: `at most ${MAX_ROWS_PER_BATCH} rows per request` }),

@@ -30,6 +30,8 @@ export interface IngestRouteDeps {
   /** Pushers over a limit are reported by the `self` check (probe `ingest`), re-run at once. */
   health: Pick<HealthService, 'run' | 'addSelfProbe'>;
   lifecycle: Pick<Lifecycle, 'ready'>;
+  /** The admission to use (shared with `POST /v1/metrics`); default: one of its own (`pushAdmission`). */
+  admission?: PushAdmission;
 }
 
 /** Bytes of a request body: its Content-Length, or (chunked) the size of the parsed JSON. */
@@ -39,7 +41,7 @@ function bodyBytes(req: FastifyRequest): number {
 }
 
 /** The admission of pushed rollups for a monitor, its problems reported by the `self` check as `ingest`. */
-export function pushAdmission(deps: Omit<IngestRouteDeps, 'auth'>): PushAdmission {
+export function pushAdmission(deps: Omit<IngestRouteDeps, 'auth' | 'admission'>): PushAdmission {
   const { store, metrics, clock } = deps;
   const problems = new OwnProblems(() => {
     if (deps.lifecycle.ready) deps.health.run().catch(() => {});
@@ -68,7 +70,7 @@ export function pushAdmission(deps: Omit<IngestRouteDeps, 'auth'>): PushAdmissio
 
 /** Registers the ingest route. */
 export function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps): void {
-  const admission = pushAdmission(deps);
+  const admission = deps.admission ?? pushAdmission(deps);
   // In a scope of its own: its JSON bodies are parsed in slices (see parsePushBody), other routes'
   // with Fastify's parser.
   app.register(async (scope) => {
