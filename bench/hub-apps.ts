@@ -20,6 +20,7 @@ import { Histogram, Registry } from 'prom-client';
 import { type Agent, createAgent } from '../src/agent.js';
 import { METRIC } from '../src/metrics/names.js';
 import type { Series } from '../src/metrics/series.js';
+import { latency, random } from './latency-mix.js';
 
 interface Options {
   instances: number;
@@ -35,23 +36,6 @@ const RATE = o.rate ?? 1;
 const TICK_MS = 100;
 /** prodmon's own histogram bounds (ms), as its `/metrics` exports them. */
 const BOUNDS_S = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000].map((ms) => ms / 1000);
-
-/** Uniform numbers in [0, 1) from a fixed seed (mulberry32): every run records the same mix. */
-let seed = 0x2545f491;
-function random(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-
-/** A latency (ms): log-normal around the route's median, with a slow tail (0.5 % at 5-20x). */
-function latency(median: number): number {
-  const u = Math.max(1e-9, random());
-  const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-  const v = median * Math.exp(0.5 * z);
-  return random() < 0.005 ? v * (5 + 15 * random()) : v;
-}
 
 interface Route {
   labels: { route: string; method: string; status_class: string };

@@ -17,6 +17,7 @@ import { parsePushBody } from '../src/metrics/push-body.js';
 import { encodeSketch, newSketch, type Sketch, sketchAdd } from '../src/metrics/sketch.js';
 import { batchHeader, parseRows } from '../src/metrics/wire.js';
 import { openStore } from '../src/store/index.js';
+import { latency } from './latency-mix.js';
 
 const { values: args } = parseArgs({ options: { per: { type: 'string', default: '10' } } });
 const PER = Number(args.per);
@@ -24,22 +25,6 @@ const INSTANCES = 100;
 const ROUTES = 200;
 const MINUTE = 60_000;
 const WRITE_CHUNK = 64;
-
-let seed = 0x2545f491;
-/** A seeded PRNG (mulberry32), as bench/hub-apps.ts uses. */
-function random(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-
-/** A latency (ms): log-normal around the route's median, with a slow tail (0.5 % at 5-20x). */
-function latency(median: number): number {
-  const z = Math.sqrt(-2 * Math.log(Math.max(1e-9, random()))) * Math.cos(2 * Math.PI * random());
-  const v = median * Math.exp(0.5 * z);
-  return random() < 0.005 ? v * (5 + 15 * random()) : v;
-}
 
 const cpuMs = (from: NodeJS.CpuUsage) => {
   const u = process.cpuUsage(from);

@@ -23,22 +23,8 @@ export interface RollupStats {
   sketch: Sketch | null;
 }
 
-/** The aggregations a window can be reduced to. */
-export type Aggregation =
-  | 'p50'
-  | 'p90'
-  | 'p95'
-  | 'p99'
-  | 'avg'
-  | 'max'
-  | 'min'
-  | 'rate'
-  | 'count'
-  | 'sum'
-  | 'ratio';
-
-/** Every aggregation, for validating rule configs. */
-export const AGGREGATIONS: readonly Aggregation[] = [
+/** Every aggregation a window can be reduced to (also what rule configs may name). */
+export const AGGREGATIONS = [
   'p50',
   'p90',
   'p95',
@@ -50,7 +36,10 @@ export const AGGREGATIONS: readonly Aggregation[] = [
   'count',
   'sum',
   'ratio',
-];
+] as const;
+
+/** The aggregations a window can be reduced to. */
+export type Aggregation = (typeof AGGREGATIONS)[number];
 
 const QUANTILE: Partial<Record<Aggregation, number>> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 };
 

@@ -5,6 +5,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { ALERT_TYPES, SEVERITIES } from '../../domain/alert.js';
+import { AGGREGATIONS } from '../../metrics/rollup.js';
 import { anyDuration, count, duration, nearestKey, nonEmpty, obj } from '../zod-helpers.js';
 
 /** The specification's thresholds (warning / critical), on by default. */
@@ -17,20 +18,6 @@ export const DEFAULT_THRESHOLDS = {
   disk_usage: { warning: 85, critical: 95 },
 } as const;
 export type BuiltinMetric = keyof typeof DEFAULT_THRESHOLDS;
-
-export const AGGREGATIONS = [
-  'p50',
-  'p90',
-  'p95',
-  'p99',
-  'avg',
-  'max',
-  'min',
-  'rate',
-  'count',
-  'sum',
-  'ratio',
-] as const;
 
 /** Bounds of a rule's window: its value is read from that many minutes of rollups at each evaluation. */
 const WINDOW = { min: '10s', max: '7d' };
