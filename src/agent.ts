@@ -6,8 +6,8 @@
  * and shows them. Nothing else runs in the app's process: no store, no health checks, no alerting, no
  * HTTP routes, no log files.
  *
- * Why a second entry: a whole embedded monitor costs about 20 MB of RSS before the first request
- * (zod and the config schemas, Kysely, SQLite, prom-client; bench/memory.ts), which a process that only
+ * Why a second entry: a whole embedded monitor costs memory before the first request (the code of zod
+ * and the config schemas, Kysely, SQLite, prom-client; see docs/benchmarks.md), which a process that only
  * needs to be measured (a cluster worker, one of many replicas) should not pay. This module's graph
  * holds none of those packages (src/agent.test.ts checks it), options are checked by hand, and the
  * push goes through node:http rather than the global fetch (whose first use loads undici).

@@ -1,9 +1,8 @@
 /**
  * Packages loaded on first use. An embedded monitor is paid for in the user's process, and most of
- * its memory there is the code of the packages it loads (`pg` alone is about 3 MB of heap). Packages
- * that only some setups need — `pg` without a PostgreSQL store, `nodemailer` without an email channel,
- * `yaml` without a config file — are loaded when first used, not when prodmon is imported.
- * (bench/memory.ts measures the import.)
+ * its memory there is the code of the packages it loads. Packages that only some setups need — `pg`
+ * without a PostgreSQL store, `nodemailer` without an email channel, `yaml` without a config file — are
+ * loaded when first used, not when prodmon is imported (docs/benchmarks.md has the cost of the import).
  */
 import { createRequire } from 'node:module';
 

@@ -30,8 +30,8 @@ interface RouteContextLike {
 
 /**
  * The route template of a request, or undefined for a 404. `request.routeOptions` would say the same,
- * but its getter builds a 12-field object on every read (with `is404`, about 30 ns per request in a
- * tight loop against about 1.5 ns here: a small part of a request, paid for nothing); the context it
+ * but its getter builds a 12-field object on every read (with `is404`: a small cost, but paid on every
+ * request for nothing); the context it
  * reads from sits on the request under Fastify's `Symbol('fastify.context')`, found on the first
  * request (`is404` reads the same `config.url`).
  * When a Fastify version keeps it elsewhere, the public getters are used.

@@ -51,8 +51,8 @@ export interface TrackState {
  * `http.server.response.finish` diagnostics channel, to which the tracker subscribes once (on the first
  * request it tracks). The state of a request in flight is kept on its connection (a slot per socket,
  * made on the first request of the connection, with one `close` listener for the connection's life), so
- * a request costs no listener of its own: on Express each `res.on(...)` was one of the dearest steps of
- * a request (Express swaps the prototype of every response, and V8 then handles each one's listeners
+ * a request costs no listener of its own: on Express a `res.on(...)` per request is one of its dearest
+ * steps (Express swaps the prototype of every response, and V8 then handles each one's listeners
  * on a slow path). A request still in flight when its connection closes was aborted by the client.
  * With keep-alive, the slot and its listener are paid once per connection, not per request.
  *
@@ -61,11 +61,11 @@ export interface TrackState {
  * usual case: prodmon's middleware runs first, synchronously), its socket and method come from the
  * message, not from `req`. On Express that matters: after Express swaps the prototype of a request or
  * response, V8 gives each one a hidden class of its own, so every property read or written on them
- * misses V8's inline caches and takes a slow lookup (on the order of a thousand instructions each,
- * counted with callgrind); prodmon therefore touches Express's `req` and `res` as little as it can.
+ * misses V8's inline caches and takes a slow lookup (see docs/benchmarks.md, Overhead in instructions);
+ * prodmon therefore touches Express's `req` and `res` as little as it can.
  *
  * Anything else (a response of an HTTP/2 compat server, of an injected request such as Fastify's
- * `inject`, a hand-made response): a `close` listener per response, as before. The state lives in the
+ * `inject`, a hand-made response): a `close` listener per response. The state lives in the
  * listener, never as a property of `res`: on Express each added property gives the response a hidden
  * class of its own.
  */
@@ -89,8 +89,8 @@ let subscribed = false;
 /**
  * Whether to follow `http.server.request.start` too: only for Express (its adapter asks), where reading
  * `req` costs more than the message does. On plain node:http and Fastify requests, reading `req.socket`
- * and `req.method` is cheap and the subscription is not: on node:http prodmon's added CPU per hello-world
- * request was +11.8 % with it and +8.5 % without, side by side (in process, as bench/overhead-cpu.ts).
+ * and `req.method` is cheap and the subscription is not: it adds CPU to every request there (see
+ * docs/benchmarks.md, HTTP overhead).
  */
 let followStarts = false;
 

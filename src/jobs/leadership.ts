@@ -205,7 +205,7 @@ export class LeaseLeadership implements Leadership {
     const locked = lock ? lock.held || (await lock.tryAcquire()) : false;
     let lease = await store.leases.acquire(this.name, this.holder, this.#ttl, now);
     if (!lease && locked && lock) {
-      // We hold the lock, so the holder's session is not holding it: if that session is gone, take over now.
+      // This instance holds the lock, so the holder's session does not: if it is gone, take over now.
       const cur = await store.leases.get(this.name);
       if (cur && cur.holder !== this.holder && !(await lock.sessionAlive(cur.holder))) {
         lease = await store.leases.seize(this.name, this.holder, this.#ttl, now, cur.epoch);

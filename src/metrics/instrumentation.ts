@@ -52,7 +52,7 @@ export interface InstrumentationOptions {
   systemSource?: SystemSource;
   /** Monotonic ms for request and query durations (default performance.now). */
   hrtime?: () => number;
-  /** Transport for the push (default node:http/https; global fetch costs ~3 MB to load). */
+  /** Transport for the push (default node:http/https; the global fetch loads undici, which costs memory). */
   fetch?: typeof fetch;
 }
 

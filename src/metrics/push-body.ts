@@ -1,7 +1,7 @@
 /**
  * The JSON body of a push, parsed in slices: `JSON.parse` of a whole push holds the event loop for as
- * long as the body is large (about 10 ms per MB on the benchmark VM, several pushes arriving together
- * add up, and a pusher's batch is up to about 4 MB). Here the top-level object is walked byte by byte,
+ * long as the body is large (several pushes arriving together add up, and a pusher's batch is up to
+ * 4 MB, its `MAX_BATCH_BYTES`). Here the top-level object is walked byte by byte,
  * each element of its `rows` array is cut out and parsed with `JSON.parse` on its own, and the loop
  * gets a turn between slices (see `Slicer`). The other top-level values are parsed whole (they are
  * small). Only the structure between those values is read here: every value goes through

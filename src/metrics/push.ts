@@ -3,7 +3,7 @@
  * bounded buffer (a newer version of a bucket replaces the older) and are POSTed to its ingest route;
  * failures are retried on the next round, rows the receiver rejects as invalid are dropped.
  * Sent with node:http/https (already loaded by any web app), not the global fetch, whose first use loads
- * undici: about 3 MB of RSS in a process that pushes (measured with bench/memory.ts's stages).
+ * undici, whose code would stay in the memory of every process that pushes (see docs/benchmarks.md).
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -43,7 +43,7 @@ export function toWire(instance: string, rows: readonly RollupRow[]): WireBatch 
  * POSTs `body` and resolves with the status once the answer has been read; rejects on a network error
  * or when no answer is complete within `timeoutMs`. The body is written from this function's own scope,
  * never captured by a listener: a kept-alive connection keeps its last request's listeners, and with
- * them a whole batch's JSON (3 MB for 1,000 series) until the next push.
+ * them a whole batch's JSON (up to `MAX_BATCH_BYTES`) until the next push.
  */
 export function postJson(
   url: string,

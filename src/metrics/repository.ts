@@ -17,7 +17,8 @@ export interface RollupRepository {
   /**
    * The rows of a query in pages of at most `pageSize` rows, metric by metric and (for up to
    * `MAX_BUCKET_STEPS` buckets of the resolution) bucket by bucket, for reads that must not hold the
-   * event loop: SQLite answers synchronously (the 20,000 rows of one minute took a few hundred ms), so
+   * event loop: SQLite answers synchronously (a whole minute of a hub's rows in one statement would hold
+   * the loop until every row is read), so
    * each page is one statement (keyset on the rowid, in the order of the time index); PostgreSQL
    * answers asynchronously, one query per bucket and metric. Only a page is in memory at a time;
    * callers yield between pages, and `slicer` yields between queries.

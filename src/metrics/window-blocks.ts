@@ -1,7 +1,7 @@
 /**
  * The minutes of the alert windows, kept between evaluations: a hub evaluates its rules on every
- * push (each push is fresh data), and each evaluation used to read every row of the window again,
- * 100,000 rows for a 5-minute window over 20,000 series. Here each minute of a metric is read from the
+ * push (each push is fresh data), and reading every row of the window again at each evaluation would
+ * be 100,000 rows for a 5-minute window over 20,000 series. Here each minute of a metric is read from the
  * store once, then kept up to date with what this process writes (pushes it accepts, its own flushes):
  *
  * - a minute still filling (until `settleMs` after its end: pushers send a minute again each time

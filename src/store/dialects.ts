@@ -11,8 +11,8 @@ import { type SqliteFaultKind, SqliteHandle } from './sqlite-handle.js';
 
 /**
  * An SQLite file in WAL mode, waiting up to 5 s for another writer, with a 512 KiB page cache:
- * better-sqlite3 builds SQLite with a 16 MB default, which an embedded monitor's flushes filled (RSS);
- * the OS page cache keeps the file's hot pages anyway.
+ * better-sqlite3 builds SQLite with a 16 MB default, which an embedded monitor's flushes would fill, in
+ * the memory of the user's process; the OS page cache keeps the file's hot pages anyway.
  */
 export function openRawSqlite(path: string): BetterSqlite3.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });

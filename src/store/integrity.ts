@@ -1,7 +1,7 @@
 /**
  * SQLite's `PRAGMA quick_check` on a worker thread, over a read-only connection of its own: it reads
- * every page of the file (about 2.4 s of one core per GB on the reference machine, see
- * docs/benchmarks.md), so it must not run on the event loop. The worker's connection only reads; in WAL mode the main
+ * every page of the file (its time grows with the file's size, see docs/benchmarks.md), so it must not
+ * run on the event loop. The worker's connection only reads; in WAL mode the main
  * connection keeps writing meanwhile.
  */
 import { createRequire } from 'node:module';

@@ -4,7 +4,7 @@
  * sent again on another connection instead of failing the request that happened to pick it.
  *
  * pg-pool drops an idle connection once it hears that its session ended, but the server's word arrives
- * a few milliseconds after the session is gone (longer on a busy machine): a statement sent in that
+ * a moment after the session is gone (later on a busy machine): a statement sent in that
  * window fails with 57P01 (admin_shutdown), "Connection terminated unexpectedly" or ECONNRESET, and after
  * a `pg_terminate_backend` of every session the pool may hold several such connections.
  *

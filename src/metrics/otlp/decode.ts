@@ -3,9 +3,9 @@
  * plain shape (`OtlpRequest`) the mapping reads. The protobuf is decoded with protobufjs from the
  * descriptor of the official .proto files (`./proto/`), loaded on the first protobuf body. A body that
  * is not what it says it is, or holds a field of the wrong type, is PRODMON_E_BAD_REQUEST naming the
- * field; unknown fields are ignored (as OTLP asks of receivers). Decoding is one piece of work (about
- * 60 ms per MB of protobuf, decoded and checked, measured with 5,000 histogram points in 1.8 MB); what
- * follows (./map.ts, the admission) runs in slices.
+ * field; unknown fields are ignored (as OTLP asks of receivers). Decoding is one piece of work that
+ * holds the event loop for as long as the body is large (docs/metrics.md gives its cost); what follows
+ * (./map.ts, the admission) runs in slices.
  */
 import { gunzip } from 'node:zlib';
 import type { Type } from 'protobufjs';
