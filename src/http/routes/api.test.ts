@@ -10,6 +10,7 @@ import {
   PASSWORD,
   READ_TOKEN,
   startMonitor,
+  withoutEvaluation,
 } from '../../dashboard/test-support/fixture.js';
 import { METRIC } from '../../metrics/names.js';
 
@@ -125,41 +126,46 @@ describe('dashboard JSON API', () => {
     assert.equal((await inject('GET', `${A}/alerts?limit=100000`, bearer(READ_TOKEN))).statusCode, 400);
   });
 
-  test('resolving needs the admin role and a reason; a second resolve conflicts', async () => {
-    const a = await insertAlert(f.monitor.store, Date.now(), { rule: 'api_resolve', message: 'resolve me' });
-    const url = `${A}/alerts/${a.id}/resolve`;
-    assert.equal((await inject('POST', url, bearer(READ_TOKEN), { reason: 'x' })).statusCode, 403);
-    assert.equal((await inject('POST', url, bearer(ADMIN_TOKEN), { reason: '' })).statusCode, 400);
-    const ok = await inject('POST', url, bearer(ADMIN_TOKEN), { reason: 'fixed by hand' });
-    assert.equal(ok.statusCode, 200);
-    assert.equal(ok.json().alert.resolution.reason, 'fixed by hand');
-    assert.equal(ok.json().alert.resolution.by, 'ops-token');
-    assert.equal((await inject('POST', url, bearer(ADMIN_TOKEN), { reason: 'again' })).statusCode, 409);
-  });
+  test('resolving needs the admin role and a reason; a second resolve conflicts', () =>
+    withoutEvaluation(f, async () => {
+      const a = await insertAlert(f.monitor.store, Date.now(), {
+        rule: 'api_resolve',
+        message: 'resolve me',
+      });
+      const url = `${A}/alerts/${a.id}/resolve`;
+      assert.equal((await inject('POST', url, bearer(READ_TOKEN), { reason: 'x' })).statusCode, 403);
+      assert.equal((await inject('POST', url, bearer(ADMIN_TOKEN), { reason: '' })).statusCode, 400);
+      const ok = await inject('POST', url, bearer(ADMIN_TOKEN), { reason: 'fixed by hand' });
+      assert.equal(ok.statusCode, 200);
+      assert.equal(ok.json().alert.resolution.reason, 'fixed by hand');
+      assert.equal(ok.json().alert.resolution.by, 'ops-token');
+      assert.equal((await inject('POST', url, bearer(ADMIN_TOKEN), { reason: 'again' })).statusCode, 409);
+    }));
 
-  test('with a session, a state change needs the CSRF header and this origin', async () => {
-    const a = await insertAlert(f.monitor.store, Date.now(), {
-      rule: 'api_session',
-      message: 'session resolve',
-    });
-    const c = new DashClient(f.monitor.http);
-    await c.signIn({ name: 'admin', password: PASSWORD });
-    const session = (await c.request('GET', `${A}/session`)).json();
-    assert.deepEqual([session.name, session.role, session.via], ['admin', 'admin', 'session:user']);
-    const url = `${A}/alerts/${a.id}/resolve`;
-    assert.equal((await c.request('POST', url, { json: { reason: 'x' } })).statusCode, 403);
-    const foreign = await c.request('POST', url, {
-      json: { reason: 'x' },
-      headers: { 'x-csrf-token': session.csrf, origin: 'http://evil.example' },
-    });
-    assert.equal(foreign.statusCode, 403);
-    assert.equal((await f.monitor.store.alerts.get(a.id))?.status, 'firing');
-    const ok = await c.request('POST', url, {
-      json: { reason: 'from the page' },
-      headers: { 'x-csrf-token': session.csrf, 'sec-fetch-site': 'same-origin' },
-    });
-    assert.equal(ok.statusCode, 200);
-  });
+  test('with a session, a state change needs the CSRF header and this origin', () =>
+    withoutEvaluation(f, async () => {
+      const a = await insertAlert(f.monitor.store, Date.now(), {
+        rule: 'api_session',
+        message: 'session resolve',
+      });
+      const c = new DashClient(f.monitor.http);
+      await c.signIn({ name: 'admin', password: PASSWORD });
+      const session = (await c.request('GET', `${A}/session`)).json();
+      assert.deepEqual([session.name, session.role, session.via], ['admin', 'admin', 'session:user']);
+      const url = `${A}/alerts/${a.id}/resolve`;
+      assert.equal((await c.request('POST', url, { json: { reason: 'x' } })).statusCode, 403);
+      const foreign = await c.request('POST', url, {
+        json: { reason: 'x' },
+        headers: { 'x-csrf-token': session.csrf, origin: 'http://evil.example' },
+      });
+      assert.equal(foreign.statusCode, 403);
+      assert.equal((await f.monitor.store.alerts.get(a.id))?.status, 'firing');
+      const ok = await c.request('POST', url, {
+        json: { reason: 'from the page' },
+        headers: { 'x-csrf-token': session.csrf, 'sec-fetch-site': 'same-origin' },
+      });
+      assert.equal(ok.statusCode, 200);
+    }));
 
   test('silences are created and ended through the API (admin), audited', async () => {
     const r = await inject('POST', `${A}/silences`, bearer(ADMIN_TOKEN), {

@@ -11,6 +11,7 @@ import {
   type MonitorFixture,
   PASSWORD,
   startMonitor,
+  withoutEvaluation,
 } from '../../dashboard/test-support/fixture.js';
 
 let f: MonitorFixture;
@@ -210,66 +211,70 @@ describe('embedded', () => {
 });
 
 describe('dashboard actions', () => {
-  test('a read-only user sees no actions and cannot resolve', async () => {
-    const alert = await insertAlert(f.monitor.store, Date.now(), {
-      rule: 'ro_rule',
-      message: 'read-only cannot resolve me',
-      severity: 'critical',
-    });
-    const c = new DashClient(f.monitor.http);
-    await c.signIn({ name: 'reader', password: PASSWORD });
-    const page = await c.request('GET', `${D}/`);
-    assert.match(page.body, /read-only cannot resolve me/);
-    assert.doesNotMatch(page.body, /data-action="resolve"/);
-    const csrf = await c.csrf();
-    const r = await c.request('POST', `${D}/alerts/${alert.id}/resolve`, {
-      form: { _csrf: csrf, reason: 'let me' },
-    });
-    assert.equal(r.statusCode, 403);
-    assert.equal((await f.monitor.store.alerts.get(alert.id))?.status, 'firing');
-  });
+  test('a read-only user sees no actions and cannot resolve', () =>
+    withoutEvaluation(f, async () => {
+      const alert = await insertAlert(f.monitor.store, Date.now(), {
+        rule: 'ro_rule',
+        message: 'read-only cannot resolve me',
+        severity: 'critical',
+      });
+      const c = new DashClient(f.monitor.http);
+      await c.signIn({ name: 'reader', password: PASSWORD });
+      const page = await c.request('GET', `${D}/`);
+      assert.match(page.body, /read-only cannot resolve me/);
+      assert.doesNotMatch(page.body, /data-action="resolve"/);
+      const csrf = await c.csrf();
+      const r = await c.request('POST', `${D}/alerts/${alert.id}/resolve`, {
+        form: { _csrf: csrf, reason: 'let me' },
+      });
+      assert.equal(r.statusCode, 403);
+      assert.equal((await f.monitor.store.alerts.get(alert.id))?.status, 'firing');
+    }));
 
-  test('an admin resolves with a reason: CSRF and origin checked, audited, then in the history', async () => {
-    const alert = await insertAlert(f.monitor.store, Date.now(), {
-      rule: 'db_slow',
-      message: 'database is slow',
-      severity: 'high',
-    });
-    const c = await admin();
-    const url = `${D}/alerts/${alert.id}/resolve`;
-    assert.equal((await c.request('POST', url, { form: { reason: 'no token' } })).statusCode, 403);
-    const csrf = await c.csrf();
-    const foreign = await c.request('POST', url, {
-      form: { _csrf: csrf, reason: 'x' },
-      headers: { origin: 'https://evil.example' },
-    });
-    assert.equal(foreign.statusCode, 403);
-    const crossSite = await c.request('POST', url, {
-      form: { _csrf: csrf, reason: 'x' },
-      headers: { 'sec-fetch-site': 'cross-site' },
-    });
-    assert.equal(crossSite.statusCode, 403);
-    const empty = await c.request('POST', url, { form: { _csrf: csrf, reason: '  ', back: `${D}/alerts` } });
-    assert.equal(empty.statusCode, 400);
-    assert.equal((await f.monitor.store.alerts.get(alert.id))?.status, 'firing');
-    const ok = await c.request('POST', url, {
-      form: { _csrf: csrf, reason: 'index added', back: `${D}/alerts` },
-    });
-    assert.equal(ok.statusCode, 303);
-    assert.equal(ok.headers.location, `${D}/alerts?notice=resolved`);
-    const stored = await f.monitor.store.alerts.get(alert.id);
-    assert.deepEqual(
-      [stored?.status, stored?.resolution?.reason, stored?.resolution?.by],
-      ['resolved', 'index added', 'admin'],
-    );
-    const audit = await f.monitor.store.audit.list({ target: alert.id });
-    assert.equal(audit[0]?.action, 'alert.resolve');
-    const history = await c.request('GET', `${D}/alerts?status=resolved`);
-    assert.match(history.body, new RegExp(`data-alert-id="${alert.id}"`));
-    assert.match(history.body, /index added/);
-    const again = await c.request('POST', url, { form: { _csrf: csrf, reason: 'twice' } });
-    assert.equal(again.statusCode, 409);
-  });
+  test('an admin resolves with a reason: CSRF and origin checked, audited, then in the history', () =>
+    withoutEvaluation(f, async () => {
+      const alert = await insertAlert(f.monitor.store, Date.now(), {
+        rule: 'db_slow',
+        message: 'database is slow',
+        severity: 'high',
+      });
+      const c = await admin();
+      const url = `${D}/alerts/${alert.id}/resolve`;
+      assert.equal((await c.request('POST', url, { form: { reason: 'no token' } })).statusCode, 403);
+      const csrf = await c.csrf();
+      const foreign = await c.request('POST', url, {
+        form: { _csrf: csrf, reason: 'x' },
+        headers: { origin: 'https://evil.example' },
+      });
+      assert.equal(foreign.statusCode, 403);
+      const crossSite = await c.request('POST', url, {
+        form: { _csrf: csrf, reason: 'x' },
+        headers: { 'sec-fetch-site': 'cross-site' },
+      });
+      assert.equal(crossSite.statusCode, 403);
+      const empty = await c.request('POST', url, {
+        form: { _csrf: csrf, reason: '  ', back: `${D}/alerts` },
+      });
+      assert.equal(empty.statusCode, 400);
+      assert.equal((await f.monitor.store.alerts.get(alert.id))?.status, 'firing');
+      const ok = await c.request('POST', url, {
+        form: { _csrf: csrf, reason: 'index added', back: `${D}/alerts` },
+      });
+      assert.equal(ok.statusCode, 303);
+      assert.equal(ok.headers.location, `${D}/alerts?notice=resolved`);
+      const stored = await f.monitor.store.alerts.get(alert.id);
+      assert.deepEqual(
+        [stored?.status, stored?.resolution?.reason, stored?.resolution?.by],
+        ['resolved', 'index added', 'admin'],
+      );
+      const audit = await f.monitor.store.audit.list({ target: alert.id });
+      assert.equal(audit[0]?.action, 'alert.resolve');
+      const history = await c.request('GET', `${D}/alerts?status=resolved`);
+      assert.match(history.body, new RegExp(`data-alert-id="${alert.id}"`));
+      assert.match(history.body, /index added/);
+      const again = await c.request('POST', url, { form: { _csrf: csrf, reason: 'twice' } });
+      assert.equal(again.statusCode, 409);
+    }));
 
   test('an admin silences a rule and ends the silence', async () => {
     const c = await admin();

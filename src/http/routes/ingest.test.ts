@@ -20,17 +20,27 @@ const PUSH = 'push-token-0123456789abcdef';
 const HTTP = METRIC.httpRequest;
 const labels = { route: '/a', method: 'GET', status_class: '2xx' };
 
-async function freePort(): Promise<number> {
-  const s = createServer();
+/**
+ * A port held by a server that drops every connection, so a push to it fails, until `release()`:
+ * then the receiver listens there at once (a port only found free and closed again could be taken by
+ * another process, whose server would answer the push).
+ */
+async function heldPort(): Promise<{ port: number; release: () => Promise<void> }> {
+  const s = createServer((socket) => socket.destroy());
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  let closed: Promise<void> | null = null;
+  const release = () => {
+    closed ??= new Promise<void>((r) => s.close(() => r()));
+    return closed;
+  };
+  return { port, release };
 }
 
 describe('POST /production/ingest', () => {
   const dir = tempDir();
   let port: number;
+  let held: { port: number; release: () => Promise<void> };
   let receiver: App;
   let base: string;
   let sender: MetricsEngine;
@@ -38,7 +48,8 @@ describe('POST /production/ingest', () => {
   let batch: WireBatch;
 
   before(async () => {
-    port = await freePort();
+    held = await heldPort();
+    port = held.port;
     receiver = createApp(
       {
         data_dir: dir.path,
@@ -68,6 +79,7 @@ describe('POST /production/ingest', () => {
     batch = toWire('shop-1', rows);
   });
   after(async () => {
+    await held.release();
     sender.recorder.close();
     await senderStore.cleanup();
     await receiver.stop({ drainDelayMs: 0 });
@@ -190,9 +202,10 @@ describe('POST /production/ingest', () => {
       for (const v of [5, 6]) pushing.record(HTTP, { ...labels, route: '/pushed' }, v);
       await pushing.flush();
       assert.equal(pushing.pusher!.buffered, 1);
-      await assert.rejects(pushing.pusher!.send(), /failed/); // nobody listens yet
+      await assert.rejects(pushing.pusher!.send(), /failed/); // the port drops every connection
       assert.equal(pushing.pusher!.buffered, 1, 'kept for the next round');
       assert.equal(pushing.pusher!.failures, 1);
+      await held.release();
       await receiver.listen('127.0.0.1', port);
       assert.equal(await pushing.pusher!.send(), 1);
       assert.equal(pushing.pusher!.buffered, 0);
