@@ -172,7 +172,7 @@ describe('the hourly compaction job', () => {
     const clock = new FakeClock(T0 + 3 * HOUR_MS + 20 * MINUTE_MS);
     const first = await leader(store, config, clock);
     first.scheduler.start();
-    await new Promise((r) => setTimeout(r, 200));
+    await first.scheduler.settled(); // the catch-up at start has decided, and nothing is running
     assert.deepEqual(await runs(store, 0), [], 'everything whole is compacted');
     await first.scheduler.stop();
     await first.leadership.stop();
@@ -182,8 +182,8 @@ describe('the hourly compaction job', () => {
     const second = await leader(off.store, off.config, clock);
     assert.equal(second.scheduler.list().find((j) => j.job === 'compact')?.schedule, false);
     second.scheduler.start();
-    await clock.advance(2 * HOUR_MS);
-    await new Promise((r) => setTimeout(r, 200));
+    await clock.advance(2 * HOUR_MS); // two hourly slots pass (a disabled job has no loop to wake)
+    await second.scheduler.settled();
     assert.deepEqual(await runs(off.store, 0), []);
     assert.deepEqual(await perHour(off.store, HOUR_MS), {});
   });

@@ -80,6 +80,8 @@ export class Scheduler {
   #loops: Promise<void>[] = [];
   #unsubscribe: (() => void) | null = null;
   #started = false;
+  /** The catch-up in progress or last done (see `settled`). */
+  #catching: Promise<void> = Promise.resolve();
 
   constructor(o: SchedulerOptions) {
     this.#o = o;
@@ -113,9 +115,18 @@ export class Scheduler {
     this.#started = true;
     for (const e of this.#entries.values()) if (e.schedule) this.#loops.push(this.#loop(e, e.schedule));
     this.#unsubscribe = this.#o.leadership.onChange((leader) => {
-      if (leader) void this.#catchUp();
+      if (leader) this.#catching = this.#catchUp();
     });
-    if (this.#o.leadership.isLeader()) void this.#catchUp();
+    if (this.#o.leadership.isLeader()) this.#catching = this.#catchUp();
+  }
+
+  /**
+   * Resolves once the last catch-up (at start, or on becoming the leader) has decided what to run and
+   * the runs under way have ended: the moment after which a run at start would have been recorded.
+   */
+  async settled(): Promise<void> {
+    await this.#catching;
+    await Promise.all([...this.#entries.values()].map((e) => e.running));
   }
 
   /** Stops the loops and waits for running jobs (they see their signal aborted). */

@@ -72,6 +72,11 @@ export class InventoryCache {
     return this.#state;
   }
 
+  /** Whether a connection is open or being made, or a reconnection is scheduled. */
+  get connecting(): boolean {
+    return this.#client !== null || this.#retry !== null;
+  }
+
   /** Why the cache is not up (null when up). */
   get reason(): string | null {
     return this.#reason;
