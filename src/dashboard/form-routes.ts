@@ -1,7 +1,7 @@
 /** The admin forms of the dashboard: resolve an alert, create a silence, end one. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AlertActions } from '../alerting/actions.js';
-import { parseDuration } from '../core/duration.js';
+import { configDuration } from '../core/duration.js';
 import { ProdmonError } from '../core/errors.js';
 import { FORM_BODY_LIMIT } from '../http/limits.js';
 import { type Caller, field, fields, safeReturn, secure } from './http.js';
@@ -51,13 +51,15 @@ export function formRoutes(scope: FastifyInstance, kit: PageKit, actions: AlertA
       const i = pair.indexOf('=');
       if (i > 0) labels[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
     }
-    const durationMs = parseDuration(field(req.body, 'duration') || '4h');
+    // Typed by hand: a unit is required, as in the config, the API and the CLI (`30` is not 30 ms).
+    const duration = configDuration(field(req.body, 'duration').trim() || '4h');
     try {
+      if (!duration.ok) throw new ProdmonError('PRODMON_E_BAD_REQUEST', `duration: ${duration.problem}`);
       await actions.silence({
         rule: field(req.body, 'rule').trim() || undefined,
         type: field(req.body, 'type') || undefined,
         labels: Object.keys(labels).length ? labels : undefined,
-        durationMs: durationMs ?? undefined, // bounded (90d) by buildSilence, which names it
+        durationMs: duration.value, // bounded (90d) by buildSilence, which names it
         comment: field(req.body, 'comment').slice(0, 500),
         createdBy: c.name,
       });

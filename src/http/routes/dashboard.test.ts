@@ -299,6 +299,14 @@ describe('dashboard actions', () => {
       form: { _csrf: csrf, rule: 'x', comment: '' },
     });
     assert.equal(noComment.statusCode, 400);
+    for (const duration of ['30', 'soon']) {
+      const bad = await c.request('POST', `${D}/silences`, {
+        form: { _csrf: csrf, rule: 'x', duration, comment: 'a duration without a unit' },
+      });
+      assert.equal(bad.statusCode, 400, duration);
+      assert.match(bad.body, /duration/, duration);
+    }
+    assert.equal((await f.monitor.store.silences.list(10)).length, 1, 'nothing stored for a bad duration');
     const end = await c.request('POST', `${D}/silences/${s!.id}/expire`, { form: { _csrf: csrf } });
     assert.equal(end.statusCode, 303);
     assert.notEqual((await f.monitor.store.silences.get(s!.id))?.expiredAt, null);
