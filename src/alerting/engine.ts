@@ -45,7 +45,7 @@ export interface AlertEngineOptions {
   /** The first stage of the notification pipeline (default: drops every transition). */
   sink?: TransitionSink<Repos>;
   /** Checks in the same transaction that this instance still leads (leader-only writes); not used for manual resolutions. */
-  fence?: (tx: Repos) => Promise<void>;
+  fence?: (tx: Repos) => Promise<unknown>;
   logger?: AlertingLogger;
   /** `notifications.escalate_after` (0 disables the `escalation` transition). */
   escalateAfterMs?: number;

@@ -21,8 +21,12 @@ export interface Leadership {
   readonly epoch: number | null;
   /** Calls `fn` on every change; returns a function that unsubscribes. */
   onChange(fn: (leader: boolean, epoch: number | null) => void): () => void;
-  /** Inside `tx`: throws PRODMON_E_LEADERSHIP unless this instance still holds the lease at its epoch. */
-  fence(tx: Pick<Repos, 'leases'>): Promise<void>;
+  /**
+   * Inside `tx`: throws PRODMON_E_LEADERSHIP unless this instance still holds the lease at its epoch, and
+   * returns that epoch. The lease row stays locked until `tx` ends, so what `tx` writes belongs to that
+   * epoch even if this instance steps down before the commit (`epoch` may then already read null).
+   */
+  fence(tx: Pick<Repos, 'leases'>): Promise<number>;
   start(): Promise<void>;
   /** Stops competing; a leader gives the lease up so another takes over at once. */
   stop(): Promise<void>;
@@ -119,7 +123,7 @@ export class LeaseLeadership implements Leadership {
     return () => this.#listeners.delete(fn);
   }
 
-  async fence(tx: Pick<Repos, 'leases'>): Promise<void> {
+  async fence(tx: Pick<Repos, 'leases'>): Promise<number> {
     const now = this.#o.clock.now();
     const epoch = this.#epoch;
     // A transaction left idle (this process frozen) is ended by PostgreSQL before the lease would expire.
@@ -131,6 +135,7 @@ export class LeaseLeadership implements Leadership {
     ) {
       throw new LeadershipLostError(this.holder, epoch);
     }
+    return epoch;
   }
 
   /** Runs the first round (a lone instance leads when this resolves), then keeps competing in the background. */
@@ -262,7 +267,7 @@ export function soleLeadership(): Leadership {
     isLeader: () => true,
     epoch: 1,
     onChange: () => () => {},
-    fence: async () => {},
+    fence: async () => 1,
     start: async () => {},
     stop: async () => {},
   };

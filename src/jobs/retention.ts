@@ -55,7 +55,7 @@ export interface RetentionOptions {
   now: number;
   dryRun?: boolean;
   /** Checks leadership in each deleting transaction (jobs); none for `prodmon cleanup`. */
-  fence?: (tx: Repos) => Promise<void>;
+  fence?: (tx: Repos) => Promise<unknown>;
   signal?: AbortSignal;
   onProgress?: (p: JobProgress) => void;
   /** Records read per query (default 1000) and per archive file (default 10 000). */

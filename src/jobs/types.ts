@@ -34,7 +34,7 @@ export interface JobContext {
   /** Aborted when the monitor stops: a job stops between steps. */
   signal: AbortSignal;
   /** Throws PRODMON_E_LEADERSHIP inside `tx` unless this instance still leads: call it before leader-only writes. */
-  fence(tx: Repos): Promise<void>;
+  fence(tx: Repos): Promise<unknown>;
   log: JobLog;
   progress(p: JobProgress): void;
 }

@@ -39,7 +39,7 @@ export interface CompactOptions {
   /** Width of the rows compacted (the recorder's, a minute). */
   resolution?: number;
   /** Checks leadership inside each hour's transaction (the scheduled job); none for `prodmon cleanup`. */
-  fence?: (tx: Repos) => Promise<void>;
+  fence?: (tx: Repos) => Promise<unknown>;
   /** Stops between hours (what is done stays done: the watermark moves with each hour). */
   signal?: AbortSignal;
   /** After each hour: how many are done of how many. */

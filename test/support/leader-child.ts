@@ -65,8 +65,10 @@ const writer = (async () => {
     const believed = leadership.isLeader();
     try {
       await db.transaction().execute(async (trx) => {
-        await leadership.fence({ leases: new LeaseRepo(trx) });
-        await sql`insert into fenced_log (holder, epoch, seq) values (${holder}, ${leadership.epoch}, ${++seq})`.execute(
+        // The epoch the fence checked (and keeps locked until the commit): `leadership.epoch` read after it
+        // is null when this instance steps down meanwhile.
+        const epoch = await leadership.fence({ leases: new LeaseRepo(trx) });
+        await sql`insert into fenced_log (holder, epoch, seq) values (${holder}, ${epoch}, ${++seq})`.execute(
           trx,
         );
       });

@@ -10,7 +10,7 @@ export type DailySummarySender = (o: {
   until: number;
   now: number;
   signal: AbortSignal;
-  fence: (tx: Repos) => Promise<void>;
+  fence: (tx: Repos) => Promise<unknown>;
 }) => Promise<{ sent: number; reason?: string }>;
 
 /** Builds the daily summary job. */
