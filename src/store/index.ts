@@ -5,6 +5,7 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type { AlertRepository, AuditRepository, SilenceRepository } from '../alerting/repository.js';
+import type { BaselineRepository } from '../baseline/repository.js';
 import type { CheckResultRepository } from '../checks/repository.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
@@ -23,6 +24,7 @@ import type { Dialect } from './migrations.js';
 import { AlertRepo } from './repos/alerts.js';
 import { ArchiveRepo } from './repos/archive.js';
 import { AuditRepo } from './repos/audit.js';
+import { BaselineRepo } from './repos/baselines.js';
 import { CheckResultRepo } from './repos/checks.js';
 import { InstanceRepo } from './repos/instances.js';
 import { JobRunRepo } from './repos/job-runs.js';
@@ -49,6 +51,8 @@ export interface Repos {
   /** Old records for the archive job and `prodmon cleanup`. */
   archive: ArchiveRepository;
   state: StateRepository;
+  /** Baselines of the deployment gate (`prodmon baseline`). */
+  baselines: BaselineRepository;
   /**
    * Runs `fn` once the transaction these repositories are bound to has committed (never after a
    * rollback); outside a transaction, at once. For work that must see the committed rows from another
@@ -94,6 +98,7 @@ function repos(db: Kysely<Database>, committed?: (() => void)[]): Repos {
     instances: new InstanceRepo(db),
     archive: new ArchiveRepo(db),
     state: new StateRepo(db),
+    baselines: new BaselineRepo(db),
   };
 }
 

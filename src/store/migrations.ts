@@ -244,4 +244,39 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.createIndex('outbox_by_batch').on('outbox').column('batch_id').execute();
     },
   },
+  {
+    id: '0004_baselines',
+    async up(db, dialect) {
+      // Baselines of the deployment gate (`prodmon baseline save`): the window's figures per route.
+      const t = types(dialect);
+      await db.schema
+        .createTable('baselines')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('created_at', t.ms, (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('window_from', t.ms, (c) => c.notNull())
+        .addColumn('window_until', t.ms, (c) => c.notNull())
+        .addColumn('instance', 'text')
+        .addColumn('route_filter', 'text')
+        .addColumn('requests', t.ms, (c) => c.notNull())
+        .addColumn('errors', t.ms, (c) => c.notNull())
+        .addColumn('routes', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('baseline_series')
+        .addColumn('baseline', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('route', 'text', (c) => c.notNull())
+        .addColumn('count', t.ms, (c) => c.notNull())
+        .addColumn('errors', t.ms, (c) => c.notNull())
+        .addColumn('sum', t.float, (c) => c.notNull())
+        .addColumn('min', t.float, (c) => c.notNull())
+        .addColumn('max', t.float, (c) => c.notNull())
+        .addColumn('sketch', t.blob)
+        .addColumn('minutes', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('baseline_series_pk', ['baseline', 'key'])
+        .execute();
+    },
+  },
 ];

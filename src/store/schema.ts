@@ -135,6 +135,37 @@ export interface StateTable {
   updatedAt: number;
 }
 
+/** A baseline of the deployment gate (src/domain/baseline.ts). */
+export interface BaselineTable {
+  name: string;
+  createdAt: number;
+  createdBy: string;
+  windowFrom: number;
+  windowUntil: number;
+  instance: string | null;
+  routeFilter: string | null;
+  requests: number;
+  errors: number;
+  routes: number;
+}
+
+/** One route of a baseline (key `METHOD route`), or its overall figures (key `*`). */
+export interface BaselineSeriesTable {
+  baseline: string;
+  key: string;
+  method: string;
+  route: string;
+  count: number;
+  errors: number;
+  sum: number;
+  min: number;
+  max: number;
+  /** The merged DDSketch of the window (protobuf). */
+  sketch: Buffer | null;
+  /** JSON: `[t, count, errors, p50, p95, p99]` per minute with requests. */
+  minutes: string;
+}
+
 export interface MigrationTable {
   id: string;
   appliedAt: number;
@@ -154,5 +185,7 @@ export interface Database {
   jobRuns: JobRunTable;
   instances: InstanceTable;
   state: StateTable;
+  baselines: BaselineTable;
+  baselineSeries: BaselineSeriesTable;
   prodmonMigrations: MigrationTable;
 }
