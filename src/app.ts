@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { alertActions } from './alerting/actions.js';
 import { AlertEngine } from './alerting/engine.js';
 import type { SecurityEvent } from './alerting/sources.js';
+import { deploymentsOf } from './baseline/repository.js';
 import { OwnProblems } from './checks/self/problems.js';
 import { StoreGuard } from './checks/self/store.js';
 import { HealthService } from './checks/service.js';
@@ -23,6 +24,7 @@ import { TokenAuth } from './http/auth.js';
 import type { Lifecycle } from './http/lifecycle.js';
 import { alertRoutes } from './http/routes/alerts.js';
 import { apiRoutes } from './http/routes/api.js';
+import { baselineRoutes } from './http/routes/baselines.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
 import { healthRoutes } from './http/routes/health.js';
 import { healthDetailedRoutes } from './http/routes/health-detailed.js';
@@ -434,6 +436,15 @@ export class App {
           signIn: { users: config.auth.users.length > 0, tokens: config.auth.tokens.length > 0 },
         }),
       (app) => apiRoutes(app, { auth, clock, sessions, dashboard, actions }),
+      (app) =>
+        baselineRoutes(app, {
+          auth,
+          clock,
+          store,
+          recorder: this.metrics.recorder,
+          deployments: deploymentsOf(store),
+          settleMs: config.metrics.flush_interval,
+        }),
     ];
     this.metrics.attachStore(this.#store);
     // /metrics: the outbox and the open alerts as the shared store has them (every instance says the same)

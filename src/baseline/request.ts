@@ -45,12 +45,13 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   throw usage(issue?.message ?? 'bad request');
 }
 
+/** An optional text value; given, it must not be blank (`--route ""` is a mistake, not "every route"). */
 const optText = (l: string) =>
   z
     .string({ error: `${l} must be a string` })
     .trim()
-    .optional()
-    .transform((v) => (v === '' ? undefined : v));
+    .min(1, { error: `${l} must not be empty` })
+    .optional();
 
 /** A window length: a duration with a unit, whole minutes from 3m to 24h. */
 function windowLength(l: string) {

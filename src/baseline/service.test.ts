@@ -207,7 +207,7 @@ for (const fixture of STORE_FIXTURES) {
           { ...deps, deployments: null },
           parseCompareRequest({ before_deploy: 'v2' }, cliLabel, 0),
         ),
-        'PRODMON_E_CONFIG',
+        'PRODMON_E_BAD_REQUEST',
         /deploy markers are not available/,
       );
       clock.set(T0 + 95 * MIN + 30_000);

@@ -5,13 +5,26 @@
  */
 import type { Clock } from '../core/clock.js';
 import { ProdmonError } from '../core/errors.js';
-import { type Baseline, type BaselineInfo, OVERALL_KEY } from '../domain/baseline.js';
+import {
+  type Baseline,
+  type BaselineInfo,
+  type BaselineMinute,
+  type BaselineSeries,
+  OVERALL_KEY,
+} from '../domain/baseline.js';
 import type { Recorder } from '../metrics/recorder.js';
 import { bucketStart, MINUTE_MS } from '../metrics/rollup.js';
+import { sketchQuantile } from '../metrics/sketch.js';
 import type { Store } from '../store/index.js';
 import { compareWindows, GATE_EXIT, type GateResult } from './compare.js';
 import type { DeploymentLookup } from './repository.js';
-import { type CompareRequest, DEFAULT_BASELINE_WINDOW_MS, type SaveRequest } from './request.js';
+import {
+  type CompareRequest,
+  cliLabel,
+  DEFAULT_BASELINE_WINDOW_MS,
+  type Label,
+  type SaveRequest,
+} from './request.js';
 import {
   MAX_WINDOW_MS,
   MIN_WINDOW_MS,
@@ -75,6 +88,7 @@ function settledUntil(deps: GateDeps): number {
 function windowOf(
   deps: GateDeps,
   req: Pick<SaveRequest, 'sinceMs' | 'from' | 'to'>,
+  label: Label,
 ): { from: number; until: number } {
   if (req.from !== undefined && req.to !== undefined) {
     const w = wholeMinutes(req.from, req.to);
@@ -82,7 +96,7 @@ function windowOf(
     if (len < MIN_WINDOW_MS || len > MAX_WINDOW_MS)
       throw new ProdmonError(
         'PRODMON_E_BAD_REQUEST',
-        `--from/--to: the window must hold 3 to 1440 whole minutes, got ${Math.max(0, len / MINUTE_MS)}`,
+        `${label('from')}/${label('to')}: the window must hold 3 to 1440 whole minutes, got ${Math.max(0, len / MINUTE_MS)}`,
         { exitCode: 2 },
       );
     return w;
@@ -96,11 +110,13 @@ export async function saveBaseline(
   deps: GateDeps,
   req: SaveRequest,
   createdBy: string,
+  label: Label = cliLabel,
 ): Promise<BaselineInfo> {
-  const { from, until } = windowOf(deps, req);
+  const { from, until } = windowOf(deps, req, label);
   const w = await readWindow(
     { store: deps.store, recorder: deps.recorder },
     { from, until, instance: req.instance, route: req.route },
+    label('route'),
   );
   const now = deps.clock.now();
   const b: Baseline = {
@@ -122,7 +138,7 @@ export async function saveBaseline(
     if (!(await tx.baselines.insert(b)))
       throw new ProdmonError(
         'PRODMON_E_CONFLICT',
-        `a baseline named "${req.name}" exists; replace it with --force (or delete it first)`,
+        `a baseline named "${req.name}" exists; replace it with ${label('force')} (or delete it first)`,
         { exitCode: 2 },
       );
     await tx.audit.append({
@@ -187,7 +203,11 @@ function savedWindow(b: Baseline): WindowFigures {
 }
 
 /** Compares the current window with a saved baseline or the time before a deploy. */
-export async function compareBaseline(deps: GateDeps, req: CompareRequest): Promise<GateReport> {
+export async function compareBaseline(
+  deps: GateDeps,
+  req: CompareRequest,
+  label: Label = cliLabel,
+): Promise<GateReport> {
   const src = { store: deps.store, recorder: deps.recorder };
   const now = deps.clock.now();
   const until = req.until !== undefined ? bucketStart(req.until, MINUTE_MS) : settledUntil(deps);
@@ -223,8 +243,8 @@ export async function compareBaseline(deps: GateDeps, req: CompareRequest): Prom
     const version = req.beforeDeploy!;
     if (!deps.deployments)
       throw new ProdmonError(
-        'PRODMON_E_CONFIG',
-        '--before-deploy: deploy markers are not available here (prodmon deploy mark records them)',
+        'PRODMON_E_BAD_REQUEST',
+        `${label('before_deploy')}: deploy markers are not available here (prodmon deploy mark records them)`,
         { exitCode: 2 },
       );
     instance = req.instance ?? null;
@@ -233,7 +253,7 @@ export async function compareBaseline(deps: GateDeps, req: CompareRequest): Prom
     if (!marker)
       throw new ProdmonError(
         'PRODMON_E_NOT_FOUND',
-        `--before-deploy: no deploy marker of version "${version}"${req.instance ? ` on instance "${req.instance}"` : ''} (prodmon deploy mark --version ${version} records one)`,
+        `${label('before_deploy')}: no deploy marker of version "${version}"${req.instance ? ` on instance "${req.instance}"` : ''} (prodmon deploy mark --version ${version} records one)`,
         { exitCode: 2 },
       );
     // The minute the deploy happened in holds both versions: the window before ends at its start, the
@@ -255,7 +275,11 @@ export async function compareBaseline(deps: GateDeps, req: CompareRequest): Prom
       instance,
       route,
     };
-    base = await readWindow(src, { from: baseUntil - req.sinceMs, until: baseUntil, instance, route });
+    base = await readWindow(
+      src,
+      { from: baseUntil - req.sinceMs, until: baseUntil, instance, route },
+      label('route'),
+    );
   }
 
   if (until - from < MINUTE_MS) {
@@ -272,7 +296,7 @@ export async function compareBaseline(deps: GateDeps, req: CompareRequest): Prom
       generatedAt: now,
     };
   }
-  const cur = await readWindow(src, { from, until, instance, route });
+  const cur = await readWindow(src, { from, until, instance, route }, label('route'));
   const result = compareWindows(base, cur, req.settings, { overall });
   result.notes.unshift(...early);
   return { ...result, baseline: baselineSide, current: { from, until, instance, route }, generatedAt: now };
@@ -298,4 +322,49 @@ function emptyWindow(at: number): WindowFigures {
 /** Baselines, newest first. */
 export function listBaselines(store: Store): Promise<BaselineInfo[]> {
   return store.baselines.list();
+}
+
+/** A route of a baseline as shown (`show --json`, `GET /production/api/baselines/:name`). */
+export interface SeriesView {
+  key: string;
+  method: string;
+  route: string;
+  requests: number;
+  errors: number;
+  errorRate: number | null;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  /** Every minute with requests. */
+  minutes: BaselineMinute[];
+}
+
+/** A baseline as shown: its description, the overall figures and each route's, quantiles computed. */
+export interface BaselineView extends BaselineInfo {
+  overall: SeriesView;
+  /** One per route, by key. */
+  series: SeriesView[];
+}
+
+function seriesView(s: BaselineSeries): SeriesView {
+  const f = seriesFigures(s);
+  const q = (p: number) => (f.sketch && f.count > 0 ? sketchQuantile(f.sketch, p, f.min, f.max) : null);
+  return {
+    key: s.key,
+    method: s.method,
+    route: s.route,
+    requests: s.count,
+    errors: s.errors,
+    errorRate: s.count > 0 ? s.errors / s.count : null,
+    p50: q(0.5),
+    p95: q(0.95),
+    p99: q(0.99),
+    minutes: s.minutes,
+  };
+}
+
+/** The view of a stored baseline. */
+export function baselineView(b: Baseline): BaselineView {
+  const { overall, series, ...info } = b;
+  return { ...info, overall: seriesView(overall), series: series.map(seriesView) };
 }

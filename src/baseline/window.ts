@@ -66,7 +66,7 @@ export interface WindowQuery {
 export function routeMatcher(glob: string, field = '--route'): (method: string, route: string) => boolean {
   if (glob.trim() === '' || glob.length > MAX_GLOB_LENGTH)
     throw new ProdmonError(
-      'PRODMON_E_CONFIG',
+      'PRODMON_E_BAD_REQUEST',
       `${field}: expected a route glob such as "/api/*" or "GET /api/**" of 1 to ${MAX_GLOB_LENGTH} characters`,
       { exitCode: 2 },
     );
@@ -210,18 +210,19 @@ const building = (method: string, route: string): Building => ({
 });
 
 /**
- * Reads a window: `from` and `until` must be whole minutes. Throws a PRODMON_E_LIMIT error (exit 2)
- * when more than {@link MAX_WINDOW_ROUTES} routes match.
+ * Reads a window: `from` and `until` must be whole minutes. Throws a usage error (exit 2, HTTP 400)
+ * naming `routeField` when more than {@link MAX_WINDOW_ROUTES} routes match.
  */
 export async function readWindow(
   src: WindowSource,
   q: WindowQuery,
+  routeField = '--route',
   slicer = new Slicer(),
 ): Promise<WindowFigures> {
   const { from, until } = q;
   if (from % MINUTE_MS !== 0 || until % MINUTE_MS !== 0 || until <= from)
     throw new Error(`readWindow: [${from}, ${until}) is not a range of whole minutes`);
-  const match = q.route ? routeMatcher(q.route) : null;
+  const match = q.route ? routeMatcher(q.route, routeField) : null;
   const instance = q.instance ?? null;
   const routes = new Map<string, Building>();
   const overall = building('', '');
@@ -256,8 +257,8 @@ export async function readWindow(
           if (!routes.has(key)) {
             if (routes.size >= MAX_WINDOW_ROUTES)
               throw new ProdmonError(
-                'PRODMON_E_LIMIT',
-                `more than ${MAX_WINDOW_ROUTES} routes in the window; narrow it with --route (e.g. "/api/**")`,
+                'PRODMON_E_BAD_REQUEST',
+                `more than ${MAX_WINDOW_ROUTES} routes in the window; narrow it with ${routeField} (e.g. "/api/**")`,
                 { exitCode: 2 },
               );
             routes.set(key, building(id.method, id.route));

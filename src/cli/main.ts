@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerAlerts } from './alerts.js';
+import { registerBaseline } from './baseline.js';
 import { registerCleanup } from './cleanup.js';
 import { registerConfig } from './config.js';
 import { registerHealth } from './health.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     registerCleanup,
     registerReport,
     registerAlerts,
+    registerBaseline,
     registerNotify,
     registerConfig,
     registerLogs,
