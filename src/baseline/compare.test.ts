@@ -134,7 +134,9 @@ describe('compareWindows', () => {
     const r = compareWindows(base, cur, settings());
     assert.equal(r.verdict, 'inconclusive');
     assert.equal(r.exitCode, 3);
-    assert.deepEqual(r.missing, ['POST /api/checkout: 30 requests in the window, 200 needed']);
+    assert.deepEqual(r.missing, [
+      "POST /api/checkout: 30 requests in the window, 200 needed (250 expected at the baseline's rate)",
+    ]);
     // A regression elsewhere is still a regression.
     const slow = await fakeWindow(
       T0 + 60 * MIN,
@@ -146,7 +148,39 @@ describe('compareWindows', () => {
     const empty = await fakeWindow(T0, 5, () => []);
     const none = compareWindows(empty, empty, settings());
     assert.equal(none.verdict, 'inconclusive');
-    assert.deepEqual(none.missing, ['no route has 200 requests in the baseline: overall 0']);
+    assert.deepEqual(none.missing, ['overall: 0 requests in the baseline, 200 needed']);
+    // A route too rare for a window this short is left to the overall; the overall short is inconclusive.
+    const three = await fakeWindow(T0 + 60 * MIN, 3, traffic(13));
+    const short = compareWindows(base, three, settings());
+    assert.deepEqual(
+      short.units.map((u) => [u.key, u.verdict]),
+      [
+        ['*', 'pass'],
+        ['GET /api/products', 'not-judged'],
+        ['GET /api/products/:id', 'pass'],
+        ['POST /api/checkout', 'not-judged'],
+        ['POST /api/login', 'not-judged'],
+      ],
+    );
+    assert.ok(
+      short.notes.includes(
+        "GET /api/products: 180 requests in the window, 200 needed (180 expected at the baseline's rate; not judged on its own, counted in the overall)",
+      ),
+      short.notes.join('\n'),
+    );
+    const trickle = await fakeWindow(
+      T0 + 60 * MIN,
+      10,
+      traffic(14, { n: { 'GET /api/products': 1, 'GET /api/products/:id': 1, 'POST /api/checkout': 1 } }),
+    );
+    const t = compareWindows(base, trickle, settings());
+    assert.equal(t.verdict, 'inconclusive');
+    assert.ok(
+      t.missing.includes(
+        "overall: 50 requests in the window, 200 needed (2070 expected at the baseline's rate)",
+      ),
+      t.missing.join('\n'),
+    );
   });
 
   test('three minutes on each side: the bootstrap decides; a route twice as slow is caught, no change is not', async () => {

@@ -111,8 +111,10 @@ export interface UnitResult {
   method: string;
   route: string;
   /**
-   * `regression` or `pass` when judged; `inconclusive` when the current window is short of requests
-   * (`missing` says how); `not-judged` when the baseline is (the route counts in the overall only).
+   * `regression` or `pass` when judged. Short of `minRequests` (`missing` says how many there are):
+   * `inconclusive` when the overall is, or a route is in the current window though the baseline's rate
+   * would have filled it; `not-judged` when a route is in the baseline, or is too rare to fill a window
+   * this short at the baseline's rate (it counts in the overall only).
    */
   verdict: 'regression' | 'pass' | 'inconclusive' | 'not-judged';
   baseline: SideFigures;
@@ -385,6 +387,8 @@ export function compareWindows(
   for (const key of [...bySide.keys()].sort()) pairs.push({ key, ...bySide.get(key)! });
 
   const min = settings.minRequests;
+  const baseMs = baseline.until - baseline.from;
+  const scale = baseMs > 0 ? (current.until - current.from) / baseMs : 1;
   const units: UnitResult[] = pairs.map(({ key, b, c }) => {
     const unit: UnitResult = {
       key,
@@ -397,12 +401,21 @@ export function compareWindows(
       missing: null,
     };
     const label = unitLabel(key);
+    const overallUnit = key === OVERALL_KEY;
+    // The requests the current window would hold at the baseline's rate.
+    const expected = Math.round(b.count * scale);
     if (b.count < min) {
-      unit.verdict = 'not-judged';
-      unit.missing = `${label}: ${b.count} requests in the baseline, ${min} needed${key === OVERALL_KEY ? '' : ' (not judged on its own; counted in the overall)'}`;
+      // Too rare in the baseline: waiting does not help. A route counts in the overall; without the
+      // overall nothing is judged.
+      unit.verdict = overallUnit ? 'inconclusive' : 'not-judged';
+      unit.missing = `${label}: ${b.count} requests in the baseline, ${min} needed${overallUnit ? '' : ' (not judged on its own; counted in the overall)'}`;
     } else if (c.count < min) {
-      unit.verdict = 'inconclusive';
-      unit.missing = `${label}: ${c.count} requests in the window, ${min} needed`;
+      // Short in the current window: inconclusive when the baseline's rate would have filled it (traffic
+      // fell, or the window is too short to judge the overall); a route too rare for a window this
+      // short is left to the overall.
+      const rare = !overallUnit && expected < min;
+      unit.verdict = rare ? 'not-judged' : 'inconclusive';
+      unit.missing = `${label}: ${c.count} requests in the window, ${min} needed (${expected} expected at the baseline's rate${rare ? '; not judged on its own, counted in the overall' : ''})`;
     }
     return unit;
   });
@@ -427,14 +440,11 @@ export function compareWindows(
     }
   }
   const missing = units.filter((u) => u.verdict === 'inconclusive').map((u) => u.missing!);
-  if (judged.length === 0 && missing.length === 0) {
+  if (judged.length === 0 && missing.length === 0)
     missing.push(
-      `no route has ${min} requests in the baseline${units.length > 0 ? `: ${units.map((u) => `${unitLabel(u.key)} ${u.baseline.requests}`).join(', ')}` : ''}`,
+      `no route has ${min} requests in both windows (${units.map((u) => u.missing).join('; ') || 'no requests'})`,
     );
-  }
-  for (const u of units) if (u.verdict === 'not-judged' && u.key !== OVERALL_KEY) notes.push(u.missing!);
-  if (units.find((u) => u.key === OVERALL_KEY)?.verdict === 'not-judged')
-    notes.unshift(units.find((u) => u.key === OVERALL_KEY)!.missing!);
+  for (const u of units) if (u.verdict === 'not-judged') notes.push(u.missing!);
   const verdict = regressions.length > 0 ? 'regression' : missing.length > 0 ? 'inconclusive' : 'pass';
   return {
     verdict,
