@@ -112,9 +112,10 @@ export interface UnitResult {
   route: string;
   /**
    * `regression` or `pass` when judged. Short of `minRequests` (`missing` says how many there are):
-   * `inconclusive` when the overall is, or a route is in the current window though the baseline's rate
-   * would have filled it; `not-judged` when a route is in the baseline, or is too rare to fill a window
-   * this short at the baseline's rate (it counts in the overall only).
+   * `inconclusive` when the overall is, or when a route's traffic fell in the current window (under
+   * half of what the baseline's rate would have brought, which would have been enough);
+   * `not-judged` when a route is short in the baseline, or too rare for a window this short (it
+   * counts in the overall only).
    */
   verdict: 'regression' | 'pass' | 'inconclusive' | 'not-judged';
   baseline: SideFigures;
@@ -410,12 +411,13 @@ export function compareWindows(
       unit.verdict = overallUnit ? 'inconclusive' : 'not-judged';
       unit.missing = `${label}: ${b.count} requests in the baseline, ${min} needed${overallUnit ? '' : ' (not judged on its own; counted in the overall)'}`;
     } else if (c.count < min) {
-      // Short in the current window: inconclusive when the baseline's rate would have filled it (traffic
-      // fell, or the window is too short to judge the overall); a route too rare for a window this
-      // short is left to the overall.
-      const rare = !overallUnit && expected < min;
-      unit.verdict = rare ? 'not-judged' : 'inconclusive';
-      unit.missing = `${label}: ${c.count} requests in the window, ${min} needed (${expected} expected at the baseline's rate${rare ? '; not judged on its own, counted in the overall' : ''})`;
+      // Short in the current window: inconclusive when traffic fell (under half of what the baseline's
+      // rate would have brought, and that would have been enough: the deploy may have broken the
+      // route, or the window is mostly empty); otherwise the route is too rare for a window this
+      // short and is left to the overall.
+      const fell = overallUnit || (expected >= min && c.count < expected / 2);
+      unit.verdict = fell ? 'inconclusive' : 'not-judged';
+      unit.missing = `${label}: ${c.count} requests in the window, ${min} needed (${expected} expected at the baseline's rate${fell ? '' : '; not judged on its own, counted in the overall'})`;
     }
     return unit;
   });

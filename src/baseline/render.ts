@@ -9,11 +9,12 @@ import type { BaselineInfo } from '../domain/baseline.js';
 import { type CheckResult, type Criterion, num, pct, pp, type UnitResult, unitLabel } from './compare.js';
 import type { GateReport } from './service.js';
 
+/** `2026-03-03 08:00Z`, `2026-03-03 08:00:12Z`. */
 const iso = (t: number) =>
   new Date(t)
     .toISOString()
     .replace('T', ' ')
-    .replace(/:00\.000Z$/, 'Z');
+    .replace(/(:00)?\.\d+Z$/, 'Z');
 
 const minutes = (from: number, until: number) => `${Math.round((until - from) / 60_000)} min`;
 
@@ -80,7 +81,7 @@ export function renderCompareText(r: GateReport): string {
   );
   const t = new Table({
     head: ['route', 'check', 'baseline', 'current', 'change', 'evidence', 'verdict'],
-    style: { head: [], border: [] },
+    style: { head: [], border: [], compact: true },
   });
   for (const u of r.units) {
     if (u.checks.length === 0) {
@@ -112,12 +113,13 @@ export function renderCompareText(r: GateReport): string {
   if (r.missing.length > 0) out.push('missing:', ...r.missing.map((l) => `  ${l}`));
   if (r.notes.length > 0) out.push('notes:', ...r.notes.map((l) => `  ${l}`));
   const routes = new Set(r.units.filter((u) => u.verdict === 'regression').map((u) => unitLabel(u.key)));
+  const notJudged = r.units.filter((u) => u.verdict === 'not-judged').length;
   out.push(
     r.verdict === 'regression'
       ? `REGRESSION: ${[...routes].join(', ')} (exit 1)`
       : r.verdict === 'inconclusive'
         ? `INCONCLUSIVE: too little data (exit 3)`
-        : `no regression (exit 0)`,
+        : `no regression (exit 0)${notJudged > 0 ? `; ${notJudged} ${notJudged === 1 ? 'route' : 'routes'} not judged on ${notJudged === 1 ? 'its' : 'their'} own (too few requests: see the notes)` : ''}`,
   );
   return `${out.join('\n')}\n`;
 }
@@ -127,7 +129,7 @@ export function renderBaselineList(list: readonly BaselineInfo[]): string {
   if (list.length === 0) return 'no baselines (prodmon baseline save <name> makes one)\n';
   const t = new Table({
     head: ['name', 'window', 'length', 'filter', 'requests', 'routes', 'saved', 'by'],
-    style: { head: [], border: [] },
+    style: { head: [], border: [], compact: true },
   });
   for (const b of list)
     t.push([

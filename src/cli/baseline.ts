@@ -188,11 +188,12 @@ async function run(
   }
 }
 
+/** `2026-03-03 08:00Z`, `2026-03-03 08:00:12Z`. */
 const iso = (t: number) =>
   new Date(t)
     .toISOString()
     .replace('T', ' ')
-    .replace(/:00\.000Z$/, 'Z');
+    .replace(/(:00)?\.\d+Z$/, 'Z');
 const ms = (v: number | null) => (v === null ? '-' : `${num(v)} ms`);
 
 function savedText(b: BaselineInfo): string {
