@@ -146,6 +146,12 @@ export const GATE_EXIT = { pass: 0, regression: 1, inconclusive: 3 } as const;
 /** Smallest and largest number of bootstrap draws. */
 const MIN_DRAWS = 2000;
 const MAX_DRAWS = 100_000;
+/**
+ * Bootstrap draws of one comparison in all (about a second of CPU): with many routes of few minutes
+ * each check gets its share, never under {@link MIN_DRAWS} (fewer draws put the bound lower: a
+ * regression is then called less readily, never more).
+ */
+const DRAWS_PER_COMPARISON = 2_000_000;
 /** The Mann-Whitney test is used when its smallest possible p-value is at most this share of the level. */
 const MWU_POWER_SHARE = 0.1;
 
@@ -240,6 +246,7 @@ function latencyCheck(
   cur: SeriesFigures,
   settings: GateSettings,
   level: number,
+  maxDraws: number,
 ): CheckResult | null {
   const b = quantile(base, q);
   const c = quantile(cur, q);
@@ -281,7 +288,7 @@ function latencyCheck(
     const bb = binsOf(base);
     const cb = binsOf(cur);
     if (!bb || !cb) return null;
-    const draws = Math.min(MAX_DRAWS, Math.max(MIN_DRAWS, Math.ceil(50 / level)));
+    const draws = Math.max(MIN_DRAWS, Math.min(MAX_DRAWS, maxDraws, Math.ceil(50 / level)));
     const random = new Random(seedOf(key, criterion));
     const rb = bootstrapQuantile(bb, q, draws, random);
     const rc = bootstrapQuantile(cb, q, draws, random);
@@ -424,6 +431,7 @@ export function compareWindows(
   const judged = units.filter((u) => u.verdict === 'pass');
   const tests = judged.length * criteria.length;
   const level = tests > 0 ? settings.alpha / tests : settings.alpha;
+  const maxDraws = Math.floor(DRAWS_PER_COMPARISON / Math.max(1, tests));
 
   const regressions: string[] = [];
   for (const u of judged) {
@@ -432,7 +440,17 @@ export function compareWindows(
       const check =
         c === 'error_rate'
           ? errorCheck(pair.b, pair.c, threshold, level)
-          : latencyCheck(u.key, c, c === 'p95' ? 0.95 : 0.99, threshold, pair.b, pair.c, settings, level);
+          : latencyCheck(
+              u.key,
+              c,
+              c === 'p95' ? 0.95 : 0.99,
+              threshold,
+              pair.b,
+              pair.c,
+              settings,
+              level,
+              maxDraws,
+            );
       if (!check) continue;
       u.checks.push(check);
       if (check.verdict === 'regression') {
