@@ -245,3 +245,19 @@ describe('compareWindows', () => {
     assert.equal(spread.verdict, 'regression', spread.reason);
   });
 });
+
+describe('window limits', () => {
+  test('more than 500 routes in a window is refused, asking for --route; 500 are read', async () => {
+    const routes = (n: number) => () =>
+      Array.from({ length: n }, (_, i): FakeRequest => ({ method: 'GET', route: `/r/${i}`, ms: 5 }));
+    assert.equal((await fakeWindow(T0, 3, routes(500))).series.length, 500);
+    await assert.rejects(fakeWindow(T0, 3, routes(501)), (err: Error & { exitCode?: number }) => {
+      assert.equal(err.exitCode, 2);
+      assert.match(
+        err.message,
+        /more than 500 routes in the window; narrow it with --route \(e\.g\. "\/api\/\*\*"\)/,
+      );
+      return true;
+    });
+  });
+});
