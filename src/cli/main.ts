@@ -11,6 +11,7 @@ import { registerReport } from './report.js';
 import { registerStart } from './start.js';
 import { registerStatus } from './status.js';
 import { registerStop } from './stop.js';
+import { registerVerify } from './verify.js';
 
 /** Builds the program with every command. */
 export function buildProgram(): Command {
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     registerNotify,
     registerConfig,
     registerLogs,
+    registerVerify,
   ]) {
     register(program);
   }
