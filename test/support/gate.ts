@@ -5,8 +5,9 @@
  *
  * - `setCheck(error | null)`: its critical custom check `app` fails with `error`, or passes (and the
  *   checks run at once, so `/health/` answers the new status);
- * - `fail(n)`: `n` requests to `/fail`, answered 500 and recorded: the `error_rate` rule (critical at 5
- *   failed requests per minute over 5 minutes, the default) fires within about a second and stays firing;
+ * - `fail(n)`: `n` requests to `/fail`, answered 500 and recorded: with more than 25 the `error_rate` rule
+ *   (critical from 5 failed requests per minute over its 5 minute window, the defaults) fires within about
+ *   a second and stays firing for minutes;
  * - `down = true`: every connection is dropped before an answer (prodmon unreachable, its port still
  *   held so that no other process takes it).
  *
