@@ -142,6 +142,30 @@ describe('prodmon verify on a driven clock', () => {
       svc.down = false;
     }
   });
+
+  test('health answering while the alerts API does not is no answer either, said once', async () => {
+    const clock = new FakeClock(Date.now());
+    try {
+      const { result, lines, elapsed } = await drive(
+        clock,
+        target,
+        { ...DEFAULTS, timeoutMs: 30_000 },
+        (e) => {
+          svc.alertsDown = e >= 10_000;
+        },
+      );
+      assert.equal(result.failure?.kind, 'unreachable');
+      assert.equal(elapsed, 40_000);
+      assert.match(
+        result.reason,
+        /during the window: HTTP 503 for \/production\/alerts\/\?severity=critical&status=all&since=\d+&limit=500 \(upstream unavailable\); no answer for 30s/,
+      );
+      assert.equal(lines.filter((l) => l.startsWith('cannot reach prodmon')).length, 1, lines.join('\n'));
+      assert.equal(lines.filter((l) => l.startsWith('prodmon answers again')).length, 0, lines.join('\n'));
+    } finally {
+      svc.alertsDown = false;
+    }
+  });
 });
 
 describe('where verify looks without --url', () => {

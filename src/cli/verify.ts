@@ -464,28 +464,30 @@ export async function runVerify(
   const timeoutText = `${formatDuration(s.timeoutMs)} (--timeout)`;
   let down: { since: number; error: string } | null = null;
 
-  /** Whether an answer came; keeps track of when prodmon stopped and started answering. */
-  const answered = <T>(r: Fetched<T>): r is { ok: true; body: T } => {
+  /**
+   * Keeps track of when prodmon stopped and started answering, saying each once: `failed` is the
+   * first request of a poll that got no answer (null: all were answered).
+   */
+  const track = (failed: { error: string } | null): void => {
     const now = clock.now();
-    if (r.ok) {
+    if (!failed) {
       if (down) {
         out.unreachable.at(-1)!.to = iso(now);
         progress(`prodmon answers again, after ${formatDuration(now - down.since)} without an answer`);
         down = null;
       }
-      return true;
+      return;
     }
     if (!down) {
-      down = { since: now, error: r.error };
-      out.unreachable.push({ from: iso(now), to: null, error: r.error });
+      down = { since: now, error: failed.error };
+      out.unreachable.push({ from: iso(now), to: null, error: failed.error });
       progress(
-        `cannot reach prodmon at ${target.url}: ${r.error}; retrying every ${formatDuration(s.intervalMs)} for up to ${timeoutText}`,
+        `cannot reach prodmon at ${target.url}: ${failed.error}; retrying every ${formatDuration(s.intervalMs)} for up to ${timeoutText}`,
       );
     } else {
-      down.error = r.error;
-      out.unreachable.at(-1)!.error = r.error;
+      down.error = failed.error;
+      out.unreachable.at(-1)!.error = failed.error;
     }
-    return false;
   };
 
   const fail = (f: Omit<VerifyFailure, 'at'> & { at?: number }, reason: string): VerifyResult => {
@@ -515,7 +517,8 @@ export async function runVerify(
   for (;;) {
     const r = await api.health();
     out.polls++;
-    if (answered(r)) {
+    track(r.ok ? null : r);
+    if (r.ok) {
       const p = healthProblem(r.body, s.failOn);
       if (!p) {
         startedAt = Date.parse(r.body.generatedAt ?? '') || clock.now();
@@ -549,7 +552,8 @@ export async function runVerify(
     const h = await api.health();
     const a = h.ok ? await api.criticalAlerts(startedAt - HISTORY_LOOKBACK_MS) : h;
     out.polls++;
-    if (!answered(h) || !answered(a)) {
+    track(!h.ok ? h : !a.ok ? a : null);
+    if (!h.ok || !a.ok) {
       if (clock.now() - down!.since >= s.timeoutMs) return unreachable(down!, 'during the window');
       await clock.sleep(s.intervalMs);
       continue;

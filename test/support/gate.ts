@@ -9,7 +9,8 @@
  *   (critical from 5 failed requests per minute over its 5 minute window, the defaults) fires within about
  *   a second and stays firing for minutes;
  * - `down = true`: every connection is dropped before an answer (prodmon unreachable, its port still
- *   held so that no other process takes it).
+ *   held so that no other process takes it);
+ * - `alertsDown = true`: the alert routes answer 503 while the rest answers (a proxy in front failing).
  *
  * The other built-in thresholds are off (a loaded machine's CPU must not fire a critical alert), so are
  * the host checks; `health_check` alerts are off unless `healthAlerts`, so a failing check is a health
@@ -30,6 +31,8 @@ export interface GateService {
   monitor: Monitor;
   /** Drop every connection (true) or serve (false). */
   down: boolean;
+  /** Answer 503 to `/production/alerts/...` (true). */
+  alertsDown: boolean;
   setCheck(error: string | null): Promise<void>;
   fail(n: number): Promise<void>;
   /** The open alerts of the read API. */
@@ -72,10 +75,14 @@ export async function gateService(
   let checkError = o.checkError ?? null;
   monitor.health.register('app', async () => (checkError ? { error: checkError } : true));
   await monitor.start();
-  const state = { down: false };
+  const state = { down: false, alertsDown: false };
   const server: Server = createServer((req, res) => {
     if (state.down) {
       req.socket.destroy();
+      return;
+    }
+    if (state.alertsDown && req.url?.startsWith('/production/alerts/')) {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('upstream unavailable');
       return;
     }
     monitor.handler(req, res, () => {
@@ -94,6 +101,12 @@ export async function gateService(
     set down(v: boolean) {
       state.down = v;
       if (v) server.closeIdleConnections();
+    },
+    get alertsDown() {
+      return state.alertsDown;
+    },
+    set alertsDown(v: boolean) {
+      state.alertsDown = v;
     },
     async setCheck(error) {
       checkError = error;
