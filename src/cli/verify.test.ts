@@ -16,7 +16,9 @@ import { parseConfig } from '../config/load.js';
 import { FakeClock } from '../core/clock.js';
 import type { ProdmonError } from '../core/errors.js';
 import {
+  criticalHits,
   durationOption,
+  healthProblem,
   resolveTarget,
   runVerify,
   type VerifyResult,
@@ -266,5 +268,77 @@ describe('where verify looks without --url', () => {
     bad('timeout', 'soon', /^--timeout: expected a duration/);
     bad('interval', '50ms', /^--interval: must be at least 100ms, got "50ms"/);
     bad('interval', '2m', /^--interval: must be at most 1m/);
+  });
+});
+
+describe('what fails the gate', () => {
+  const check = (name: string, status: 'healthy' | 'degraded' | 'unhealthy', critical = true) => ({
+    name,
+    status,
+    critical,
+    error: status === 'healthy' ? null : `${name} is ${status}`,
+  });
+
+  test('health: anything but healthy by default; with --fail-on unhealthy, only a critical check down', () => {
+    const degraded = {
+      status: 'degraded' as const,
+      checks: [check('db', 'healthy'), check('cache', 'unhealthy', false)],
+    };
+    assert.equal(healthProblem(degraded, 'unhealthy'), null);
+    assert.deepEqual(healthProblem(degraded, 'degraded'), {
+      status: 'degraded',
+      checks: [{ name: 'cache', status: 'unhealthy', critical: false, error: 'cache is unhealthy' }],
+      text: 'health degraded: check "cache" unhealthy (non-critical): cache is unhealthy',
+    });
+    const down = {
+      status: 'unhealthy' as const,
+      checks: [check('db', 'unhealthy'), check('cache', 'unhealthy', false)],
+      pending: ['payments'],
+      draining: true,
+    };
+    assert.equal(
+      healthProblem(down, 'unhealthy')?.text,
+      'health unhealthy: prodmon is draining (shutting down); check "db" unhealthy: db is unhealthy; no result yet from "payments"',
+    );
+    assert.equal(healthProblem({ status: 'healthy', checks: [check('db', 'healthy')] }, 'degraded'), null);
+  });
+
+  test('critical alerts: firing now or resolved inside the window; not before it, not pending, not lower severities', () => {
+    const start = Date.UTC(2026, 0, 1, 12);
+    const alert = (id: string, o: Record<string, unknown>) => ({
+      id,
+      rule: 'r',
+      severity: 'critical',
+      status: 'firing',
+      message: `m ${id}`,
+      labels: {},
+      firingAt: start + 1000,
+      resolvedAt: null,
+      ...o,
+    });
+    const hits = criticalHits(
+      {
+        active: [
+          alert('before', { firingAt: start - 60_000, mutedBy: ['silence si_1'] }),
+          alert('pending', { status: 'pending', firingAt: null }),
+          alert('high', { severity: 'high' }),
+        ],
+        alerts: [
+          alert('before', { firingAt: start - 60_000 }),
+          alert('inside', { status: 'resolved', resolvedAt: start + 2000 }),
+          alert('overlap', { status: 'resolved', firingAt: start - 5000, resolvedAt: start + 500 }),
+          alert('earlier', { status: 'resolved', firingAt: start - 9000, resolvedAt: start - 1 }),
+        ],
+      },
+      start,
+    );
+    assert.deepEqual(
+      hits.map((h) => [h.id, h.alreadyFiring, h.resolvedAt !== null, h.mutedBy]),
+      [
+        ['before', true, false, ['silence si_1']],
+        ['inside', false, true, []],
+        ['overlap', true, true, []],
+      ],
+    );
   });
 });
