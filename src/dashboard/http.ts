@@ -95,23 +95,6 @@ export function addFormParser(app: FastifyInstance): void {
   );
 }
 
-/** A string field of a parsed form or JSON body ('' when absent or not text). */
-export function field(body: unknown, name: string): string {
-  if (!body || typeof body !== 'object') return '';
-  const v = (body as Record<string, unknown>)[name];
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
-  return '';
-}
-
-/** Every string value of a repeated form field. */
-export function fields(body: unknown, name: string): string[] {
-  if (!body || typeof body !== 'object') return [];
-  const v = (body as Record<string, unknown>)[name];
-  if (typeof v === 'string') return [v];
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-}
-
 /**
  * A return path under `base` taken from user input, or `fallback`: only same-site absolute paths of
  * plain characters, never `//host`, backslashes or schemes (no open redirect).

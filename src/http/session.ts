@@ -9,18 +9,18 @@ import type { FastifyRequest } from 'fastify';
 import type { ResolvedConfig } from '../config/load.js';
 import type { UserRole } from '../config/sections/auth.js';
 import type { Clock } from '../core/clock.js';
-import { cookie, isUnsafe, parseCookies, sameOrigin, unmaskCsrf } from '../dashboard/cookies.js';
-import { LoginLimiter } from '../dashboard/login-limit.js';
-import { hashPassword, verifyPassword } from '../dashboard/password.js';
 import type { Store } from '../store/index.js';
 import type { Principal, SessionVerifier } from './auth.js';
+import { cookie, isUnsafe, parseCookies, sameOrigin, unmaskCsrf } from './cookies.js';
+import { LoginLimiter } from './login-limit.js';
+import { hashPassword, verifyPassword } from './password.js';
 
 /** The roles a signed-in session can have: a user's (push tokens cannot sign in). */
 export type SessionRole = UserRole;
 
-export { isUnsafe, maskCsrf, parseCookies, sameOrigin } from '../dashboard/cookies.js';
-export { LoginLimiter } from '../dashboard/login-limit.js';
-export { hashPassword, verifyPassword } from '../dashboard/password.js';
+export { isUnsafe, maskCsrf, parseCookies, sameOrigin } from './cookies.js';
+export { LoginLimiter } from './login-limit.js';
+export { hashPassword, verifyPassword } from './password.js';
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = 'prodmon_session';

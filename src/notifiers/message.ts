@@ -5,8 +5,8 @@
 import { formatValue, labelsText } from '../alerting/message.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { formatDuration } from '../core/duration.js';
+import { formatUtc } from '../core/format.js';
 import type { TemplateValue } from '../core/template.js';
-import { formatUtc } from '../dashboard/static/format.js';
 import type { Alert, Severity } from '../domain/alert.js';
 import type { AlertTransition } from '../domain/transition.js';
 import type { AlertNotification, AlertSnapshot, InhibitedAlert, Notification } from './types.js';

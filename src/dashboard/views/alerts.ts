@@ -1,6 +1,8 @@
 /** Alert views: active alerts with their actions, history with filters, one alert's detail. */
 
 import { type InhibitSource, inhibitorOf } from '../../alerting/inhibit.js';
+import { MAX_RESOLUTION_REASON } from '../../alerting/resolve.js';
+import { MAX_SILENCE_COMMENT } from '../../alerting/silences.js';
 import { ALERT_TYPES, type AlertStatus, SEVERITIES } from '../../domain/alert.js';
 import { formatLogLine } from '../../logging/format.js';
 import type { AlertDetail, AlertView } from '../data.js';
@@ -22,7 +24,7 @@ export function alertActions(a: AlertView, viewer: Viewer, p: Paths, back: strin
   return html`<div class="actions">
 <details class="action"><summary class="button" data-action="resolve">Resolve</summary>
 <form method="post" action="${alertLink(p, a.id)}/resolve">${csrf}
-<label>Reason (required)<textarea name="reason" required maxlength="1000" placeholder="What was done, or why it is not a problem"></textarea></label>
+<label>Reason (required)<textarea name="reason" required maxlength="${MAX_RESOLUTION_REASON}" placeholder="What was done, or why it is not a problem"></textarea></label>
 <button type="submit" class="primary">Resolve alert</button></form></details>
 <details class="action"><summary class="button" data-action="silence">Silence</summary>
 <form method="post" action="${p.dashboard}/silences">${csrf}
@@ -33,7 +35,7 @@ ${keys.map(
     html`<label class="small"><span><input type="checkbox" name="label" value="${`${k}=${a.labels[k]}`}" checked> <code>${k}=${a.labels[k] ?? ''}</code></span></label>`,
 )}
 <label>For<select name="duration">${SILENCE_DURATIONS.map((d) => html`<option value="${d}"${d === '4h' ? html` selected` : ''}>${d}</option>`)}</select></label>
-<label>Comment (required)<input name="comment" required maxlength="500" placeholder="Why"></label>
+<label>Comment (required)<input name="comment" required maxlength="${MAX_SILENCE_COMMENT}" placeholder="Why"></label>
 <button type="submit" class="primary">Silence</button></form></details>
 </div>`;
 }

@@ -1,8 +1,8 @@
 /** Small rendering helpers shared by the dashboard views: times, durations, numbers, badges, labels. */
 import { formatDuration } from '../../core/duration.js';
+import { formatNumber, formatUtc } from '../../core/format.js';
 import type { Labels } from '../../domain/labels.js';
 import { html, type SafeHtml, safeHref } from '../html.js';
-import { formatNumber, formatUtc } from '../static/format.js';
 
 /**
  * A time: UTC in the markup (`formatUtc`; a time no date can show, e.g. a row stored before times were

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { AlertActions } from '../../alerting/actions.js';
 import { publicAlert } from '../../alerting/plan.js';
 import { alertQuery, parseParams } from '../../alerting/query.js';
+import { MAX_RESOLUTION_REASON } from '../../alerting/resolve.js';
 import { silenceFromBody } from '../../alerting/silences.js';
 import type { Clock } from '../../core/clock.js';
 import { ProdmonError } from '../../core/errors.js';
@@ -41,7 +42,11 @@ const resolveBody = z.preprocess(
     const reason = object(b).reason;
     return { reason: typeof reason === 'string' ? reason : '' };
   },
-  z.object({ reason: z.string().max(1000, { error: '"reason" is longer than 1000 characters' }) }),
+  z.object({
+    reason: z
+      .string()
+      .max(MAX_RESOLUTION_REASON, { error: `"reason" is longer than ${MAX_RESOLUTION_REASON} characters` }),
+  }),
 );
 
 /** Registers the JSON API. */
