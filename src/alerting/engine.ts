@@ -388,19 +388,23 @@ export class AlertEngine {
     const mutes = await this.#muting.at(now).catch(this.#fellBehind);
     for (const rule of rules) {
       try {
-        await this.#evaluateRule(rule, now, mutes, results);
+        await this.#evaluateRule(rule, now, mutes, results, true);
       } catch (err) {
         this.#logError(err, `rule ${rule.name} failed`);
       }
     }
   }
 
-  /** Evaluates one rule over all its groups, then its open alerts that got no data; commits in batches. */
+  /**
+   * Evaluates one rule over all its groups, then its open alerts that got no data; commits in batches.
+   * `fresh`: an evaluation of fresh data (not the loop's), whose reads pace the data's announcements.
+   */
   async #evaluateRule(
     rule: AlertRule,
     now: number,
     mutes: Mutes,
     results?: HealthCheckResult[],
+    fresh = false,
   ): Promise<void> {
     const ctx: GroupContext = {
       now,
@@ -420,6 +424,7 @@ export class AlertEngine {
       metrics: this.#o.metrics,
       security: this.#security,
       results,
+      fresh,
     });
     // Many groups (a rule over thousands of series) are planned in slices: the loop keeps answering.
     const slicer = new Slicer();

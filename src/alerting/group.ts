@@ -27,7 +27,13 @@ const STATUS_VALUE = { healthy: 0, degraded: 1, unhealthy: 2 } as const;
 export async function readGroups(
   rule: AlertRule,
   now: number,
-  src: { metrics: MetricSource | null; security: SecurityCounters; results?: readonly HealthCheckResult[] },
+  src: {
+    metrics: MetricSource | null;
+    security: SecurityCounters;
+    results?: readonly HealthCheckResult[];
+    /** An evaluation that fresh data started (see `WindowQuery.fresh`). */
+    fresh?: boolean;
+  },
 ): Promise<Group[]> {
   const s = rule.source;
   if (s.kind === 'metric') {
@@ -39,6 +45,7 @@ export async function readGroups(
       aggregation: s.aggregation,
       since: now - rule.windowMs,
       until: now,
+      ...(src.fresh ? { fresh: true } : {}),
     });
     return values.map((v) => ({ labels: v.labels, value: v.count > 0 && v.value !== null ? v.value : null }));
   }

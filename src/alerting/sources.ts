@@ -16,6 +16,11 @@ export interface WindowQuery {
   aggregation: Aggregation;
   since: number;
   until: number;
+  /**
+   * A read of an evaluation that fresh data started (not the loop's): the metrics engine paces its
+   * announcements of data by the time these reads take.
+   */
+  fresh?: boolean;
 }
 
 /** The value of one group over a window; `value` is null when there were no samples. */

@@ -82,14 +82,17 @@ test('pushed data is announced through the same trigger as recorded samples: at 
   }
 });
 
-test('the data window grows with the cost of the window reads it starts: 20 times their average', async () => {
+test('the data window grows with the CPU time of the reads of the evaluations it starts: 20 times their average', async () => {
   const clock = new FakeClock(T0);
   let tick = 0;
-  // Each reading of the monotonic clock is 8 ms after the one before: a window read takes 8 ms.
-  const e = testEngine({ clock, alerting: { coalesce_window: '30ms' }, hrtime: () => (tick += 8) });
+  // Each reading of the process's CPU time is 8 ms after the one before: a window read costs 8 ms.
+  const e = testEngine({ clock, alerting: { coalesce_window: '30ms' }, cpuTime: () => (tick += 8) });
   try {
     assert.equal(e.dataWindow(), 30, 'no reads yet: the configured window');
+    // A read of the loop's evaluation does not count; one of an evaluation of fresh data does.
     await e.windowValues({ metric: 'm', aggregation: 'count', since: T0 - 60_000, until: T0 });
+    assert.equal(e.dataWindow(), 30);
+    await e.windowValues({ metric: 'm', aggregation: 'count', since: T0 - 60_000, until: T0, fresh: true });
     // 8 ms of reads since the last window, averaged with the 0 before: 4 ms, times READ_PACE.
     assert.equal(READ_PACE, 20);
     assert.equal(e.dataWindow(), 80);
