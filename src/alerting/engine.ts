@@ -8,6 +8,7 @@
  */
 import type { AlertingConfig } from '../config/sections/alerting.js';
 import type { Clock } from '../core/clock.js';
+import { processCpuMs } from '../core/cpu.js';
 import { errorMessage } from '../core/errors.js';
 import { Slicer } from '../core/slice.js';
 import { Trigger } from '../core/trigger.js';
@@ -58,6 +59,8 @@ export interface AlertEngineOptions {
   onLeaderChange?: (fn: (leader: boolean) => void) => () => void;
   /** Persist a change of an alert's value alone at most this often (default 5 min). */
   persistEveryMs?: number;
+  /** CPU time of this process in ms (default `process.cpuUsage()`), to measure evaluations of fresh data. */
+  cpuTime?: () => number;
   /**
    * The id a new alert of a fingerprint takes, when it must be a given one: an alert already sent
    * without the store (the store was failing) is taken over under its id, so its resolution matches.
@@ -146,15 +149,23 @@ export class AlertEngine {
       this.#byMetric.set(r.source.metric, list);
     }
     const now = () => this.#o.clock.now();
-    // Fresh data for several metrics in a burst is evaluated once, rule by rule.
+    // Fresh data for several metrics in a burst is evaluated once, rule by rule; the CPU time it took
+    // is told to the metrics engine, which paces its announcements by it.
+    const cpuTime = opts.cpuTime ?? processCpuMs;
     this.#onData = coalesced<ReadonlySet<string>>(
       this.#queue,
       (a, b) => new Set([...(a ?? []), ...[...b].filter((m) => this.#byMetric.has(m))]),
-      (metrics) =>
-        this.#evaluateRules(
-          [...metrics].flatMap((m) => this.#byMetric.get(m) ?? []),
-          now(),
-        ),
+      async (metrics) => {
+        const t0 = cpuTime();
+        try {
+          await this.#evaluateRules(
+            [...metrics].flatMap((m) => this.#byMetric.get(m) ?? []),
+            now(),
+          );
+        } finally {
+          this.#o.metrics?.evaluated?.(Math.max(0, cpuTime() - t0));
+        }
+      },
       (err) => this.#logError(err, 'alert evaluation on fresh data failed'),
     );
     const checkRules = this.rules.filter((r) => r.source.kind === 'check');
@@ -388,23 +399,19 @@ export class AlertEngine {
     const mutes = await this.#muting.at(now).catch(this.#fellBehind);
     for (const rule of rules) {
       try {
-        await this.#evaluateRule(rule, now, mutes, results, true);
+        await this.#evaluateRule(rule, now, mutes, results);
       } catch (err) {
         this.#logError(err, `rule ${rule.name} failed`);
       }
     }
   }
 
-  /**
-   * Evaluates one rule over all its groups, then its open alerts that got no data; commits in batches.
-   * `fresh`: an evaluation of fresh data (not the loop's), whose reads pace the data's announcements.
-   */
+  /** Evaluates one rule over all its groups, then its open alerts that got no data; commits in batches. */
   async #evaluateRule(
     rule: AlertRule,
     now: number,
     mutes: Mutes,
     results?: HealthCheckResult[],
-    fresh = false,
   ): Promise<void> {
     const ctx: GroupContext = {
       now,
@@ -424,7 +431,6 @@ export class AlertEngine {
       metrics: this.#o.metrics,
       security: this.#security,
       results,
-      fresh,
     });
     // Many groups (a rule over thousands of series) are planned in slices: the loop keeps answering.
     const slicer = new Slicer();

@@ -27,13 +27,7 @@ const STATUS_VALUE = { healthy: 0, degraded: 1, unhealthy: 2 } as const;
 export async function readGroups(
   rule: AlertRule,
   now: number,
-  src: {
-    metrics: MetricSource | null;
-    security: SecurityCounters;
-    results?: readonly HealthCheckResult[];
-    /** An evaluation that fresh data started (see `WindowQuery.fresh`). */
-    fresh?: boolean;
-  },
+  src: { metrics: MetricSource | null; security: SecurityCounters; results?: readonly HealthCheckResult[] },
 ): Promise<Group[]> {
   const s = rule.source;
   if (s.kind === 'metric') {
@@ -45,7 +39,6 @@ export async function readGroups(
       aggregation: s.aggregation,
       since: now - rule.windowMs,
       until: now,
-      ...(src.fresh ? { fresh: true } : {}),
     });
     return values.map((v) => ({ labels: v.labels, value: v.count > 0 && v.value !== null ? v.value : null }));
   }

@@ -115,7 +115,7 @@ describe('security alerts', () => {
     fail('10.0.0.9', 1);
     await engine.idle();
     assert.deepEqual(sink.lines(), []);
-    await clock.advance(50);
+    await clock.advance(alertingConfig().coalesce_window); // 25 ms
     await engine.idle();
     await clock.advance(T0 + 7 * M - clock.now());
     fail('10.0.0.9', 40); // after a quiet window: at once
@@ -124,7 +124,7 @@ describe('security alerts', () => {
     clock.set(T0 + 12 * M + 5 * S);
     await engine.evaluateNow();
     assert.deepEqual(sink.lines(), [
-      '+360.05s failed_logins firing high',
+      '+360.025s failed_logins firing high',
       '+420s failed_logins escalated critical',
       '+725s failed_logins resolved critical',
     ]);

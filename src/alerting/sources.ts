@@ -16,11 +16,6 @@ export interface WindowQuery {
   aggregation: Aggregation;
   since: number;
   until: number;
-  /**
-   * A read of an evaluation that fresh data started (not the loop's): the metrics engine paces its
-   * announcements of data by the time these reads take.
-   */
-  fresh?: boolean;
 }
 
 /** The value of one group over a window; `value` is null when there were no samples. */
@@ -36,6 +31,11 @@ export interface MetricSource {
   windowValues(q: WindowQuery): Promise<WindowValue[]>;
   /** Calls `listener` with the names of metrics that received data; may return an unsubscribe. */
   onData(listener: (metrics: ReadonlySet<string>) => void): (() => void) | undefined;
+  /**
+   * Told the CPU time (ms) each evaluation that an onData call started took: the metrics engine paces
+   * its announcements by it.
+   */
+  evaluated?(cpuMs: number): void;
 }
 
 /** Health check results as the alert engine sees them. */

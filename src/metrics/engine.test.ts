@@ -6,7 +6,7 @@ import { STORE_FIXTURES } from '../../test/support/stores.js';
 import { waitFor } from '../../test/support/wait.js';
 import { createApp } from '../app.js';
 import { FakeClock, flushAsync } from '../core/clock.js';
-import { READ_PACE } from './engine.js';
+import { EVALUATION_PACE } from './engine.js';
 import { METRIC } from './names.js';
 import { DATA_WINDOW_MS } from './recorder.js';
 import { MINUTE_MS } from './rollup.js';
@@ -82,21 +82,17 @@ test('pushed data is announced through the same trigger as recorded samples: at 
   }
 });
 
-test('the data window grows with the CPU time of the reads of the evaluations it starts: 20 times their average', async () => {
+test('the data window grows with the CPU time of the evaluations it starts: 20 times their average', () => {
   const clock = new FakeClock(T0);
-  let tick = 0;
-  // Each reading of the process's CPU time is 8 ms after the one before: a window read costs 8 ms.
-  const e = testEngine({ clock, alerting: { coalesce_window: '30ms' }, cpuTime: () => (tick += 8) });
+  const e = testEngine({ clock, alerting: { coalesce_window: '30ms' } });
   try {
-    assert.equal(e.dataWindow(), 30, 'no reads yet: the configured window');
-    // A read of the loop's evaluation does not count; one of an evaluation of fresh data does.
-    await e.windowValues({ metric: 'm', aggregation: 'count', since: T0 - 60_000, until: T0 });
-    assert.equal(e.dataWindow(), 30);
-    await e.windowValues({ metric: 'm', aggregation: 'count', since: T0 - 60_000, until: T0, fresh: true });
-    // 8 ms of reads since the last window, averaged with the 0 before: 4 ms, times READ_PACE.
-    assert.equal(READ_PACE, 20);
+    assert.equal(EVALUATION_PACE, 20);
+    assert.equal(e.dataWindow(), 30, 'no evaluations yet: the configured window');
+    e.evaluated(5);
+    e.evaluated(3);
+    // 8 ms since the last window, averaged with the 0 before: 4 ms, so a window of 80 ms.
     assert.equal(e.dataWindow(), 80);
-    assert.equal(e.dataWindow(), 40, 'no reads meanwhile: the average halves');
+    assert.equal(e.dataWindow(), 40, 'no evaluations meanwhile: the average halves');
     assert.equal(e.dataWindow(), 30, 'never under the configured window');
   } finally {
     e.recorder.close();

@@ -33,25 +33,14 @@ export interface MetricsEngineOptions {
   /** Monotonic ms for request and query durations (default performance.now). */
   hrtime?: () => number;
   fetch?: typeof fetch;
-  /**
-   * CPU time this process has used, in ms (default `process.cpuUsage()`): what the window reads of
-   * evaluations cost, which paces the announcements of data (see `MetricsEngine.dataWindow`).
-   */
-  cpuTime?: () => number;
-}
-
-/** CPU time (user and system) of this process so far, in ms. */
-function processCpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
 }
 
 /**
- * The coalescing window of data announcements is at least this many times the CPU time the window
- * reads of the evaluations they started took (averaged), so that those reads take at most about 5 %
- * of the process's CPU however many series a rule reads (see `MetricsEngine.dataWindow`).
+ * The coalescing window of data announcements is at least this many times the CPU time the
+ * evaluations they started took (averaged), so that those evaluations take at most about 5 % of the
+ * process's CPU however many series their rules read (see `MetricsEngine.dataWindow`).
  */
-export const READ_PACE = 20;
+export const EVALUATION_PACE = 20;
 
 /**
  * Everything about metrics for one monitor: the instrumentation (src/metrics/instrumentation.ts) with
@@ -64,12 +53,12 @@ export class MetricsEngine extends Instrumentation {
   /** The minutes of alert windows, kept between evaluations (see `WindowBlocks`). */
   #blocks: WindowBlocks | null = null;
   /**
-   * CPU time spent in the window reads of evaluations of fresh data (`WindowQuery.fresh`) since the
-   * last window opened, and its running average (ms). CPU time, not wall time: on a busy machine the
-   * wall time of a read grows with the time the process waits for a core, which its reads do not cost.
+   * CPU time of the evaluations the announcements started (told by the alert engine, `evaluated`)
+   * since the last window opened, and its running average (ms). CPU time, not wall time: on a busy
+   * machine the wall time of an evaluation grows with the time the process waits for a core.
    */
-  #readMs = 0;
-  #readCost = 0;
+  #evalMs = 0;
+  #evalCost = 0;
   #offFeed: (() => void) | undefined;
   #feedFailing = false;
 
@@ -177,16 +166,22 @@ export class MetricsEngine extends Instrumentation {
 
   /**
    * The coalescing window of data announcements, read as each window opens: `alerting.coalesce_window`,
-   * or `READ_PACE` times the CPU time the window reads of the evaluations of fresh data since the
-   * previous window took (averaged with the window before), if longer. A hub takes in pushes all the time and
-   * each evaluation reads its rules' windows over every series: the window grows with that cost, so
-   * the reads take at most about a twentieth of the time. The loop's evaluations of every rule do not
-   * count: they are not started by data, and their cost would stretch the window after each one.
+   * or `EVALUATION_PACE` times the CPU time the evaluations that announcements started took since the
+   * previous window (averaged with the window before), if longer. A hub takes in pushes all the time
+   * and each evaluation reads its rules' windows over every series: the window grows with that cost,
+   * so those evaluations take at most about a twentieth of the process's CPU. The loop's evaluations
+   * of every rule do not count: data does not start them, and their cost would stretch the window
+   * after each one.
    */
   dataWindow(): number {
-    this.#readCost = (this.#readCost + this.#readMs) / 2;
-    this.#readMs = 0;
-    return Math.max(this.#opts.config.alerting.coalesce_window, READ_PACE * this.#readCost);
+    this.#evalCost = (this.#evalCost + this.#evalMs) / 2;
+    this.#evalMs = 0;
+    return Math.max(this.#opts.config.alerting.coalesce_window, EVALUATION_PACE * this.#evalCost);
+  }
+
+  /** The CPU time (ms) an evaluation that an announcement of data started took (see `dataWindow`). */
+  evaluated(cpuMs: number): void {
+    if (Number.isFinite(cpuMs) && cpuMs > 0) this.#evalMs += cpuMs;
   }
 
   /** Starts flushing, sampling and pushing (and Node's default metrics for /metrics, if enabled). */
@@ -222,17 +217,6 @@ export class MetricsEngine extends Instrumentation {
    * buckets (so detection never waits for a flush).
    */
   async windowValues(q: WindowQuery): Promise<WindowValue[]> {
-    if (!q.fresh) return this.#windowValues(q);
-    const cpuTime = this.#opts.cpuTime ?? processCpuMs;
-    const t0 = cpuTime();
-    try {
-      return await this.#windowValues(q);
-    } finally {
-      this.#readMs += Math.max(0, cpuTime() - t0);
-    }
-  }
-
-  async #windowValues(q: WindowQuery): Promise<WindowValue[]> {
     const range = readRange(q.since, q.until);
     const groups = new EntryGroups(windowGroupOptions(q));
     const slicer = new Slicer();

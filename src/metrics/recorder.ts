@@ -37,7 +37,7 @@ export interface RecorderOptions {
 }
 
 /** Default coalescing window of data announcements (the default of `alerting.coalesce_window`). */
-export const DATA_WINDOW_MS = 50;
+export const DATA_WINDOW_MS = 25;
 
 /**
  * The buckets to write, and what to do once they are written. A bucket becomes a row (its sketch

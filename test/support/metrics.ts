@@ -42,7 +42,7 @@ export function testEngine(
     metrics?: ConfigInput['metrics'];
     alerting?: ConfigInput['alerting'];
     dataDir?: string;
-  } & Partial<Pick<MetricsEngineOptions, 'fetch' | 'hrtime' | 'systemSource' | 'cpuTime'>>,
+  } & Partial<Pick<MetricsEngineOptions, 'fetch' | 'hrtime' | 'systemSource'>>,
 ): MetricsEngine {
   const config = parseConfig(
     { instance: opts.instance ?? 'i1', metrics: opts.metrics ?? {}, alerting: opts.alerting ?? {} },
@@ -54,7 +54,6 @@ export function testEngine(
     systemSource: opts.systemSource ?? new FixedSystemSource(),
     fetch: opts.fetch,
     hrtime: opts.hrtime,
-    cpuTime: opts.cpuTime,
   });
   if (opts.store) engine.attachStore(opts.store);
   return engine;
