@@ -1,13 +1,17 @@
 /**
  * The alert engine: evaluates every rule in a background loop (`evaluation_interval`) and the rules of
- * a metric as soon as fresh data for it arrives (coalesced), keeps one alert per (rule, labels), and
+ * a metric as soon as fresh data for it arrives, the health check rules as soon as results arrive and
+ * the security rules as soon as an event counts (each through a `Trigger`: at once after a quiet
+ * period, then once per `coalesce_window`), keeps one alert per (rule, labels), and
  * commits each transition with its history and its notification hand-over in one transaction.
  * Evaluations run one at a time. State lives in the store, so a restart resumes without storms.
  */
 import type { AlertingConfig } from '../config/sections/alerting.js';
 import type { Clock } from '../core/clock.js';
+import { processCpuMs } from '../core/cpu.js';
 import { errorMessage } from '../core/errors.js';
 import { Slicer } from '../core/slice.js';
+import { Trigger } from '../core/trigger.js';
 import type { Alert, StoredAlert } from '../domain/alert.js';
 import type { HealthCheckResult } from '../domain/health.js';
 import type { Labels } from '../domain/labels.js';
@@ -55,6 +59,8 @@ export interface AlertEngineOptions {
   onLeaderChange?: (fn: (leader: boolean) => void) => () => void;
   /** Persist a change of an alert's value alone at most this often (default 5 min). */
   persistEveryMs?: number;
+  /** CPU time of this process in ms (default `process.cpuUsage()`), to measure evaluations of fresh data. */
+  cpuTime?: () => number;
   /**
    * The id a new alert of a fingerprint takes, when it must be a given one: an alert already sent
    * without the store (the store was failing) is taken over under its id, so its resolution matches.
@@ -93,9 +99,13 @@ export class AlertEngine {
   // Each evaluation pass holds delivery of what it hands over until it ends (one message per group).
   readonly #queue = new SerialQueue(() => this.#o.sink?.hold?.());
   readonly #inhibition: Inhibition;
+  /** Fresh data: the metrics engine's trigger paces it; queued here, merged while it waits. */
   readonly #onData: (metrics: ReadonlySet<string>) => void;
-  readonly #onResults: (results: HealthCheckResult[]) => void;
-  readonly #onSecurity: (hit: true) => void;
+  /** Fresh health check results (the newest of each check until evaluated), and their trigger. */
+  readonly #results = new Map<string, HealthCheckResult>();
+  readonly #resultsTrigger: Trigger;
+  /** Evaluates the security rules when an event counts for one. */
+  readonly #securityTrigger: Trigger;
   readonly #onLeading: (gained: true) => void;
   #startedAt: number | null = null;
   #scanFrom: number | null = null;
@@ -139,30 +149,46 @@ export class AlertEngine {
       this.#byMetric.set(r.source.metric, list);
     }
     const now = () => this.#o.clock.now();
-    // Fresh data for several metrics in a burst is evaluated once, rule by rule.
+    // Fresh data for several metrics in a burst is evaluated once, rule by rule; the CPU time it took
+    // is told to the metrics engine, which paces its announcements by it.
+    const cpuTime = opts.cpuTime ?? processCpuMs;
     this.#onData = coalesced<ReadonlySet<string>>(
       this.#queue,
       (a, b) => new Set([...(a ?? []), ...[...b].filter((m) => this.#byMetric.has(m))]),
-      (metrics) =>
-        this.#evaluateRules(
-          [...metrics].flatMap((m) => this.#byMetric.get(m) ?? []),
-          now(),
-        ),
+      async (metrics) => {
+        const t0 = cpuTime();
+        try {
+          await this.#evaluateRules(
+            [...metrics].flatMap((m) => this.#byMetric.get(m) ?? []),
+            now(),
+          );
+        } finally {
+          this.#o.metrics?.evaluated?.(Math.max(0, cpuTime() - t0));
+        }
+      },
       (err) => this.#logError(err, 'alert evaluation on fresh data failed'),
     );
     const checkRules = this.rules.filter((r) => r.source.kind === 'check');
-    this.#onResults = coalesced<HealthCheckResult[]>(
-      this.#queue,
-      (_a, b) => b,
-      (results) => this.#evaluateRules(checkRules, now(), results),
-      (err) => this.#logError(err, 'alert evaluation of check results failed'),
-    );
-    this.#onSecurity = coalesced<true>(
-      this.#queue,
-      () => true,
-      () => this.#evaluateRules(this.#security.rules, now()),
-      (err) => this.#logError(err, 'security evaluation failed'),
-    );
+    const windowMs = opts.config.coalesce_window;
+    this.#resultsTrigger = new Trigger({
+      clock: opts.clock,
+      windowMs,
+      // The results are taken when the evaluation starts: what arrived while it was queued goes too.
+      run: () =>
+        this.#queue.run(() => {
+          if (this.#results.size === 0) return Promise.resolve();
+          const results = [...this.#results.values()];
+          this.#results.clear();
+          return this.#evaluateRules(checkRules, now(), results);
+        }),
+      onError: (err) => this.#logError(err, 'alert evaluation of check results failed'),
+    });
+    this.#securityTrigger = new Trigger({
+      clock: opts.clock,
+      windowMs,
+      run: () => this.#queue.run(() => this.#evaluateRules(this.#security.rules, now())),
+      onError: (err) => this.#logError(err, 'security evaluation failed'),
+    });
     this.#onLeading = coalesced<true>(
       this.#queue,
       () => true,
@@ -181,9 +207,11 @@ export class AlertEngine {
       if (this.#startedAt !== null && [...metrics].some((m) => this.#byMetric.has(m))) this.#onData(metrics);
     });
     if (typeof off === 'function') this.#unsubscribe.push(off);
-    const offChecks = this.#o.checks?.onResults?.(
-      (results) => this.#startedAt !== null && this.#onResults(results),
-    );
+    const offChecks = this.#o.checks?.onResults?.((results) => {
+      if (this.#startedAt === null || results.length === 0) return;
+      for (const r of results) this.#results.set(r.name, r);
+      this.#resultsTrigger.fire();
+    });
     if (typeof offChecks === 'function') this.#unsubscribe.push(offChecks);
     const offLeader = this.#o.onLeaderChange?.((leader) => leader && this.#onLeading(true));
     if (offLeader) this.#unsubscribe.push(offLeader);
@@ -197,9 +225,12 @@ export class AlertEngine {
     });
   }
 
-  /** Stops the loop and waits for the evaluation in progress. */
+  /** Stops the loop and the triggers (what waits for a window is dropped), and waits for the evaluation in progress. */
   async stop(): Promise<void> {
     for (const off of this.#unsubscribe.splice(0)) off();
+    this.#resultsTrigger.stop();
+    this.#securityTrigger.stop();
+    this.#results.clear();
     await this.#loop?.stop();
     this.#loop = null;
     await this.#queue.idle();
@@ -211,9 +242,13 @@ export class AlertEngine {
     return this.#queue.run(() => this.#evaluateAll());
   }
 
-  /** Resolves once every evaluation queued so far has finished. */
-  idle(): Promise<void> {
-    return this.#queue.idle();
+  /**
+   * Resolves once every evaluation queued so far has finished, those that results and security events
+   * start at once included (not the trailing ones waiting for the end of a window).
+   */
+  async idle(): Promise<void> {
+    await Promise.all([this.#resultsTrigger.settled(), this.#securityTrigger.settled()]);
+    await this.#queue.idle();
   }
 
   /** Evaluates the rules that read these metrics now (what fresh data triggers). */
@@ -223,7 +258,8 @@ export class AlertEngine {
   }
 
   /**
-   * Records a security event (`monitor.security(event)`): logged, counted, evaluated at once.
+   * Records a security event (`monitor.security(event)`): logged, counted, and evaluated at once after
+   * a quiet period (else at the end of the coalescing window, with the events that came meanwhile).
    * `log: false` counts it without a log line (a caller bounding its lines, e.g. refused requests).
    */
   security(event: SecurityEvent, opts: { log?: boolean } = {}): void {
@@ -235,7 +271,8 @@ export class AlertEngine {
         { event: 'security', kind, source, ip, user, detail },
         `security event: ${kind}`,
       );
-    if (this.#security.record(event, now).length > 0 && this.#startedAt !== null) this.#onSecurity(true);
+    if (this.#security.record(event, now).length > 0 && this.#startedAt !== null)
+      this.#securityTrigger.fire();
   }
 
   /**
