@@ -352,6 +352,7 @@ export class App {
       fence: (tx) => leadership.fence(tx),
       // The alert about a failing store, already sent without it, is taken over under its id.
       adoptAlertId: guard.adoptId,
+      deployWindowMs: this.config.deployments.alert_window,
     });
     const alerting = this.#alerting;
     const sessions = new SessionManager({ config: this.config, clock: this.clock, store });
