@@ -24,6 +24,7 @@ import type { Lifecycle } from './http/lifecycle.js';
 import { alertRoutes } from './http/routes/alerts.js';
 import { apiRoutes } from './http/routes/api.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
+import { deploymentRoutes } from './http/routes/deployments.js';
 import { healthRoutes } from './http/routes/health.js';
 import { healthDetailedRoutes } from './http/routes/health-detailed.js';
 import { ingestRoutes, pushAdmission } from './http/routes/ingest.js';
@@ -435,6 +436,14 @@ export class App {
           signIn: { users: config.auth.users.length > 0, tokens: config.auth.tokens.length > 0 },
         }),
       (app) => apiRoutes(app, { auth, clock, sessions, dashboard, actions }),
+      (app) =>
+        deploymentRoutes(app, {
+          auth,
+          clock,
+          store,
+          logger: this.logger,
+          onChange: () => dashboard.live.notify(),
+        }),
     ];
     this.metrics.attachStore(this.#store);
     // /metrics: the outbox and the open alerts as the shared store has them (every instance says the same)
