@@ -96,6 +96,7 @@ export class AlertEngine {
   readonly #muting: Muting;
   readonly #recent: RecentResolutions;
   readonly #deploys: RecentDeploys;
+  #deployReadFailing = false;
   readonly #listeners = new Set<(alert: Alert, event: string) => void>();
   readonly #unsubscribe: (() => void)[] = [];
   // Each evaluation pass holds delivery of what it hands over until it ends (one message per group).
@@ -435,13 +436,17 @@ export class AlertEngine {
 
   /**
    * The deploy markers of the last `deployments.alert_window`. A failed read costs only the annotation
-   * (logged): alerts are evaluated and notified without it.
+   * (logged once until a read works again): alerts are evaluated and notified without it.
    */
   async #deployMarkers(now: number, force = false): Promise<readonly Deployment[]> {
     try {
-      return await this.#deploys.at(now, force);
+      const markers = await this.#deploys.at(now, force);
+      this.#deployReadFailing = false;
+      return markers;
     } catch (err) {
-      this.#logError(err, 'reading deploy markers failed; alerts firing now do not name a deploy');
+      if (!this.#deployReadFailing)
+        this.#logError(err, 'reading deploy markers failed; alerts firing meanwhile do not name a deploy');
+      this.#deployReadFailing = true;
       return [];
     }
   }
