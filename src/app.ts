@@ -24,6 +24,7 @@ import type { Lifecycle } from './http/lifecycle.js';
 import { alertRoutes } from './http/routes/alerts.js';
 import { apiRoutes } from './http/routes/api.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
+import { deploymentRoutes } from './http/routes/deployments.js';
 import { healthRoutes } from './http/routes/health.js';
 import { healthDetailedRoutes } from './http/routes/health-detailed.js';
 import { ingestRoutes, pushAdmission } from './http/routes/ingest.js';
@@ -352,6 +353,7 @@ export class App {
       fence: (tx) => leadership.fence(tx),
       // The alert about a failing store, already sent without it, is taken over under its id.
       adoptAlertId: guard.adoptId,
+      deployWindowMs: this.config.deployments.alert_window,
     });
     const alerting = this.#alerting;
     const sessions = new SessionManager({ config: this.config, clock: this.clock, store });
@@ -434,6 +436,14 @@ export class App {
           signIn: { users: config.auth.users.length > 0, tokens: config.auth.tokens.length > 0 },
         }),
       (app) => apiRoutes(app, { auth, clock, sessions, dashboard, actions }),
+      (app) =>
+        deploymentRoutes(app, {
+          auth,
+          clock,
+          store,
+          logger: this.logger,
+          onChange: () => dashboard.live.notify(),
+        }),
     ];
     this.metrics.attachStore(this.#store);
     // /metrics: the outbox and the open alerts as the shared store has them (every instance says the same)

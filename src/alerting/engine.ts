@@ -12,7 +12,9 @@ import { processCpuMs } from '../core/cpu.js';
 import { errorMessage } from '../core/errors.js';
 import { Slicer } from '../core/slice.js';
 import { Trigger } from '../core/trigger.js';
+import { DEFAULT_ALERT_WINDOW_MS, RecentDeploys } from '../deployments/annotate.js';
 import type { Alert, StoredAlert } from '../domain/alert.js';
+import type { Deployment } from '../domain/deployment.js';
 import type { HealthCheckResult } from '../domain/health.js';
 import type { Labels } from '../domain/labels.js';
 import type { Repos, Store } from '../store/index.js';
@@ -66,6 +68,11 @@ export interface AlertEngineOptions {
    * without the store (the store was failing) is taken over under its id, so its resolution matches.
    */
   adoptAlertId?: (fingerprint: string) => string | undefined;
+  /**
+   * `deployments.alert_window`: an alert that starts firing this long or less after a deploy marker
+   * keeps it in its metadata (default 30 min; 0 turns that off).
+   */
+  deployWindowMs?: number;
 }
 
 const NO_SINK: TransitionSink<Repos> = { accept: async () => {} };
@@ -94,6 +101,8 @@ export class AlertEngine {
   readonly #open = new OpenAlerts();
   readonly #muting: Muting;
   readonly #recent: RecentResolutions;
+  readonly #deploys: RecentDeploys;
+  #deployReadFailing = false;
   readonly #listeners = new Set<(alert: Alert, event: string) => void>();
   readonly #unsubscribe: (() => void)[] = [];
   // Each evaluation pass holds delivery of what it hands over until it ends (one message per group).
@@ -140,6 +149,10 @@ export class AlertEngine {
       escalateAfterMs: opts.escalateAfterMs ?? 0,
     };
     this.#recent = new RecentResolutions(opts.config.cooldown);
+    this.#deploys = new RecentDeploys(
+      (since, until) => opts.store.deployments.list({ since, until, limit: 1000 }),
+      opts.deployWindowMs ?? DEFAULT_ALERT_WINDOW_MS,
+    );
     this.#security = new SecurityCounters(this.rules, opts.config.security.max_sources);
     this.#byName = new Map(this.rules.map((r) => [r.name, r]));
     for (const r of this.rules) {
@@ -372,11 +385,12 @@ export class AlertEngine {
     await this.#scanResolutions(now);
     const mutes = await this.#muting.at(now, true);
     const results = await this.#checkResults();
+    const deploys = await this.#deployMarkers(now, true);
     const slicer = new Slicer(); // requests are served between rules once a slice has run its time
     for (const rule of this.rules) {
       await slicer.pause();
       try {
-        await this.#evaluateRule(rule, now, mutes, results);
+        await this.#evaluateRule(rule, now, mutes, deploys, results);
       } catch (err) {
         this.#logError(err, `rule ${rule.name} failed`);
       }
@@ -397,9 +411,10 @@ export class AlertEngine {
     // Not leading: remembered. Behind: every rule now, over everything that arrived meanwhile.
     if (!this.#leader() || this.#behind) return this.#evaluateAll();
     const mutes = await this.#muting.at(now).catch(this.#fellBehind);
+    const deploys = await this.#deployMarkers(now);
     for (const rule of rules) {
       try {
-        await this.#evaluateRule(rule, now, mutes, results);
+        await this.#evaluateRule(rule, now, mutes, deploys, results);
       } catch (err) {
         this.#logError(err, `rule ${rule.name} failed`);
       }
@@ -411,6 +426,7 @@ export class AlertEngine {
     rule: AlertRule,
     now: number,
     mutes: Mutes,
+    deploys: readonly Deployment[],
     results?: HealthCheckResult[],
   ): Promise<void> {
     const ctx: GroupContext = {
@@ -422,6 +438,7 @@ export class AlertEngine {
       refireBlock: (fp) => this.#recent.lookup(fp, now),
       inhibitedBy: this.#inhibition.lookup(this.#open.values()),
       adoptId: this.#o.adoptAlertId,
+      deployBefore: this.#deploys.lookup(deploys, now),
     };
     const openCount = this.#open.countOf(rule.name);
     const plans = new CappedPlans(rule, this.#o.config.max_alerts_per_rule, ctx, openCount);
@@ -452,6 +469,23 @@ export class AlertEngine {
       }
     }
     await this.#commit(plans.finish(groups.some((g) => g.value !== null)));
+  }
+
+  /**
+   * The deploy markers of the last `deployments.alert_window`. A failed read costs only the annotation
+   * (logged once until a read works again): alerts are evaluated and notified without it.
+   */
+  async #deployMarkers(now: number, force = false): Promise<readonly Deployment[]> {
+    try {
+      const markers = await this.#deploys.at(now, force);
+      this.#deployReadFailing = false;
+      return markers;
+    } catch (err) {
+      if (!this.#deployReadFailing)
+        this.#logError(err, 'reading deploy markers failed; alerts firing meanwhile do not name a deploy');
+      this.#deployReadFailing = true;
+      return [];
+    }
   }
 
   async #checkResults(): Promise<HealthCheckResult[] | undefined> {

@@ -60,3 +60,14 @@ export function formatUtc(ms) {
     .replace('T', ' ')
     .replace(/\.\d+Z$/, ' UTC');
 }
+
+/**
+ * What a deploy marker says on hover (charts, sparklines, the list):
+ * `deploy v1.4.2 on web-1 · 2026-01-01 12:00:00 UTC · by ci · the note`.
+ * @param {{ version: string, instance: string | null, atMs: number, by: string, note: string | null }} d
+ * @returns {string}
+ */
+export function deployTitle(d) {
+  const where = d.instance ? ` on ${d.instance}` : '';
+  return `deploy ${d.version}${where} · ${formatUtc(d.atMs)} · by ${d.by}${d.note ? ` · ${d.note}` : ''}`;
+}

@@ -4,6 +4,7 @@
  */
 import { parse as parseQuery } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isUserRole } from '../config/sections/auth.js';
 import type { TokenAuth } from '../http/auth.js';
 import { maskCsrf, type Session, type SessionManager } from '../http/session.js';
 
@@ -56,8 +57,8 @@ export async function callerOf(
   const header = req.headers.authorization;
   if (header) {
     const p = auth.fromHeader(header);
-    // a push token sends metrics and nothing else: it is no key to the dashboard
-    if (p && p.role !== 'push') return { name: p.name, role: p.role, session: null };
+    // a push token sends metrics, a deploy token records deploys, and nothing else: no key to the dashboard
+    if (p && isUserRole(p.role)) return { name: p.name, role: p.role, session: null };
     auth.events?.onFailure(req, p ? 'forbidden' : 'invalid');
     return 'invalid';
   }

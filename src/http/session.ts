@@ -7,7 +7,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { ResolvedConfig } from '../config/load.js';
-import type { UserRole } from '../config/sections/auth.js';
+import { isUserRole, type UserRole } from '../config/sections/auth.js';
 import type { Clock } from '../core/clock.js';
 import type { Store } from '../store/index.js';
 import type { Principal, SessionVerifier } from './auth.js';
@@ -134,7 +134,7 @@ export class SessionManager implements SessionVerifier {
       return u ? { role: u.role, cf: fingerprint(u.password_hash) } : null;
     }
     const t = this.#config.auth.tokens.find((x) => x.name === name);
-    return t && t.role !== 'push' ? { role: t.role, cf: fingerprint(t.token) } : null;
+    return t && isUserRole(t.role) ? { role: t.role, cf: fingerprint(t.token) } : null;
   }
 
   /**
@@ -168,7 +168,7 @@ export class SessionManager implements SessionVerifier {
     for (const t of this.#config.auth.tokens) {
       if (timingSafeEqual(hash, digest(t.token)) && !found) found = { name: t.name, role: t.role };
     }
-    return found?.role === 'push' ? null : found; // a push token cannot sign in to the dashboard
+    return found && isUserRole(found.role) ? found : null; // a push or deploy token cannot sign in to the dashboard
   }
 
   async #issue(via: 'user' | 'token', name: string): Promise<LoginResult> {

@@ -8,6 +8,7 @@ import type { AlertRepository, AuditRepository, SilenceRepository } from '../ale
 import type { CheckResultRepository } from '../checks/repository.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
+import type { DeploymentRepository } from '../deployments/repository.js';
 import type { StateRepository } from '../domain/state.js';
 import type {
   ArchiveRepository,
@@ -24,6 +25,7 @@ import { AlertRepo } from './repos/alerts.js';
 import { ArchiveRepo } from './repos/archive.js';
 import { AuditRepo } from './repos/audit.js';
 import { CheckResultRepo } from './repos/checks.js';
+import { DeploymentRepo } from './repos/deployments.js';
 import { InstanceRepo } from './repos/instances.js';
 import { JobRunRepo } from './repos/job-runs.js';
 import { LeaseRepo } from './repos/leases.js';
@@ -49,6 +51,8 @@ export interface Repos {
   /** Old records for the archive job and `prodmon cleanup`. */
   archive: ArchiveRepository;
   state: StateRepository;
+  /** Deploy markers. */
+  deployments: DeploymentRepository;
   /**
    * Runs `fn` once the transaction these repositories are bound to has committed (never after a
    * rollback); outside a transaction, at once. For work that must see the committed rows from another
@@ -94,6 +98,7 @@ function repos(db: Kysely<Database>, committed?: (() => void)[]): Repos {
     instances: new InstanceRepo(db),
     archive: new ArchiveRepo(db),
     state: new StateRepo(db),
+    deployments: new DeploymentRepo(db),
   };
 }
 

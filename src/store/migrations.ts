@@ -244,4 +244,26 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.createIndex('outbox_by_batch').on('outbox').column('batch_id').execute();
     },
   },
+  {
+    id: '0004_deployments',
+    async up(db, dialect) {
+      const t = types(dialect);
+      // Deploy markers: listed by time (charts, the list), looked up by version (comparisons).
+      await db.schema
+        .createTable('deployments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('instance', 'text')
+        .addColumn('note', 'text')
+        .addColumn('at', t.ms, (c) => c.notNull())
+        .addColumn('recorded_by', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('deployments_by_time').on('deployments').column('at').execute();
+      await db.schema
+        .createIndex('deployments_by_version')
+        .on('deployments')
+        .columns(['version', 'at'])
+        .execute();
+    },
+  },
 ];

@@ -135,6 +135,16 @@ export interface StateTable {
   updatedAt: number;
 }
 
+/** Deploy markers (src/domain/deployment.ts); `by` is `recorded_by` (BY is an SQL keyword). */
+export interface DeploymentTable {
+  id: string;
+  version: string;
+  instance: string | null;
+  note: string | null;
+  at: number;
+  recordedBy: string;
+}
+
 export interface MigrationTable {
   id: string;
   appliedAt: number;
@@ -154,5 +164,6 @@ export interface Database {
   jobRuns: JobRunTable;
   instances: InstanceTable;
   state: StateTable;
+  deployments: DeploymentTable;
   prodmonMigrations: MigrationTable;
 }

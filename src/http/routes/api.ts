@@ -91,7 +91,8 @@ export function apiRoutes(app: FastifyInstance, deps: ApiRouteDeps): void {
 
   app.get(`${api}/performance/charts`, ranged, async (req: Req, reply) => {
     const p = await dash.data.performance(rangeKey(req.query.range ?? '1h'));
-    return secure(reply).send({ range: p.range, times: p.charts.times, charts: p.charts.charts });
+    const markers = await dash.data.chartMarkers(p.charts.from, p.until);
+    return secure(reply).send({ range: p.range, times: p.charts.times, charts: p.charts.charts, markers });
   });
 
   app.get(`${api}/alerts`, read, async (req: Req, reply) =>

@@ -12,6 +12,7 @@ import { pageKit, type Req, viewerOf } from '../../dashboard/page-kit.js';
 import {
   alertPage,
   alertsPage,
+  deploymentsPage,
   historyQuery,
   messagePage,
   overviewPage,
@@ -88,6 +89,12 @@ export async function dashboardRoutes(app: FastifyInstance, deps: DashboardRoute
       return sendPage(reply, await silencesPage(dash, viewerOf(c), req.query.notice ?? ''));
     });
 
+    scope.get(`${d}/deployments`, async (req: Req, reply) => {
+      const c = await requireViewer(req, reply);
+      if (!c) return reply;
+      return sendPage(reply, await deploymentsPage(dash, viewerOf(c)));
+    });
+
     scope.get(`${d}/fragments`, async (req: Req, reply) => {
       const c = await callerOf(req, auth, sessions);
       if (!c || c === 'invalid')
@@ -96,7 +103,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: DashboardRoute
           .send({ error: { code: 'PRODMON_E_UNAUTHORIZED', message: 'sign in first' } });
       const names = String(req.query.sections ?? '')
         .split(',')
-        .filter((n) => ['banner', 'checks', 'alerts', 'history'].includes(n));
+        .filter((n) => ['banner', 'checks', 'alerts', 'history', 'deployments'].includes(n));
       const back = req.query.view === 'alerts' ? `${full}/alerts` : `${full}/`;
       const sections = await renderSections(dash, viewerOf(c), names, {
         history: historyQuery(req.query),
