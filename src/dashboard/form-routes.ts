@@ -6,9 +6,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AlertActions } from '../alerting/actions.js';
 import { silenceFromBody } from '../alerting/silences.js';
 import { ProdmonError } from '../core/errors.js';
+import { secure } from '../http/headers.js';
 import { FORM_BODY_LIMIT } from '../http/limits.js';
 import { parseForm, resolveForm, returnPath, silenceForm } from './forms.js';
-import { type Caller, secure } from './http.js';
+import type { Caller } from './http.js';
 import { type PageKit, type Req, viewerOf } from './page-kit.js';
 import { messagePage } from './pages.js';
 

@@ -1,5 +1,5 @@
 /**
- * HTTP helpers shared by the dashboard routes and its JSON API: security headers, who is asking
+ * HTTP helpers shared by the dashboard routes and its JSON API: who is asking
  * (bearer token or session), the form body parser, and safe return paths.
  */
 import { parse as parseQuery } from 'node:querystring';
@@ -7,35 +7,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isUserRole } from '../config/sections/auth.js';
 import type { TokenAuth } from '../http/auth.js';
 import { maskCsrf, type Session, type SessionManager } from '../http/session.js';
-
-/** The page's Content-Security-Policy: own scripts and styles only, no inline code, no framing. */
-export const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
-
-/** Headers of every dashboard and API response. */
-export const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': CSP,
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'same-origin',
-  'x-frame-options': 'DENY',
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-resource-policy': 'same-origin',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
-};
-
-/** Sets the security headers (and `no-store` unless `cache` is given). */
-export function secure(reply: FastifyReply, cache = 'no-store'): FastifyReply {
-  return reply.headers(SECURITY_HEADERS).header('cache-control', cache);
-}
 
 /** Who is asking: a bearer token's principal, or a signed-in session. */
 export interface Caller {

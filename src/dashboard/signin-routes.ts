@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProdmonError } from '../core/errors.js';
 import { closeUnread } from '../http/auth.js';
+import { secure } from '../http/headers.js';
 import { FORM_BODY_LIMIT, SIGN_IN_BODY_LIMIT } from '../http/limits.js';
 import { LOGIN_COOKIE, parseCookies } from '../http/session.js';
 import { parseForm, returnPath, signInForm } from './forms.js';
-import { secure } from './http.js';
 import { type PageKit, type Req, viewerOf } from './page-kit.js';
 import { loginPage, messagePage } from './pages.js';
 

@@ -1,7 +1,8 @@
 /** The deployments page: the deploy markers recorded, newest first (the charts draw them as lines). */
+
+import { deployTitle } from '../../core/format.js';
 import type { Deployment } from '../../domain/deployment.js';
 import { html, type SafeHtml } from '../html.js';
-import { deployTitle } from '../../core/format.js';
 import { empty, time } from './format.js';
 import type { Paths } from './layout.js';
 

@@ -1,11 +1,12 @@
 /** The overview page's sections: status banner, health checks, performance. */
+
+import { deployTitle } from '../../core/format.js';
 import { SEVERITIES } from '../../domain/alert.js';
 import type { Deployment } from '../../domain/deployment.js';
 import type { ChartMarker } from '../charts.js';
 import type { BannerStatus, CheckView, PerformanceView, RangeKey, StatusView } from '../data.js';
 import { alertLevel, RANGES } from '../data.js';
 import { html, jsonForScript, type SafeHtml } from '../html.js';
-import { deployTitle } from '../../core/format.js';
 import { alertLink } from './alerts.js';
 import { ago, badge, dur, empty, figure, NO_DATA, num, type SparkMark, spark, time } from './format.js';
 import type { Paths } from './layout.js';

@@ -13,9 +13,9 @@ import { silenceFromBody } from '../../alerting/silences.js';
 import type { Clock } from '../../core/clock.js';
 import { ProdmonError } from '../../core/errors.js';
 import { RANGES, rangeKey } from '../../dashboard/data.js';
-import { SECURITY_HEADERS, secure } from '../../dashboard/http.js';
 import type { Dashboard } from '../../dashboard/index.js';
 import { requireRole, type TokenAuth } from '../auth.js';
+import { SECURITY_HEADERS, secure } from '../headers.js';
 import { JSON_BODY_LIMIT } from '../limits.js';
 import { maskCsrf, type SessionManager } from '../session.js';
 

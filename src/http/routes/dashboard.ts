@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AlertActions } from '../../alerting/actions.js';
 import { formRoutes } from '../../dashboard/form-routes.js';
-import { addFormParser, callerOf, secure } from '../../dashboard/http.js';
+import { addFormParser, callerOf } from '../../dashboard/http.js';
 import type { Dashboard } from '../../dashboard/index.js';
 import { pageKit, type Req, viewerOf } from '../../dashboard/page-kit.js';
 import {
@@ -22,6 +22,7 @@ import {
 } from '../../dashboard/pages.js';
 import { type SignInWays, signInRoutes } from '../../dashboard/signin-routes.js';
 import type { TokenAuth } from '../auth.js';
+import { secure } from '../headers.js';
 import type { SessionManager } from '../session.js';
 
 /** What the dashboard pages use. */

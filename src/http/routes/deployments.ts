@@ -7,12 +7,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AlertingLogger } from '../../alerting/sources.js';
 import type { Clock } from '../../core/clock.js';
-import { secure } from '../../dashboard/http.js';
 import { MARK_SHAPE, markDeployment, markRequestFromBody } from '../../deployments/mark.js';
 import { deploymentQuery } from '../../deployments/query.js';
 import type { DeploymentRepository } from '../../deployments/repository.js';
 import type { Repos } from '../../store/index.js';
 import { requireRole, type TokenAuth } from '../auth.js';
+import { secure } from '../headers.js';
 import { JSON_BODY_LIMIT } from '../limits.js';
 import { jsonErrors } from './alerts.js';
 
