@@ -1,35 +1,59 @@
 /**
- * The app of bench/breach-to-notification.ts: an Express app with a fast route (`/api/items`) and
- * `ROUTES` trial routes (`/api/t0`, `/api/t1`, ...) that answer after `?delay=<ms>`. Instrumented either
- * by embedded prodmon (`prodmon <config JSON>`) or by a prom-client histogram served on `/metrics`
- * (`prom`), as an app scraped by Prometheus would be. Prints `PORT <n>`; stops on SIGTERM.
+ * The app of bench/breach-to-notification.ts: a plain node:http app with a fast route (`/api/items`)
+ * and `ROUTES` trial routes (`/api/t0`, `/api/t1`, ...) that answer after `?delay=<ms>`. Instrumented
+ * by one of:
+ *   prodmon <config JSON>   an embedded monitor, its handler in front of the app (`monitor.handler`,
+ *                           the README's node:http embedding), with that config;
+ *   agent <options JSON>    a `prodmon/agent` (`agent.wrap(app)`) pushing to a standalone prodmon;
+ *   prom                    a prom-client histogram by route, served on `/metrics` for Prometheus.
+ * Prints `PORT <n>`; stops on SIGTERM.
  *
  *   node --import tsx bench/breach-app.ts prodmon '{"data_dir":"/tmp/x"}' 30
+ *   node --import tsx bench/breach-app.ts agent '{"push":{"url":"http://127.0.0.1:9464","token":"t"}}' 30
  *   node --import tsx bench/breach-app.ts prom '' 30
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type RequestHandler } from 'express';
 import { Histogram, Registry } from 'prom-client';
+import { createAgent } from '../src/agent.js';
 import { createMonitor } from '../src/index.js';
 
 const [mode, configJson, routesArg] = process.argv.slice(2);
 const ROUTES = Number(routesArg ?? 30);
 const routes = ['/api/items', ...Array.from({ length: ROUTES }, (_, i) => `/api/t${i}`)];
+const known = new Set(routes);
 
 /** prom-client's default buckets plus 2 s, the threshold (a quantile is only exact at a bucket bound). */
 export const PROM_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 2.5, 5, 10];
 
-const app = express();
+/** The app itself: its routes answer after `?delay=<ms>` (at most 10 s). */
+function app(req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://app');
+  if (!known.has(url.pathname)) {
+    res.statusCode = 404;
+    res.end();
+    return;
+  }
+  const delay = Math.min(10_000, Number(url.searchParams.get('delay') ?? 0));
+  if (delay > 0) setTimeout(() => res.end('ok'), delay);
+  else res.end('ok');
+}
+
+let handler: (req: IncomingMessage, res: ServerResponse) => void;
 let stopInstrumentation = async () => {};
 
 if (mode === 'prodmon') {
   const monitor = createMonitor(JSON.parse(configJson!), { env: {}, fileLogs: false });
   await monitor.start();
-  app.use(monitor.middleware());
+  handler = (req, res) => monitor.handler(req, res, () => app(req, res));
   stopInstrumentation = () => monitor.stop({ drainDelayMs: 0 });
+} else if (mode === 'agent') {
+  const agent = createAgent(JSON.parse(configJson!));
+  agent.start();
+  handler = agent.wrap(app);
+  stopInstrumentation = () => agent.stop();
 } else if (mode === 'prom') {
-  // The usual prom-client instrumentation (as express-prom-bundle does): one histogram by route.
+  // The usual prom-client instrumentation: one histogram by route, observed when the response finishes.
   const registry = new Registry();
   const histogram = new Histogram({
     name: 'http_request_duration_seconds',
@@ -40,31 +64,26 @@ if (mode === 'prodmon') {
   });
   // Every route's series exists from the first scrape (rate() needs a sample before the first slow one).
   for (const route of routes) histogram.zero({ method: 'GET', route, status_code: '200' });
-  const track: RequestHandler = (req, res, next) => {
+  handler = (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/metrics') {
+      registry.metrics().then((text) => {
+        res.setHeader('content-type', registry.contentType);
+        res.end(text);
+      });
+      return;
+    }
     const end = histogram.startTimer();
     res.on('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path;
-      if (route) end({ method: req.method, route, status_code: String(res.statusCode) });
+      if (known.has(path)) end({ method: req.method, route: path, status_code: String(res.statusCode) });
     });
-    next();
+    app(req, res);
   };
-  app.use(track);
-  app.get('/metrics', async (_req, res) => {
-    res.set('content-type', registry.contentType).end(await registry.metrics());
-  });
 } else {
-  throw new Error(`usage: breach-app.ts prodmon|prom <config JSON> <routes>`);
+  throw new Error('usage: breach-app.ts prodmon|agent|prom <config JSON> <routes>');
 }
 
-for (const route of routes) {
-  app.get(route, (req, res) => {
-    const delay = Math.min(10_000, Number(req.query.delay ?? 0));
-    if (delay > 0) setTimeout(() => res.end('ok'), delay);
-    else res.end('ok');
-  });
-}
-
-const server = createServer(app);
+const server = createServer(handler);
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 process.stdout.write(`PORT ${(server.address() as AddressInfo).port}\n`);
 

@@ -30,7 +30,7 @@ import { runTraffic } from '../examples/shop/src/traffic.js';
 import { compareWindows, DEFAULT_SETTINGS, type GateSettings } from '../src/baseline/compare.js';
 import { Random } from '../src/baseline/stats.js';
 import { readWindow, type WindowFigures } from '../src/baseline/window.js';
-import { type FakeRequest, memoryRecorder, recordMinutes } from '../test/support/gate.js';
+import { type FakeRequest, memoryRecorder, recordMinutes } from '../test/support/gate-windows.js';
 import { tempDir } from '../test/support/services.js';
 
 const TRIALS = Number(process.env.GATE_TRIALS ?? 40);

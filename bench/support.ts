@@ -167,6 +167,27 @@ export function medianInterval(xs: readonly number[], resamples = 2000): { lo: n
 }
 
 /**
+ * A 90 % interval for the quantile `q` (nearest rank, as {@link quantile}) of `xs`, from resampling
+ * them: how far the figure printed could be from a rerun's under the same conditions. For a p99 of
+ * fewer than 100 samples the quantile is the maximum, and so is the interval's top.
+ */
+export function quantileInterval(
+  xs: readonly number[],
+  q: number,
+  resamples = 2000,
+): { lo: number; hi: number } {
+  const random = seededRandom();
+  const values = new Float64Array(resamples);
+  const pick = new Float64Array(xs.length);
+  for (let k = 0; k < resamples; k++) {
+    for (let j = 0; j < xs.length; j++) pick[j] = xs[Math.floor(random() * xs.length)]!;
+    values[k] = quantile(pick, q);
+  }
+  values.sort();
+  return { lo: values[Math.floor(resamples * 0.05)]!, hi: values[Math.floor(resamples * 0.95)]! };
+}
+
+/**
  * The ratio of quantile `q` of `variant`'s rounds pooled to that of `base`'s rounds pooled, with a
  * 90 % interval from resampling the rounds (the same rounds for both: round j of each ran back to
  * back, under the same state of the machine). Pooling many short alternating rounds gives both sides

@@ -8,7 +8,6 @@ import type { FastifyInstance } from 'fastify';
 import { alertActions } from './alerting/actions.js';
 import { AlertEngine } from './alerting/engine.js';
 import type { SecurityEvent } from './alerting/sources.js';
-import { deploymentsOf } from './baseline/repository.js';
 import { OwnProblems } from './checks/self/problems.js';
 import { StoreGuard } from './checks/self/store.js';
 import { HealthService } from './checks/service.js';
@@ -26,6 +25,7 @@ import { alertRoutes } from './http/routes/alerts.js';
 import { apiRoutes } from './http/routes/api.js';
 import { baselineRoutes } from './http/routes/baselines.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
+import { deploymentRoutes } from './http/routes/deployments.js';
 import { healthRoutes } from './http/routes/health.js';
 import { healthDetailedRoutes } from './http/routes/health-detailed.js';
 import { ingestRoutes, pushAdmission } from './http/routes/ingest.js';
@@ -354,6 +354,7 @@ export class App {
       fence: (tx) => leadership.fence(tx),
       // The alert about a failing store, already sent without it, is taken over under its id.
       adoptAlertId: guard.adoptId,
+      deployWindowMs: this.config.deployments.alert_window,
     });
     const alerting = this.#alerting;
     const sessions = new SessionManager({ config: this.config, clock: this.clock, store });
@@ -442,8 +443,16 @@ export class App {
           clock,
           store,
           recorder: this.metrics.recorder,
-          deployments: deploymentsOf(store),
+          deployments: store.deployments,
           settleMs: config.metrics.flush_interval,
+        }),
+      (app) =>
+        deploymentRoutes(app, {
+          auth,
+          clock,
+          store,
+          logger: this.logger,
+          onChange: () => dashboard.live.notify(),
         }),
     ];
     this.metrics.attachStore(this.#store);

@@ -8,9 +8,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { AssetStore } from '../src/dashboard/assets.js';
 import { tempDir } from './support/services.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -97,10 +98,12 @@ describe('the built package (dist/, as npm ci builds it)', () => {
         const base = 'http://127.0.0.1:' + server.address().port;
         const health = await fetch(base + '/health/');
         const asset = await fetch(base + '/production/dashboard/assets/app.js');
+        const shared = await fetch(base + '/production/dashboard/assets/format.js');
         const agent = createAgent({ push: { url: base, token: 'push-token-0123456789' } });
         console.log(JSON.stringify({
           health: health.status, status: (await health.json()).status,
           asset: asset.status, type: asset.headers.get('content-type'), bytes: (await asset.arrayBuffer()).byteLength,
+          shared: shared.status, sharedText: await shared.text(),
           agent: typeof agent.middleware, archives: listArchives(${JSON.stringify(dir.path)}).length,
         }));
         server.close();
@@ -124,6 +127,8 @@ describe('the built package (dist/, as npm ci builds it)', () => {
         asset: number;
         type: string;
         bytes: number;
+        shared: number;
+        sharedText: string;
         agent: string;
         archives: number;
       };
@@ -132,10 +137,32 @@ describe('the built package (dist/, as npm ci builds it)', () => {
       assert.equal(got.asset, 200);
       assert.match(got.type, /javascript/);
       assert.equal(got.bytes, readFileSync(join(ROOT, 'src/dashboard/static/app.js')).length);
+      assert.equal(got.shared, 200);
+      assert.equal(
+        got.sharedText,
+        readFileSync(join(ROOT, 'src/core/format.js'), 'utf8'),
+        'the shared figures',
+      );
       assert.equal(got.agent, 'function');
       assert.equal(got.archives, 0, 'the archive reader is exported (no archives in a new data dir)');
     } finally {
       dir.cleanup();
     }
+  });
+
+  test('the packed package holds every file the dashboard serves from src/', () => {
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    const packed = new Set((JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
+    const fromSrc = new AssetStore()
+      .all()
+      .map((a) => relative(ROOT, a.file).split(sep).join('/'))
+      .filter((f) => f.startsWith('src/'));
+    assert.ok(fromSrc.includes('src/core/format.js') && fromSrc.length >= 7, fromSrc.join(', '));
+    for (const f of fromSrc) assert.ok(packed.has(f), `${f} is not in the package ("files" of package.json)`);
   });
 });

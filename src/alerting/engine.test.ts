@@ -17,10 +17,10 @@ afterEach(async () => {
   cleanups = [];
 });
 
-async function setup(alerting = {}) {
+async function setup(alerting = {}, extra: Parameters<typeof testEngine>[0]['extra'] = {}) {
   const { store, cleanup } = await testStore();
   const clock = new FakeClock(T0);
-  const t = testEngine({ store, clock, alerting });
+  const t = testEngine({ store, clock, alerting, extra });
   await t.engine.start({ loop: false });
   cleanups.push(cleanup, () => t.engine.stop());
   /** Sets the p95 of /checkout, moves the clock to `at` and evaluates. */
@@ -90,6 +90,24 @@ describe('alert engine timelines', () => {
     assert.equal(a.status, 'firing');
     assert.equal(a.value, 2400);
     assert.equal(a.threshold, 2000);
+  });
+
+  test("the CPU time of each evaluation of announced data is told to the metrics source; the loop's is not", async () => {
+    let cpu = 0;
+    // Each reading of the CPU time is 3 ms after the one before: an evaluation takes 3 ms.
+    const { clock, engine, metrics } = await setup({}, { cpuTime: () => (cpu += 3) });
+    clock.set(T0 + 5 * S);
+    metrics.set(HTTP, checkout, 2400);
+    metrics.emit(HTTP);
+    await engine.idle();
+    assert.deepEqual(metrics.evaluations, [3]);
+    await engine.evaluateNow();
+    metrics.emit('unrelated_metric'); // no rule reads it: nothing evaluated
+    await engine.idle();
+    assert.deepEqual(metrics.evaluations, [3]);
+    metrics.emit(HTTP);
+    await engine.idle();
+    assert.deepEqual(metrics.evaluations, [3, 3]);
   });
 
   test('cooldown: a re-fire within the cooldown is recorded, told when the cooldown ends; then a reminder', async () => {

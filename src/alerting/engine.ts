@@ -1,14 +1,20 @@
 /**
  * The alert engine: evaluates every rule in a background loop (`evaluation_interval`) and the rules of
- * a metric as soon as fresh data for it arrives (coalesced), keeps one alert per (rule, labels), and
+ * a metric as soon as fresh data for it arrives, the health check rules as soon as results arrive and
+ * the security rules as soon as an event counts (each through a `Trigger`: at once after a quiet
+ * period, then once per `coalesce_window`), keeps one alert per (rule, labels), and
  * commits each transition with its history and its notification hand-over in one transaction.
  * Evaluations run one at a time. State lives in the store, so a restart resumes without storms.
  */
 import type { AlertingConfig } from '../config/sections/alerting.js';
 import type { Clock } from '../core/clock.js';
+import { processCpuMs } from '../core/cpu.js';
 import { errorMessage } from '../core/errors.js';
 import { Slicer } from '../core/slice.js';
+import { Trigger } from '../core/trigger.js';
+import { DEFAULT_ALERT_WINDOW_MS, RecentDeploys } from '../deployments/annotate.js';
 import type { Alert, StoredAlert } from '../domain/alert.js';
+import type { Deployment } from '../domain/deployment.js';
 import type { HealthCheckResult } from '../domain/health.js';
 import type { Labels } from '../domain/labels.js';
 import type { Repos, Store } from '../store/index.js';
@@ -55,11 +61,18 @@ export interface AlertEngineOptions {
   onLeaderChange?: (fn: (leader: boolean) => void) => () => void;
   /** Persist a change of an alert's value alone at most this often (default 5 min). */
   persistEveryMs?: number;
+  /** CPU time of this process in ms (default `process.cpuUsage()`), to measure evaluations of fresh data. */
+  cpuTime?: () => number;
   /**
    * The id a new alert of a fingerprint takes, when it must be a given one: an alert already sent
    * without the store (the store was failing) is taken over under its id, so its resolution matches.
    */
   adoptAlertId?: (fingerprint: string) => string | undefined;
+  /**
+   * `deployments.alert_window`: an alert that starts firing this long or less after a deploy marker
+   * keeps it in its metadata (default 30 min; 0 turns that off).
+   */
+  deployWindowMs?: number;
 }
 
 const NO_SINK: TransitionSink<Repos> = { accept: async () => {} };
@@ -88,14 +101,20 @@ export class AlertEngine {
   readonly #open = new OpenAlerts();
   readonly #muting: Muting;
   readonly #recent: RecentResolutions;
+  readonly #deploys: RecentDeploys;
+  #deployReadFailing = false;
   readonly #listeners = new Set<(alert: Alert, event: string) => void>();
   readonly #unsubscribe: (() => void)[] = [];
   // Each evaluation pass holds delivery of what it hands over until it ends (one message per group).
   readonly #queue = new SerialQueue(() => this.#o.sink?.hold?.());
   readonly #inhibition: Inhibition;
+  /** Fresh data: the metrics engine's trigger paces it; queued here, merged while it waits. */
   readonly #onData: (metrics: ReadonlySet<string>) => void;
-  readonly #onResults: (results: HealthCheckResult[]) => void;
-  readonly #onSecurity: (hit: true) => void;
+  /** Fresh health check results (the newest of each check until evaluated), and their trigger. */
+  readonly #results = new Map<string, HealthCheckResult>();
+  readonly #resultsTrigger: Trigger;
+  /** Evaluates the security rules when an event counts for one. */
+  readonly #securityTrigger: Trigger;
   readonly #onLeading: (gained: true) => void;
   #startedAt: number | null = null;
   #scanFrom: number | null = null;
@@ -130,6 +149,10 @@ export class AlertEngine {
       escalateAfterMs: opts.escalateAfterMs ?? 0,
     };
     this.#recent = new RecentResolutions(opts.config.cooldown);
+    this.#deploys = new RecentDeploys(
+      (since, until) => opts.store.deployments.list({ since, until, limit: 1000 }),
+      opts.deployWindowMs ?? DEFAULT_ALERT_WINDOW_MS,
+    );
     this.#security = new SecurityCounters(this.rules, opts.config.security.max_sources);
     this.#byName = new Map(this.rules.map((r) => [r.name, r]));
     for (const r of this.rules) {
@@ -139,30 +162,46 @@ export class AlertEngine {
       this.#byMetric.set(r.source.metric, list);
     }
     const now = () => this.#o.clock.now();
-    // Fresh data for several metrics in a burst is evaluated once, rule by rule.
+    // Fresh data for several metrics in a burst is evaluated once, rule by rule; the CPU time it took
+    // is told to the metrics engine, which paces its announcements by it.
+    const cpuTime = opts.cpuTime ?? processCpuMs;
     this.#onData = coalesced<ReadonlySet<string>>(
       this.#queue,
       (a, b) => new Set([...(a ?? []), ...[...b].filter((m) => this.#byMetric.has(m))]),
-      (metrics) =>
-        this.#evaluateRules(
-          [...metrics].flatMap((m) => this.#byMetric.get(m) ?? []),
-          now(),
-        ),
+      async (metrics) => {
+        const t0 = cpuTime();
+        try {
+          await this.#evaluateRules(
+            [...metrics].flatMap((m) => this.#byMetric.get(m) ?? []),
+            now(),
+          );
+        } finally {
+          this.#o.metrics?.evaluated?.(Math.max(0, cpuTime() - t0));
+        }
+      },
       (err) => this.#logError(err, 'alert evaluation on fresh data failed'),
     );
     const checkRules = this.rules.filter((r) => r.source.kind === 'check');
-    this.#onResults = coalesced<HealthCheckResult[]>(
-      this.#queue,
-      (_a, b) => b,
-      (results) => this.#evaluateRules(checkRules, now(), results),
-      (err) => this.#logError(err, 'alert evaluation of check results failed'),
-    );
-    this.#onSecurity = coalesced<true>(
-      this.#queue,
-      () => true,
-      () => this.#evaluateRules(this.#security.rules, now()),
-      (err) => this.#logError(err, 'security evaluation failed'),
-    );
+    const windowMs = opts.config.coalesce_window;
+    this.#resultsTrigger = new Trigger({
+      clock: opts.clock,
+      windowMs,
+      // The results are taken when the evaluation starts: what arrived while it was queued goes too.
+      run: () =>
+        this.#queue.run(() => {
+          if (this.#results.size === 0) return Promise.resolve();
+          const results = [...this.#results.values()];
+          this.#results.clear();
+          return this.#evaluateRules(checkRules, now(), results);
+        }),
+      onError: (err) => this.#logError(err, 'alert evaluation of check results failed'),
+    });
+    this.#securityTrigger = new Trigger({
+      clock: opts.clock,
+      windowMs,
+      run: () => this.#queue.run(() => this.#evaluateRules(this.#security.rules, now())),
+      onError: (err) => this.#logError(err, 'security evaluation failed'),
+    });
     this.#onLeading = coalesced<true>(
       this.#queue,
       () => true,
@@ -181,9 +220,11 @@ export class AlertEngine {
       if (this.#startedAt !== null && [...metrics].some((m) => this.#byMetric.has(m))) this.#onData(metrics);
     });
     if (typeof off === 'function') this.#unsubscribe.push(off);
-    const offChecks = this.#o.checks?.onResults?.(
-      (results) => this.#startedAt !== null && this.#onResults(results),
-    );
+    const offChecks = this.#o.checks?.onResults?.((results) => {
+      if (this.#startedAt === null || results.length === 0) return;
+      for (const r of results) this.#results.set(r.name, r);
+      this.#resultsTrigger.fire();
+    });
     if (typeof offChecks === 'function') this.#unsubscribe.push(offChecks);
     const offLeader = this.#o.onLeaderChange?.((leader) => leader && this.#onLeading(true));
     if (offLeader) this.#unsubscribe.push(offLeader);
@@ -197,9 +238,12 @@ export class AlertEngine {
     });
   }
 
-  /** Stops the loop and waits for the evaluation in progress. */
+  /** Stops the loop and the triggers (what waits for a window is dropped), and waits for the evaluation in progress. */
   async stop(): Promise<void> {
     for (const off of this.#unsubscribe.splice(0)) off();
+    this.#resultsTrigger.stop();
+    this.#securityTrigger.stop();
+    this.#results.clear();
     await this.#loop?.stop();
     this.#loop = null;
     await this.#queue.idle();
@@ -211,9 +255,13 @@ export class AlertEngine {
     return this.#queue.run(() => this.#evaluateAll());
   }
 
-  /** Resolves once every evaluation queued so far has finished. */
-  idle(): Promise<void> {
-    return this.#queue.idle();
+  /**
+   * Resolves once every evaluation queued so far has finished, those that results and security events
+   * start at once included (not the trailing ones waiting for the end of a window).
+   */
+  async idle(): Promise<void> {
+    await Promise.all([this.#resultsTrigger.settled(), this.#securityTrigger.settled()]);
+    await this.#queue.idle();
   }
 
   /** Evaluates the rules that read these metrics now (what fresh data triggers). */
@@ -223,7 +271,8 @@ export class AlertEngine {
   }
 
   /**
-   * Records a security event (`monitor.security(event)`): logged, counted, evaluated at once.
+   * Records a security event (`monitor.security(event)`): logged, counted, and evaluated at once after
+   * a quiet period (else at the end of the coalescing window, with the events that came meanwhile).
    * `log: false` counts it without a log line (a caller bounding its lines, e.g. refused requests).
    */
   security(event: SecurityEvent, opts: { log?: boolean } = {}): void {
@@ -235,7 +284,8 @@ export class AlertEngine {
         { event: 'security', kind, source, ip, user, detail },
         `security event: ${kind}`,
       );
-    if (this.#security.record(event, now).length > 0 && this.#startedAt !== null) this.#onSecurity(true);
+    if (this.#security.record(event, now).length > 0 && this.#startedAt !== null)
+      this.#securityTrigger.fire();
   }
 
   /**
@@ -335,11 +385,12 @@ export class AlertEngine {
     await this.#scanResolutions(now);
     const mutes = await this.#muting.at(now, true);
     const results = await this.#checkResults();
+    const deploys = await this.#deployMarkers(now, true);
     const slicer = new Slicer(); // requests are served between rules once a slice has run its time
     for (const rule of this.rules) {
       await slicer.pause();
       try {
-        await this.#evaluateRule(rule, now, mutes, results);
+        await this.#evaluateRule(rule, now, mutes, deploys, results);
       } catch (err) {
         this.#logError(err, `rule ${rule.name} failed`);
       }
@@ -360,9 +411,10 @@ export class AlertEngine {
     // Not leading: remembered. Behind: every rule now, over everything that arrived meanwhile.
     if (!this.#leader() || this.#behind) return this.#evaluateAll();
     const mutes = await this.#muting.at(now).catch(this.#fellBehind);
+    const deploys = await this.#deployMarkers(now);
     for (const rule of rules) {
       try {
-        await this.#evaluateRule(rule, now, mutes, results);
+        await this.#evaluateRule(rule, now, mutes, deploys, results);
       } catch (err) {
         this.#logError(err, `rule ${rule.name} failed`);
       }
@@ -374,6 +426,7 @@ export class AlertEngine {
     rule: AlertRule,
     now: number,
     mutes: Mutes,
+    deploys: readonly Deployment[],
     results?: HealthCheckResult[],
   ): Promise<void> {
     const ctx: GroupContext = {
@@ -385,6 +438,7 @@ export class AlertEngine {
       refireBlock: (fp) => this.#recent.lookup(fp, now),
       inhibitedBy: this.#inhibition.lookup(this.#open.values()),
       adoptId: this.#o.adoptAlertId,
+      deployBefore: this.#deploys.lookup(deploys, now),
     };
     const openCount = this.#open.countOf(rule.name);
     const plans = new CappedPlans(rule, this.#o.config.max_alerts_per_rule, ctx, openCount);
@@ -415,6 +469,23 @@ export class AlertEngine {
       }
     }
     await this.#commit(plans.finish(groups.some((g) => g.value !== null)));
+  }
+
+  /**
+   * The deploy markers of the last `deployments.alert_window`. A failed read costs only the annotation
+   * (logged once until a read works again): alerts are evaluated and notified without it.
+   */
+  async #deployMarkers(now: number, force = false): Promise<readonly Deployment[]> {
+    try {
+      const markers = await this.#deploys.at(now, force);
+      this.#deployReadFailing = false;
+      return markers;
+    } catch (err) {
+      if (!this.#deployReadFailing)
+        this.#logError(err, 'reading deploy markers failed; alerts firing meanwhile do not name a deploy');
+      this.#deployReadFailing = true;
+      return [];
+    }
   }
 
   async #checkResults(): Promise<HealthCheckResult[] | undefined> {

@@ -1,5 +1,6 @@
 /** Evaluating one (rule, labels) group: evaluate, look up the fingerprint's past, plan, commit. */
 import { newId } from '../core/ids.js';
+import type { DeployRef } from '../deployments/annotate.js';
 import type { Severity, StoredAlert } from '../domain/alert.js';
 import type { HealthCheckResult } from '../domain/health.js';
 import type { Labels } from '../domain/labels.js';
@@ -76,6 +77,8 @@ export interface GroupContext {
   inhibitedBy?: (t: InhibitTarget) => InhibitSource | null;
   /** The id a new alert of a fingerprint takes, when it must be a given one. */
   adoptId?: (fp: string) => string | undefined;
+  /** The deploy marker an alert of these labels starting to fire now follows (absent: none). */
+  deployBefore?: (labels: Labels) => DeployRef | null;
 }
 
 /** Evaluates one group; returns what to commit (null: nothing changes). */
@@ -116,6 +119,7 @@ export function planGroup(
         }
       : {}),
     id: prev ? undefined : ctx.adoptId?.(fp),
+    deployBefore: ctx.deployBefore,
   });
 }
 

@@ -5,6 +5,7 @@
  */
 import { formatDuration } from '../core/duration.js';
 import { renderTemplate } from '../core/template.js';
+import { deployOf } from '../deployments/annotate.js';
 import type { Labels } from '../domain/labels.js';
 
 /** What a message can refer to. */
@@ -50,4 +51,31 @@ function lookup(vars: TemplateVars, path: string): string | undefined {
 /** A rule's message for an alert: `{{name}}` and `{{labels.key}}` placeholders filled from `vars`. */
 export function renderMessage(template: string, vars: TemplateVars): string {
   return renderTemplate(template, (name) => lookup(vars, name));
+}
+
+/** A time between a deploy and a firing as people read it: `40 s`, `3 min`, `2 h 5 min`. */
+export function afterText(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const min = Math.floor(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  return min % 60 === 0 ? `${h} h` : `${h} h ${min % 60} min`;
+}
+
+/**
+ * What an alert says of the deploy it started firing after (its metadata `deploy`, see
+ * deployments/annotate.ts): `firing 3 min after deploy v1.4.2` (`on web-1` for a marker of one
+ * instance), `fired ...` once resolved; '' when it follows none. The one wording of notifications,
+ * the dashboard and the CLI.
+ */
+export function deployText(a: {
+  status: string;
+  firingAt: number | null;
+  metadata: Record<string, unknown>;
+}): string {
+  const d = deployOf(a.metadata);
+  if (!d || a.firingAt === null) return '';
+  const verb = a.status === 'resolved' ? 'fired' : 'firing';
+  return `${verb} ${afterText(a.firingAt - d.at)} after deploy ${d.version}${d.instance ? ` on ${d.instance}` : ''}`;
 }

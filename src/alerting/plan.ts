@@ -4,6 +4,7 @@
  * I/O of committing a plan.
  */
 import { newId } from '../core/ids.js';
+import { DEPLOY_KEY, type DeployRef } from '../deployments/annotate.js';
 import type { Alert, AlertEvent, Severity, StoredAlert } from '../domain/alert.js';
 import type { Labels } from '../domain/labels.js';
 import type { AlertTransition } from '../domain/transition.js';
@@ -71,6 +72,8 @@ export interface PlanInput {
   inhibitedBy?: (severity: Severity) => InhibitSource | null;
   /** The id of a new alert (default: a fresh one). */
   id?: string;
+  /** The deploy marker an alert starting to fire now follows, if any (see deployments/annotate.ts). */
+  deployBefore?: (labels: Labels) => DeployRef | null;
 }
 
 /** What to commit. */
@@ -245,11 +248,15 @@ export function planTransition(p: PlanInput): Plan | null {
       alert.status = 'pending';
       stateEvent = event(alert, 'pending', now);
       break;
-    case 'firing':
+    case 'firing': {
       alert.status = 'firing';
       alert.firingAt = now;
-      stateEvent = event(alert, 'firing', now);
+      const deploy = p.deployBefore?.(alert.labels) ?? null;
+      const { [DEPLOY_KEY]: _old, ...rest } = alert.metadata;
+      alert.metadata = deploy ? { ...rest, [DEPLOY_KEY]: deploy } : rest;
+      stateEvent = event(alert, 'firing', now, deploy ? { [DEPLOY_KEY]: deploy } : {});
       break;
+    }
     case 'escalated':
     case 'deescalated':
       stateEvent = event(alert, tr.kind, now, { from: prev?.severity });

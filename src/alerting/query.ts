@@ -11,7 +11,7 @@ import { ALERT_TYPES, type AlertFilter, type AlertStatus, SEVERITIES } from '../
 type Query = Record<string, unknown>;
 
 /** One text value (a parameter given twice is refused, naming it). */
-const text = (name: string) => z.string({ error: `"${name}" must be given once` });
+export const text = (name: string) => z.string({ error: `"${name}" must be given once` });
 
 /** Parses `value` with `schema`; the first problem is a 400 (exit code 2) with the schema's message. */
 export function parseParams<T>(schema: z.ZodType<T>, value: unknown): T {
@@ -50,7 +50,7 @@ function listText<T extends string>(name: string, allowed: readonly T[]) {
 }
 
 /** A time: ms since the epoch, an ISO date, or a duration back from now (`1h`); from 1970 to 9999. */
-function timeText(name: string, now: number) {
+export function timeText(name: string, now: number) {
   return text(name)
     .optional()
     .transform((value, ctx) => {

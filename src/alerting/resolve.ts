@@ -11,6 +11,9 @@ import type { Repos } from '../store/index.js';
 import { publicAlert, readBook } from './plan.js';
 import type { TransitionSink } from './transition.js';
 
+/** The longest reason the dashboard's form and JSON API take (characters). */
+export const MAX_RESOLUTION_REASON = 1000;
+
 /** A request to resolve an alert by hand. */
 export interface ManualResolution {
   id: string;

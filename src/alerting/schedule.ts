@@ -1,4 +1,4 @@
-/** The engine's timing helpers: a serial queue, coalesced triggers, and a loop that can wake early. */
+/** The engine's timing helpers: a serial queue, coalesced queued runs, and a loop that can wake early. */
 import type { Clock } from '../core/clock.js';
 
 /** Runs jobs one at a time, in order; a failed job does not stop the next. */
@@ -39,8 +39,9 @@ export class SerialQueue {
 }
 
 /**
- * A trigger that queues at most one run at a time: what arrives while a run is queued is merged into
- * it (fresh data for several metrics in a burst is evaluated once).
+ * A queued run that takes what arrives until it starts: at most one run is queued at a time, and what
+ * arrives while it waits behind other evaluations is merged into it (fresh data for several metrics is
+ * evaluated once). No timer: when to run is decided upstream (the data's `Trigger`).
  */
 export function coalesced<T>(
   queue: SerialQueue,

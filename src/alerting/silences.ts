@@ -139,7 +139,7 @@ const duration = z
   .optional();
 
 const silenceBody = z.object({
-  rule: z.string().max(200).optional(),
+  rule: z.string().max(200, { error: 'must be at most 200 characters' }).optional(),
   labels: z
     .record(z.string().max(100), z.string().max(500), { error: 'must be an object of string values' })
     .refine((l) => Object.keys(l).length <= 20, { error: 'at most 20 labels' })
@@ -151,7 +151,10 @@ const silenceBody = z.object({
   ends_at: when,
   endsAt: when,
   duration,
-  comment: z.string().max(MAX_SILENCE_COMMENT).optional(),
+  comment: z
+    .string()
+    .max(MAX_SILENCE_COMMENT, { error: `must be at most ${MAX_SILENCE_COMMENT} characters` })
+    .optional(),
 });
 
 /**

@@ -31,6 +31,11 @@ export interface MetricSource {
   windowValues(q: WindowQuery): Promise<WindowValue[]>;
   /** Calls `listener` with the names of metrics that received data; may return an unsubscribe. */
   onData(listener: (metrics: ReadonlySet<string>) => void): (() => void) | undefined;
+  /**
+   * Told the CPU time (ms) each evaluation that an onData call started took: the metrics engine paces
+   * its announcements by it.
+   */
+  evaluated?(cpuMs: number): void;
 }
 
 /** Health check results as the alert engine sees them. */

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type FakeRequest, fakeWindow, logNormal, seeded } from '../../test/support/gate.js';
+import { type FakeRequest, fakeWindow, logNormal, seeded } from '../../test/support/gate-windows.js';
 import { compareWindows, DEFAULT_SETTINGS, type GateSettings } from './compare.js';
 
 const T0 = Date.UTC(2026, 2, 1, 10, 0);

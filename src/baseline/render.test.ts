@@ -1,7 +1,7 @@
 /** The comparison as text and as JUnit XML: one testcase per route and criterion, failures with the numbers, escaping that holds. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type FakeRequest, fakeWindow, logNormal, seeded } from '../../test/support/gate.js';
+import { type FakeRequest, fakeWindow, logNormal, seeded } from '../../test/support/gate-windows.js';
 import { findAll, parseXml } from '../../test/support/xml.js';
 import { compareWindows, DEFAULT_SETTINGS } from './compare.js';
 import { escapeXml, renderCompareText, renderJunit } from './render.js';

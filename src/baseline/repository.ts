@@ -21,12 +21,3 @@ export interface DeploymentLookup {
   /** The latest marker of a version (of one instance, when given); `at` in ms since the epoch. */
   latestByVersion(version: string, instance?: string): Promise<{ at: number } | undefined>;
 }
-
-/**
- * The deploy markers of a store, when it keeps them (a `deployments` repository with
- * `latestByVersion`), else null: `--before-deploy` is then refused with a clear message.
- */
-export function deploymentsOf(store: object): DeploymentLookup | null {
-  const d = (store as { deployments?: Partial<DeploymentLookup> }).deployments;
-  return d && typeof d.latestByVersion === 'function' ? (d as DeploymentLookup) : null;
-}

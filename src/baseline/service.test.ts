@@ -11,7 +11,7 @@ import {
   memoryRecorder,
   recordMinutes,
   seeded,
-} from '../../test/support/gate.js';
+} from '../../test/support/gate-windows.js';
 import { STORE_FIXTURES } from '../../test/support/stores.js';
 import { FakeClock } from '../core/clock.js';
 import { ProdmonError } from '../core/errors.js';

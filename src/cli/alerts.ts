@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import { type AlertActions, alertActions } from '../alerting/actions.js';
 import { inhibitorOf } from '../alerting/inhibit.js';
 import { MaintenanceCalendar } from '../alerting/maintenance.js';
-import { formatValue } from '../alerting/message.js';
+import { deployText, formatValue } from '../alerting/message.js';
 import { publicAlert } from '../alerting/plan.js';
 import { alertQuery } from '../alerting/query.js';
 import { silenceView } from '../alerting/silences.js';
@@ -38,7 +38,7 @@ import {
 type Opts = GlobalOptions & Record<string, unknown>;
 
 /** Who acts from the command line: `--by`, else `cli:<os user>`. */
-function actor(o: Opts): string {
+export function actor(o: Record<string, unknown>): string {
   if (typeof o.by === 'string' && o.by.trim()) return o.by.trim();
   try {
     return `cli:${userInfo().username}`;
@@ -48,7 +48,7 @@ function actor(o: Opts): string {
 }
 
 /** Opens (and migrates) the store; `create: false` answers null when an SQLite store does not exist yet. */
-async function withStore<T>(
+export async function withStore<T>(
   config: ResolvedConfig,
   create: boolean,
   fn: (store: Store) => Promise<T>,
@@ -88,7 +88,7 @@ async function withActions<T>(
 }
 
 /** A time for a table; one no date can show (a row stored before times were bounded) is `never`. */
-const iso = (t: number | null) =>
+export const iso = (t: number | null) =>
   t === null
     ? ''
     : Number.isNaN(new Date(t).getTime())
@@ -102,7 +102,8 @@ const labelText = (l: Labels) =>
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
 
-function table(head: string[], rows: string[][]): string {
+/** A table for the terminal. */
+export function table(head: string[], rows: string[][]): string {
   const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true });
   t.push(...rows);
   return `${t.toString()}\n`;
@@ -135,6 +136,7 @@ function showText(a: Alert, events: AlertEvent[]): string {
     `value:     ${formatValue(a.value)} (threshold ${formatValue(a.threshold)})`,
     `created:   ${iso(a.createdAt)}`,
     ...(a.firingAt ? [`firing:    ${iso(a.firingAt)}`] : []),
+    ...(deployText(a) ? [`deploy:    ${deployText(a)}`] : []),
     ...(inhibitedText(a)
       ? [`inhibited: ${inhibitedText(a).slice('inhibited '.length)}: not notified while it fires`]
       : []),

@@ -14,7 +14,7 @@ import {
   memoryRecorder,
   recordMinutes,
   seeded,
-} from '../../test/support/gate.js';
+} from '../../test/support/gate-windows.js';
 import { tempDir } from '../../test/support/services.js';
 import { findAll, parseXml } from '../../test/support/xml.js';
 import { type App, createApp } from '../app.js';

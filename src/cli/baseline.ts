@@ -11,7 +11,6 @@ import type { Command } from 'commander';
 import type { GateResult } from '../baseline/compare.js';
 import { num } from '../baseline/compare.js';
 import { renderBaselineList, renderCompareText, renderJunit } from '../baseline/render.js';
-import { deploymentsOf } from '../baseline/repository.js';
 import { cliLabel, parseCompareRequest, parseName, parseSaveRequest } from '../baseline/request.js';
 import {
   type BaselineView,
@@ -136,7 +135,7 @@ function gateDeps(store: Store, config: ResolvedConfig): GateDeps {
   return {
     store,
     clock: systemClock,
-    deployments: deploymentsOf(store),
+    deployments: store.deployments,
     settleMs: config.metrics.flush_interval,
   };
 }

@@ -168,6 +168,7 @@ describe('config loading', () => {
           alerting: {
             maintenance: [{ name: 'forever', start: '2026-01-01T00:00:00Z', duration: '91d' }],
             repeat_interval: '0s',
+            coalesce_window: '5ms',
           },
           store: { driver: 'postgres', url: 'postgres://127.0.0.1/x', pool_size: 1000 },
           notifications: { outbox: { min_backoff: '10m', max_backoff: '1m' } },
@@ -176,6 +177,7 @@ describe('config loading', () => {
       ),
     );
     assert.deepEqual(errs.sort(), [
+      'c: alerting.coalesce_window: must be at least 10ms, got "5ms"',
       'c: alerting.maintenance[0].duration: must be at most 90d, got "91d"',
       'c: alerting.repeat_interval: must be at least 1m, got "0s"',
       'c: health.checks[0].timeout: must be at most 5m, got "10m"',
@@ -185,6 +187,10 @@ describe('config loading', () => {
       'c: notifications.outbox.min_backoff: min_backoff must be at most max_backoff',
       'c: store.pool_size: must be at most 100, got 1000',
     ]);
+    assert.deepEqual(
+      problems(() => parseConfig({ alerting: { coalesce_window: '11s' } }, { env: {}, label: 'c' })),
+      ['c: alerting.coalesce_window: must be at most 10s, got "11s"'],
+    );
   });
 
   test('${VAR} and ${VAR:-default} are substituted in values, with types kept for whole values', () => {

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { alertingSection } from './sections/alerting.js';
 import { authSection } from './sections/auth.js';
+import { deploymentsSection } from './sections/deployments.js';
 import { healthSection } from './sections/health.js';
 import { archiveSection, jobsSection } from './sections/jobs.js';
 import { logsSection } from './sections/logs.js';
@@ -23,6 +24,7 @@ export const configSchema = obj({
   metrics: metricsSection,
   alerting: alertingSection,
   notifications: notificationsSection,
+  deployments: deploymentsSection,
   logs: logsSection,
   jobs: jobsSection,
   archive: archiveSection,

@@ -1,8 +1,9 @@
 /**
  * The dashboard's static assets: a fixed list of files (the page's ES modules and CSS under
- * `src/dashboard/static/`, uPlot from `node_modules/uplot/dist`), read once into memory with their
- * gzip form and a content hash. Requests name an entry of the list; no path from a request ever
- * reaches the file system, so traversal has nothing to traverse.
+ * `src/dashboard/static/`, the modules it shares with the server such as `src/core/format.js`, uPlot
+ * from `node_modules/uplot/dist`), read once into memory with their gzip form and a content hash.
+ * Requests name an entry of the list; no path from a request ever reaches the file system, so
+ * traversal has nothing to traverse.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { gzipSync } from 'node:zlib';
 export interface Asset {
   name: string;
   type: string;
+  /** The file it was read from. */
+  file: string;
   body: Buffer;
   gzip: Buffer;
   /** Short content hash: the `?v=` of its URL and its ETag. */
@@ -26,9 +29,17 @@ const STATIC_FILES: Record<string, string> = {
   'charts.js': 'text/javascript; charset=utf-8',
   'live.js': 'text/javascript; charset=utf-8',
   'dom.js': 'text/javascript; charset=utf-8',
-  'format.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
+};
+
+/**
+ * Modules the page shares with the server, by their path under `src/`: one file, imported by the
+ * server's modules and served to the page as it is written (the page's modules import `./format.js`,
+ * which the page's tsconfig resolves to the same file through `rootDirs`).
+ */
+const SHARED_FILES: Record<string, [string, string]> = {
+  'format.js': ['core/format.js', 'text/javascript; charset=utf-8'],
 };
 
 const UPLOT_FILES: Record<string, [string, string]> = {
@@ -37,17 +48,14 @@ const UPLOT_FILES: Record<string, [string, string]> = {
 };
 
 /**
- * Where the page's own files are: beside this module when run from source (`src/dashboard/static`),
- * and from the built package (`dist/`, or a chunk in `dist/chunks/`) the same folder in its `src/`.
+ * The `src/` folder holding the page's files (`dashboard/static/`, `core/format.js`): this module's
+ * parent when run from source, and from the built package (`dist/`, or a chunk in `dist/chunks/`) the
+ * package's `src/`, which it ships with those files.
  */
-export function staticDir(): string {
+export function srcDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    join(here, 'static'),
-    join(here, '..', 'src', 'dashboard', 'static'),
-    join(here, '..', '..', 'src', 'dashboard', 'static'),
-  ];
-  const found = candidates.find((d) => existsSync(join(d, 'app.js')));
+  const candidates = [join(here, '..'), join(here, '..', 'src'), join(here, '..', '..', 'src')];
+  const found = candidates.find((d) => existsSync(join(d, 'dashboard', 'static', 'app.js')));
   if (!found) throw new Error(`dashboard assets not found (looked in ${candidates.join(', ')})`);
   return found;
 }
@@ -58,10 +66,12 @@ export function uplotDir(): string {
   return join(dirname(require.resolve('uplot/package.json')), 'dist');
 }
 
-function asset(name: string, type: string, body: Buffer): Asset {
+function asset(name: string, type: string, file: string): Asset {
+  const body = readFileSync(file);
   return {
     name,
     type,
+    file,
     body,
     gzip: gzipSync(body, { level: 9 }),
     hash: createHash('sha256').update(body).digest('hex').slice(0, 12),
@@ -72,20 +82,25 @@ function asset(name: string, type: string, body: Buffer): Asset {
 export class AssetStore {
   readonly #assets = new Map<string, Asset>();
 
-  constructor(dirs: { staticDir?: string; uplotDir?: string } = {}) {
-    const own = dirs.staticDir ?? staticDir();
+  constructor(dirs: { srcDir?: string; uplotDir?: string } = {}) {
+    const src = dirs.srcDir ?? srcDir();
     const uplot = dirs.uplotDir ?? uplotDir();
     for (const [name, type] of Object.entries(STATIC_FILES)) {
-      this.#assets.set(name, asset(name, type, readFileSync(join(own, name))));
+      this.#assets.set(name, asset(name, type, join(src, 'dashboard', 'static', name)));
+    }
+    for (const [name, [file, type]] of Object.entries(SHARED_FILES)) {
+      this.#assets.set(name, asset(name, type, join(src, file)));
     }
     for (const [name, [file, type]] of Object.entries(UPLOT_FILES)) {
-      this.#assets.set(name, asset(name, type, readFileSync(join(uplot, file))));
+      this.#assets.set(name, asset(name, type, join(uplot, file)));
     }
   }
 
   /** The asset of exactly this name, or undefined. */
   get(name: string): Asset | undefined {
-    return Object.hasOwn(STATIC_FILES, name) || Object.hasOwn(UPLOT_FILES, name)
+    return Object.hasOwn(STATIC_FILES, name) ||
+      Object.hasOwn(SHARED_FILES, name) ||
+      Object.hasOwn(UPLOT_FILES, name)
       ? this.#assets.get(name)
       : undefined;
   }

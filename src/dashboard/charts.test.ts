@@ -4,7 +4,9 @@ import { METRIC } from '../metrics/names.js';
 import type { RollupEntry } from '../metrics/read.js';
 import { canonicalLabels, HOUR_MS, MINUTE_MS } from '../metrics/rollup.js';
 import { newSketch, sketchAdd } from '../metrics/sketch.js';
-import { buildCharts, dataSpan, sparkline } from './charts.js';
+import { buildCharts, chartMarkers, dataSpan, sparkline } from './charts.js';
+import { spark } from './views/format.js';
+import { sparkMarks } from './views/overview.js';
 
 function entry(
   metric: string,
@@ -145,5 +147,63 @@ describe('chart series', () => {
     const s = sparkline(entries, (l) => l.check ?? null, T0, T0 + 3 * MINUTE_MS, 3);
     assert.deepEqual(s.get('db'), [5, null, 10]);
     assert.deepEqual(s.get('cache'), [null, 1, null]);
+  });
+
+  test('deploy markers: those of the period, oldest first, their time in unix seconds as the slots', () => {
+    const d = (id: string, at: number, instance: string | null = null) => ({
+      id,
+      version: `v-${id}`,
+      instance,
+      note: null,
+      at,
+      by: 'ci',
+    });
+    const list = [
+      d('c', T0 + 30 * MINUTE_MS, 'web-1'),
+      d('a', T0),
+      d('b', T0 + 30 * MINUTE_MS),
+      d('z', T0 - 1),
+    ];
+    assert.deepEqual(chartMarkers(list, T0, T0 + HOUR_MS), [
+      { at: T0 / 1000, version: 'v-a', instance: null, note: null, by: 'ci' },
+      { at: (T0 + 30 * MINUTE_MS) / 1000, version: 'v-b', instance: null, note: null, by: 'ci' },
+      { at: (T0 + 30 * MINUTE_MS) / 1000, version: 'v-c', instance: 'web-1', note: null, by: 'ci' },
+    ]);
+    assert.deepEqual(chartMarkers([d('late', T0 + HOUR_MS + 1)], T0, T0 + HOUR_MS), []);
+  });
+
+  test("a check's sparkline places markers at their slot; none on stored results, which no clock places", () => {
+    const view = {
+      name: 'db',
+      kind: 'postgres',
+      status: 'healthy' as const,
+      responseTimeMs: 3,
+      details: {},
+      error: null,
+      critical: true,
+      checkedAt: T0 + HOUR_MS,
+      recent: Array.from({ length: 30 }, () => 3),
+      recentSince: T0,
+    };
+    const marker = (at: number) => ({
+      id: `dp_${at}`,
+      version: 'v9',
+      instance: null,
+      note: null,
+      at,
+      by: 'ci',
+    });
+    // 30 slots of 2 minutes, point i at i/29 of the width: 29 slots in is the right edge.
+    const marks = sparkMarks(view, [marker(T0), marker(T0 + 29 * 2 * MINUTE_MS), marker(T0 - 1)], HOUR_MS);
+    assert.deepEqual(
+      marks.map((m) => m.x),
+      [0, 1],
+    );
+    assert.match(marks[0]!.title, /^deploy v9 · 2026-01-01 10:00:00 UTC · by ci$/);
+    assert.deepEqual(sparkMarks({ ...view, recentSince: null }, [marker(T0)], HOUR_MS), []);
+    const svg = spark(view.recent, 'db response time', marks).value;
+    assert.equal(svg.match(/<line class="deploy-mark" x1="(\d+\.\d)"/g)?.length, 2);
+    assert.match(svg, /x1="120\.0" x2="120\.0" y1="0" y2="28"><title>deploy v9 ·/);
+    assert.match(svg, /aria-label="db response time: latest 3 ms, max 3 ms, deploy v9 ·/);
   });
 });

@@ -4,6 +4,7 @@
  * chart's values are computed per slot. Bounded: at most a few hundred points per series.
  */
 
+import type { Deployment } from '../domain/deployment.js';
 import type { Labels } from '../domain/labels.js';
 import { METRIC } from '../metrics/names.js';
 import type { RollupEntry } from '../metrics/read.js';
@@ -31,6 +32,27 @@ export interface ChartData {
   stepMs: number;
   times: number[];
   charts: Chart[];
+}
+
+/** A deploy marker on the time charts (drawn as a vertical line with its version). */
+export interface ChartMarker {
+  /** When it was deployed, unix seconds (as the charts' `times`). */
+  at: number;
+  version: string;
+  instance: string | null;
+  note: string | null;
+  by: string;
+}
+
+/**
+ * The deploy markers inside a chart's period [from, until] (ms), oldest first, for the page to draw;
+ * `markers` may come in any order.
+ */
+export function chartMarkers(markers: readonly Deployment[], from: number, until: number): ChartMarker[] {
+  return markers
+    .filter((d) => d.at >= from && d.at <= until)
+    .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id))
+    .map((d) => ({ at: d.at / 1000, version: d.version, instance: d.instance, note: d.note, by: d.by }));
 }
 
 interface Acc {

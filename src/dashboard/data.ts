@@ -10,6 +10,7 @@ import type { Clock } from '../core/clock.js';
 import type { AlertEvent, AlertFilter } from '../domain/alert.js';
 import { type Alert, SEVERITIES, type Severity } from '../domain/alert.js';
 import type { AuditEntry } from '../domain/audit.js';
+import type { Deployment, DeploymentQuery } from '../domain/deployment.js';
 import { type HealthCheckResult, overallStatus } from '../domain/health.js';
 import type { Delivery, OutboxItem } from '../domain/outbox.js';
 import type { Silence } from '../domain/silence.js';
@@ -19,7 +20,7 @@ import { METRIC } from '../metrics/names.js';
 import { readEntries, readRange } from '../metrics/read.js';
 import { MINUTE_MS } from '../metrics/rollup.js';
 import type { Store } from '../store/index.js';
-import { sparkline } from './charts.js';
+import { type ChartMarker, chartMarkers, sparkline } from './charts.js';
 import { PerformanceReader, type PerformanceView, type RangeKey } from './performance.js';
 import { banner, type StatusView, statusSince } from './status.js';
 
@@ -59,6 +60,11 @@ export interface DashboardDeps {
 /** A check's latest result with its recent response times (oldest first). */
 export interface CheckView extends HealthCheckResult {
   recent: (number | null)[];
+  /**
+   * The start of the hour `recent` cuts into equal slots (ms); null when `recent` is the check's last
+   * stored results instead (no recorded durations in the hour), which no clock places.
+   */
+  recentSince: number | null;
 }
 
 /** An alert as listed: how long it has lasted, whether a silence mutes it. */
@@ -78,6 +84,13 @@ export interface AlertDetail {
 }
 
 const SPARK_SLOTS = 30;
+/** The span of the checks' sparklines. */
+export const SPARK_SPAN_MS = 60 * MINUTE_MS;
+/** Most deploy markers one chart draws (the newest of its period): more are no longer lines one can tell apart. */
+export const MAX_CHART_MARKERS = 200;
+
+/** How many of the newest deploy markers the live digest covers. */
+const DIGEST_DEPLOYMENTS = 20;
 
 const hash = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('base64url').slice(0, 16);
 
@@ -187,7 +200,7 @@ export class DashboardData {
   async checks(latest?: readonly HealthCheckResult[]): Promise<CheckView[]> {
     const results = latest ?? (await this.latestChecks());
     const until = this.#now;
-    const from = until - 60 * MINUTE_MS;
+    const from = until - SPARK_SPAN_MS;
     const entries = await readEntries(
       { store: this.#d.store, recorder: this.#d.metrics.recorder },
       [METRIC.checkDuration],
@@ -196,14 +209,30 @@ export class DashboardData {
     const sparks = sparkline(entries, (l) => l.check ?? null, from, until, SPARK_SLOTS);
     const out: CheckView[] = [];
     for (const r of results) {
-      let recent = sparks.get(r.name);
-      if (!recent) {
-        const stored = await this.#d.store.checks.history({ name: r.name, limit: SPARK_SLOTS });
-        recent = stored.reverse().map((s) => s.responseTimeMs);
+      const recent = sparks.get(r.name);
+      if (recent) {
+        out.push({ ...r, recent, recentSince: from });
+        continue;
       }
-      out.push({ ...r, recent });
+      const stored = await this.#d.store.checks.history({ name: r.name, limit: SPARK_SLOTS });
+      out.push({ ...r, recent: stored.reverse().map((s) => s.responseTimeMs), recentSince: null });
     }
     return out;
+  }
+
+  /** Deploy markers, newest first. */
+  deployments(q: DeploymentQuery): Promise<Deployment[]> {
+    return this.#d.store.deployments.list(q);
+  }
+
+  /**
+   * The deploy markers a time chart of the period [from, until] (ms) draws, oldest first. Up to now: a
+   * view is reused for a few seconds, a marker recorded meanwhile is drawn at once (at the right edge).
+   */
+  async chartMarkers(from: number, until: number): Promise<ChartMarker[]> {
+    const to = Math.max(until, this.#now);
+    const list = await this.deployments({ since: from, until: to + 1, limit: MAX_CHART_MARKERS });
+    return chartMarkers(list, from, to);
   }
 
   /** A page of alerts (history), newest first. */
@@ -252,17 +281,26 @@ export class DashboardData {
 
   /** Short digests of the live sections: a section changed when its digest did. */
   async digest(): Promise<Record<string, string>> {
-    const [checks, alerts, silences] = await Promise.all([
+    const [checks, alerts, silences, deploys] = await Promise.all([
       this.latestChecks(),
       this.activeAlerts(),
       this.#d.store.silences.active(this.#now),
+      this.deployments({ limit: DIGEST_DEPLOYMENTS }),
     ]);
-    return this.digestOf(
-      checks,
-      alerts,
-      silences.map((s) => s.id),
-      this.pendingChecks(),
-    );
+    return {
+      ...this.digestOf(
+        checks,
+        alerts,
+        silences.map((s) => s.id),
+        this.pendingChecks(),
+      ),
+      deployments: this.deploymentsDigest(deploys),
+    };
+  }
+
+  /** The digest of the deploy markers (the newest ones): a new marker changes it, charts redraw. */
+  deploymentsDigest(newest: readonly Deployment[]): string {
+    return hash(newest.slice(0, DIGEST_DEPLOYMENTS).map((d) => d.id));
   }
 
   /** Digests from already-read data (the page embeds the ones it was rendered with). */

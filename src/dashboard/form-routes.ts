@@ -1,10 +1,15 @@
-/** The admin forms of the dashboard: resolve an alert, create a silence, end one. */
+/**
+ * The admin forms of the dashboard: resolve an alert, create a silence, end one. Their fields are read
+ * by the schemas of forms.ts; a bad field is a 400 page naming it, and nothing is done.
+ */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AlertActions } from '../alerting/actions.js';
-import { configDuration } from '../core/duration.js';
+import { silenceFromBody } from '../alerting/silences.js';
 import { ProdmonError } from '../core/errors.js';
+import { secure } from '../http/headers.js';
 import { FORM_BODY_LIMIT } from '../http/limits.js';
-import { type Caller, field, fields, safeReturn, secure } from './http.js';
+import { parseForm, resolveForm, returnPath, silenceForm } from './forms.js';
+import type { Caller } from './http.js';
 import { type PageKit, type Req, viewerOf } from './page-kit.js';
 import { messagePage } from './pages.js';
 
@@ -28,13 +33,10 @@ export function formRoutes(scope: FastifyInstance, kit: PageKit, actions: AlertA
   scope.post(`${d}/alerts/:id/resolve`, form, async (req: Req, reply) => {
     const c = await requireAdminForm(req, reply);
     if (!c) return reply;
-    const back = safeReturn(field(req.body, 'back'), full, `${full}/`);
+    const back = returnPath(req.body, 'back', full, `${full}/`);
     try {
-      await actions.resolve({
-        id: String(req.params.id),
-        reason: field(req.body, 'reason').slice(0, 1000),
-        actor: c.name,
-      });
+      const { reason } = parseForm(resolveForm, req.body);
+      await actions.resolve({ id: String(req.params.id), reason, actor: c.name });
     } catch (err) {
       return failed(reply, c, err, back);
     }
@@ -44,25 +46,10 @@ export function formRoutes(scope: FastifyInstance, kit: PageKit, actions: AlertA
   scope.post(`${d}/silences`, form, async (req: Req, reply) => {
     const c = await requireAdminForm(req, reply);
     if (!c) return reply;
-    const back = safeReturn(field(req.body, 'back'), full, `${full}/silences`);
-    const labels: Record<string, string> = {};
-    const pairs = [...fields(req.body, 'label'), ...field(req.body, 'labels').split(',')];
-    for (const pair of pairs) {
-      const i = pair.indexOf('=');
-      if (i > 0) labels[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
-    }
-    // Typed by hand: a unit is required, as in the config, the API and the CLI (`30` is not 30 ms).
-    const duration = configDuration(field(req.body, 'duration').trim() || '4h');
+    const back = returnPath(req.body, 'back', full, `${full}/silences`);
     try {
-      if (!duration.ok) throw new ProdmonError('PRODMON_E_BAD_REQUEST', `duration: ${duration.problem}`);
-      await actions.silence({
-        rule: field(req.body, 'rule').trim() || undefined,
-        type: field(req.body, 'type') || undefined,
-        labels: Object.keys(labels).length ? labels : undefined,
-        durationMs: duration.value, // bounded (90d) by buildSilence, which names it
-        comment: field(req.body, 'comment').slice(0, 500),
-        createdBy: c.name,
-      });
+      // the JSON API's silence body, checked as there (the duration's unit and bounds, the comment)
+      await actions.silence(silenceFromBody(parseForm(silenceForm, req.body), c.name));
     } catch (err) {
       return failed(reply, c, err, back);
     }
@@ -72,7 +59,7 @@ export function formRoutes(scope: FastifyInstance, kit: PageKit, actions: AlertA
   scope.post(`${d}/silences/:id/expire`, form, async (req: Req, reply) => {
     const c = await requireAdminForm(req, reply);
     if (!c) return reply;
-    const back = safeReturn(field(req.body, 'back'), full, `${full}/silences`);
+    const back = returnPath(req.body, 'back', full, `${full}/silences`);
     try {
       await actions.expireSilence(String(req.params.id), c.name);
     } catch (err) {

@@ -1,40 +1,12 @@
 /**
- * HTTP helpers shared by the dashboard routes and its JSON API: security headers, who is asking
+ * HTTP helpers shared by the dashboard routes and its JSON API: who is asking
  * (bearer token or session), the form body parser, and safe return paths.
  */
 import { parse as parseQuery } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isUserRole } from '../config/sections/auth.js';
 import type { TokenAuth } from '../http/auth.js';
 import { maskCsrf, type Session, type SessionManager } from '../http/session.js';
-
-/** The page's Content-Security-Policy: own scripts and styles only, no inline code, no framing. */
-export const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
-
-/** Headers of every dashboard and API response. */
-export const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': CSP,
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'same-origin',
-  'x-frame-options': 'DENY',
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-resource-policy': 'same-origin',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
-};
-
-/** Sets the security headers (and `no-store` unless `cache` is given). */
-export function secure(reply: FastifyReply, cache = 'no-store'): FastifyReply {
-  return reply.headers(SECURITY_HEADERS).header('cache-control', cache);
-}
 
 /** Who is asking: a bearer token's principal, or a signed-in session. */
 export interface Caller {
@@ -56,8 +28,8 @@ export async function callerOf(
   const header = req.headers.authorization;
   if (header) {
     const p = auth.fromHeader(header);
-    // a push token sends metrics and nothing else: it is no key to the dashboard
-    if (p && p.role !== 'push') return { name: p.name, role: p.role, session: null };
+    // a push token sends metrics, a deploy token records deploys, and nothing else: no key to the dashboard
+    if (p && isUserRole(p.role)) return { name: p.name, role: p.role, session: null };
     auth.events?.onFailure(req, p ? 'forbidden' : 'invalid');
     return 'invalid';
   }
@@ -93,23 +65,6 @@ export function addFormParser(app: FastifyInstance): void {
       done(null, { ...parseQuery(text) });
     },
   );
-}
-
-/** A string field of a parsed form or JSON body ('' when absent or not text). */
-export function field(body: unknown, name: string): string {
-  if (!body || typeof body !== 'object') return '';
-  const v = (body as Record<string, unknown>)[name];
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
-  return '';
-}
-
-/** Every string value of a repeated form field. */
-export function fields(body: unknown, name: string): string[] {
-  if (!body || typeof body !== 'object') return [];
-  const v = (body as Record<string, unknown>)[name];
-  if (typeof v === 'string') return [v];
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
 /**

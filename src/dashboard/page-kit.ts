@@ -5,8 +5,9 @@
 import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { closeUnread, type TokenAuth } from '../http/auth.js';
+import { secure } from '../http/headers.js';
 import type { SessionManager } from '../http/session.js';
-import { type Caller, callerOf, csrfOk, pageCsrf, safeReturn, secure } from './http.js';
+import { type Caller, callerOf, csrfOk, pageCsrf, safeReturn } from './http.js';
 import type { Dashboard } from './index.js';
 import { messagePage } from './pages.js';
 import type { Viewer } from './views/layout.js';

@@ -5,10 +5,11 @@
 import { z } from 'zod';
 import type { AlertFilter } from '../domain/alert.js';
 import { ALERT_TYPES, type AlertStatus, type AlertType, SEVERITIES, type Severity } from '../domain/alert.js';
-import { type RangeKey, rangeKey } from './data.js';
+import { type RangeKey, rangeKey, SPARK_SPAN_MS } from './data.js';
 import { html, raw, type SafeHtml } from './html.js';
 import type { Dashboard } from './index.js';
 import { activeAlertsSection, detailSection, type HistoryQuery, historySection } from './views/alerts.js';
+import { deploymentsSection } from './views/deployments.js';
 import { empty } from './views/format.js';
 import { page, type Viewer } from './views/layout.js';
 import { type LoginView, loginSection } from './views/login.js';
@@ -36,7 +37,10 @@ const query = (params: Record<string, string | undefined>) => {
   return s ? `?${s}` : '';
 };
 
-/** Live sections (any of banner, checks, alerts, history), rendered from one read. */
+/** How many markers the deployments page lists (the newest). */
+export const DEPLOYMENTS_PAGE_SIZE = 100;
+
+/** Live sections (any of banner, checks, alerts, history, deployments), rendered from one read. */
 export async function renderSections(
   dash: Dashboard,
   viewer: Viewer,
@@ -63,9 +67,20 @@ export async function renderSections(
     out.banner = { html: bannerSection(status, now, dash.paths).value, digest: digest.banner };
   }
   if (names.includes('checks')) {
+    const [views, deploys] = await Promise.all([
+      dash.data.checks(checks),
+      dash.data.deployments({ since: now - SPARK_SPAN_MS, until: now + 1, limit: 50 }),
+    ]);
     out.checks = {
-      html: checksSection(await dash.data.checks(checks), now, pending).value,
+      html: checksSection(views, now, pending, deploys, SPARK_SPAN_MS).value,
       digest: digest.checks,
+    };
+  }
+  if (names.includes('deployments')) {
+    const list = await dash.data.deployments({ limit: DEPLOYMENTS_PAGE_SIZE });
+    out.deployments = {
+      html: deploymentsSection(list, dash.paths, DEPLOYMENTS_PAGE_SIZE).value,
+      digest: dash.data.deploymentsDigest(list),
     };
   }
   if (names.includes('alerts')) {
@@ -101,6 +116,7 @@ export async function overviewPage(
     dash.data.performance(range),
   ]);
   dash.data.warm(dash.onError);
+  const markers = await dash.data.chartMarkers(perf.charts.from, perf.until);
   const d = dash.paths.dashboard;
   const picker = rangePicker(
     range,
@@ -112,7 +128,7 @@ ${section('banner', frags.banner, html` role="region" aria-label="Overall status
 ${section('alerts', frags.alerts)}</section>
 <section class="card" id="checks" aria-labelledby="checks-h"><h2 id="checks-h">Health checks</h2>
 ${section('checks', frags.checks)}</section>
-<section class="card" id="performance" aria-labelledby="perf-h">${performanceSection(perf, picker)}</section>`;
+<section class="card" id="performance" aria-labelledby="perf-h">${performanceSection(perf, picker, markers, `${d}/deployments`)}</section>`;
   return page(
     {
       title: 'Overview',
@@ -253,6 +269,26 @@ export async function silencesPage(dash: Dashboard, viewer: Viewer, notice: stri
       notice: NOTICES[notice] ?? null,
     },
     html`<h1>Silences</h1>${silencesSection(list, viewer, dash.paths, dash.rules, dash.clock.now())}`,
+  );
+}
+
+/** The deployments page: the newest markers, live. */
+export async function deploymentsPage(dash: Dashboard, viewer: Viewer): Promise<SafeHtml> {
+  const frags = await renderSections(dash, viewer, ['deployments']);
+  const d = dash.paths.dashboard;
+  return page(
+    {
+      title: 'Deployments',
+      paths: dash.paths,
+      assets: dash.assets,
+      viewer,
+      nav: 'deployments',
+      live: { fragments: `${d}/fragments?view=deployments` },
+    },
+    html`<h1>Deployments</h1>
+<section class="card" aria-labelledby="deployments-h"><h2 id="deployments-h">Deploy markers</h2>
+<p class="small muted">Newest first. The overview's charts draw each as a dashed line; an alert that starts firing soon after one names it.</p>
+${section('deployments', frags.deployments)}</section>`,
   );
 }
 

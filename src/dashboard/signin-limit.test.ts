@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FakeClock } from '../core/clock.js';
-import { LoginLimiter } from './login-limit.js';
+import { LoginLimiter } from '../http/login-limit.js';
 import { type MonitorFixture, PASSWORD, startMonitor } from './test-support/fixture.js';
 
 const D = '/production/dashboard';

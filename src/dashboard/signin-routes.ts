@@ -1,10 +1,16 @@
-/** Sign-in (password or API token, double-submit token, rate limit) and sign-out of the dashboard. */
+/**
+ * Sign-in (password or API token, double-submit token, rate limit) and sign-out of the dashboard. The
+ * sign-in form is read by its schema (forms.ts): a bad field is a 400 sign-in page naming it, and no
+ * credential is tried.
+ */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ProdmonError } from '../core/errors.js';
 import { closeUnread } from '../http/auth.js';
+import { secure } from '../http/headers.js';
 import { FORM_BODY_LIMIT, SIGN_IN_BODY_LIMIT } from '../http/limits.js';
 import { LOGIN_COOKIE, parseCookies } from '../http/session.js';
-import { field, safeReturn, secure } from './http.js';
+import { parseForm, returnPath, signInForm } from './forms.js';
 import { type PageKit, type Req, viewerOf } from './page-kit.js';
 import { loginPage, messagePage } from './pages.js';
 
@@ -44,7 +50,7 @@ export function signInRoutes(scope: FastifyInstance, kit: PageKit, ways: SignInW
     );
 
   scope.get(`${d}/login`, async (req: Req, reply) => {
-    const next = safeReturn(String(req.query.next ?? ''), full, `${full}/`);
+    const next = returnPath(req.query, 'next', full, `${full}/`);
     if (await sessions.fromRequest(req)) return secure(reply).redirect(next, 303);
     dash.data.warm(dash.onError); // while the user signs in, prepare the long periods
     return showLogin(req, reply, { next });
@@ -67,16 +73,18 @@ export function signInRoutes(scope: FastifyInstance, kit: PageKit, ways: SignInW
     `${d}/login`,
     { onRequest: signInGate, bodyLimit: SIGN_IN_BODY_LIMIT },
     async (req: Req, reply) => {
-      const next = safeReturn(field(req.body, 'next'), full, `${full}/`);
+      const next = returnPath(req.body, 'next', full, `${full}/`);
+      let form: ReturnType<typeof signInForm.parse>;
+      try {
+        form = parseForm(signInForm, req.body);
+      } catch (err) {
+        if (!(err instanceof ProdmonError)) throw err;
+        return showLogin(req, reply, { next, error: `Not signed in: ${err.message}.` }, 400);
+      }
       const cookie = parseCookies(req.headers.cookie)[LOGIN_COOKIE];
-      if (!cookie || field(req.body, '_csrf') !== cookie) return expired(req, reply, next);
-      const token = field(req.body, 'token');
-      const name = field(req.body, 'name').slice(0, 200);
-      const result = await sessions.login(
-        token
-          ? { token, ip: req.ip }
-          : { name, password: field(req.body, 'password').slice(0, 1024), ip: req.ip },
-      );
+      if (!cookie || form._csrf !== cookie) return expired(req, reply, next);
+      const { token, name, password } = form;
+      const result = await sessions.login(token ? { token, ip: req.ip } : { name, password, ip: req.ip });
       if (!result.ok) {
         kit.auth.events?.signInFailed?.(req, {
           user: token ? undefined : name,

@@ -8,7 +8,8 @@ export type ArchiveDataset =
   | 'job_runs'
   | 'instances'
   | 'rollups_minute'
-  | 'rollups_hourly';
+  | 'rollups_hourly'
+  | 'deployments';
 
 /** One archived record: the stored row, JSON columns parsed, binary ones base64, children nested. */
 export type ArchiveRecord = Record<string, unknown>;
@@ -22,4 +23,5 @@ export const ARCHIVE_DATASETS: readonly ArchiveDataset[] = [
   'instances',
   'rollups_minute',
   'rollups_hourly',
+  'deployments',
 ];

@@ -2,7 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '../config/sections/auth.js';
-import { isUnsafe } from '../dashboard/cookies.js';
+import { isUnsafe } from './cookies.js';
 
 /** Who a request is. */
 export interface Principal {

@@ -7,20 +7,20 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { ResolvedConfig } from '../config/load.js';
-import type { UserRole } from '../config/sections/auth.js';
+import { isUserRole, type UserRole } from '../config/sections/auth.js';
 import type { Clock } from '../core/clock.js';
-import { cookie, isUnsafe, parseCookies, sameOrigin, unmaskCsrf } from '../dashboard/cookies.js';
-import { LoginLimiter } from '../dashboard/login-limit.js';
-import { hashPassword, verifyPassword } from '../dashboard/password.js';
 import type { Store } from '../store/index.js';
 import type { Principal, SessionVerifier } from './auth.js';
+import { cookie, isUnsafe, parseCookies, sameOrigin, unmaskCsrf } from './cookies.js';
+import { LoginLimiter } from './login-limit.js';
+import { hashPassword, verifyPassword } from './password.js';
 
 /** The roles a signed-in session can have: a user's (push tokens cannot sign in). */
 export type SessionRole = UserRole;
 
-export { isUnsafe, maskCsrf, parseCookies, sameOrigin } from '../dashboard/cookies.js';
-export { LoginLimiter } from '../dashboard/login-limit.js';
-export { hashPassword, verifyPassword } from '../dashboard/password.js';
+export { isUnsafe, maskCsrf, parseCookies, sameOrigin } from './cookies.js';
+export { LoginLimiter } from './login-limit.js';
+export { hashPassword, verifyPassword } from './password.js';
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = 'prodmon_session';
@@ -134,7 +134,7 @@ export class SessionManager implements SessionVerifier {
       return u ? { role: u.role, cf: fingerprint(u.password_hash) } : null;
     }
     const t = this.#config.auth.tokens.find((x) => x.name === name);
-    return t && t.role !== 'push' ? { role: t.role, cf: fingerprint(t.token) } : null;
+    return t && isUserRole(t.role) ? { role: t.role, cf: fingerprint(t.token) } : null;
   }
 
   /**
@@ -168,7 +168,7 @@ export class SessionManager implements SessionVerifier {
     for (const t of this.#config.auth.tokens) {
       if (timingSafeEqual(hash, digest(t.token)) && !found) found = { name: t.name, role: t.role };
     }
-    return found?.role === 'push' ? null : found; // a push token cannot sign in to the dashboard
+    return found && isUserRole(found.role) ? found : null; // a push or deploy token cannot sign in to the dashboard
   }
 
   async #issue(via: 'user' | 'token', name: string): Promise<LoginResult> {

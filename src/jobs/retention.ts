@@ -12,7 +12,10 @@ import type { Repos, Store } from '../store/index.js';
 import { ArchiveWriter } from './archive/writer.js';
 import type { JobProgress } from './types.js';
 
-/** `archive`: records older than `archive.after`; `cleanup`: that, plus rollups past their retention and logs. */
+/**
+ * `archive`: records older than `archive.after`; `cleanup`: that, plus rollups past their retention, deploy
+ * markers past the longer rollup retention, and logs.
+ */
 export type RetentionScope = 'cleanup' | 'archive';
 
 /** What happened to one dataset. */
@@ -84,6 +87,8 @@ export function retentionCutoffs(
   if (scope === 'cleanup') {
     cutoffs.set('rollups_minute', bucketStart(now - config.metrics.retention, MINUTE_MS));
     cutoffs.set('rollups_hourly', bucketStart(now - config.metrics.hourly_retention, HOUR_MS));
+    // Deploy markers go with the last chart that can show them: the longer of the two rollup retentions.
+    cutoffs.set('deployments', now - Math.max(config.metrics.retention, config.metrics.hourly_retention));
   }
   return cutoffs;
 }

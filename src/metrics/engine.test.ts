@@ -6,8 +6,9 @@ import { STORE_FIXTURES } from '../../test/support/stores.js';
 import { waitFor } from '../../test/support/wait.js';
 import { createApp } from '../app.js';
 import { FakeClock, flushAsync } from '../core/clock.js';
-import { PUSH_NOTIFY_MIN_MS } from './engine.js';
+import { EVALUATION_PACE } from './engine.js';
 import { METRIC } from './names.js';
+import { DATA_WINDOW_MS } from './recorder.js';
 import { MINUTE_MS } from './rollup.js';
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
@@ -56,21 +57,43 @@ test('in the app, metrics flush every flush_interval on the clock, samples arriv
   }
 });
 
-test('pushed data is announced at once, then paced: what comes meanwhile is announced together', async () => {
+test('pushed data is announced through the same trigger as recorded samples: at once, then once per window', async () => {
   const clock = new FakeClock(T0);
   const e = testEngine({ clock });
-  const seen: string[][] = [];
-  e.onData((m) => seen.push([...m].sort()));
+  const seen: [number, string[]][] = [];
+  e.onData((m) => seen.push([clock.now() - T0, [...m].sort()]));
   try {
     e.notifyPushed(['a']);
     await flushAsync();
-    assert.deepEqual(seen, [['a']]);
+    assert.deepEqual(seen, [[0, ['a']]]);
     e.notifyPushed(['b']);
+    await clock.advance(10);
     e.notifyPushed(['c', 'b']);
-    await clock.advance(PUSH_NOTIFY_MIN_MS - 1);
-    assert.deepEqual(seen, [['a']], 'not before the pause');
+    e.record('d', {}, 1); // a recorded sample joins the same window
+    await clock.advance(DATA_WINDOW_MS - 11);
+    assert.deepEqual(seen, [[0, ['a']]], 'not before the window ends');
     await clock.advance(1);
-    assert.deepEqual(seen, [['a'], ['b', 'c']]);
+    assert.deepEqual(seen, [
+      [0, ['a']],
+      [DATA_WINDOW_MS, ['b', 'c', 'd']],
+    ]);
+  } finally {
+    e.recorder.close();
+  }
+});
+
+test('the data window grows with the CPU time of the evaluations it starts: 20 times their average', () => {
+  const clock = new FakeClock(T0);
+  const e = testEngine({ clock, alerting: { coalesce_window: '30ms' } });
+  try {
+    assert.equal(EVALUATION_PACE, 20);
+    assert.equal(e.dataWindow(), 30, 'no evaluations yet: the configured window');
+    e.evaluated(5);
+    e.evaluated(3);
+    // 8 ms since the last window, averaged with the 0 before: 4 ms, so a window of 80 ms.
+    assert.equal(e.dataWindow(), 80);
+    assert.equal(e.dataWindow(), 40, 'no evaluations meanwhile: the average halves');
+    assert.equal(e.dataWindow(), 30, 'never under the configured window');
   } finally {
     e.recorder.close();
   }

@@ -24,7 +24,8 @@ export type { MetricsLog } from './instrumentation.js';
 
 /** What the engine needs. */
 export interface MetricsEngineOptions {
-  config: Pick<ResolvedConfig, 'metrics' | 'instanceId' | 'dataDir'>;
+  /** `alerting.coalesce_window` paces the announcements of fresh data to the alert engine. */
+  config: Pick<ResolvedConfig, 'metrics' | 'instanceId' | 'dataDir' | 'alerting'>;
   clock: Clock;
   log?: MetricsLog;
   /** System readings (default: Node built-ins). */
@@ -34,8 +35,12 @@ export interface MetricsEngineOptions {
   fetch?: typeof fetch;
 }
 
-/** Shortest time between two announcements of pushed data (see `MetricsEngine.notifyPushed`). */
-export const PUSH_NOTIFY_MIN_MS = 250;
+/**
+ * The coalescing window of data announcements is at least this many times the CPU time the
+ * evaluations they started took (averaged), so that those evaluations take at most about 5 % of the
+ * process's CPU however many series their rules read (see `MetricsEngine.dataWindow`).
+ */
+export const EVALUATION_PACE = 20;
 
 /**
  * Everything about metrics for one monitor: the instrumentation (src/metrics/instrumentation.ts) with
@@ -47,13 +52,13 @@ export class MetricsEngine extends Instrumentation {
   #store: Store | null = null;
   /** The minutes of alert windows, kept between evaluations (see `WindowBlocks`). */
   #blocks: WindowBlocks | null = null;
-  /** Pushed metrics not announced yet, and the pacing of their announcements (see `notifyPushed`). */
-  #pushed = new Set<string>();
-  #pushTimer = false;
-  #pushedAt = Number.NEGATIVE_INFINITY;
-  /** Time spent in window reads since the last announcement, and its running average (ms). */
-  #readMs = 0;
-  #readCost = 0;
+  /**
+   * CPU time of the evaluations the announcements started (told by the alert engine, `evaluated`)
+   * since the last window opened, and its running average (ms). CPU time, not wall time: on a busy
+   * machine the wall time of an evaluation grows with the time the process waits for a core.
+   */
+  #evalMs = 0;
+  #evalCost = 0;
   #offFeed: (() => void) | undefined;
   #feedFailing = false;
 
@@ -74,6 +79,7 @@ export class MetricsEngine extends Instrumentation {
       systemSource: opts.systemSource,
       hrtime: opts.hrtime,
       fetch: opts.fetch,
+      dataWindowMs: () => this.dataWindow(),
     });
     this.#opts = opts;
     this.prometheus = new PrometheusExporter(this.recorder, () => ({
@@ -150,29 +156,32 @@ export class MetricsEngine extends Instrumentation {
   }
 
   /**
-   * Announces pushed rollups to the onData listeners (the alert engine evaluates the rules of those
-   * metrics at once), paced: a hub takes in pushes all the time, and each evaluation reads its rules'
-   * windows over every series. An announcement comes at least `PUSH_NOTIFY_MIN_MS` after the previous
-   * one, and at least three times as long as the window reads that followed the previous ones took
-   * (averaged), so those reads take at most about a quarter of the time.
+   * Announces pushed rollups (or rows another instance stored) to the onData listeners, through the
+   * recorder's trigger, as recorded samples are: the alert engine evaluates the rules of those metrics
+   * at once after a quiet period, and once per window while data keeps coming.
    */
   notifyPushed(metrics: Iterable<string>): void {
-    for (const m of metrics) this.#pushed.add(m);
-    if (this.#pushTimer) return;
-    this.#pushTimer = true;
-    const clock = this.#opts.clock;
-    const gap = Math.max(PUSH_NOTIFY_MIN_MS, 3 * this.#readCost);
-    const wait = Math.max(0, this.#pushedAt + gap - clock.now());
-    const due = wait > 0 ? clock.sleep(wait) : Promise.resolve();
-    due.then(() => {
-      this.#pushTimer = false;
-      this.#pushedAt = clock.now();
-      this.#readCost = (this.#readCost + this.#readMs) / 2;
-      this.#readMs = 0;
-      const metrics = this.#pushed;
-      this.#pushed = new Set();
-      this.recorder.notifyData(metrics, { now: true });
-    });
+    this.recorder.notifyData(metrics);
+  }
+
+  /**
+   * The coalescing window of data announcements, read as each window opens: `alerting.coalesce_window`,
+   * or `EVALUATION_PACE` times the CPU time the evaluations that announcements started took since the
+   * previous window (averaged with the window before), if longer. A hub takes in pushes all the time
+   * and each evaluation reads its rules' windows over every series: the window grows with that cost,
+   * so those evaluations take at most about a twentieth of the process's CPU. The loop's evaluations
+   * of every rule do not count: data does not start them, and their cost would stretch the window
+   * after each one.
+   */
+  dataWindow(): number {
+    this.#evalCost = (this.#evalCost + this.#evalMs) / 2;
+    this.#evalMs = 0;
+    return Math.max(this.#opts.config.alerting.coalesce_window, EVALUATION_PACE * this.#evalCost);
+  }
+
+  /** The CPU time (ms) an evaluation that an announcement of data started took (see `dataWindow`). */
+  evaluated(cpuMs: number): void {
+    if (Number.isFinite(cpuMs) && cpuMs > 0) this.#evalMs += cpuMs;
   }
 
   /** Starts flushing, sampling and pushing (and Node's default metrics for /metrics, if enabled). */
@@ -208,15 +217,6 @@ export class MetricsEngine extends Instrumentation {
    * buckets (so detection never waits for a flush).
    */
   async windowValues(q: WindowQuery): Promise<WindowValue[]> {
-    const t0 = performance.now();
-    try {
-      return await this.#windowValues(q);
-    } finally {
-      this.#readMs += performance.now() - t0;
-    }
-  }
-
-  async #windowValues(q: WindowQuery): Promise<WindowValue[]> {
     const range = readRange(q.since, q.until);
     const groups = new EntryGroups(windowGroupOptions(q));
     const slicer = new Slicer();

@@ -54,6 +54,8 @@ export interface InstrumentationOptions {
   hrtime?: () => number;
   /** Transport for the push (default node:http/https; the global fetch loads undici, which costs memory). */
   fetch?: typeof fetch;
+  /** The coalescing window of onData announcements (see `RecorderOptions.dataWindowMs`). */
+  dataWindowMs?: number | (() => number);
 }
 
 const silent: MetricsLog = { warn() {}, error() {} };
@@ -88,6 +90,7 @@ export class Instrumentation {
       maxSeries: opts.maxSeries,
       maxBufferedRows: opts.maxBufferedRows,
       histograms: opts.histograms ?? {},
+      dataWindowMs: opts.dataWindowMs,
     });
     this.requests = new RequestTracker(this.recorder, {
       errorStatuses: opts.errorStatuses,
@@ -278,7 +281,10 @@ export class Instrumentation {
     this.recorder.record(metric, labels, value, error);
   }
 
-  /** Calls `listener` (at most about every 250 ms) with the metrics that received data; returns an unsubscribe. */
+  /**
+   * Calls `listener` with the metrics that received data: at once after a quiet period, then at most
+   * once per coalescing window; returns an unsubscribe.
+   */
   onData(listener: DataListener): () => void {
     return this.recorder.onData(listener);
   }

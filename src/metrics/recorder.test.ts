@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { flakyStore, testEngine } from '../../test/support/metrics.js';
 import { STORE_FIXTURES } from '../../test/support/stores.js';
-import { FakeClock } from '../core/clock.js';
+import { FakeClock, flushAsync } from '../core/clock.js';
 import type { RollupRow } from '../domain/rollup.js';
 import type { Store } from '../store/index.js';
 import type { MetricsEngine } from './engine.js';
 import { METRIC } from './names.js';
-import { OVERFLOW, Recorder } from './recorder.js';
+import { DATA_WINDOW_MS, OVERFLOW, Recorder } from './recorder.js';
 import { MINUTE_MS } from './rollup.js';
 import { binsRange, type CompactStore, decodeSketch, sketchQuantile } from './sketch.js';
 
@@ -391,24 +391,34 @@ describe('recorder on a fake clock with a real SQLite store', () => {
     );
   });
 
-  test('onData names the metrics that received samples, at most every 250 ms', async () => {
+  test('onData names the metrics that received samples: at once after a quiet period, then once per window', async () => {
     const e = engine();
-    const calls: string[][] = [];
-    const off = e.onData((m) => calls.push([...m].sort()));
+    const calls: [number, string[]][] = [];
+    const off = e.onData((m) => calls.push([clock.now() - T0, [...m].sort()]));
     e.record(HTTP, route('/a'), 1);
     e.record(HTTP, route('/b'), 1);
     e.record(METRIC.dbQuery, { db: 'shop', operation: 'select' }, 1);
-    await clock.advance(249);
-    assert.deepEqual(calls, []);
-    await clock.advance(1);
-    assert.deepEqual(calls, [[METRIC.dbQuery, HTTP].sort()]);
+    await flushAsync();
+    assert.deepEqual(calls, [[0, [METRIC.dbQuery, HTTP].sort()]], 'the samples of one turn, at once');
+    await clock.advance(10);
     e.record(HTTP, route('/a'), 1);
-    await clock.advance(250);
-    assert.deepEqual(calls[1], [HTTP]);
+    await clock.advance(10);
+    e.record(HTTP, route('/b'), 1);
+    e.record(METRIC.dbQuery, { db: 'shop', operation: 'select' }, 1);
+    await clock.advance(DATA_WINDOW_MS - 21);
+    assert.equal(calls.length, 1, 'what follows within the window waits for its end');
+    await clock.advance(1);
+    assert.deepEqual(calls[1], [DATA_WINDOW_MS, [METRIC.dbQuery, HTTP].sort()]);
+    await clock.advance(5 * DATA_WINDOW_MS);
+    assert.equal(calls.length, 2, 'nothing without new samples');
+    e.record(HTTP, route('/a'), 1);
+    await flushAsync();
+    assert.deepEqual(calls[2], [6 * DATA_WINDOW_MS, [HTTP]], 'after a quiet window: at once again');
     off();
+    await clock.advance(DATA_WINDOW_MS);
     e.record(HTTP, route('/a'), 1);
     await clock.advance(500);
-    assert.equal(calls.length, 2, 'no calls after unsubscribing');
+    assert.equal(calls.length, 3, 'no calls after unsubscribing');
   });
 
   test('label sets beyond max_series fold into one overflow series; memory stays bounded', async () => {

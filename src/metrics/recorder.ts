@@ -4,6 +4,7 @@
  * tells listeners which metrics received data.
  */
 import type { Clock } from '../core/clock.js';
+import { Trigger } from '../core/trigger.js';
 import type { Labels } from '../domain/labels.js';
 import type { RollupRow } from '../domain/rollup.js';
 import { canonicalLabels, MINUTE_MS } from './rollup.js';
@@ -27,9 +28,16 @@ export interface RecorderOptions {
   maxBufferedRows?: number;
   /** Upper bounds (ms) of the Prometheus histogram buckets, per metric exported as a histogram. */
   histograms?: Readonly<Record<string, readonly number[]>>;
-  /** Minimum time between two onData calls (default 250 ms). */
-  dataDebounceMs?: number;
+  /**
+   * The coalescing window of onData calls (ms; default {@link DATA_WINDOW_MS}), or a function read as
+   * each window opens: data after a quiet period is announced at once, what follows within the window
+   * at its end, together (see `Trigger`).
+   */
+  dataWindowMs?: number | (() => number);
 }
+
+/** Default coalescing window of data announcements (the default of `alerting.coalesce_window`). */
+export const DATA_WINDOW_MS = 25;
 
 /**
  * The buckets to write, and what to do once they are written. A bucket becomes a row (its sketch
@@ -100,9 +108,9 @@ export class Recorder {
   readonly #listeners = new Set<DataListener>();
   #pendingData = new Set<string>();
   #epoch = 0;
-  #dataScheduled = false;
-  readonly #debounceMs: number;
-  readonly #stop = new AbortController();
+  /** Announces data to the listeners: at once after a quiet period, then once per window. */
+  readonly #dataTrigger: Trigger;
+  #stopped = false;
   /** Where flushes encode sketches (see `EncodeArena`); made on the first flush. */
   #arena: EncodeArena | null = null;
 
@@ -113,7 +121,11 @@ export class Recorder {
     this.resolution = opts.resolution ?? MINUTE_MS;
     this.#maxBuffered = opts.maxBufferedRows ?? 20_000;
     this.#histograms = opts.histograms ?? {};
-    this.#debounceMs = opts.dataDebounceMs ?? 250;
+    this.#dataTrigger = new Trigger({
+      clock: opts.clock,
+      windowMs: opts.dataWindowMs ?? DATA_WINDOW_MS,
+      run: () => this.#deliverData(),
+    });
   }
 
   /** The series of (metric, labels), created on first use; beyond the cap, the metric's overflow series. */
@@ -265,45 +277,39 @@ export class Recorder {
     };
   }
 
-  /** Calls `listener` (at most about every 250 ms) with the metrics that received samples; returns an unsubscribe. */
+  /**
+   * Calls `listener` with the metrics that received samples: at once after a quiet period (at the end
+   * of the current turn of the event loop), then at most once per window; returns an unsubscribe.
+   */
   onData(listener: DataListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
   /**
-   * Announces data that arrived another way (pushed rollups) to the onData listeners: with the next
-   * round (debounced), or at once with `now` (a caller that paces its announcements itself).
+   * Announces data that arrived another way (pushed rollups, rows another instance stored) to the
+   * onData listeners, through the same trigger as recorded samples.
    */
-  notifyData(metrics: Iterable<string>, opts: { now?: boolean } = {}): void {
-    if (this.#listeners.size === 0) return;
+  notifyData(metrics: Iterable<string>): void {
+    if (this.#listeners.size === 0 || this.#stopped) return;
     for (const m of metrics) this.#pendingData.add(m);
-    if (opts.now) this.#deliverData();
-    else this.#scheduleData();
+    this.#dataTrigger.fire();
   }
 
-  /** Stops the onData timer. */
+  /** Stops announcing data (what waits for the end of a window is dropped). */
   close(): void {
-    this.#stop.abort(new Error('recorder closed'));
+    this.#stopped = true;
+    this.#dataTrigger.stop();
   }
 
   #markData(s: Series): void {
+    if (this.#stopped) return;
     s.dataEpoch = this.#epoch;
     this.#pendingData.add(s.metric);
-    this.#scheduleData();
-  }
-
-  #scheduleData(): void {
-    if (this.#dataScheduled || this.#stop.signal.aborted) return;
-    this.#dataScheduled = true;
-    this.#clock.sleep(this.#debounceMs, this.#stop.signal).then(
-      () => this.#deliverData(),
-      () => {},
-    );
+    this.#dataTrigger.fire();
   }
 
   #deliverData(): void {
-    this.#dataScheduled = false; // (a round still sleeping delivers nothing when it wakes)
     this.#epoch++;
     const metrics = this.#pendingData;
     this.#pendingData = new Set();

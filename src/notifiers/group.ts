@@ -5,7 +5,7 @@
  * threshold), what is still open, and what the members inhibit.
  */
 
-import { formatValue, labelsText } from '../alerting/message.js';
+import { deployText, formatValue, labelsText } from '../alerting/message.js';
 import { SEVERITIES, type Severity } from '../domain/alert.js';
 import type { Labels } from '../domain/labels.js';
 import type { AlertTransition } from '../domain/transition.js';
@@ -170,7 +170,8 @@ export function memberLine(n: AlertNotification, group: Labels): string {
   const value = formatValue(n.alert.value, '');
   const threshold = formatValue(n.alert.threshold, '');
   const figures = value ? ` (${value}${threshold ? `, threshold ${threshold}` : ''})` : '';
-  return `${what}${labels ? ` ${labels}` : ''}: ${n.alert.message}${figures}`;
+  const deploy = deployText(n.alert);
+  return `${what}${labels ? ` ${labels}` : ''}: ${n.alert.message}${figures}${deploy ? `, ${deploy}` : ''}`;
 }
 
 /** The counts line: `2,000 label sets: 100 alerts (100 critical) + 1,900 beyond the cap of 100 per rule`. */

@@ -2,11 +2,11 @@
  * From alert transitions to notifications, and from notifications to the facts every template shows:
  * what, how bad, since when, value vs threshold, reminders, how long it was down, and a link.
  */
-import { formatValue, labelsText } from '../alerting/message.js';
+import { deployText, formatValue, labelsText } from '../alerting/message.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { formatDuration } from '../core/duration.js';
+import { formatUtc } from '../core/format.js';
 import type { TemplateValue } from '../core/template.js';
-import { formatUtc } from '../dashboard/static/format.js';
 import type { Alert, Severity } from '../domain/alert.js';
 import type { AlertTransition } from '../domain/transition.js';
 import type { AlertNotification, AlertSnapshot, InhibitedAlert, Notification } from './types.js';
@@ -179,6 +179,7 @@ export function alertFields(n: AlertNotification): Record<string, TemplateValue>
     resolution: resolved && a.resolution ? resolutionText(a.resolution) : '',
     reminders: n.reminders ? String(n.reminders) : '',
     labels,
+    deploy: n.event === 'test' ? '' : deployText(a),
     alert_id: a.id,
     link: n.link ?? '',
     at: formatUtc(n.at),

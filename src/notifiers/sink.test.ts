@@ -4,6 +4,7 @@ import { configWith, sampleAlert, T0, transition } from '../../test/support/noti
 import { STORE_FIXTURES } from '../../test/support/stores.js';
 import type { Store } from '../store/index.js';
 import { alertLink } from './message.js';
+import { GroupHolds } from './outbox/holds.js';
 import type { RouteChannel } from './routing.js';
 import { NotificationSink } from './sink.js';
 
@@ -79,6 +80,35 @@ for (const fixture of STORE_FIXTURES) {
       );
       assert.deepEqual(await keysOf('al_rb'), []);
       assert.equal(woken.length, before, 'no wake for rows that were never committed');
+    });
+
+    test('rows of a group held by an evaluation pass wake the worker once, at the release, not at the commit', async () => {
+      const released: number[] = [];
+      const holds = new GroupHolds(() => released.push(woken.length));
+      const grouped = new NotificationSink({
+        channels: config.notifications.channels as RouteChannel[],
+        link: () => null,
+        onEnqueued: (keys) => void woken.push(keys),
+        grouping: { groupBy: [] },
+        holds,
+      });
+      const before = woken.length;
+      const release = grouped.hold();
+      for (const id of ['al_g1', 'al_g2']) {
+        const t = transition('firing', sampleAlert({ id, fingerprint: id, severity: 'critical' }));
+        await store.transaction((tx) => grouped.accept(tx, t, T0));
+        assert.equal((await store.outbox.forAlert(id)).length, 2, 'stored at once');
+      }
+      assert.equal(woken.length, before, 'no wake while the group is held');
+      release();
+      assert.deepEqual(released, [before], 'the release wakes the worker, once');
+      // Without a hold, a grouped row wakes the worker at its commit.
+      const t = transition(
+        'firing',
+        sampleAlert({ id: 'al_g3', fingerprint: 'al_g3', severity: 'critical' }),
+      );
+      await store.transaction((tx) => grouped.accept(tx, t, T0));
+      assert.equal(woken.length, before + 1);
     });
   });
 }

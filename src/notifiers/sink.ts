@@ -85,7 +85,10 @@ export class NotificationSink implements TransitionSink<SinkTx> {
     }
     if (group && added.length > 0) this.#opts.holds?.note(group.key);
     const wake = this.#opts.onEnqueued;
-    if (added.length > 0 && wake) tx.afterCommit(() => wake(added));
+    // A held group goes when its hold is released, which wakes the worker: a scan at the commit would
+    // find it held, and only hold up the scan that can send it.
+    const held = group !== null && (this.#opts.holds?.isHeld(group.key) ?? false);
+    if (added.length > 0 && wake && !held) tx.afterCommit(() => wake(added));
     return added;
   }
 }

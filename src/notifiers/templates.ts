@@ -21,6 +21,7 @@ export const FACT_ROWS: readonly (readonly [label: string, field: string])[] = [
   ['Rule', 'rule'],
   ['Value', 'value_vs_threshold'],
   ['Since', 'since'],
+  ['Deploy', 'deploy'],
   ['Firing for', 'firing_for'],
   ['Down for', 'down_for'],
   ['Resolved', 'resolved_at'],

@@ -1,6 +1,6 @@
 /** Number, time and change formatting shared by the text and HTML reports. */
 import { formatDuration } from '../core/duration.js';
-import { formatBytes } from '../dashboard/static/format.js';
+import { formatBytes } from '../core/format.js';
 
 /** `812 ms`, `1.25 s`, `-` for null. */
 export function ms(v: number | null | undefined): string {

@@ -9,6 +9,7 @@ import type { BaselineRepository } from '../baseline/repository.js';
 import type { CheckResultRepository } from '../checks/repository.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
+import type { DeploymentRepository } from '../deployments/repository.js';
 import type { StateRepository } from '../domain/state.js';
 import type {
   ArchiveRepository,
@@ -26,6 +27,7 @@ import { ArchiveRepo } from './repos/archive.js';
 import { AuditRepo } from './repos/audit.js';
 import { BaselineRepo } from './repos/baselines.js';
 import { CheckResultRepo } from './repos/checks.js';
+import { DeploymentRepo } from './repos/deployments.js';
 import { InstanceRepo } from './repos/instances.js';
 import { JobRunRepo } from './repos/job-runs.js';
 import { LeaseRepo } from './repos/leases.js';
@@ -51,6 +53,8 @@ export interface Repos {
   /** Old records for the archive job and `prodmon cleanup`. */
   archive: ArchiveRepository;
   state: StateRepository;
+  /** Deploy markers. */
+  deployments: DeploymentRepository;
   /** Baselines of the deployment gate (`prodmon baseline`). */
   baselines: BaselineRepository;
   /**
@@ -98,6 +102,7 @@ function repos(db: Kysely<Database>, committed?: (() => void)[]): Repos {
     instances: new InstanceRepo(db),
     archive: new ArchiveRepo(db),
     state: new StateRepo(db),
+    deployments: new DeploymentRepo(db),
     baselines: new BaselineRepo(db),
   };
 }

@@ -245,7 +245,29 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    id: '0004_baselines',
+    id: '0004_deployments',
+    async up(db, dialect) {
+      const t = types(dialect);
+      // Deploy markers: listed by time (charts, the list), looked up by version (comparisons).
+      await db.schema
+        .createTable('deployments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('instance', 'text')
+        .addColumn('note', 'text')
+        .addColumn('at', t.ms, (c) => c.notNull())
+        .addColumn('recorded_by', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('deployments_by_time').on('deployments').column('at').execute();
+      await db.schema
+        .createIndex('deployments_by_version')
+        .on('deployments')
+        .columns(['version', 'at'])
+        .execute();
+    },
+  },
+  {
+    id: '0005_baselines',
     async up(db, dialect) {
       // Baselines of the deployment gate (`prodmon baseline save`): the window's figures per route.
       const t = types(dialect);

@@ -135,6 +135,16 @@ export interface StateTable {
   updatedAt: number;
 }
 
+/** Deploy markers (src/domain/deployment.ts); `by` is `recorded_by` (BY is an SQL keyword). */
+export interface DeploymentTable {
+  id: string;
+  version: string;
+  instance: string | null;
+  note: string | null;
+  at: number;
+  recordedBy: string;
+}
+
 /** A baseline of the deployment gate (src/domain/baseline.ts). */
 export interface BaselineTable {
   name: string;
@@ -185,6 +195,7 @@ export interface Database {
   jobRuns: JobRunTable;
   instances: InstanceTable;
   state: StateTable;
+  deployments: DeploymentTable;
   baselines: BaselineTable;
   baselineSeries: BaselineSeriesTable;
   prodmonMigrations: MigrationTable;

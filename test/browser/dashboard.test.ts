@@ -16,6 +16,7 @@ import {
   startMonitor,
   startShop,
   traffic,
+  withoutEvaluation,
 } from '../../src/dashboard/test-support/fixture.js';
 
 let f: MonitorFixture;
@@ -113,73 +114,76 @@ describe('dashboard in a browser', () => {
     await ctx.close();
   });
 
-  test('silencing a rule from its alert', async () => {
-    const a = await insertAlert(f.monitor.store, Date.now(), {
-      rule: 'disk_usage',
-      message: 'Disk /var/lib/shop is 91% full',
-      severity: 'medium',
-      type: 'system',
-      labels: { path: '/var/lib/shop' },
-      value: 91,
-      threshold: 85,
-    });
-    const { ctx, page } = await adminPage();
-    const r = row(page, 'Disk /var/lib/shop');
-    await r.locator('summary', { hasText: 'Silence' }).click();
-    await r.getByLabel('For').selectOption('8h');
-    await r.getByLabel('Comment (required)').fill('Volume resize scheduled');
-    await Promise.all([
-      page.waitForURL(/notice=silenced/),
-      r.getByRole('button', { name: 'Silence' }).click(),
-    ]);
-    assert.match(await text(row(page, 'Disk /var/lib/shop')), /silenced/);
-    await page.getByRole('link', { name: 'Silences' }).click();
-    const s = page.locator('tr[data-silence-id]', { hasText: 'Volume resize scheduled' });
-    assert.match(await text(s), /rule disk_usage/);
-    assert.match(await text(s), /active/);
-    const [stored] = await f.monitor.store.silences.active(Date.now());
-    assert.equal(stored?.matchers.rule, a.rule);
-    await ctx.close();
-  });
-
-  test('operable with the keyboard alone: open the resolve form, type, submit', async () => {
-    await insertAlert(f.monitor.store, Date.now(), {
-      rule: 'kbd_rule',
-      message: 'Keyboard resolves this',
-      severity: 'low',
-    });
-    const { ctx, page } = await adminPage();
-    const r = row(page, 'Keyboard resolves this');
-    await r.locator('summary', { hasText: 'Resolve' }).focus();
-    await page.keyboard.press('Enter');
-    // the page moves the focus into the opened form itself; on a loaded machine that can lag the key
-    const focused = (what: string) =>
-      page.waitForFunction(`document.activeElement?.matches(${JSON.stringify(what)}) ?? false`, undefined, {
-        timeout: 30_000,
+  test('silencing a rule from its alert', () =>
+    withoutEvaluation(f, async () => {
+      const a = await insertAlert(f.monitor.store, Date.now(), {
+        rule: 'disk_usage',
+        message: 'Disk /var/lib/shop is 91% full',
+        severity: 'medium',
+        type: 'system',
+        labels: { path: '/var/lib/shop' },
+        value: 91,
+        threshold: 85,
       });
-    await focused('textarea[name="reason"]');
-    await page.keyboard.type('Handled from the keyboard');
-    await page.keyboard.press('Tab');
-    await focused('button[type="submit"]');
-    await Promise.all([page.waitForURL(/notice=resolved/), page.keyboard.press('Enter')]);
-    assert.equal(await row(page, 'Keyboard resolves this').count(), 0);
-    await ctx.close();
-  });
+      const { ctx, page } = await adminPage();
+      const r = row(page, 'Disk /var/lib/shop');
+      await r.locator('summary', { hasText: 'Silence' }).click();
+      await r.getByLabel('For').selectOption('8h');
+      await r.getByLabel('Comment (required)').fill('Volume resize scheduled');
+      await Promise.all([
+        page.waitForURL(/notice=silenced/),
+        r.getByRole('button', { name: 'Silence' }).click(),
+      ]);
+      assert.match(await text(row(page, 'Disk /var/lib/shop')), /silenced/);
+      await page.getByRole('link', { name: 'Silences' }).click();
+      const s = page.locator('tr[data-silence-id]', { hasText: 'Volume resize scheduled' });
+      assert.match(await text(s), /rule disk_usage/);
+      assert.match(await text(s), /active/);
+      const [stored] = await f.monitor.store.silences.active(Date.now());
+      assert.equal(stored?.matchers.rule, a.rule);
+      await ctx.close();
+    }));
 
-  test('a read-only user sees no actions, and a forged resolve is refused', async () => {
-    const a = await insertAlert(f.monitor.store, Date.now(), {
-      rule: 'ro_rule',
-      message: 'Read-only view of this alert',
-      severity: 'high',
-    });
-    const ctx = await browser.newContext();
-    const page = await ctx.newPage();
-    await signInPage(page, f.dashboard, 'reader', PASSWORD);
-    await row(page, 'Read-only view').waitFor();
-    assert.equal(await page.locator('summary', { hasText: 'Resolve' }).count(), 0);
-    assert.match(await text(page.locator('header')), /read-only/);
-    // The page's own script context, with its session and CSRF token: still refused for this role.
-    const status = await page.evaluate(`(async () => {
+  test('operable with the keyboard alone: open the resolve form, type, submit', () =>
+    withoutEvaluation(f, async () => {
+      await insertAlert(f.monitor.store, Date.now(), {
+        rule: 'kbd_rule',
+        message: 'Keyboard resolves this',
+        severity: 'low',
+      });
+      const { ctx, page } = await adminPage();
+      const r = row(page, 'Keyboard resolves this');
+      await r.locator('summary', { hasText: 'Resolve' }).focus();
+      await page.keyboard.press('Enter');
+      // the page moves the focus into the opened form itself; on a loaded machine that can lag the key
+      const focused = (what: string) =>
+        page.waitForFunction(`document.activeElement?.matches(${JSON.stringify(what)}) ?? false`, undefined, {
+          timeout: 30_000,
+        });
+      await focused('textarea[name="reason"]');
+      await page.keyboard.type('Handled from the keyboard');
+      await page.keyboard.press('Tab');
+      await focused('button[type="submit"]');
+      await Promise.all([page.waitForURL(/notice=resolved/), page.keyboard.press('Enter')]);
+      assert.equal(await row(page, 'Keyboard resolves this').count(), 0);
+      await ctx.close();
+    }));
+
+  test('a read-only user sees no actions, and a forged resolve is refused', () =>
+    withoutEvaluation(f, async () => {
+      const a = await insertAlert(f.monitor.store, Date.now(), {
+        rule: 'ro_rule',
+        message: 'Read-only view of this alert',
+        severity: 'high',
+      });
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      await signInPage(page, f.dashboard, 'reader', PASSWORD);
+      await row(page, 'Read-only view').waitFor();
+      assert.equal(await page.locator('summary', { hasText: 'Resolve' }).count(), 0);
+      assert.match(await text(page.locator('header')), /read-only/);
+      // The page's own script context, with its session and CSRF token: still refused for this role.
+      const status = await page.evaluate(`(async () => {
       const csrf = document.querySelector('meta[name="csrf-token"]').getAttribute('content');
       const res = await fetch('/production/api/alerts/${a.id}/resolve', {
         method: 'POST',
@@ -188,77 +192,79 @@ describe('dashboard in a browser', () => {
       });
       return res.status;
     })()`);
-    assert.equal(status, 403);
-    assert.equal((await f.monitor.store.alerts.get(a.id))?.status, 'firing');
-    await ctx.close();
-  });
-
-  test('an alert message with markup renders as text: no dialog, no javascript: link', async () => {
-    const a = await insertAlert(f.monitor.store, Date.now(), {
-      rule: 'xss_probe',
-      message: '<img src=x onerror=alert(1)>',
-      severity: 'low',
-      labels: { runbook: 'javascript:alert(2)', route: '<svg onload=alert(3)>' },
-    });
-    const { ctx, page, dialogs } = await adminPage();
-    const r = row(page, '<img src=x onerror=alert(1)>');
-    await r.waitFor();
-    assert.equal(await text(r.locator('.alert-msg')), '<img src=x onerror=alert(1)>');
-    assert.equal(await page.locator('img[src="x"]').count(), 0);
-    assert.equal(await page.locator('a[href^="javascript:" i]').count(), 0);
-    assert.match(await text(r), /runbook=javascript:alert\(2\)/);
-    await page.goto(`${f.dashboard}/alerts/${a.id}`);
-    assert.equal(await text(page.locator('h1.alert-msg')), '<img src=x onerror=alert(1)>');
-    assert.equal(await page.locator('a[href^="javascript:" i]').count(), 0);
-    assert.equal(await page.locator('svg[onload]').count(), 0);
-    await page.waitForTimeout(300);
-    assert.deepEqual(dialogs, []);
-    await ctx.close();
-  });
-
-  test('a page of another origin cannot change anything, even with the session cookie', async () => {
-    const a = await insertAlert(f.monitor.store, Date.now(), {
-      rule: 'csrf_probe',
-      message: 'Target of a forged form',
-      severity: 'high',
-    });
-    const { ctx, page } = await adminPage();
-    // Same site (127.0.0.1), another port: the browser sends the SameSite=Strict cookie along, so
-    // only prodmon's own checks (CSRF token, Sec-Fetch-Site / Origin) stand in the way.
-    const target = `${f.url}/production/dashboard/alerts/${a.id}/resolve`;
-    const evil: Server = createServer((_req, res) => {
-      res.setHeader('content-type', 'text/html');
-      res.end(
-        `<!doctype html><title>evil</title><form method="post" action="${target}"><input name="reason" value="forged"><input name="_csrf" value="guess"><button>win a prize</button></form>`,
-      );
-    });
-    await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
-    try {
-      await page.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
-      const [res] = await Promise.all([
-        page.waitForNavigation(),
-        page.getByRole('button', { name: 'win a prize' }).click(),
-      ]);
-      assert.equal(res?.status(), 403);
-      assert.match(await text(page.locator('main')), /Request refused/);
-      // A script of that page calling the JSON API gets nothing done either.
-      await page.evaluate(
-        async (url) => {
-          await fetch(url, {
-            method: 'POST',
-            credentials: 'include',
-            headers: { 'content-type': 'text/plain' },
-            body: JSON.stringify({ reason: 'forged' }),
-          }).catch(() => undefined);
-        },
-        target.replace('/dashboard/', '/api/'),
-      );
+      assert.equal(status, 403);
       assert.equal((await f.monitor.store.alerts.get(a.id))?.status, 'firing');
-    } finally {
-      evil.close();
       await ctx.close();
-    }
-  });
+    }));
+
+  test('an alert message with markup renders as text: no dialog, no javascript: link', () =>
+    withoutEvaluation(f, async () => {
+      const a = await insertAlert(f.monitor.store, Date.now(), {
+        rule: 'xss_probe',
+        message: '<img src=x onerror=alert(1)>',
+        severity: 'low',
+        labels: { runbook: 'javascript:alert(2)', route: '<svg onload=alert(3)>' },
+      });
+      const { ctx, page, dialogs } = await adminPage();
+      const r = row(page, '<img src=x onerror=alert(1)>');
+      await r.waitFor();
+      assert.equal(await text(r.locator('.alert-msg')), '<img src=x onerror=alert(1)>');
+      assert.equal(await page.locator('img[src="x"]').count(), 0);
+      assert.equal(await page.locator('a[href^="javascript:" i]').count(), 0);
+      assert.match(await text(r), /runbook=javascript:alert\(2\)/);
+      await page.goto(`${f.dashboard}/alerts/${a.id}`);
+      assert.equal(await text(page.locator('h1.alert-msg')), '<img src=x onerror=alert(1)>');
+      assert.equal(await page.locator('a[href^="javascript:" i]').count(), 0);
+      assert.equal(await page.locator('svg[onload]').count(), 0);
+      await page.waitForTimeout(300);
+      assert.deepEqual(dialogs, []);
+      await ctx.close();
+    }));
+
+  test('a page of another origin cannot change anything, even with the session cookie', () =>
+    withoutEvaluation(f, async () => {
+      const a = await insertAlert(f.monitor.store, Date.now(), {
+        rule: 'csrf_probe',
+        message: 'Target of a forged form',
+        severity: 'high',
+      });
+      const { ctx, page } = await adminPage();
+      // Same site (127.0.0.1), another port: the browser sends the SameSite=Strict cookie along, so
+      // only prodmon's own checks (CSRF token, Sec-Fetch-Site / Origin) stand in the way.
+      const target = `${f.url}/production/dashboard/alerts/${a.id}/resolve`;
+      const evil: Server = createServer((_req, res) => {
+        res.setHeader('content-type', 'text/html');
+        res.end(
+          `<!doctype html><title>evil</title><form method="post" action="${target}"><input name="reason" value="forged"><input name="_csrf" value="guess"><button>win a prize</button></form>`,
+        );
+      });
+      await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
+      try {
+        await page.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
+        const [res] = await Promise.all([
+          page.waitForNavigation(),
+          page.getByRole('button', { name: 'win a prize' }).click(),
+        ]);
+        assert.equal(res?.status(), 403);
+        assert.match(await text(page.locator('main')), /Request refused/);
+        // A script of that page calling the JSON API gets nothing done either.
+        await page.evaluate(
+          async (url) => {
+            await fetch(url, {
+              method: 'POST',
+              credentials: 'include',
+              headers: { 'content-type': 'text/plain' },
+              body: JSON.stringify({ reason: 'forged' }),
+            }).catch(() => undefined);
+          },
+          target.replace('/dashboard/', '/api/'),
+        );
+        assert.equal((await f.monitor.store.alerts.get(a.id))?.status, 'firing');
+      } finally {
+        evil.close();
+        await ctx.close();
+      }
+    }));
 
   test('repeated wrong passwords are rate-limited', async () => {
     const ctx = await browser.newContext();

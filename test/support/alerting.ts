@@ -79,6 +79,12 @@ export class ScriptedMetrics implements MetricSource {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
+
+  /** The CPU time the engine said each evaluation of announced data took. */
+  readonly evaluations: number[] = [];
+  evaluated(cpuMs: number): void {
+    this.evaluations.push(cpuMs);
+  }
 }
 
 /** A sink that records every transition (optionally failing, to test the transaction). */

@@ -1,96 +1,131 @@
 /**
- * Windows of request rollups for the deployment gate's tests and bench: requests with given latencies
- * recorded minute by minute through prodmon's own Recorder on a controlled clock, then read back as the
- * gate reads them (src/baseline/window.ts).
+ * A service to run `prodmon verify` against: a `node:http` server with prodmon embedded (the real
+ * monitor on SQLite in a temporary directory: health service, alert engine, read API), whose state a
+ * test switches:
+ *
+ * - `setCheck(error | null)`: its critical custom check `app` fails with `error`, or passes (and the
+ *   checks run at once, so `/health/` answers the new status);
+ * - `fail(n)`: `n` requests to `/fail`, answered 500 and recorded: with more than 25 the `error_rate` rule
+ *   (critical from 5 failed requests per minute over its 5 minute window, the defaults) fires within about
+ *   a second and stays firing for minutes;
+ * - `down = true`: every connection is dropped before an answer (prodmon unreachable, its port still
+ *   held so that no other process takes it);
+ * - `alertsDown = true`: the alert routes answer 503 while the rest answers (a proxy in front failing).
+ *
+ * The other built-in thresholds are off (a loaded machine's CPU must not fire a critical alert), so are
+ * the host checks; `health_check` alerts are off unless `healthAlerts`, so a failing check is a health
+ * finding alone.
  */
-import { readWindow, type WindowFigures } from '../../src/baseline/window.js';
-import { FakeClock } from '../../src/core/clock.js';
-import { METRIC } from '../../src/metrics/names.js';
-import { Recorder } from '../../src/metrics/recorder.js';
-import type { Store } from '../../src/store/index.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createMonitor, type Monitor } from '../../src/index.js';
+import { tempDir } from './services.js';
 
-/** One request of a minute: its route, method, duration and whether it failed. */
-export interface FakeRequest {
-  method: string;
-  route: string;
-  ms: number;
-  failed?: boolean;
+/** A token with the read role. */
+export const READ_TOKEN = 'gate-read-token-0123456789abcdef';
+/** A token with the push role only (refused by the read API: 403). */
+export const PUSH_TOKEN = 'gate-push-token-0123456789abcdef';
+
+export interface GateService {
+  url: string;
+  monitor: Monitor;
+  /** Drop every connection (true) or serve (false). */
+  down: boolean;
+  /** Answer 503 to `/production/alerts/...` (true). */
+  alertsDown: boolean;
+  setCheck(error: string | null): Promise<void>;
+  fail(n: number): Promise<void>;
+  /** The open alerts of the read API. */
+  activeAlerts(): Promise<{ rule: string; status: string; severity: string }[]>;
+  close(): Promise<void>;
 }
 
-/** A recorder on a fake clock that keeps every minute in memory (nothing flushes it). */
-export function memoryRecorder(instance = 'test'): { recorder: Recorder; clock: FakeClock } {
-  const clock = new FakeClock(0);
-  const recorder = new Recorder({
-    clock,
-    instance,
-    maxSeries: 1000,
-    maxBufferedRows: 1_000_000,
-    dataDebounceMs: 0,
-  });
-  return { recorder, clock };
-}
-
-/** Records the requests of each minute from `start` (a whole minute), minute i from `minute(i)`. */
-export function recordMinutes(
-  recorder: Recorder,
-  start: number,
-  minutes: number,
-  minute: (i: number) => readonly FakeRequest[],
-): void {
-  for (let i = 0; i < minutes; i++) {
-    const t0 = start + i * 60_000;
-    const reqs = minute(i);
-    reqs.forEach((r, k) => {
-      const labels = { route: r.route, method: r.method, status_class: r.failed ? '5xx' : '2xx' };
-      recorder.observe(
-        recorder.series(METRIC.httpRequest, labels),
-        r.ms,
-        r.failed === true,
-        t0 + Math.floor((k / Math.max(1, reqs.length)) * 59_000),
-      );
+export async function gateService(
+  o: { checkError?: string | null; healthAlerts?: boolean } = {},
+): Promise<GateService> {
+  const dir = tempDir('prodmon-gate-');
+  const off = { enabled: false };
+  const monitor = createMonitor(
+    {
+      data_dir: dir.path,
+      logs: { stdout: false },
+      auth: {
+        tokens: [
+          { name: 'ci', token: READ_TOKEN, role: 'read' },
+          { name: 'agent', token: PUSH_TOKEN, role: 'push' },
+        ],
+      },
+      health: { builtin_checks: false, refresh_interval: '1s' },
+      metrics: { flush_interval: '1s' },
+      alerting: {
+        evaluation_interval: '1s',
+        thresholds: {
+          api_response_time: off,
+          database_query_time: off,
+          memory_usage: off,
+          cpu_usage: off,
+          disk_usage: off,
+        },
+        health_checks: { enabled: o.healthAlerts ?? false },
+      },
+      jobs: { cleanup: false, archive: false, health: false, daily_summary: false },
+    },
+    { env: {}, fileLogs: false },
+  );
+  let checkError = o.checkError ?? null;
+  monitor.health.register('app', async () => (checkError ? { error: checkError } : true));
+  await monitor.start();
+  const state = { down: false, alertsDown: false };
+  const server: Server = createServer((req, res) => {
+    if (state.down) {
+      req.socket.destroy();
+      return;
+    }
+    if (state.alertsDown && req.url?.startsWith('/production/alerts/')) {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('upstream unavailable');
+      return;
+    }
+    monitor.handler(req, res, () => {
+      res.statusCode = req.url === '/fail' ? 500 : 200;
+      res.end(req.url === '/fail' ? 'failed' : 'ok');
     });
-  }
-}
-
-/** A window of `minutes` minutes from `start`, recorded and read back. */
-export async function fakeWindow(
-  start: number,
-  minutes: number,
-  minute: (i: number) => readonly FakeRequest[],
-): Promise<WindowFigures> {
-  const { recorder } = memoryRecorder();
-  try {
-    recordMinutes(recorder, start, minutes, minute);
-    return await readWindow({ store: null, recorder }, { from: start, until: start + minutes * 60_000 });
-  } finally {
-    recorder.close();
-  }
-}
-
-/** A deterministic pseudo-random source in [0, 1). */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    monitor,
+    get down() {
+      return state.down;
+    },
+    set down(v: boolean) {
+      state.down = v;
+      if (v) server.closeIdleConnections();
+    },
+    get alertsDown() {
+      return state.alertsDown;
+    },
+    set alertsDown(v: boolean) {
+      state.alertsDown = v;
+    },
+    async setCheck(error) {
+      checkError = error;
+      await monitor.health.run();
+    },
+    async fail(n) {
+      for (let i = 0; i < n; i++) await (await fetch(`${url}/fail`)).arrayBuffer();
+    },
+    async activeAlerts() {
+      const res = await fetch(`${url}/production/alerts/?status=active`, {
+        headers: { authorization: `Bearer ${READ_TOKEN}` },
+      });
+      return ((await res.json()) as { active: { rule: string; status: string; severity: string }[] }).active;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await monitor.stop({ drainDelayMs: 0 });
+      dir.cleanup();
+    },
   };
-}
-
-/** A log-normal latency (ms) with median `median` and shape `sigma`. */
-export function logNormal(random: () => number, median: number, sigma = 0.5): number {
-  const u = Math.max(1e-12, random());
-  const v = random();
-  return median * Math.exp(sigma * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
-}
-
-/** Writes what a recorder holds to a store, as a flush does, and forgets it. */
-export async function flushTo(recorder: Recorder, store: Store): Promise<number> {
-  const batch = recorder.collect();
-  const rows = batch.rows;
-  await store.rollups.upsert(rows);
-  batch.commit();
-  return rows.length;
 }

@@ -40,11 +40,12 @@ export function testEngine(
     clock: Clock;
     instance?: string;
     metrics?: ConfigInput['metrics'];
+    alerting?: ConfigInput['alerting'];
     dataDir?: string;
   } & Partial<Pick<MetricsEngineOptions, 'fetch' | 'hrtime' | 'systemSource'>>,
 ): MetricsEngine {
   const config = parseConfig(
-    { instance: opts.instance ?? 'i1', metrics: opts.metrics ?? {} },
+    { instance: opts.instance ?? 'i1', metrics: opts.metrics ?? {}, alerting: opts.alerting ?? {} },
     { env: {}, dataDir: opts.dataDir ?? '/tmp/prodmon-metrics-test' },
   );
   const engine = new MetricsEngine({

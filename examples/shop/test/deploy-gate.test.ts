@@ -22,7 +22,7 @@ import { RequestTracker } from '../../../src/instrument/track.js';
 import { Recorder } from '../../../src/metrics/recorder.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import { runCli } from '../../../test/support/cli.js';
-import { flushTo, seeded } from '../../../test/support/gate.js';
+import { flushTo, seeded } from '../../../test/support/gate-windows.js';
 import { tempDir } from '../../../test/support/services.js';
 import { findAll, parseXml } from '../../../test/support/xml.js';
 import { Faults } from '../src/faults.js';

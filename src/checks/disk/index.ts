@@ -1,7 +1,7 @@
 /** `disk`: used % and free bytes of each path's file system (fs.statfs), against the `disk_usage` thresholds. */
 import { statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { formatBytes } from '../../dashboard/static/format.js';
+import { formatBytes } from '../../core/format.js';
 import type { HealthStatus } from '../../domain/health.js';
 import { worstStatus } from '../../domain/health.js';
 import type { CheckDefinition, Levels } from '../types.js';

@@ -4,7 +4,7 @@
  */
 import { freemem, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import { formatBytes } from '../../dashboard/static/format.js';
+import { formatBytes } from '../../core/format.js';
 import type { CheckDefinition, Levels } from '../types.js';
 import { levelOf, thresholdsOf } from '../util.js';
 import { type CgroupMemory, cgroupMemory, NO_LIMIT } from './cgroup.js';

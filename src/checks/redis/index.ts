@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RedisClientType } from 'redis';
-import { formatBytes } from '../../dashboard/static/format.js';
+import { formatBytes } from '../../core/format.js';
 import type { CheckDefinition } from '../types.js';
 import { abortable, latencyOutcome, monotonic, safeTarget, targetError } from '../util.js';
 import { shape } from './options.js';

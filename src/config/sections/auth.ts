@@ -4,13 +4,22 @@ import { count, duration, nonEmpty, obj } from '../zod-helpers.js';
 
 /**
  * Roles of API tokens: `read` reads everything, `admin` also changes things, `push` may only send
- * metrics to `POST /production/ingest` (what agents and pushing monitors need, nothing more).
+ * metrics to `POST /production/ingest` (what agents and pushing monitors need, nothing more), `deploy`
+ * may only record deploy markers with `POST /production/api/deployments` (what a CI/CD pipeline needs).
  */
-export const ROLES = ['admin', 'read', 'push'] as const;
+export const ROLES = ['admin', 'read', 'push', 'deploy'] as const;
 export type Role = (typeof ROLES)[number];
 /** Roles of dashboard users (a person signs in to read or act, never to push). */
 export const USER_ROLES = ['admin', 'read'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
+
+/**
+ * Whether a token's role opens the dashboard (`admin`, `read`): a `push` or `deploy` token does one
+ * thing over the API and is no key to the pages.
+ */
+export function isUserRole(role: Role): role is UserRole {
+  return (USER_ROLES as readonly string[]).includes(role);
+}
 
 const token = obj({
   name: nonEmpty(),

@@ -102,6 +102,10 @@ if (streamUrl && 'EventSource' in window) {
     url: streamUrl,
     onSections: refreshSections,
     onTick: refreshCharts,
+    // A deploy was recorded: the charts draw its marker now, not at the next tick.
+    onChanged(sections) {
+      if (sections.includes('deployments')) refreshCharts();
+    },
     onState(state) {
       if (!indicator) return;
       indicator.dataset.state = state;

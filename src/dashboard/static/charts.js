@@ -1,11 +1,13 @@
 // @ts-check
 /**
  * Performance charts with uPlot (loaded before this module as the global `uPlot`). Data comes as
- * `{ times: [unix s...], charts: [{ id, title, unit, series: [{ label, values }] }] }`, first from the
- * page's `<script type="application/json">`, then from the API on each refresh. Colors follow the
- * theme (CSS variables), sizes follow the container.
+ * `{ times: [unix s...], charts: [{ id, title, unit, series: [{ label, values }] }], markers: [...] }`,
+ * first from the page's `<script type="application/json">`, then from the API on each refresh. Colors
+ * follow the theme (CSS variables), sizes follow the container. Every chart draws the deploy markers
+ * of its period as dashed vertical lines with their version (elements over the plot, placed at each
+ * drawing, the whole marker on hover).
  */
-import { formatNumber } from './format.js';
+import { deployTitle, formatNumber } from './format.js';
 
 /** @type {any} */
 const uPlot = /** @type {any} */ (globalThis).uPlot;
@@ -13,11 +15,44 @@ const uPlot = /** @type {any} */ (globalThis).uPlot;
 /**
  * @typedef {{ label: string, values: (number | null)[] }} Series
  * @typedef {{ id: string, title: string, unit: string, series: Series[] }} Chart
- * @typedef {{ times: number[], charts: Chart[] }} ChartData
+ * @typedef {{ at: number, version: string, instance: string | null, note: string | null, by: string }} Marker
+ * @typedef {{ times: number[], charts: Chart[], markers?: Marker[] }} ChartData
  */
 
 /** @type {Map<string, { plot: any, chart: Chart }>} */
 const plots = new Map();
+
+/** The deploy markers of the charts' period (the same on every chart). @type {Marker[]} */
+let markers = [];
+
+/**
+ * Draws the deploy markers over one plot (uPlot's `draw` hook: after every drawing, resize included).
+ * A marker after the last slot's start (the slot still filling) is drawn at the right edge.
+ * @param {any} u
+ */
+function placeMarkers(u) {
+  /** @type {HTMLElement} */
+  const over = u.over;
+  for (const el of over.querySelectorAll('.deploy-marker')) el.remove();
+  /** @type {number[]} */
+  const times = u.data[0];
+  if (times.length === 0) return;
+  const first = times[0] ?? 0;
+  const last = times[times.length - 1] ?? first;
+  for (const m of markers) {
+    if (m.at < first) continue;
+    const el = document.createElement('div');
+    el.className = 'deploy-marker';
+    el.dataset.version = m.version;
+    el.style.left = `${Math.round(u.valToPos(Math.min(m.at, last), 'x'))}px`;
+    const label = document.createElement('span');
+    label.className = 'deploy-label';
+    label.textContent = m.version;
+    label.title = deployTitle({ ...m, atMs: m.at * 1000 });
+    el.append(label);
+    over.append(el);
+  }
+}
 
 /** @param {string} name */
 function cssVar(name) {
@@ -60,6 +95,7 @@ function options(chart, width, t) {
     height: 180,
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
+    hooks: { draw: [placeMarkers] },
     scales: {
       x: { time: true },
       y: {
@@ -107,6 +143,7 @@ function rows(data, chart) {
  */
 export function drawCharts(data) {
   if (!uPlot) return;
+  markers = data.markers ?? [];
   /** @type {{ chart: Chart, el: HTMLElement }[]} */
   const fresh = [];
   for (const chart of data.charts) {

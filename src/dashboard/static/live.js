@@ -11,6 +11,8 @@ import { meta, signIn } from './dom.js';
  * @property {string} url event-stream URL
  * @property {(sections: string[]) => void} onSections sections to re-fetch
  * @property {() => void} onTick charts should refresh
+ * @property {(sections: string[]) => void} [onChanged] every section that changed, shown on the page or
+ *   not (`deployments`: the charts' markers)
  * @property {(state: 'live' | 'reconnecting' | 'offline') => void} onState
  */
 
@@ -57,8 +59,9 @@ export function startLive(opts) {
     });
     es.addEventListener('change', (e) => {
       const data = parse(/** @type {MessageEvent} */ (e));
-      if (Array.isArray(data?.sections))
-        opts.onSections(data.sections.filter((/** @type {string} */ s) => sectionDigest(s) !== null));
+      if (!Array.isArray(data?.sections)) return;
+      opts.onChanged?.(data.sections);
+      opts.onSections(data.sections.filter((/** @type {string} */ s) => sectionDigest(s) !== null));
     });
     es.addEventListener('tick', () => opts.onTick());
     es.addEventListener('error', () => {

@@ -1,6 +1,10 @@
 /** Alert views: active alerts with their actions, history with filters, one alert's detail. */
 
 import { type InhibitSource, inhibitorOf } from '../../alerting/inhibit.js';
+import { deployText } from '../../alerting/message.js';
+import { MAX_RESOLUTION_REASON } from '../../alerting/resolve.js';
+import { MAX_SILENCE_COMMENT } from '../../alerting/silences.js';
+import { deployOf } from '../../deployments/annotate.js';
 import { ALERT_TYPES, type AlertStatus, SEVERITIES } from '../../domain/alert.js';
 import { formatLogLine } from '../../logging/format.js';
 import type { AlertDetail, AlertView } from '../data.js';
@@ -22,7 +26,7 @@ export function alertActions(a: AlertView, viewer: Viewer, p: Paths, back: strin
   return html`<div class="actions">
 <details class="action"><summary class="button" data-action="resolve">Resolve</summary>
 <form method="post" action="${alertLink(p, a.id)}/resolve">${csrf}
-<label>Reason (required)<textarea name="reason" required maxlength="1000" placeholder="What was done, or why it is not a problem"></textarea></label>
+<label>Reason (required)<textarea name="reason" required maxlength="${MAX_RESOLUTION_REASON}" placeholder="What was done, or why it is not a problem"></textarea></label>
 <button type="submit" class="primary">Resolve alert</button></form></details>
 <details class="action"><summary class="button" data-action="silence">Silence</summary>
 <form method="post" action="${p.dashboard}/silences">${csrf}
@@ -33,7 +37,7 @@ ${keys.map(
     html`<label class="small"><span><input type="checkbox" name="label" value="${`${k}=${a.labels[k]}`}" checked> <code>${k}=${a.labels[k] ?? ''}</code></span></label>`,
 )}
 <label>For<select name="duration">${SILENCE_DURATIONS.map((d) => html`<option value="${d}"${d === '4h' ? html` selected` : ''}>${d}</option>`)}</select></label>
-<label>Comment (required)<input name="comment" required maxlength="500" placeholder="Why"></label>
+<label>Comment (required)<input name="comment" required maxlength="${MAX_SILENCE_COMMENT}" placeholder="Why"></label>
 <button type="submit" class="primary">Silence</button></form></details>
 </div>`;
 }
@@ -61,7 +65,7 @@ health checks and your own <code>alerting.rules</code>; who is told is set under
 <tbody>${alerts.map(
     (a) => html`<tr data-alert-id="${a.id}">
 <td>${badge(a.severity)}</td>
-<td><a class="alert-msg" href="${alertLink(p, a.id)}">${a.message}</a><div class="small muted">${a.rule} · ${a.type}</div>${labels(a.labels)}</td>
+<td><a class="alert-msg" href="${alertLink(p, a.id)}">${a.message}</a>${deployNote(a)}<div class="small muted">${a.rule} · ${a.type}</div>${labels(a.labels)}</td>
 <td class="num" data-label="Value / threshold">${valueCell(a)}</td>
 <td data-label="For">${dur(a.durationMs)}<div class="small muted">since ${time(a.firingAt ?? a.createdAt)}</div></td>
 <td data-label="State">${badge(a.status)}${a.silenced ? html` ${badge('silenced')}` : ''}${inhibited(a) ? html` ${badge('silenced', 'inhibited')}` : ''}</td>
@@ -114,7 +118,7 @@ ${
 <thead><tr><th scope="col">Created</th><th scope="col">Severity</th><th scope="col">Alert</th><th scope="col">State</th><th scope="col">Lasted</th><th scope="col">Resolution</th></tr></thead>
 <tbody>${list.items.map(
         (a) => html`<tr data-alert-id="${a.id}"><td>${time(a.createdAt)}</td><td>${badge(a.severity)}</td>
-<td><a class="alert-msg" href="${alertLink(p, a.id)}">${a.message}</a><div class="small muted">${a.rule} · ${a.type}</div>${labels(a.labels)}</td>
+<td><a class="alert-msg" href="${alertLink(p, a.id)}">${a.message}</a>${deployNote(a)}<div class="small muted">${a.rule} · ${a.type}</div>${labels(a.labels)}</td>
 <td data-label="State">${badge(a.status)}</td><td data-label="Lasted">${dur(a.durationMs)}</td>
 <td class="small">${a.resolution ? html`${a.resolution.kind} by ${a.resolution.by}${a.resolution.reason ? html`: <span class="resolution-reason">${a.resolution.reason}</span>` : ''}` : ''}</td></tr>`,
       )}</tbody></table></div>`
@@ -122,6 +126,22 @@ ${
 <div class="pager"><span class="muted">${list.total} alert${list.total === 1 ? '' : 's'} · page ${q.page} of ${pages}</span>
 ${q.page > 1 ? html`<a href="${params(q.page - 1)}" rel="prev">Newer</a>` : ''}
 ${q.page < pages ? html`<a href="${params(q.page + 1)}" rel="next">Older</a>` : ''}</div>`;
+}
+
+/** `firing 3 min after deploy v1.4.2` under an alert's message ('' when it follows no deploy). */
+function deployNote(a: AlertView): SafeHtml | string {
+  const text = deployText(a);
+  return text
+    ? html`<div class="small deploy-note" data-deploy="${deployOf(a.metadata)?.version ?? ''}">${text}</div>`
+    : '';
+}
+
+/** The "Deploy" fact: which deploy the alert started firing after, and when that was. */
+function deployFact(a: AlertView, p: Paths): SafeHtml | string {
+  const d = deployOf(a.metadata);
+  if (!d) return '';
+  return html`
+<dt>Deploy</dt><dd><span class="deploy-note" data-deploy="${d.version}">${deployText(a)}</span><div class="small muted">deployed ${time(d.at)}${d.instance ? ` to ${d.instance}` : ''} · <a href="${p.dashboard}/deployments">deployments</a></div></dd>`;
 }
 
 /** Who inhibits an open alert (a firing root cause), or null. */
@@ -149,7 +169,7 @@ export function detailSection(d: AlertDetail, viewer: Viewer, p: Paths): SafeHtm
 <dt>Labels</dt><dd>${labels(a.labels)}</dd>
 <dt>Value / threshold</dt><dd>${valueCell(a)}</dd>
 <dt>Created</dt><dd>${time(a.createdAt)}</dd>
-<dt>Firing since</dt><dd>${time(a.firingAt)}</dd>
+<dt>Firing since</dt><dd>${time(a.firingAt)}</dd>${deployFact(a, p)}
 <dt>Resolved</dt><dd>${a.resolution ? html`${time(a.resolvedAt)} · ${a.resolution.kind} by ${a.resolution.by}${a.resolution.reason ? html` — <span class="resolution-reason">${a.resolution.reason}</span>` : ''}` : '–'}</dd>
 <dt>Duration</dt><dd>${dur(a.durationMs)}</dd>
 <dt>Id</dt><dd><code>${a.id}</code></dd>

@@ -1,8 +1,8 @@
 /** Small rendering helpers shared by the dashboard views: times, durations, numbers, badges, labels. */
 import { formatDuration } from '../../core/duration.js';
+import { formatNumber, formatUtc } from '../../core/format.js';
 import type { Labels } from '../../domain/labels.js';
 import { html, type SafeHtml, safeHref } from '../html.js';
-import { formatNumber, formatUtc } from '../static/format.js';
 
 /**
  * A time: UTC in the markup (`formatUtc`; a time no date can show, e.g. a row stored before times were
@@ -85,8 +85,21 @@ export function empty(text: SafeHtml | string): SafeHtml {
   return html`<div class="empty-state" role="note">${text}</div>`;
 }
 
-/** An inline SVG sparkline of values (null gaps skipped), scaled to its own max. */
-export function spark(values: readonly (number | null)[], title: string): SafeHtml {
+/** A deploy marker on a sparkline: where (0 to 1 of its width) and what it says on hover. */
+export interface SparkMark {
+  x: number;
+  title: string;
+}
+
+/**
+ * An inline SVG sparkline of values (null gaps skipped), scaled to its own max, with a dashed vertical
+ * line per deploy marker (its title on hover).
+ */
+export function spark(
+  values: readonly (number | null)[],
+  title: string,
+  marks: readonly SparkMark[] = [],
+): SafeHtml {
   const w = 120;
   const h = 28;
   const present = values.filter((v): v is number => v !== null && Number.isFinite(v));
@@ -105,5 +118,10 @@ export function spark(values: readonly (number | null)[], title: string): SafeHt
   const lines = segments
     .filter((s) => s.length > 0)
     .map((s) => (s.length === 1 ? [s[0]!, s[0]!.replace(/^([\d.]+)/, (x) => String(Number(x) + 1))] : s));
-  return html`<svg class="spark" viewBox="0 0 ${w} ${h}" role="img" aria-label="${title}: latest ${num(present[present.length - 1]!, 'ms')}, max ${num(max, 'ms')}">${lines.map((s) => html`<polyline points="${s.join(' ')}"/>`)}</svg>`;
+  const deploys = marks.map((m) => {
+    const x = (Math.min(1, Math.max(0, m.x)) * w).toFixed(1);
+    return html`<line class="deploy-mark" x1="${x}" x2="${x}" y1="0" y2="${h}"><title>${m.title}</title></line>`;
+  });
+  const said = marks.length ? `, ${marks.map((m) => m.title).join('; ')}` : '';
+  return html`<svg class="spark" viewBox="0 0 ${w} ${h}" role="img" aria-label="${title}: latest ${num(present[present.length - 1]!, 'ms')}, max ${num(max, 'ms')}${said}">${deploys}${lines.map((s) => html`<polyline points="${s.join(' ')}"/>`)}</svg>`;
 }

@@ -23,7 +23,7 @@ export interface PageOptions {
   paths: Paths;
   assets: AssetStore;
   viewer: Viewer | null;
-  nav?: 'overview' | 'alerts' | 'silences';
+  nav?: 'overview' | 'alerts' | 'silences' | 'deployments';
   /** Live parts: fragments and event-stream URLs (and the charts' data URL). */
   live?: { fragments: string; charts?: string };
   charts?: boolean;
@@ -81,6 +81,7 @@ ${
 ${navLink('overview', `${d}/`, 'Overview')}
 ${navLink('alerts', `${d}/alerts`, 'Alerts')}
 ${navLink('silences', `${d}/silences`, 'Silences')}
+${navLink('deployments', `${d}/deployments`, 'Deployments')}
 </nav>
 <div class="who">
 ${o.live ? html`<span id="live-state" class="live" role="status" aria-live="polite" data-state="offline">Connecting…</span>` : ''}

@@ -1,10 +1,14 @@
 /** The overview page's sections: status banner, health checks, performance. */
+
+import { deployTitle } from '../../core/format.js';
 import { SEVERITIES } from '../../domain/alert.js';
+import type { Deployment } from '../../domain/deployment.js';
+import type { ChartMarker } from '../charts.js';
 import type { BannerStatus, CheckView, PerformanceView, RangeKey, StatusView } from '../data.js';
 import { alertLevel, RANGES } from '../data.js';
 import { html, jsonForScript, type SafeHtml } from '../html.js';
 import { alertLink } from './alerts.js';
-import { ago, badge, dur, empty, figure, NO_DATA, num, spark, time } from './format.js';
+import { ago, badge, dur, empty, figure, NO_DATA, num, type SparkMark, spark, time } from './format.js';
 import type { Paths } from './layout.js';
 
 /** The banner's words for each state. */
@@ -56,11 +60,32 @@ export function bannerSection(s: StatusView, now: number, paths: Paths): SafeHtm
 </div>`;
 }
 
-/** The health checks table; checks without a result yet are listed with "no data". */
+/**
+ * Where the deploy markers fall on a check's sparkline: its points are the starts of equal slots from
+ * `recentSince` (none when its values are stored results, which no clock places).
+ */
+export function sparkMarks(c: CheckView, deploys: readonly Deployment[], spanMs: number): SparkMark[] {
+  const n = c.recent.length;
+  if (c.recentSince === null || n < 2) return [];
+  const step = Math.ceil(spanMs / n);
+  return deploys
+    .filter((d) => d.at >= c.recentSince! && d.at <= c.recentSince! + spanMs)
+    .map((d) => ({
+      x: (d.at - c.recentSince!) / step / (n - 1),
+      title: deployTitle({ ...d, atMs: d.at }),
+    }));
+}
+
+/**
+ * The health checks table; checks without a result yet are listed with "no data". `deploys` (of the
+ * sparklines' hour, `spanMs`) are drawn on each check's sparkline.
+ */
 export function checksSection(
   checks: readonly CheckView[],
   now: number,
   pending: readonly string[] = [],
+  deploys: readonly Deployment[] = [],
+  spanMs = 3_600_000,
 ): SafeHtml {
   if (checks.length === 0 && pending.length === 0) {
     return empty(html`No health check has run yet. Checks are listed under <code>health.checks</code> in
@@ -74,7 +99,7 @@ built-in disk, memory, CPU, event-loop and self checks run unless <code>health.b
 <td><strong>${c.name}</strong> <span class="muted small">${[c.kind === c.name ? '' : c.kind, c.critical ? '' : 'non-critical'].filter(Boolean).join(' · ')}</span></td>
 <td data-label="Status">${badge(c.status === 'unhealthy' && !c.critical ? 'degraded' : c.status, c.status)}</td>
 <td class="num" data-label="Response">${figure(c.responseTimeMs, 'ms')}</td>
-<td data-label="Last hour">${spark(c.recent, `${c.name} response time`)}</td>
+<td data-label="Last hour">${spark(c.recent, `${c.name} response time`, sparkMarks(c, deploys, spanMs))}</td>
 <td data-label="Checked">${time(c.checkedAt)} <span class="muted small">${ago(c.checkedAt, now)}</span></td>
 <td class="error">${c.error ?? ''}</td>
 </tr>`,
@@ -102,8 +127,27 @@ function stat(label: string, value: string): SafeHtml {
   return html`<div class="stat"><div class="label">${label}</div><div class="value${value === NO_DATA ? ' no-data' : ''}">${value}</div></div>`;
 }
 
-/** The performance section: figures, charts, slowest routes, queries, resources. */
-export function performanceSection(p: PerformanceView, picker: SafeHtml): SafeHtml {
+/** The deploys a period's charts mark, as text (the charts are pictures): the newest ten, linked to the list. */
+function deploysLine(markers: readonly ChartMarker[], deploymentsHref: string): SafeHtml | string {
+  if (markers.length === 0) return '';
+  const newest = markers.slice(-10).reverse();
+  const more = markers.length - newest.length;
+  return html`<p class="small deploys-line">Deploys in this period (dashed lines on the charts): ${newest.map(
+    (m, i) =>
+      html`${i ? ', ' : ''}<span class="deploy-item" title="${deployTitle({ ...m, atMs: m.at * 1000 })}"><strong>${m.version}</strong>${m.instance ? ` on ${m.instance}` : ''} ${time(m.at * 1000)}</span>`,
+  )}${more > 0 ? ` and ${more} more` : ''} · <a href="${deploymentsHref}">All deployments</a></p>`;
+}
+
+/**
+ * The performance section: figures, charts (with the period's deploy `markers`), slowest routes,
+ * queries, resources.
+ */
+export function performanceSection(
+  p: PerformanceView,
+  picker: SafeHtml,
+  markers: readonly ChartMarker[] = [],
+  deploymentsHref = '',
+): SafeHtml {
   const o = p.summary.overall;
   const label = RANGES[p.range].label;
   const sys = p.summary.system;
@@ -135,7 +179,8 @@ ${noRequests}
     ) => html`<figure class="card chart-card"><h3>${c.title} <span class="muted small">(${c.unit})</span></h3>
 <div class="chart" data-chart="${c.id}" role="img" aria-label="${c.title} over the last ${label}"></div></figure>`,
   )}</div>
-<script type="application/json" id="chart-data">${jsonForScript({ times: p.charts.times, charts })}</script>
+${deploysLine(markers, deploymentsHref)}
+<script type="application/json" id="chart-data">${jsonForScript({ times: p.charts.times, charts, markers })}</script>
 <div class="grid">
 <div><h3>Slowest routes (p95)</h3>${routesTable(p.summary.slowest, 'No route has recorded requests in this period.')}</div>
 <div><h3>Database queries</h3>${queriesTable(p)}</div>

@@ -1,5 +1,5 @@
 /** The silences page: what is muted, until when, by whom; new silences and ending them (admins). */
-import { silenceActive } from '../../alerting/silences.js';
+import { MAX_SILENCE_COMMENT, silenceActive } from '../../alerting/silences.js';
 import { ALERT_TYPES } from '../../domain/alert.js';
 import type { Silence } from '../../domain/silence.js';
 import { html, type SafeHtml } from '../html.js';
@@ -41,7 +41,7 @@ export function silencesSection(
 <label>Labels<input name="labels" placeholder="route=/checkout, method=POST"></label>
 <label>Type<select name="type"><option value="">any</option>${ALERT_TYPES.map((t) => html`<option value="${t}">${t}</option>`)}</select></label>
 <label>For<select name="duration">${SILENCE_DURATIONS.map((d) => html`<option value="${d}"${d === '4h' ? html` selected` : ''}>${d}</option>`)}</select></label>
-<label>Comment (required)<input name="comment" required maxlength="500"></label>
+<label>Comment (required)<input name="comment" required maxlength="${MAX_SILENCE_COMMENT}"></label>
 <button type="submit" class="primary">Create silence</button>
 </form><p class="small muted">Silenced alerts are still recorded and shown; only their notifications wait until the silence ends.</p></section>`
       : '';

@@ -61,7 +61,7 @@ const silenceBody = z.record(z.string(), z.unknown(), { error: `expected a JSON 
 const silencesQuery = z.object({ limit: intText('limit', 1, 1000, 200) });
 
 /** Clear 400s for bodies that are not JSON (route-level error handler). */
-function jsonErrors(shape: string) {
+export function jsonErrors(shape: string) {
   return (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof ProdmonError) throw err;
     if (

@@ -212,7 +212,7 @@ describe('dashboard JSON API', () => {
       });
       assert.match(
         text,
-        /event: state\ndata: \{"digest":\{"banner":"[\w-]+","checks":"[\w-]+","alerts":"[\w-]+","history":"[\w-]+"\}/,
+        /event: state\ndata: \{"digest":\{"banner":"[\w-]+","checks":"[\w-]+","alerts":"[\w-]+","history":"[\w-]+","deployments":"[\w-]+"\}/,
       );
       await insertAlert(f.monitor.store, Date.now(), {
         rule: 'sse_rule',

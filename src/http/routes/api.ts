@@ -8,13 +8,14 @@ import { z } from 'zod';
 import type { AlertActions } from '../../alerting/actions.js';
 import { publicAlert } from '../../alerting/plan.js';
 import { alertQuery, parseParams } from '../../alerting/query.js';
+import { MAX_RESOLUTION_REASON } from '../../alerting/resolve.js';
 import { silenceFromBody } from '../../alerting/silences.js';
 import type { Clock } from '../../core/clock.js';
 import { ProdmonError } from '../../core/errors.js';
 import { RANGES, rangeKey } from '../../dashboard/data.js';
-import { SECURITY_HEADERS, secure } from '../../dashboard/http.js';
 import type { Dashboard } from '../../dashboard/index.js';
 import { requireRole, type TokenAuth } from '../auth.js';
+import { SECURITY_HEADERS, secure } from '../headers.js';
 import { JSON_BODY_LIMIT } from '../limits.js';
 import { maskCsrf, type SessionManager } from '../session.js';
 
@@ -41,7 +42,11 @@ const resolveBody = z.preprocess(
     const reason = object(b).reason;
     return { reason: typeof reason === 'string' ? reason : '' };
   },
-  z.object({ reason: z.string().max(1000, { error: '"reason" is longer than 1000 characters' }) }),
+  z.object({
+    reason: z
+      .string()
+      .max(MAX_RESOLUTION_REASON, { error: `"reason" is longer than ${MAX_RESOLUTION_REASON} characters` }),
+  }),
 );
 
 /** Registers the JSON API. */
@@ -86,7 +91,8 @@ export function apiRoutes(app: FastifyInstance, deps: ApiRouteDeps): void {
 
   app.get(`${api}/performance/charts`, ranged, async (req: Req, reply) => {
     const p = await dash.data.performance(rangeKey(req.query.range ?? '1h'));
-    return secure(reply).send({ range: p.range, times: p.charts.times, charts: p.charts.charts });
+    const markers = await dash.data.chartMarkers(p.charts.from, p.until);
+    return secure(reply).send({ range: p.range, times: p.charts.times, charts: p.charts.charts, markers });
   });
 
   app.get(`${api}/alerts`, read, async (req: Req, reply) =>

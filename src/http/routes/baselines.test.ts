@@ -8,7 +8,7 @@ import {
   memoryRecorder,
   recordMinutes,
   seeded,
-} from '../../../test/support/gate.js';
+} from '../../../test/support/gate-windows.js';
 import { tempDir } from '../../../test/support/services.js';
 import { type App, createApp } from '../../app.js';
 import { FakeClock } from '../../core/clock.js';

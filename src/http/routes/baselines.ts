@@ -18,10 +18,10 @@ import {
 } from '../../baseline/service.js';
 import type { Clock } from '../../core/clock.js';
 import { ProdmonError } from '../../core/errors.js';
-import { secure } from '../../dashboard/http.js';
 import type { Recorder } from '../../metrics/recorder.js';
 import type { Store } from '../../store/index.js';
 import { requireRole, type TokenAuth } from '../auth.js';
+import { secure } from '../headers.js';
 import { JSON_BODY_LIMIT } from '../limits.js';
 
 /** What the baseline routes use. */

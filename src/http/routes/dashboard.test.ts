@@ -125,6 +125,35 @@ describe('dashboard access', () => {
     assert.equal(elsewhere.statusCode, 303, 'another address is not limited');
   });
 
+  test('a bad sign-in field is a 400 sign-in page naming it; no credential is tried, none counted', async () => {
+    const c = new DashClient(f.monitor.http, '10.9.9.20');
+    const cases: [string, Record<string, string | string[]>, RegExp][] = [
+      ['name', { name: 'n'.repeat(201), password: PASSWORD }, /must be at most 200 characters/],
+      ['password', { name: 'reader', password: 'p'.repeat(1025) }, /must be at most 1024 characters/],
+      ['name', { name: ['reader', 'admin'], password: PASSWORD }, /must be given once/],
+      ['token', { token: ['a', 'b'] }, /must be given once/],
+    ];
+    // more than login_max_failures (3) of them: were they tried, the right password would be refused
+    for (const [field, creds, problem] of [...cases, ...cases]) {
+      const r = await c.signIn(creds as { token: string });
+      assert.equal(r.statusCode, 400, field);
+      assert.match(r.body, new RegExp(`&quot;${field}&quot;: `), `${field}: named`);
+      assert.match(r.body, problem, field);
+      assert.match(r.body, /name="_csrf"/, `${field}: the form again`);
+      assert.equal(c.cookies.has('prodmon_session'), false, field);
+    }
+    const twice = await c.request('POST', `${D}/login`, {
+      form: { _csrf: [c.cookies.get('prodmon_login')!, 'x'], name: 'reader', password: PASSWORD },
+    });
+    assert.equal(twice.statusCode, 400);
+    assert.match(twice.body, /&quot;_csrf&quot;: must be given once/);
+    const next = await c.request('GET', `${D}/login?next=${D}/alerts&next=${D}/silences`);
+    assert.match(next.body, new RegExp(`name="next" value="${D}/"`), 'a return path given twice is none');
+    const ok = await c.signIn({ name: 'reader', password: PASSWORD });
+    assert.equal(ok.statusCode, 303, 'none of the bad forms counted as a failed sign-in');
+    assert.equal(c.cookies.has('prodmon_session'), true);
+  });
+
   test('pages carry a strict CSP and no inline script or handler', async () => {
     const c = await admin();
     for (const path of [`${D}/`, `${D}/alerts`, `${D}/silences`, `${D}/login`]) {
@@ -311,6 +340,59 @@ describe('dashboard actions', () => {
     assert.equal(end.statusCode, 303);
     assert.notEqual((await f.monitor.store.silences.get(s!.id))?.expiredAt, null);
   });
+
+  test('a bad field of an admin form is a 400 page naming it, and nothing is done', () =>
+    withoutEvaluation(f, async () => {
+      const alert = await insertAlert(f.monitor.store, Date.now(), {
+        rule: 'bad_fields',
+        message: 'not resolved by a bad form',
+        severity: 'high',
+      });
+      const c = await admin();
+      const csrf = await c.csrf();
+      const silences = (await f.monitor.store.silences.list(1000)).length;
+      const audit = (await f.monitor.store.audit.list({ limit: 1000 })).length;
+      const ok = { _csrf: csrf, rule: 'x', comment: 'why', duration: '1h' };
+      const cases: [string, string, Record<string, string | string[]>, RegExp][] = [
+        ['resolve', 'reason', { _csrf: csrf, reason: 'r'.repeat(1001) }, /must be at most 1000 characters/],
+        ['resolve', 'reason', { _csrf: csrf, reason: ['one', 'two'] }, /must be given once/],
+        ['silence', 'duration', { ...ok, duration: '30' }, /30 has no unit/],
+        ['silence', 'duration', { ...ok, duration: 'soon' }, /expected a duration/],
+        ['silence', 'duration', { ...ok, duration: '91d' }, /at most 90d/],
+        ['silence', 'duration', { ...ok, duration: ['1h', '2h'] }, /must be given once/],
+        ['silence', 'label', { ...ok, label: ['route=/checkout', 'checkout'] }, /name=value/],
+        ['silence', 'labels', { ...ok, labels: 'route=/checkout, =POST' }, /name=value/],
+        [
+          'silence',
+          'labels',
+          { ...ok, labels: Array.from({ length: 21 }, (_, i) => `l${i}=v`).join(',') },
+          /at most 20 labels/,
+        ],
+        ['silence', 'comment', { ...ok, comment: 'c'.repeat(1001) }, /must be at most 1000 characters/],
+        ['silence', 'comment', { ...ok, comment: ' ' }, /comment/],
+        ['silence', 'rule', { ...ok, rule: 'r'.repeat(201) }, /must be at most 200 characters/],
+        ['silence', 'type', { ...ok, type: 'weather' }, /must be one of/],
+      ];
+      for (const [form, field, body, problem] of cases) {
+        const url = form === 'resolve' ? `${D}/alerts/${alert.id}/resolve` : `${D}/silences`;
+        const r = await c.request('POST', url, { form: { ...body, back: `${D}/silences` } });
+        const what = `${form} ${field}=${JSON.stringify(body[field]).slice(0, 40)}`;
+        assert.equal(r.statusCode, 400, what);
+        assert.match(r.body, new RegExp(`${field}(&quot;)?:? `), `${what}: names the field`);
+        assert.match(r.body, problem, what);
+        assert.match(r.body, new RegExp(`<a href="${D}/silences">Back</a>`), `${what}: links back`);
+      }
+      assert.equal((await f.monitor.store.alerts.get(alert.id))?.status, 'firing');
+      assert.equal((await f.monitor.store.silences.list(1000)).length, silences, 'no silence stored');
+      assert.equal((await f.monitor.store.audit.list({ limit: 1000 })).length, audit, 'nothing audited');
+      const good = await c.request('POST', `${D}/silences`, {
+        form: { ...ok, rule: 'bad_fields', labels: 'route=/checkout, ,method=POST', duration: '' },
+      });
+      assert.equal(good.statusCode, 303, 'blank items are skipped; no duration is 4h');
+      const [s] = await f.monitor.store.silences.list(1);
+      assert.deepEqual(s?.matchers, { rule: 'bad_fields', labels: { route: '/checkout', method: 'POST' } });
+      assert.equal(s!.endsAt - s!.startsAt, 4 * 3_600_000);
+    }));
 });
 
 describe('dashboard output', () => {

@@ -6,12 +6,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AlertActions } from '../../alerting/actions.js';
 import { formRoutes } from '../../dashboard/form-routes.js';
-import { addFormParser, callerOf, secure } from '../../dashboard/http.js';
+import { addFormParser, callerOf } from '../../dashboard/http.js';
 import type { Dashboard } from '../../dashboard/index.js';
 import { pageKit, type Req, viewerOf } from '../../dashboard/page-kit.js';
 import {
   alertPage,
   alertsPage,
+  deploymentsPage,
   historyQuery,
   messagePage,
   overviewPage,
@@ -21,6 +22,7 @@ import {
 } from '../../dashboard/pages.js';
 import { type SignInWays, signInRoutes } from '../../dashboard/signin-routes.js';
 import type { TokenAuth } from '../auth.js';
+import { secure } from '../headers.js';
 import type { SessionManager } from '../session.js';
 
 /** What the dashboard pages use. */
@@ -88,6 +90,12 @@ export async function dashboardRoutes(app: FastifyInstance, deps: DashboardRoute
       return sendPage(reply, await silencesPage(dash, viewerOf(c), req.query.notice ?? ''));
     });
 
+    scope.get(`${d}/deployments`, async (req: Req, reply) => {
+      const c = await requireViewer(req, reply);
+      if (!c) return reply;
+      return sendPage(reply, await deploymentsPage(dash, viewerOf(c)));
+    });
+
     scope.get(`${d}/fragments`, async (req: Req, reply) => {
       const c = await callerOf(req, auth, sessions);
       if (!c || c === 'invalid')
@@ -96,7 +104,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: DashboardRoute
           .send({ error: { code: 'PRODMON_E_UNAUTHORIZED', message: 'sign in first' } });
       const names = String(req.query.sections ?? '')
         .split(',')
-        .filter((n) => ['banner', 'checks', 'alerts', 'history'].includes(n));
+        .filter((n) => ['banner', 'checks', 'alerts', 'history', 'deployments'].includes(n));
       const back = req.query.view === 'alerts' ? `${full}/alerts` : `${full}/`;
       const sections = await renderSections(dash, viewerOf(c), names, {
         history: historyQuery(req.query),

@@ -1,9 +1,12 @@
 /**
  * `GET /production/health/detailed/`: every check with status, response time, details, error and when it
- * last ran, and the overall status; needs a token with the `read` role. `?refresh=true` runs the checks
- * first (bounded by their timeouts). Secrets are scrubbed from the body as a last guard.
+ * last ran, and the overall status; needs a token with the `read` role. `?refresh=true` (or `1`) runs
+ * the checks first (bounded by their timeouts), `false` (or `0`) or none answers the last results;
+ * another value is a 400 naming `refresh`. Secrets are scrubbed from the body as a last guard.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { parseParams } from '../../alerting/query.js';
 import { detailedHealthJson, HEALTH_JSON_CONTENT_TYPE, wantsHealthJson } from '../../checks/health-json.js';
 import type { HealthReport, HealthService } from '../../checks/service.js';
 import { scrub } from '../../config/mask.js';
@@ -22,6 +25,21 @@ export interface HealthDetailedRouteDeps {
   /** Secret values of the config, scrubbed from the body. */
   secrets: readonly string[];
 }
+
+const REFRESH = { true: true, 1: true, false: false, 0: false } as const;
+
+/** The query: whether to run the checks first (`refresh`). */
+const detailedQuery = z.object({
+  refresh: z
+    .enum(['true', '1', 'false', '0'], {
+      error: (iss) =>
+        Array.isArray(iss.input)
+          ? '"refresh" must be given once'
+          : `"refresh" must be true or false (or 1, 0); got ${JSON.stringify(String(iss.input).slice(0, 100))}`,
+    })
+    .optional()
+    .transform((v) => (v === undefined ? false : REFRESH[v])),
+});
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -55,8 +73,8 @@ export function detailedBody(
 export function healthDetailedRoutes(app: FastifyInstance, deps: HealthDetailedRouteDeps): void {
   const { health } = deps;
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const q = req.query as { refresh?: string } | undefined;
-    const report = q?.refresh === 'true' || q?.refresh === '1' ? await health.run() : health.report();
+    const { refresh } = parseParams(detailedQuery, req.query ?? {});
+    const report = refresh ? await health.run() : health.report();
     const hj = wantsHealthJson(req.headers.accept);
     const doc = hj
       ? detailedHealthJson(report, { draining: deps.lifecycle.draining, instanceId: deps.instance })

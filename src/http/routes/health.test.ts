@@ -167,6 +167,58 @@ describe('health endpoints', () => {
     assert.equal(stopped, true);
   });
 
+  test('?refresh=true runs the checks before the detailed view answers; another value is a 400 naming it', async () => {
+    const app = makeApp(
+      {
+        auth: { tokens: [{ name: 'viewer', token: READ_TOKEN, role: 'read' }] },
+        health: { builtin_checks: false },
+      },
+      new FakeClock(), // no background refresh: every run counted is one a request asked for
+    );
+    await app.start();
+    try {
+      let runs = 0;
+      app.health.register('counted', async () => {
+        runs++;
+        return { status: 'healthy', details: { runs } };
+      });
+      await app.health.idle();
+      const get = (query: string) =>
+        app.http.inject({
+          method: 'GET',
+          url: `/production/health/detailed/${query}`,
+          headers: { authorization: `Bearer ${READ_TOKEN}` },
+        });
+      const runsAfter = async (query: string) => {
+        const before = runs;
+        const res = await get(query);
+        assert.equal(res.statusCode, 200, `${query}: ${res.body}`);
+        const counted = (res.json() as { checks: { name: string; details: { runs: number } }[] }).checks.find(
+          (c) => c.name === 'counted',
+        );
+        assert.equal(counted?.details.runs, runs, `${query}: the body shows the last run`);
+        return runs - before;
+      };
+      for (const q of ['?refresh=true', '?refresh=1']) assert.equal(await runsAfter(q), 1, q);
+      for (const q of ['', '?refresh=false', '?refresh=0']) assert.equal(await runsAfter(q), 0, q);
+      const before = runs;
+      for (const [q, problem] of [
+        ['?refresh=yes', /"refresh" must be true or false \(or 1, 0\); got "yes"/],
+        ['?refresh=', /"refresh" must be true or false/],
+        ['?refresh=true&refresh=true', /"refresh" must be given once/],
+      ] as const) {
+        const res = await get(q);
+        assert.equal(res.statusCode, 400, q);
+        const body = res.json() as { error: { code: string; message: string } };
+        assert.equal(body.error.code, 'PRODMON_E_BAD_REQUEST', q);
+        assert.match(body.error.message, problem, q);
+      }
+      assert.equal(runs, before, 'a bad refresh runs nothing');
+    } finally {
+      await app.stop();
+    }
+  });
+
   test('the detailed view needs a token; no response of any health route contains a secret', async () => {
     const pgUrl = PG_URL.replace('postgres://postgres@', 'postgres://postgres:PgPassw0rdSecret@');
     const redisUrl = REDIS_URL.replace('redis://', 'redis://:RedisPassSecret9@');

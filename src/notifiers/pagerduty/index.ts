@@ -99,6 +99,7 @@ export function pagerDutyEvent(
     threshold: a.threshold,
     labels: a.labels,
     firing_since: f.since || null,
+    ...(f.deploy ? { deploy: f.deploy } : {}),
     reminders: n.reminders ?? 0,
     previous_severity: n.previousSeverity ?? null,
     alert_id: a.id,

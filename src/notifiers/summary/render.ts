@@ -1,8 +1,8 @@
 /** The daily summary as an e-mail (text and HTML; every value escaped). */
 
 import { formatDuration } from '../../core/duration.js';
+import { formatUtc } from '../../core/format.js';
 import { escapeHtml } from '../../core/html.js';
-import { formatUtc } from '../../dashboard/static/format.js';
 import type { EmailContent } from '../email/render.js';
 import { escapeText, oneLine, truncate } from '../escape.js';
 import type { DailySummary, SummaryPerformance } from './types.js';

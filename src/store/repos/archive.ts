@@ -54,6 +54,7 @@ const SPECS: Record<ArchiveDataset, ArchiveSpec> = {
     match: ['metric', 'labels', 'instance', 'resolution', 'bucket', 'count'],
     binary: ['sketch'],
   },
+  deployments: { table: 'deployments', time: 'at', match: ['id'] },
 };
 
 function toRecord(row: Record<string, unknown>, json: string[] = [], binary: string[] = []): ArchiveRecord {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AssetStore } from './assets.js';
-import { formatBytes, formatNumber, formatUtc } from './static/format.js';
+import { formatBytes, formatNumber, formatUtc } from './format.js';
 
 describe('figures shared by the server and the page script', () => {
   test('bytes: binary units, one decimal under 10 of a unit', () => {
@@ -32,12 +31,5 @@ describe('figures shared by the server and the page script', () => {
     assert.equal(formatUtc(Date.UTC(2026, 0, 1, 12, 0, 0, 789)), '2026-01-01 12:00:00 UTC');
     assert.equal(formatUtc(9e15), 'never');
     assert.equal(formatUtc(Number.NaN), 'never');
-  });
-
-  test('the page gets the same module: served as a dashboard asset and imported by the charts', () => {
-    const assets = new AssetStore();
-    assert.match(assets.get('format.js')!.body.toString(), /export function formatBytes/);
-    for (const mod of ['charts.js', 'dom.js'])
-      assert.match(assets.get(mod)!.body.toString(), /from '\.\/format\.js'/, mod);
   });
 });

@@ -8,3 +8,12 @@ export function formatNumber(v: number, unit?: string): string;
 
 /** A time in UTC to the second (`2026-01-01 12:00:00 UTC`); `never` for a time no date can show. */
 export function formatUtc(ms: number): string;
+
+/** What a deploy marker says on hover (`deploy v1.4.2 on web-1 · 2026-01-01 12:00:00 UTC · by ci · note`). */
+export function deployTitle(d: {
+  version: string;
+  instance: string | null;
+  atMs: number;
+  by: string;
+  note: string | null;
+}): string;

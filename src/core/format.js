@@ -1,11 +1,14 @@
 // @ts-check
 /**
- * Figures as prodmon writes them, one module for the server and the page: the dashboard's page script
- * imports it as it is (its modules are served as written, there is no client bundle), and the server's
- * dashboard views, notifications, HTML and text reports and check messages import the same file (types beside it in
- * `format.d.ts`), so a chart's tooltip and the page around it never disagree (nor a time's UTC title
- * written by the server and by the page). Durations are written by
- * `formatDuration` (src/core/duration.ts): the page script writes none.
+ * Figures as prodmon writes them, one module for the server and the page. It is plain JavaScript
+ * (types beside it in `format.d.ts`) because the page's modules are served as they are written, with
+ * no client bundle: the server's modules (check messages, notifications, reports, the dashboard's
+ * views) import this file, and the dashboard serves the same file to the page as `assets/format.js`,
+ * where its charts and times import it as `./format.js` (src/dashboard/assets.ts). So a chart's
+ * tooltip and the page around it never disagree, nor a time's UTC title written by the server and by
+ * the page. It lives here, not among the page's files, so that no server module depends on the
+ * dashboard's browser assets. Durations are written by `formatDuration` (src/core/duration.ts): the
+ * page script writes none.
  */
 
 const BYTE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -56,4 +59,15 @@ export function formatUtc(ms) {
     .toISOString()
     .replace('T', ' ')
     .replace(/\.\d+Z$/, ' UTC');
+}
+
+/**
+ * What a deploy marker says on hover (charts, sparklines, the list):
+ * `deploy v1.4.2 on web-1 · 2026-01-01 12:00:00 UTC · by ci · the note`.
+ * @param {{ version: string, instance: string | null, atMs: number, by: string, note: string | null }} d
+ * @returns {string}
+ */
+export function deployTitle(d) {
+  const where = d.instance ? ` on ${d.instance}` : '';
+  return `deploy ${d.version}${where} · ${formatUtc(d.atMs)} · by ${d.by}${d.note ? ` · ${d.note}` : ''}`;
 }
