@@ -191,13 +191,15 @@ describe('baseline routes', () => {
       [{ baseline: 'steady', min_delta: '5' }, /"min_delta" 5 has no unit/],
       [{ baseline: 'steady', alpha: 0.9 }, /"alpha" must be a number from 0.000001 to 0.5/],
       [{ baseline: 'steady', max_p95: 'off', max_error_rate: 'off' }, /nothing to check/],
-      [{ before_deploy: 'v1' }, /"before_deploy": deploy markers are not available here/],
     ] as const) {
       const r = await req('POST', `${A}/compare`, READ, body);
       assert.equal(r.statusCode, 400, `${JSON.stringify(body)}: ${r.body}`);
       assert.match(r.json().error.message, message);
     }
     assert.equal((await req('POST', `${A}/compare`, READ, { baseline: 'nope' })).statusCode, 404);
+    const noMarker = await req('POST', `${A}/compare`, READ, { before_deploy: 'v1' });
+    assert.equal(noMarker.statusCode, 404, noMarker.body);
+    assert.match(noMarker.json().error.message, /"before_deploy": no deploy marker of version "v1"/);
   });
 
   test('delete: admin removes it; then 404', async () => {
