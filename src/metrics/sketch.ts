@@ -313,8 +313,9 @@ function decodedStore(bins: ProtoBins): Sketch['store'] {
   const store = new DenseStore();
   const s = store as unknown as BinsLike;
   let count = 0;
-  for (const c of bins.counts) count += c;
-  s.bins = bins.counts;
+  const counts = bins.counts;
+  for (let i = 0; i < counts.length; i++) count += counts[i]!; // (indexed: no iterator per read)
+  s.bins = counts;
   s.offset = bins.offset;
   s.count = count;
   if (bins.counts.length > 0) {
@@ -420,25 +421,31 @@ export class SketchSum {
    * additions and removals left a rounding error away from zero count as zero.
    */
   snapshot(): Sketch | null {
-    const counts: number[] = [];
-    let count = 0;
-    let first = Number.POSITIVE_INFINITY;
+    // The bins from the first to the last above the rounding, copied into an array of that length.
+    let lo = this.#minKey;
+    let hi = this.#maxKey;
+    const bins = this.#bins;
+    const at = this.#offset;
     if (this.#count > ROUNDING) {
-      for (let k = this.#minKey; k <= this.#maxKey; k++) {
-        const c = this.#bins[k - this.#offset] ?? 0;
-        if (c <= ROUNDING && counts.length === 0) continue;
-        if (counts.length === 0) first = k;
-        const kept = c > ROUNDING ? c : 0;
-        counts.push(kept);
-        count += kept;
-      }
+      while (lo <= hi && !((bins[lo - at] ?? 0) > ROUNDING)) lo++;
+      while (hi >= lo && !((bins[hi - at] ?? 0) > ROUNDING)) hi--;
+    } else {
+      lo = 0;
+      hi = -1;
+    }
+    const counts: number[] = new Array(Math.max(0, hi - lo + 1));
+    let count = 0;
+    for (let k = lo, i = 0; k <= hi; k++, i++) {
+      const c = bins[k - at] ?? 0;
+      const kept = c > ROUNDING ? c : 0;
+      counts[i] = kept;
+      count += kept;
     }
     const zero = this.#zeroCount > ROUNDING ? this.#zeroCount : 0;
     const other = this.#other;
     if (count + zero <= 0 && !other) return null;
-    while (counts.length > 0 && counts[counts.length - 1] === 0) counts.pop();
     const sketch = decodedSketch(
-      { offset: counts.length > 0 ? first : 0, counts },
+      { offset: counts.length > 0 ? lo : 0, counts },
       { offset: 0, counts: [] },
       zero,
     );

@@ -11,6 +11,7 @@ import type { HealthService } from '../../checks/service.js';
 import type { Clock } from '../../core/clock.js';
 import { type AdmissionLimits, LIMIT, PushAdmission } from '../../metrics/admission.js';
 import type { MetricsEngine } from '../../metrics/engine.js';
+import type { OpenMinutes } from '../../metrics/open-minutes.js';
 import { parsePushBody } from '../../metrics/push-body.js';
 import { MAX_ROWS_PER_BATCH } from '../../metrics/wire.js';
 import type { Store } from '../../store/index.js';
@@ -26,6 +27,11 @@ export interface IngestRouteDeps {
   /** This instance's id: rows pushed under it are refused. */
   instance: string;
   store: Pick<Store, 'rollups'>;
+  /**
+   * Where pushed rows of open minutes are held until they settle (journaled first; SQLite), or none:
+   * rows are written to the store as they come (PostgreSQL, where other instances read them).
+   */
+  openMinutes?: Pick<OpenMinutes, 'put'> | null;
   metrics: Pick<MetricsEngine, 'written' | 'notifyPushed'>;
   /** Pushers over a limit are reported by the `self` check (probe `ingest`), re-run at once. */
   health: Pick<HealthService, 'run' | 'addSelfProbe'>;
@@ -33,6 +39,9 @@ export interface IngestRouteDeps {
   /** The admission to use (shared with `POST /v1/metrics`); default: one of its own (`pushAdmission`). */
   admission?: PushAdmission;
 }
+
+/** Rows written per statement batch when rows go straight to the store (then the loop gets a turn). */
+const WRITE_CHUNK = 64;
 
 /** Bytes of a request body: its Content-Length, or (chunked) the size of the parsed JSON. */
 function bodyBytes(req: FastifyRequest): number {
@@ -50,8 +59,14 @@ export function pushAdmission(deps: Omit<IngestRouteDeps, 'auth' | 'admission'>)
     clock,
     limits: deps.limits,
     ownInstance: deps.instance,
-    upsert: async (rows) => {
-      await store.rollups.upsert(rows);
+    upsert: async (rows, slicer) => {
+      if (deps.openMinutes) await deps.openMinutes.put(rows, slicer);
+      else {
+        for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
+          await store.rollups.upsert(rows.slice(i, i + WRITE_CHUNK));
+          await slicer.pause();
+        }
+      }
       await metrics.written(rows); // the alert windows' kept minutes take them in; other instances are told
     },
     stored: (key) => store.rollups.get(key),
