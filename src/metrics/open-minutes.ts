@@ -282,11 +282,26 @@ export class OpenMinutes {
     const segment = this.#o.journal.append([encodeRows(rows)]);
     if (this.#segmentSince?.segment !== segment) this.#segmentSince = { segment, at: now };
     const direct: RollupRow[] = [];
+    let series: Map<string, Kept> | null = null;
+    let metric = '';
+    let bucket = Number.NaN;
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
-      if (this.holds(r, now)) this.#hold(r, segment);
-      else direct.push(r);
-      if (i % 256 === 255) await slicer.pause();
+      if (!this.holds(r, now)) {
+        direct.push(r);
+        continue;
+      }
+      // The rows of a push share their metric and minute: their map is looked up once.
+      if (series === null || r.metric !== metric || r.bucket !== bucket) {
+        metric = r.metric;
+        bucket = r.bucket;
+        series = this.#series(r);
+      }
+      this.#hold(series, r, segment);
+      if (i % 256 === 255) {
+        await slicer.pause();
+        series = null; // (a settle may have dropped it meanwhile)
+      }
     }
     if (direct.length > 0) await this.#write(direct);
     if (this.#size > this.#o.maxRows) await this.#writeEarly();
@@ -357,7 +372,8 @@ export class OpenMinutes {
     return false;
   }
 
-  #hold(r: RollupRow, segment: number): void {
+  /** The rows held of a row's metric in its minute (made when there are none). */
+  #series(r: RollupRow): Map<string, Kept> {
     let ob = this.#buckets.get(r.bucket);
     if (!ob) {
       ob = { bucket: r.bucket, metrics: new Map() };
@@ -368,6 +384,10 @@ export class OpenMinutes {
       series = new Map();
       ob.metrics.set(r.metric, series);
     }
+    return series;
+  }
+
+  #hold(series: Map<string, Kept>, r: RollupRow, segment: number): void {
     const k = seriesKey(r);
     const kept = series.get(k);
     if (kept) {

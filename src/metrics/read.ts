@@ -215,11 +215,12 @@ export function windowGroupOptions(q: {
 export class EntryGroups {
   readonly #o: GroupOptions;
   readonly #by: readonly string[];
-  readonly #parsed = new Map<string, Labels | null>();
+  readonly #parsed: Map<string, Labels | null>;
   readonly #groups = new Map<string, { labels: Labels; stats: RollupStats; sum: SketchSum | null }>();
 
-  constructor(opts: GroupOptions) {
+  constructor(opts: GroupOptions, parsed = new Map<string, Labels | null>()) {
     this.#o = opts;
+    this.#parsed = parsed;
     this.#by = opts.groupBy ?? [];
     if (this.#by.length === 0) {
       this.#groups.set('', { labels: { ...opts.filter }, stats: emptyStats(), sum: null });
@@ -262,6 +263,20 @@ export class EntryGroups {
         }
       }
     }
+  }
+
+  /**
+   * Groups of their own with what these hold so far, to add more to (these stay as they are): the
+   * settled minutes of a window are grouped once and each evaluation adds the minutes still filling to
+   * a clone. The labels parsed so far are shared (they never change).
+   */
+  clone(): EntryGroups {
+    const c = new EntryGroups(this.#o, this.#parsed);
+    c.#groups.clear();
+    for (const [k, g] of this.#groups) {
+      c.#groups.set(k, { labels: { ...g.labels }, stats: { ...g.stats }, sum: g.sum?.clone() ?? null });
+    }
+    return c;
   }
 
   /** The groups (call once, when every entry is in). */

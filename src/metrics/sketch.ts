@@ -361,6 +361,10 @@ const ROUNDING = 1e-6;
  * thousands of stored sketches; anything unusual is decoded and merged the library's way.
  */
 export class SketchSum {
+  /**
+   * Counts by key from `#offset`. A plain array: a sum is made and copied per group at every
+   * evaluation, and V8 allocates a typed array's memory outside its heap, at several times the cost.
+   */
   #bins: number[] = [];
   /** Key of `#bins[0]`. */
   #offset = 0;
@@ -502,10 +506,26 @@ export class SketchSum {
     if (this.#other) {
       const other = this.#other;
       this.#other = null;
-      if (sketch.count > 0) sketch.merge(other);
-      else return other;
+      if (sketch.count <= 0) return other;
+      sketch.merge(other);
     }
     return sketch;
+  }
+
+  /** A sum of its own with what this one holds so far (either goes on being added to alone). */
+  clone(): SketchSum {
+    const c = new SketchSum();
+    c.#bins = this.#bins.slice();
+    c.#offset = this.#offset;
+    c.#minKey = this.#minKey;
+    c.#maxKey = this.#maxKey;
+    c.#count = this.#count;
+    c.#zeroCount = this.#zeroCount;
+    if (this.#other) {
+      c.#other = emptySketch();
+      sketchMerge(c.#other, this.#other);
+    }
+    return c;
   }
 
   /** Makes room for keys lo..hi, with some to spare on the side that grew. */
