@@ -18,7 +18,7 @@ import { type Clock, systemClock } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { type Loop, startLoop } from './core/loop.js';
 import { Dashboard } from './dashboard/index.js';
-import { type HealthStatus, worstStatus } from './domain/health.js';
+import { worstStatus } from './domain/health.js';
 import { TokenAuth } from './http/auth.js';
 import type { Lifecycle } from './http/lifecycle.js';
 import { alertRoutes } from './http/routes/alerts.js';

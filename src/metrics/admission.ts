@@ -182,6 +182,7 @@ interface FoldedMinute extends RollupStats {
 }
 
 interface MetricState {
+  name: string;
   /** Label sets stored as series of their own. */
   series: Set<string>;
   /** The labels (canonical JSON) of this instance's overflow series of the metric, once there is one. */
@@ -362,10 +363,12 @@ export class PushAdmission {
       const rate = h.name !== LIMIT.series && h.name !== LIMIT.tokenSeries;
       if (!hit || (rate && (hit.name === LIMIT.series || hit.name === LIMIT.tokenSeries))) hit = h;
     };
+    let m = null as MetricState | null;
     for (let i = 0; i < rows.length; i++) {
       if (i % 64 === 63) await slicer.pause();
       const row = rows[i]!;
-      const m = this.#metric(st, row.metric);
+      // (the rows of a push share their metric: compared, not hashed again, from one row to the next)
+      if (m === null || row.metric !== m.name) m = this.#metric(st, row.metric);
       if (m.series.has(row.labels)) {
         direct.push(row);
         continue;
@@ -626,6 +629,7 @@ export class PushAdmission {
     let m = st.metrics.get(metric);
     if (!m) {
       m = {
+        name: metric,
         series: new Set(),
         overflow: null,
         foldedSets: new Map(),

@@ -155,10 +155,16 @@ interface Kept {
   segment: number;
 }
 
-/** The rows held of one minute: metric -> `labels \0 instance` -> row. */
+/**
+ * The rows held of one metric in one minute: labels -> instance -> row (nested rather than one key of
+ * both: the labels string of a pushed row is hashed once, by the first lookup, and reused by the next).
+ */
+type Series = Map<string, Map<string, Kept>>;
+
+/** The rows held of one minute, by metric. */
 interface OpenBucket {
   bucket: number;
-  metrics: Map<string, Map<string, Kept>>;
+  metrics: Map<string, Series>;
 }
 
 /** What the open minutes say. */
@@ -181,8 +187,6 @@ export interface OpenMinutesOptions {
   /** Called with rows once they are written to the store (tests count writes with it). */
   onWritten?: (rows: readonly RollupRow[]) => void;
 }
-
-const seriesKey = (r: Pick<RollupRow, 'labels' | 'instance'>) => `${r.labels}\u0000${r.instance}`;
 
 /** See the module comment. */
 export class OpenMinutes {
@@ -234,7 +238,10 @@ export class OpenMinutes {
         continue;
       }
       for (const r of rows) {
-        latest.set(`${r.metric}\u0000${r.resolution}\u0000${r.bucket}\u0000${seriesKey(r)}`, r);
+        latest.set(
+          `${r.metric}\u0000${r.resolution}\u0000${r.bucket}\u0000${r.labels}\u0000${r.instance}`,
+          r,
+        );
         replayed++;
       }
     }
@@ -282,7 +289,7 @@ export class OpenMinutes {
     const segment = this.#o.journal.append([encodeRows(rows)]);
     if (this.#segmentSince?.segment !== segment) this.#segmentSince = { segment, at: now };
     const direct: RollupRow[] = [];
-    let series: Map<string, Kept> | null = null;
+    let series: Series | null = null;
     let metric = '';
     let bucket = Number.NaN;
     for (let i = 0; i < rows.length; i++) {
@@ -311,7 +318,9 @@ export class OpenMinutes {
   /** The row held for a key, if any. */
   get(key: Pick<RollupRow, 'metric' | 'labels' | 'instance' | 'resolution' | 'bucket'>): RollupRow | null {
     if (key.resolution !== MINUTE_MS) return null;
-    return this.#buckets.get(key.bucket)?.metrics.get(key.metric)?.get(seriesKey(key))?.row ?? null;
+    return (
+      this.#buckets.get(key.bucket)?.metrics.get(key.metric)?.get(key.labels)?.get(key.instance)?.row ?? null
+    );
   }
 
   /** Whether rows of this minute are held (a cheap test before `get`). */
@@ -331,7 +340,9 @@ export class OpenMinutes {
       if (!ob) continue;
       for (const [metric, series] of ob.metrics) {
         if (metrics && !metrics.includes(metric)) continue;
-        for (const k of series.values()) if (!q.instance || k.row.instance === q.instance) yield k.row;
+        for (const byInstance of series.values()) {
+          for (const k of byInstance.values()) if (!q.instance || k.row.instance === q.instance) yield k.row;
+        }
       }
     }
   }
@@ -373,7 +384,7 @@ export class OpenMinutes {
   }
 
   /** The rows held of a row's metric in its minute (made when there are none). */
-  #series(r: RollupRow): Map<string, Kept> {
+  #series(r: RollupRow): Series {
     let ob = this.#buckets.get(r.bucket);
     if (!ob) {
       ob = { bucket: r.bucket, metrics: new Map() };
@@ -387,15 +398,19 @@ export class OpenMinutes {
     return series;
   }
 
-  #hold(series: Map<string, Kept>, r: RollupRow, segment: number): void {
-    const k = seriesKey(r);
-    const kept = series.get(k);
+  #hold(series: Series, r: RollupRow, segment: number): void {
+    let byInstance = series.get(r.labels);
+    if (!byInstance) {
+      byInstance = new Map();
+      series.set(r.labels, byInstance);
+    }
+    const kept = byInstance.get(r.instance);
     if (kept) {
       if (kept.segment >= 0) this.#release(kept.segment);
       kept.row = r;
       kept.segment = segment;
     } else {
-      series.set(k, { row: r, segment });
+      byInstance.set(r.instance, { row: r, segment });
       this.#size++;
     }
     this.#pending.set(segment, (this.#pending.get(segment) ?? 0) + 1);
@@ -416,7 +431,7 @@ export class OpenMinutes {
     for (const ob of order) {
       if (left <= this.#o.maxRows / 2) break;
       chosen.push(ob.bucket);
-      for (const s of ob.metrics.values()) left -= s.size;
+      for (const series of ob.metrics.values()) for (const i of series.values()) left -= i.size;
     }
     const before = this.written;
     await this.#drain(chosen);
@@ -435,25 +450,21 @@ export class OpenMinutes {
     // In the order of the store's key (metric, labels, instance, resolution, bucket): each row then
     // goes next to the one before in the key's index, instead of to a page anywhere in it (written in
     // the order they came, a settled minute of 20,000 series cost SQLite about three times as much).
-    const byMetric = new Map<string, { key: string; bucket: number; kept: Kept }[]>();
-    for (const b of buckets) {
-      for (const [metric, series] of this.#buckets.get(b)?.metrics ?? []) {
-        let list = byMetric.get(metric);
-        if (!list) {
-          list = [];
-          byMetric.set(metric, list);
-        }
-        for (const [key, kept] of series) list.push({ key, bucket: b, kept });
-      }
-    }
     const batch: Kept[] = [];
     const rows: RollupRow[] = [];
-    for (const metric of [...byMetric.keys()].sort()) {
-      const list = byMetric.get(metric)!;
-      list.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : x.bucket - y.bucket));
-      for (const { kept } of list) {
-        batch.push(kept);
-        rows.push(kept.row);
+    for (const b of buckets) {
+      const ob = this.#buckets.get(b);
+      if (!ob) continue;
+      for (const metric of [...ob.metrics.keys()].sort()) {
+        const series = ob.metrics.get(metric)!;
+        for (const labels of [...series.keys()].sort()) {
+          const byInstance = series.get(labels)!;
+          for (const instance of [...byInstance.keys()].sort()) {
+            const kept = byInstance.get(instance)!;
+            batch.push(kept);
+            rows.push(kept.row);
+          }
+        }
       }
     }
     if (rows.length === 0) return;
@@ -473,10 +484,13 @@ export class OpenMinutes {
       const ob = this.#buckets.get(b);
       if (!ob) continue;
       for (const [metric, series] of ob.metrics) {
-        for (const [key, k] of series) {
-          if (k.segment >= 0) continue;
-          series.delete(key);
-          this.#size--;
+        for (const [labels, byInstance] of series) {
+          for (const [instance, k] of byInstance) {
+            if (k.segment >= 0) continue;
+            byInstance.delete(instance);
+            this.#size--;
+          }
+          if (byInstance.size === 0) series.delete(labels);
         }
         if (series.size === 0) ob.metrics.delete(metric);
       }

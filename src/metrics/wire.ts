@@ -163,13 +163,16 @@ class Slab {
   }
 }
 
+/** What makes a row a duplicate of another with the same labels. */
+type Seen = Pick<RollupRow, 'metric' | 'resolution' | 'bucket'>;
+
 /** One validated row, under the sender's instance; throws naming `rows[i]` and the field. */
 function parseRow(
   raw: unknown,
   i: number,
   instance: string,
   now: number,
-  seen: Set<string>,
+  seen: Map<string, Seen | Seen[]>,
   slab: Slab,
 ): RollupRow {
   const at = `rows[${i}]`;
@@ -186,9 +189,13 @@ function parseRow(
   if (r.bucket > now + HOUR_MS) throw bad(`${at}.bucket: is more than an hour in the future`);
   if (r.errors > r.count) throw bad(`${at}.errors: must not exceed count`);
   if (r.min > r.max) throw bad(`${at}.min: must not exceed max`);
-  const key = `${r.metric}\u0000${labels}\u0000${r.resolution}\u0000${r.bucket}`;
-  if (seen.has(key)) throw bad(`${at}: duplicates an earlier row (same metric, labels, resolution, bucket)`);
-  seen.add(key);
+  // By labels (hashed once here, and the same string is looked up again downstream), then the rest.
+  const before = seen.get(labels);
+  const same = (p: Seen) => p.metric === r.metric && p.resolution === r.resolution && p.bucket === r.bucket;
+  if (before === undefined) seen.set(labels, r);
+  else if (Array.isArray(before) ? before.some(same) : same(before))
+    throw bad(`${at}: duplicates an earlier row (same metric, labels, resolution, bucket)`);
+  else seen.set(labels, Array.isArray(before) ? [...before, r] : [before, r]);
   let sketch: Buffer | null = null;
   if (r.sketch !== null) {
     // The decoder skips what is not base64: then fewer bytes come out than the text's length says.
@@ -240,7 +247,7 @@ export async function parseRows(
   now: number,
   slicer = new Slicer(),
 ): Promise<RollupRow[]> {
-  const seen = new Set<string>();
+  const seen = new Map<string, Seen | Seen[]>();
   let bytes = 0;
   for (const raw of batch.rows) {
     const text = (raw as { sketch?: unknown } | null)?.sketch;
