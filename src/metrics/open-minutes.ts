@@ -40,6 +40,8 @@ export const SETTLE_CHECK_MS = 5_000;
 export const SEGMENT_MAX_AGE_MS = 30_000;
 /** Rows per write to the store; the loop gets a turn between them. */
 const WRITE_CHUNK = 200;
+/** Journal records up to this size are encoded into one buffer kept for them. */
+const RECORD_SCRATCH_BYTES = 8 * 1024 * 1024;
 /** The journal's folder under the data directory. */
 export const JOURNAL_DIR = 'ingest-journal';
 
@@ -58,13 +60,9 @@ const NULL_SKETCH = 0xffffffff;
  * (`u32` byte length + UTF-8 each), resolution, bucket, count, sum, min, max and errors (f64 LE each)
  * and its sketch (`u32` length, 0xffffffff for none, + bytes).
  */
-export function encodeRows(rows: readonly RollupRow[]): Buffer {
-  let size = 5;
-  for (const r of rows) {
-    size += 12 + 3 * (r.metric.length + r.labels.length + r.instance.length) + 56 + 4;
-    if (r.sketch) size += r.sketch.length;
-  }
-  const buf = Buffer.allocUnsafe(size);
+export function encodeRows(rows: readonly RollupRow[], scratch?: Buffer): Buffer {
+  const size = recordBytes(rows);
+  const buf = scratch && scratch.length >= size ? scratch : Buffer.allocUnsafe(size);
   buf[0] = ROWS_RECORD;
   buf.writeUInt32LE(rows.length, 1);
   let at = 5;
@@ -87,12 +85,23 @@ export function encodeRows(rows: readonly RollupRow[]): Buffer {
     if (r.sketch) {
       buf.writeUInt32LE(r.sketch.length, at);
       at += 4;
-      at += r.sketch.copy(buf, at);
+      buf.set(r.sketch, at);
+      at += r.sketch.length;
     } else {
       at = buf.writeUInt32LE(NULL_SKETCH, at);
     }
   }
   return buf.subarray(0, at);
+}
+
+/** The most bytes `encodeRows` takes for `rows`. */
+export function recordBytes(rows: readonly RollupRow[]): number {
+  let size = 5;
+  for (const r of rows) {
+    size += 12 + 3 * (r.metric.length + r.labels.length + r.instance.length) + 56 + 4;
+    if (r.sketch) size += r.sketch.length;
+  }
+  return size;
 }
 
 /** The rows of a journal record; throws when the record is not one (`encodeRows`). */
@@ -202,6 +211,8 @@ export class OpenMinutes {
   #failing = false;
   #segmentSince: { segment: number; at: number } | null = null;
   #loop: Loop | null = null;
+  /** Where journal records are encoded (written before the next is: reused, not allocated per push). */
+  #record: Buffer | null = null;
   /** Rows written to the store since start (settled, early, late and replayed). */
   written = 0;
   /** Rows written before their minute settled, because more than `maxRows` were held. */
@@ -286,7 +297,7 @@ export class OpenMinutes {
       );
     }
     const now = this.#o.clock.now();
-    const segment = this.#o.journal.append([encodeRows(rows)]);
+    const segment = this.#o.journal.append([encodeRows(rows, this.#scratch(rows))]);
     if (this.#segmentSince?.segment !== segment) this.#segmentSince = { segment, at: now };
     const direct: RollupRow[] = [];
     let series: Series | null = null;
@@ -376,6 +387,21 @@ export class OpenMinutes {
       this.#o.journal.close();
     }
     this.#retire();
+  }
+
+  /**
+   * The buffer `rows` are encoded into: one kept for every record (up to `RECORD_SCRATCH_BYTES`), as
+   * a buffer of a push's size is costly to allocate and the journal has written it before the next.
+   */
+  #scratch(rows: readonly RollupRow[]): Buffer | undefined {
+    const size = recordBytes(rows);
+    if (size > RECORD_SCRATCH_BYTES) return undefined;
+    if (!this.#record || this.#record.length < size) {
+      this.#record = Buffer.allocUnsafeSlow(
+        Math.min(RECORD_SCRATCH_BYTES, Math.max(size, 2 * (this.#record?.length ?? 0))),
+      );
+    }
+    return this.#record;
   }
 
   #due(now: number): boolean {

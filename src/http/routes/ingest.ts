@@ -5,14 +5,14 @@
  * the limit; see src/metrics/admission.ts). A pusher over a limit is an own problem of the monitor,
  * reported by the `self` check (so a `system` alert names it).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { OwnProblems } from '../../checks/self/problems.js';
 import type { HealthService } from '../../checks/service.js';
 import type { Clock } from '../../core/clock.js';
 import { type AdmissionLimits, LIMIT, PushAdmission } from '../../metrics/admission.js';
 import type { MetricsEngine } from '../../metrics/engine.js';
 import type { OpenMinutes } from '../../metrics/open-minutes.js';
-import { parsePushBody } from '../../metrics/push-body.js';
+import { BodyBuffers, parsePushBody } from '../../metrics/push-body.js';
 import { MAX_ROWS_PER_BATCH } from '../../metrics/wire.js';
 import type { Store } from '../../store/index.js';
 import { requireRole, type TokenAuth } from '../auth.js';
@@ -88,13 +88,21 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps): void 
   const admission = deps.admission ?? pushAdmission(deps);
   // In a scope of its own: its JSON bodies are parsed in slices (see parsePushBody), other routes'
   // with Fastify's parser.
+  const limit = MAX_ROWS_PER_BATCH * 4096;
+  const bodies = new BodyBuffers({
+    tooLarge: () => new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(),
+    wrongLength: () => new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH(),
+  });
   app.register(async (scope) => {
-    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req: unknown, body: Buffer) =>
-      parsePushBody(body),
+    // The body read into a buffer kept for the next push (see BodyBuffers), then parsed in slices.
+    scope.addContentTypeParser('application/json', (req: FastifyRequest, payload: NodeJS.ReadableStream) =>
+      bodies.read(payload, Number(req.headers['content-length'] ?? Number.NaN), limit, (body) =>
+        parsePushBody(body),
+      ),
     );
     scope.post(
       '/production/ingest',
-      { ...requireRole(deps.auth, 'push'), bodyLimit: MAX_ROWS_PER_BATCH * 4096 },
+      { ...requireRole(deps.auth, 'push'), bodyLimit: limit },
       async (req, reply) => {
         const out = await admission.accept(req.principal?.name ?? '', req.body, bodyBytes(req));
         if (out.status === 429) {
