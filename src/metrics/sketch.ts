@@ -512,6 +512,40 @@ export class SketchSum {
     return sketch;
   }
 
+  /**
+   * Adds what another sum holds now (as `snapshot` would give it: counts within the rounding of zero
+   * count as zero), without making a sketch of it.
+   */
+  addSum(other: SketchSum): void {
+    if (other.#count > ROUNDING) {
+      const from = other.#bins;
+      const at = other.#offset;
+      let lo = other.#minKey;
+      let hi = other.#maxKey;
+      while (lo <= hi && !((from[lo - at] ?? 0) > ROUNDING)) lo++;
+      while (hi >= lo && !((from[hi - at] ?? 0) > ROUNDING)) hi--;
+      if (lo <= hi) {
+        this.#reserve(lo, hi);
+        const bins = this.#bins;
+        let added = 0;
+        for (let k = lo, i = lo - this.#offset; k <= hi; k++, i++) {
+          const c = from[k - at] ?? 0;
+          if (!(c > ROUNDING)) continue;
+          bins[i] = bins[i]! + c;
+          added += c;
+        }
+        this.#count += added;
+        if (lo < this.#minKey) this.#minKey = lo;
+        if (hi > this.#maxKey) this.#maxKey = hi;
+      }
+    }
+    if (other.#zeroCount > ROUNDING) this.#zeroCount += other.#zeroCount;
+    if (other.#other && other.#other.count > 0) {
+      this.#other ??= emptySketch();
+      sketchMerge(this.#other, other.#other);
+    }
+  }
+
   /** A sum of its own with what this one holds so far (either goes on being added to alone). */
   clone(): SketchSum {
     const c = new SketchSum();

@@ -172,7 +172,7 @@ export class WindowBlocks {
       // (A block merged or written meanwhile leaves this iteration on its rows as they were.)
       let page: RollupEntry[] = [];
       for (const set of b.raw!.values()) {
-        page.push(sumEntry(b, set));
+        page.push(snapshotEntry(sumEntry(b, set)));
         if (page.length < PAGE) continue;
         yield page;
         page = [];
@@ -416,7 +416,9 @@ function sumEntry(b: Block, set: LabelSet): RollupEntry {
     set.exact = true;
   }
   const { count, sum, min, max, errors } = set.stats;
-  const sketch = count > 0 ? set.bins.snapshot() : null;
+  const bins = set.bins;
+  // The live sum (a grouping adds its bins at once; a snapshot of each at every evaluation was a
+  // good part of what a hub allocates): `entries` hands out snapshots instead.
   const entry: RollupEntry = {
     metric: b.metric,
     labelsJson: set.labelsJson,
@@ -428,9 +430,16 @@ function sumEntry(b: Block, set: LabelSet): RollupEntry {
     min,
     max,
     errors,
-    sketch: () => sketch,
+    sketch: () => (count > 0 ? bins.snapshot() : null),
     sketchBytes: null,
+    sketchSum: count > 0 ? bins : null,
   };
   set.entry = entry;
   return entry;
+}
+
+/** An entry of a label set's sum as it is now, for a reader that uses it later (see `entries`). */
+function snapshotEntry(e: RollupEntry): RollupEntry {
+  const sketch = e.sketch();
+  return { ...e, sketch: () => sketch, sketchSum: null };
 }
