@@ -227,11 +227,21 @@ export class BodyBuffers {
     for (let i = 0; i < this.#free.length; i++) {
       if (this.#free[i]!.length >= size) return this.#free.splice(i, 1)[0]!;
     }
-    return Buffer.allocUnsafeSlow(Math.max(size, 64 * 1024));
+    // With room to spare: a pusher's bodies grow as its minutes fill (their sketches grow).
+    return Buffer.allocUnsafeSlow(Math.max(64 * 1024, Math.ceil((size * 1.25) / 65536) * 65536));
   }
 
+  /** Keeps a buffer for the next body, in place of a smaller one when all places are taken. */
   #give(buf: Buffer): void {
-    if (buf.length > this.keepUpTo || this.#free.length >= this.maxKept || this.#free.includes(buf)) return;
-    this.#free.push(buf);
+    if (buf.length > this.keepUpTo || this.#free.includes(buf)) return;
+    if (this.#free.length < this.maxKept) {
+      this.#free.push(buf);
+      return;
+    }
+    let smallest = 0;
+    for (let i = 1; i < this.#free.length; i++) {
+      if (this.#free[i]!.length < this.#free[smallest]!.length) smallest = i;
+    }
+    if (this.#free[smallest]!.length < buf.length) this.#free[smallest] = buf;
   }
 }
