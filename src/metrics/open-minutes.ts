@@ -334,11 +334,6 @@ export class OpenMinutes {
     );
   }
 
-  /** Whether rows of this minute are held (a cheap test before `get`). */
-  hasBucket(resolution: number, bucket: number): boolean {
-    return resolution === MINUTE_MS && this.#buckets.has(bucket);
-  }
-
   /** The rows held that a query asks for, oldest bucket first. */
   *rows(q: RollupQuery): Generator<RollupRow> {
     if (q.resolution !== MINUTE_MS) return;
@@ -575,10 +570,11 @@ export class OpenMinutesRollups implements RollupRepository {
   }
 
   async query(q: RollupQuery): Promise<RollupRow[]> {
+    const held = this.#held(q);
     const stored = await this.inner.query(q);
-    if (this.open.size === 0 || q.resolution !== MINUTE_MS) return stored;
-    const out = stored.filter((r) => !this.#held(r));
-    for (const r of this.open.rows(q)) out.push(r);
+    if (!held) return stored;
+    const out = stored.filter((r) => !held.has(r));
+    for (const r of held.rows) out.push(r);
     return out.sort((a, z) => a.bucket - z.bucket);
   }
 
@@ -587,18 +583,12 @@ export class OpenMinutesRollups implements RollupRepository {
     pageSize = 256,
     slicer?: Slicer,
   ): AsyncGenerator<RollupRow[]> {
+    const held = this.#held(q);
     for await (const rows of this.inner.pages(q, pageSize, slicer)) {
-      if (this.open.size === 0) yield rows;
-      else yield rows.filter((r) => !this.#held(r));
+      yield held ? rows.filter((r) => !held.has(r)) : rows;
     }
-    let page: RollupRow[] = [];
-    for (const r of this.open.rows({ ...q, metrics: [...q.metrics] })) {
-      page.push(r);
-      if (page.length < pageSize) continue;
-      yield page;
-      page = [];
-    }
-    if (page.length > 0) yield page;
+    const rows = held?.rows ?? [];
+    for (let i = 0; i < rows.length; i += pageSize) yield rows.slice(i, i + pageSize);
   }
 
   async get(
@@ -623,7 +613,33 @@ export class OpenMinutesRollups implements RollupRepository {
     return this.inner.deleteBefore(resolution, before);
   }
 
-  #held(r: RollupRow): boolean {
-    return this.open.hasBucket(r.resolution, r.bucket) && this.open.get(r) !== null;
+  /**
+   * The rows held for a query, taken before the store is read: a minute written to the store (and
+   * dropped from memory) while the store is read is then in one or the other, never in neither.
+   * Null when none are held.
+   */
+  #held(q: RollupQuery): HeldRows | null {
+    if (this.open.size === 0 || q.resolution !== MINUTE_MS) return null;
+    const rows = [...this.open.rows(q)];
+    return rows.length > 0 ? new HeldRows(rows) : null;
   }
 }
+
+/** Rows held at one moment, and a test of whether a stored row is one of their series-minutes. */
+class HeldRows {
+  readonly #keys = new Set<string>();
+  readonly #buckets = new Set<number>();
+
+  constructor(readonly rows: RollupRow[]) {
+    for (const r of rows) {
+      this.#buckets.add(r.bucket);
+      this.#keys.add(heldKey(r));
+    }
+  }
+
+  has(r: RollupRow): boolean {
+    return this.#buckets.has(r.bucket) && this.#keys.has(heldKey(r));
+  }
+}
+
+const heldKey = (r: RollupRow) => `${r.metric}\u0000${r.labels}\u0000${r.instance}\u0000${r.bucket}`;
