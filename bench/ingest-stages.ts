@@ -1,28 +1,62 @@
 /**
  * Where a hub's CPU goes per pushed row, stage by stage, in one process: 100 instances x 200 routes
  * re-sending their open minute every 10 s for 3 minutes (as `prodmon/agent` does), each push a JSON
- * body of 200 rows with base64 DDSketches. For each body: decoding and validating it (the push body
- * parser, the batch header and `parseRows`: JSON, zod, base64, the sketch's count), then writing the
- * rows to a fresh SQLite store in the admission's batches of 64 (`RollupRepo.upsert`). Printed: CPU
- * microseconds per row of each stage (`process.cpuUsage`, user + system) and the body's bytes per row.
+ * body of 200 rows with base64 DDSketches, on a clock of its own (the minutes settle as they would),
+ * after five minutes of the fleet's rows already in the store.
+ * For each body: decoding and validating it (the push body parser, the batch header and `parseRows`:
+ * JSON, the row check, base64, the sketch's count); journaling and holding its rows
+ * (`OpenMinutes.put`: one journal record, the rows of open minutes kept in memory); taking them into the
+ * kept alert windows (`MetricsEngine.written`). Every 10 s of the fleet's time: writing the minutes
+ * that settled (`OpenMinutes.settle`: each series-minute once, to a fresh SQLite store), and
+ * `--evaluations` evaluations of the windows the built-in rules on request latency read
+ * (`api_response_time`: p95 by route over 5 minutes; `error_rate`: the rate over 5 minutes), as the
+ * pushes trigger them at a hub (the minutes' reads and merges included). Printed: CPU microseconds
+ * per pushed row of each stage, CPU milliseconds per evaluation, and what both come to per minute of
+ * the fleet's time (`process.cpuUsage`, user + system), each as the range over `--rounds` rounds (each
+ * with a fresh store and journal), and the body's bytes per row.
  *
- *   node --import tsx bench/ingest-stages.ts [--per <n>]   requests per route per push (default 10)
+ *   node --import tsx bench/ingest-stages.ts [--per <n>] [--rounds <n>] [--evaluations <n>] [--write-through]
+ *     --per <n>          requests per route per push (default 10)
+ *     --rounds <n>       rounds (default 3)
+ *     --evaluations <n>  evaluations per 10 s of the fleet's time (default 40: a hub's pace while
+ *                        pushes come, one every PUSH_NOTIFY_MIN_MS)
+ *     --write-through    also time writing every pushed row to SQLite as it comes (what a hub did
+ *                        before holding open minutes; what it still does on PostgreSQL)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseConfig } from '../src/config/load.js';
+import { FakeClock } from '../src/core/clock.js';
 import { Slicer } from '../src/core/slice.js';
+import type { RollupRow } from '../src/domain/rollup.js';
+import { MetricsEngine } from '../src/metrics/engine.js';
+import { METRIC } from '../src/metrics/names.js';
+import { OpenMinutes, OpenMinutesRollups } from '../src/metrics/open-minutes.js';
 import { parsePushBody } from '../src/metrics/push-body.js';
 import { encodeSketch, newSketch, type Sketch, sketchAdd } from '../src/metrics/sketch.js';
 import { batchHeader, parseRows } from '../src/metrics/wire.js';
 import { openStore } from '../src/store/index.js';
+import { Journal } from '../src/store/journal.js';
 import { latency } from './latency-mix.js';
 
-const { values: args } = parseArgs({ options: { per: { type: 'string', default: '10' } } });
+const { values: args } = parseArgs({
+  options: {
+    per: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    evaluations: { type: 'string', default: '40' },
+    'write-through': { type: 'boolean', default: false },
+  },
+});
 const PER = Number(args.per);
+const ROUNDS = Number(args.rounds);
+const EVALUATIONS = Number(args.evaluations);
 const INSTANCES = 100;
 const ROUTES = 200;
+const MINUTES = 3;
+/** Minutes of history in the store before the measured ones. */
+const HISTORY = 5;
 const MINUTE = 60_000;
 const WRITE_CHUNK = 64;
 
@@ -31,62 +65,195 @@ const cpuMs = (from: NodeJS.CpuUsage) => {
   return (u.user + u.system) / 1000;
 };
 
-const dir = mkdtempSync(join(tmpdir(), 'prodmon-ingest-'));
-const store = await openStore({ driver: 'sqlite', path: join(dir, 'prodmon.db') });
-await store.migrate(Date.now());
-const t0 = Math.floor(Date.now() / MINUTE) * MINUTE - 3 * MINUTE;
-const sketches = new Map<string, Sketch>();
-let rows = 0;
-let bytes = 0;
-let decodeMs = 0;
-let writeMs = 0;
-try {
-  for (let m = 0; m < 3; m++) {
-    for (let push = 0; push < 6; push++) {
-      for (let inst = 0; inst < INSTANCES; inst++) {
-        const wire = [];
-        for (let r = 0; r < ROUTES; r++) {
-          const k = `${inst}/${r}/${m}`;
-          let s = sketches.get(k);
-          if (!s) {
-            s = newSketch();
-            sketches.set(k, s);
-          }
-          for (let j = 0; j < PER; j++) sketchAdd(s, latency(20 + r));
-          wire.push({
-            metric: 'http_request_duration_ms',
-            labels: { method: 'GET', route: `/api/v1/items/${r}`, status_class: '2xx' },
-            resolution: MINUTE,
-            bucket: t0 + m * MINUTE,
-            count: s.count,
-            sum: s.count * 30,
-            min: 1,
-            max: 900,
-            errors: 0,
-            sketch: encodeSketch(s).toString('base64'),
-          });
-        }
-        const body = Buffer.from(JSON.stringify({ instance: `app-${inst}`, rows: wire }));
-        bytes += body.length;
-        let at = process.cpuUsage();
-        const parsed = await parsePushBody(body);
-        const decoded = await parseRows(batchHeader(parsed), t0 + m * MINUTE + 30_000, new Slicer());
-        decodeMs += cpuMs(at);
-        at = process.cpuUsage();
-        for (let i = 0; i < decoded.length; i += WRITE_CHUNK)
-          await store.rollups.upsert(decoded.slice(i, i + WRITE_CHUNK));
-        writeMs += cpuMs(at);
-        rows += decoded.length;
+interface Round {
+  rows: number;
+  written: number;
+  bytes: number;
+  evaluations: number;
+  ms: {
+    decode: number;
+    hold: number;
+    windows: number;
+    settle: number;
+    evaluate: number;
+    writeThrough: number;
+  };
+}
+
+async function round(): Promise<Round> {
+  const dir = mkdtempSync(join(tmpdir(), 'prodmon-ingest-'));
+  const t0 = Date.UTC(2026, 0, 5, 12, 0, 0);
+  const clock = new FakeClock(t0);
+  const base = await openStore({ driver: 'sqlite', path: join(dir, 'prodmon.db') });
+  await base.migrate(t0);
+  const open = new OpenMinutes({
+    rollups: base.rollups,
+    journal: new Journal({ dir: join(dir, 'journal') }),
+    clock,
+    maxRows: 100_000,
+  });
+  await open.start();
+  const store = { ...base, rollups: new OpenMinutesRollups(base.rollups, open) };
+  const config = parseConfig({ instance: 'hub' }, { env: {}, dataDir: dir });
+  const engine = new MetricsEngine({ config, clock });
+  engine.attachStore(store);
+  const through = args['write-through']
+    ? await openStore({ driver: 'sqlite', path: join(dir, 'through.db') })
+    : null;
+  await through?.migrate(t0);
+
+  const r: Round = {
+    rows: 0,
+    written: 0,
+    bytes: 0,
+    evaluations: 0,
+    ms: { decode: 0, hold: 0, windows: 0, settle: 0, evaluate: 0, writeThrough: 0 },
+  };
+  const sketches = new Map<string, Sketch>();
+  // Five minutes of history before the measured ones (settled, in the store): the rules' 5-minute
+  // windows then read what they read at a hub that has been running.
+  const history: RollupRow[] = [];
+  for (let m = -HISTORY; m < 0; m++) {
+    for (let inst = 0; inst < INSTANCES; inst++) {
+      for (let k = 0; k < ROUTES; k++) {
+        const s = newSketch();
+        for (let j = 0; j < 6 * PER; j++) sketchAdd(s, latency(20 + k));
+        history.push({
+          metric: METRIC.httpRequest,
+          labels: `{"method":"GET","route":"/api/v1/items/${k}","status_class":"2xx"}`,
+          instance: `app-${inst}`,
+          resolution: MINUTE,
+          bucket: t0 + m * MINUTE,
+          count: s.count,
+          sum: s.count * 30,
+          min: 1,
+          max: 900,
+          errors: 0,
+          sketch: Buffer.from(encodeSketch(s)),
+        });
       }
     }
   }
-} finally {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  for (let i = 0; i < history.length; i += 500) await base.rollups.upsert(history.slice(i, i + 500));
+  history.length = 0;
+  const evaluate = async () => {
+    const until = clock.now();
+    for (const [aggregation, groupBy] of [
+      ['p95', ['route']],
+      ['rate', []],
+    ] as const) {
+      await engine.windowValues({
+        metric: METRIC.httpRequest,
+        aggregation,
+        labels: {},
+        groupBy: [...groupBy],
+        since: until - 5 * MINUTE,
+        until,
+      });
+    }
+  };
+  await evaluate(); // (reading the history's minutes from the store: once, at the hub's start)
+  try {
+    for (let m = 0; m < MINUTES; m++) {
+      for (let push = 0; push < 6; push++) {
+        clock.set(t0 + m * MINUTE + push * 10_000 + 5_000);
+        // The minutes that settled meanwhile, as the hub's check every few seconds writes them.
+        let at = process.cpuUsage();
+        const before = open.written;
+        await open.settle();
+        r.written += open.written - before;
+        r.ms.settle += cpuMs(at);
+        // The round's bodies first: making them is not the hub's work (nor is its garbage).
+        const bodies: Buffer[] = [];
+        for (let inst = 0; inst < INSTANCES; inst++) {
+          const wire = [];
+          for (let k = 0; k < ROUTES; k++) {
+            const key = `${inst}/${k}/${m}`;
+            let s = sketches.get(key);
+            if (!s) {
+              s = newSketch();
+              sketches.set(key, s);
+            }
+            for (let j = 0; j < PER; j++) sketchAdd(s, latency(20 + k));
+            wire.push({
+              metric: METRIC.httpRequest,
+              labels: { method: 'GET', route: `/api/v1/items/${k}`, status_class: '2xx' },
+              resolution: MINUTE,
+              bucket: t0 + m * MINUTE,
+              count: s.count,
+              sum: s.count * 30,
+              min: 1,
+              max: 900,
+              errors: 0,
+              sketch: encodeSketch(s).toString('base64'),
+            });
+          }
+          bodies.push(Buffer.from(JSON.stringify({ instance: `app-${inst}`, rows: wire })));
+        }
+        for (const body of bodies) {
+          r.bytes += body.length;
+          at = process.cpuUsage();
+          const parsed = await parsePushBody(body);
+          const rows: RollupRow[] = await parseRows(batchHeader(parsed), clock.now(), new Slicer());
+          r.ms.decode += cpuMs(at);
+          at = process.cpuUsage();
+          await open.put(rows);
+          r.ms.hold += cpuMs(at);
+          at = process.cpuUsage();
+          await engine.written(rows);
+          r.ms.windows += cpuMs(at);
+          if (through) {
+            at = process.cpuUsage();
+            for (let i = 0; i < rows.length; i += WRITE_CHUNK)
+              await through.rollups.upsert(rows.slice(i, i + WRITE_CHUNK));
+            r.ms.writeThrough += cpuMs(at);
+          }
+          r.rows += rows.length;
+        }
+        at = process.cpuUsage();
+        for (let e = 0; e < EVALUATIONS; e++) {
+          await evaluate();
+          r.evaluations++;
+        }
+        r.ms.evaluate += cpuMs(at);
+      }
+    }
+    // The last minute settles too: its writes belong to the rows pushed.
+    clock.set(t0 + (MINUTES + 1) * MINUTE);
+    const at = process.cpuUsage();
+    const before = open.written;
+    await open.settle();
+    r.written += open.written - before;
+    r.ms.settle += cpuMs(at);
+  } finally {
+    await open.close();
+    await engine.stop();
+    await base.close();
+    await through?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return r;
 }
-const us = (ms: number) => ((1000 * ms) / rows).toFixed(1);
-process.stdout.write(
-  `${rows} rows (${INSTANCES} instances x ${ROUTES} routes, 6 pushes a minute, 3 minutes, ${PER} requests per route per push), ` +
-    `${(bytes / rows).toFixed(0)} body bytes per row\n` +
-    `CPU per row: decode and validate ${us(decodeMs)} µs, SQLite upsert ${us(writeMs)} µs, together ${us(decodeMs + writeMs)} µs\n`,
-);
+
+const rounds: Round[] = [];
+for (let i = 0; i < ROUNDS; i++) rounds.push(await round());
+
+const range = (f: (r: Round) => number, digits = 1) => {
+  const xs = rounds.map(f);
+  const lo = Math.min(...xs).toFixed(digits);
+  const hi = Math.max(...xs).toFixed(digits);
+  return lo === hi ? lo : `${lo}-${hi}`;
+};
+const perRow = (k: keyof Round['ms']) => range((r) => (1000 * r.ms[k]) / r.rows);
+const r0 = rounds[0]!;
+const lines = [
+  `${r0.rows} rows a round (${INSTANCES} instances x ${ROUTES} routes, 6 pushes a minute, ${MINUTES} minutes, ${PER} requests per route per push), ${(r0.bytes / r0.rows).toFixed(0)} body bytes per row, ${rounds.length} rounds`,
+  `CPU per pushed row: decode and validate ${perRow('decode')} µs, journal and hold ${perRow('hold')} µs, settled minutes written ${perRow('settle')} µs (${range((r) => (1000 * r.ms.settle) / r.written)} µs per row written, ${r0.written} rows), alert windows ${perRow('windows')} µs; together ${range((r) => (1000 * (r.ms.decode + r.ms.hold + r.ms.settle + r.ms.windows)) / r.rows)} µs`,
+  `CPU per evaluation of api_response_time and error_rate's windows (5 minutes, ${INSTANCES * ROUTES} series): ${range((r) => r.ms.evaluate / r.evaluations, 2)} ms (${EVALUATIONS} per 10 s)`,
+  `CPU per minute of the fleet's time: ${range((r) => (r.ms.decode + r.ms.hold + r.ms.settle + r.ms.windows) / 1000 / MINUTES, 2)} s for the rows, ${range((r) => r.ms.evaluate / 1000 / MINUTES, 2)} s for the evaluations`,
+];
+if (args['write-through'])
+  lines.push(
+    `for comparison, writing every pushed row to SQLite as it comes: ${perRow('writeThrough')} µs per row`,
+  );
+process.stdout.write(`${lines.join('\n')}\n`);

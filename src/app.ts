@@ -18,7 +18,7 @@ import { type Clock, systemClock } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { type Loop, startLoop } from './core/loop.js';
 import { Dashboard } from './dashboard/index.js';
-import { type HealthStatus, worstStatus } from './domain/health.js';
+import { worstStatus } from './domain/health.js';
 import { TokenAuth } from './http/auth.js';
 import type { Lifecycle } from './http/lifecycle.js';
 import { alertRoutes } from './http/routes/alerts.js';
@@ -45,8 +45,10 @@ import {
 import { admissionLimits, type PushAdmission } from './metrics/admission.js';
 import { MetricsEngine } from './metrics/engine.js';
 import { METRIC } from './metrics/names.js';
+import { journalDir, OpenMinutes, OpenMinutesRollups } from './metrics/open-minutes.js';
 import { buildChannels, NotificationPipeline } from './notifiers/pipeline.js';
 import { openStore, type Store, storeTarget } from './store/index.js';
+import { Journal } from './store/journal.js';
 import { VERSION } from './version.js';
 
 /** Optional parts a caller (a test, the CLI) provides instead of the defaults. */
@@ -66,11 +68,15 @@ export class App {
   readonly clock: Clock;
   readonly logger: ProductionLogger;
   #store: Store | undefined;
+  /** The store as opened (or given), under the open minutes' view of its rollups. */
+  #baseStore: Store | undefined;
   #http: HttpServer | undefined;
   #loops: Loop[] = [];
   #storeOk = true;
   #lastError: string | null = null;
   #ownsStore: boolean;
+  /** Pushed rows of open minutes, held until they settle (SQLite; see src/metrics/open-minutes.ts). */
+  #openMinutes: OpenMinutes | null = null;
   readonly lifecycle: Lifecycle;
   /** The metrics engine: performanceSummary, windowValues, onData, compact, applyRetention, /metrics. */
   readonly metrics: MetricsEngine;
@@ -96,6 +102,7 @@ export class App {
     this.#leadership = opts.leadership;
     this.clock = opts.clock ?? systemClock;
     this.#store = opts.store;
+    this.#baseStore = opts.store;
     this.#ownsStore = !opts.store;
     this.logger =
       opts.logger ??
@@ -278,8 +285,29 @@ export class App {
   /** Opens and migrates the store, builds the routes, starts the background loops. */
   async start(): Promise<void> {
     if (this.lifecycle.ready) return;
-    this.#store ??= await openStore(storeTarget(this.config));
-    await this.#store.migrate(this.clock.now());
+    this.#baseStore ??= await openStore(storeTarget(this.config));
+    const base = this.#baseStore;
+    this.#store = base;
+    await base.migrate(this.clock.now());
+    if (base.dialect === 'sqlite') {
+      // One process owns an SQLite store: pushed minutes are held until they settle, journaled, and
+      // everything reads the store with them in place. What a crash left in the journal is written now.
+      const log = {
+        info: (o: object, m: string) => this.logger.app.info(o, m),
+        warn: (o: object, m: string) => this.logger.app.warn(o, m),
+        error: (o: object, m: string) => this.logger.error.error(o, m),
+      };
+      const open = new OpenMinutes({
+        rollups: base.rollups,
+        journal: new Journal({ dir: journalDir(this.config.dataDir), log }),
+        clock: this.clock,
+        maxRows: this.config.metrics.ingest.max_open_rows,
+        log,
+      });
+      await open.start();
+      this.#openMinutes = open;
+      this.#store = { ...base, rollups: new OpenMinutesRollups(base.rollups, open) };
+    }
     this.#leadership ??= createLeadership({
       config: this.config,
       store: this.#store,
@@ -384,6 +412,7 @@ export class App {
       limits: admissionLimits(config.metrics),
       instance: config.instanceId,
       store,
+      openMinutes: this.#openMinutes,
       metrics: this.metrics,
       health: this.health,
       lifecycle,
@@ -583,6 +612,9 @@ export class App {
     const drain = opts.drainDelayMs ?? this.config.health.drain_delay;
     if (drain > 0 && this.lifecycle.ready) await this.clock.sleep(drain);
     if (this.#http) await this.#http.app.close();
+    // No push comes any more: every held minute is written, and the journal left empty.
+    await this.#openMinutes?.close();
+    this.#openMinutes = null;
     await Promise.all(this.#loops.map((l) => l.stop()));
     await this.#scheduler?.stop(); // running jobs see their signal aborted and stop between steps
     await this.#alerting?.stop(); // waits for the evaluation in progress
@@ -593,9 +625,9 @@ export class App {
     await this.metrics.stop(); // final flush, before the store closes
     this.#loops = [];
     this.lifecycle.ready = false;
-    if (this.#store && this.#ownsStore) {
-      await this.#store.instances.remove(this.config.instanceId).catch(() => {});
-      await this.#store.close();
+    if (this.#baseStore && this.#ownsStore) {
+      await this.#baseStore.instances.remove(this.config.instanceId).catch(() => {});
+      await this.#baseStore.close();
     }
     await this.logger.close();
   }

@@ -103,8 +103,6 @@ export const FOLD_MEMORY_MS = 10 * MINUTE_MS;
 export const INSTANCE_IDLE_MS = HOUR_MS;
 /** Seconds of a bytes allowance that may be spent at once. */
 const BYTES_BURST_S = 10;
-/** Rows written per statement batch (then the loop gets a turn). */
-const WRITE_CHUNK = 64;
 
 /** What the admission needs from the store and the recorder. */
 export interface AdmissionDeps {
@@ -112,8 +110,8 @@ export interface AdmissionDeps {
   limits: AdmissionLimits;
   /** This monitor's own instance id (a pusher may not use it). */
   ownInstance: string;
-  /** Writes rows (replacing same keys). */
-  upsert(rows: readonly RollupRow[]): Promise<void>;
+  /** Stores rows (replacing same keys), durably once it resolves; may yield to the loop (`slicer`). */
+  upsert(rows: readonly RollupRow[], slicer: Slicer): Promise<void>;
   /** The stored row of one key, or null. */
   stored(
     key: Pick<RollupRow, 'metric' | 'labels' | 'instance' | 'resolution' | 'bucket'>,
@@ -184,6 +182,7 @@ interface FoldedMinute extends RollupStats {
 }
 
 interface MetricState {
+  name: string;
   /** Label sets stored as series of their own. */
   series: Set<string>;
   /** The labels (canonical JSON) of this instance's overflow series of the metric, once there is one. */
@@ -364,10 +363,12 @@ export class PushAdmission {
       const rate = h.name !== LIMIT.series && h.name !== LIMIT.tokenSeries;
       if (!hit || (rate && (hit.name === LIMIT.series || hit.name === LIMIT.tokenSeries))) hit = h;
     };
+    let m = null as MetricState | null;
     for (let i = 0; i < rows.length; i++) {
       if (i % 64 === 63) await slicer.pause();
       const row = rows[i]!;
-      const m = this.#metric(st, row.metric);
+      // (the rows of a push share their metric: compared, not hashed again, from one row to the next)
+      if (m === null || row.metric !== m.name) m = this.#metric(st, row.metric);
       if (m.series.has(row.labels)) {
         direct.push(row);
         continue;
@@ -407,10 +408,7 @@ export class PushAdmission {
       }
     }
 
-    for (let i = 0; i < direct.length; i += WRITE_CHUNK) {
-      await this.#d.upsert(direct.slice(i, i + WRITE_CHUNK));
-      await slicer.pause();
-    }
+    if (direct.length > 0) await this.#d.upsert(direct, slicer);
     const foldedOwn = folds.filter((r) => !isOverflow(r.labels)).length;
     if (folds.length > 0) await this.#fold(st, folds, slicer);
     this.folded += foldedOwn;
@@ -514,9 +512,7 @@ export class PushAdmission {
       });
     }
     const written = out.filter((r) => r.count > 0);
-    for (let j = 0; j < written.length; j += WRITE_CHUNK) {
-      await this.#d.upsert(written.slice(j, j + WRITE_CHUNK));
-    }
+    if (written.length > 0) await this.#d.upsert(written, slicer);
     for (const { m, minute, key } of touched.values()) m.minutes.set(key, minute);
     for (const [m, ckey, c] of contributions) m.contributions.set(ckey, c);
   }
@@ -633,6 +629,7 @@ export class PushAdmission {
     let m = st.metrics.get(metric);
     if (!m) {
       m = {
+        name: metric,
         series: new Set(),
         overflow: null,
         foldedSets: new Map(),

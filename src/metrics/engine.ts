@@ -8,7 +8,6 @@ import type { WindowQuery, WindowValue } from '../alerting/sources.js';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import { Slicer } from '../core/slice.js';
-import type { Labels } from '../domain/labels.js';
 import type { RollupRow } from '../domain/rollup.js';
 import type { Store } from '../store/index.js';
 import { Instrumentation, type MetricsLog } from './instrumentation.js';
@@ -218,14 +217,16 @@ export class MetricsEngine extends Instrumentation {
    */
   async windowValues(q: WindowQuery): Promise<WindowValue[]> {
     const range = readRange(q.since, q.until);
-    const groups = new EntryGroups(windowGroupOptions(q));
+    const opts = windowGroupOptions(q);
     const slicer = new Slicer();
     // Windows of up to an hour (alert rules) from the kept minutes; longer ones from the store.
-    const pages =
-      this.#blocks && range.until - range.from <= HOUR_MS
-        ? this.#blocks.entries(q.metric, range, slicer)
-        : readEntryPages({ store: this.#store, recorder: this.recorder }, [q.metric], range, slicer);
-    for await (const page of pages) groups.add(page);
+    if (this.#blocks && range.until - range.from <= HOUR_MS) {
+      const groups = await this.#blocks.groups(q.metric, range, opts, slicer);
+      return windowFromGroups(groups.groups(), q.aggregation, range);
+    }
+    const groups = new EntryGroups(opts);
+    const src = { store: this.#store, recorder: this.recorder };
+    for await (const page of readEntryPages(src, [q.metric], range, slicer)) groups.add(page);
     return windowFromGroups(groups.groups(), q.aggregation, range);
   }
 

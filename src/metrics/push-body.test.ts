@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { Readable } from 'node:stream';
+import { describe, test } from 'node:test';
 import { ProdmonError } from '../core/errors.js';
 import { Slicer } from '../core/slice.js';
-import { parsePushBody } from './push-body.js';
+import { BodyBuffers, parsePushBody } from './push-body.js';
 
 const parse = (text: string, slicer?: Slicer) => parsePushBody(Buffer.from(text), slicer);
 
@@ -61,4 +62,80 @@ test('the rows of a large body are parsed a slice at a time', async () => {
   assert.equal(out.rows.length, 5000);
   assert.deepEqual(out.rows[4999], rows[4999]);
   assert.ok(slicer.yields > 0, 'yielded to the event loop between rows');
+});
+
+describe('push bodies read into buffers kept for the next pushes', () => {
+  const errors = {
+    tooLarge: () => Object.assign(new Error('too large'), { statusCode: 413 }),
+    wrongLength: () => Object.assign(new Error('wrong length'), { statusCode: 400 }),
+  };
+  const stream = (chunks: (Buffer | string)[], fail?: Error) =>
+    Readable.from(
+      (async function* () {
+        for (const c of chunks) yield c;
+        if (fail) throw fail;
+      })(),
+      { objectMode: true },
+    );
+
+  test('the bytes of every chunk, in order; the buffer is reused by the next body, never shared by two at once', async () => {
+    const bodies = new BodyBuffers(errors);
+    const seen: ArrayBufferLike[] = [];
+    const text = JSON.stringify({ instance: 'a', rows: Array.from({ length: 300 }, (_, i) => ({ i })) });
+    const parts = [text.slice(0, 7), Buffer.from(text.slice(7, 5000)), text.slice(5000)];
+    const read = () =>
+      bodies.read(stream(parts), Buffer.byteLength(text), 1 << 20, async (body) => {
+        seen.push(body.buffer);
+        return parsePushBody(body);
+      });
+    assert.deepEqual(await read(), JSON.parse(text));
+    assert.deepEqual(await read(), JSON.parse(text));
+    assert.equal(seen[0], seen[1], 'the second body went into the first one’s buffer');
+    // Two at once: each its own.
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const first = bodies.read(stream(parts), Number.NaN, 1 << 20, async (body) => {
+      seen.push(body.buffer);
+      await held;
+    });
+    const second = bodies.read(stream(parts), Number.NaN, 1 << 20, async (body) => {
+      seen.push(body.buffer);
+    });
+    await second;
+    release();
+    await first;
+    assert.notEqual(seen[2], seen[3]);
+  });
+
+  test('over the limit or not of its declared length: refused with the route’s errors', async () => {
+    const bodies = new BodyBuffers(errors);
+    const big = Buffer.alloc(300_000, 0x20);
+    await assert.rejects(
+      bodies.read(stream([big]), 300_000, 200_000, async () => 1),
+      /too large/,
+    );
+    await assert.rejects(
+      bodies.read(stream([big, big]), Number.NaN, 500_000, async () => 1),
+      /too large/,
+    );
+    await assert.rejects(
+      bodies.read(stream([big]), 300_001, 500_000, async () => 1),
+      /wrong length/,
+    );
+    const broken = Object.assign(new Error('aborted'), {});
+    await assert.rejects(
+      bodies.read(stream([big], broken), Number.NaN, 500_000, async () => 1),
+      (err: unknown) => {
+        assert.equal((err as { statusCode?: number }).statusCode, 400);
+        return true;
+      },
+    );
+    // A chunked body larger than the first buffer grows it.
+    assert.equal(
+      await bodies.read(stream([big, big, '!']), Number.NaN, 1 << 20, async (b) => b.length),
+      600_001,
+    );
+  });
 });

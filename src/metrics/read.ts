@@ -34,6 +34,12 @@ export interface RollupEntry extends BucketFigures {
   sketch(): Sketch | null;
   /** The stored bytes of the sketch, when the entry is a stored row (merges add them without decoding). */
   sketchBytes?: Uint8Array | null;
+  /**
+   * A sum of sketches that goes on changing (a kept minute's label set as rows come): groupings add
+   * its bins as they are at that moment, without a sketch made of them; `sketch()` gives them as they
+   * are when it is called.
+   */
+  sketchSum?: SketchSum | null;
 }
 
 /** What reads need. */
@@ -215,11 +221,13 @@ export function windowGroupOptions(q: {
 export class EntryGroups {
   readonly #o: GroupOptions;
   readonly #by: readonly string[];
-  readonly #parsed = new Map<string, Labels | null>();
+  /** Labels by their JSON, with the key of their group (null: the filter leaves them out). */
+  readonly #parsed: Map<string, { labels: Labels; key: string } | null>;
   readonly #groups = new Map<string, { labels: Labels; stats: RollupStats; sum: SketchSum | null }>();
 
-  constructor(opts: GroupOptions) {
+  constructor(opts: GroupOptions, parsed = new Map<string, { labels: Labels; key: string } | null>()) {
     this.#o = opts;
+    this.#parsed = parsed;
     this.#by = opts.groupBy ?? [];
     if (this.#by.length === 0) {
       this.#groups.set('', { labels: { ...opts.filter }, stats: emptyStats(), sum: null });
@@ -232,26 +240,29 @@ export class EntryGroups {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       if (o.metric !== undefined && e.metric !== o.metric) continue;
-      let labels = this.#parsed.get(e.labelsJson);
-      if (labels === undefined) {
-        const parsed = parseLabels(e.labelsJson);
-        labels = matches(parsed, o.filter) ? parsed : null;
-        this.#parsed.set(e.labelsJson, labels);
+      let parsed = this.#parsed.get(e.labelsJson);
+      if (parsed === undefined) {
+        const labels = parseLabels(e.labelsJson);
+        let key = '';
+        for (const k of this.#by) key += `${labels[k] ?? ''}\u0000`;
+        parsed = matches(labels, o.filter) ? { labels, key } : null;
+        this.#parsed.set(e.labelsJson, parsed);
       }
-      if (labels === null) continue;
-      let key = '';
-      for (const k of this.#by) key += `${labels[k] ?? ''}\u0000`;
-      let g = this.#groups.get(key);
+      if (parsed === null) continue;
+      let g = this.#groups.get(parsed.key);
       if (!g) {
         const gl: Labels = { ...o.filter };
-        for (const k of this.#by) gl[k] = labels[k] ?? '';
+        for (const k of this.#by) gl[k] = parsed.labels[k] ?? '';
         g = { labels: gl, stats: emptyStats(), sum: null };
-        this.#groups.set(key, g);
+        this.#groups.set(parsed.key, g);
       }
       if (e.count <= 0) continue;
       mergeStats(g.stats, e);
       if (!o.withSketch) continue;
-      if (e.sketchBytes) {
+      if (e.sketchSum) {
+        g.sum ??= new SketchSum();
+        g.sum.addSum(e.sketchSum);
+      } else if (e.sketchBytes) {
         g.sum ??= new SketchSum();
         g.sum.addBytes(e.sketchBytes);
       } else {
@@ -262,6 +273,20 @@ export class EntryGroups {
         }
       }
     }
+  }
+
+  /**
+   * Groups of their own with what these hold so far, to add more to (these stay as they are): the
+   * settled minutes of a window are grouped once and each evaluation adds the minutes still filling to
+   * a clone. The labels parsed so far (and their groups' keys) are shared: they never change.
+   */
+  clone(): EntryGroups {
+    const c = new EntryGroups(this.#o, this.#parsed);
+    c.#groups.clear();
+    for (const [k, g] of this.#groups) {
+      c.#groups.set(k, { labels: { ...g.labels }, stats: { ...g.stats }, sum: g.sum?.clone() ?? null });
+    }
+    return c;
   }
 
   /** The groups (call once, when every entry is in). */

@@ -33,20 +33,41 @@ export interface SketchLayout {
   positive: StoreLayout;
   negative: StoreLayout;
   zeroCount: number;
-  /** A view of the bytes, for `getFloat64(at + 8 * i, true)`. */
+  /** A view of the memory the bytes are in (positions include their offset in it), for `getFloat64(at + 8 * i, true)`. */
   view: DataView;
 }
 
-class Reader {
-  pos: number;
-  readonly view: DataView;
+/** The DataView of the last memory read (sketches of one push or one read share theirs). */
+let lastBuffer: ArrayBufferLike | null = null;
+let lastView: DataView | null = null;
 
-  constructor(
-    readonly bytes: Uint8Array,
-    readonly end: number,
-  ) {
+function viewOf(buffer: ArrayBufferLike): DataView {
+  if (buffer !== lastBuffer || !lastView) {
+    lastView = new DataView(buffer);
+    lastBuffer = buffer;
+  }
+  return lastView;
+}
+
+/**
+ * Reads a sketch's bytes; one is re-aimed at each sketch (`reset`) rather than made per read, and
+ * its view is over the whole memory the bytes are in (positions from `base`): reading the sketches of
+ * a push, which share one allocation, then makes no object per sketch.
+ */
+class Reader {
+  pos = 0;
+  end = 0;
+  base = 0;
+  bytes: Uint8Array = new Uint8Array(0);
+  view: DataView = new DataView(new ArrayBuffer(0));
+
+  reset(bytes: Uint8Array): this {
+    this.bytes = bytes;
     this.pos = 0;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.end = bytes.length;
+    this.base = bytes.byteOffset;
+    this.view = viewOf(bytes.buffer);
+    return this;
   }
 
   /** A varint (up to 2^53), or -1 when the bytes end inside it. */
@@ -65,7 +86,7 @@ class Reader {
 
   double(): number {
     if (this.pos + 8 > this.end) return Number.NaN;
-    const v = this.view.getFloat64(this.pos, true);
+    const v = this.view.getFloat64(this.base + this.pos, true);
     this.pos += 8;
     return v;
   }
@@ -97,16 +118,19 @@ function readMapping(r: Reader, end: number): number | null {
 
 /** A store of one packed run of finite counts (as every DDSketch writer makes it), or null. */
 function scanStore(r: Reader, end: number): StoreLayout | null {
-  const out: StoreLayout = { offset: 0, at: r.pos, n: 0 };
+  const out: StoreLayout = { offset: 0, at: r.base + r.pos, n: 0 };
   let packed = false;
   while (r.pos < end) {
     const tag = r.varint();
     if (tag === 18 && !packed) {
       const stop = r.sub();
       if (stop < 0 || (stop - r.pos) % 8 !== 0) return null;
-      out.at = r.pos;
+      out.at = r.base + r.pos;
       out.n = (stop - r.pos) / 8;
-      for (let p = r.pos; p < stop; p += 8) if (!Number.isFinite(r.view.getFloat64(p, true))) return null;
+      const view = r.view;
+      for (let p = r.base + r.pos, e = r.base + stop; p < e; p += 8) {
+        if (!Number.isFinite(view.getFloat64(p, true))) return null;
+      }
       r.pos = stop;
       packed = true;
     } else if (tag === 24) {
@@ -118,9 +142,14 @@ function scanStore(r: Reader, end: number): StoreLayout | null {
   return r.pos === end ? out : null;
 }
 
-/** Where the parts of a DDSketch protobuf of the usual shape are, or null (see the module comment). */
+const reader = new Reader();
+
+/**
+ * Where the parts of a DDSketch protobuf of the usual shape are, or null (see the module comment).
+ * Positions are in `view`, which may span more than `bytes` (the memory they are in).
+ */
 export function scanSketchProto(bytes: Uint8Array): SketchLayout | null {
-  const r = new Reader(bytes, bytes.length);
+  const r = reader.reset(bytes);
   let gamma: number | null = null;
   let positive: StoreLayout | null = null;
   let negative: StoreLayout | null = null;

@@ -265,6 +265,37 @@ describe('sketch', () => {
     assert.equal(one.snapshot(), null);
   });
 
+  test('a sum added to another (addSum) or copied (clone) counts as its snapshot would', () => {
+    const r = rng(21);
+    const parts = Array.from({ length: 6 }, (_v, i) => {
+      const s = newSketch();
+      for (let j = 0; j < 80 + 30 * i; j++) sketchAdd(s, DISTRIBUTIONS.pareto!(r) * (1 + i));
+      return s;
+    });
+    const live = new SketchSum();
+    for (const p of parts) live.addBytes(encodeSketch(p));
+    for (const p of parts.slice(0, 2)) live.addBytes(encodeSketch(p), -1); // rounding residue left behind
+    const into = new SketchSum();
+    into.addSketch(parts[5]!);
+    const copy = into.clone();
+    into.addSum(live);
+    copy.addSketch(live.snapshot()!);
+    const want = emptySketch();
+    for (const p of [...parts.slice(2), parts[5]!]) sketchMerge(want, p);
+    for (const got of [into.toSketch()!, copy.toSketch()!]) {
+      assert.equal(got.count, want.count);
+      for (const q of [0.01, 0.5, 0.9, 0.99, 1])
+        assert.equal(sketchQuantile(got, q), sketchQuantile(want, q), `q=${q}`);
+    }
+    // The clone went its own way: the sum it was copied from did not get what it got.
+    const before = new SketchSum();
+    before.addSketch(parts[0]!);
+    const other = before.clone();
+    other.addSketch(parts[1]!);
+    assert.equal(before.snapshot()!.count, parts[0]!.count);
+    assert.equal(other.snapshot()!.count, parts[0]!.count + parts[1]!.count);
+  });
+
   test('quantiles are clamped to the exact min and max when given', () => {
     const s = newSketch();
     for (const v of [10, 10, 10, 10]) sketchAdd(s, v);

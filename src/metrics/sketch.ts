@@ -313,8 +313,9 @@ function decodedStore(bins: ProtoBins): Sketch['store'] {
   const store = new DenseStore();
   const s = store as unknown as BinsLike;
   let count = 0;
-  for (const c of bins.counts) count += c;
-  s.bins = bins.counts;
+  const counts = bins.counts;
+  for (let i = 0; i < counts.length; i++) count += counts[i]!; // (indexed: no iterator per read)
+  s.bins = counts;
   s.offset = bins.offset;
   s.count = count;
   if (bins.counts.length > 0) {
@@ -360,6 +361,10 @@ const ROUNDING = 1e-6;
  * thousands of stored sketches; anything unusual is decoded and merged the library's way.
  */
 export class SketchSum {
+  /**
+   * Counts by key from `#offset`. A plain array: a sum is made and copied per group at every
+   * evaluation, and V8 allocates a typed array's memory outside its heap, at several times the cost.
+   */
   #bins: number[] = [];
   /** Key of `#bins[0]`. */
   #offset = 0;
@@ -420,25 +425,31 @@ export class SketchSum {
    * additions and removals left a rounding error away from zero count as zero.
    */
   snapshot(): Sketch | null {
-    const counts: number[] = [];
-    let count = 0;
-    let first = Number.POSITIVE_INFINITY;
+    // The bins from the first to the last above the rounding, copied into an array of that length.
+    let lo = this.#minKey;
+    let hi = this.#maxKey;
+    const bins = this.#bins;
+    const at = this.#offset;
     if (this.#count > ROUNDING) {
-      for (let k = this.#minKey; k <= this.#maxKey; k++) {
-        const c = this.#bins[k - this.#offset] ?? 0;
-        if (c <= ROUNDING && counts.length === 0) continue;
-        if (counts.length === 0) first = k;
-        const kept = c > ROUNDING ? c : 0;
-        counts.push(kept);
-        count += kept;
-      }
+      while (lo <= hi && !((bins[lo - at] ?? 0) > ROUNDING)) lo++;
+      while (hi >= lo && !((bins[hi - at] ?? 0) > ROUNDING)) hi--;
+    } else {
+      lo = 0;
+      hi = -1;
+    }
+    const counts: number[] = new Array(Math.max(0, hi - lo + 1));
+    let count = 0;
+    for (let k = lo, i = 0; k <= hi; k++, i++) {
+      const c = bins[k - at] ?? 0;
+      const kept = c > ROUNDING ? c : 0;
+      counts[i] = kept;
+      count += kept;
     }
     const zero = this.#zeroCount > ROUNDING ? this.#zeroCount : 0;
     const other = this.#other;
     if (count + zero <= 0 && !other) return null;
-    while (counts.length > 0 && counts[counts.length - 1] === 0) counts.pop();
     const sketch = decodedSketch(
-      { offset: counts.length > 0 ? first : 0, counts },
+      { offset: counts.length > 0 ? lo : 0, counts },
       { offset: 0, counts: [] },
       zero,
     );
@@ -495,10 +506,60 @@ export class SketchSum {
     if (this.#other) {
       const other = this.#other;
       this.#other = null;
-      if (sketch.count > 0) sketch.merge(other);
-      else return other;
+      if (sketch.count <= 0) return other;
+      sketch.merge(other);
     }
     return sketch;
+  }
+
+  /**
+   * Adds what another sum holds now (as `snapshot` would give it: counts within the rounding of zero
+   * count as zero), without making a sketch of it.
+   */
+  addSum(other: SketchSum): void {
+    if (other.#count > ROUNDING) {
+      const from = other.#bins;
+      const at = other.#offset;
+      let lo = other.#minKey;
+      let hi = other.#maxKey;
+      while (lo <= hi && !((from[lo - at] ?? 0) > ROUNDING)) lo++;
+      while (hi >= lo && !((from[hi - at] ?? 0) > ROUNDING)) hi--;
+      if (lo <= hi) {
+        this.#reserve(lo, hi);
+        const bins = this.#bins;
+        let added = 0;
+        for (let k = lo, i = lo - this.#offset; k <= hi; k++, i++) {
+          const c = from[k - at] ?? 0;
+          if (!(c > ROUNDING)) continue;
+          bins[i] = bins[i]! + c;
+          added += c;
+        }
+        this.#count += added;
+        if (lo < this.#minKey) this.#minKey = lo;
+        if (hi > this.#maxKey) this.#maxKey = hi;
+      }
+    }
+    if (other.#zeroCount > ROUNDING) this.#zeroCount += other.#zeroCount;
+    if (other.#other && other.#other.count > 0) {
+      this.#other ??= emptySketch();
+      sketchMerge(this.#other, other.#other);
+    }
+  }
+
+  /** A sum of its own with what this one holds so far (either goes on being added to alone). */
+  clone(): SketchSum {
+    const c = new SketchSum();
+    c.#bins = this.#bins.slice();
+    c.#offset = this.#offset;
+    c.#minKey = this.#minKey;
+    c.#maxKey = this.#maxKey;
+    c.#count = this.#count;
+    c.#zeroCount = this.#zeroCount;
+    if (this.#other) {
+      c.#other = emptySketch();
+      sketchMerge(c.#other, this.#other);
+    }
+    return c;
   }
 
   /** Makes room for keys lo..hi, with some to spare on the side that grew. */

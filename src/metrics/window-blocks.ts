@@ -25,7 +25,14 @@ import type { Slicer } from '../core/slice.js';
 import type { RollupRow } from '../domain/rollup.js';
 import type { Store } from '../store/index.js';
 import { EntryMerger } from './merge.js';
-import { entryFromRow, memoryEntry, type ReadRange, type RollupEntry } from './read.js';
+import {
+  EntryGroups,
+  entryFromRow,
+  type GroupOptions,
+  memoryEntry,
+  type ReadRange,
+  type RollupEntry,
+} from './read.js';
 import type { Recorder } from './recorder.js';
 import { emptyStats, MINUTE_MS, mergeStats, type RollupStats } from './rollup.js';
 import { SketchSum } from './sketch.js';
@@ -82,11 +89,21 @@ const PAGE = 512;
 
 const key = (metric: string, bucket: number) => `${metric}\u0000${bucket}`;
 
+/** Queries whose settled minutes are kept grouped (the least recently used go first). */
+const MAX_KEPT_GROUPS = 256;
+
+/** What makes two queries group the same entries the same way. */
+function groupsKey(metric: string, o: GroupOptions): string {
+  return JSON.stringify([metric, o.metric ?? null, o.filter ?? null, o.groupBy ?? [], o.withSketch]);
+}
+
 /** The minutes of alert windows, kept between reads (see the module comment). */
 export class WindowBlocks {
   readonly #o: Required<Omit<WindowBlocksOptions, 'store' | 'recorder' | 'clock'>> &
     Pick<WindowBlocksOptions, 'store' | 'recorder' | 'clock'>;
   readonly #blocks = new Map<string, Block>();
+  /** Per query (`groupsKey`): its settled minutes grouped, and the blocks they came from. */
+  readonly #settledGroups = new Map<string, { blocks: Block[]; groups: EntryGroups }>();
 
   constructor(o: WindowBlocksOptions) {
     this.#o = { settleMs: 30_000, ttlMs: Number.POSITIVE_INFINITY, maxBlocks: 600, ...o };
@@ -102,17 +119,24 @@ export class WindowBlocks {
    * or copied with `copy` (bytes that their writer reuses, as the flush's encoding memory).
    */
   written(rows: readonly RollupRow[], copy = false): void {
+    // The rows of a push share their metric and minute: the block is looked up again only when they change.
+    let metric: string | null = null;
+    let bucket = Number.NaN;
+    let b: Block | undefined;
     for (const r of rows) {
       if (r.resolution !== this.#o.recorder.resolution) continue;
-      const b = this.#blocks.get(key(r.metric, r.bucket));
-      if (!b) continue;
-      if (!b.raw) {
-        this.#blocks.delete(key(r.metric, r.bucket)); // settled, then written again: read it afresh
-        continue;
+      if (r.metric !== metric || r.bucket !== bucket) {
+        metric = r.metric;
+        bucket = r.bucket;
+        b = this.#blocks.get(key(metric, bucket));
+        if (b && !b.raw) {
+          this.#blocks.delete(key(metric, bucket)); // settled, then written again: read it afresh
+          b = undefined;
+        }
       }
-      const k = `${r.instance}\u0000${r.labels}`;
+      if (!b) continue;
       this.#put(b, entryFromRow(copy && r.sketch ? { ...r, sketch: Buffer.from(r.sketch) } : r));
-      b.fresh?.add(k);
+      b.fresh?.add(`${r.instance}\u0000${r.labels}`);
       b.dirty = true;
     }
   }
@@ -148,7 +172,7 @@ export class WindowBlocks {
       // (A block merged or written meanwhile leaves this iteration on its rows as they were.)
       let page: RollupEntry[] = [];
       for (const set of b.raw!.values()) {
-        page.push(sumEntry(b, set));
+        page.push(snapshotEntry(sumEntry(b, set)));
         if (page.length < PAGE) continue;
         yield page;
         page = [];
@@ -163,6 +187,63 @@ export class WindowBlocks {
     }
     if (memory.size > 0) yield [...memory.values()];
     this.#evict();
+  }
+
+  /**
+   * The entries of `metric` in the minutes of `range` (at most an hour of them) grouped as `opts` says,
+   * as `entries` gives them. The settled minutes are grouped once per query and kept beside the blocks
+   * (until one of those minutes is dropped or the window moves on): an evaluation on each push then
+   * adds only the minutes still filling to a copy of that, instead of every minute of its window.
+   */
+  async groups(metric: string, range: ReadRange, opts: GroupOptions, slicer: Slicer): Promise<EntryGroups> {
+    const res = this.#o.recorder.resolution;
+    const memory = new Map<string, RollupEntry>();
+    for (const m of this.#o.recorder.memoryBuckets(new Set([metric]))) {
+      if (m.bucket < range.from || m.bucket >= range.until) continue;
+      memory.set(`${m.labelsJson}\u0000${m.bucket}`, memoryEntry(m));
+    }
+    const blocks: Block[] = [];
+    const first = Math.ceil(range.from / res) * res;
+    for (let bucket = first; bucket < range.until; bucket += res)
+      blocks.push(await this.#block(metric, bucket, slicer));
+    const settled = blocks.filter((b) => b.merged !== null);
+    const key = groupsKey(metric, opts);
+    let kept = this.#settledGroups.get(key);
+    if (!kept || kept.blocks.length !== settled.length || kept.blocks.some((b, i) => b !== settled[i])) {
+      const g = new EntryGroups(opts);
+      for (const b of settled) {
+        g.add(b.merged!);
+        await slicer.pause();
+      }
+      kept = { blocks: settled, groups: g };
+      this.#settledGroups.delete(key);
+      this.#settledGroups.set(key, kept);
+      if (this.#settledGroups.size > MAX_KEPT_GROUPS)
+        this.#settledGroups.delete(this.#settledGroups.keys().next().value!);
+    }
+    const out = kept.groups.clone();
+    const inKept = new Set(kept.blocks);
+    for (const b of blocks) {
+      if (inKept.has(b)) continue;
+      if (b.merged) {
+        out.add(b.merged); // (merged since: its rows as they were)
+        continue;
+      }
+      let page: RollupEntry[] = [];
+      for (const set of b.raw!.values()) {
+        page.push(sumEntry(b, set));
+        if (page.length < PAGE) continue;
+        out.add(page);
+        page = [];
+        await slicer.pause();
+      }
+      for (const e of b.own.values()) if (!memory.has(`${e.labelsJson}\u0000${b.bucket}`)) page.push(e);
+      if (page.length > 0) out.add(page);
+      await slicer.pause();
+    }
+    if (memory.size > 0) out.add([...memory.values()]);
+    this.#evict();
+    return out;
   }
 
   /** The block of a minute: kept, or read from the store now (merged at once when settled). */
@@ -335,7 +416,9 @@ function sumEntry(b: Block, set: LabelSet): RollupEntry {
     set.exact = true;
   }
   const { count, sum, min, max, errors } = set.stats;
-  const sketch = count > 0 ? set.bins.snapshot() : null;
+  const bins = set.bins;
+  // The live sum (a grouping adds its bins at once; a snapshot of each at every evaluation was a
+  // good part of what a hub allocates): `entries` hands out snapshots instead.
   const entry: RollupEntry = {
     metric: b.metric,
     labelsJson: set.labelsJson,
@@ -347,9 +430,16 @@ function sumEntry(b: Block, set: LabelSet): RollupEntry {
     min,
     max,
     errors,
-    sketch: () => sketch,
+    sketch: () => (count > 0 ? bins.snapshot() : null),
     sketchBytes: null,
+    sketchSum: count > 0 ? bins : null,
   };
   set.entry = entry;
   return entry;
+}
+
+/** An entry of a label set's sum as it is now, for a reader that uses it later (see `entries`). */
+function snapshotEntry(e: RollupEntry): RollupEntry {
+  const sketch = e.sketch();
+  return { ...e, sketch: () => sketch, sketchSum: null };
 }

@@ -55,5 +55,10 @@ export const metricsSection = obj({
     }).prefault({}),
     /** The `self` check reports a limited pusher until it has gone this long without hitting a limit. */
     problem_clear_after: duration('10m', { min: '1m', max: '1d' }),
+    /**
+     * Pushed rows of open minutes held in memory (on SQLite) until their minute settles, each written
+     * once then; past this many, the oldest minutes are written early. About 1.5 KB each.
+     */
+    max_open_rows: count(100_000, 100, 10_000_000),
   }).prefault({}),
 }).prefault({});

@@ -11,7 +11,7 @@ import type { MetricsEngine } from '../../metrics/engine.js';
 import { METRIC } from '../../metrics/names.js';
 import { toWire } from '../../metrics/push.js';
 import { MINUTE_MS } from '../../metrics/rollup.js';
-import type { WireBatch } from '../../metrics/wire.js';
+import { MAX_ROWS_PER_BATCH, type WireBatch } from '../../metrics/wire.js';
 import type { Store } from '../../store/index.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -187,6 +187,19 @@ describe('POST /production/ingest', () => {
       ).statusCode,
       400,
     );
+    // The body limit (MAX_ROWS_PER_BATCH x 4 KB): 413, from the declared length or as it is read.
+    const raw = (payload: Buffer, headers: Record<string, string> = {}) =>
+      receiver.http.inject({
+        method: 'POST',
+        url: '/production/ingest',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', ...headers },
+        payload,
+      });
+    const over = Buffer.alloc(MAX_ROWS_PER_BATCH * 4096 + 1, 0x20);
+    assert.equal((await raw(over)).statusCode, 413);
+    assert.equal((await raw(over, { 'transfer-encoding': 'chunked' })).statusCode, 413);
+    const ok = Buffer.from(JSON.stringify(batch));
+    assert.equal((await raw(ok, { 'content-length': String(ok.length + 5) })).statusCode, 400);
   });
 
   test('an embedded monitor pushes on flush, keeps the rows while the receiver is down, and delivers them later', async () => {

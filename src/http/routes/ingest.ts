@@ -5,13 +5,14 @@
  * the limit; see src/metrics/admission.ts). A pusher over a limit is an own problem of the monitor,
  * reported by the `self` check (so a `system` alert names it).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { OwnProblems } from '../../checks/self/problems.js';
 import type { HealthService } from '../../checks/service.js';
 import type { Clock } from '../../core/clock.js';
 import { type AdmissionLimits, LIMIT, PushAdmission } from '../../metrics/admission.js';
 import type { MetricsEngine } from '../../metrics/engine.js';
-import { parsePushBody } from '../../metrics/push-body.js';
+import type { OpenMinutes } from '../../metrics/open-minutes.js';
+import { BodyBuffers, parsePushBody } from '../../metrics/push-body.js';
 import { MAX_ROWS_PER_BATCH } from '../../metrics/wire.js';
 import type { Store } from '../../store/index.js';
 import { requireRole, type TokenAuth } from '../auth.js';
@@ -26,6 +27,11 @@ export interface IngestRouteDeps {
   /** This instance's id: rows pushed under it are refused. */
   instance: string;
   store: Pick<Store, 'rollups'>;
+  /**
+   * Where pushed rows of open minutes are held until they settle (journaled first; SQLite), or none:
+   * rows are written to the store as they come (PostgreSQL, where other instances read them).
+   */
+  openMinutes?: Pick<OpenMinutes, 'put'> | null;
   metrics: Pick<MetricsEngine, 'written' | 'notifyPushed'>;
   /** Pushers over a limit are reported by the `self` check (probe `ingest`), re-run at once. */
   health: Pick<HealthService, 'run' | 'addSelfProbe'>;
@@ -33,6 +39,9 @@ export interface IngestRouteDeps {
   /** The admission to use (shared with `POST /v1/metrics`); default: one of its own (`pushAdmission`). */
   admission?: PushAdmission;
 }
+
+/** Rows written per statement batch when rows go straight to the store (then the loop gets a turn). */
+const WRITE_CHUNK = 64;
 
 /** Bytes of a request body: its Content-Length, or (chunked) the size of the parsed JSON. */
 function bodyBytes(req: FastifyRequest): number {
@@ -50,8 +59,14 @@ export function pushAdmission(deps: Omit<IngestRouteDeps, 'auth' | 'admission'>)
     clock,
     limits: deps.limits,
     ownInstance: deps.instance,
-    upsert: async (rows) => {
-      await store.rollups.upsert(rows);
+    upsert: async (rows, slicer) => {
+      if (deps.openMinutes) await deps.openMinutes.put(rows, slicer);
+      else {
+        for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
+          await store.rollups.upsert(rows.slice(i, i + WRITE_CHUNK));
+          await slicer.pause();
+        }
+      }
       await metrics.written(rows); // the alert windows' kept minutes take them in; other instances are told
     },
     stored: (key) => store.rollups.get(key),
@@ -73,13 +88,21 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps): void 
   const admission = deps.admission ?? pushAdmission(deps);
   // In a scope of its own: its JSON bodies are parsed in slices (see parsePushBody), other routes'
   // with Fastify's parser.
+  const limit = MAX_ROWS_PER_BATCH * 4096;
+  const bodies = new BodyBuffers({
+    tooLarge: () => new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(),
+    wrongLength: () => new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH(),
+  });
   app.register(async (scope) => {
-    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req: unknown, body: Buffer) =>
-      parsePushBody(body),
+    // The body read into a buffer kept for the next push (see BodyBuffers), then parsed in slices.
+    scope.addContentTypeParser('application/json', (req: FastifyRequest, payload: NodeJS.ReadableStream) =>
+      bodies.read(payload, Number(req.headers['content-length'] ?? Number.NaN), limit, (body) =>
+        parsePushBody(body),
+      ),
     );
     scope.post(
       '/production/ingest',
-      { ...requireRole(deps.auth, 'push'), bodyLimit: MAX_ROWS_PER_BATCH * 4096 },
+      { ...requireRole(deps.auth, 'push'), bodyLimit: limit },
       async (req, reply) => {
         const out = await admission.accept(req.principal?.name ?? '', req.body, bodyBytes(req));
         if (out.status === 429) {
