@@ -1,5 +1,3 @@
-/** Evaluating one (rule, labels) group: evaluate, look up the fingerprint's past, plan, commit. */
-import { newId } from '../core/ids.js';
 import type { DeployRef } from '../deployments/annotate.js';
 import type { Severity, StoredAlert } from '../domain/alert.js';
 import type { HealthCheckResult } from '../domain/health.js';

@@ -3,7 +3,7 @@
  * (bearer token or session), the form body parser, and safe return paths.
  */
 import { parse as parseQuery } from 'node:querystring';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isUserRole } from '../config/sections/auth.js';
 import type { TokenAuth } from '../http/auth.js';
 import { maskCsrf, type Session, type SessionManager } from '../http/session.js';

@@ -7,7 +7,6 @@ import { buildRules } from '../alerting/rules.js';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import type { Alert } from '../domain/alert.js';
-import type { Silence } from '../domain/silence.js';
 import type { MetricsEngine } from '../metrics/engine.js';
 import type { Store } from '../store/index.js';
 import { AssetStore } from './assets.js';

@@ -8,7 +8,7 @@ import type {
 } from '../types.js';
 import { shape } from './options.js';
 import { webhookGroupPayload, webhookPayload } from './payload.js';
-import { secretKey, secretProblem, signatureHeader } from './signature.js';
+import { secretKey, signatureHeader } from './signature.js';
 
 /** Options of a webhook channel. */
 export interface WebhookOptions {
