@@ -16,7 +16,7 @@
  * and criteria together stays below alpha. docs/deployment-gate.md explains the method and its
  * assumptions.
  */
-import { OVERALL_KEY } from '../domain/baseline.js';
+import { emptySeries, OVERALL_KEY } from '../domain/baseline.js';
 import { sketchQuantile } from '../metrics/sketch.js';
 import {
   type Bins,
@@ -155,18 +155,7 @@ const DRAWS_PER_COMPARISON = 2_000_000;
 /** The Mann-Whitney test is used when its smallest possible p-value is at most this share of the level. */
 const MWU_POWER_SHARE = 0.1;
 
-const EMPTY: SeriesFigures = {
-  key: '',
-  method: '',
-  route: '',
-  count: 0,
-  errors: 0,
-  sum: 0,
-  min: 0,
-  max: 0,
-  sketch: null,
-  minutes: [],
-};
+const EMPTY: SeriesFigures = emptySeries('');
 
 function quantile(s: SeriesFigures, q: number): number | null {
   return s.sketch && s.count > 0 ? sketchQuantile(s.sketch, q, s.min, s.max) : null;

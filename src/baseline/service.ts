@@ -10,7 +10,7 @@ import {
   type BaselineInfo,
   type BaselineMinute,
   type BaselineSeries,
-  OVERALL_KEY,
+  emptySeries,
 } from '../domain/baseline.js';
 import type { Recorder } from '../metrics/recorder.js';
 import { bucketStart, MINUTE_MS } from '../metrics/rollup.js';
@@ -304,18 +304,7 @@ export async function compareBaseline(
 
 /** A window without requests. */
 function emptyWindow(at: number): WindowFigures {
-  const empty = {
-    key: OVERALL_KEY,
-    method: '',
-    route: '',
-    count: 0,
-    errors: 0,
-    sum: 0,
-    min: 0,
-    max: 0,
-    sketch: null,
-    minutes: [],
-  };
+  const empty = emptySeries();
   return { from: at, until: at, overall: empty, series: [] };
 }
 

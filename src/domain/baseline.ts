@@ -38,6 +38,22 @@ export interface BaselineSeries {
 /** The key of the overall series (no route key has it: route keys hold a space). */
 export const OVERALL_KEY = '*';
 
+/** A series without requests (`key` the overall one unless given): what a window without traffic holds. */
+export function emptySeries(key = OVERALL_KEY): BaselineSeries & { sketch: null } {
+  return {
+    key,
+    method: '',
+    route: '',
+    count: 0,
+    errors: 0,
+    sum: 0,
+    min: 0,
+    max: 0,
+    sketch: null,
+    minutes: [],
+  };
+}
+
 /** What describes a stored baseline (the list shows these). */
 export interface BaselineInfo {
   name: string;

@@ -2,7 +2,13 @@
 
 import type { Kysely } from 'kysely';
 import type { BaselineRepository } from '../../baseline/repository.js';
-import { type Baseline, type BaselineInfo, type BaselineMinute, OVERALL_KEY } from '../../domain/baseline.js';
+import {
+  type Baseline,
+  type BaselineInfo,
+  type BaselineMinute,
+  emptySeries,
+  OVERALL_KEY,
+} from '../../domain/baseline.js';
 import type { BaselineSeriesTable, BaselineTable, Database } from '../schema.js';
 
 /** Series rows per insert statement (11 parameters each). */
@@ -111,18 +117,7 @@ export class BaselineRepo implements BaselineRepository {
       sketch: s.sketch ? new Uint8Array(s.sketch) : null,
       minutes: minutesOf(s.minutes),
     }));
-    const overall = series.find((s) => s.key === OVERALL_KEY) ?? {
-      key: OVERALL_KEY,
-      method: '',
-      route: '',
-      count: 0,
-      errors: 0,
-      sum: 0,
-      min: 0,
-      max: 0,
-      sketch: null,
-      minutes: [],
-    };
+    const overall = series.find((s) => s.key === OVERALL_KEY) ?? emptySeries();
     return { ...info(r), overall, series: series.filter((s) => s.key !== OVERALL_KEY) };
   }
 
