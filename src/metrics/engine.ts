@@ -130,8 +130,8 @@ export class MetricsEngine extends Instrumentation {
   }
 
   /**
-   * Tells the reads about rows written to the store by this process (pushed rows it stored), and the
-   * other processes sharing the store.
+   * Tells the reads about rows this process took in (pushed rows it stored, or holds until their
+   * minute settles: see src/metrics/open-minutes.ts), and the other processes sharing the store.
    */
   async written(rows: readonly RollupRow[]): Promise<void> {
     this.#blocks?.written(rows);
