@@ -49,14 +49,19 @@ const UPLOT_FILES: Record<string, [string, string]> = {
 
 /**
  * The `src/` folder holding the page's files (`dashboard/static/`, `core/format.js`): this module's
- * parent when run from source, and from the built package (`dist/`, or a chunk in `dist/chunks/`) the
- * package's `src/`, which it ships with those files.
+ * parent when run from source; from a bundle (the built package's `dist/`, or a chunk in
+ * `dist/chunks/`) the `src/` of the nearest folder above it that has one with those files, which is
+ * the package's own (it ships `src/`).
  */
 export function srcDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, '..'), join(here, '..', 'src'), join(here, '..', '..', 'src')];
+  const candidates = [join(here, '..')];
+  for (let dir = here; ; dir = dirname(dir)) {
+    candidates.push(join(dir, 'src'));
+    if (dirname(dir) === dir) break;
+  }
   const found = candidates.find((d) => existsSync(join(d, 'dashboard', 'static', 'app.js')));
-  if (!found) throw new Error(`dashboard assets not found (looked in ${candidates.join(', ')})`);
+  if (!found) throw new Error(`dashboard assets not found (looked in ${here}/.. and every src/ above it)`);
   return found;
 }
 

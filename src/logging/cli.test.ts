@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { bundled } from '../../test/support/build.js';
 import { finished } from '../../test/support/cli.js';
 import { tempDir } from '../../test/support/services.js';
 import { waitFor } from '../../test/support/wait.js';
@@ -12,12 +13,11 @@ import { logsConfig } from './fixtures/read.js';
 import { createProductionLogger } from './logger.js';
 
 const CLI = fileURLToPath(new URL('./fixtures/logs-cli.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
 const data = tempDir('prodmon-cli-');
 after(() => data.cleanup());
 
 function prodmon(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+  const child = spawn(process.execPath, [bundled(CLI), ...args], {
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { bundled } from '../../test/support/build.js';
 import { finished } from '../../test/support/cli.js';
 import { tempDir } from '../../test/support/services.js';
 import { readParsed } from './fixtures/read.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
 const dirs: { cleanup(): void }[] = [];
 after(() => {
   for (const d of dirs) d.cleanup();
@@ -16,7 +16,7 @@ after(() => {
 async function crash(how: 'throw' | 'exit', lines: number) {
   const d = tempDir('prodmon-logs-');
   dirs.push(d);
-  const child = spawn(process.execPath, ['--import', TSX, FIXTURE, d.path, String(lines), how], {
+  const child = spawn(process.execPath, [bundled(FIXTURE), d.path, String(lines), how], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return { dir: d.path, result: await finished(child) };

@@ -14,6 +14,7 @@ import { METRIC } from '../../src/metrics/names.js';
 import { MINUTE_MS } from '../../src/metrics/rollup.js';
 import { encodeSketch, newSketch, sketchAdd } from '../../src/metrics/sketch.js';
 import type { WireRow } from '../../src/metrics/wire.js';
+import { bundled } from '../support/build.js';
 import { postFromWorker, quantileOf, startProbe } from '../support/probe.js';
 import { tempDir } from '../support/services.js';
 
@@ -90,7 +91,7 @@ describe('a hub of pushed series keeps answering /health/ while it works', {
         ],
       },
     };
-    child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(config)], {
+    child = spawn(process.execPath, [bundled(CHILD), JSON.stringify(config)], {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
     const port = await new Promise<string>((resolve, reject) => {

@@ -17,6 +17,7 @@ import { JOURNAL_DIR, SETTLE_CHECK_MS, SETTLE_MS } from '../../src/metrics/open-
 import { canonicalLabels, MINUTE_MS } from '../../src/metrics/rollup.js';
 import type { WireRow } from '../../src/metrics/wire.js';
 import { openStore } from '../../src/store/index.js';
+import { bundled } from '../support/build.js';
 import { bucketOf } from '../support/metrics.js';
 import { tempDir } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
@@ -26,7 +27,7 @@ const CHILD = fileURLToPath(new URL('../support/hub-child.ts', import.meta.url))
 
 /** A hub in a process of its own; resolves once it listens, with its base URL and what it printed. */
 async function startHub(config: object): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(config), '--file-logs'], {
+  const child = spawn(process.execPath, [bundled(CHILD), JSON.stringify(config), '--file-logs'], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   let out = '';

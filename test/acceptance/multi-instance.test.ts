@@ -14,13 +14,13 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { holderInstance, leaderSessionName } from '../../src/jobs/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { bundled } from '../support/build.js';
 import { type HttpReceiver, startHttpReceiver } from '../support/receivers.js';
 import { pgSchema, tempDir } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 
 const CHILD = fileURLToPath(new URL('../support/leader-child.ts', import.meta.url));
 const SHOP = fileURLToPath(new URL('../support/shop-instance.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
 
 interface Instance {
   id: string;
@@ -41,7 +41,7 @@ async function spawnInstance(
   extra: string[] = [],
   ready = 'start',
 ): Promise<Instance> {
-  const child = spawn(process.execPath, ['--import', TSX, script, schema.url, schema.schema, id, ...extra], {
+  const child = spawn(process.execPath, [bundled(script), schema.url, schema.schema, id, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const inst: Instance = {

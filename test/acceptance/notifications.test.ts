@@ -14,6 +14,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { NotificationPipeline } from '../../src/notifiers/pipeline.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { bundled } from '../support/build.js';
 import { killIfRunning } from '../support/cli.js';
 import { sampleAlert, T0, transition } from '../support/notify-fixtures.js';
 import {
@@ -156,7 +157,6 @@ notifications:
   });
 });
 
-const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
 const CHILD = fileURLToPath(new URL('../support/outbox-child.ts', import.meta.url));
 
 /** Monitor processes started by the running test (killed after it, if a failure left them running). */
@@ -166,7 +166,7 @@ const spawned: ChildProcess[] = [];
 function monitor(db: string, url: string, holdAfterSend = false) {
   const p: ChildProcess = spawn(
     process.execPath,
-    ['--import', TSX, CHILD, db, url, ...(holdAfterSend ? ['--hold-after-send'] : [])],
+    [bundled(CHILD), db, url, ...(holdAfterSend ? ['--hold-after-send'] : [])],
     {
       stdio: ['pipe', 'pipe', 'pipe'],
     },

@@ -1,11 +1,14 @@
-/** Running the real `prodmon` CLI in a child process (through tsx, from the sources). */
+/**
+ * Running the real `prodmon` CLI in a child process: the sources as the package bundles them
+ * (test/support/build.ts), so a command costs its own work and not tsx loading 400 modules.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { bundled } from './build.js';
 import { waitFor } from './wait.js';
 
-/** Absolute path of the CLI entry. */
+/** Absolute path of the CLI entry in the sources. */
 export const CLI = fileURLToPath(new URL('../../src/cli/run.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
 
 /** How a finished command ended. */
 export interface CliResult {
@@ -17,7 +20,7 @@ export interface CliResult {
 
 /** Spawns `prodmon ...args`. */
 export function spawnCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+  return spawn(process.execPath, [bundled('src/cli/run.ts'), ...args], {
     cwd: opts.cwd,
     env: { ...process.env, NO_COLOR: '1', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
