@@ -162,6 +162,22 @@ for (const fixture of STORE_FIXTURES) {
       );
       assert.equal(long.length, 4 * 23 + 1);
       assert.equal(new Set(long).size, long.length);
+      // Bucket by bucket across empty stretches (10 hours before the rows, 5 minutes between, 10 hours
+      // after): every row once, in time order.
+      const around = {
+        metrics: ['m_page'],
+        resolution: 60_000,
+        since: T0 - 600 * 60_000,
+        until: T0 + 600 * 60_000,
+      };
+      const gappy = await read(around, 10);
+      assert.equal(gappy.length, 4 * 23 + 1);
+      const buckets = gappy.map((s) => Number(s.split(' ')[2]));
+      assert.deepEqual(
+        buckets,
+        [...buckets].sort((a, b) => a - b),
+      );
+      assert.deepEqual(await read({ ...around, instance: 'late' }, 10), [`m_page late ${9 * 60_000}`]);
       assert.deepEqual(await read({ ...q, instance: 'p3' }, 10), [
         ...[0, 1, 2, 3].map((b) => `m_page p3 ${b * 60_000}`),
         ...[0, 1, 2, 3].map((b) => `m_other p3 ${b * 60_000}`),
