@@ -33,7 +33,7 @@ import type { RollupRow } from '../domain/rollup.js';
 import { OVERFLOW } from './recorder.js';
 import { canonicalLabels, emptyStats, HOUR_MS, MINUTE_MS, parseLabels, type RollupStats } from './rollup.js';
 import { decodeSketch, emptySketch, encodeSketch, type Sketch, scaleSketch, sketchMerge } from './sketch.js';
-import { batchHeader, parseRows } from './wire.js';
+import type { PushBatch } from './wire.js';
 
 /** The limits (from `metrics.ingest` and `metrics.max_series`). */
 export interface AdmissionLimits {
@@ -110,8 +110,11 @@ export interface AdmissionDeps {
   limits: AdmissionLimits;
   /** This monitor's own instance id (a pusher may not use it). */
   ownInstance: string;
-  /** Stores rows (replacing same keys), durably once it resolves; may yield to the loop (`slicer`). */
-  upsert(rows: readonly RollupRow[], slicer: Slicer): Promise<void>;
+  /**
+   * Stores rows (replacing same keys), durably once it resolves; may yield to the loop (`slicer`).
+   * `record`: the push's body, a journal record of exactly these rows, when there is one.
+   */
+  upsert(rows: readonly RollupRow[], slicer: Slicer, record?: Buffer | null): Promise<void>;
   /** The stored row of one key, or null. */
   stored(
     key: Pick<RollupRow, 'metric' | 'labels' | 'instance' | 'resolution' | 'bucket'>,
@@ -268,11 +271,11 @@ export class PushAdmission {
   }
 
   /**
-   * Validates, admits and stores one push. `token` names the push token, `bytes` is the size of the
-   * request body. Throws PRODMON_E_BAD_REQUEST for an invalid body (see `parseBatch`).
+   * Validates, admits and stores one push (`jsonBatch` of a JSON body, or a binary body's
+   * `readPushRows`). `token` names the push token, `bytes` is the size of the request body. Throws
+   * PRODMON_E_BAD_REQUEST for an invalid body.
    */
-  async accept(token: string, body: unknown, bytes: number): Promise<PushOutcome> {
-    const header = batchHeader(body);
+  async accept(token: string, header: PushBatch, bytes: number): Promise<PushOutcome> {
     const { instance } = header;
     if (instance === this.#d.ownInstance) {
       throw new ProdmonError(
@@ -284,8 +287,8 @@ export class PushAdmission {
     this.#sweep(now);
     const L = this.#d.limits;
     const pusher = `instance "${instance}" (token "${token}")`;
-    if (header.rows.length > L.maxRowsPerRequest) {
-      return this.#limitedOutcome(pusher, instance, header.rows.length, 0, 0, {
+    if (header.count > L.maxRowsPerRequest) {
+      return this.#limitedOutcome(pusher, instance, header.count, 0, 0, {
         name: LIMIT.rows,
         value: L.maxRowsPerRequest,
         retryAfterMs: 1000,
@@ -296,7 +299,7 @@ export class PushAdmission {
     if (!st) {
       if (tok.instances.size >= L.token.maxInstances) {
         const oldest = Math.min(...[...tok.instances.values()].map((s) => s.lastPush));
-        return this.#limitedOutcome(pusher, instance, header.rows.length, 0, 0, {
+        return this.#limitedOutcome(pusher, instance, header.count, 0, 0, {
           name: LIMIT.tokenInstances,
           value: L.token.maxInstances,
           retryAfterMs: Math.max(1000, oldest + INSTANCE_IDLE_MS - now),
@@ -327,13 +330,13 @@ export class PushAdmission {
     tok: TokenState,
     st: InstanceState,
     pusher: string,
-    header: { instance: string; rows: unknown[] },
+    header: PushBatch,
     bytes: number,
   ): Promise<PushOutcome> {
     const L = this.#d.limits;
     const now = this.#d.clock.now();
     st.lastPush = now;
-    const n = header.rows.length;
+    const n = header.count;
     // Bytes first: an instance or a token over its rate gets 429 before its rows cost anything more.
     for (const [a, name, value] of [
       [st.bytes, LIMIT.instanceBytes, L.instance.maxBytesPerSecond],
@@ -353,7 +356,7 @@ export class PushAdmission {
     // Into the queue of sliced jobs at once: pushes that arrive together take turns from the start.
     const slicer = new Slicer();
     await slicer.yield();
-    const rows = await parseRows(header, now, slicer);
+    const rows = await header.rows(now, slicer);
     const direct: RollupRow[] = [];
     const folds: RollupRow[] = [];
     let hit: Hit | null = null;
@@ -408,7 +411,9 @@ export class PushAdmission {
       }
     }
 
-    if (direct.length > 0) await this.#d.upsert(direct, slicer);
+    // Every row as it came: the body is the journal record of them (binary bodies), not encoded again.
+    const record = direct.length === rows.length ? header.record : null;
+    if (direct.length > 0) await this.#d.upsert(direct, slicer, record);
     const foldedOwn = folds.filter((r) => !isOverflow(r.labels)).length;
     if (folds.length > 0) await this.#fold(st, folds, slicer);
     this.folded += foldedOwn;

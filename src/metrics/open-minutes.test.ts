@@ -17,6 +17,7 @@ import {
   SETTLE_CHECK_MS,
   SETTLE_MS,
 } from './open-minutes.js';
+import { encodePushRows } from './push-rows.js';
 import { canonicalLabels, HOUR_MS, MINUTE_MS } from './rollup.js';
 
 const HTTP = METRIC.httpRequest;
@@ -252,6 +253,24 @@ describe('open minutes: pushed rows held until their minute settles, journaled',
       lines.some((l) => /journal: 3 pushed rows from before the last stop written to the store/.test(l)),
       lines.join('\n'),
     );
+    await next.close();
+  });
+
+  test('a push body is journaled as it came and replayed after a crash like any record', async () => {
+    const pushed = [row('app-7', '/a', T0, 2), row('app-7', '/b', T0, 1)];
+    await open.put(pushed, undefined, encodePushRows('app-7', pushed));
+    await open.put([row('app-7', '/a', T0, 4)]);
+    const next = make(); // a crash: nothing written; the next process replays the journal
+    assert.equal(await next.start(), 3);
+    const rows = await stored(store, T0);
+    assert.deepEqual(
+      [...rows.values()].map((r) => [r.instance, r.labels.includes('/a') ? '/a' : '/b', r.count]).sort(),
+      [
+        ['app-7', '/a', 4],
+        ['app-7', '/b', 1],
+      ],
+    );
+    assert.deepEqual(rows.get(keyOf(pushed[1]!)), pushed[1], 'the row exactly as pushed');
     await next.close();
   });
 

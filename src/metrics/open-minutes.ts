@@ -29,6 +29,7 @@ import { type Loop, startLoop } from '../core/loop.js';
 import { Slicer } from '../core/slice.js';
 import type { RollupQuery, RollupRow } from '../domain/rollup.js';
 import type { Journal, JournalLog } from '../store/journal.js';
+import { NO_SKETCH, PUSH_RECORD } from './push-rows.js';
 import type { RollupRepository } from './repository.js';
 import { MINUTE_MS } from './rollup.js';
 
@@ -53,7 +54,7 @@ export function journalDir(dataDir: string): string {
 // ---- the journal's records ---------------------------------------------------------------------
 
 const ROWS_RECORD = 1;
-const NULL_SKETCH = 0xffffffff;
+const NULL_SKETCH = NO_SKETCH;
 
 /**
  * One journal record of rows: `[u8 1][u32 rows]`, then per row its metric, labels and instance
@@ -104,16 +105,15 @@ export function recordBytes(rows: readonly RollupRow[]): number {
   return size;
 }
 
-/** The rows of a journal record; throws when the record is not one (`encodeRows`). */
+/**
+ * The rows of a journal record: `encodeRows`'s, or a binary push body (src/metrics/push-rows.ts, its
+ * instance once for every row); throws when the record is neither.
+ */
 export function decodeRows(buf: Buffer): RollupRow[] {
   const need = (n: number) => {
     if (at + n > buf.length) throw new Error(`a row record ends early (byte ${at} of ${buf.length})`);
   };
   let at = 0;
-  need(5);
-  if (buf[0] !== ROWS_RECORD) throw new Error(`not a row record (kind ${buf[0]})`);
-  const n = buf.readUInt32LE(1);
-  at = 5;
   const str = () => {
     need(4);
     const len = buf.readUInt32LE(at);
@@ -129,11 +129,19 @@ export function decodeRows(buf: Buffer): RollupRow[] {
     at += 8;
     return v;
   };
+  need(1);
+  const kind = buf[0];
+  if (kind !== ROWS_RECORD && kind !== PUSH_RECORD) throw new Error(`not a row record (kind ${kind})`);
+  at = 1;
+  const pushedBy = kind === PUSH_RECORD ? str() : null;
+  need(4);
+  const n = buf.readUInt32LE(at);
+  at += 4;
   const rows: RollupRow[] = [];
   for (let i = 0; i < n; i++) {
     const metric = str();
     const labels = str();
-    const instance = str();
+    const instance = pushedBy ?? str();
     const resolution = num();
     const bucket = num();
     const count = num();
@@ -285,11 +293,11 @@ export class OpenMinutes {
   }
 
   /**
-   * Takes in accepted rows: journaled first (one record), then held, or written to the store at once
-   * (see `holds`). Resolves once they are durable; throws when they could not be journaled (nothing
+   * Takes in accepted rows: journaled first (one record: `record` when given, a binary push body of
+   * exactly these rows, else `encodeRows`), then held, or written to the store at once (see `holds`). Resolves once they are durable; throws when they could not be journaled (nothing
    * was taken) or, past `maxRows` with the store failing, refused.
    */
-  async put(rows: readonly RollupRow[], slicer = new Slicer()): Promise<void> {
+  async put(rows: readonly RollupRow[], slicer = new Slicer(), record: Buffer | null = null): Promise<void> {
     if (rows.length === 0) return;
     if (this.#failing && this.#size >= this.#o.maxRows) {
       throw new Error(
@@ -297,7 +305,7 @@ export class OpenMinutes {
       );
     }
     const now = this.#o.clock.now();
-    const segment = this.#o.journal.append([encodeRows(rows, this.#scratch(rows))]);
+    const segment = this.#o.journal.append([record ?? encodeRows(rows, this.#scratch(rows))]);
     if (this.#segmentSince?.segment !== segment) this.#segmentSince = { segment, at: now };
     const direct: RollupRow[] = [];
     let series: Series | null = null;

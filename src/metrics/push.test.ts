@@ -4,8 +4,38 @@ import { after, before, describe, test } from 'node:test';
 import { closeServer, listenLocal } from '../../test/support/http-load.js';
 import { FakeClock } from '../core/clock.js';
 import type { RollupRow } from '../domain/rollup.js';
+import { decodeRows } from './open-minutes.js';
 import { ingestUrl, Pusher } from './push.js';
+import { PUSH_ROWS_TYPE } from './push-rows.js';
 import type { WireBatch } from './wire.js';
+
+/** What a receiver read of a push, whichever body it came as. */
+interface Received {
+  auth: string | undefined;
+  type: string | undefined;
+  instance: string;
+  rows: { bucket: number; count: number; sketch: string | null }[];
+}
+
+/** Reads a pushed body: binary (src/metrics/push-rows.ts) or JSON. */
+function readBody(type: string | undefined, body: Buffer): Omit<Received, 'auth' | 'type'> {
+  if (type === PUSH_ROWS_TYPE) {
+    const rows = decodeRows(body);
+    return {
+      instance: rows[0]?.instance ?? '',
+      rows: rows.map((r) => ({
+        bucket: r.bucket,
+        count: r.count,
+        sketch: r.sketch?.toString('base64') ?? null,
+      })),
+    };
+  }
+  const batch = JSON.parse(body.toString()) as WireBatch;
+  return {
+    instance: batch.instance,
+    rows: batch.rows.map((r) => ({ bucket: r.bucket, count: r.count, sketch: r.sketch })),
+  };
+}
 
 const row = (bucket: number, count = 1): RollupRow => ({
   metric: 'http_request_duration_ms',
@@ -25,16 +55,24 @@ describe('pusher', () => {
   let server: Server;
   let base: string;
   let status = 200;
-  const received: { auth: string | undefined; batch: WireBatch }[] = [];
+  /** Answer 415 to the binary body (as a prodmon from before it does). */
+  let jsonOnly = false;
+  let refused = 0;
+  const received: Received[] = [];
 
   before(async () => {
     server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        received.push({ auth: req.headers.authorization, batch: JSON.parse(body) as WireBatch });
+        const type = req.headers['content-type'];
+        if (jsonOnly && type !== 'application/json') {
+          refused++;
+          res.statusCode = 415;
+          res.end('{"error":"unsupported media type"}');
+          return;
+        }
+        received.push({ auth: req.headers.authorization, type, ...readBody(type, Buffer.concat(chunks)) });
         res.statusCode = status;
         res.end('{}');
       });
@@ -72,8 +110,10 @@ describe('pusher', () => {
     assert.equal(await p.send(), 3);
     assert.equal(received.length, 1);
     assert.equal(received[0]!.auth, 'Bearer push-token-0123456789');
+    assert.equal(received[0]!.type, PUSH_ROWS_TYPE, 'the binary body');
+    assert.equal(received[0]!.instance, 'shop-1');
     assert.deepEqual(
-      received[0]!.batch.rows.map((r) => [r.bucket, r.count]),
+      received[0]!.rows.map((r) => [r.bucket, r.count]),
       [
         [0, 5],
         [120_000, 1],
@@ -90,7 +130,32 @@ describe('pusher', () => {
     p.enqueue([{ ...row(0), sketch: sketch.subarray(1, 4) }]);
     sketch.fill(0); // the next chunk of the flush is encoded over it
     assert.equal(await p.send(), 1);
-    assert.equal(received[0]!.batch.rows[0]!.sketch, Buffer.from([20, 30, 40]).toString('base64'));
+    assert.equal(received[0]!.rows[0]!.sketch, Buffer.from([20, 30, 40]).toString('base64'));
+  });
+
+  test('a receiver that answers 415 to the binary body (a prodmon from before it) gets JSON from then on', async () => {
+    received.length = 0;
+    jsonOnly = true;
+    try {
+      const p = pusher();
+      const sketch = Buffer.from([1, 2, 3]);
+      p.enqueue([{ ...row(0, 2), sketch }]);
+      assert.equal(await p.send(), 1, 'the batch is sent again as JSON at once, and accepted');
+      p.enqueue([row(60_000)]);
+      assert.equal(await p.send(), 1);
+      assert.deepEqual(
+        received.map((r) => [r.type, r.instance, r.rows.map((x) => [x.bucket, x.count, x.sketch])]),
+        [
+          ['application/json', 'shop-1', [[0, 2, sketch.toString('base64')]]],
+          ['application/json', 'shop-1', [[60_000, 1, null]]],
+        ],
+        'the same rows as JSON; the second push goes as JSON without trying the binary body again',
+      );
+      assert.equal(refused, 1, 'one binary body refused, then JSON only');
+      assert.equal(p.failures, 0);
+    } finally {
+      jsonOnly = false;
+    }
   });
 
   test('a 5xx keeps the rows for the next round; a 400 drops them as invalid', async () => {

@@ -1,7 +1,9 @@
 /**
  * Pushing rollups to a standalone prodmon (`metrics.push`): rows changed at each flush wait in a
  * bounded buffer (a newer version of a bucket replaces the older) and are POSTed to its ingest route;
- * failures are retried on the next round, rows the receiver rejects as invalid are dropped.
+ * failures are retried on the next round, rows the receiver rejects as invalid are dropped. Rows go as
+ * the binary body (src/metrics/push-rows.ts); a receiver that does not take it (415: a prodmon from
+ * before it) gets JSON from then on.
  * Sent with node:http/https (already loaded by any web app), not the global fetch, whose first use loads
  * undici, whose code would stay in the memory of every process that pushes (see docs/benchmarks.md).
  */
@@ -11,6 +13,7 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { type Loop, startLoop } from '../core/loop.js';
 import type { RollupRow } from '../domain/rollup.js';
+import { encodePushRows, PUSH_ROWS_TYPE } from './push-rows.js';
 import { parseLabels } from './rollup.js';
 import type { WireBatch, WireRow } from './wire.js';
 
@@ -43,18 +46,18 @@ export function toWire(instance: string, rows: readonly RollupRow[]): WireBatch 
  * POSTs `body` and resolves with the status once the answer has been read; rejects on a network error
  * or when no answer is complete within `timeoutMs`. The body is written from this function's own scope,
  * never captured by a listener: a kept-alive connection keeps its last request's listeners, and with
- * them a whole batch's JSON (up to `MAX_BATCH_BYTES`) until the next push.
+ * them a whole batch (up to `MAX_BATCH_BYTES`) until the next push.
  */
-export function postJson(
+export function postBody(
   url: string,
-  body: string,
+  body: string | Buffer,
   headers: Record<string, string>,
   timeoutMs: number,
   onHeaders?: (headers: IncomingHttpHeaders) => void,
 ): Promise<number> {
   const { req, answered } = openPost(
     url,
-    { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+    { 'content-type': 'application/json', ...headers, 'content-length': String(Buffer.byteLength(body)) },
     timeoutMs,
     onHeaders,
   );
@@ -69,10 +72,7 @@ function openPost(
   onHeaders?: (headers: IncomingHttpHeaders) => void,
 ) {
   const send = url.startsWith('https:') ? httpsRequest : httpRequest;
-  const req = send(url, {
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json' },
-  });
+  const req = send(url, { method: 'POST', headers });
   const answered = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     req.on('error', (err) => {
@@ -139,6 +139,8 @@ export class Pusher {
   #sending: Promise<number> | null = null;
   /** Rows per request the receiver allows, when it said so (a 429 naming its max_rows_per_request). */
   #receiverMaxRows: number | null = null;
+  /** The receiver answered 415 to the binary body: JSON from then on. */
+  #json = false;
 
   constructor(opts: PusherOptions) {
     this.#opts = opts;
@@ -207,7 +209,7 @@ export class Pusher {
     return accepted;
   }
 
-  /** The buffer in batches of at most `batchSize` rows and about 4 MB of JSON (under the receiver's body limit). */
+  /** The buffer in batches of at most `batchSize` rows and about 4 MB (under the receiver's body limit). */
   #batches(): [string, QueuedRow][][] {
     const maxRows = Math.min(this.#opts.batchSize ?? 2000, this.#receiverMaxRows ?? Number.POSITIVE_INFINITY);
     const out: [string, QueuedRow][][] = [];
@@ -228,11 +230,19 @@ export class Pusher {
   }
 
   async #post(rows: QueuedRow[]): Promise<number> {
+    const binary = !this.#json;
+    const status = await this.#postAs(rows, binary);
+    if (status !== 415 || !binary) return status;
+    this.#json = true; // a receiver from before the binary body
+    return this.#postAs(rows, false);
+  }
+
+  async #postAs(rows: QueuedRow[], binary: boolean): Promise<number> {
     const f = this.#opts.fetch;
-    const body = JSON.stringify({
-      instance: this.#opts.instance,
-      rows: rows.map(wireRow),
-    } satisfies WireBatch);
+    const body = binary
+      ? encodePushRows(this.#opts.instance, rows)
+      : JSON.stringify({ instance: this.#opts.instance, rows: rows.map(wireRow) } satisfies WireBatch);
+    const type = binary ? PUSH_ROWS_TYPE : 'application/json';
     const auth = `Bearer ${this.#opts.token}`;
     const timeoutMs = this.#opts.timeoutMs ?? 10_000;
     // A receiver over its rows-per-request limit says how many it takes: later batches are cut to it.
@@ -242,13 +252,13 @@ export class Pusher {
     };
     try {
       if (!f) {
-        return await postJson(this.url, body, { authorization: auth }, timeoutMs, (h) =>
+        return await postBody(this.url, body, { authorization: auth, 'content-type': type }, timeoutMs, (h) =>
           maxRows(h['x-prodmon-max-rows']),
         );
       }
       const res = await f(this.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: auth },
+        headers: { 'content-type': type, authorization: auth },
         body,
         signal: AbortSignal.timeout(timeoutMs),
       });

@@ -29,11 +29,13 @@ export interface WireBatch {
 /** The wire form of stored rows (in push.ts, which the agent loads without zod). */
 
 const finite = z.number().refine(Number.isFinite, { error: 'must be a finite number' });
-const name = /^[a-zA-Z_][a-zA-Z0-9_.:-]{0,199}$/;
+export const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_.:-]{0,199}$/;
 const labelName = /^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/;
 
 export const rowSchema = z.strictObject({
-  metric: z.string().regex(name, { error: 'must be a metric name ([a-zA-Z_][a-zA-Z0-9_.:-]*, at most 200)' }),
+  metric: z
+    .string()
+    .regex(METRIC_NAME, { error: 'must be a metric name ([a-zA-Z_][a-zA-Z0-9_.:-]*, at most 200)' }),
   labels: z
     .record(z.string(), z.string().max(512, { error: 'label values must be at most 512 characters' }))
     .refine((l) => Object.keys(l).every((k) => labelName.test(k)), {
@@ -53,7 +55,7 @@ export const rowSchema = z.strictObject({
   sketch: z.string().max(1_000_000, { error: 'sketch too large' }).nullable(),
 });
 
-const batchSchema = z.strictObject({
+export const batchSchema = z.strictObject({
   instance: z
     .string()
     .regex(/^[\w.:@/-]{1,200}$/, { error: 'must be 1-200 characters of letters, digits and _.:@/-' }),
@@ -70,7 +72,7 @@ function path(p: readonly PropertyKey[]): string {
   return p.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
 }
 
-function invalid(
+export function invalid(
   issues: readonly { path: readonly PropertyKey[]; message: string }[],
   prefix = '',
 ): ProdmonError {
@@ -103,7 +105,7 @@ export function checkedRow(raw: unknown): string | null {
   }
   if (n !== ROW_KEYS.size) return null;
   const { metric, labels, resolution, bucket, count, sum, min, max, errors, sketch } = r;
-  if (typeof metric !== 'string' || !name.test(metric)) return null;
+  if (typeof metric !== 'string' || !METRIC_NAME.test(metric)) return null;
   if (resolution !== MINUTE_MS && resolution !== HOUR_MS) return null;
   if (typeof bucket !== 'number' || !isSafeInteger(bucket) || bucket < 0) return null;
   if (typeof count !== 'number' || !isSafeInteger(count) || count < 1) return null;
@@ -166,13 +168,51 @@ class Slab {
 /** What makes a row a duplicate of another with the same labels. */
 type Seen = Pick<RollupRow, 'metric' | 'resolution' | 'bucket'>;
 
+/** The rows of one push seen so far, by labels (see `checkRow`). */
+export type SeenRows = Map<string, Seen | Seen[]>;
+
+/**
+ * The checks of a row whose fields are each valid (bucket, figures, duplicates); throws naming `at`
+ * (`rows[i]`) and the field. `labels` is the row's canonical labels.
+ */
+export function checkRow(
+  r: Seen & BucketFigures,
+  labels: string,
+  at: string,
+  now: number,
+  seen: SeenRows,
+): void {
+  if (r.bucket % r.resolution !== 0) throw bad(`${at}.bucket: must be a multiple of the resolution`);
+  if (r.bucket > now + HOUR_MS) throw bad(`${at}.bucket: is more than an hour in the future`);
+  if (r.errors > r.count) throw bad(`${at}.errors: must not exceed count`);
+  if (r.min > r.max) throw bad(`${at}.min: must not exceed max`);
+  // By labels (hashed once here, and the same string is looked up again downstream), then the rest.
+  const before = seen.get(labels);
+  const same = (p: Seen) => p.metric === r.metric && p.resolution === r.resolution && p.bucket === r.bucket;
+  if (before === undefined) seen.set(labels, r);
+  else if (Array.isArray(before) ? before.some(same) : same(before))
+    throw bad(`${at}: duplicates an earlier row (same metric, labels, resolution, bucket)`);
+  else seen.set(labels, Array.isArray(before) ? [...before, r] : [before, r]);
+}
+
+/** Checks that a sketch's bytes decode and hold `count` values; throws naming `at`.sketch. */
+export function checkSketch(sketch: Uint8Array, count: number, at: string): void {
+  let n: number;
+  try {
+    n = sketchBytesCount(sketch);
+  } catch (err) {
+    throw bad(`${at}.sketch: ${(err as Error).message}`);
+  }
+  if (Math.abs(n - count) > 1e-6 * count) throw bad(`${at}.sketch: holds ${n} values but count is ${count}`);
+}
+
 /** One validated row, under the sender's instance; throws naming `rows[i]` and the field. */
 function parseRow(
   raw: unknown,
   i: number,
   instance: string,
   now: number,
-  seen: Map<string, Seen | Seen[]>,
+  seen: SeenRows,
   slab: Slab,
 ): RollupRow {
   const at = `rows[${i}]`;
@@ -185,17 +225,7 @@ function parseRow(
     r = parsed.data;
     labels = canonicalLabels(r.labels);
   }
-  if (r.bucket % r.resolution !== 0) throw bad(`${at}.bucket: must be a multiple of the resolution`);
-  if (r.bucket > now + HOUR_MS) throw bad(`${at}.bucket: is more than an hour in the future`);
-  if (r.errors > r.count) throw bad(`${at}.errors: must not exceed count`);
-  if (r.min > r.max) throw bad(`${at}.min: must not exceed max`);
-  // By labels (hashed once here, and the same string is looked up again downstream), then the rest.
-  const before = seen.get(labels);
-  const same = (p: Seen) => p.metric === r.metric && p.resolution === r.resolution && p.bucket === r.bucket;
-  if (before === undefined) seen.set(labels, r);
-  else if (Array.isArray(before) ? before.some(same) : same(before))
-    throw bad(`${at}: duplicates an earlier row (same metric, labels, resolution, bucket)`);
-  else seen.set(labels, Array.isArray(before) ? [...before, r] : [before, r]);
+  checkRow(r, labels, at, now, seen);
   let sketch: Buffer | null = null;
   if (r.sketch !== null) {
     // The decoder skips what is not base64: then fewer bytes come out than the text's length says.
@@ -204,15 +234,7 @@ function parseRow(
     const size = Math.floor(((text.length - pad) * 3) / 4);
     sketch = slab.take(size);
     if (size > 0 && sketch.write(text, 0, size, 'base64') !== size) throw bad(`${at}.sketch: must be base64`);
-    let count: number;
-    try {
-      count = sketchBytesCount(sketch);
-    } catch (err) {
-      throw bad(`${at}.sketch: ${(err as Error).message}`);
-    }
-    if (Math.abs(count - r.count) > 1e-6 * r.count) {
-      throw bad(`${at}.sketch: holds ${count} values but count is ${r.count}`);
-    }
+    checkSketch(sketch, r.count, at);
   }
   return {
     metric: r.metric,
@@ -236,6 +258,28 @@ export function batchHeader(body: unknown): { instance: string; rows: unknown[] 
   return parsed.data;
 }
 
+/** A push's sender and rows, before the rows are validated: a JSON body (`jsonBatch`) or a binary one. */
+export interface PushBatch {
+  readonly instance: string;
+  /** Rows in the push. */
+  readonly count: number;
+  /** The rows under the sender's instance, validated; throws PRODMON_E_BAD_REQUEST naming row and field. */
+  rows(now: number, slicer?: Slicer): Promise<RollupRow[]>;
+  /** The body as a journal record of exactly these rows (binary bodies: src/metrics/push-rows.ts), or null. */
+  readonly record: Buffer | null;
+}
+
+/** The batch of a parsed JSON body (`{ instance, rows }`); throws PRODMON_E_BAD_REQUEST naming the field. */
+export function jsonBatch(body: unknown): PushBatch {
+  const header = batchHeader(body);
+  return {
+    instance: header.instance,
+    count: header.rows.length,
+    rows: (now, slicer) => parseRows(header, now, slicer),
+    record: null,
+  };
+}
+
 /**
  * Validates the rows of a pushed body (see `batchHeader`) into store rows under the sender's
  * instance, in slices (see `Slicer`): a push of thousands of rows never holds the event loop for more
@@ -247,7 +291,7 @@ export async function parseRows(
   now: number,
   slicer = new Slicer(),
 ): Promise<RollupRow[]> {
-  const seen = new Map<string, Seen | Seen[]>();
+  const seen: SeenRows = new Map();
   let bytes = 0;
   for (const raw of batch.rows) {
     const text = (raw as { sketch?: unknown } | null)?.sketch;

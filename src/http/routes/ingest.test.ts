@@ -7,9 +7,11 @@ import { STORE_FIXTURES } from '../../../test/support/stores.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { type App, createApp } from '../../app.js';
 import { FakeClock, systemClock } from '../../core/clock.js';
+import type { RollupRow } from '../../domain/rollup.js';
 import type { MetricsEngine } from '../../metrics/engine.js';
 import { METRIC } from '../../metrics/names.js';
 import { toWire } from '../../metrics/push.js';
+import { encodePushRows, PUSH_ROWS_TYPE } from '../../metrics/push-rows.js';
 import { MINUTE_MS } from '../../metrics/rollup.js';
 import { MAX_ROWS_PER_BATCH, type WireBatch } from '../../metrics/wire.js';
 import type { Store } from '../../store/index.js';
@@ -46,6 +48,7 @@ describe('POST /production/ingest', () => {
   let sender: MetricsEngine;
   let senderStore: { store: Store; cleanup: () => Promise<void> };
   let batch: WireBatch;
+  let sent: RollupRow[];
 
   before(async () => {
     held = await heldPort();
@@ -76,6 +79,7 @@ describe('POST /production/ingest', () => {
     });
     for (const v of [10, 20, 30]) sender.record(HTTP, labels, v, v === 30);
     const rows = sender.recorder.collect().rows;
+    sent = rows.map((r) => ({ ...r, sketch: r.sketch && Buffer.from(r.sketch) }));
     batch = toWire('shop-1', rows);
   });
   after(async () => {
@@ -145,6 +149,39 @@ describe('POST /production/ingest', () => {
       what: () => `onData to announce ${HTTP}; got ${JSON.stringify(seen)}`,
     });
     off();
+  });
+
+  test('takes the binary body as it takes JSON; refuses a bad one naming the row and field; needs the token first', async () => {
+    const binary = (body: Buffer, token: string | null = ADMIN) =>
+      receiver.http.inject({
+        method: 'POST',
+        url: '/production/ingest',
+        headers: { 'content-type': PUSH_ROWS_TYPE, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        payload: body,
+      });
+    const pushed = sent.map((r) => ({ ...r, labels: r.labels.replace('/a', '/binary') }));
+    assert.equal((await binary(encodePushRows('shop-9', pushed), null)).statusCode, 401);
+    const res = await binary(encodePushRows('shop-9', pushed));
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json(), { accepted: 1, instance: 'shop-9' });
+    const rows = await receiver.store.rollups.query({
+      metrics: [HTTP],
+      resolution: MINUTE_MS,
+      since: 0,
+      until: Date.now() + MINUTE_MS,
+    });
+    const got = rows.find((r) => r.instance === 'shop-9');
+    assert.deepEqual(
+      got && { ...got, sketch: got.sketch && Buffer.from(got.sketch) },
+      { ...pushed[0]!, instance: 'shop-9' },
+      'stored as sent',
+    );
+    const bad = await binary(encodePushRows('shop-9', [{ ...pushed[0]!, count: 0 }]));
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().error.message, /rows\[0\]\.count: must be an integer, at least 1/);
+    const cut = await binary(encodePushRows('shop-9', pushed).subarray(0, 20));
+    assert.equal(cut.statusCode, 400);
+    assert.match(cut.json().error.message, /the body ends early/);
   });
 
   test('rejects invalid batches with a 400 that names the field', async () => {

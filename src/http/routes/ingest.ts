@@ -13,7 +13,9 @@ import { type AdmissionLimits, LIMIT, PushAdmission } from '../../metrics/admiss
 import type { MetricsEngine } from '../../metrics/engine.js';
 import type { OpenMinutes } from '../../metrics/open-minutes.js';
 import { BodyBuffers, parsePushBody } from '../../metrics/push-body.js';
-import { MAX_ROWS_PER_BATCH } from '../../metrics/wire.js';
+import { PUSH_ROWS_TYPE } from '../../metrics/push-rows.js';
+import { PushRowsBody, readPushRows } from '../../metrics/push-rows-read.js';
+import { jsonBatch, MAX_ROWS_PER_BATCH } from '../../metrics/wire.js';
 import type { Store } from '../../store/index.js';
 import { requireRole, type TokenAuth } from '../auth.js';
 import type { Lifecycle } from '../lifecycle.js';
@@ -46,7 +48,10 @@ const WRITE_CHUNK = 64;
 /** Bytes of a request body: its Content-Length, or (chunked) the size of the parsed JSON. */
 function bodyBytes(req: FastifyRequest): number {
   const declared = Number(req.headers['content-length']);
-  return Number.isFinite(declared) && declared >= 0 ? declared : Buffer.byteLength(JSON.stringify(req.body));
+  if (Number.isFinite(declared) && declared >= 0) return declared;
+  return req.body instanceof PushRowsBody
+    ? req.body.body.length
+    : Buffer.byteLength(JSON.stringify(req.body));
 }
 
 /** The admission of pushed rollups for a monitor, its problems reported by the `self` check as `ingest`. */
@@ -59,8 +64,8 @@ export function pushAdmission(deps: Omit<IngestRouteDeps, 'auth' | 'admission'>)
     clock,
     limits: deps.limits,
     ownInstance: deps.instance,
-    upsert: async (rows, slicer) => {
-      if (deps.openMinutes) await deps.openMinutes.put(rows, slicer);
+    upsert: async (rows, slicer, record) => {
+      if (deps.openMinutes) await deps.openMinutes.put(rows, slicer, record);
       else {
         for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
           await store.rollups.upsert(rows.slice(i, i + WRITE_CHUNK));
@@ -100,11 +105,19 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps): void 
         parsePushBody(body),
       ),
     );
+    // A binary body (src/metrics/push-rows.ts): its header read at once, its rows by the admission.
+    // Copied out of the kept buffer: the rows' sketches are views of it until they are written.
+    scope.addContentTypeParser(PUSH_ROWS_TYPE, (req: FastifyRequest, payload: NodeJS.ReadableStream) =>
+      bodies.read(payload, Number(req.headers['content-length'] ?? Number.NaN), limit, async (body) =>
+        readPushRows(Buffer.from(body)),
+      ),
+    );
     scope.post(
       '/production/ingest',
       { ...requireRole(deps.auth, 'push'), bodyLimit: limit },
       async (req, reply) => {
-        const out = await admission.accept(req.principal?.name ?? '', req.body, bodyBytes(req));
+        const batch = req.body instanceof PushRowsBody ? req.body : jsonBatch(req.body);
+        const out = await admission.accept(req.principal?.name ?? '', batch, bodyBytes(req));
         if (out.status === 429) {
           reply.header('retry-after', String(out.retryAfterS));
           if (out.limit?.name === LIMIT.rows) reply.header('x-prodmon-max-rows', String(out.limit.value));

@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../../core/clock.js';
 import type { PushAdmission, PushOutcome } from '../admission.js';
-import { MAX_ROWS_PER_BATCH } from '../wire.js';
+import { jsonBatch, MAX_ROWS_PER_BATCH } from '../wire.js';
 import { bodyFormat, decodeRequest, encodeResponse, inflate } from './decode.js';
 import type { OtlpMapper } from './map.js';
 
@@ -48,7 +48,7 @@ export class OtlpReceiver {
         const rows = batch.rows.slice(i, i + chunk);
         // the body's bytes shared out over the rows (what the bytes allowances count)
         const bytes = Math.ceil((body.length * rows.length) / Math.max(1, totalRows));
-        const out = await this.admission.accept(token, { instance: batch.instance, rows }, bytes);
+        const out = await this.admission.accept(token, jsonBatch({ instance: batch.instance, rows }), bytes);
         folded += Number(out.body.folded ?? 0);
         if (out.status === 429) limited ??= out;
       }
