@@ -28,6 +28,11 @@ import {
 /** Label texts known to be valid and canonical, at most (then the set starts again). */
 const KNOWN_LABELS = 100_000;
 const knownLabels = new Set<string>();
+/**
+ * Largest label text accepted (bytes): 16 labels of 100-character names and 512-character values,
+ * every character escaped (`\\u0001`, 6 bytes).
+ */
+const MAX_LABELS_BYTES = 2 + 16 * (100 + 6 * 512 + 6);
 /** Largest sketch accepted (bytes), as the JSON body's limit on its base64 text allows. */
 const MAX_SKETCH_BYTES = 750_000;
 
@@ -35,34 +40,42 @@ function bad(message: string): ProdmonError {
   return new ProdmonError('PRODMON_E_BAD_REQUEST', message);
 }
 
-/** Reads the bytes of a body in order; throws naming where it ends early. */
+/**
+ * Reads the bytes of a body in order; throws naming where it ends early. `row` is the row being read
+ * (-1: the header): an error's path (`rows[3].labels`) is made only when it is thrown.
+ */
 class Cursor {
   at = 0;
+  row = -1;
   constructor(readonly buf: Buffer) {}
 
-  need(n: number, what: string): void {
+  where(field: string): string {
+    return this.row < 0 ? field : `rows[${this.row}].${field}`;
+  }
+
+  need(n: number, field: string): void {
     if (this.at + n > this.buf.length) {
       throw bad(
-        `the body ends early: ${what} at byte ${this.at} needs ${n} bytes, ${this.buf.length - this.at} left`,
+        `the body ends early: ${this.where(field)} at byte ${this.at} needs ${n} bytes, ${this.buf.length - this.at} left`,
       );
     }
   }
 
-  u32(what: string): number {
-    this.need(4, what);
+  u32(field: string): number {
+    this.need(4, field);
     const v = this.buf.readUInt32LE(this.at);
     this.at += 4;
     return v;
   }
 
-  /** A length-prefixed UTF-8 string of at most `max` bytes. */
-  str(what: string, max: number): [start: number, end: number] {
-    const n = this.u32(what);
-    if (n > max) throw bad(`${what}: ${n} bytes, more than ${max}`);
-    this.need(n, what);
+  /** A length-prefixed UTF-8 string of at most `max` bytes: its start (`at` is then at its end). */
+  str(field: string, max: number): number {
+    const n = this.u32(field);
+    if (n > max) throw bad(`${this.where(field)}: ${n} bytes, more than ${max}`);
+    this.need(n, field);
     const start = this.at;
     this.at += n;
-    return [start, this.at];
+    return start;
   }
 
   f64(): number {
@@ -72,24 +85,39 @@ class Cursor {
   }
 }
 
-/** Checks a label text (once per text): valid labels in canonical form; throws naming `at`.labels. */
-function checkLabels(text: string, at: string): void {
+/** Checks a label text (once per text): valid labels in canonical form; throws naming `rows[i].labels`. */
+function checkLabels(text: string, i: number): void {
   if (knownLabels.has(text)) return;
+  const at = `rows[${i}].labels`;
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw bad(`${at}.labels: must be a JSON object of label names to values`);
+    throw bad(`${at}: must be a JSON object of label names to values`);
   }
   const parsed = rowSchema.shape.labels.safeParse(value);
-  if (!parsed.success) throw invalid(parsed.error.issues, `${at}.labels`);
-  if (canonicalLabels(parsed.data) !== text) {
-    throw bad(
-      `${at}.labels: must be canonical JSON (keys sorted, no spaces), as ${canonicalLabels(parsed.data)}`,
-    );
-  }
+  if (!parsed.success) throw invalid(parsed.error.issues, at);
+  const canonical = canonicalLabels(parsed.data);
+  if (canonical !== text)
+    throw bad(`${at}: must be canonical JSON (keys sorted, no spaces), as ${canonical}`);
   if (knownLabels.size >= KNOWN_LABELS) knownLabels.clear();
   knownLabels.add(text);
+}
+
+/** The figures of a row, checked as the JSON body's are; throws naming `rows[i]` and the field. */
+function checkFigures(r: RollupRow, i: number): void {
+  const { resolution, bucket, count, sum, min, max, errors } = r;
+  const no = (field: string, why: string) => bad(`rows[${i}].${field}: ${why}`);
+  if (resolution !== MINUTE_MS && resolution !== HOUR_MS) {
+    throw no('resolution', `must be ${MINUTE_MS} (minute) or ${HOUR_MS} (hour)`);
+  }
+  if (!Number.isSafeInteger(bucket) || bucket < 0)
+    throw no('bucket', 'must be an integer (ms since the epoch)');
+  if (!Number.isSafeInteger(count) || count < 1) throw no('count', 'must be an integer, at least 1');
+  if (!Number.isSafeInteger(errors) || errors < 0) throw no('errors', 'must be an integer, not negative');
+  if (!Number.isFinite(sum)) throw no('sum', 'must be a finite number');
+  if (!Number.isFinite(min)) throw no('min', 'must be a finite number');
+  if (!Number.isFinite(max)) throw no('max', 'must be a finite number');
 }
 
 /** A binary push body, its header read (see `readPushRows`); `rows` validates the rows. */
@@ -120,63 +148,46 @@ export class PushRowsBody implements PushBatch {
     let metricStart = 0;
     let metricEnd = 0;
     for (let i = 0; i < this.count; i++) {
-      const at = `rows[${i}]`;
-      const [ms, me] = c.str(`${at}.metric`, 200);
-      if (metric === '' || buf.compare(buf, metricStart, metricEnd, ms, me) !== 0) {
-        metric = buf.toString('utf8', ms, me);
+      c.row = i;
+      const ms = c.str('metric', 200);
+      if (metric === '' || buf.compare(buf, metricStart, metricEnd, ms, c.at) !== 0) {
+        metric = buf.toString('utf8', ms, c.at);
         if (!METRIC_NAME.test(metric)) {
           const r = rowSchema.shape.metric.safeParse(metric);
           throw r.success
-            ? bad(`${at}.metric: must be a metric name`)
-            : invalid(r.error.issues, `${at}.metric`);
+            ? bad(`rows[${i}].metric: must be a metric name`)
+            : invalid(r.error.issues, `rows[${i}].metric`);
         }
         metricStart = ms;
-        metricEnd = me;
+        metricEnd = c.at;
       }
-      const [ls, le] = c.str(`${at}.labels`, 16 * (100 + 512 * 6 + 8) + 2);
-      const labels = buf.toString('utf8', ls, le);
-      checkLabels(labels, at);
-      c.need(ROW_FIXED_BYTES - 12, at);
-      const resolution = c.f64();
-      const bucket = c.f64();
-      const count = c.f64();
-      const sum = c.f64();
-      const min = c.f64();
-      const max = c.f64();
-      const errors = c.f64();
-      if (resolution !== MINUTE_MS && resolution !== HOUR_MS) {
-        throw bad(`${at}.resolution: must be ${MINUTE_MS} (minute) or ${HOUR_MS} (hour)`);
-      }
-      if (!Number.isSafeInteger(bucket) || bucket < 0)
-        throw bad(`${at}.bucket: must be an integer (ms since the epoch)`);
-      if (!Number.isSafeInteger(count) || count < 1) throw bad(`${at}.count: must be an integer, at least 1`);
-      if (!Number.isSafeInteger(errors) || errors < 0)
-        throw bad(`${at}.errors: must be an integer, not negative`);
-      if (!Number.isFinite(sum)) throw bad(`${at}.sum: must be a finite number`);
-      if (!Number.isFinite(min)) throw bad(`${at}.min: must be a finite number`);
-      if (!Number.isFinite(max)) throw bad(`${at}.max: must be a finite number`);
+      const ls = c.str('labels', MAX_LABELS_BYTES);
+      const labels = buf.toString('utf8', ls, c.at);
+      checkLabels(labels, i);
+      c.need(ROW_FIXED_BYTES - 12, 'resolution');
       const row: RollupRow = {
         metric,
         labels,
         instance: this.instance,
-        resolution,
-        bucket,
-        count,
-        sum,
-        min,
-        max,
-        errors,
+        resolution: c.f64(),
+        bucket: c.f64(),
+        count: c.f64(),
+        sum: c.f64(),
+        min: c.f64(),
+        max: c.f64(),
+        errors: c.f64(),
         sketch: null,
       };
-      checkRow(row, labels, at, now, seen);
-      const n = c.u32(`${at}.sketch`);
+      checkFigures(row, i);
+      checkRow(row, labels, i, now, seen);
+      const n = c.u32('sketch');
       if (n !== NO_SKETCH) {
         if (n > MAX_SKETCH_BYTES)
-          throw bad(`${at}.sketch: too large (${n} bytes, at most ${MAX_SKETCH_BYTES})`);
-        c.need(n, `${at}.sketch`);
+          throw bad(`rows[${i}].sketch: too large (${n} bytes, at most ${MAX_SKETCH_BYTES})`);
+        c.need(n, 'sketch');
         row.sketch = buf.subarray(c.at, c.at + n);
         c.at += n;
-        checkSketch(row.sketch, count, at);
+        checkSketch(row.sketch, row.count, i);
       }
       out[i] = row;
       if (i % 32 === 31) await slicer.pause();
@@ -196,8 +207,8 @@ export function readPushRows(body: Buffer): PushRowsBody {
   if (body[0] !== PUSH_RECORD)
     throw bad(`not a prodmon rows body: its first byte is ${body[0]}, not ${PUSH_RECORD}`);
   c.at = 1;
-  const [is, ie] = c.str('instance', 800);
-  const instance = body.toString('utf8', is, ie);
+  const is = c.str('instance', 800);
+  const instance = body.toString('utf8', is, c.at);
   const count = c.u32('the number of rows');
   const parsed = batchSchema.shape.instance.safeParse(instance);
   if (!parsed.success) throw invalid(parsed.error.issues, 'instance');

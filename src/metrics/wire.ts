@@ -172,38 +172,39 @@ type Seen = Pick<RollupRow, 'metric' | 'resolution' | 'bucket'>;
 export type SeenRows = Map<string, Seen | Seen[]>;
 
 /**
- * The checks of a row whose fields are each valid (bucket, figures, duplicates); throws naming `at`
- * (`rows[i]`) and the field. `labels` is the row's canonical labels.
+ * The checks of a row whose fields are each valid (bucket, figures, duplicates); throws naming
+ * `rows[i]` and the field (the path is only made for an error: this runs for every pushed row). `labels` is the row's canonical labels.
  */
 export function checkRow(
   r: Seen & BucketFigures,
   labels: string,
-  at: string,
+  i: number,
   now: number,
   seen: SeenRows,
 ): void {
-  if (r.bucket % r.resolution !== 0) throw bad(`${at}.bucket: must be a multiple of the resolution`);
-  if (r.bucket > now + HOUR_MS) throw bad(`${at}.bucket: is more than an hour in the future`);
-  if (r.errors > r.count) throw bad(`${at}.errors: must not exceed count`);
-  if (r.min > r.max) throw bad(`${at}.min: must not exceed max`);
+  if (r.bucket % r.resolution !== 0) throw bad(`rows[${i}].bucket: must be a multiple of the resolution`);
+  if (r.bucket > now + HOUR_MS) throw bad(`rows[${i}].bucket: is more than an hour in the future`);
+  if (r.errors > r.count) throw bad(`rows[${i}].errors: must not exceed count`);
+  if (r.min > r.max) throw bad(`rows[${i}].min: must not exceed max`);
   // By labels (hashed once here, and the same string is looked up again downstream), then the rest.
   const before = seen.get(labels);
   const same = (p: Seen) => p.metric === r.metric && p.resolution === r.resolution && p.bucket === r.bucket;
   if (before === undefined) seen.set(labels, r);
   else if (Array.isArray(before) ? before.some(same) : same(before))
-    throw bad(`${at}: duplicates an earlier row (same metric, labels, resolution, bucket)`);
+    throw bad(`rows[${i}]: duplicates an earlier row (same metric, labels, resolution, bucket)`);
   else seen.set(labels, Array.isArray(before) ? [...before, r] : [before, r]);
 }
 
-/** Checks that a sketch's bytes decode and hold `count` values; throws naming `at`.sketch. */
-export function checkSketch(sketch: Uint8Array, count: number, at: string): void {
+/** Checks that a sketch's bytes decode and hold `count` values; throws naming `rows[i].sketch`. */
+export function checkSketch(sketch: Uint8Array, count: number, i: number): void {
   let n: number;
   try {
     n = sketchBytesCount(sketch);
   } catch (err) {
-    throw bad(`${at}.sketch: ${(err as Error).message}`);
+    throw bad(`rows[${i}].sketch: ${(err as Error).message}`);
   }
-  if (Math.abs(n - count) > 1e-6 * count) throw bad(`${at}.sketch: holds ${n} values but count is ${count}`);
+  if (Math.abs(n - count) > 1e-6 * count)
+    throw bad(`rows[${i}].sketch: holds ${n} values but count is ${count}`);
 }
 
 /** One validated row, under the sender's instance; throws naming `rows[i]` and the field. */
@@ -215,17 +216,16 @@ function parseRow(
   seen: SeenRows,
   slab: Slab,
 ): RollupRow {
-  const at = `rows[${i}]`;
   let r: ParsedRow;
   let labels = checkedRow(raw);
   if (labels !== null) r = raw as ParsedRow;
   else {
     const parsed = rowSchema.safeParse(raw);
-    if (!parsed.success) throw invalid(parsed.error.issues, at);
+    if (!parsed.success) throw invalid(parsed.error.issues, `rows[${i}]`);
     r = parsed.data;
     labels = canonicalLabels(r.labels);
   }
-  checkRow(r, labels, at, now, seen);
+  checkRow(r, labels, i, now, seen);
   let sketch: Buffer | null = null;
   if (r.sketch !== null) {
     // The decoder skips what is not base64: then fewer bytes come out than the text's length says.
@@ -233,8 +233,9 @@ function parseRow(
     const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
     const size = Math.floor(((text.length - pad) * 3) / 4);
     sketch = slab.take(size);
-    if (size > 0 && sketch.write(text, 0, size, 'base64') !== size) throw bad(`${at}.sketch: must be base64`);
-    checkSketch(sketch, r.count, at);
+    if (size > 0 && sketch.write(text, 0, size, 'base64') !== size)
+      throw bad(`rows[${i}].sketch: must be base64`);
+    checkSketch(sketch, r.count, i);
   }
   return {
     metric: r.metric,
