@@ -159,7 +159,7 @@ describe('prodmon verify', () => {
     assert.match(
       r.stdout,
       new RegExp(
-        `^FAILED: cannot reach prodmon at ${svc.url} \\(from --url\\) while waiting for it to be healthy: .+; no answer for \\d+s, given up after 2s \\(--timeout\\)\\. The deployment could not be verified: counted as a failure\\n$`,
+        `^FAILED: cannot reach prodmon at ${svc.url} \\(from --url\\) while waiting for it to be healthy: .+; no answer for \\d+m?s, given up after 2s \\(--timeout\\)\\. The deployment could not be verified: counted as a failure\\n$`,
       ),
     );
     assert.match(r.stderr, /cannot reach prodmon at .*; retrying every 200ms for up to 2s \(--timeout\)/);
