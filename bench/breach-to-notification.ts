@@ -53,6 +53,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { decodeRows } from '../src/metrics/open-minutes.js';
+import { PUSH_ROWS_TYPE } from '../src/metrics/push-rows.js';
 import { startHttpReceiver } from '../test/support/receivers.js';
 import { tempDir } from '../test/support/services.js';
 import {
@@ -259,10 +261,13 @@ async function pushProxy(hubUrl: string) {
       const at = performance.now();
       const body = Buffer.concat(chunks);
       try {
-        const batch = JSON.parse(body.toString('utf8')) as {
-          rows?: { metric: string; labels: Record<string, string>; bucket: number; sum: number }[];
-        };
-        for (const row of batch.rows ?? []) {
+        type Seen = { metric: string; labels: Record<string, string>; bucket: number; sum: number };
+        // the agent's binary body (src/metrics/push-rows.ts), or JSON
+        const rows: Seen[] =
+          req.headers['content-type'] === PUSH_ROWS_TYPE
+            ? decodeRows(body).map((r) => ({ ...r, labels: JSON.parse(r.labels) as Record<string, string> }))
+            : ((JSON.parse(body.toString('utf8')) as { rows?: Seen[] }).rows ?? []);
+        for (const row of rows) {
           const route = row.labels?.route;
           if (row.metric !== 'http_request_duration_ms' || !route || breachArrival.has(route)) continue;
           const byBucket = slowSeen.get(route) ?? new Map<number, number>();

@@ -17,6 +17,8 @@ import { FakeClock } from './core/clock.js';
 import { UNMATCHED } from './instrument/track.js';
 import { AGENT_OPTIONS } from './metrics/agent-options.js';
 import { METRIC } from './metrics/names.js';
+import { PUSH_ROWS_TYPE } from './metrics/push-rows.js';
+import { readPushRows } from './metrics/push-rows-read.js';
 import { MINUTE_MS } from './metrics/rollup.js';
 
 const PUSH = 'agent-push-token-0123456789';
@@ -146,14 +148,12 @@ describe('agent', () => {
       assert.ok(agent.pusher!.buffered >= 1, `buffered: ${agent.pusher!.buffered}`);
       // the standalone comes back on its address: the next round delivers what waited
       const port = Number(new URL(goneBase).port);
-      const bodies: string[] = [];
+      const bodies: { type: string | undefined; body: Buffer }[] = [];
       const back = createServer((req, res) => {
-        let body = '';
-        req.on('data', (c) => {
-          body += c;
-        });
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
         req.on('end', () => {
-          bodies.push(body);
+          bodies.push({ type: req.headers['content-type'], body: Buffer.concat(chunks) });
           res.end('{}');
         });
       });
@@ -161,12 +161,15 @@ describe('agent', () => {
       try {
         for (let i = 0; i < 50 && agent.pusher!.buffered > 0; i++) await clock.advance(1000);
         assert.equal(agent.pusher!.buffered, 0);
-        const rows = bodies.flatMap(
-          (b) => (JSON.parse(b) as { rows: { labels: { route?: string } }[] }).rows,
-        );
+        // the binary body (src/metrics/push-rows.ts), as a hub reads and checks it
+        assert.ok(bodies.length > 0 && bodies.every((b) => b.type === PUSH_ROWS_TYPE));
+        const rows = (
+          await Promise.all(bodies.map((b) => readPushRows(Buffer.from(b.body)).rows(clock.now())))
+        ).flat();
+        assert.ok(rows.every((r) => r.instance === 'web-2'));
         assert.ok(
-          rows.some((r) => r.labels.route === '/late'),
-          bodies.join('\n'),
+          rows.some((r) => JSON.parse(r.labels).route === '/late'),
+          rows.map((r) => r.labels).join('\n'),
         );
       } finally {
         await closeServer(back);
