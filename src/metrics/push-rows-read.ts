@@ -6,7 +6,7 @@
  * What makes it cheaper than JSON: a row's strings are cut from the bytes (the metric of the row before
  * is reused when its bytes are the same), a label set is checked once and then known (a set of label
  * texts already checked, cleared past `KNOWN_LABELS`), the figures are read as doubles, and a sketch is
- * a view of the body, which the reader owns (the body is copied once from the request's buffer).
+ * copied as it is.
  */
 import { ProdmonError } from '../core/errors.js';
 import { Slicer } from '../core/slice.js';
@@ -23,6 +23,7 @@ import {
   type PushBatch,
   rowSchema,
   type SeenRows,
+  Slab,
 } from './wire.js';
 
 /** Label texts known to be valid and canonical, at most (then the set starts again). */
@@ -143,6 +144,9 @@ export class PushRowsBody implements PushBatch {
     c.at = this.rowsAt;
     const buf = this.body;
     const seen: SeenRows = new Map();
+    // The sketches are copied out: the body is dropped once journaled, and a row held for a minute
+    // keeps only its sketch (in memory shared with the push's other sketches: see Slab).
+    const slab = new Slab(buf.length - this.rowsAt);
     const out: RollupRow[] = new Array(this.count);
     let metric = '';
     let metricStart = 0;
@@ -185,7 +189,8 @@ export class PushRowsBody implements PushBatch {
         if (n > MAX_SKETCH_BYTES)
           throw bad(`rows[${i}].sketch: too large (${n} bytes, at most ${MAX_SKETCH_BYTES})`);
         c.need(n, 'sketch');
-        row.sketch = buf.subarray(c.at, c.at + n);
+        row.sketch = slab.take(n);
+        buf.copy(row.sketch, 0, c.at, c.at + n);
         c.at += n;
         checkSketch(row.sketch, row.count, i);
       }

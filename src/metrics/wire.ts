@@ -143,7 +143,7 @@ const SLAB_BYTES = 1024 * 1024;
  * CPU. The sketches of a push live about as long as each other (until the pusher's next version of
  * its minutes), so the memory is not held much longer than its sketches.
  */
-class Slab {
+export class Slab {
   #chunk: Buffer | null = null;
   #at = 0;
 
