@@ -29,7 +29,7 @@ import { type Loop, startLoop } from '../core/loop.js';
 import { Slicer } from '../core/slice.js';
 import type { RollupQuery, RollupRow } from '../domain/rollup.js';
 import type { Journal, JournalLog } from '../store/journal.js';
-import { NO_SKETCH, PUSH_RECORD } from './push-rows.js';
+import { NO_SKETCH, PUSH_RECORD, writeFigures } from './push-rows.js';
 import type { RollupRepository } from './repository.js';
 import { MINUTE_MS } from './rollup.js';
 
@@ -76,13 +76,7 @@ export function encodeRows(rows: readonly RollupRow[], scratch?: Buffer): Buffer
     str(r.metric);
     str(r.labels);
     str(r.instance);
-    at = buf.writeDoubleLE(r.resolution, at);
-    at = buf.writeDoubleLE(r.bucket, at);
-    at = buf.writeDoubleLE(r.count, at);
-    at = buf.writeDoubleLE(r.sum, at);
-    at = buf.writeDoubleLE(r.min, at);
-    at = buf.writeDoubleLE(r.max, at);
-    at = buf.writeDoubleLE(r.errors, at);
+    at = writeFigures(buf, at, r);
     if (r.sketch) {
       buf.writeUInt32LE(r.sketch.length, at);
       at += 4;

@@ -21,6 +21,7 @@
  * This module is what the agent loads (no validation, no zod); the hub reads bodies with
  * `readPushRows` (src/metrics/push-rows-read.ts).
  */
+import type { BucketFigures } from '../domain/rollup.js';
 
 /** The media type of the body. */
 export const PUSH_ROWS_TYPE = 'application/vnd.prodmon.rows';
@@ -32,18 +33,22 @@ export const NO_SKETCH = 0xffffffff;
 export const ROW_FIXED_BYTES = 12 + 7 * 8 + 4;
 
 /** A row as encoded: the sketch as bytes, as base64 text (a pusher's queue keeps it so), or none. */
-export interface PushRow {
+export interface PushRow extends BucketFigures {
   metric: string;
   /** Canonical JSON of the labels (`canonicalLabels`): the hub refuses any other form. */
   labels: string;
-  resolution: number;
-  bucket: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  errors: number;
   sketch: Uint8Array | string | null;
+}
+
+/** Writes a row's figures (7 doubles) at `at`; returns the offset after them. */
+export function writeFigures(buf: Buffer, at: number, r: BucketFigures): number {
+  let i = buf.writeDoubleLE(r.resolution, at);
+  i = buf.writeDoubleLE(r.bucket, i);
+  i = buf.writeDoubleLE(r.count, i);
+  i = buf.writeDoubleLE(r.sum, i);
+  i = buf.writeDoubleLE(r.min, i);
+  i = buf.writeDoubleLE(r.max, i);
+  return buf.writeDoubleLE(r.errors, i);
 }
 
 /** Bytes of a base64 text once decoded. */
@@ -73,13 +78,7 @@ export function encodePushRows(instance: string, rows: readonly PushRow[]): Buff
   for (const r of rows) {
     str(r.metric);
     str(r.labels);
-    at = buf.writeDoubleLE(r.resolution, at);
-    at = buf.writeDoubleLE(r.bucket, at);
-    at = buf.writeDoubleLE(r.count, at);
-    at = buf.writeDoubleLE(r.sum, at);
-    at = buf.writeDoubleLE(r.min, at);
-    at = buf.writeDoubleLE(r.max, at);
-    at = buf.writeDoubleLE(r.errors, at);
+    at = writeFigures(buf, at, r);
     const s = r.sketch;
     if (s === null) at = buf.writeUInt32LE(NO_SKETCH, at);
     else if (typeof s === 'string') {
