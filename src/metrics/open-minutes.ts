@@ -54,7 +54,6 @@ export function journalDir(dataDir: string): string {
 // ---- the journal's records ---------------------------------------------------------------------
 
 const ROWS_RECORD = 1;
-const NULL_SKETCH = NO_SKETCH;
 
 /**
  * One journal record of rows: `[u8 1][u32 rows]`, then per row its metric, labels and instance
@@ -83,7 +82,7 @@ export function encodeRows(rows: readonly RollupRow[], scratch?: Buffer): Buffer
       buf.set(r.sketch, at);
       at += r.sketch.length;
     } else {
-      at = buf.writeUInt32LE(NULL_SKETCH, at);
+      at = buf.writeUInt32LE(NO_SKETCH, at);
     }
   }
   return buf.subarray(0, at);
@@ -147,7 +146,7 @@ export function decodeRows(buf: Buffer): RollupRow[] {
     const len = buf.readUInt32LE(at);
     at += 4;
     let sketch: Buffer | null = null;
-    if (len !== NULL_SKETCH) {
+    if (len !== NO_SKETCH) {
       need(len);
       sketch = Buffer.from(buf.subarray(at, at + len)); // a copy: the segment's bytes can go
       at += len;
@@ -288,7 +287,8 @@ export class OpenMinutes {
 
   /**
    * Takes in accepted rows: journaled first (one record: `record` when given, a binary push body of
-   * exactly these rows, else `encodeRows`), then held, or written to the store at once (see `holds`). Resolves once they are durable; throws when they could not be journaled (nothing
+   * exactly these rows, else `encodeRows`), then held, or written to the store at once (see
+   * `holds`). Resolves once they are durable; throws when they could not be journaled (nothing
    * was taken) or, past `maxRows` with the store failing, refused.
    */
   async put(rows: readonly RollupRow[], slicer = new Slicer(), record: Buffer | null = null): Promise<void> {

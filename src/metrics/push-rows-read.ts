@@ -11,7 +11,7 @@
 import { ProdmonError } from '../core/errors.js';
 import { Slicer } from '../core/slice.js';
 import type { RollupRow } from '../domain/rollup.js';
-import { NO_SKETCH, PUSH_RECORD, ROW_FIXED_BYTES } from './push-rows.js';
+import { FIGURES_BYTES, NO_SKETCH, PUSH_RECORD } from './push-rows.js';
 import { canonicalLabels, HOUR_MS, MINUTE_MS } from './rollup.js';
 import {
   batchSchema,
@@ -168,7 +168,7 @@ export class PushRowsBody implements PushBatch {
       const ls = c.str('labels', MAX_LABELS_BYTES);
       const labels = buf.toString('utf8', ls, c.at);
       checkLabels(labels, i);
-      c.need(ROW_FIXED_BYTES - 12, 'resolution');
+      c.need(FIGURES_BYTES, 'resolution');
       const row: RollupRow = {
         metric,
         labels,

@@ -29,8 +29,10 @@ export const PUSH_ROWS_TYPE = 'application/vnd.prodmon.rows';
 export const PUSH_RECORD = 2;
 /** A sketch length meaning "no sketch". */
 export const NO_SKETCH = 0xffffffff;
-/** Bytes of a row besides its strings and sketch: 3 lengths, 7 doubles, the sketch length. */
-export const ROW_FIXED_BYTES = 12 + 7 * 8 + 4;
+/** Bytes of a row's figures: 7 doubles (see `writeFigures`). */
+export const FIGURES_BYTES = 7 * 8;
+/** Bytes of a row besides its strings and sketch: 3 lengths, the figures, the sketch length. */
+export const ROW_FIXED_BYTES = 12 + FIGURES_BYTES + 4;
 
 /** A row as encoded: the sketch as bytes, as base64 text (a pusher's queue keeps it so), or none. */
 export interface PushRow extends BucketFigures {
@@ -51,8 +53,8 @@ export function writeFigures(buf: Buffer, at: number, r: BucketFigures): number 
   return buf.writeDoubleLE(r.errors, i);
 }
 
-/** Bytes of a base64 text once decoded. */
-function base64Bytes(text: string): number {
+/** Bytes of a base64 text once decoded (fewer come out when it holds what is not base64). */
+export function base64Bytes(text: string): number {
   const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
   return Math.floor(((text.length - pad) * 3) / 4);
 }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ProdmonError } from '../core/errors.js';
 import { Slicer } from '../core/slice.js';
 import type { BucketFigures, RollupRow } from '../domain/rollup.js';
+import { base64Bytes } from './push-rows.js';
 import { canonicalLabels, HOUR_MS, MINUTE_MS } from './rollup.js';
 import { sketchBytesCount } from './sketch.js';
 
@@ -173,7 +174,8 @@ export type SeenRows = Map<string, Seen | Seen[]>;
 
 /**
  * The checks of a row whose fields are each valid (bucket, figures, duplicates); throws naming
- * `rows[i]` and the field (the path is only made for an error: this runs for every pushed row). `labels` is the row's canonical labels.
+ * `rows[i]` and the field (the path is made only for an error: this runs for every pushed row).
+ * `labels` is the row's canonical labels.
  */
 export function checkRow(
   r: Seen & BucketFigures,
@@ -230,8 +232,7 @@ function parseRow(
   if (r.sketch !== null) {
     // The decoder skips what is not base64: then fewer bytes come out than the text's length says.
     const text = r.sketch;
-    const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-    const size = Math.floor(((text.length - pad) * 3) / 4);
+    const size = base64Bytes(text);
     sketch = slab.take(size);
     if (size > 0 && sketch.write(text, 0, size, 'base64') !== size)
       throw bad(`rows[${i}].sketch: must be base64`);
