@@ -5,7 +5,8 @@
  * `prodmon/agent` (the real wire format) and serves the same requests as a prom-client histogram on
  * `/metrics`, which Prometheus (Debian package `prometheus`, 10 s scrape, default storage, its own temp
  * dir and port) scrapes. prodmon runs as it ships (bundled, test/support/hub-child.ts: a standalone
- * monitor on SQLite with the default config, a webhook channel to a receiver here, host alerts off).
+ * monitor on SQLite with the default config, a webhook channel to a receiver here, host alerts off,
+ * V8's garbage collection tuned as `prodmon start` tunes it: src/core/gc.ts).
  *
  * Printed, for the measured window (after `warmup`): for both, RSS (mean and max, sampled every
  * second from /proc), CPU seconds per minute (all threads, from /proc) and rows (prodmon: rows the
@@ -26,12 +27,15 @@
  *     --duration <s>   measured seconds (default 300)      --warmup <s>  before measuring (default 60)
  *     --instances <n>  (default 100)    --routes <n> (default 200)     --trial <s>  (default 20)
  *     --no-prometheus  prodmon alone            --hub-profile <dir>  write the hub's CPU profile there
+ *     --v8-defaults    the hub keeps V8's own garbage-collection heuristics (what src/core/gc.ts changes)
+ *     --hub-node-args=<flags>  more Node/V8 flags for the hub (e.g. "--trace-gc")
+ *     --hub-out <file>  append the hub's stdout there (where --trace-gc writes)
  *
  * Prometheus: `apt-get install -y prometheus` (Debian; the bench does not install it). Without it the
  * prodmon rows are printed and the reason instead of Prometheus's.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { quantileOf, startProbe } from '../test/support/probe.js';
@@ -49,6 +53,9 @@ const { values: args } = parseArgs({
     trial: { type: 'string', default: '20' },
     'no-prometheus': { type: 'boolean', default: false },
     'hub-profile': { type: 'string' },
+    'hub-node-args': { type: 'string', default: '' },
+    'v8-defaults': { type: 'boolean', default: false },
+    'hub-out': { type: 'string' },
   },
 });
 const DURATION_S = Number(args.duration);
@@ -76,17 +83,19 @@ function procStats(pid: number): { rss: number; cpu: number } | null {
 /** A child process from a bundled script; resolves with the first line matching `ready`. */
 async function startBundled(
   bundle: string,
-  arg: string,
+  args: string[],
   ready: RegExp,
   nodeArgs: string[] = [],
+  stdoutTo?: string,
 ): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [...nodeArgs, bundle, arg], {
+  const child = spawn(process.execPath, [...nodeArgs, bundle, ...args], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
+      if (stdoutTo) appendFileSync(stdoutTo, d);
       const m = ready.exec(out);
       if (m) resolve(m);
     });
@@ -169,7 +178,14 @@ const hubBundle = await bundleChild(
 );
 const appsBundle = await bundleChild(fileURLToPath(new URL('./hub-apps.ts', import.meta.url)), BUILD_DIR);
 const hubProfile = args['hub-profile'] ? ['--cpu-prof', `--cpu-prof-dir=${args['hub-profile']}`] : [];
-const hub = await startBundled(hubBundle, JSON.stringify(hubConfig), /PORT (\d+)/, hubProfile);
+const hubNodeArgs = args['hub-node-args']!.split(/\s+/).filter(Boolean);
+const hub = await startBundled(
+  hubBundle,
+  [JSON.stringify(hubConfig), ...(args['v8-defaults'] ? ['--v8-defaults'] : [])],
+  /PORT (\d+)/,
+  [...hubNodeArgs, ...hubProfile],
+  args['hub-out'],
+);
 const hubUrl = `http://127.0.0.1:${hub.match[1]}`;
 const ticks: number[] = [];
 let measuring = false;
@@ -182,7 +198,7 @@ log(
 );
 const apps = await startBundled(
   appsBundle,
-  JSON.stringify({ instances: INSTANCES, routes: ROUTES, url: hubUrl, token: PUSH }),
+  [JSON.stringify({ instances: INSTANCES, routes: ROUTES, url: hubUrl, token: PUSH })],
   /PORTS ([\d,]+)/,
 );
 const ports = apps.match[1]!.split(',');

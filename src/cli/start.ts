@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { App } from '../app.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { errorMessage, ProdmonError } from '../core/errors.js';
+import { tuneGcForStandalone } from '../core/gc.js';
 import { VERSION } from '../version.js';
 import {
   configFrom,
@@ -44,6 +45,7 @@ export async function runForeground(
 ): Promise<number> {
   process.stdout.write(`prodmon ${VERSION} starting (data dir ${config.dataDir})\n`);
   ensureDataDir(config.dataDir);
+  tuneGcForStandalone(); // this process is prodmon alone (see src/core/gc.ts)
   const app = new App(config);
   let signals = 0;
   let stopRequested!: () => void;

@@ -1,0 +1,69 @@
+/**
+ * The garbage-collection thresholds of a standalone prodmon (src/core/gc.ts): which flags are set, and
+ * that this Node's V8 knows them (an unknown flag would only print an error and change nothing). Their
+ * effect on a hub is measured by bench/hub.ts (`--v8-defaults` against the default).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { STANDALONE_GC_FLAGS, tuneGcForStandalone } from './gc.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('garbage collection of a standalone prodmon', () => {
+  it('sets both thresholds, except one that Node was given (either spelling)', () => {
+    assert.deepEqual(tuneGcForStandalone([]), [...STANDALONE_GC_FLAGS]);
+    assert.deepEqual(tuneGcForStandalone(['--max-old-space-size=512']), [...STANDALONE_GC_FLAGS]);
+    assert.deepEqual(tuneGcForStandalone(['--incremental-marking-soft-trigger=50']), [
+      '--incremental-marking-hard-trigger=95',
+    ]);
+    assert.deepEqual(tuneGcForStandalone(['--incremental_marking_hard_trigger=90']), [
+      '--incremental-marking-soft-trigger=80',
+    ]);
+    assert.deepEqual(
+      tuneGcForStandalone(['--incremental-marking-soft-trigger=0', '--incremental-marking-hard-trigger=0']),
+      [],
+    );
+  });
+
+  it("this Node's V8 knows both flags and takes them at run time", () => {
+    const options = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8' });
+    for (const flag of STANDALONE_GC_FLAGS) {
+      const name = flag.slice(0, flag.indexOf('='));
+      assert.ok(options.includes(`${name} (`), `${name} is not among node --v8-options`);
+    }
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        "import { tuneGcForStandalone } from './src/core/gc.ts'; console.log(JSON.stringify(tuneGcForStandalone([])));",
+      ],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), [...STANDALONE_GC_FLAGS]);
+    // V8 prints "Error: unrecognized flag ..." for a flag it does not know.
+    assert.doesNotMatch(`${run.stdout}${run.stderr}`, /unrecognized flag/);
+  });
+
+  it("a flag on node's command line is left as given", () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--incremental-marking-soft-trigger=0',
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        "import { tuneGcForStandalone } from './src/core/gc.ts'; console.log(JSON.stringify(tuneGcForStandalone()));",
+      ],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), ['--incremental-marking-hard-trigger=95']);
+  });
+});
