@@ -11,6 +11,23 @@ import { STANDALONE_GC_FLAGS, tuneGcForStandalone } from './gc.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** What `tuneGcForStandalone()` sets in a fresh `node <nodeArgs>`, and what that process printed. */
+function tuneInChild(nodeArgs: string[]): { set: string[]; output: string } {
+  const code =
+    "import { tuneGcForStandalone } from './src/core/gc.ts'; console.log(JSON.stringify(tuneGcForStandalone()));";
+  const run = spawnSync(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', '--input-type=module', '-e', code],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+    },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  return { set: JSON.parse(run.stdout) as string[], output: `${run.stdout}${run.stderr}` };
+}
+
 describe('garbage collection of a standalone prodmon', () => {
   it('sets both thresholds, except one that Node was given (either spelling)', () => {
     assert.deepEqual(tuneGcForStandalone([]), [...STANDALONE_GC_FLAGS]);
@@ -33,37 +50,15 @@ describe('garbage collection of a standalone prodmon', () => {
       const name = flag.slice(0, flag.indexOf('='));
       assert.ok(options.includes(`${name} (`), `${name} is not among node --v8-options`);
     }
-    const run = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        "import { tuneGcForStandalone } from './src/core/gc.ts'; console.log(JSON.stringify(tuneGcForStandalone([])));",
-      ],
-      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
-    );
-    assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout), [...STANDALONE_GC_FLAGS]);
+    const { set, output } = tuneInChild([]);
+    assert.deepEqual(set, [...STANDALONE_GC_FLAGS]);
     // V8 prints "Error: unrecognized flag ..." for a flag it does not know.
-    assert.doesNotMatch(`${run.stdout}${run.stderr}`, /unrecognized flag/);
+    assert.doesNotMatch(output, /unrecognized flag/);
   });
 
   it("a flag on node's command line is left as given", () => {
-    const run = spawnSync(
-      process.execPath,
-      [
-        '--incremental-marking-soft-trigger=0',
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        "import { tuneGcForStandalone } from './src/core/gc.ts'; console.log(JSON.stringify(tuneGcForStandalone()));",
-      ],
-      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
-    );
-    assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout), ['--incremental-marking-hard-trigger=95']);
+    assert.deepEqual(tuneInChild(['--incremental-marking-soft-trigger=0']).set, [
+      '--incremental-marking-hard-trigger=95',
+    ]);
   });
 });
