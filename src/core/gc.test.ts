@@ -29,22 +29,28 @@ function tuneInChild(nodeArgs: string[]): { set: string[]; output: string } {
 }
 
 describe('garbage collection of a standalone prodmon', () => {
-  it('sets both thresholds, except one that Node was given (either spelling)', () => {
+  it('sets the thresholds and the growing factor, except a flag that Node was given (either spelling)', () => {
     assert.deepEqual(tuneGcForStandalone([]), [...STANDALONE_GC_FLAGS]);
     assert.deepEqual(tuneGcForStandalone(['--max-old-space-size=512']), [...STANDALONE_GC_FLAGS]);
     assert.deepEqual(tuneGcForStandalone(['--incremental-marking-soft-trigger=50']), [
       '--incremental-marking-hard-trigger=95',
+      '--heap-growing-percent=100',
     ]);
     assert.deepEqual(tuneGcForStandalone(['--incremental_marking_hard_trigger=90']), [
       '--incremental-marking-soft-trigger=80',
+      '--heap-growing-percent=100',
     ]);
     assert.deepEqual(
-      tuneGcForStandalone(['--incremental-marking-soft-trigger=0', '--incremental-marking-hard-trigger=0']),
+      tuneGcForStandalone([
+        '--incremental-marking-soft-trigger=0',
+        '--incremental-marking-hard-trigger=0',
+        '--heap_growing_percent=0',
+      ]),
       [],
     );
   });
 
-  it("this Node's V8 knows both flags and takes them at run time", () => {
+  it("this Node's V8 knows every flag and takes them at run time", () => {
     const options = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8' });
     for (const flag of STANDALONE_GC_FLAGS) {
       const name = flag.slice(0, flag.indexOf('='));
@@ -59,6 +65,7 @@ describe('garbage collection of a standalone prodmon', () => {
   it("a flag on node's command line is left as given", () => {
     assert.deepEqual(tuneInChild(['--incremental-marking-soft-trigger=0']).set, [
       '--incremental-marking-hard-trigger=95',
+      '--heap-growing-percent=100',
     ]);
   });
 });
