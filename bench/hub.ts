@@ -92,12 +92,16 @@ async function startBundled(
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    let out = '';
+    let out: string | null = ''; // until the ready line: the rest of stdout goes only to `stdoutTo`
     child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
       if (stdoutTo) appendFileSync(stdoutTo, d);
+      if (out === null) return;
+      out += d.toString();
       const m = ready.exec(out);
-      if (m) resolve(m);
+      if (m) {
+        out = null;
+        resolve(m);
+      }
     });
     child.once('exit', (code) => reject(new Error(`${bundle} exited with ${code}`)));
   });
