@@ -147,18 +147,23 @@ describe('pushes acknowledged before a SIGKILL are all stored after the restart'
     assert.equal(afterRestart.size, 2 * 40 + 5);
     assert.deepEqual(readdirSync(journal), [], 'the replayed segments are gone');
 
-    const exited = new Promise((r) => again.child.once('exit', r));
+    const exited = new Promise<[number | null, string | null]>((r) =>
+      again.child.once('exit', (code, signal) => r([code, signal])),
+    );
     again.child.kill('SIGTERM');
-    await exited;
-    const logs = readdirSync(join(dir.path, 'logs'))
+    assert.deepEqual(await exited, [0, null], 'the restarted hub stopped cleanly on SIGTERM');
+    const files = readdirSync(join(dir.path, 'logs'));
+    const logs = files
       .filter((f) => f.startsWith('app'))
       .map((f) => readFileSync(join(dir.path, 'logs', f), 'utf8'))
       .join('');
+    const context = `log files ${files.join(', ')}; application lines:\n${logs}`;
     assert.match(
       logs,
       /journal: dropped a torn record at the end of .*\.journal \(308 bytes at offset \d+\)/,
+      context,
     );
-    assert.match(logs, /journal: 85 pushed rows from before the last stop written to the store/);
+    assert.match(logs, /journal: 85 pushed rows from before the last stop written to the store/, context);
   });
 });
 
