@@ -6,7 +6,7 @@ import { STORE_FIXTURES } from '../../test/support/stores.js';
 import { waitFor } from '../../test/support/wait.js';
 import { createApp } from '../app.js';
 import { FakeClock, flushAsync } from '../core/clock.js';
-import { EVALUATION_PACE } from './engine.js';
+import { EVALUATION_PACE, MAX_PACED_WINDOW_MS } from './engine.js';
 import { METRIC } from './names.js';
 import { DATA_WINDOW_MS } from './recorder.js';
 import { MINUTE_MS } from './rollup.js';
@@ -94,6 +94,37 @@ test('the data window grows with the CPU time of the evaluations it starts: 20 t
     assert.equal(e.dataWindow(), 80);
     assert.equal(e.dataWindow(), 40, 'no evaluations meanwhile: the average halves');
     assert.equal(e.dataWindow(), 30, 'never under the configured window');
+  } finally {
+    e.recorder.close();
+  }
+});
+
+test('the paced data window is at most half a second, or twice the evaluations\' cost when that is longer', () => {
+  const clock = new FakeClock(T0);
+  const e = testEngine({ clock, alerting: { coalesce_window: '30ms' } });
+  try {
+    assert.equal(MAX_PACED_WINDOW_MS, 500);
+    // One evaluation of 140 ms (a minute settling): 70 ms on average, 1.4 s paced, capped.
+    e.evaluated(140);
+    assert.equal(e.dataWindow(), 500);
+    // Evaluations of 1.2 s a window: each costs more than half the cap, and the window is twice the average.
+    e.evaluated(1200);
+    assert.equal(e.dataWindow(), 2 * ((70 + 1200) / 2));
+    e.evaluated(1200);
+    assert.equal(e.dataWindow(), 2 * ((635 + 1200) / 2));
+    assert.equal(e.dataWindow(), 917.5, 'none meanwhile: the average halves (459 ms), still over half the cap');
+    assert.equal(e.dataWindow(), 500, 'halved again (229 ms): capped');
+  } finally {
+    e.recorder.close();
+  }
+});
+
+test('a configured window longer than the cap is kept', () => {
+  const clock = new FakeClock(T0);
+  const e = testEngine({ clock, alerting: { coalesce_window: '2s' } });
+  try {
+    e.evaluated(200);
+    assert.equal(e.dataWindow(), 2000);
   } finally {
     e.recorder.close();
   }

@@ -42,6 +42,14 @@ export interface MetricsEngineOptions {
 export const EVALUATION_PACE = 20;
 
 /**
+ * The paced window is at most this long (ms), so that fresh data waits at most about half a second
+ * for its evaluation however expensive evaluations get: a breach on a busy hub pages in well under a
+ * second. Past 25 ms of evaluation CPU per window the evaluations may then take more than 5 % of the
+ * CPU; when each costs more than half of this, the window is twice their cost (at most half the CPU).
+ */
+export const MAX_PACED_WINDOW_MS = 500;
+
+/**
  * Everything about metrics for one monitor: the instrumentation (src/metrics/instrumentation.ts) with
  * the store its flushes write to, the Prometheus export and the reads.
  */
@@ -166,7 +174,8 @@ export class MetricsEngine extends Instrumentation {
   /**
    * The coalescing window of data announcements, read as each window opens: `alerting.coalesce_window`,
    * or `EVALUATION_PACE` times the CPU time the evaluations that announcements started took since the
-   * previous window (averaged with the window before), if longer. A hub takes in pushes all the time
+   * previous window (averaged with the window before), if longer, but at most `MAX_PACED_WINDOW_MS` (or
+   * twice that CPU time, when it is longer still). A hub takes in pushes all the time
    * and each evaluation reads its rules' windows over every series: the window grows with that cost,
    * so those evaluations take at most about a twentieth of the process's CPU. The loop's evaluations
    * of every rule do not count: data does not start them, and their cost would stretch the window
@@ -175,7 +184,11 @@ export class MetricsEngine extends Instrumentation {
   dataWindow(): number {
     this.#evalCost = (this.#evalCost + this.#evalMs) / 2;
     this.#evalMs = 0;
-    return Math.max(this.#opts.config.alerting.coalesce_window, EVALUATION_PACE * this.#evalCost);
+    const paced = Math.min(
+      EVALUATION_PACE * this.#evalCost,
+      Math.max(MAX_PACED_WINDOW_MS, 2 * this.#evalCost),
+    );
+    return Math.max(this.#opts.config.alerting.coalesce_window, paced);
   }
 
   /** The CPU time (ms) an evaluation that an announcement of data started took (see `dataWindow`). */
