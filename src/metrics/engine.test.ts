@@ -99,7 +99,7 @@ test('the data window grows with the CPU time of the evaluations it starts: 20 t
   }
 });
 
-test('the paced data window is at most half a second, or twice the evaluations\' cost when that is longer', () => {
+test("the paced data window is at most half a second, or twice the evaluations' cost when that is longer", () => {
   const clock = new FakeClock(T0);
   const e = testEngine({ clock, alerting: { coalesce_window: '30ms' } });
   try {
@@ -112,7 +112,11 @@ test('the paced data window is at most half a second, or twice the evaluations\'
     assert.equal(e.dataWindow(), 2 * ((70 + 1200) / 2));
     e.evaluated(1200);
     assert.equal(e.dataWindow(), 2 * ((635 + 1200) / 2));
-    assert.equal(e.dataWindow(), 917.5, 'none meanwhile: the average halves (459 ms), still over half the cap');
+    assert.equal(
+      e.dataWindow(),
+      917.5,
+      'none meanwhile: the average halves (459 ms), still over half the cap',
+    );
     assert.equal(e.dataWindow(), 500, 'halved again (229 ms): capped');
   } finally {
     e.recorder.close();
