@@ -4,7 +4,8 @@
  * `--stored` minutes already in the table. A minute is 20,000 rows (100 instances x 200 routes, a
  * 120-byte sketch each), upserted through the store's own `rollups.upsert` in the order a hub writes
  * them; the figure is the process's CPU time (user + system: the WAL's writes are system time) per
- * minute stored, over `--minutes` minutes, after a WAL checkpoint.
+ * minute stored, over `--minutes` minutes, after a WAL checkpoint. Then the time migration 0006 takes
+ * to re-key the largest store it re-keys (`REKEY_MAX_ROWS`).
  *
  *   node --import tsx bench/rollup-writes.ts                     5 and 120 minutes stored
  *   node --import tsx bench/rollup-writes.ts --stored 60 --minutes 10
@@ -15,7 +16,7 @@ import type { RollupRow } from '../src/domain/rollup.js';
 import { openRawSqlite, openSqlite } from '../src/store/dialects.js';
 import { openStore } from '../src/store/index.js';
 import { migrate } from '../src/store/migrate.js';
-import { MIGRATIONS } from '../src/store/migrations.js';
+import { MIGRATIONS, REKEY_MAX_ROWS } from '../src/store/migrations.js';
 import { tempDir } from '../test/support/services.js';
 import { table } from './support.js';
 
@@ -77,6 +78,27 @@ async function run(key: 'series first' | 'time first', stored: number): Promise<
   }
 }
 
+/** Wall time of migration 0006 re-keying a series-first store of `minutes` minutes (at most REKEY_MAX_ROWS). */
+async function rekey(minutes: number): Promise<number> {
+  const dir = tempDir();
+  try {
+    const path = join(dir.path, 'prodmon.db');
+    const { db } = openSqlite(path);
+    await migrate(db, 'sqlite', { now: T0, migrations: MIGRATIONS.filter((m) => m.id < '0006') });
+    const store = await openStore({ driver: 'sqlite', path });
+    for (let m = 0; m < minutes; m++) await store.rollups.upsert(minute(T0 + m * 60_000));
+    await store.close();
+    const t0 = performance.now();
+    const applied = await migrate(db, 'sqlite', { now: T0 });
+    const ms = performance.now() - t0;
+    await db.destroy();
+    if (!applied.includes('0006_rollups_time_first')) throw new Error('0006 was not applied');
+    return ms;
+  } finally {
+    dir.cleanup();
+  }
+}
+
 const out: string[][] = [];
 for (const stored of STORED) {
   // Alternated, twice each: the machine's noise lands on both keys.
@@ -97,3 +119,8 @@ process.stdout.write(
   `CPU per minute of 20,000 rows stored (SQLite, ${MINUTES} minutes measured, two rounds alternated: min-max)\n`,
 );
 table(['already stored', 'series first (before 0006)', 'time first (0006)'], out);
+const limitMinutes = Math.floor(REKEY_MAX_ROWS / SERIES.length);
+const ms = await rekey(limitMinutes);
+process.stdout.write(
+  `\nmigration 0006 re-keying ${(limitMinutes * SERIES.length).toLocaleString('en')} rows (the most it re-keys: ${REKEY_MAX_ROWS.toLocaleString('en')}): ${(ms / 1000).toFixed(1)} s\n`,
+);

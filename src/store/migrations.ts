@@ -331,9 +331,11 @@ export const MIGRATIONS: readonly Migration[] = [
       // The key of rollups, time first: the rows of each new minute go at the end of the key's index
       // instead of one place per series scattered over it. With the key series first, a hub storing a
       // settled minute of 20,000 series dirtied 20,000 index pages, and the cost grew with the table
-      // (SQLite, measured: 0.53 s of CPU a minute with 5 minutes stored, 1.2 s with 5 hours); time first
-      // it stays flat (0.3 s). Every read of rollups is by resolution and time range, or by whole key.
-      // Rebuilding takes about 10 s per million rows (SQLite, 2-core machine), blocking the start: a
+      // (bench/rollup-writes.ts on SQLite: 0.64-0.72 s of CPU a minute with 5 minutes stored, 0.88-1.22 s
+      // with 120; time first a flat 0.38-0.42 s). Every read of rollups is by resolution and time
+      // range, or by whole key.
+      // Rebuilding takes about 7 s per million rows (SQLite, 2-vCPU VM: 1.6 s for 240,000 rows in
+      // bench/rollup-writes.ts; 21.7 s for 2.4 million), blocking the start: a
       // store holding more than REKEY_MAX_ROWS keeps the series-first key (see docs/operations.md).
       const n = await sql<{ n: number | string }>`select count(*) as n from (select 1 from rollups limit ${
         REKEY_MAX_ROWS + 1
