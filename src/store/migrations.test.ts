@@ -15,6 +15,8 @@ import type { Database } from './schema.js';
 
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 const BEFORE = MIGRATIONS.filter((m) => m.id < '0006');
+/** The key of rollups before 0006. */
+const SERIES_FIRST_KEY = ['metric', 'labels', 'instance', 'resolution', 'bucket'];
 
 const rows = [
   ['http_request', '{"route":"/b"}', 'app-1', 60_000, T0, 3, 30, 5, 15, 0, Buffer.from([1, 2, 3])],
@@ -114,13 +116,7 @@ for (const f of FIXTURES) {
       const o = f.open();
       try {
         await migrate(o.db, f.dialect, { schema: o.schema, now: T0, migrations: BEFORE });
-        assert.deepEqual(await f.keyColumns(o.db, o.schema), [
-          'metric',
-          'labels',
-          'instance',
-          'resolution',
-          'bucket',
-        ]);
+        assert.deepEqual(await f.keyColumns(o.db, o.schema), SERIES_FIRST_KEY);
         for (const r of rows) {
           await sql`insert into rollups (metric, labels, instance, resolution, bucket, count, sum, min, max, errors, sketch)
             values (${sql.join(r.map((v) => sql`${v}`))})`.execute(o.db);
@@ -193,13 +189,7 @@ for (const f of FIXTURES) {
         assert.deepEqual(await migrate(o.db, f.dialect, { schema: o.schema, now: T0 }), [
           '0006_rollups_time_first',
         ]);
-        assert.deepEqual(await f.keyColumns(o.db, o.schema), [
-          'metric',
-          'labels',
-          'instance',
-          'resolution',
-          'bucket',
-        ]);
+        assert.deepEqual(await f.keyColumns(o.db, o.schema), SERIES_FIRST_KEY);
         const count = await sql<{ n: number | string }>`select count(*) as n from rollups`.execute(o.db);
         assert.equal(Number(count.rows[0]!.n), n);
       } finally {
