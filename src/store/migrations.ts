@@ -30,12 +30,14 @@ export const REKEY_MAX_ROWS = 250_000;
 /** The key of rollups since 0006 (time first; 0001 had it series first). */
 export const ROLLUP_KEY = ['resolution', 'bucket', 'metric', 'labels', 'instance'] as const;
 
-/** Creates the rollups table with its key (0001: series first; 0006 copies it with the key time first). */
+/**
+ * Creates the rollups table keyed time first, with 0001's columns (0006; 0001 stays as it shipped, so
+ * its own copy of the columns is not shared with this one).
+ */
 async function createRollups(
   // biome-ignore lint/suspicious/noExplicitAny: migrations work on the untyped schema
   db: Kysely<any>,
   t: ReturnType<typeof types>,
-  key: readonly (typeof ROLLUP_KEY)[number][],
 ): Promise<void> {
   await db.schema
     .createTable('rollups')
@@ -50,13 +52,13 @@ async function createRollups(
     .addColumn('max', t.float, (c) => c.notNull())
     .addColumn('errors', t.ms, (c) => c.notNull())
     .addColumn('sketch', t.blob)
-    .addPrimaryKeyConstraint('rollups_pk', [...key])
+    .addPrimaryKeyConstraint('rollups_pk', [...ROLLUP_KEY])
     .execute();
 }
 
 /**
- * The time index of rollups: the keyset reads of `RollupsRepo.pages` go along it (by rowid within a
- * bucket and metric on SQLite).
+ * The time index of rollups, as 0001 made it (0006 makes it again on the copied table): the keyset
+ * reads of `RollupsRepo.pages` go along it (by rowid within a bucket and metric on SQLite).
  */
 // biome-ignore lint/suspicious/noExplicitAny: migrations work on the untyped schema
 function rollupsByTime(db: Kysely<any>) {
@@ -68,8 +70,26 @@ export const MIGRATIONS: readonly Migration[] = [
     id: '0001_initial',
     async up(db, dialect) {
       const t = types(dialect);
-      await createRollups(db, t, ['metric', 'labels', 'instance', 'resolution', 'bucket']);
-      await rollupsByTime(db).execute();
+      await db.schema
+        .createTable('rollups')
+        .addColumn('metric', 'text', (c) => c.notNull())
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('instance', 'text', (c) => c.notNull())
+        .addColumn('resolution', 'integer', (c) => c.notNull())
+        .addColumn('bucket', t.ms, (c) => c.notNull())
+        .addColumn('count', t.ms, (c) => c.notNull())
+        .addColumn('sum', t.float, (c) => c.notNull())
+        .addColumn('min', t.float, (c) => c.notNull())
+        .addColumn('max', t.float, (c) => c.notNull())
+        .addColumn('errors', t.ms, (c) => c.notNull())
+        .addColumn('sketch', t.blob)
+        .addPrimaryKeyConstraint('rollups_pk', ['metric', 'labels', 'instance', 'resolution', 'bucket'])
+        .execute();
+      await db.schema
+        .createIndex('rollups_by_time')
+        .on('rollups')
+        .columns(['resolution', 'bucket', 'metric'])
+        .execute();
 
       await db.schema
         .createTable('check_results')
@@ -351,7 +371,7 @@ export const MIGRATIONS: readonly Migration[] = [
       // SQLite cannot change a primary key in place: the table is copied in the new key's order.
       await db.schema.dropIndex('rollups_by_time').execute();
       await db.schema.alterTable('rollups').renameTo('rollups_series_first').execute();
-      await createRollups(db, types(dialect), ROLLUP_KEY);
+      await createRollups(db, types(dialect));
       await sql`insert into rollups select * from rollups_series_first order by ${sql.raw(ROLLUP_KEY.join(', '))}`.execute(
         db,
       );
